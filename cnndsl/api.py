@@ -1,0 +1,128 @@
+"""The library API; the command line is a thin layer over these functions.
+
+>>> import cnndsl
+>>> result = cnndsl.check("input 1x28x28\\nconv 6 k5 -> relu -> fc 10")
+>>> result.ok, result.summary.params
+(True, 34726)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cnndsl import ir
+from cnndsl.diagnostics import Diagnostic, error, has_errors
+from cnndsl.parser import parse
+from cnndsl.passes.infer import Summary, infer
+from cnndsl.passes.lint import lint
+from cnndsl.passes.resolve import resolve
+from cnndsl.source import Source
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Everything `check` learnt about one file."""
+
+    source: Source
+    diagnostics: tuple[Diagnostic, ...]
+    network: ir.Network | None = None
+    summary: Summary | None = None
+    program: ir.Program | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the file has no errors (warnings are allowed)."""
+        return not has_errors(self.diagnostics)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+
+def model_name_for(filename: str) -> str:
+    """The default class name for a spec file: `lenet.cnn` -> `Lenet`,
+    `resnet_50.cnn` -> `Resnet50`."""
+    stem = Path(filename).name.split(".")[0] if filename and not filename.startswith("<") \
+        else "model"
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", stem) if w]
+    name = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
+    if not name[0].isalpha():
+        name = "Net" + name
+    from cnndsl.passes.resolve import _unsafe_name
+
+    return name if not _unsafe_name(name) else name[:60] + "Net"
+
+
+def check(source: str, filename: str = "<string>") -> CheckResult:
+    """Check a spec given as text: parse, resolve, infer, lint."""
+    src = Source(source, filename)
+    try:
+        return _check(src)
+    except RecursionError:
+        return CheckResult(src, (error("E0005", "the spec nests too deeply to check", None,
+                                       help="name inner parts as blocks"),))
+
+
+def _check(src: Source) -> CheckResult:
+    program, diagnostics = parse(src)
+    if program is None:
+        return CheckResult(src, tuple(diagnostics))
+    network, more = resolve(program, src.text, model_name_for(src.name))
+    diagnostics += more
+    summary = None
+    if network is not None:
+        summary, more = infer(network)
+        diagnostics += more
+        if summary is not None and not has_errors(diagnostics):
+            diagnostics += lint(network, summary, program)
+    ordered = _unique_sorted(diagnostics)
+    if has_errors(ordered):
+        summary = None
+    return CheckResult(src, ordered, network, summary, program)
+
+
+def _unique_sorted(diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """In file order; a block used twice reports an error in its body once."""
+    seen = set()
+    out = []
+    for d in diagnostics:
+        key = (d.code, d.message, d.span.start if d.span else -1, d.label)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return tuple(sorted(out, key=lambda d: (d.span.start if d.span else -1)))
+
+
+def read_source(path: str | Path) -> tuple[str | None, Diagnostic | None]:
+    """Read a spec file as UTF-8; undecodable or binary files become a diagnostic."""
+    data = Path(path).read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        src = Source(data[:exc.start].decode("utf-8", "replace") + "?", str(path))
+        span = src.span(exc.start if exc.start < len(src.text) else len(src.text) - 1,
+                        len(src.text))
+        span = src.span(len(src.text) - 1, len(src.text))
+        return None, error("E0004", "the file is not valid UTF-8 text", span,
+                           f"byte 0x{data[exc.start]:02x} cannot be decoded",
+                           help="save the file as UTF-8")
+    if "\x00" in text:
+        src = Source(text, str(path))
+        at = text.index("\x00")
+        return None, error("E0004", "this is a binary file, not a `.cnn` spec",
+                           src.span(at, at + 1), "a NUL byte",
+                           help="pass the `.cnn` text file")
+    return text, None
+
+
+def check_file(path: str | Path) -> CheckResult:
+    """Check a spec file. Raises OSError when it cannot be read at all."""
+    text, problem = read_source(path)
+    if problem is not None:
+        shown = Path(path).read_bytes().decode("utf-8", "replace").replace("\x00", "\ufffd")
+        return CheckResult(Source(shown, str(path)), (problem,))
+    return check(text, str(path))

@@ -1,0 +1,1 @@
+"""Code generation: the PyTorch emitter (`emit`) and the compile/build/load API."""

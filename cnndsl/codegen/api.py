@@ -1,0 +1,102 @@
+"""`compile`, `build` and `load`: from a spec to Python source, a module, a class."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+from cnndsl.api import CheckResult, check, check_file
+from cnndsl.codegen.emit import emit
+
+
+class SpecError(ValueError):
+    """A spec with errors; `.result` holds the diagnostics."""
+
+    def __init__(self, result: CheckResult) -> None:
+        from cnndsl.diagnostics import render_text
+
+        self.result = result
+        text = "\n\n".join(render_text(d, result.source) for d in result.errors)
+        super().__init__(f"{result.source.name} has errors:\n{text}")
+
+
+def compile_result(result: CheckResult) -> str:
+    """Python source for a checked spec; raises SpecError when it has errors."""
+    if not result.ok or result.summary is None:
+        raise SpecError(result)
+    code = emit(result.network, result.summary, result.source.name, result.source.text)
+    builtins_compile(code, result.source.name + ".py", "exec")  # fail here, not at import
+    return code
+
+
+builtins_compile = compile
+
+
+def compile(source: str, filename: str = "<string>") -> str:  # noqa: A001 - the API's name
+    """Compile spec text to the source of a self-contained PyTorch module.
+
+    >>> code = compile("model Tiny\\ninput 1x8x8\\nconv 4 k3 -> relu -> fc 2")
+    >>> "class Tiny(nn.Module):" in code
+    True
+    """
+    return compile_result(check(source, filename))
+
+
+def _result(path_or_source: str | Path) -> CheckResult:
+    text = str(path_or_source)
+    if isinstance(path_or_source, Path) or ("\n" not in text and text.endswith(".cnn")):
+        return check_file(path_or_source)
+    return check(text)
+
+
+def load_module(path_or_source: str | Path, module_name: str | None = None) -> types.ModuleType:
+    """Compile a spec and execute the code in a fresh module (no file written)."""
+    result = _result(path_or_source)
+    code = compile_result(result)
+    module = types.ModuleType(module_name or f"cnndsl_generated_{result.network.model}")
+    module.__file__ = f"<cnndsl:{result.source.name}>"
+    exec(builtins_compile(code, module.__file__, "exec"), module.__dict__)
+    return module
+
+
+def load(path_or_source: str | Path) -> type:
+    """The model class of a spec: `LeNet = cnndsl.load("lenet.cnn"); model = LeNet()`."""
+    result = _result(path_or_source)
+    module = load_module(path_or_source)
+    return getattr(module, result.network.model)
+
+
+def build(path_or_source: str | Path, **constants: int):
+    """Compile a spec and return an instance of its model (`torch.nn.Module`).
+
+    Keyword arguments override the spec's `let` constants:
+    `cnndsl.build("lenet.cnn", classes=100)`.
+    """
+    if constants:
+        path_or_source = _override(path_or_source, constants)
+    return load(path_or_source)()
+
+
+def _override(path_or_source: str | Path, constants: dict[str, int]) -> str:
+    result = _result(path_or_source)
+    program = result.program
+    if program is None:
+        raise SpecError(result)
+    names = {let.name: let for let in program.lets}
+    unknown = sorted(set(constants) - set(names))
+    if unknown:
+        known = ", ".join(sorted(names)) or "none"
+        raise TypeError(f"{result.source.name} has no constant {', '.join(unknown)} "
+                        f"(its `let` constants: {known})")
+    text = result.source.text
+    for let in sorted((names[n] for n in constants), key=lambda d: -d.value.span.start):
+        value = constants[let.name]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"constant `{let.name}` must be an int, got {value!r}")
+        text = text[:let.value.span.start] + str(value) + text[let.value.span.end:]
+    return text if "\n" in text else text + "\n"
+
+
+__all__ = ["SpecError", "build", "compile", "load", "load_module"]
+_ = sys

@@ -1,0 +1,105 @@
+"""Lint: warnings about networks that work but are likely wrong, and the
+spec's own `assert` statements checked against the inferred figures."""
+
+from __future__ import annotations
+
+import difflib
+import operator
+
+from cnndsl import ir
+from cnndsl.diagnostics import Diagnostic, error, warning
+from cnndsl.passes.infer import Summary, fmt
+
+#: An `fc` holding more than this share of the parameters is worth a warning,
+#: in networks of at least MIN_PARAMS (tiny nets are all fully connected).
+FC_SHARE = 0.5
+MIN_PARAMS = 100_000
+
+METRICS = ("params", "trainable_params", "macs", "output", "layers")
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+        "==": operator.eq, "!=": operator.ne}
+
+
+def lint(network: ir.Network, summary: Summary, program: ir.Program) -> list[Diagnostic]:
+    """Warnings and failed assertions for a network that inferred cleanly."""
+    return [*_softmax_before_cross_entropy(network, summary), *_heavy_fc(summary),
+            *_assertions(program, summary)]
+
+
+def _last_layer(summary: Summary):
+    top = [r for r in summary.rows if r.depth == 0]
+    return top[-1] if top else None
+
+
+def _softmax_before_cross_entropy(network: ir.Network, summary: Summary) -> list[Diagnostic]:
+    last = _last_layer(summary)
+    loss = network.train.loss or "crossentropy"
+    if last is None or last.op != "softmax" or loss != "crossentropy":
+        return []
+    return [warning("W0102", "`softmax` as the last layer of a net trained with cross-entropy",
+                    last.span, "cross-entropy applies log-softmax itself",
+                    notes=["`nn.CrossEntropyLoss` expects raw scores (logits); after a "
+                           "softmax the loss saturates and training slows down",
+                           "`cnndsl train` leaves this softmax out while training and "
+                           "keeps it in the compiled module for inference"],
+                    help="remove `-> softmax`, and apply `torch.softmax(logits, dim=1)` "
+                         "where you need probabilities")]
+
+
+def _heavy_fc(summary: Summary) -> list[Diagnostic]:
+    total = summary.params
+    if total < MIN_PARAMS:
+        return []
+    out = []
+    for row in summary.layers:
+        if row.op == "fc" and row.flatten and row.params > FC_SHARE * total:
+            share = 100 * row.params / total
+            out.append(warning(
+                "W0103", f"this fully connected layer holds {share:.0f}% of the parameters",
+                row.span, f"{row.params:,} of {total:,} parameters",
+                notes=[f"it flattens {fmt(row.input)} = {_prod(row.input):,} features"],
+                help="pool the feature map first (`gap`, or `adaptiveavgpool 1`) to cut "
+                     "its size"))
+    return out
+
+
+def _prod(shape) -> int:
+    n = 1
+    for v in shape:
+        n *= v
+    return n
+
+
+def _assertions(program: ir.Program, summary: Summary) -> list[Diagnostic]:
+    figures = {"params": summary.params, "trainable_params": summary.trainable,
+               "macs": summary.macs, "output": summary.output,
+               "layers": sum(1 for r in summary.layers if r.kind == "layer")}
+    aliases = {"parameters": "params", "trainable": "trainable_params", "mac": "macs",
+               "madds": "macs", "depth": "layers"}
+    out = []
+    for check in program.asserts:
+        metric = aliases.get(check.metric, check.metric)
+        if metric not in figures:
+            close = difflib.get_close_matches(check.metric, METRICS, n=1, cutoff=0.5)
+            out.append(error("E0502", f"unknown metric `{check.metric}`", check.metric_span,
+                             "not a metric", notes=["metrics: " + ", ".join(METRICS)],
+                             help=f"did you mean `{close[0]}`?" if close else None))
+            continue
+        actual = figures[metric]
+        expected = check.value
+        if metric == "output":
+            expected = expected if isinstance(expected, tuple) else (int(expected),)
+            if check.op not in ("==", "!="):
+                out.append(error("E0502", "`output` is a shape: compare it with `==` or `!=`",
+                                 check.span, "not comparable"))
+                continue
+        elif isinstance(expected, tuple):
+            out.append(error("E0502", f"`{metric}` is a number, not a size",
+                             check.value_span, "a size"))
+            continue
+        if not _OPS[check.op](actual, expected):
+            shown = fmt(actual) if metric == "output" else f"{actual:,}"
+            out.append(error("E0501", f"assertion failed: {metric} {check.op} "
+                             f"{check.value_text}", check.span, f"{metric} is {shown}",
+                             help="change the network, or the bound if it was too tight"))
+    return out

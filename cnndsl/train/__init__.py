@@ -1,0 +1,1 @@
+"""The training harness: data, devices, the loop, checkpoints, distributed runs."""

@@ -1,0 +1,25 @@
+"""The entry point of generated modules: `python lenet.py --epochs 5`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(model_cls: type, spec_name: str, spec_text: str, argv=None) -> int:
+    """Train `model_cls` (the generated class) exactly as `cnndsl train` would."""
+    from cnndsl.api import check
+    from cnndsl.cli import print_diagnostics
+    from cnndsl.codegen.api import compile_result
+    from cnndsl.train.options import add_train_arguments
+    from cnndsl.train.run import train
+
+    parser = argparse.ArgumentParser(prog=sys.argv[0],
+                                     description=f"train {model_cls.__name__} ({spec_name})")
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    result = check(spec_text, spec_name)
+    if not result.ok:
+        print_diagnostics(result, colour=False)
+        return 1
+    return train(model_cls, result, args, compile_result(result))

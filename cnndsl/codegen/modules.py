@@ -24,21 +24,27 @@ def _value(node: ir.Element, field: str, value) -> str:
     return str(value)
 
 
+def _given(node: ir.Element, field: str, value, default) -> bool:
+    """Emit an argument when it differs from PyTorch's default, or depends on a
+    block parameter (so one class serves every use of the block)."""
+    return value != default or field in dict(node.sym)
+
+
 def _rank(shape: tuple[int, ...]) -> int:
     return max(1, len(shape) - 1)
 
 
 def conv(node: ir.Conv, ch: str, shape) -> str:
     args = [ch, _value(node, "out", node.out), f"kernel_size={_value(node, 'kernel', node.kernel)}"]
-    if node.stride != 1:
+    if _given(node, "stride", node.stride, 1):
         args.append(f"stride={_value(node, 'stride', node.stride)}")
     if node.padding == "same":
         args.append('padding="same"')
-    elif node.padding != 0:
+    elif _given(node, "padding", node.padding, 0):
         args.append(f"padding={_value(node, 'padding', node.padding)}")
-    if node.dilation != 1:
+    if _given(node, "dilation", node.dilation, 1):
         args.append(f"dilation={_value(node, 'dilation', node.dilation)}")
-    if node.groups != 1:
+    if _given(node, "groups", node.groups, 1):
         args.append(f"groups={_value(node, 'groups', node.groups)}")
     if not node.bias:
         args.append("bias=False")
@@ -50,11 +56,11 @@ def conv(node: ir.Conv, ch: str, shape) -> str:
 def pool(node: ir.Pool, ch: str, shape) -> str:
     kind = "MaxPool" if node.op == "maxpool" else "AvgPool"
     args = [_value(node, "kernel", node.kernel)]
-    if node.stride != node.kernel:
+    if _given(node, "stride", node.stride, node.kernel):
         args.append(f"stride={_value(node, 'stride', node.stride)}")
-    if node.padding != 0:
+    if _given(node, "padding", node.padding, 0):
         args.append(f"padding={_value(node, 'padding', node.padding)}")
-    if node.dilation != 1:
+    if _given(node, "dilation", node.dilation, 1):
         args.append(f"dilation={_value(node, 'dilation', node.dilation)}")
     if node.ceil:
         args.append("ceil_mode=True")

@@ -1,0 +1,62 @@
+"""Shared fixtures. `pytest --update-goldens` rewrites every golden file from the
+current output; review the diff like any other change."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.cnn"))
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true",
+                     help="rewrite golden files from the current output")
+
+
+@pytest.fixture
+def golden(request):
+    """`golden(path, text)`: compare with (or, with --update-goldens, write) a golden file."""
+    update = request.config.getoption("--update-goldens")
+
+    def compare(path: Path, text: str) -> None:
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"missing golden file {path}; run pytest --update-goldens"
+        assert text == path.read_text(encoding="utf-8"), (
+            f"output differs from {path}; if the change is intended, run "
+            "pytest --update-goldens and review the diff")
+
+    return compare
+
+
+@pytest.fixture
+def cnndsl_cmd():
+    """The installed `cnndsl` console script (CI runs the tests against an install)."""
+    exe = shutil.which("cnndsl")
+    if exe is None:
+        import sys
+
+        return [sys.executable, "-m", "cnndsl"]
+    return [exe]
+
+
+@pytest.fixture(autouse=True)
+def _no_colour(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+
+
+def spec_id(path: Path) -> str:
+    return path.stem
+
+
+HAS_DOT = shutil.which("dot") is not None
+_ = os

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from cnndsl import ir
 from cnndsl.diagnostics import Diagnostic, Label, error
 from cnndsl.layers import DEFAULTS, LAYERS, Arg, LayerSpec
-from cnndsl.passes.evaluate import FLAG, Env, Value, evaluate, literal
+from cnndsl.passes.evaluate import FLAG, Env, Value, evaluate, literal, unknown_name
 from cnndsl.source import Span
 
 
@@ -32,6 +32,11 @@ def bind(op: str, use: ir.LayerUse, env: Env, layer_words: set[str],
         if isinstance(arg, ir.Option):
             _bind_option(spec, use, arg, env, bound, diagnostics)
         elif not _bind_word(spec, use, arg.value, bound, env, layer_words, diagnostics):
+            flag = _flag_in(arg.value, env)
+            if flag is not None:
+                bound.ok = False
+                diagnostics.append(unknown_name(flag, env))
+                continue
             if not positional:
                 bound.ok = False
                 diagnostics.append(_too_many(spec, use, arg.span))
@@ -45,6 +50,15 @@ def bind(op: str, use: ir.LayerUse, env: Env, layer_words: set[str],
                 f"no {arg.describe} given", notes=[f"usage: `{spec.usage}`"],
                 help=_example(spec)))
     return bound if bound.ok else None
+
+
+def _flag_in(expr: ir.Expr, env: Env) -> ir.Ref | None:
+    """A short flag used inside arithmetic (`k3 * 2`), if any."""
+    if isinstance(expr, ir.Ref):
+        return expr if expr.name not in env and FLAG.match(expr.name) else None
+    if isinstance(expr, ir.BinOp):
+        return _flag_in(expr.left, env) or _flag_in(expr.right, env)
+    return None
 
 
 def _bind_word(spec: LayerSpec, use: ir.LayerUse, expr: ir.Expr, bound: Bound, env: Env,

@@ -1,0 +1,228 @@
+"""Short CPU training runs on the built-in digits and on small fixtures in the
+standard dataset formats; checkpoints, exact resume, SIGKILL, torchrun (Gloo)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds",
+           "samples_per_s", "lr"]
+
+
+def train(cnndsl_cmd, *args, cwd=ROOT, check=True):
+    done = subprocess.run(cnndsl_cmd + ["train", *args, "--progress", "plain"], cwd=cwd,
+                          capture_output=True, text=True)
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def metrics(out: Path) -> list[dict]:
+    with (out / "metrics.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_digits_run_leaves_everything_specified(cnndsl_cmd, tmp_path):
+    out = tmp_path / "run"
+    done = train(cnndsl_cmd, "specs/mnist_net.cnn", "--epochs", "3", "--out", str(out))
+    assert "adapted to the spec's input 1x28x28" in done.stderr
+    rows = metrics(out)
+    assert list(rows[0]) == COLUMNS and [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert float(rows[-1]["test_acc"]) > 0.5          # chance is 0.1
+    for name in ("last.pt", "best.pt", "model.py", "config.json", "curves.png"):
+        assert (out / name).is_file(), name
+    state = torch.load(out / "last.pt", weights_only=False)
+    assert {"model", "optimizer", "scaler", "rng", "epoch", "spec_hash"} <= set(state)
+    assert state["epoch"] == 3
+    assert "compiled by cnndsl" in (out / "model.py").read_text().splitlines()[0]
+    again = train(cnndsl_cmd, "specs/mnist_net.cnn", "--epochs", "1", "--out", str(out),
+                  check=False)
+    assert again.returncode == 1 and "--resume" in again.stderr
+
+
+def test_same_seed_same_metrics_and_exact_resume(cnndsl_cmd, tmp_path):
+    full, part = tmp_path / "full", tmp_path / "part"
+    spec = "specs/lenet_sigmoid.cnn"
+    train(cnndsl_cmd, spec, "--epochs", "3", "--out", str(full), "--optimizer", "adam")
+    train(cnndsl_cmd, spec, "--epochs", "1", "--out", str(part), "--optimizer", "adam")
+    train(cnndsl_cmd, spec, "--epochs", "3", "--out", str(part), "--resume")
+    keep = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc"]
+    assert [{k: r[k] for k in keep} for r in metrics(full)] == \
+        [{k: r[k] for k in keep} for r in metrics(part)]
+
+
+def test_resume_refuses_a_changed_spec(cnndsl_cmd, tmp_path):
+    spec = tmp_path / "net.cnn"
+    spec.write_text("input 1x8x8\nconv 4 k3 -> relu -> fc 10\n")
+    train(cnndsl_cmd, str(spec), "--epochs", "1", "--out", str(tmp_path / "r"))
+    spec.write_text("input 1x8x8\nconv 8 k3 -> relu -> fc 10\n")
+    done = train(cnndsl_cmd, str(spec), "--resume", "--out", str(tmp_path / "r"), check=False)
+    assert done.returncode == 1 and "spec changed" in done.stderr
+
+
+def test_sigkill_mid_epoch_leaves_a_loadable_checkpoint(cnndsl_cmd, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(cnndsl_cmd + ["train", "specs/residual_net.cnn", "--epochs", "500",
+                                          "--out", str(out), "--progress", "plain"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (out / "last.pt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    state = torch.load(out / "last.pt", weights_only=False)
+    epoch = state["epoch"]
+    assert epoch >= 1
+    train(cnndsl_cmd, "specs/residual_net.cnn", "--resume", "--out", str(out),
+          "--epochs", str(epoch + 1))
+    assert [int(r["epoch"]) for r in metrics(out)] == list(range(1, epoch + 2))
+
+
+def test_softmax_head_is_left_out_while_training(cnndsl_cmd, tmp_path):
+    done = train(cnndsl_cmd, "specs/lecture_cnn.cnn", "--epochs", "2", "--out",
+                 str(tmp_path / "r"))
+    assert "ends in `softmax`" in done.stderr
+    assert float(metrics(tmp_path / "r")[-1]["test_acc"]) > 0.3
+
+
+def test_oversized_model_is_refused_before_allocating(cnndsl_cmd, tmp_path):
+    spec = tmp_path / "huge.cnn"
+    spec.write_text("input 1x8x8\nfc 200000 -> fc 200000 -> fc 10\n")
+    done = train(cnndsl_cmd, str(spec), "--out", str(tmp_path / "r"), check=False)
+    assert done.returncode == 1 and "GiB" in done.stderr and "40,015,200,010" in done.stderr
+
+
+def test_incompatible_data_is_a_clear_error(cnndsl_cmd, tmp_path):
+    done = train(cnndsl_cmd, "specs/ecg1d.cnn", "--out", str(tmp_path / "r"), check=False)
+    assert done.returncode == 1
+    assert "1x187" in done.stderr and "1x8x8" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# ---- standard formats, as small generated fixtures -----------------------------------------
+
+def _images(n: int, shape, seed: int):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    images = rng.integers(0, 60, (n, *shape)).astype(np.uint8)
+    for i, label in enumerate(labels):   # a learnable pattern: a bright band per class
+        images[i, ..., label * 2: label * 2 + 3, :] = 250
+    return images, labels
+
+
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+    root = tmp_path / "data" / "MNIST" / "raw"
+    root.mkdir(parents=True)
+    for split, n, seed in (("train", 300, 1), ("t10k", 100, 2)):
+        images, labels = _images(n, (28, 28), seed)
+        _write_idx(root / f"{split}-images-idx3-ubyte.gz", images)
+        _write_idx(root / f"{split}-labels-idx1-ubyte.gz", labels)
+    return tmp_path / "data"
+
+
+def test_mnist_idx_files(cnndsl_cmd, tmp_path, mnist_dir):
+    train(cnndsl_cmd, "specs/mnist_net.cnn", "--data", "mnist", "--data-dir", str(mnist_dir),
+          "--epochs", "3", "--out", str(tmp_path / "r"))
+    assert float(metrics(tmp_path / "r")[-1]["test_acc"]) > 0.3
+
+
+def test_malformed_idx_file_is_named(cnndsl_cmd, tmp_path, mnist_dir):
+    bad = mnist_dir / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
+    with gzip.open(bad, "wb") as handle:
+        handle.write(b"\x00\x00\x08\x01\x00\x00\x00\x64" + b"\x01" * 10)
+    done = train(cnndsl_cmd, "specs/mnist_net.cnn", "--data", "mnist", "--data-dir",
+                 str(mnist_dir), "--out", str(tmp_path / "r"), check=False)
+    assert done.returncode == 1 and "t10k-labels-idx1-ubyte.gz" in done.stderr
+    assert "truncated" in done.stderr
+
+
+def test_missing_dataset_names_the_files(cnndsl_cmd, tmp_path):
+    done = train(cnndsl_cmd, "specs/mnist_net.cnn", "--data", "fashion-mnist", "--data-dir",
+                 str(tmp_path), "--out", str(tmp_path / "r"), check=False)
+    assert done.returncode == 1 and "train-images-idx3-ubyte" in done.stderr
+
+
+def test_cifar10_python_batches(cnndsl_cmd, tmp_path):
+    root = tmp_path / "cifar-10-batches-py"
+    root.mkdir()
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for seed, name in enumerate(names):
+        images, labels = _images(60, (3, 32, 32), seed)
+        with (root / name).open("wb") as handle:
+            pickle.dump({b"data": images.reshape(60, -1), b"labels": labels.tolist()}, handle)
+    train(cnndsl_cmd, "specs/cifar10_net.cnn", "--data-dir", str(tmp_path), "--epochs", "2",
+          "--batch", "16", "--out", str(tmp_path / "r"))
+    assert len(metrics(tmp_path / "r")) == 2
+
+
+def test_image_folder(cnndsl_cmd, tmp_path):
+    from PIL import Image
+
+    images, labels = _images(80, (16, 16), 3)
+    for i, (image, label) in enumerate(zip(images, labels)):
+        folder = tmp_path / "imgs" / f"class{label % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).convert("RGB").save(folder / f"{i}.png")
+    done = train(cnndsl_cmd, "specs/lenet.cnn", "--data", "folder", "--data-dir",
+                 str(tmp_path / "imgs"), "--epochs", "1", "--out", str(tmp_path / "r"))
+    assert "3x16x16" in done.stderr and "3x32x32" in done.stderr
+
+
+def test_generated_module_trains_itself(cnndsl_cmd, tmp_path):
+    subprocess.run(cnndsl_cmd + ["compile", "specs/mnist_net.cnn", "-o",
+                                 str(tmp_path / "mnist_net.py")], cwd=ROOT, check=True)
+    done = subprocess.run([sys.executable, str(tmp_path / "mnist_net.py"), "--epochs", "2",
+                           "--out", str(tmp_path / "r"), "--progress", "plain"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(metrics(tmp_path / "r")) == 2
+
+
+def test_torchrun_two_processes_with_gloo(cnndsl_cmd, tmp_path):
+    single, double = tmp_path / "one", tmp_path / "two"
+    train(cnndsl_cmd, "specs/mnist_net.cnn", "--epochs", "2", "--out", str(single))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc_per_node=2", "-m", "cnndsl", "train", "specs/mnist_net.cnn",
+                           "--epochs", "2", "--out", str(double), "--progress", "plain"],
+                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "x 2 processes" in done.stderr
+    assert done.stderr.count("epoch 2/2") == 1          # only rank 0 logs
+    one, two = metrics(single), metrics(double)
+    assert len(two) == 2
+    assert abs(float(one[-1]["test_acc"]) - float(two[-1]["test_acc"])) < 0.03
+    assert abs(float(one[-1]["train_loss"]) / float(two[-1]["train_loss"]) - 1) < 0.1
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_amp_run(cnndsl_cmd, tmp_path):
+    done = train(cnndsl_cmd, "specs/mnist_net.cnn", "--device", "cuda", "--epochs", "2",
+                 "--out", str(tmp_path / "r"))
+    assert "autocast" in done.stderr

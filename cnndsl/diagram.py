@@ -46,6 +46,11 @@ class _Drawer:
         self.graphviz = graphviz
         self.rows: dict[str, LayerInfo] = {r.name: r for r in summary.rows}
         self.collapse = collapse
+        self.edges: list[tuple[str, str, str, dict]] = []
+
+    def finish(self, graph) -> None:
+        for tail, head, label, extra in self.edges:
+            graph.edge(tail, head, label=label, **extra)
 
     def node(self, graph, node_id: str, label: str, family: str, **extra) -> None:
         fill, shape = FAMILIES[family]
@@ -55,7 +60,9 @@ class _Drawer:
         graph.node(node_id, label, shape=shape, style=style, fillcolor=fill, **extra)
 
     def edge(self, graph, tail: str, head: str, shape, **extra) -> None:
-        graph.edge(tail, head, label=f" {fmt(shape)} ", **extra)
+        # Edges go to the top graph: an edge inside a cluster would pull the
+        # node it comes from into that cluster.
+        self.edges.append((tail, head, f" {fmt(shape)} ", extra))
 
     def sequence(self, graph, seq: ir.Sequence, tail: str, shape, path: str):
         for item in seq.items:
@@ -123,6 +130,7 @@ def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False):
     tail, shape = drawer.sequence(graph, network.body, "input", network.input, "")
     drawer.node(graph, "output", f"output\n{fmt(shape)}", "io")
     drawer.edge(graph, tail, "output", shape)
+    drawer.finish(graph)
     return graph
 
 

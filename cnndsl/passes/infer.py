@@ -84,6 +84,15 @@ class Summary:
         return sum(r.macs for r in self.layers)
 
 
+TRACE = 8  # steps kept for the "how did we get here" note
+
+
+def _step(trace: tuple[str, ...], step: str) -> tuple[str, ...]:
+    """Append a step, keeping the input and the last few: O(1), not O(layers)."""
+    trace = trace + (step,)
+    return trace if len(trace) <= TRACE else (trace[0], "…") + trace[-(TRACE - 2):]
+
+
 def fmt(shape: Shape) -> str:
     return "x".join(str(n) for n in shape)
 
@@ -179,7 +188,7 @@ class _Walker:
         if all(o.rf for o in outs) and len(shape) > 1:
             rf = tuple(max(vals) for vals in zip(*(o.rf for o in outs)))
             jump = tuple(max(vals) for vals in zip(*(o.jump for o in outs)))
-        return State(shape, rf, jump, state.trace + (f"{node.op} {fmt(shape)}",), node.span)
+        return State(shape, rf, jump, _step(state.trace, f"{node.op} {fmt(shape)}"), node.span)
 
     def _mismatch(self, node: ir.Branches, outs: list[State], message: str,
                   code: str) -> Diagnostic:
@@ -218,7 +227,7 @@ class _Walker:
         out, params, buffers, macs = result
         flatten = isinstance(node, ir.Linear) and state.rank > 0
         after = State(out.shape, out.rf, out.jump,
-                      state.trace + (f"{node.text.split()[0]} {fmt(out.shape)}",), node.span)
+                      _step(state.trace, f"{node.text.split()[0]} {fmt(out.shape)}"), node.span)
         self._row(node, prefix, depth, state, after, params, buffers, macs, flatten=flatten)
         return after
 

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up everything, then run the whole test suite against the installed package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+python3 -m pytest "$@"

@@ -19,7 +19,7 @@ def __getattr__(name: str):
 
         return getattr(codegen_api, name)
     if name == "diagram":
-        from cnndsl.diagram import diagram
+        from cnndsl.draw import diagram
 
         return diagram
     raise AttributeError(f"module 'cnndsl' has no attribute {name!r}")

@@ -29,7 +29,7 @@ def add_diagram_command(sub) -> None:
 def cmd_diagram(args) -> int:
     from cnndsl.cli import _colour, load_checked
     from cnndsl.codegen.cli import write_atomically
-    from cnndsl.diagram import draw
+    from cnndsl.draw import draw
 
     fmt = args.format
     out = Path(args.output) if args.output and args.output != "-" else None

@@ -16,5 +16,5 @@ if ! command -v dot >/dev/null 2>&1; then
 fi
 
 # A pinned CPU build of torch first: an unpinned one would pull the multi-GB CUDA build.
-"$PYTHON" -m pip install -q --disable-pip-version-check "torch==${TORCH_VERSION:-2.13.0}"
-"$PYTHON" -m pip install -q --disable-pip-version-check -e ".[dev]"
+"$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore "torch==${TORCH_VERSION:-2.13.0}"
+"$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".[dev]"

@@ -7,7 +7,7 @@ import pytest
 
 import cnndsl
 from cnndsl.codegen.api import compile_result
-from cnndsl.diagram import draw
+from cnndsl.draw import draw
 from cnndsl.report import render_summary
 
 from conftest import GOLDEN, ROOT, SPECS, spec_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+
 import types
 from pathlib import Path
 
@@ -99,4 +99,4 @@ def _override(path_or_source: str | Path, constants: dict[str, int]) -> str:
 
 
 __all__ = ["SpecError", "build", "compile", "load", "load_module"]
-_ = sys
+

@@ -320,7 +320,7 @@ def _combine(item: ir.Combine, env: Env, scope: _Scope, ctx: _Context,
     if len(branches) < 2:
         ctx.diagnostics.append(error("E0401", f"`{item.kind}` needs at least two branches",
                                      item.keyword_span, "one branch given",
-                                     help=f"for a skip connection, use `residual(...)`"))
+                                     help="for a skip connection, use `residual(...)`"))
     return ir.Branches(op=item.kind, span=item.span, text=text, name=scope.name(item.kind),
                        branches=branches)
 

@@ -230,8 +230,8 @@ def _drop_training_softmax(run: Run, model: nn.Module) -> None:
     top = [r for r in run.result.summary.rows if r.depth == 0]
     if top and top[-1].op == "softmax" and run.settings.loss == "crossentropy":
         setattr(model, top[-1].name, nn.Identity())
-        run.say(f"warning: the spec ends in `softmax`; training on the logits before it "
-                f"(cross-entropy applies log-softmax itself)")
+        run.say("warning: the spec ends in `softmax`; training on the logits before it "
+                "(cross-entropy applies log-softmax itself)")
 
 
 def _optimizer(s: Settings, model: nn.Module) -> torch.optim.Optimizer:

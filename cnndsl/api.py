@@ -104,8 +104,6 @@ def read_source(path: str | Path) -> tuple[str | None, Diagnostic | None]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         src = Source(data[:exc.start].decode("utf-8", "replace") + "?", str(path))
-        span = src.span(exc.start if exc.start < len(src.text) else len(src.text) - 1,
-                        len(src.text))
         span = src.span(len(src.text) - 1, len(src.text))
         return None, error("E0004", "the file is not valid UTF-8 text", span,
                            f"byte 0x{data[exc.start]:02x} cannot be decoded",

@@ -3,7 +3,6 @@ current output; review the diff like any other change."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -59,4 +58,3 @@ def spec_id(path: Path) -> str:
 
 
 HAS_DOT = shutil.which("dot") is not None
-_ = os

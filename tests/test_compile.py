@@ -5,8 +5,6 @@ give the same outputs as their compiled twins; determinism; hostile names."""
 from __future__ import annotations
 
 import ast
-import builtins
-import os
 import subprocess
 import sys
 
@@ -230,6 +228,3 @@ def test_generated_files_pass_ruff():
         pytest.skip("ruff is not installed")
     for path in SPECS:
         assert ruff_problems(compile_result(cnndsl.check_file(path))) is None, path
-
-
-_ = (builtins, os)

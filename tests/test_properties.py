@@ -6,7 +6,6 @@ then every inferred shape and parameter count equals PyTorch's."""
 
 from __future__ import annotations
 
-import math
 
 import pytest
 import torch
@@ -203,6 +202,3 @@ def test_binary_and_undecodable_files(tmp_path, data):
         assert result.ok
     else:
         assert not result.ok and result.diagnostics
-
-
-_ = math

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import gc
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,10 +61,29 @@ def check(source: str, filename: str = "<string>") -> CheckResult:
     """Check a spec given as text: parse, resolve, infer, lint."""
     src = Source(source, filename)
     try:
-        return _check(src)
+        with _collector_paused():
+            return _check(src)
     except RecursionError:
         return CheckResult(src, (error("E0005", "the spec nests too deeply to check", None,
                                        help="name inner parts as blocks"),))
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while checking, then restore it.
+
+    Checking builds trees of frozen nodes, which hold no reference cycles, so
+    reference counting frees all of it; the collector would only rescan the
+    growing trees, and that made check time grow faster than the spec
+    (8,000 layers took 14x the time of 1,000; without it, 7x).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check(src: Source) -> CheckResult:

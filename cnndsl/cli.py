@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from cnndsl import __version__
+from cnndsl.frozen import set_validation
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -75,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "networks.")
     parser.add_argument("--version", action="version", version=f"cnndsl {__version__}")
     parser.add_argument("--debug", action="store_true",
-                        help="show Python tracebacks for internal errors")
+                        help="validate every IR node and show Python tracebacks for "
+                             "internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -102,6 +104,8 @@ def _extensions():
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.debug:
+        set_validation(True)
     try:
         return args.run(args)
     except FileNotFoundError as exc:

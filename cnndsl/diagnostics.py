@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from cnndsl.frozen import Frozen
 from cnndsl.source import Source, Span
 
 Severity = Literal["error", "warning", "note"]
 
 
-class Label(BaseModel):
+class Label(Frozen):
     """A secondary span with a short label (`output is 16x4x4`)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     span: Span
     text: str
 
 
-class Diagnostic(BaseModel):
+class Diagnostic(Frozen):
     """One finding of the checker: where, what, why, and how to fix it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     severity: Severity
     code: str

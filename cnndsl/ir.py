@@ -14,13 +14,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from cnndsl.frozen import Frozen
 from cnndsl.source import Span
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # ============================================================================
@@ -342,5 +339,5 @@ class Network(Frozen):
     body: Sequence
     #: the blocks used, each with its parameters and their default values
     blocks: tuple[tuple[str, tuple[tuple[str, int | float | None], ...]], ...] = ()
-    train: TrainConfig = TrainConfig()
+    train: TrainConfig = Field(default_factory=TrainConfig)
 

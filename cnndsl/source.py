@@ -5,17 +5,15 @@ from __future__ import annotations
 import bisect
 from functools import cached_property
 
-from pydantic import BaseModel, ConfigDict
+from cnndsl.frozen import Frozen
 
 
-class Span(BaseModel):
+class Span(Frozen):
     """A half-open character range `[start, end)` of one source file.
 
     `line`/`column` are 1-based; `end_line`/`end_column` point at the last
     character of the range (inclusive), as editors and the JSON output expect.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     start: int
     end: int

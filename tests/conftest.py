@@ -3,10 +3,18 @@ current output; review the diff like any other change."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# Validate every IR node, strictly, here and in the CLI subprocesses tests start
+# (cnndsl/frozen.py explains why this is off by default).
+os.environ["CNNDSL_VALIDATE"] = "1"
+from cnndsl.frozen import set_validation  # noqa: E402
+
+set_validation(True)
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.cnn"))

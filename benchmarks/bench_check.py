@@ -77,7 +77,8 @@ def chain(layers: int) -> str:
     return f"input 8x16x16\n{body}\n"
 
 
-SIZES = (1_000, 8_000)
+SIZES = (1_000, 8_000)              # the issue's two sizes
+SWEEP = (500, 1_000, 2_000, 4_000, 8_000, 16_000)
 
 
 def _stages(text: str) -> dict[str, float]:
@@ -98,36 +99,35 @@ def _stages(text: str) -> dict[str, float]:
         summary, _ = infer(network)
         lint(network, summary, program)
         marks.append(time.perf_counter())
-        del program, network, summary
-        marks.append(time.perf_counter())
-    return dict(zip(("parse", "resolve", "infer+lint", "free"),
+    return dict(zip(("parse", "resolve", "infer+lint"),
                     (b - a for a, b in zip(marks, marks[1:]))))
 
 
-def scaling(runs: int) -> dict[int, dict[str, float]]:
-    """Best in-process time per size: `cnndsl.check` as a whole, and each stage
-    of it, the sizes alternating run by run so machine noise hits both alike."""
+def _best(runs: int, sizes, measure) -> dict[int, dict[str, float]]:
+    """Best of `runs` per size and key, the sizes alternating run by run so
+    machine noise hits all alike; each run starts from a collected heap."""
     import gc
 
-    import cnndsl
-
-    texts = {layers: chain(layers) for layers in SIZES}
+    texts = {layers: chain(layers) for layers in sizes}
     for text in texts.values():
-        cnndsl.check(text)  # warm up: grammar, caches
-    best: dict[int, dict[str, float]] = {layers: {} for layers in SIZES}
+        measure(text)  # warm up: grammar, caches
+    best: dict[int, dict[str, float]] = {layers: {} for layers in sizes}
     for _ in range(runs):
         for layers, text in texts.items():
-            gc.collect()  # start each run from the same heap
-            start = time.perf_counter()
-            result = cnndsl.check(text)
-            samples = {"check": time.perf_counter() - start}
-            assert result.ok, result.diagnostics
-            del result
             gc.collect()
-            samples.update(_stages(text))
-            for key, value in samples.items():
+            for key, value in measure(text).items():
                 best[layers][key] = min(value, best[layers].get(key, value))
     return best
+
+
+def _whole_check(text: str) -> dict[str, float]:
+    import cnndsl
+
+    start = time.perf_counter()
+    result = cnndsl.check(text)
+    elapsed = time.perf_counter() - start
+    assert result.ok, result.diagnostics
+    return {"check": elapsed}
 
 
 def process_scaling(runs: int) -> dict[int, float]:
@@ -153,16 +153,22 @@ def main() -> None:
     print(f"torch build + torchinfo summary      : {theirs * 1e3:7.1f} ms (best of {args.runs})")
     print(f"ratio                                 : {theirs / ours:7.1f}x faster")
     print(f"(a bare `python -c pass` takes         {bare * 1e3:7.1f} ms here)")
-    best = scaling(max(3, args.runs))
-    small, large = best[SIZES[0]], best[SIZES[1]]
-    print(f"\nscaling, in process ({SIZES[0]:,} -> {SIZES[1]:,} layers; linear is 8.00x):")
-    for key in small:
-        print(f"  {key:<11}{small[key] * 1e3:8.1f} ms -> {large[key] * 1e3:8.1f} ms"
-              f"   {large[key] / small[key]:5.2f}x")
-    whole = process_scaling(max(3, args.runs // 2))
-    print(f"scaling, whole `cnndsl check` process: {whole[SIZES[0]] * 1e3:.0f} ms -> "
-          f"{whole[SIZES[1]] * 1e3:.0f} ms   {whole[SIZES[1]] / whole[SIZES[0]]:.2f}x")
-
+    runs = max(3, args.runs // 2)
+    sweep = _best(runs, SWEEP, _whole_check)
+    print("\nscaling, in process (`cnndsl.check` of a chain of N layers):")
+    for layers in SWEEP:
+        seconds = sweep[layers]["check"]
+        print(f"  {layers:>7,} layers {seconds * 1e3:8.1f} ms "
+              f"{seconds / layers * 1e6:6.1f} us/layer")
+    small, large = SIZES
+    print(f"  {large:,} / {small:,} layers: "
+          f"{sweep[large]['check'] / sweep[small]['check']:.2f}x (linear: 8.00x)")
+    stages = _best(runs, SIZES, _stages)
+    print("  stage by stage, " + ", ".join(
+        f"{key} {stages[large][key] / stages[small][key]:.2f}x" for key in stages[small]))
+    whole = process_scaling(runs)
+    print(f"scaling, whole `cnndsl check` process: {whole[small] * 1e3:.0f} ms -> "
+          f"{whole[large] * 1e3:.0f} ms   {whole[large] / whole[small]:.2f}x")
 
 if __name__ == "__main__":
     main()

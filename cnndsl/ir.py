@@ -12,13 +12,12 @@ Two layers of IR, both pydantic models with a source span on every node:
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from cnndsl.frozen import Frozen
 from cnndsl.source import Span
-
 
 # ============================================================================
 # Syntax tree
@@ -55,7 +54,7 @@ class BinOp(Frozen):
     right: Expr
 
 
-Expr = Annotated[Union[Num, SizeLit, Ref, BinOp], Field(discriminator="kind")]
+Expr = Annotated[Num | SizeLit | Ref | BinOp, Field(discriminator="kind")]
 
 
 class Positional(Frozen):
@@ -74,7 +73,7 @@ class Option(Frozen):
     value: Expr
 
 
-Arg = Annotated[Union[Positional, Option], Field(discriminator="kind")]
+Arg = Annotated[Positional | Option, Field(discriminator="kind")]
 
 
 class LayerUse(Frozen):
@@ -123,7 +122,7 @@ class Combine(Frozen):
     branches: tuple[Chain, ...]
 
 
-Item = Annotated[Union[LayerUse, BlockUse, Repeat, Chain, Combine], Field(discriminator="kind")]
+Item = Annotated[LayerUse | BlockUse | Repeat | Chain | Combine, Field(discriminator="kind")]
 
 
 class Param(Frozen):
@@ -200,7 +199,7 @@ class Program(Frozen):
 # Network: resolved, concrete, named
 # ============================================================================
 
-IntOrSize = Union[int, tuple[int, ...]]
+IntOrSize = int | tuple[int, ...]
 
 
 class Element(Frozen):
@@ -309,12 +308,9 @@ class BlockCall(Element):
     body: Sequence
 
 
-Layer = Union[Conv, Pool, AdaptivePool, Flatten, Linear, Dropout, BatchNorm, Activation,
-              Softmax, Identity]
-Node = Annotated[Union[Conv, Pool, AdaptivePool, Flatten, Linear, Dropout, BatchNorm,
-                       Activation, Softmax, Identity, Unresolved, Sequence, Branches,
-                       BlockCall],
-                 Field(discriminator="op")]
+Layer = (Conv | Pool | AdaptivePool | Flatten | Linear | Dropout | BatchNorm | Activation
+         | Softmax | Identity)
+Node = Annotated[Layer | Unresolved | Sequence | Branches | BlockCall, Field(discriminator="op")]
 
 
 class TrainConfig(Frozen):

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from cnndsl import ir
@@ -63,26 +63,33 @@ class _PostLex:
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = (resources.files("cnndsl.grammars") / "cnn.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="basic", propagate_positions=True,
-                maybe_placeholders=True, postlex=_PostLex(), cache=True)
+    # No `propagate_positions`: it doubles the time of an LALR parse. Spans are
+    # taken from the tokens instead (`_ToIR._cover`); the grammar keeps the
+    # tokens that begin or end a rule.
+    return Lark(grammar, parser="lalr", lexer="basic", maybe_placeholders=True,
+                postlex=_PostLex(), cache=True)
 
 
 # ---- tree -> IR ---------------------------------------------------------------
 
-@v_args(meta=True)
 class _ToIR(Transformer_NonRecursive):
     def __init__(self, source: Source) -> None:
         super().__init__(visit_tokens=False)
         self.source = source
 
-    def _span(self, meta) -> Span:
-        return self.source.span(meta.start_pos, meta.end_pos)
+    def _cover(self, children) -> Span:
+        """The span from the first to the last of `children` (tokens and nodes)."""
+        first = next(c for c in children if c is not None)
+        last = next(c for c in reversed(children) if c is not None)
+        start = first.start_pos if isinstance(first, Token) else first.span.start
+        end = last.end_pos if isinstance(last, Token) else last.span.end
+        return self.source.span(start, end)
 
     def _tok(self, token: Token) -> Span:
         return self.source.span(token.start_pos, token.end_pos)
 
     # -- statements
-    def start(self, meta, items):
+    def start(self, items):
         fields: dict[str, list] = {k: [] for k in
                                    ("models", "inputs", "lets", "blocks", "bodies", "asserts")}
         trains: list = []
@@ -98,50 +105,52 @@ class _ToIR(Transformer_NonRecursive):
         return ir.Program(**{k: tuple(v) for k, v in fields.items()},
                           trains=tuple(trains), train_spans=tuple(train_spans))
 
-    def model_decl(self, meta, children):
-        (name,) = children
-        return ir.ModelDecl(span=self._span(meta), name=str(name), name_span=self._tok(name))
+    def model_decl(self, children):
+        _, name = children
+        return ir.ModelDecl(span=self._cover(children), name=str(name),
+                            name_span=self._tok(name))
 
-    def input_decl(self, meta, children):
-        (size,) = children
+    def input_decl(self, children):
+        _, size = children
         shape = tuple(int(v) for v in str(size).split("x"))
-        return ir.InputDecl(span=self._span(meta), shape=shape, shape_span=self._tok(size))
+        return ir.InputDecl(span=self._cover(children), shape=shape, shape_span=self._tok(size))
 
-    def let_decl(self, meta, children):
-        name, value = children
-        return ir.LetDef(span=self._span(meta), name=str(name), name_span=self._tok(name),
+    def let_decl(self, children):
+        _, name, value = children
+        return ir.LetDef(span=self._cover(children), name=str(name), name_span=self._tok(name),
                          value=value)
 
-    def block_decl(self, meta, children):
-        head, *params, body = children
+    def block_decl(self, children):
+        _, head, *params, body, _ = children
         name = str(head).rstrip("(").rstrip()
         name_span = self.source.span(head.start_pos, head.start_pos + len(name))
-        return ir.BlockDef(span=self._span(meta), name=name, name_span=name_span,
+        return ir.BlockDef(span=self._cover(children), name=name, name_span=name_span,
                            params=tuple(p for p in params if p is not None), body=body)
 
-    def param(self, meta, children):
+    def param(self, children):
         name, default = children
-        return ir.Param(span=self._span(meta), name=str(name), default=default)
+        return ir.Param(span=self._cover(children), name=str(name), default=default)
 
-    def assert_decl(self, meta, children):
-        metric, op, value = children
+    def assert_decl(self, children):
+        _, metric, op, value = children
         if isinstance(value, Token) and value.type == "SIZE":
             parsed: float | tuple[int, ...] = tuple(int(v) for v in str(value).split("x"))
         else:
             parsed = _quantity(str(value))
-        return ir.AssertDef(span=self._span(meta), metric=str(metric),
+        return ir.AssertDef(span=self._cover(children), metric=str(metric),
                             metric_span=self._tok(metric), op=str(op), value=parsed,
                             value_text=str(value), value_span=self._tok(value))
 
-    def quantity(self, meta, children):
+    def quantity(self, children):
         return children[0]
 
-    def train_decl(self, meta, children):
-        return (self._span(meta), tuple(c for c in children if c is not None))
+    def train_decl(self, children):
+        _, *items, _ = children
+        return (self._cover(children), tuple(c for c in items if c is not None))
 
-    def train_item(self, meta, children):
+    def train_item(self, children):
         key, *values = children
-        return ir.TrainItem(span=self._span(meta), key=str(key), key_span=self._tok(key),
+        return ir.TrainItem(span=self._cover(children), key=str(key), key_span=self._tok(key),
                             values=tuple(self._train_value(v) for v in values))
 
     def _train_value(self, value) -> ir.TrainValue:
@@ -149,93 +158,93 @@ class _ToIR(Transformer_NonRecursive):
             return value
         return ir.TrainValue(span=self._tok(value), text=str(value), value=_unquote(str(value)))
 
-    def word(self, meta, children):
-        span = self._span(meta)
+    def word(self, children):
+        span = self._cover(children)
         text = self.source.snippet(span)
         return ir.TrainValue(span=span, text=text, value=text)
 
-    def train_option(self, meta, children):
+    def train_option(self, children):
         key, value = children
-        span = self._span(meta)
+        span = self._cover(children)
         text = value.value if isinstance(value, ir.TrainValue) else _unquote(str(value))
         return ir.TrainValue(span=span, text=self.source.snippet(span), key=str(key),
                              value=text)
 
     # -- chains
-    def chain(self, meta, children):
+    def chain(self, children):
         items = tuple(c for c in children if not isinstance(c, Token))
-        return ir.Chain(span=self._span(meta), items=items)
+        return ir.Chain(span=self._cover(children), items=items)
 
-    def group(self, meta, children):
-        (chain,) = children
-        return ir.Chain(span=self._span(meta), items=chain.items)
+    def group(self, children):
+        _, chain, _ = children
+        return ir.Chain(span=self._cover(children), items=chain.items)
 
-    def repeat(self, meta, children):
+    def repeat(self, children):
         item, count = children
-        return ir.Repeat(span=self._span(meta), item=item, count=count)
+        return ir.Repeat(span=self._cover(children), item=item, count=count)
 
-    def layer(self, meta, children):
+    def layer(self, children):
         name, *args = children
-        return ir.LayerUse(span=self._span(meta), name=str(name), name_span=self._tok(name),
-                           args=tuple(_as_arg(a) for a in args))
+        return ir.LayerUse(span=self._cover(children), name=str(name),
+                           name_span=self._tok(name), args=tuple(_as_arg(a) for a in args))
 
-    def option(self, meta, children):
+    def option(self, children):
         name, value = children
-        return ir.Option(span=self._span(meta), name=str(name), name_span=self._tok(name),
+        return ir.Option(span=self._cover(children), name=str(name), name_span=self._tok(name),
                          value=value)
 
-    def block_use(self, meta, children):
-        head, *args = children
+    def block_use(self, children):
+        head, *args, _ = children
         name = str(head).rstrip("(").rstrip()
-        return ir.BlockUse(span=self._span(meta), name=name,
+        return ir.BlockUse(span=self._cover(children), name=name,
                            name_span=self.source.span(head.start_pos, head.start_pos + len(name)),
                            args=tuple(_as_arg(a) for a in args if a is not None))
 
-    def _combine(self, kind, meta, children):
-        head, *branches = children
+    def _combine(self, kind, children):
+        head, *branches, _ = children
         keyword = self.source.span(head.start_pos, head.start_pos + len(kind))
-        return ir.Combine(kind=kind, span=self._span(meta), keyword_span=keyword,
+        return ir.Combine(kind=kind, span=self._cover(children), keyword_span=keyword,
                           branches=tuple(branches))
 
-    def concat(self, meta, children):
-        return self._combine("concat", meta, children)
+    def concat(self, children):
+        return self._combine("concat", children)
 
-    def add(self, meta, children):
-        return self._combine("add", meta, children)
+    def add(self, children):
+        return self._combine("add", children)
 
-    def residual(self, meta, children):
-        return self._combine("residual", meta, children)
+    def residual(self, children):
+        return self._combine("residual", children)
 
     # -- expressions
-    def _binop(self, op, meta, children):
+    def _binop(self, op, children):
         left, right = children
         return ir.BinOp(span=left.span.cover(right.span), op=op, left=left, right=right)
 
-    def plus(self, meta, children):
-        return self._binop("+", meta, children)
+    def plus(self, children):
+        return self._binop("+", children)
 
-    def minus(self, meta, children):
-        return self._binop("-", meta, children)
+    def minus(self, children):
+        return self._binop("-", children)
 
-    def times(self, meta, children):
-        return self._binop("*", meta, children)
+    def times(self, children):
+        return self._binop("*", children)
 
-    def floordiv(self, meta, children):
-        return self._binop("//", meta, children)
+    def floordiv(self, children):
+        return self._binop("//", children)
 
-    def int(self, meta, children):
+    def int(self, children):
         (tok,) = children
         return ir.Num(span=self._tok(tok), value=int(tok), text=str(tok))
 
-    def decimal(self, meta, children):
+    def decimal(self, children):
         (tok,) = children
         return ir.Num(span=self._tok(tok), value=float(tok), text=str(tok))
 
-    def size(self, meta, children):
+    def size(self, children):
         (tok,) = children
         return ir.SizeLit(span=self._tok(tok), values=tuple(int(v) for v in str(tok).split("x")))
 
-    def name(self, meta, children):
+    def name(self, children):
         (tok,) = children
         return ir.Ref(span=self._tok(tok), name=str(tok))
 
@@ -344,7 +353,7 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> Diagnostic:
     if isinstance(exc, UnexpectedEOF) or (token is not None and token.type == "$END"):
         offset = len(source.text.rstrip())
         span = source.span(max(0, offset - 1), offset) if offset else source.span(0, 0)
-        expected = exc.expected if isinstance(exc, UnexpectedEOF) else exc.expected
+        expected = exc.expected
         after = _context(source, offset)
         return error("E0003", "unexpected end of file", span,
                      f"expected {_expected(expected)}" + (f" after `{after}`" if after else ""),

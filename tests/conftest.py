@@ -12,7 +12,7 @@ import pytest
 # Validate every IR node, strictly, here and in the CLI subprocesses tests start
 # (cnndsl/frozen.py explains why this is off by default).
 os.environ["CNNDSL_VALIDATE"] = "1"
-from cnndsl.frozen import set_validation  # noqa: E402
+from cnndsl.frozen import set_validation
 
 set_validation(True)
 

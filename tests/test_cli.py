@@ -8,7 +8,6 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import HAS_DOT, ROOT
 
 

@@ -10,13 +10,12 @@ import sys
 
 import pytest
 import torch
+from conftest import ROOT, SPECS, spec_id
+from seed_nets import SEEDS
 from torch import nn
 
 import cnndsl
 from cnndsl.codegen.api import SpecError, compile_result, load_module
-
-from conftest import ROOT, SPECS, spec_id
-from seed_nets import SEEDS
 
 SMALL = [p for p in SPECS if p.stem not in ("vgg16", "resnet50", "c3d_small")]
 
@@ -221,8 +220,9 @@ def test_no_spec_text_reaches_code_outside_string_literals():
 
 
 def test_generated_files_pass_ruff():
-    from cnndsl.codegen.cli import ruff_problems
     import shutil
+
+    from cnndsl.codegen.cli import ruff_problems
 
     if shutil.which("ruff") is None:
         pytest.skip("ruff is not installed")

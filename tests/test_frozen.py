@@ -7,14 +7,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import SPECS, spec_id
 from pydantic import ValidationError
 
 import cnndsl
 from cnndsl import ir
 from cnndsl.frozen import set_validation
 from cnndsl.source import Span
-
-from conftest import SPECS, spec_id
 
 CATALOGUE = sorted((Path(__file__).parent / "diagnostics").glob("*.cnn"))
 SPAN = dict(start=0, end=1, line=1, column=1, end_line=1, end_column=1)

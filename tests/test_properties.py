@@ -6,16 +6,14 @@ then every inferred shape and parameter count equals PyTorch's."""
 
 from __future__ import annotations
 
-
 import pytest
 import torch
+from conftest import SPECS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
 import cnndsl
-
-from conftest import SPECS
 
 RANKS = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 

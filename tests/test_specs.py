@@ -4,13 +4,12 @@ and the classic nets' figures against torchvision's published tables."""
 from __future__ import annotations
 
 import pytest
+from conftest import GOLDEN, ROOT, SPECS, spec_id
 
 import cnndsl
 from cnndsl.codegen.api import compile_result
 from cnndsl.draw import draw
 from cnndsl.report import render_summary
-
-from conftest import GOLDEN, ROOT, SPECS, spec_id
 
 
 def _result(path):

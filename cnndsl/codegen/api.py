@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import types
 from pathlib import Path
 
@@ -33,7 +32,7 @@ def compile_result(result: CheckResult) -> str:
 builtins_compile = compile
 
 
-def compile(source: str, filename: str = "<string>") -> str:  # noqa: A001 - the API's name
+def compile(source: str, filename: str = "<string>") -> str:  # shadows on purpose: the API's name
     """Compile spec text to the source of a self-contained PyTorch module.
 
     >>> code = compile("model Tiny\\ninput 1x8x8\\nconv 4 k3 -> relu -> fc 2")

@@ -93,7 +93,8 @@ class Emitter:
             ch = features
         elif isinstance(node, ir.Linear):
             features = ch
-        cls.init.append(f"self.{node.name} = {module_for(node, ch, shape if not isinstance(node, ir.Linear) else (shape[0],))}")
+        in_shape = (shape[0],) if isinstance(node, ir.Linear) else shape
+        cls.init.append(f"self.{node.name} = {module_for(node, ch, in_shape)}")
         cls.forward.append((f"{dst} = self.{node.name}({src})", _shape(row.output)))
         if isinstance(node, ir.Flatten):
             return _features(ch, shape)

@@ -206,7 +206,7 @@ def _unsafe_name(name: str) -> str:
         return f"names are at most {MAX_NAME} characters"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return "a Python keyword"
-    if name.startswith("__") or name.startswith("_"):
+    if name.startswith("_"):
         return "names starting with `_` are reserved"
     if name in PYTHON_TAKEN:
         return "the generated Python code uses this name itself"
@@ -498,10 +498,11 @@ def _bind_block_args(block: ir.BlockDef, use, args: tuple, env: Env,
             continue
         if param.default is None:
             if ok:
+                missing = ", ".join(f"{p.name}=..." for p in block.params if p.name not in bound)
                 ctx.diagnostics.append(error(
                     "E0206", f"the block `{block.name}` needs its parameter `{param.name}`",
                     use.span, "missing argument", notes=[f"signature: `{signature}`"],
-                    help=f"write `{block.name}({', '.join(p.name + '=...' for p in block.params if p.name not in bound)})`"))
+                    help=f"write `{block.name}({missing})`"))
             ok = False
             continue
         value = evaluate(param.default, ctx.constants, ctx.diagnostics)

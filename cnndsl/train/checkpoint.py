@@ -49,5 +49,5 @@ def save(path: Path, payload: dict) -> None:
 def load(path: Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any failure means an unusable checkpoint
+    except Exception as exc:  # any failure means an unusable checkpoint
         raise SystemExit(f"error: cannot load checkpoint `{path}`: {exc}") from None

@@ -13,8 +13,9 @@ def add_train_command(sub) -> None:
 
 
 def cmd_train(args) -> int:
-    from cnndsl.cli import _colour, load_checked
     import sys
+
+    from cnndsl.cli import _colour, load_checked
 
     result = load_checked(args.file, _colour(sys.stderr, "auto"))
     if result is None:

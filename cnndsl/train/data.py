@@ -147,7 +147,7 @@ def _unpickle(path: Path) -> dict:
     try:
         with path.open("rb") as handle:
             batch = pickle.load(handle, encoding="bytes")
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a corrupt file
+    except Exception as exc:  # any unpickling failure is a corrupt file
         raise DataError(f"cannot read CIFAR-10 batch `{path}`: {exc}") from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
         raise DataError(f"`{path}` is not a CIFAR-10 python batch (no data/labels)")
@@ -240,7 +240,7 @@ def _folder(root: Path, channels: int | None) -> Dataset:
 def _download(name: str, root: Path) -> None:
     try:
         import torchvision.datasets as tvd
-    except Exception:  # noqa: BLE001 - torchvision missing or broken
+    except Exception:  # torchvision missing, or built against another torch
         raise DataError(f"--download needs a working torchvision; otherwise put the {name} "
                         f"files in `{root}` yourself") from None
     cls = {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}[name]

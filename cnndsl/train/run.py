@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnndsl.api import CheckResult
-from cnndsl.train import checkpoint, data as datasets
+from cnndsl.train import checkpoint
+from cnndsl.train import data as datasets
 from cnndsl.train.devices import Placement, amp_dtype, memory_available, setup, teardown
 from cnndsl.train.options import Settings, resolve_settings
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from cnndsl import ir
 from cnndsl.diagnostics import Diagnostic, error, has_errors
 from cnndsl.parser import parse
+from cnndsl.passes.declare import unsafe_name
 from cnndsl.passes.infer import Summary, infer
 from cnndsl.passes.lint import lint
 from cnndsl.passes.resolve import resolve
@@ -52,9 +53,7 @@ def model_name_for(filename: str) -> str:
     name = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
     if not name[0].isalpha():
         name = "Net" + name
-    from cnndsl.passes.resolve import _unsafe_name
-
-    return name if not _unsafe_name(name) else name[:60] + "Net"
+    return name if not unsafe_name(name) else name[:60] + "Net"
 
 
 def check(source: str, filename: str = "<string>") -> CheckResult:

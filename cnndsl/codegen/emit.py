@@ -7,6 +7,7 @@ produces as a comment. Deterministic: the same spec gives the same bytes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from cnndsl import __version__, ir
@@ -88,7 +89,7 @@ class Emitter:
         shape = row.input
         if isinstance(node, ir.Linear) and len(shape) > 1:
             features = _features(ch, shape)
-            cls.forward.append((f"{dst} = {src}.flatten(1)", _shape((_prod(shape),))))
+            cls.forward.append((f"{dst} = {src}.flatten(1)", _shape((math.prod(shape),))))
             src = dst
             ch = features
         elif isinstance(node, ir.Linear):
@@ -235,20 +236,13 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "(B, " + ", ".join(str(n) for n in shape) + ")"
 
 
-def _prod(shape) -> int:
-    n = 1
-    for v in shape:
-        n *= v
-    return n
-
-
 def _literal(value) -> str:
     return repr(value)
 
 
 def _features(ch: str, shape) -> str:
     """`C*H*W` as Python text, with C possibly an expression."""
-    spatial = _prod(shape[1:])
+    spatial = math.prod(shape[1:])
     if ch.isdigit():
         return str(int(ch) * spatial)
     return ch if spatial == 1 else f"({ch}) * {spatial}" if " " in ch else f"{ch} * {spatial}"

@@ -4,6 +4,7 @@ spec's own `assert` statements checked against the inferred figures."""
 from __future__ import annotations
 
 import difflib
+import math
 import operator
 
 from cnndsl import ir
@@ -57,17 +58,10 @@ def _heavy_fc(summary: Summary) -> list[Diagnostic]:
             out.append(warning(
                 "W0103", f"this fully connected layer holds {share:.0f}% of the parameters",
                 row.span, f"{row.params:,} of {total:,} parameters",
-                notes=[f"it flattens {fmt(row.input)} = {_prod(row.input):,} features"],
+                notes=[f"it flattens {fmt(row.input)} = {math.prod(row.input):,} features"],
                 help="pool the feature map first (`gap`, or `adaptiveavgpool 1`) to cut "
                      "its size"))
     return out
-
-
-def _prod(shape) -> int:
-    n = 1
-    for v in shape:
-        n *= v
-    return n
 
 
 def _assertions(program: ir.Program, summary: Summary) -> list[Diagnostic]:

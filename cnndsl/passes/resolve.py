@@ -8,29 +8,23 @@ new `Network` and the diagnostics; the input is never changed.
 
 from __future__ import annotations
 
-import builtins
 import difflib
-import keyword
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from cnndsl import ir
-from cnndsl.diagnostics import Diagnostic, Label, error, warning
-from cnndsl.layers import ALIASES, LAYERS, RESERVED, canonical, family
+from cnndsl.diagnostics import Diagnostic, error, warning
+from cnndsl.layers import ALIASES, LAYERS, canonical, family
 from cnndsl.passes.bind import Bound, bind
-from cnndsl.passes.evaluate import FLAG, Env, Value, evaluate, literal
+from cnndsl.passes.declare import block_defs, body_chain, constants, input_shape, model_name
+from cnndsl.passes.evaluate import Env, Value, evaluate, literal
 from cnndsl.passes.train_config import train_config
 from cnndsl.source import Span
 
 #: More elements than this after unrolling is refused: no real network is
 #: that large, and a typo such as `relu * 1000000` should not hang the checker.
 MAX_ELEMENTS = 200_000
-MAX_NAME = 80
-
-#: Names the generated Python file uses itself; a spec may not take them.
-PYTHON_TAKEN = frozenset({"torch", "nn", "F", "self", "x", "in_channels", "identity",
-                          "main", "cnndsl"}) | frozenset(dir(builtins))
 
 
 class _TooLarge(Exception):
@@ -71,12 +65,12 @@ def resolve(program: ir.Program, source_text: str,
     """Resolve a parsed program. Returns `(network, diagnostics)`; the network
     is None when the file has no usable input or body."""
     diagnostics: list[Diagnostic] = []
-    model = _model_name(program, default_model, diagnostics)
-    shape, input_span = _input(program, diagnostics)
-    lets = _constants(program, diagnostics)
-    blocks = _blocks(program, diagnostics)
+    model = model_name(program, default_model, diagnostics)
+    shape, input_span = input_shape(program, diagnostics)
+    lets = constants(program, diagnostics)
+    blocks = block_defs(program, diagnostics)
     train = train_config(program, diagnostics)
-    body = _body(program, diagnostics)
+    body = body_chain(program, diagnostics)
     if body is None or shape is None:
         return None, diagnostics
     ctx = _Context(source_text, blocks, lets, diagnostics)
@@ -100,147 +94,6 @@ def _default(param: ir.Param, lets: Env) -> int | float | None:
         return None
     value = evaluate(param.default, lets, [])
     return value.value if value is not None and not isinstance(value.value, tuple) else None
-
-
-# ---- file-level statements ----------------------------------------------------
-
-def _model_name(program: ir.Program, default: str, diagnostics: list[Diagnostic]) -> str:
-    for extra in program.models[1:]:
-        diagnostics.append(_twice("model", extra.span, program.models[0].span))
-    if not program.models:
-        return default
-    decl = program.models[0]
-    problem = _unsafe_name(decl.name)
-    if problem:
-        diagnostics.append(error("E0205", f"`{decl.name}` cannot name the model class",
-                                 decl.name_span, problem,
-                                 help="choose another name, e.g. `" + decl.name.title()
-                                 .replace("_", "") + "Net`"))
-        return default
-    return decl.name
-
-
-def _input(program: ir.Program,
-           diagnostics: list[Diagnostic]) -> tuple[tuple[int, ...] | None, Span | None]:
-    for extra in program.inputs[1:]:
-        diagnostics.append(_twice("input", extra.span, program.inputs[0].span))
-    if not program.inputs:
-        diagnostics.append(error("E0101", "the file has no `input`", None,
-                                 help="declare one sample's shape first, e.g. `input 3x32x32`"))
-        return None, None
-    decl = program.inputs[0]
-    if len(decl.shape) > 4:
-        diagnostics.append(error("E0310", "an input has at most 3 spatial dimensions",
-                                 decl.shape_span, f"{len(decl.shape) - 1} spatial dimensions",
-                                 help="write one sample's shape without the batch: "
-                                      "`CxL`, `CxHxW` or `CxDxHxW`"))
-        return None, decl.span
-    if any(n < 1 for n in decl.shape):
-        diagnostics.append(error("E0404", "every dimension of the input must be at least 1",
-                                 decl.shape_span, "a dimension is 0"))
-        return None, decl.span
-    return decl.shape, decl.shape_span
-
-
-def _twice(what: str, span: Span, first: Span) -> Diagnostic:
-    return error("E0102", f"`{what}` is declared twice", span, "declared again here",
-                 secondary=[Label(span=first, text="first declared here")],
-                 help="a file describes one network: keep one")
-
-
-def _constants(program: ir.Program, diagnostics: list[Diagnostic]) -> Env:
-    env: Env = {}
-    spans: dict[str, Span] = {}
-    for let in program.lets:
-        if not _check_binding_name(let.name, let.name_span, "constant", diagnostics):
-            continue
-        if let.name in spans:
-            diagnostics.append(error("E0106", f"`{let.name}` is defined twice", let.name_span,
-                                     "defined again here",
-                                     secondary=[Label(span=spans[let.name],
-                                                      text="first defined here")]))
-            continue
-        value = evaluate(let.value, env, diagnostics)
-        if value is not None:
-            env[let.name] = literal(value.value)
-            spans[let.name] = let.name_span
-    return env
-
-
-def _blocks(program: ir.Program, diagnostics: list[Diagnostic]) -> dict[str, ir.BlockDef]:
-    blocks: dict[str, ir.BlockDef] = {}
-    models = {m.name for m in program.models}
-    for block in program.blocks:
-        if block.name in RESERVED:
-            diagnostics.append(error("E0204", f"the block name `{block.name}` is a layer word",
-                                     block.name_span, "reserved",
-                                     help=f"call it `{block.name.capitalize()}Block`"))
-            continue
-        problem = _unsafe_name(block.name) or ("the model class already has this name"
-                                               if block.name in models else "")
-        if problem:
-            diagnostics.append(error("E0205", f"`{block.name}` cannot name a block",
-                                     block.name_span, problem,
-                                     help=f"call it `{block.name.capitalize()}Block`"))
-            continue
-        if block.name in blocks:
-            diagnostics.append(error("E0106", f"the block `{block.name}` is defined twice",
-                                     block.name_span, "defined again here",
-                                     secondary=[Label(span=blocks[block.name].name_span,
-                                                      text="first defined here")]))
-            continue
-        seen: set[str] = set()
-        for param in block.params:
-            _check_binding_name(param.name, param.span, "parameter", diagnostics)
-            if param.name in seen:
-                diagnostics.append(error("E0106", f"the parameter `{param.name}` is listed "
-                                         "twice", param.span, "listed again here"))
-            seen.add(param.name)
-        blocks[block.name] = block
-    return blocks
-
-
-def _unsafe_name(name: str) -> str:
-    """Why `name` cannot become a Python class name in generated code, or ''."""
-    if len(name) > MAX_NAME:
-        return f"names are at most {MAX_NAME} characters"
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        return "a Python keyword"
-    if name.startswith("_"):
-        return "names starting with `_` are reserved"
-    if name in PYTHON_TAKEN:
-        return "the generated Python code uses this name itself"
-    return ""
-
-
-def _check_binding_name(name: str, span: Span, what: str,
-                        diagnostics: list[Diagnostic]) -> bool:
-    problem = ""
-    if name in RESERVED:
-        problem = "a layer word or keyword of the language"
-    elif FLAG.match(name):
-        problem = f"it reads as the short flag `{name}`"
-    else:
-        problem = _unsafe_name(name)
-    if problem:
-        diagnostics.append(error("E0205", f"`{name}` cannot name a {what}", span, problem,
-                                 help="choose another name"))
-    return not problem
-
-
-def _body(program: ir.Program, diagnostics: list[Diagnostic]) -> ir.Chain | None:
-    if not program.bodies:
-        diagnostics.append(error("E0103", "the file has no network body", None,
-                                 help="write the network as one chain, e.g. "
-                                      "`conv 6 k5 -> relu -> fc 10`"))
-        return None
-    for extra in program.bodies[1:]:
-        diagnostics.append(error("E0104", "a file holds exactly one body chain", extra.span,
-                                 "a second chain", secondary=[
-                                     Label(span=program.bodies[0].span, text="the body")],
-                                 help="join the chains with `->`, or start this line with "
-                                      "`->` to continue the one above"))
-    return program.bodies[0]
 
 
 def _unused(program: ir.Program, ctx: _Context, diagnostics: list[Diagnostic]) -> None:

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # Validate every IR node, strictly, here and in the CLI subprocesses tests start
 # (cnndsl/frozen.py explains why this is off by default).
@@ -15,6 +16,11 @@ os.environ["CNNDSL_VALIDATE"] = "1"
 from cnndsl.frozen import set_validation
 
 set_validation(True)
+
+# `.ci/run` picks the "ci" profile: a fixed sequence of examples, so that a landing
+# never depends on the draw; elsewhere every run draws new ones.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.cnn"))

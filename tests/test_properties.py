@@ -6,6 +6,8 @@ then every inferred shape and parameter count equals PyTorch's."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 from conftest import SPECS
@@ -16,6 +18,9 @@ from torch import nn
 import cnndsl
 
 RANKS = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+
+#: `CNNDSL_EXAMPLES_SCALE=20 pytest tests/test_properties.py` hunts harder
+SCALE = int(os.environ.get("CNNDSL_EXAMPLES_SCALE", "1"))
 
 
 @st.composite
@@ -109,7 +114,7 @@ def torch_layers(shape, layers, fc):
     return out
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(network())
 def test_check_agrees_with_pytorch(net):
     shape, layers, fc = net
@@ -122,7 +127,7 @@ def test_check_agrees_with_pytorch(net):
     assert [(r.output, r.params) for r in rows] == oracle
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60 * SCALE, deadline=None)
 @given(network())
 def test_compiled_module_matches_inference(net):
     text = render(*net)
@@ -144,7 +149,7 @@ def _no_crash(text: str) -> None:
     assert result.ok or result.diagnostics
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400 * SCALE, deadline=None)
 @given(st.text(max_size=200))
 def test_random_text_never_crashes(text):
     _no_crash(text)
@@ -155,7 +160,7 @@ ALPHABET = list("()->,*=+/{}\n #x0123456789") + ["conv", "relu", "fc", "input", 
                                                   "let", "model", "train", "assert", "Name("]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400 * SCALE, deadline=None)
 @given(st.sampled_from(SPECS), st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 5),
                                                   st.sampled_from(ALPHABET)), max_size=6))
 def test_mutated_specs_never_crash(path, edits):

@@ -261,6 +261,10 @@ def _window(w: _Walker, node, state: State, kernel, stride, padding, dilation,
             ceil: bool = False):
     """Output spatial sizes, receptive field and jump of a sliding window.
     Returns None (with a diagnostic) when the window does not fit."""
+    if node.op == "avgpool" and len(kernel) == 3 and any(
+            n < k for n, k in zip(state.shape[1:], kernel)):
+        w.fail(_avgpool3d_too_small(node, state, kernel))
+        return None
     sizes = []
     for axis, n in enumerate(state.shape[1:]):
         k, s, p, d = kernel[axis], stride[axis], padding[axis], dilation[axis]
@@ -301,6 +305,21 @@ def _does_not_fit(node, state: State, kernel, padding, dilation, stride, axis) -
                  + (" with padding" if any(padding) else ""),
                  secondary=_previous(state, f"output is {fmt(state.shape)}"),
                  notes=notes, help=_fit_help(node, spatial, padding, kernel))
+
+
+def _avgpool3d_too_small(node, state: State, kernel) -> Diagnostic:
+    """`nn.AvgPool3d` alone checks the input *before* padding against the window."""
+    spatial = state.shape[1:]
+    notes = ["PyTorch's 3-D average pooling needs the input before padding to be at least "
+             "the window in every dimension; padding does not count"]
+    if state.trace:
+        notes.append(" -> ".join(state.trace))
+    room = min(spatial)
+    return error("E0301", "window does not fit its input", node.span_of("kernel"),
+                 f"a {fmt(kernel)} window needs at least {fmt(kernel)} input, got "
+                 f"{fmt(spatial)}", secondary=_previous(state, f"output is {fmt(state.shape)}"),
+                 notes=notes, help=f"use a window of at most {room}, e.g. `avgpool {room}`, "
+                                   "or `maxpool`, which may pad a smaller input")
 
 
 def _fit_help(node, spatial, padding, kernel) -> str:

@@ -1,5 +1,5 @@
 """`python -m cnndsl ...` (and `torchrun -m cnndsl train ...`)."""
 
-from cnndsl.cli import main
+from cnndsl.cli import run
 
-raise SystemExit(main())
+run()

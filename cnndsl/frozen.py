@@ -36,10 +36,6 @@ def set_validation(on: bool) -> bool:
     return previous
 
 
-def validating() -> bool:
-    return _validating
-
-
 def _layout(cls: type[BaseModel]) -> tuple[tuple[str, Any, bool], ...]:
     layout = []
     for name, info in cls.__pydantic_fields__.items():
@@ -68,6 +64,8 @@ def _fields_set(cls: type, data: dict[str, Any]) -> set[str]:
 
 
 class Frozen(BaseModel):
+    """A frozen, strict pydantic model, validated only while validation is on."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
     def __init__(self, /, **data: Any) -> None:

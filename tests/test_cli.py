@@ -21,6 +21,18 @@ def test_check_prints_a_summary(cnndsl_cmd):
     assert "conv 6 k5 s1 p0" in done.stdout and "Total params: 62,006" in done.stdout
 
 
+def test_a_reader_that_stops_early_is_not_an_internal_error(cnndsl_cmd):
+    specs = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").glob("*.cnn"))
+    # twice over, ~180 kB: more than a pipe holds, so writing must fail once we stop reading
+    with subprocess.Popen(cnndsl_cmd + ["check", *specs, *specs], cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:
+        proc.stdout.readline()   # `| head -1`
+        proc.stdout.close()
+        stderr = proc.stderr.read().decode()
+        assert proc.wait() == 141
+    assert stderr == ""
+
+
 def test_check_json_shape(cnndsl_cmd):
     done = run(cnndsl_cmd, "check", "--format", "json", "specs/lenet.cnn",
                "tests/diagnostics/kernel_does_not_fit.cnn")

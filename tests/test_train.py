@@ -192,6 +192,35 @@ def test_image_folder(cnndsl_cmd, tmp_path):
     assert "3x16x16" in done.stderr and "3x32x32" in done.stderr
 
 
+def test_image_folder_threads_decode_the_same_images(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    from PIL import Image
+
+    from cnndsl.train.data import load
+
+    pools = []
+
+    class Pool(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, max_workers):
+            pools.append(max_workers)
+            super().__init__(max_workers)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
+
+    images, labels = _images(40, (12, 10), 3)
+    for i, (image, label) in enumerate(zip(images, labels)):
+        folder = tmp_path / "train" / f"class{label % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).convert("RGB").save(folder / f"{i}.png")
+    serial = load("folder", str(tmp_path), channels=3, workers=0)
+    assert pools == []
+    threaded = load("folder", str(tmp_path), channels=3, workers=4)
+    assert pools == [4]
+    assert threaded.train_x.shape == serial.train_x.shape == (serial.train_x.shape[0], 3, 12, 10)
+    assert (threaded.train_x == serial.train_x).all() and (threaded.train_y == serial.train_y).all()
+
+
 def test_generated_module_trains_itself(cnndsl_cmd, tmp_path):
     subprocess.run(cnndsl_cmd + ["compile", "specs/mnist_net.cnn", "-o",
                                  str(tmp_path / "mnist_net.py")], cwd=ROOT, check=True)

@@ -44,8 +44,9 @@ class Dataset:
 # ---- loading -------------------------------------------------------------------
 
 def load(name: str, data_dir: str, *, download: bool = False, path: str | None = None,
-         channels: int | None = None) -> Dataset:
-    """Load a dataset by name as uint8/float arrays split into train and test."""
+         channels: int | None = None, workers: int = 0) -> Dataset:
+    """Load a dataset by name as uint8/float arrays split into train and test.
+    `workers` threads decode an image folder's files (0: decode in this thread)."""
     if name == "digits":
         return _digits()
     if name in ("mnist", "fashion-mnist"):
@@ -53,7 +54,7 @@ def load(name: str, data_dir: str, *, download: bool = False, path: str | None =
     if name == "cifar10":
         return _cifar10(Path(data_dir), download)
     if name == "folder":
-        return _folder(Path(path or data_dir), channels)
+        return _folder(Path(path or data_dir), channels, workers)
     raise DataError(f"unknown dataset `{name}`")
 
 
@@ -182,7 +183,7 @@ def _cifar10(root: Path, download: bool) -> Dataset:
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
-def _folder(root: Path, channels: int | None) -> Dataset:
+def _folder(root: Path, channels: int | None, workers: int = 0) -> Dataset:
     try:
         from PIL import Image
     except ImportError:
@@ -194,19 +195,27 @@ def _folder(root: Path, channels: int | None) -> Dataset:
         splits["test"] = root / "val"
     mode = "L" if channels == 1 else "RGB"
 
+    def decode(file: Path) -> np.ndarray:
+        try:
+            with Image.open(file) as image:
+                return np.asarray(image.convert(mode))
+        except OSError as exc:
+            raise DataError(f"cannot read image `{file}`: {exc}") from None
+
     def read(folder: Path, classes: list[str]):
-        xs, ys = [], []
+        files, ys = [], []
         for label, cls in enumerate(classes):
             for file in sorted((folder / cls).iterdir()) if (folder / cls).is_dir() else []:
-                if file.suffix.lower() not in _IMAGE_SUFFIXES:
-                    continue
-                try:
-                    with Image.open(file) as image:
-                        xs.append(np.asarray(image.convert(mode)))
-                except OSError as exc:
-                    raise DataError(f"cannot read image `{file}`: {exc}") from None
-                ys.append(label)
-        return xs, ys
+                if file.suffix.lower() in _IMAGE_SUFFIXES:
+                    files.append(file)
+                    ys.append(label)
+        if workers < 1:
+            return [decode(f) for f in files], ys
+        # Pillow releases the GIL while it decodes, so threads decode in parallel
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(decode, files)), ys
 
     base = splits.get("train", root)
     classes = sorted(d.name for d in base.iterdir() if d.is_dir() and d.name not in

@@ -61,7 +61,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out (default: the latest run) from last.pt")
     p.add_argument("--workers", type=int, default=0,
-                   help="loader threads for image folders (in-memory data needs none)")
+                   help="threads decoding an image folder's files (default 0: this thread); "
+                        "the other datasets load from arrays and need none")
     p.add_argument("--progress", choices=("auto", "bar", "plain"), default="auto")
 
 

@@ -155,7 +155,7 @@ def _data(run: Run) -> datasets.Dataset:
     s = run.settings
     shape = run.result.network.input
     data = datasets.load(s.data, s.data_dir, download=s.download, path=s.data_path,
-                         channels=shape[0])
+                         channels=shape[0], workers=s.workers)
     data = datasets.adapt(data, shape)
     if data.note:
         run.say(data.note)

@@ -278,9 +278,12 @@ class Identity(Element):
 
 
 class Unresolved(Element):
-    """Stands where a layer had errors: inference stops at it, silently."""
+    """Stands where a layer had errors (already reported). Inference goes on past
+    it when the layer keeps its input's shape whatever its arguments (an activation,
+    dropout, batch norm), and stops there silently otherwise."""
 
     op: Literal["unresolved"] = "unresolved"
+    keeps_shape: bool = False
 
 
 class Sequence(Element):

@@ -117,6 +117,11 @@ LAYERS: dict[str, LayerSpec] = {
     "identity": _plain("identity"),
 }
 
+#: Layers whose output has their input's shape whatever their arguments: after
+#: one written wrongly, the rest of the network can still be checked.
+KEEPS_SHAPE = frozenset({"dropout", "batchnorm", "relu", "relu6", "sigmoid", "tanh", "gelu",
+                         "silu", "elu", "leakyrelu", "softmax", "logsoftmax", "identity"})
+
 #: Other spellings users reach for, mapped to the canonical word.
 ALIASES = {"linear": "fc", "bn": "batchnorm", "globalavgpool": "gap"}
 

@@ -43,3 +43,16 @@ def test_diagnostic_text(path, golden):
 def test_several_errors_are_reported_at_once():
     _, result = render(Path("tests/diagnostics/several_errors_at_once.cnn"))
     assert len(result.errors) >= 3
+
+
+def test_checking_goes_on_past_a_layer_that_keeps_its_shape():
+    _, result = render(Path("tests/diagnostics/checking_goes_on_past_a_bad_activation.cnn"))
+    assert [d.code for d in result.errors] == ["E0401", "E0404", "E0301"]
+    assert result.summary is None
+
+
+def test_a_misspelt_layer_stops_shape_checking_without_a_cascade():
+    # what `rleu` does to the shape is unknown, so the too-large kernel after it is not
+    # reported: it may be right once the word is
+    result = cnndsl.check("input 1x28x28\nconv 6 k5 -> rleu -> conv 16 k50\n")
+    assert [d.code for d in result.errors] == ["E0201"]

@@ -130,9 +130,12 @@ class _Walker:
         return state
 
     def element(self, node, state: State, prefix: str, depth: int) -> State | None:
-        if isinstance(node, ir.Unresolved):
-            self.fail(None)
-            return None
+        if isinstance(node, ir.Unresolved):   # its errors are reported already
+            self.fail(None)                    # no summary, but check on where we can
+            if not node.keeps_shape:
+                return None
+            step = _step(state.trace, f"{node.text.split()[0]} {fmt(state.shape)}")
+            return State(state.shape, state.rf, state.jump, step, node.span)
         if isinstance(node, ir.BlockCall):
             return self.block(node, state, prefix, depth)
         if isinstance(node, ir.Branches):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from cnndsl import ir
 from cnndsl.diagnostics import Diagnostic, error, warning
-from cnndsl.layers import ALIASES, LAYERS, canonical, family
+from cnndsl.layers import ALIASES, KEEPS_SHAPE, LAYERS, canonical, family
 from cnndsl.passes.bind import Bound, bind
 from cnndsl.passes.declare import block_defs, body_chain, constants, input_shape, model_name
 from cnndsl.passes.evaluate import Env, Value, evaluate, literal
@@ -198,7 +198,7 @@ def _layer(use: ir.LayerUse, env: Env, scope: _Scope, ctx: _Context,
         _note_names(arg.value, ctx)
     bound = bind(op, use, env, set(LAYERS) | set(ALIASES) | set(ctx.blocks), ctx.diagnostics)
     if bound is None:
-        return ir.Unresolved(span=use.span, text=text, name="?")
+        return ir.Unresolved(span=use.span, text=text, name="?", keeps_shape=op in KEEPS_SHAPE)
     return _build(op, bound, use, text, scope, ctx)
 
 

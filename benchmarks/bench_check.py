@@ -83,14 +83,15 @@ SWEEP = (500, 1_000, 2_000, 4_000, 8_000, 16_000)
 
 def _stages(text: str) -> dict[str, float]:
     """Seconds per pipeline stage of one check, as `cnndsl.check` runs them."""
-    from cnndsl.api import _collector_paused, model_name_for
+    from cnndsl.api import model_name_for
+    from cnndsl.collector import paused
     from cnndsl.parser import parse
     from cnndsl.passes.infer import infer
     from cnndsl.passes.lint import lint
     from cnndsl.passes.resolve import resolve
     from cnndsl.source import Source
 
-    with _collector_paused():
+    with paused():
         marks = [time.perf_counter()]
         program, _ = parse(Source(text))
         marks.append(time.perf_counter())

@@ -4,18 +4,10 @@ The checker (`check`, `check_file`) needs no PyTorch; `compile` emits Python
 source; `build`, `load` and `diagram` import their heavier dependencies lazily.
 """
 
-import gc as _gc
+from cnndsl.collector import paused as _paused
 
-# Importing pydantic and Lark creates many objects that live as long as the
-# process; the cyclic collector scanning them while they are still being made
-# is wasted work in every `cnndsl` start-up. Paused for the imports only.
-_collecting = _gc.isenabled()
-_gc.disable()
-try:
+with _paused():  # see cnndsl/collector.py
     from cnndsl.api import CheckResult, check, check_file
-finally:
-    if _collecting:
-        _gc.enable()
 
 __version__ = "0.1.0"
 

@@ -325,10 +325,11 @@ def _order(word: str) -> tuple[int, str]:
 
 
 def _found(token: Token) -> str:
+    """What was found instead, as `unexpected ...` continues: `end of line`, `` `->` ``."""
     if token.type == "_NL":
-        return "a newline"
+        return "end of line"
     if token.type == "$END":
-        return "the end of the file"
+        return "end of file"
     return f"`{token}`"
 
 

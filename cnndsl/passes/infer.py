@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from cnndsl import ir
 from cnndsl.diagnostics import Diagnostic, Label, error, warning
@@ -67,8 +68,9 @@ class Summary:
     output: Shape
     rows: tuple[LayerInfo, ...]
 
-    @property
+    @cached_property
     def layers(self) -> tuple[LayerInfo, ...]:
+        """The layer rows, without block headers and merge rows."""
         return tuple(r for r in self.rows if r.is_layer)
 
     @property

@@ -159,6 +159,30 @@ def test_build_overrides_constants():
         cnndsl.build(text, clases=3)
 
 
+STAGES = """input 3x32x32
+block Stage(c, n, stride=2) {
+    (conv c k3 p1 -> relu) * n -> conv c k3 p1 s2
+}
+Stage(16, 2) -> Stage(32, 3) -> Stage(64, 3) -> fc 10
+"""
+
+
+def test_parameters_that_only_shape_a_block_are_built_in_not_taken():
+    code = cnndsl.compile(STAGES)
+    # `n` sets a repetition count and `stride` is never used: a class that took
+    # them would ignore another value; one class per count instead
+    assert "def __init__(self, in_channels: int, c: int) -> None:" in code
+    assert "built for n=2, stride=2" in code and "built for n=3, stride=2" in code
+    assert "self.stage1 = Stage(3, c=16)" in code
+    assert "self.stage2 = Stage2(16, c=32)" in code and "self.stage3 = Stage2(32, c=64)" in code
+    result = cnndsl.check(STAGES)
+    assert [d.code for d in result.diagnostics] == ["W0104"]   # `stride` is never used
+    model = cnndsl.build(STAGES)
+    summary = result.summary
+    assert sum(p.numel() for p in model.parameters()) == summary.params
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
 def test_load_returns_the_class():
     cls = cnndsl.load(ROOT / "specs" / "lenet.cnn")
     assert cls.__name__ == "LeNet" and isinstance(cls(), nn.Module)

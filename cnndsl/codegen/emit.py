@@ -8,6 +8,7 @@ produces as a comment. Deterministic: the same spec gives the same bytes.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from cnndsl import __version__, ir
@@ -40,6 +41,7 @@ class _BlockClass:
     body: _Class
     example: str   # the use whose shapes the comments show
     input: tuple[int, ...]
+    args: tuple[tuple[str, int | float], ...]   # that use's arguments
 
 
 class Emitter:
@@ -130,7 +132,8 @@ class Emitter:
         self._sequence(node.body, "x", "x", "in_channels", inner, body)
         name = self._class_for(node, body, row.input)
         sym = dict(node.sym)
-        args = [ch] + [f"{k}={sym.get(k, _literal(v))}" for k, v in node.args]
+        used = _used_params(self.params[node.block], body)
+        args = [ch] + [f"{k}={sym.get(k, _literal(v))}" for k, v in node.args if k in used]
         cls.init.append(f"self.{node.name} = {name}({', '.join(args)})")
         cls.forward.append((f"{dst} = self.{node.name}({src})", _shape(row.output)))
         return str(row.output[0])
@@ -147,7 +150,7 @@ class Emitter:
             n += 1
         self.taken.add(name)
         self.blocks.append(_BlockClass(name, node.block, self.params[node.block], body,
-                                       node.text, shape))
+                                       node.text, shape, node.args))
         return name
 
     # -- text
@@ -172,14 +175,19 @@ class Emitter:
         return "\n".join(lines) + '\n"""'
 
     def _block_text(self, block: _BlockClass) -> str:
+        used = _used_params(block.params, block.body)
         params = []
         for name, default in block.params:
+            if name not in used:
+                continue
             kind = "float" if isinstance(default, float) else "int"
             params.append(f"{name}: {kind}" + (f" = {_literal(default)}"
                                                 if default is not None else ""))
         signature = ", ".join(["self", "in_channels: int"] + params)
-        doc = (f'"""The `{block.block}` block of the spec; shapes in comments are for '
-               f"`{block.example}` on {fmt(block.input)} input.\"\"\"")
+        baked = ", ".join(f"{k}={_literal(v)}" for k, v in block.args if k not in used)
+        built = f", built for {baked} (another value gets another class)" if baked else ""
+        doc = (f'"""The `{block.block}` block of the spec{built}; shapes in comments are '
+               f"for `{block.example}` on {fmt(block.input)} input.\"\"\"")
         return _class_text(block.name, doc, signature, block.body)
 
     def _model_text(self, model: _Class) -> str:
@@ -230,6 +238,16 @@ def _class_text(name: str, doc: str, signature: str, body: _Class) -> str:
         *forward,
         f"{INDENT * 2}return x",
     ])
+
+
+def _used_params(params, body: _Class) -> set[str]:
+    """The block parameters the class's code refers to. The others only shaped
+    its structure (a repetition count): the class is built for their values and
+    does not take them, so no caller can pass another value and be ignored."""
+    code = body.structure()
+    # a value, not an attribute (`.c`) nor a keyword (`stride=`)
+    return {name for name, _ in params
+            if re.search(rf"(?<![\w.]){re.escape(name)}\b(?!=)", code)}
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -102,10 +102,43 @@ def _unused(program: ir.Program, ctx: _Context, diagnostics: list[Diagnostic]) -
             diagnostics.append(warning("W0104", f"the block `{block.name}` is never used",
                                        block.name_span, "defined here",
                                        help="use it in the body, or remove it"))
+        elif block.name in ctx.blocks:
+            used = set(_names(block.body))
+            for param in block.params:
+                if param.name not in used:
+                    diagnostics.append(warning(
+                        "W0104", f"the parameter `{param.name}` of block `{block.name}` is "
+                        "never used", param.span, "defined here",
+                        help="use it in the block's body, or remove it; a short flag "
+                             "such as `s2` takes only a number, so pass a parameter by "
+                             f"name: `stride={param.name}`"))
     for let in program.lets:
         if let.name not in ctx.used_names:
             diagnostics.append(warning("W0104", f"the constant `{let.name}` is never used",
                                        let.name_span, "defined here"))
+
+
+def _names(node):
+    """Every name a piece of syntax refers to (constants and block parameters)."""
+    if isinstance(node, ir.Ref):
+        yield node.name
+    elif isinstance(node, ir.BinOp):
+        yield from _names(node.left)
+        yield from _names(node.right)
+    elif isinstance(node, (ir.Positional, ir.Option)):
+        yield from _names(node.value)
+    elif isinstance(node, (ir.LayerUse, ir.BlockUse)):
+        for arg in node.args:
+            yield from _names(arg)
+    elif isinstance(node, ir.Repeat):
+        yield from _names(node.item)
+        yield from _names(node.count)
+    elif isinstance(node, ir.Chain):
+        for item in node.items:
+            yield from _names(item)
+    elif isinstance(node, ir.Combine):
+        for branch in node.branches:
+            yield from _names(branch)
 
 
 # ---- chains -----------------------------------------------------------------------

@@ -172,7 +172,7 @@ def _count(n: int, ctx: _Context) -> None:
 
 def _repeat(item: ir.Repeat, env: Env, scope: _Scope, ctx: _Context,
             stack: tuple[str, ...]) -> list:
-    _note_names(item.count, ctx)
+    ctx.used_names.update(_names(item.count))
     count = evaluate(item.count, env, ctx.diagnostics)
     if count is None:
         return []
@@ -227,8 +227,7 @@ def _layer(use: ir.LayerUse, env: Env, scope: _Scope, ctx: _Context,
     if op is None:
         ctx.diagnostics.append(_unknown_layer(use, ctx))
         return ir.Unresolved(span=use.span, text=text, name="?")
-    for arg in use.args:
-        _note_names(arg.value, ctx)
+    ctx.used_names.update(_names(use))
     bound = bind(op, use, env, set(LAYERS) | set(ALIASES) | set(ctx.blocks), ctx.diagnostics)
     if bound is None:
         return ir.Unresolved(span=use.span, text=text, name="?", keeps_shape=op in KEEPS_SHAPE)
@@ -291,15 +290,6 @@ def _unknown_layer(use: ir.LayerUse, ctx: _Context) -> Diagnostic:
                  "`block Name { ... }`")
 
 
-def _note_names(expr, ctx: _Context) -> None:
-    """Record which constants an expression reads (for the unused-constant warning)."""
-    if isinstance(expr, ir.Ref):
-        ctx.used_names.add(expr.name)
-    elif isinstance(expr, ir.BinOp):
-        _note_names(expr.left, ctx)
-        _note_names(expr.right, ctx)
-
-
 # ---- blocks -------------------------------------------------------------------------
 
 def _block_use(use, args: tuple, env: Env, scope: _Scope, ctx: _Context,
@@ -325,8 +315,7 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, ctx: _Context,
                                           "repeat it with `* N` instead"))
         return ir.Unresolved(span=use.span, text=text, name="?")
     ctx.used_blocks.add(use.name)
-    for arg in args:
-        _note_names(arg.value, ctx)
+    ctx.used_names.update(name for arg in args for name in _names(arg))
     bound = _bind_block_args(block, use, args, env, ctx)
     if bound is None:
         return ir.Unresolved(span=use.span, text=text, name="?")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cnndsl import collector, ir
 from cnndsl.diagnostics import Diagnostic, error, has_errors
+from cnndsl.files import read_bytes, show_path
 from cnndsl.parser import parse
 from cnndsl.passes.declare import unsafe_name
 from cnndsl.passes.infer import Summary, infer
@@ -95,32 +96,33 @@ def _unique_sorted(diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
     return tuple(sorted(out, key=lambda d: (d.span.start if d.span else -1)))
 
 
-def read_source(path: str | Path) -> tuple[str | None, Diagnostic | None]:
-    """Read a spec file as UTF-8; undecodable or binary files become a diagnostic."""
-    data = Path(path).read_bytes()
+def read_source(path: str | Path) -> tuple[Source, Diagnostic | None]:
+    """Read a spec file (a regular file of at most `files.MAX_SPEC_BYTES`) as
+    UTF-8; undecodable or binary text becomes a diagnostic. Raises
+    `files.UnreadableFile` when it cannot be read at all."""
+    data = read_bytes(path, what="spec file")
+    name = show_path(path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        src = Source(data[:exc.start].decode("utf-8", "replace") + "?", str(path))
+        src = Source(data[:exc.start].decode("utf-8", "replace") + "?", name)
         span = src.span(len(src.text) - 1, len(src.text))
-        return None, error("E0004", "the file is not valid UTF-8 text", span,
-                           f"byte 0x{data[exc.start]:02x} cannot be decoded",
-                           help="save the file as UTF-8")
+        return src, error("E0004", "the file is not valid UTF-8 text", span,
+                          f"byte 0x{data[exc.start]:02x} cannot be decoded",
+                          help="save the file as UTF-8")
+    src = Source(text, name)
     if "\x00" in text:
-        src = Source(text, str(path))
         at = text.index("\x00")
-        return None, error("E0004", "this is a binary file, not a `.cnn` spec",
-                           src.span(at, at + 1), "a NUL byte",
-                           help="pass the `.cnn` text file")
-    return text, None
+        return src, error("E0004", "this is a binary file, not a `.cnn` spec",
+                          src.span(at, at + 1), "a NUL byte", help="pass the `.cnn` text file")
+    return src, None
 
 
 def check_file(path: str | Path) -> CheckResult:
-    """Check a spec file. Raises OSError when it cannot be read at all."""
-    text, problem = read_source(path)
+    """Check a spec file. Raises `cnndsl.files.UnreadableFile` when it cannot be read."""
+    src, problem = read_source(path)
     if problem is not None:
-        shown = Path(path).read_bytes().decode("utf-8", "replace").replace("\x00", "\ufffd")
-        return CheckResult(Source(shown, str(path)), (problem,))
-    return check(text, str(path))
+        return CheckResult(src, (problem,))
+    return check(src.text, src.name)

@@ -111,6 +111,20 @@ def render_text(diagnostic: Diagnostic, source: Source, *, colour: bool = False)
     return "\n".join(out)
 
 
+def render_all(diagnostics, source: Source, *, colour: bool = False) -> str:
+    """Every diagnostic of a file, a blank line after each, and a tally line."""
+    out = []
+    for diagnostic in diagnostics:
+        out += [render_text(diagnostic, source, colour=colour), ""]
+    errors = sum(1 for d in diagnostics if d.is_error)
+    warnings = len(diagnostics) - errors
+    if errors:
+        plural = "s" if errors > 1 else ""
+        tail = f"; {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        out.append(f"{source.name}: {errors} error{plural}{tail}")
+    return "\n".join(out).rstrip("\n") if not errors else "\n".join(out)
+
+
 def _source_line(source: Source, line: int, gutter: int, paint: _Paint) -> str:
     text = source.line_text(line).expandtabs(1)
     return f"{paint('secondary', str(line).rjust(gutter) + ' |')} {text}".rstrip()

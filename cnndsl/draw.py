@@ -6,6 +6,8 @@ be a golden file); rendering needs Graphviz's `dot` binary.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 from cnndsl import ir
@@ -119,10 +121,10 @@ def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False):
 
     summary = result.summary
     network = result.network
-    graph = graphviz.Digraph(network.model)
+    graph = graphviz.Digraph(network.model, comment=MARK)
     title = (f"{network.model}\n{summary.params:,} parameters · "
              f"{human(summary.macs)} multiply-adds")
-    graph.attr(rankdir=rankdir, label=title, labelloc="t", fontname=FONT, fontsize="16")
+    graph.attr(comment=MARK, rankdir=rankdir, label=title, labelloc="t", fontname=FONT, fontsize="16")
     graph.attr("node", fontname=FONT, fontsize="11")
     graph.attr("edge", fontname=FONT, fontsize="9", color="#444444")
     drawer = _Drawer(summary, collapse)
@@ -132,6 +134,42 @@ def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False):
     drawer.edge(graph, tail, "output", shape)
     drawer.finish(graph)
     return graph
+
+
+MARK = "drawn by cnndsl"
+
+
+def mark(data: bytes, fmt: str) -> bytes:
+    """The rendered diagram with cnndsl's mark, so that a later run may replace it
+    (and nothing else). DOT and SVG carry it already, as the graph's comment."""
+    if fmt == "png" and data.startswith(_PNG):
+        # a tEXt chunk right after IHDR (8-byte signature + 25-byte IHDR chunk)
+        body = b"tEXt" + b"Software\x00" + MARK.encode()
+        chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+        return data[:33] + chunk + data[33:]
+    if fmt == "pdf":
+        return data + b"%" + MARK.encode() + b"\n"   # a comment after %%EOF
+    return data
+
+
+def drawn_by_us(path: Path, fmt: str) -> bool:
+    """True when the file at `path` is a diagram that cnndsl wrote."""
+    from cnndsl.files import read_head
+
+    head = read_head(path)
+    if head is None:
+        return False
+    if fmt == "dot":
+        return head.startswith(b"// " + MARK.encode())
+    if fmt == "svg":
+        return head.startswith(b"<?xml") and b"<!-- " + MARK.encode() in head
+    if fmt == "png":
+        return head.startswith(_PNG) and b"Software\x00" + MARK.encode() in head[:200]
+    tail = read_head(path, 64, tail=True) or b""
+    return head.startswith(b"%PDF-") and tail.endswith(b"%" + MARK.encode() + b"\n")
+
+
+_PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def diagram(source_or_path: str | Path, *, rankdir: str = "TB", collapse: bool = False):

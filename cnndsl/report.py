@@ -89,3 +89,8 @@ def result_json(result: CheckResult) -> dict:
     return {"file": result.source.name, "ok": result.ok,
             "diagnostics": [to_json(d) for d in result.diagnostics],
             "summary": summary_json(result.summary) if result.summary else None}
+
+
+def unreadable_json(path: str, problem: str) -> dict:
+    """The entry in `check --format json` for a file that could not be read."""
+    return {"file": path, "ok": False, "error": problem, "diagnostics": [], "summary": None}

@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+CNNDSL=${VENV:-.venv}/bin/cnndsl
 SPEC=${1:-specs/mnist_net.cnn}
 NAME=$(basename "$SPEC" .cnn)
 mkdir -p out
 set -x
-cnndsl check "$SPEC"
-cnndsl compile "$SPEC" -o "out/$NAME.py"
-cnndsl diagram "$SPEC" -o "out/$NAME.svg"
-cnndsl train "$SPEC" --epochs "${EPOCHS:-5}"
+"$CNNDSL" check "$SPEC"
+"$CNNDSL" compile "$SPEC" -o "out/$NAME.py"
+"$CNNDSL" diagram "$SPEC" -o "out/$NAME.svg"
+"$CNNDSL" train "$SPEC" --epochs "${EPOCHS:-5}"

@@ -1,20 +1,42 @@
 #!/usr/bin/env bash
 # Everything cnndsl needs on a fresh Debian/Ubuntu machine with Python 3.10+:
-# Graphviz's `dot` (for diagrams), a CPU build of PyTorch, and cnndsl itself
-# with its test tools. Safe to run again: it skips what is already there.
+# Graphviz's `dot` (for diagrams), a project virtual environment `.venv` (stock
+# Debian and Ubuntu refuse `pip install` into the system Python), a CPU build of
+# PyTorch in it, and cnndsl itself with its test tools. Safe to run again: it
+# skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+APT_UPDATED=""
+apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        return 1
+    fi
+    if [ -z "$APT_UPDATED" ]; then
+        $SUDO apt-get update -qq
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
 
 if ! command -v dot >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    if command -v apt-get >/dev/null 2>&1; then
-        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq graphviz >/dev/null
-    else
-        echo "install Graphviz for diagrams: brew install graphviz | conda install graphviz" >&2
-    fi
+    apt_install graphviz \
+        || echo "install Graphviz for diagrams: brew install graphviz | conda install graphviz" >&2
 fi
 
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PYTHON" -m venv --help >/dev/null 2>&1 || ! "$PYTHON" -c "import ensurepip" 2>/dev/null; then
+        # Debian and Ubuntu ship venv's pip bootstrap separately
+        version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+        apt_install python3-venv "python${version}-venv" || apt_install python3-venv
+    fi
+    "$PYTHON" -m venv "$VENV"
+fi
+
+PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
 # A pinned CPU build of torch first: an unpinned one would pull the multi-GB CUDA build.
-"$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore "torch==${TORCH_VERSION:-2.13.0}"
-"$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".[dev]"
+"${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}"
+"${PIP[@]}" -e ".[dev]"

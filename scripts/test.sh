@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-python3 -m pytest "$@"
+exec "${VENV:-.venv}/bin/python" -m pytest "$@"

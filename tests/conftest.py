@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,12 +54,10 @@ def golden(request):
 @pytest.fixture
 def cnndsl_cmd():
     """The installed `cnndsl` console script (CI runs the tests against an install)."""
-    exe = shutil.which("cnndsl")
-    if exe is None:
-        import sys
-
-        return [sys.executable, "-m", "cnndsl"]
-    return [exe]
+    script = Path(sys.executable).parent / "cnndsl"   # the virtual environment's own
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "cnndsl"]
 
 
 @pytest.fixture(autouse=True)

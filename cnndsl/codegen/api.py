@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 from pathlib import Path
 
@@ -18,6 +19,19 @@ class SpecError(ValueError):
         self.result = result
         text = "\n\n".join(render_text(d, result.source) for d in result.errors)
         super().__init__(f"{result.source.name} has errors:\n{text}")
+
+
+#: The first line of every generated file, and nothing else, marks it as ours.
+_FIRST_LINE = re.compile(rb'"""[A-Za-z][A-Za-z0-9_]*: compiled by cnndsl [0-9][0-9A-Za-z.+-]* '
+                         rb'from [^\r\n]*\.(\r?\n|$)')
+
+
+def is_generated(path: Path) -> bool:
+    """True when the file at `path` starts with the first line cnndsl writes."""
+    from cnndsl.files import read_head
+
+    head = read_head(path)
+    return head is not None and _FIRST_LINE.match(head) is not None
 
 
 def compile_result(result: CheckResult) -> str:

@@ -9,7 +9,7 @@ import sys
 def main(model_cls: type, spec_name: str, spec_text: str, argv=None) -> int:
     """Train `model_cls` (the generated class) exactly as `cnndsl train` would."""
     from cnndsl.api import check
-    from cnndsl.cli import print_diagnostics
+    from cnndsl.cli.common import print_diagnostics
     from cnndsl.codegen.api import compile_result
     from cnndsl.train.options import add_train_arguments
     from cnndsl.train.run import train

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from cnndsl.cli import common
 
-def add_train_command(sub) -> None:
+
+def add(sub) -> None:
     from cnndsl.train.options import add_train_arguments
 
     p = sub.add_parser("train", help="train a spec on a built-in or standard dataset")
     p.add_argument("file", metavar="SPEC")
     add_train_arguments(p)
-    p.set_defaults(run=cmd_train)
+    p.set_defaults(run=run)
 
 
-def cmd_train(args) -> int:
-    import sys
-
-    from cnndsl.cli import _colour, load_checked
-
-    result = load_checked(args.file, _colour(sys.stderr, "auto"))
+def run(args) -> int:
+    result = common.load_checked(args.file)
     if result is None:
-        return 1
+        return common.EXIT_ERRORS
     from cnndsl.train.run import train_from_result
 
     return train_from_result(result, args)

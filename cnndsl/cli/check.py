@@ -1,0 +1,48 @@
+"""`cnndsl check`: shapes, parameters, multiply-adds and errors of specs."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from cnndsl.cli import common
+
+
+def add(sub) -> None:
+    p = sub.add_parser("check", help="check specs: shapes, parameters, MACs, errors")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only diagnostics")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    common.add_colour_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from cnndsl.api import check_file
+    from cnndsl.files import UnreadableFile, printable
+    from cnndsl.report import render_summary, result_json, unreadable_json
+
+    entries, status = [], common.EXIT_OK
+    paint = common.colour(sys.stdout, args.color)
+    for path in args.files:
+        try:
+            result = check_file(path)
+        except UnreadableFile as exc:
+            status = common.EXIT_USAGE
+            if args.format == "json":
+                entries.append(unreadable_json(path, str(exc)))
+            else:
+                print(f"error: {printable(str(exc))}", file=sys.stderr)
+            continue
+        if not result.ok and status == common.EXIT_OK:
+            status = common.EXIT_ERRORS
+        if args.format == "json":
+            entries.append(result_json(result))
+            continue
+        if result.summary is not None and not args.quiet:
+            print(render_summary(result.summary, result.source.name))
+        common.print_diagnostics(result, colour=paint, stream=sys.stdout)
+    if args.format == "json":
+        # ensure_ascii: no raw control or undecodable character reaches the reader
+        print(json.dumps({"files": entries}, indent=2, ensure_ascii=True))
+    return status

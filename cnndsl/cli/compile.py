@@ -1,0 +1,40 @@
+"""`cnndsl compile`: write the generated module, never over a file it did not write."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cnndsl.cli import common
+
+
+def add(sub) -> None:
+    p = sub.add_parser("compile", help="compile a spec to a self-contained PyTorch module")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="where to write (default: FILE with .py; `-` for standard output)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite OUT even if cnndsl did not write it")
+    common.add_colour_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from cnndsl.codegen.api import compile_result, is_generated
+    from cnndsl.files import guard, show_path, write_atomic
+
+    result = common.load_checked(args.file, args.color)
+    if result is None:
+        return common.EXIT_ERRORS
+    code = compile_result(result)
+    if args.output == "-":
+        sys.stdout.write(code)
+        return common.EXIT_OK
+    out = Path(args.output) if args.output else Path(args.file).with_suffix(".py")
+    if out.is_dir():
+        raise common.CommandError(f"`{show_path(out)}` is a directory; give a file name, "
+                                  f"e.g. `-o {show_path(out / (Path(args.file).stem + '.py'))}`")
+    written = write_atomic(out, code, before=guard(is_generated, args.force))
+    common.say(f"wrote {show_path(written)} ({result.network.model}, "
+               f"{result.summary.params:,} parameters)")
+    return common.EXIT_OK

@@ -124,7 +124,8 @@ def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False):
     graph = graphviz.Digraph(network.model, comment=MARK)
     title = (f"{network.model}\n{summary.params:,} parameters · "
              f"{human(summary.macs)} multiply-adds")
-    graph.attr(comment=MARK, rankdir=rankdir, label=title, labelloc="t", fontname=FONT, fontsize="16")
+    graph.attr(comment=MARK, rankdir=rankdir, label=title, labelloc="t", fontname=FONT,
+               fontsize="16")
     graph.attr("node", fontname=FONT, fontsize="11")
     graph.attr("edge", fontname=FONT, fontsize="9", color="#444444")
     drawer = _Drawer(summary, collapse)

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from cnndsl.frozen import Frozen
 from cnndsl.source import Span
+from cnndsl.training import TrainConfig
 
 # ============================================================================
 # Syntax tree
@@ -314,19 +315,6 @@ class BlockCall(Element):
 Layer = (Conv | Pool | AdaptivePool | Flatten | Linear | Dropout | BatchNorm | Activation
          | Softmax | Identity)
 Node = Annotated[Layer | Unresolved | Sequence | Branches | BlockCall, Field(discriminator="op")]
-
-
-class TrainConfig(Frozen):
-    """The spec's `train { }` defaults, validated; unset fields are None."""
-
-    data: str | None = None
-    data_path: str | None = None
-    epochs: int | None = None
-    batch: int | None = None
-    optimizer: str | None = None
-    optimizer_args: tuple[tuple[str, float], ...] = ()
-    lr: float | None = None
-    loss: str | None = None
 
 
 class Network(Frozen):

@@ -133,7 +133,8 @@ def test_diagram_without_graphviz(cnndsl_cmd, tmp_path):
     assert not (tmp_path / "x.svg").exists()
     dot = run(cmd, "diagram", "specs/lenet.cnn", "--format", "dot", "-o",
               str(tmp_path / "x.dot"), env=env)
-    assert dot.returncode == 0 and (tmp_path / "x.dot").read_text().startswith("// drawn by cnndsl\ndigraph")
+    assert dot.returncode == 0
+    assert (tmp_path / "x.dot").read_text().startswith("// drawn by cnndsl\ndigraph")
 
 
 def test_diagram_of_a_bad_spec(cnndsl_cmd, tmp_path):

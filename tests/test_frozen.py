@@ -14,6 +14,7 @@ import cnndsl
 from cnndsl import ir
 from cnndsl.frozen import set_validation
 from cnndsl.source import Span
+from cnndsl.training import TrainConfig
 
 CATALOGUE = sorted((Path(__file__).parent / "diagnostics").glob("*.cnn"))
 SPAN = dict(start=0, end=1, line=1, column=1, end_line=1, end_column=1)
@@ -59,6 +60,6 @@ def test_fast_path_still_refuses_unknown_and_missing_fields():
             ir.Ref(span=Span(**SPAN))
         node = ir.Network(model="M", input=(1, 8), input_span=Span(**SPAN),
                           body=ir.Sequence(span=Span(**SPAN), text="", name="", items=()))
-        assert node.train == ir.TrainConfig()  # default_factory honoured
+        assert node.train == TrainConfig()  # default_factory honoured
         with pytest.raises(ValidationError):
             node.model = "N"  # still frozen

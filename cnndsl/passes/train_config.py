@@ -1,4 +1,4 @@
-"""The `train { }` section: validated into `ir.TrainConfig`."""
+"""The `train { }` section: validated into `TrainConfig`."""
 
 from __future__ import annotations
 
@@ -6,18 +6,12 @@ import difflib
 
 from cnndsl import ir
 from cnndsl.diagnostics import Diagnostic, Label, error
+from cnndsl.training import DATASETS, LOSSES, OPTIMIZERS, TrainConfig
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "folder")
-OPTIMIZERS = {
-    "sgd": ("lr", "momentum", "weight_decay", "dampening", "nesterov"),
-    "adam": ("lr", "weight_decay", "eps", "beta1", "beta2"),
-    "adamw": ("lr", "weight_decay", "eps", "beta1", "beta2"),
-}
-LOSSES = ("crossentropy", "nll", "mse")
 KEYS = ("data", "epochs", "batch", "optimizer", "lr", "loss")
 
 
-def train_config(program: ir.Program, diagnostics: list[Diagnostic]) -> ir.TrainConfig:
+def train_config(program: ir.Program, diagnostics: list[Diagnostic]) -> TrainConfig:
     """Validate the spec's training defaults; unknown keys and bad values are errors."""
     fields: dict[str, object] = {}
     seen: dict[str, ir.TrainItem] = {}
@@ -38,7 +32,7 @@ def train_config(program: ir.Program, diagnostics: list[Diagnostic]) -> ir.Train
                                      help=f"did you mean `{close[0]}`?" if close else None))
             continue
         handler(item, fields, diagnostics)
-    return ir.TrainConfig(**fields)
+    return TrainConfig(**fields)
 
 
 def _only(item: ir.TrainItem, count: int, usage: str, diagnostics: list[Diagnostic]) -> bool:

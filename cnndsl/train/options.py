@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict, dataclass, field
 
-from cnndsl import ir
-from cnndsl.passes.train_config import DATASETS, LOSSES, OPTIMIZERS
+from cnndsl.training import DATASETS, LOSSES, OPTIMIZERS, TrainConfig
 
 BUILT_IN = {"data": "digits", "epochs": 10, "batch": 32, "optimizer": "adam", "loss":
             "crossentropy"}
@@ -80,7 +79,7 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def resolve_settings(args: argparse.Namespace, spec: ir.TrainConfig) -> Settings:
+def resolve_settings(args: argparse.Namespace, spec: TrainConfig) -> Settings:
     """Flags win over the spec's section, which wins over the built-ins."""
     def pick(name: str):
         flag = getattr(args, name, None)

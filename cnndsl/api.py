@@ -12,26 +12,32 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnndsl import collector, ir
+from cnndsl import collector, ir, suggest
+from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, has_errors
 from cnndsl.files import read_bytes, show_path
 from cnndsl.parser import parse
 from cnndsl.passes.declare import unsafe_name
-from cnndsl.passes.infer import Summary, infer
 from cnndsl.passes.lint import lint
 from cnndsl.passes.resolve import resolve
 from cnndsl.source import Source
+from cnndsl.summary import Summary, summarize
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CheckResult:
-    """Everything `check` learnt about one file."""
+    """Everything `check` learnt about one file: `ok`, `diagnostics`, the
+    annotated `network` and its `summary` (None when the file has errors).
+
+    `str(result)` is the summary table (or the diagnostics), as `cnndsl check`
+    prints it; notebooks show it as an HTML table.
+    """
 
     source: Source
     diagnostics: tuple[Diagnostic, ...]
     network: ir.Network | None = None
     summary: Summary | None = None
-    program: ir.Program | None = field(default=None, repr=False)
+    program: ast.Program | None = field(default=None)
 
     @property
     def ok(self) -> bool:
@@ -41,6 +47,30 @@ class CheckResult:
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.is_error)
+
+    def __repr__(self) -> str:
+        errors = len(self.errors)
+        warnings = len(self.diagnostics) - errors
+        what = (f"{self.summary.model}, {self.summary.params:,} params"
+                if self.summary is not None else "no summary")
+        return (f"<CheckResult {self.source.name!r}: {'ok' if self.ok else 'errors'}, "
+                f"{errors} error(s), {warnings} warning(s), {what}>")
+
+    def __str__(self) -> str:
+        from cnndsl.diagnostics import render_all
+        from cnndsl.report import render_summary
+
+        parts = []
+        if self.summary is not None:
+            parts.append(render_summary(self.summary, self.source.name))
+        if self.diagnostics:
+            parts.append(render_all(self.diagnostics, self.source))
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        from cnndsl.report import render_html
+
+        return render_html(self)
 
 
 def model_name_for(filename: str) -> str:
@@ -56,10 +86,10 @@ def model_name_for(filename: str) -> str:
 
 
 def check(source: str, filename: str = "<string>") -> CheckResult:
-    """Check a spec given as text: parse, resolve, infer, lint."""
+    """Check a spec given as text: parse, resolve and infer, lint."""
     src = Source(source, filename)
     try:
-        with collector.paused():
+        with collector.paused(), suggest.budget():
             return _check(src)
     except RecursionError:
         return CheckResult(src, (error("E0005", "the spec nests too deeply to check", None,
@@ -70,14 +100,12 @@ def _check(src: Source) -> CheckResult:
     program, diagnostics = parse(src)
     if program is None:
         return CheckResult(src, tuple(diagnostics))
-    network, more = resolve(program, src.text, model_name_for(src.name))
+    network, more = resolve(program, src, model_name_for(src.name))
     diagnostics += more
     summary = None
-    if network is not None:
-        summary, more = infer(network)
-        diagnostics += more
-        if summary is not None and not has_errors(diagnostics):
-            diagnostics += lint(network, summary, program)
+    if network is not None and not has_errors(diagnostics):
+        summary = summarize(network)
+        diagnostics += lint(network, summary, program)
     ordered = _unique_sorted(diagnostics)
     if has_errors(ordered):
         summary = None

@@ -1,13 +1,26 @@
-"""Diagnostics as data, and their renderers (rustc-style text, JSON)."""
+"""Diagnostics as data, and their renderers (rustc-style text, JSON).
+
+A diagnostic is severity, code (registered in `cnndsl.codes`), message, a
+primary span with its label, secondary labelled spans, notes, one help, and
+the exact fixes, if any. The text renderer shows the user's own lines with
+every character a terminal would interpret escaped, so nothing in a spec can
+move the cursor or reorder what is shown.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from cnndsl.files import printable
 from cnndsl.frozen import Frozen
 from cnndsl.source import Source, Span
 
 Severity = Literal["error", "warning", "note"]
+
+#: At most this many diagnostics are shown per file; the tally counts the rest.
+MAX_SHOWN = 100
+#: Source lines longer than this are shown clipped around the caret.
+MAX_LINE = 120
 
 
 class Label(Frozen):
@@ -17,8 +30,19 @@ class Label(Frozen):
     text: str
 
 
+class Fix(Frozen):
+    """An exact edit: replace the text under `span` by `replacement`."""
+
+    span: Span
+    replacement: str
+
+
 class Diagnostic(Frozen):
-    """One finding of the checker: where, what, why, and how to fix it."""
+    """One finding of the checker: where, what, why, and how to fix it.
+
+    `fixes` lists exact edits; one fix is applied by `check --fix`, several are
+    alternatives for the user to choose from.
+    """
 
     severity: Severity
     code: str
@@ -28,6 +52,7 @@ class Diagnostic(Frozen):
     secondary: tuple[Label, ...] = ()
     notes: tuple[str, ...] = ()
     help: str | None = None
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -36,21 +61,25 @@ class Diagnostic(Frozen):
 
 def error(code: str, message: str, span: Span | None, label: str = "", *,
           notes: tuple[str, ...] | list[str] = (), help: str | None = None,
-          secondary: tuple[Label, ...] | list[Label] = ()) -> Diagnostic:
+          secondary: tuple[Label, ...] | list[Label] = (),
+          fixes: tuple[Fix, ...] | list[Fix] = ()) -> Diagnostic:
     """Shorthand for an error diagnostic."""
     return Diagnostic(severity="error", code=code, message=message, span=span, label=label,
-                      notes=tuple(notes), help=help, secondary=tuple(secondary))
+                      notes=tuple(notes), help=help, secondary=tuple(secondary),
+                      fixes=tuple(fixes))
 
 
 def warning(code: str, message: str, span: Span | None, label: str = "", *,
             notes: tuple[str, ...] | list[str] = (), help: str | None = None,
-            secondary: tuple[Label, ...] | list[Label] = ()) -> Diagnostic:
+            secondary: tuple[Label, ...] | list[Label] = (),
+            fixes: tuple[Fix, ...] | list[Fix] = ()) -> Diagnostic:
     """Shorthand for a warning diagnostic."""
     return Diagnostic(severity="warning", code=code, message=message, span=span, label=label,
-                      notes=tuple(notes), help=help, secondary=tuple(secondary))
+                      notes=tuple(notes), help=help, secondary=tuple(secondary),
+                      fixes=tuple(fixes))
 
 
-def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
+def has_errors(diagnostics) -> bool:
     return any(d.is_error for d in diagnostics)
 
 
@@ -71,6 +100,32 @@ class _Paint:
         return f"{_COLOURS[style]}{text}{_COLOURS['reset']}"
 
 
+class _Line:
+    """One source line as displayed: escaped, tabs as one space, clipped to
+    MAX_LINE around a column; `col()` maps a 1-based column of the source line
+    to the 0-based display column."""
+
+    def __init__(self, raw: str, focus: int) -> None:
+        pieces = [" " if c == "\t" else printable(c) for c in raw]
+        self.starts = [0]
+        for piece in pieces:
+            self.starts.append(self.starts[-1] + len(piece))
+        text = "".join(pieces)
+        self.offset, self.prefix = 0, ""
+        if len(text) > MAX_LINE:
+            centre = self.starts[min(max(focus - 1, 0), len(pieces))]
+            self.offset = max(0, min(centre - MAX_LINE // 2, len(text) - MAX_LINE))
+            self.prefix = "…" if self.offset else ""
+            tail = "…" if self.offset + MAX_LINE < len(text) else ""
+            text = self.prefix + text[self.offset:self.offset + MAX_LINE] + tail
+        self.text = text
+
+    def col(self, column: int) -> int:
+        index = min(max(column - 1, 0), len(self.starts) - 1)
+        shown = self.starts[index] - self.offset + len(self.prefix)
+        return min(max(shown, 0), len(self.text))
+
+
 def render_text(diagnostic: Diagnostic, source: Source, *, colour: bool = False) -> str:
     """Render one diagnostic the way rustc does, with the user's own lines.
 
@@ -79,73 +134,96 @@ def render_text(diagnostic: Diagnostic, source: Source, *, colour: bool = False)
     """
     paint = _Paint(colour)
     head = paint(diagnostic.severity, f"{diagnostic.severity}[{diagnostic.code}]")
-    out = [f"{head}{paint('bold', ': ' + diagnostic.message)}"]
+    out = [f"{head}{paint('bold', ': ' + printable(diagnostic.message))}"]
     span = diagnostic.span
     labels = sorted(diagnostic.secondary, key=lambda lab: lab.span.start)
     lines = sorted({lab.span.line for lab in labels} | ({span.line} if span else set()))
     gutter = len(str(max(lines))) if lines else 1
     pad = " " * gutter
+    where = printable(source.name)
     if span is not None:
-        out.append(f"{pad}{paint('secondary', '-->')} {source.name}:{span.line}:{span.column}")
+        out.append(f"{pad}{paint('secondary', '-->')} {where}:{span.line}:{span.column}")
         out.append(f"{pad} {paint('secondary', '|')}")
         previous = None
         for line in lines:
             if previous is not None and line > previous + 1:
                 out.append(paint("secondary", "...") if line > previous + 2 else
-                           _source_line(source, previous + 1, gutter, paint))
-            out.append(_source_line(source, line, gutter, paint))
+                           _source_line(source, previous + 1, 1, gutter, paint)[0])
+            focus = span.column if line == span.line else next(
+                lab.span.column for lab in labels if lab.span.line == line)
+            text, shown = _source_line(source, line, focus, gutter, paint)
+            out.append(text)
             for lab in labels:
                 if lab.span.line == line:
-                    out.append(_marker(source, lab.span, "-", lab.text, gutter, paint, "secondary"))
+                    out.append(_marker(shown, lab.span, "-", lab.text, gutter, paint,
+                                       "secondary"))
             if line == span.line:
                 style = "primary_error" if diagnostic.is_error else "primary_warning"
-                out.append(_marker(source, span, "^", diagnostic.label, gutter, paint, style))
+                out.append(_marker(shown, span, "^", diagnostic.label, gutter, paint, style))
             previous = line
         out.append(f"{pad} {paint('secondary', '|')}")
     else:
-        out.append(f"{pad}{paint('secondary', '-->')} {source.name}")
+        out.append(f"{pad}{paint('secondary', '-->')} {where}")
     for note in diagnostic.notes:
-        out.append(f"{pad} {paint('secondary', '=')} {paint('bold', 'note')}: {note}")
+        out.append(f"{pad} {paint('secondary', '=')} {paint('bold', 'note')}: "
+                   f"{printable(note)}")
     if diagnostic.help:
-        out.append(f"{pad} {paint('secondary', '=')} {paint('bold', 'help')}: {diagnostic.help}")
+        out.append(f"{pad} {paint('secondary', '=')} {paint('bold', 'help')}: "
+                   f"{printable(diagnostic.help)}")
     return "\n".join(out)
 
 
 def render_all(diagnostics, source: Source, *, colour: bool = False) -> str:
-    """Every diagnostic of a file, a blank line after each, and a tally line."""
+    """Every diagnostic of a file (at most MAX_SHOWN), a blank line after each,
+    and a tally line when there are errors or diagnostics left unshown."""
+    diagnostics = list(diagnostics)
     out = []
-    for diagnostic in diagnostics:
+    for diagnostic in diagnostics[:MAX_SHOWN]:
         out += [render_text(diagnostic, source, colour=colour), ""]
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
-    if errors:
-        plural = "s" if errors > 1 else ""
-        tail = f"; {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
-        out.append(f"{source.name}: {errors} error{plural}{tail}")
-    return "\n".join(out).rstrip("\n") if not errors else "\n".join(out)
+    hidden = len(diagnostics) - MAX_SHOWN
+    if errors or hidden > 0:
+        parts = []
+        if errors:
+            parts.append(f"{errors:,} error{'s' if errors != 1 else ''}")
+        if warnings:
+            parts.append(f"{warnings:,} warning{'s' if warnings != 1 else ''}")
+        tally = f"{printable(source.name)}: " + "; ".join(parts)
+        if hidden > 0:
+            tally += f" ({hidden:,} not shown: the first {MAX_SHOWN} are above)"
+        out.append(tally)
+        return "\n".join(out)
+    return "\n".join(out).rstrip("\n")
 
 
-def _source_line(source: Source, line: int, gutter: int, paint: _Paint) -> str:
-    text = source.line_text(line).expandtabs(1)
-    return f"{paint('secondary', str(line).rjust(gutter) + ' |')} {text}".rstrip()
+def _source_line(source: Source, line: int, focus: int, gutter: int,
+                 paint: _Paint) -> tuple[str, _Line]:
+    shown = _Line(source.line_text(line), focus)
+    return f"{paint('secondary', str(line).rjust(gutter) + ' |')} {shown.text}".rstrip(), shown
 
 
-def _marker(source: Source, span: Span, char: str, text: str, gutter: int,
+def _marker(shown: _Line, span: Span, char: str, text: str, gutter: int,
             paint: _Paint, style: str) -> str:
-    line_text = source.line_text(span.line)
-    start = span.column - 1
-    if span.end_line == span.line:
-        width = max(1, span.end_column - span.column + 1)
-    else:
-        width = max(1, len(line_text) - start)
-    marks = paint(style, char * width + (" " + text if text else ""))
+    start = shown.col(span.column)
+    end = shown.col(span.end_column + 1) if span.end_line == span.line else len(shown.text)
+    width = max(1, end - start)
+    marks = paint(style, char * width + (" " + printable(text) if text else ""))
     return f"{' ' * gutter} {paint('secondary', '|')} {' ' * start}{marks}"
 
 
 # ---- JSON -------------------------------------------------------------------
 
+def span_json(span: Span | None) -> dict | None:
+    if span is None:
+        return None
+    return {"line": span.line, "column": span.column, "end_line": span.end_line,
+            "end_column": span.end_column, "start": span.start, "end": span.end}
+
+
 def to_json(diagnostic: Diagnostic) -> dict:
-    """The JSON shape documented for `cnndsl check --format json`."""
+    """The JSON shape documented for `cnndsl check --format json`: everything
+    the text shows, with spans for editors."""
     span = diagnostic.span
     return {
         "severity": diagnostic.severity,
@@ -155,6 +233,12 @@ def to_json(diagnostic: Diagnostic) -> dict:
         "column": span.column if span else None,
         "end_line": span.end_line if span else None,
         "end_column": span.end_column if span else None,
+        "span": span_json(span),
+        "label": diagnostic.label,
+        "secondary": [{"span": span_json(lab.span), "label": lab.text}
+                      for lab in diagnostic.secondary],
         "notes": list(diagnostic.notes),
         "help": diagnostic.help,
+        "fixes": [{"span": span_json(f.span), "replacement": f.replacement}
+                  for f in diagnostic.fixes],
     }

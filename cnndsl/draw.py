@@ -1,18 +1,23 @@
-"""Network diagrams: the IR drawn as a Graphviz graph, shapes on every edge.
+"""Network diagrams: the annotated network drawn as a Graphviz graph, shapes on
+every edge.
 
 Built with the `graphviz` Python package as DOT text (deterministic, so it can
-be a golden file); rendering needs Graphviz's `dot` binary.
+be a golden file); rendering needs Graphviz's `dot` binary. Every label is the
+user's text made printable; the graphviz package quotes it for DOT.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from cnndsl import ir
 from cnndsl.api import CheckResult, check, check_file
-from cnndsl.passes.infer import LayerInfo, Summary, fmt
+from cnndsl.files import printable
+from cnndsl.layers import LAYERS
+from cnndsl.passes.infer import fmt
 from cnndsl.report import human
 
 # Okabe-Ito colours (safe for colour-blind readers), lightened for print;
@@ -23,30 +28,31 @@ FAMILIES = {
     "norm": ("#f5ee9a", "box"),           # yellow
     "activation": ("#f4c77a", "ellipse"),  # orange
     "fc": ("#e3b3d0", "box3d"),           # reddish purple
+    "reshape": ("#c8b6e2", "hexagon"),    # purple-grey
     "other": ("#dddddd", "box"),          # grey
     "merge": ("#ffffff", "circle"),
     "io": ("#ffffff", "box"),
 }
-_FAMILY = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "gap": "pool",
-           "adaptiveavgpool": "pool", "adaptivemaxpool": "pool", "batchnorm": "norm",
-           "fc": "fc", "relu": "activation", "relu6": "activation", "sigmoid": "activation",
-           "tanh": "activation", "gelu": "activation", "silu": "activation",
-           "elu": "activation", "leakyrelu": "activation", "softmax": "activation",
-           "logsoftmax": "activation"}
+_SYMBOLS = {"concat": "C", "add": "+", "mul": "×", "split": "C"}
 
 FONT = "Helvetica"
+MARK = "drawn by cnndsl"
 
 
 def _id(path: str) -> str:
     return path.replace(".", "__")
 
 
-class _Drawer:
-    def __init__(self, summary: Summary, collapse: bool) -> None:
-        import graphviz
+@dataclass(frozen=True)
+class _End:
+    """Where a chain stands in the picture: the node it comes from, its shape."""
 
-        self.graphviz = graphviz
-        self.rows: dict[str, LayerInfo] = {r.name: r for r in summary.rows}
+    node: str
+    shape: tuple[int, ...]
+
+
+class _Drawer:
+    def __init__(self, collapse: bool) -> None:
         self.collapse = collapse
         self.edges: list[tuple[str, str, str, dict]] = []
 
@@ -56,63 +62,80 @@ class _Drawer:
 
     def node(self, graph, node_id: str, label: str, family: str, **extra) -> None:
         fill, shape = FAMILIES[family]
+        shape = extra.pop("shape", shape)
         style = "filled,rounded" if shape == "box" and family != "io" else "filled"
         if family == "io":
             style = "bold"
         graph.node(node_id, label, shape=shape, style=style, fillcolor=fill, **extra)
 
-    def edge(self, graph, tail: str, head: str, shape, **extra) -> None:
+    def edge(self, tail: _End, head: str, **extra) -> None:
         # Edges go to the top graph: an edge inside a cluster would pull the
         # node it comes from into that cluster.
-        self.edges.append((tail, head, f" {fmt(shape)} ", extra))
+        self.edges.append((tail.node, head, f" {fmt(tail.shape)} ", extra))
 
-    def sequence(self, graph, seq: ir.Sequence, tail: str, shape, path: str):
+    def sequence(self, graph, seq: ir.Sequence, end: _End, path: str,
+                 labels: dict[str, _End]) -> _End:
         for item in seq.items:
-            tail, shape = self.element(graph, item, tail, shape, path)
-        return tail, shape
-
-    def element(self, graph, node, tail: str, shape, path: str):
-        if isinstance(node, ir.BlockCall):
-            return self.block(graph, node, tail, shape, path)
-        if isinstance(node, ir.Branches):
-            return self.branches(graph, node, tail, shape, path)
-        row = self.rows[path + node.name]
-        params = f" · {row.params:,} params" if row.params else ""
-        label = f"{node.text}\n{fmt(row.output)}{params}"
-        self.node(graph, _id(row.name), label, _FAMILY.get(node.op, "other"))
-        self.edge(graph, tail, _id(row.name), shape)
-        return _id(row.name), row.output
-
-    def block(self, graph, node: ir.BlockCall, tail: str, shape, path: str):
-        row = self.rows[path + node.name]
-        if self.collapse:
-            label = (f"{node.text}\n{fmt(row.output)} · {row.params:,} params\n"
-                     f"{human(row.macs)} MACs")
-            self.node(graph, _id(row.name), label, "other", peripheries="2")
-            self.edge(graph, tail, _id(row.name), shape)
-            return _id(row.name), row.output
-        with graph.subgraph(name=f"cluster_{_id(row.name)}") as cluster:
-            cluster.attr(label=f"{node.text}  ({row.params:,} params)", style="rounded,dashed",
-                         color="#555555", fontname=FONT)
-            return self.sequence(cluster, node.body, tail, shape, f"{row.name}.")
-
-    def branches(self, graph, node: ir.Branches, tail: str, shape, path: str):
-        row = self.rows[path + node.name]
-        merge = _id(row.name)
-        ends = []
-        for branch in node.branches:
-            if branch.items:
-                ends.append(self.sequence(graph, branch, tail, shape, path))
+            if isinstance(item, ir.Ref):
+                end = labels[item.label]
+            elif isinstance(item, ir.Label):
+                labels[item.label] = end
+            elif isinstance(item, ir.BlockCall):
+                end = self.block(graph, item, end, path)
+            elif isinstance(item, ir.Merge):
+                end = self.merge(graph, item, end, path, labels)
             else:
-                ends.append((tail, shape))
-        symbol = "C" if node.op == "concat" else "+"
-        self.node(graph, merge, f"{symbol}", "merge", xlabel=f"{node.op} {fmt(row.output)}",
-                  width="0.4", fixedsize="true")
-        for index, (end, end_shape) in enumerate(ends):
-            skip = node.residual and index == 0
-            self.edge(graph, end, merge, end_shape,
-                      **({"style": "dashed", "xlabel": "identity"} if skip else {}))
-        return merge, row.output
+                end = self.layer(graph, item, end, path)
+        return end
+
+    def layer(self, graph, node, end: _End, path: str) -> _End:
+        info = node.info
+        params = f" · {info.params:,} params" if info.params else ""
+        node_id = _id(path + node.name)
+        self.node(graph, node_id, f"{printable(node.text)}\n{fmt(info.output)}{params}",
+                  LAYERS[node.op].family)
+        self.edge(end, node_id)
+        return _End(node_id, info.output)
+
+    def block(self, graph, node: ir.BlockCall, end: _End, path: str) -> _End:
+        info = node.info
+        node_id = _id(path + node.name)
+        if self.collapse:
+            label = (f"{printable(node.text)}\n{fmt(info.output)} · {info.params:,} params\n"
+                     f"{human(info.macs)} MACs")
+            self.node(graph, node_id, label, "other", peripheries="2")
+            self.edge(end, node_id)
+            return _End(node_id, info.output)
+        with graph.subgraph(name=f"cluster_{node_id}") as cluster:
+            cluster.attr(label=f"{printable(node.text)}  ({info.params:,} params)",
+                         style="rounded,dashed", color="#555555", fontname=FONT)
+            return self.sequence(cluster, node.body, end, f"{path}{node.name}.", {})
+
+    def merge(self, graph, node: ir.Merge, end: _End, path: str,
+              labels: dict[str, _End]) -> _End:
+        merge_id = _id(path + node.name)
+        start = end
+        if node.op == "split":
+            start = _End(merge_id + "__split", end.shape)
+            self.node(graph, start.node, "split", "merge", xlabel=f"split {len(node.branches)}",
+                      width="0.4", fixedsize="true", shape="invtriangle")
+            self.edge(end, start.node)
+        ends = []
+        for index, branch in enumerate(node.branches):
+            first = branch.items[0] if branch.items else None
+            skip = node.form is not None and index == 0
+            by_label = isinstance(first, ir.Ref) and len(branch.items) == 1
+            tail = self.sequence(graph, branch, start, path, dict(labels)) \
+                if branch.items else start
+            style = {"style": "dashed", "xlabel": "identity"} if skip else \
+                {"style": "bold", "color": "#0072b2", "constraint": "false"} if by_label else {}
+            ends.append((tail, style))
+        symbol = _SYMBOLS[node.op]
+        self.node(graph, merge_id, symbol, "merge", xlabel=f"{node.form or node.op} "
+                  f"{fmt(node.info.output)}", width="0.4", fixedsize="true")
+        for tail, style in ends:
+            self.edge(tail, merge_id, **style)
+        return _End(merge_id, node.info.output)
 
 
 def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False):
@@ -128,16 +151,23 @@ def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False):
                fontsize="16")
     graph.attr("node", fontname=FONT, fontsize="11")
     graph.attr("edge", fontname=FONT, fontsize="9", color="#444444")
-    drawer = _Drawer(summary, collapse)
-    drawer.node(graph, "input", f"input\n{fmt(network.input)}", "io")
-    tail, shape = drawer.sequence(graph, network.body, "input", network.input, "")
-    drawer.node(graph, "output", f"output\n{fmt(shape)}", "io")
-    drawer.edge(graph, tail, "output", shape)
+    drawer = _Drawer(collapse)
+    labels: dict[str, _End] = {}
+    for index, net_input in enumerate(network.inputs):
+        node_id = "input" if index == 0 else f"input_{net_input.name}"
+        name = "input" if len(network.inputs) == 1 else f"input {net_input.name}"
+        drawer.node(graph, node_id, f"{name}\n{fmt(net_input.shape)}", "io")
+        labels[net_input.name] = _End(node_id, net_input.shape)
+    end = drawer.sequence(graph, network.body, labels[network.inputs[0].name], "", labels)
+    ends = [end] if not network.outputs else \
+        [drawer.sequence(graph, chain, end, "", labels) for chain in network.outputs]
+    for index, tail in enumerate(ends):
+        node_id = "output" if len(ends) == 1 else f"output{index + 1}"
+        name = "output" if len(ends) == 1 else f"output {index + 1}"
+        drawer.node(graph, node_id, f"{name}\n{fmt(tail.shape)}", "io")
+        drawer.edge(tail, node_id)
     drawer.finish(graph)
     return graph
-
-
-MARK = "drawn by cnndsl"
 
 
 def mark(data: bytes, fmt: str) -> bytes:

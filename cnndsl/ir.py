@@ -1,13 +1,12 @@
-"""The typed, frozen intermediate representations.
+"""The network: resolved, concrete, named and annotated.
 
-Two layers of IR, both pydantic models with a source span on every node:
-
-* the *syntax tree* (`Program`, `Chain`, `LayerUse`, ...), produced by the parser
-  exactly as written, expressions unevaluated;
-* the *network* (`Network`, `Sequence`, `Conv`, ...), produced by the resolve
-  pass: constants folded, blocks instantiated, repetition unrolled, every layer
-  validated and named after its role (`conv1`, `branch2_conv1`, `inception1`).
-  Its elements are a discriminated union on `op`.
+Produced by the resolve pass from the syntax tree (`cnndsl.syntax`): constants
+folded, blocks instantiated, repetition unrolled, labels bound, every layer's
+arguments validated, every element named after its role in its scope (`conv1`,
+`branch2_conv1`, `inception1`) and annotated with what inference learnt
+(`Info`: input and output shape, parameters, multiply-adds, receptive field).
+The emitter, the drawer and the summary read these annotations; none of them
+re-derives a shape. Elements are a discriminated union on `op`.
 """
 
 from __future__ import annotations
@@ -20,200 +19,42 @@ from cnndsl.frozen import Frozen
 from cnndsl.source import Span
 from cnndsl.training import TrainConfig
 
-# ============================================================================
-# Syntax tree
-# ============================================================================
-
-class Num(Frozen):
-    kind: Literal["num"] = "num"
-    span: Span
-    value: int | float
-    text: str
-
-
-class SizeLit(Frozen):
-    """`3x32x32`: two to four integers joined by `x`."""
-
-    kind: Literal["size"] = "size"
-    span: Span
-    values: tuple[int, ...]
-
-
-class Ref(Frozen):
-    """A name used as a value: a constant, a block parameter or an option word."""
-
-    kind: Literal["ref"] = "ref"
-    span: Span
-    name: str
-
-
-class BinOp(Frozen):
-    kind: Literal["binop"] = "binop"
-    span: Span
-    op: Literal["+", "-", "*", "//"]
-    left: Expr
-    right: Expr
-
-
-Expr = Annotated[Num | SizeLit | Ref | BinOp, Field(discriminator="kind")]
-
-
-class Positional(Frozen):
-    kind: Literal["pos"] = "pos"
-    span: Span
-    value: Expr
-
-
-class Option(Frozen):
-    """`name=value` in a layer or a block use."""
-
-    kind: Literal["opt"] = "opt"
-    span: Span
-    name: str
-    name_span: Span
-    value: Expr
-
-
-Arg = Annotated[Positional | Option, Field(discriminator="kind")]
-
-
-class LayerUse(Frozen):
-    """A layer word with its arguments (`conv 6 k5 s1`), or a bare block name."""
-
-    kind: Literal["layer"] = "layer"
-    span: Span
-    name: str
-    name_span: Span
-    args: tuple[Arg, ...] = ()
-
-
-class BlockUse(Frozen):
-    """`Name(args)`."""
-
-    kind: Literal["use"] = "use"
-    span: Span
-    name: str
-    name_span: Span
-    args: tuple[Arg, ...] = ()
-
-
-class Repeat(Frozen):
-    """`item * N`: N copies in sequence, each with its own weights."""
-
-    kind: Literal["repeat"] = "repeat"
-    span: Span
-    item: Item
-    count: Expr
-
-
-class Chain(Frozen):
-    """`a -> b -> c`, or a parenthesised group."""
-
-    kind: Literal["chain"] = "chain"
-    span: Span
-    items: tuple[Item, ...]
-
-
-class Combine(Frozen):
-    """`concat(...)`, `add(...)` or `residual(...)` with their branches."""
-
-    kind: Literal["concat", "add", "residual"]
-    span: Span
-    keyword_span: Span
-    branches: tuple[Chain, ...]
-
-
-Item = Annotated[LayerUse | BlockUse | Repeat | Chain | Combine, Field(discriminator="kind")]
-
-
-class Param(Frozen):
-    span: Span
-    name: str
-    default: Expr | None = None
-
-
-class BlockDef(Frozen):
-    span: Span
-    name: str
-    name_span: Span
-    params: tuple[Param, ...]
-    body: Chain
-
-
-class LetDef(Frozen):
-    span: Span
-    name: str
-    name_span: Span
-    value: Expr
-
-
-class ModelDecl(Frozen):
-    span: Span
-    name: str
-    name_span: Span
-
-
-class InputDecl(Frozen):
-    span: Span
-    shape: tuple[int, ...]
-    shape_span: Span
-
-
-class AssertDef(Frozen):
-    span: Span
-    metric: str
-    metric_span: Span
-    op: Literal["<", "<=", ">", ">=", "==", "!="]
-    value: float | tuple[int, ...]
-    value_text: str
-    value_span: Span
-
-
-class TrainValue(Frozen):
-    span: Span
-    text: str
-    key: str | None = None  # `momentum=0.9` has key "momentum"
-    value: str
-
-
-class TrainItem(Frozen):
-    span: Span
-    key: str
-    key_span: Span
-    values: tuple[TrainValue, ...]
-
-
-class Program(Frozen):
-    """A whole `.cnn` file as written. Counts are checked by the resolve pass."""
-
-    models: tuple[ModelDecl, ...] = ()
-    inputs: tuple[InputDecl, ...] = ()
-    lets: tuple[LetDef, ...] = ()
-    blocks: tuple[BlockDef, ...] = ()
-    bodies: tuple[Chain, ...] = ()
-    asserts: tuple[AssertDef, ...] = ()
-    trains: tuple[TrainItem, ...] = ()
-    train_spans: tuple[Span, ...] = ()
-
-
-# ============================================================================
-# Network: resolved, concrete, named
-# ============================================================================
-
+Shape = tuple[int, ...]
 IntOrSize = int | tuple[int, ...]
+
+
+class Info(Frozen):
+    """What inference learnt about one element (shapes without the batch)."""
+
+    input: Shape
+    output: Shape
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    rf: tuple[int, ...] | None = None      # receptive field per spatial dim, in input pixels
+    #: distance between neighbouring outputs, in input pixels (a fraction after upsampling)
+    jump: tuple[int | float, ...] | None = None
 
 
 class Element(Frozen):
     span: Span
-    text: str            # the user's own text for this element
-    name: str            # its role name in its scope: `conv1`, `inception1`
+    text: str            # the user's own text for this element, comments left out
+    name: str            # its role name in its class: `conv1`, `inception1`
     sym: tuple[tuple[str, str], ...] = ()  # field -> Python expression over block params
     spans: tuple[tuple[str, Span], ...] = ()  # field -> where the user set it
+    info: Info | None = None  # None where inference could not reach
+    comment: str = ""    # the trailing comment of the line this element ends
 
     def span_of(self, field: str) -> Span:
         """Where `field` was written (`k5` for the kernel), else the whole element."""
         return next((s for f, s in self.spans if f == field), self.span)
 
+    def symbol(self, field: str) -> str | None:
+        """The Python expression that computes `field` in a block class, if symbolic."""
+        return next((t for f, t in self.sym if f == field), None)
+
+
+# ---- layers ----------------------------------------------------------------------
 
 class Conv(Element):
     op: Literal["conv"] = "conv"
@@ -225,6 +66,18 @@ class Conv(Element):
     groups: int = 1
     bias: bool = True
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+
+
+class ConvT(Element):
+    op: Literal["convt"] = "convt"
+    out: int
+    kernel: IntOrSize
+    stride: IntOrSize = 1
+    padding: IntOrSize = 0
+    dilation: IntOrSize = 1
+    groups: int = 1
+    bias: bool = True
+    output_padding: IntOrSize = 0
 
 
 class Pool(Element):
@@ -247,6 +100,11 @@ class Flatten(Element):
     op: Literal["flatten"] = "flatten"
 
 
+class Unflatten(Element):
+    op: Literal["unflatten"] = "unflatten"
+    shape: IntOrSize
+
+
 class Linear(Element):
     op: Literal["fc"] = "fc"
     out: int
@@ -254,19 +112,27 @@ class Linear(Element):
 
 
 class Dropout(Element):
-    op: Literal["dropout"] = "dropout"
+    """`dropout P`, or `droppath P` (stochastic depth: a whole sample's branch)."""
+
+    op: Literal["dropout", "droppath"]
     p: float
 
 
-class BatchNorm(Element):
-    op: Literal["batchnorm"] = "batchnorm"
+class Norm(Element):
+    op: Literal["batchnorm", "layernorm", "groupnorm", "instancenorm"]
+    groups: int | None = None        # groupnorm
+    eps: float | None = None         # None: PyTorch's default
+    momentum: float | None = None    # batchnorm
+    affine: bool = False             # instancenorm (the others are always affine)
 
 
-ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu")
+ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu",
+               "hardswish", "hardsigmoid", "mish", "selu", "softplus", "prelu")
 
 
 class Activation(Element):
-    op: Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu"]
+    op: Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu",
+                "hardswish", "hardsigmoid", "mish", "selu", "softplus", "prelu"]
     param: float | None = None   # elu alpha, leakyrelu negative slope
 
 
@@ -278,6 +144,33 @@ class Identity(Element):
     op: Literal["identity"] = "identity"
 
 
+class Upsample(Element):
+    op: Literal["upsample"] = "upsample"
+    scale: int | float | tuple[int, ...] | None = None
+    size: IntOrSize | None = None
+    mode: Literal["nearest", "linear", "cubic"] = "nearest"
+    align: bool = False
+
+
+class PixelShuffle(Element):
+    op: Literal["pixelshuffle", "pixelunshuffle"]
+    factor: int
+
+
+class ChannelShuffle(Element):
+    op: Literal["shuffle"] = "shuffle"
+    groups: int
+
+
+class Scale(Element):
+    """A learnable per-channel multiplier (ConvNeXt's layer scale)."""
+
+    op: Literal["scale"] = "scale"
+    init: float = 1.0
+
+
+# ---- structure ---------------------------------------------------------------------
+
 class Unresolved(Element):
     """Stands where a layer had errors (already reported). Inference goes on past
     it when the layer keeps its input's shape whatever its arguments (an activation,
@@ -287,6 +180,20 @@ class Unresolved(Element):
     keeps_shape: bool = False
 
 
+class Ref(Element):
+    """`@NAME` starting a chain: the chain runs on that tensor, not its input."""
+
+    op: Literal["ref"] = "ref"
+    label: str
+
+
+class Label(Element):
+    """`... as NAME`: names the tensor flowing at this point."""
+
+    op: Literal["label"] = "label"
+    label: str
+
+
 class Sequence(Element):
     """Elements applied one after another."""
 
@@ -294,13 +201,15 @@ class Sequence(Element):
     items: tuple[Node, ...]
 
 
-class Branches(Element):
-    """`concat`/`add` of branches run on the same input. `residual` is `add`
-    with an identity first branch (`residual=True`)."""
+class Merge(Element):
+    """Branches run on the same input (or, for `split`, on its channel groups),
+    then merged: `concat` on channels, `add` and `mul` element-wise, `split`
+    concatenates. `residual(...)` is `add` with an identity first branch and
+    `gate(...)` is `mul` with one (`form`)."""
 
-    op: Literal["concat", "add"]
+    op: Literal["concat", "add", "mul", "split"]
     branches: tuple[Sequence, ...]
-    residual: bool = False
+    form: Literal["residual", "gate"] | None = None
 
 
 class BlockCall(Element):
@@ -312,19 +221,54 @@ class BlockCall(Element):
     body: Sequence
 
 
-Layer = (Conv | Pool | AdaptivePool | Flatten | Linear | Dropout | BatchNorm | Activation
-         | Softmax | Identity)
-Node = Annotated[Layer | Unresolved | Sequence | Branches | BlockCall, Field(discriminator="op")]
+Layer = (Conv | ConvT | Pool | AdaptivePool | Flatten | Unflatten | Linear | Dropout | Norm
+         | Activation | Softmax | Identity | Upsample | PixelShuffle | ChannelShuffle | Scale)
+Node = Annotated[Layer | Unresolved | Ref | Label | Sequence | Merge | BlockCall,
+                 Field(discriminator="op")]
+LAYER_TYPES = Layer.__args__
+
+
+class NetInput(Frozen):
+    """One input of the network: `x` when it is the only one and unnamed."""
+
+    name: str
+    shape: Shape
+    span: Span
 
 
 class Network(Frozen):
-    """A resolved network: ready for inference, code generation and drawing."""
+    """A resolved network: ready for code generation, drawing and summaries."""
 
     model: str
-    input: tuple[int, ...]
-    input_span: Span
+    inputs: tuple[NetInput, ...]
     body: Sequence
+    #: `output` chains, in order; empty when the end of the body is the only output
+    outputs: tuple[Sequence, ...] = ()
     #: the blocks used, each with its parameters and their default values
     blocks: tuple[tuple[str, tuple[tuple[str, int | float | None], ...]], ...] = ()
     train: TrainConfig = Field(default_factory=TrainConfig)
 
+    @property
+    def input(self) -> Shape:
+        """The first input's shape."""
+        return self.inputs[0].shape
+
+    @property
+    def input_span(self) -> Span:
+        return self.inputs[0].span
+
+    @property
+    def output_chains(self) -> tuple[Sequence, ...]:
+        """What the network returns: the `output` chains, or the body alone."""
+        return self.outputs or (self.body,)
+
+    @property
+    def output_shapes(self) -> tuple[Shape, ...]:
+        """The shape of every output, in order (needs a fully inferred network)."""
+        return tuple(_end_shape(chain, self.inputs[0].shape) for chain in self.output_chains)
+
+
+def _end_shape(seq: Sequence, default: Shape) -> Shape:
+    if seq.info is not None:
+        return seq.info.output
+    return default

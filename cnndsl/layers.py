@@ -1,7 +1,9 @@
-"""The catalogue of layer words: what each takes, as data.
+"""The layer words, as one table: what each takes, what it is called in module
+names and in PyTorch, how it is drawn, and whether it keeps its input's shape.
 
-The resolve pass reads this table to check and bind arguments; nothing else
-knows a layer's argument syntax.
+The binder reads `args`/`switches` to check a layer's arguments; the resolver
+reads `role` to name modules and `keeps_shape` to go on past a wrong one; the
+emitter reads `torch`; the drawer reads `family`. Nothing else lists layer words.
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ValueKind = Literal["int", "size", "float", "word"]
+ValueKind = Literal["int", "size", "float", "number", "word"]
+
+#: No integer a spec gives (a size, a channel count, a factor) may exceed this:
+#: PyTorch indexes with 32-bit integers in places, and no real network is near.
+MAX_INT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -18,6 +24,8 @@ class Arg:
 
     `flag` is the short form (`k` for `k5`), `names` the long forms
     (`kernel=`), `positional` whether it may be written bare, in order.
+    `kind`: int, size (an int or `AxB`), float, number (int or float, or a size
+    of ints) or word (one of `words`).
     """
 
     field: str
@@ -33,104 +41,207 @@ class Arg:
 
 
 @dataclass(frozen=True)
-class LayerSpec:
+class LayerWord:
+    """One layer word of the language."""
+
     op: str
     args: tuple[Arg, ...] = ()
     switches: dict[str, tuple[str, object]] = field(default_factory=dict)  # word -> (field, value)
     usage: str = ""
+    example: str | None = None       # shown when a required argument is missing
+    role: str = ""                   # module names: `conv1`, `pool2`, `bn1`
+    family: str = "other"            # drawing: conv, pool, norm, activation, fc, reshape, other
+    keeps_shape: bool = False        # output shape == input shape, whatever the arguments
+    torch: str = ""                  # the nn class (`{n}` is the rank: `Conv{n}d`)
+    defaults: dict[str, object] = field(default_factory=dict)
 
 
-_K = Arg("kernel", "size", flag="k", names=("kernel", "kernel_size"), minimum=1,
-         describe="kernel size")
-_S = Arg("stride", "size", flag="s", names=("stride",), minimum=1, describe="stride")
-_P = Arg("padding", "size", flag="p", names=("padding",), minimum=0, words=("same",),
-         describe="padding")
-_D = Arg("dilation", "size", flag="d", names=("dilation",), minimum=1, describe="dilation")
+def _arg(name: str, kind: ValueKind, describe: str, **extra) -> Arg:
+    return Arg(name, kind, describe=describe, **extra)
 
 
-def _conv() -> LayerSpec:
-    return LayerSpec(
-        "conv",
-        (Arg("out", "int", positional=True, required=True, names=("out", "out_channels"),
-             minimum=1, describe="output channels"),
-         Arg("kernel", "size", flag="k", names=("kernel", "kernel_size"), required=True,
-             minimum=1, describe="kernel size"),
-         _S, _P, _D,
-         Arg("groups", "int", flag="g", names=("groups",), minimum=1, describe="groups"),
-         Arg("padding_mode", "word", names=("pad", "padding_mode"),
-             words=("zeros", "reflect", "replicate", "circular"), describe="padding mode")),
+_S = _arg("stride", "size", "stride", flag="s", names=("stride",), minimum=1)
+_D = _arg("dilation", "size", "dilation", flag="d", names=("dilation",), minimum=1)
+_G = _arg("groups", "int", "groups", flag="g", names=("groups",), minimum=1)
+_EPS = _arg("eps", "float", "epsilon", names=("eps",), minimum=0)
+
+
+def _out(describe: str = "output channels") -> Arg:
+    return _arg("out", "int", describe, positional=True, required=True,
+                names=("out", "out_channels"), minimum=1)
+
+
+def _kernel(positional: bool, describe: str = "kernel size") -> Arg:
+    return _arg("kernel", "size", describe, flag="k", names=("kernel", "kernel_size"),
+                positional=positional, required=True, minimum=1)
+
+
+def _padding(same: bool) -> Arg:
+    return _arg("padding", "size", "padding", flag="p", names=("padding",), minimum=0,
+                words=("same",) if same else ())
+
+
+def _conv() -> LayerWord:
+    mode = _arg("padding_mode", "word", "padding mode", names=("pad", "padding_mode"),
+                words=("zeros", "reflect", "replicate", "circular"))
+    return LayerWord(
+        "conv", (_out(), _kernel(False), _S, _padding(True), _D, _G, mode),
         {"nobias": ("bias", False), "same": ("padding", "same")},
         "conv OUT kK [sS] [pP | same] [dD] [gG] [nobias] [pad=zeros|reflect|replicate|circular]",
-    )
+        "`conv 16 k3`", role="conv", family="conv", torch="Conv{n}d")
 
 
-def _pool(op: str, dilation: bool) -> LayerSpec:
-    kernel = Arg("kernel", "size", positional=True, required=True, flag="k",
-                 names=("kernel", "kernel_size"), minimum=1, describe="window size")
-    padding = Arg("padding", "size", flag="p", names=("padding",), minimum=0,
-                  describe="padding")
-    args = (kernel, _S, padding) + ((_D,) if dilation else ())
+def _convt() -> LayerWord:
+    output_padding = _arg("output_padding", "size", "output padding",
+                          names=("output_padding",), minimum=0)
+    return LayerWord(
+        "convt", (_out(), _kernel(False), _S, _padding(False), _D, _G, output_padding),
+        {"nobias": ("bias", False)},
+        "convt OUT kK [sS] [pP] [dD] [gG] [nobias] [output_padding=N]", "`convt 16 k2 s2`",
+        role="convt", family="conv", torch="ConvTranspose{n}d")
+
+
+def _pool(op: str, dilation: bool) -> LayerWord:
+    args = (_kernel(True, "window size"), _S, _padding(False)) + ((_D,) if dilation else ())
     usage = f"{op} K [sS] [pP]" + (" [dD]" if dilation else "") + " [ceil]"
-    return LayerSpec(op, args, {"ceil": ("ceil", True)}, usage)
+    torch = "MaxPool{n}d" if op == "maxpool" else "AvgPool{n}d"
+    return LayerWord(op, args, {"ceil": ("ceil", True)}, usage, f"`{op} 2`", role="pool",
+                     family="pool", torch=torch)
 
 
-def _adaptive(op: str) -> LayerSpec:
-    size = Arg("size", "size", positional=True, required=True, names=("size", "output_size"),
-               minimum=1, describe="output size")
-    return LayerSpec(op, (size,), {}, f"{op} S")
+def _adaptive(op: str) -> LayerWord:
+    size = _arg("size", "size", "output size", positional=True, required=True,
+                names=("size", "output_size"), minimum=1)
+    torch = "AdaptiveMaxPool{n}d" if op == "adaptivemaxpool" else "AdaptiveAvgPool{n}d"
+    return LayerWord(op, (size,), {}, f"{op} S", f"`{op} 7`", role="pool", family="pool",
+                     torch=torch)
 
 
-def _plain(op: str) -> LayerSpec:
-    return LayerSpec(op, (), {}, op)
+def _simple(op: str, role: str, family: str, torch: str, keeps_shape: bool = True) -> LayerWord:
+    return LayerWord(op, (), {}, op, role=role, family=family, keeps_shape=keeps_shape,
+                     torch=torch)
 
 
-LAYERS: dict[str, LayerSpec] = {
-    "conv": _conv(),
-    "maxpool": _pool("maxpool", dilation=True),
-    "avgpool": _pool("avgpool", dilation=False),
-    "gap": _plain("gap"),
-    "adaptiveavgpool": _adaptive("adaptiveavgpool"),
-    "adaptivemaxpool": _adaptive("adaptivemaxpool"),
-    "flatten": _plain("flatten"),
-    "fc": LayerSpec("fc", (Arg("out", "int", positional=True, required=True,
-                               names=("out", "out_features"), minimum=1,
-                               describe="output features"),),
-                    {"nobias": ("bias", False)}, "fc N [nobias]"),
-    "dropout": LayerSpec("dropout", (Arg("p", "float", positional=True, names=("p",),
-                                         minimum=0, below=1, describe="probability"),),
-                         {}, "dropout P"),
-    "batchnorm": _plain("batchnorm"),
-    "relu": _plain("relu"),
-    "relu6": _plain("relu6"),
-    "sigmoid": _plain("sigmoid"),
-    "tanh": _plain("tanh"),
-    "gelu": _plain("gelu"),
-    "silu": _plain("silu"),
-    "elu": LayerSpec("elu", (Arg("param", "float", positional=True, names=("alpha",),
-                                 minimum=0, describe="alpha"),), {}, "elu [alpha]"),
-    "leakyrelu": LayerSpec("leakyrelu", (Arg("param", "float", positional=True,
-                                             names=("slope", "negative_slope"), minimum=0,
-                                             describe="negative slope"),),
-                           {}, "leakyrelu [slope]"),
-    "softmax": _plain("softmax"),
-    "logsoftmax": _plain("logsoftmax"),
-    "identity": _plain("identity"),
-}
+def _activation(op: str, torch: str, param: Arg | None = None, default=None) -> LayerWord:
+    args = (param,) if param else ()
+    usage = f"{op} [{param.describe}]" if param else op
+    return LayerWord(op, args, {}, usage, role=op, family="activation", keeps_shape=True,
+                     torch=torch, defaults={"param": default} if param else {})
 
-#: Layers whose output has their input's shape whatever their arguments: after
-#: one written wrongly, the rest of the network can still be checked.
-KEEPS_SHAPE = frozenset({"dropout", "batchnorm", "relu", "relu6", "sigmoid", "tanh", "gelu",
-                         "silu", "elu", "leakyrelu", "softmax", "logsoftmax", "identity"})
+
+def _norm(op: str, role: str, torch: str, args: tuple[Arg, ...], switches=None,
+          usage: str = "", example: str | None = None) -> LayerWord:
+    return LayerWord(op, args, switches or {}, usage or op, example, role=role, family="norm",
+                     keeps_shape=True, torch=torch)
+
+
+def _upsample() -> LayerWord:
+    factor = _arg("scale", "number", "scale factor", positional=True,
+                  names=("scale", "scale_factor"), minimum=0)
+    size = _arg("size", "size", "output size", names=("size",), minimum=1)
+    mode = _arg("mode", "word", "mode", names=("mode",), words=("nearest", "linear", "cubic"))
+    return LayerWord(
+        "upsample", (factor, size, mode),
+        {"nearest": ("mode", "nearest"), "linear": ("mode", "linear"),
+         "cubic": ("mode", "cubic"), "align": ("align", True)},
+        "upsample F [nearest | linear | cubic] [align], or upsample size=S", "`upsample 2`",
+        role="up", family="reshape", torch="Upsample")
+
+
+def _factor(op: str, torch: str) -> LayerWord:
+    factor = _arg("factor", "int", "factor", positional=True, required=True,
+                  names=("factor", "upscale_factor", "downscale_factor"), minimum=1)
+    return LayerWord(op, (factor,), {}, f"{op} R", f"`{op} 2`", role=op,
+                     family="reshape", torch=torch)
+
+
+_PROBABILITY = dict(minimum=0, below=1)
+
+LAYERS: dict[str, LayerWord] = {word.op: word for word in (
+    _conv(),
+    _convt(),
+    _pool("maxpool", dilation=True),
+    _pool("avgpool", dilation=False),
+    LayerWord("gap", (), {}, "gap", role="pool", family="pool", torch="AdaptiveAvgPool{n}d"),
+    _adaptive("adaptiveavgpool"),
+    _adaptive("adaptivemaxpool"),
+    _simple("flatten", "flatten", "reshape", "Flatten", keeps_shape=False),
+    LayerWord("unflatten", (_arg("shape", "size", "shape", positional=True, required=True,
+                                 names=("shape", "sizes"), minimum=1),),
+              {}, "unflatten S", "`unflatten 64x7x7`", role="unflatten", family="reshape",
+              torch="Unflatten"),
+    LayerWord("fc", (_out("output features"),), {"nobias": ("bias", False)}, "fc N [nobias]",
+              "`fc 10`", role="fc", family="fc", torch="Linear"),
+    LayerWord("dropout", (_arg("p", "float", "probability", positional=True, names=("p",),
+                               **_PROBABILITY),),
+              {}, "dropout P", role="dropout", family="other", keeps_shape=True,
+              torch="Dropout", defaults={"p": 0.5}),
+    LayerWord("droppath", (_arg("p", "float", "probability", positional=True, required=True,
+                                names=("p",), **_PROBABILITY),),
+              {}, "droppath P", "`droppath 0.1`", role="droppath", family="other",
+              keeps_shape=True, torch="DropPath"),
+    _norm("batchnorm", "bn", "BatchNorm{n}d",
+          (_EPS, _arg("momentum", "float", "momentum", names=("momentum",), minimum=0)),
+          usage="batchnorm [eps=E] [momentum=M]"),
+    _norm("layernorm", "ln", "LayerNorm", (_EPS,), usage="layernorm [eps=E]"),
+    _norm("groupnorm", "gn", "GroupNorm",
+          (_arg("groups", "int", "group count", positional=True, required=True,
+                names=("groups", "num_groups"), minimum=1), _EPS),
+          usage="groupnorm G [eps=E]", example="`groupnorm 32`"),
+    _norm("instancenorm", "norm", "InstanceNorm{n}d", (_EPS,), {"affine": ("affine", True)},
+          usage="instancenorm [affine] [eps=E]"),
+    _activation("relu", "ReLU"),
+    _activation("relu6", "ReLU6"),
+    _activation("sigmoid", "Sigmoid"),
+    _activation("tanh", "Tanh"),
+    _activation("gelu", "GELU"),
+    _activation("silu", "SiLU"),
+    _activation("elu", "ELU", _arg("param", "float", "alpha", positional=True,
+                                   names=("alpha",), minimum=0), 1.0),
+    _activation("leakyrelu", "LeakyReLU",
+                _arg("param", "float", "slope", positional=True,
+                     names=("slope", "negative_slope"), minimum=0), 0.01),
+    _activation("hardswish", "Hardswish"),
+    _activation("hardsigmoid", "Hardsigmoid"),
+    _activation("mish", "Mish"),
+    _activation("selu", "SELU"),
+    _activation("softplus", "Softplus"),
+    LayerWord("prelu", (), {}, "prelu", role="prelu", family="activation", keeps_shape=True,
+              torch="PReLU"),
+    LayerWord("softmax", (), {}, "softmax", role="softmax", family="activation",
+              keeps_shape=True, torch="Softmax"),
+    LayerWord("logsoftmax", (), {}, "logsoftmax", role="logsoftmax", family="activation",
+              keeps_shape=True, torch="LogSoftmax"),
+    _simple("identity", "identity", "other", "Identity"),
+    _upsample(),
+    _factor("pixelshuffle", "PixelShuffle"),
+    _factor("pixelunshuffle", "PixelUnshuffle"),
+    LayerWord("scale", (_arg("init", "float", "initial value", positional=True,
+                             names=("init",)),),
+              {}, "scale [INIT]", role="scale", family="other", keeps_shape=True,
+              torch="Scale", defaults={"init": 1.0}),
+    LayerWord("shuffle", (_arg("groups", "int", "group count", positional=True, required=True,
+                               names=("groups",), minimum=1),),
+              {}, "shuffle G", "`shuffle 2`", role="shuffle", family="reshape",
+              keeps_shape=True, torch="ChannelShuffle"),
+)}
 
 #: Other spellings users reach for, mapped to the canonical word.
-ALIASES = {"linear": "fc", "bn": "batchnorm", "globalavgpool": "gap"}
+ALIASES = {"linear": "fc", "bn": "batchnorm", "globalavgpool": "gap", "convT": "convt",
+           "deconv": "convt", "ln": "layernorm", "gn": "groupnorm", "swish": "silu"}
 
-#: Words that may not name a block, a constant or a parameter.
-RESERVED = frozenset(LAYERS) | frozenset(ALIASES) | {
-    "concat", "add", "residual", "model", "input", "let", "block", "assert", "train",
-}
+#: The merges and combinators, written `word(...)`.
+COMBINATORS = ("concat", "add", "residual", "mul", "gate", "split")
 
-DEFAULTS = {"dropout": {"p": 0.5}, "elu": {"param": 1.0}, "leakyrelu": {"param": 0.01}}
+#: Words that may not name a block, a constant, a parameter or a label.
+KEYWORDS = frozenset({"model", "input", "output", "let", "block", "assert", "train", "as",
+                      "in"})
+RESERVED = frozenset(LAYERS) | frozenset(ALIASES) | frozenset(COMBINATORS) | KEYWORDS
+
+#: The letters of every short flag, with the layers that have each.
+FLAG_LETTERS = {a.flag: tuple(w.op for w in LAYERS.values() if any(b.flag == a.flag
+                                                                    for b in w.args))
+                for w in LAYERS.values() for a in w.args if a.flag}
 
 
 def canonical(word: str) -> str | None:
@@ -139,8 +250,6 @@ def canonical(word: str) -> str | None:
     return word if word in LAYERS else None
 
 
-def family(op: str) -> str:
-    """The role name that module names are built from (`conv1`, `pool2`, `bn1`)."""
-    if op in ("maxpool", "avgpool", "adaptiveavgpool", "adaptivemaxpool", "gap"):
-        return "pool"
-    return {"batchnorm": "bn"}.get(op, op)
+def layer_words() -> list[str]:
+    """Every word that names a layer (canonical words and aliases)."""
+    return [*LAYERS, *ALIASES]

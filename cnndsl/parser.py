@@ -1,28 +1,42 @@
-"""Parsing: `.cnn` text -> syntax tree (`cnndsl.ir.Program`) with spans.
+"""Parsing: `.cnn` text -> syntax tree (`cnndsl.syntax.Program`) with spans.
 
 Lark (LALR) parses; one non-recursive Transformer builds the typed tree, so
 nothing after this module ever sees a Lark tree. Parser failures become
 diagnostics in the language's own words.
+
+The parse tables ship prebuilt in `grammars/cnn.tables.json` (plain JSON, built
+by `python -m cnndsl.parser --write-tables`), so nothing is ever unpickled and no
+cache file is written to a shared directory; building them from the grammar
+takes ~200 ms, so they are only built when the grammar has changed (in a
+development checkout whose tables are stale, which a test catches).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
 from functools import lru_cache
 from importlib import resources
 
 from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from cnndsl import ir
-from cnndsl.diagnostics import Diagnostic, error
+from cnndsl import syntax as ast
+from cnndsl.diagnostics import Diagnostic, Fix, error
+from cnndsl.files import printable
 from cnndsl.source import Source, Span
 
 #: Parentheses nest at most this deep; deeper input is refused with a located
 #: error instead of exhausting the interpreter's stack in later passes.
 MAX_NESTING = 64
+#: A number has at most this many digits: anything larger is a typo, and Python
+#: refuses to convert integers of over 4,300 digits.
+MAX_DIGITS = 15
 
-_OPENERS = {"LPAR", "CALL", "CONCAT", "ADD", "RESIDUAL"}
+_OPENERS = {"LPAR", "CALL", "COMBINE"}
+_OPTIONS = dict(parser="lalr", lexer="basic", maybe_placeholders=True)
 
 
 class _NestingTooDeep(Exception):
@@ -60,22 +74,64 @@ class _PostLex:
             yield pending
 
 
+# ---- the parser and its prebuilt tables -----------------------------------------------
+
+_local = threading.local()   # the comments of the parse running in this thread
+
+
+def _comment(token: Token) -> Token:
+    sink = getattr(_local, "comments", None)
+    if sink is not None:
+        sink.append(token)
+    return token
+
+
+def _grammar() -> str:
+    return (resources.files("cnndsl.grammars") / "cnn.lark").read_text(encoding="utf-8")
+
+
+def _digest(grammar: str) -> str:
+    return hashlib.sha256(grammar.encode("utf-8")).hexdigest()
+
+
+def build_tables(grammar: str | None = None) -> str:
+    """The parse tables of the grammar as JSON text (what `cnn.tables.json` holds)."""
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    grammar = grammar or _grammar()
+    data, memo = Lark(grammar, **_OPTIONS).memo_serialize([TerminalDef, Rule])
+    return json.dumps({"grammar_sha256": _digest(grammar), "data": data, "memo": memo},
+                      sort_keys=True, indent=0) + "\n"
+
+
+def _int_keys(pairs):
+    # JSON object keys are strings; Lark's memo and state tables use ints
+    return {int(k) if k.isdigit() else k: v for k, v in pairs}
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    grammar = (resources.files("cnndsl.grammars") / "cnn.lark").read_text(encoding="utf-8")
-    # No `propagate_positions`: it doubles the time of an LALR parse. Spans are
-    # taken from the tokens instead (`_ToIR._cover`); the grammar keeps the
-    # tokens that begin or end a rule.
-    return Lark(grammar, parser="lalr", lexer="basic", maybe_placeholders=True,
-                postlex=_PostLex(), cache=True)
+    grammar = _grammar()
+    callbacks = {"COMMENT": _comment}
+    try:
+        text = (resources.files("cnndsl.grammars") / "cnn.tables.json").read_text("utf-8")
+        tables = json.loads(text, object_pairs_hook=_int_keys)
+    except (OSError, ValueError):
+        tables = None
+    if tables is not None and tables.get("grammar_sha256") == _digest(grammar):
+        return Lark._load_from_dict(tables["data"], tables["memo"], postlex=_PostLex(),
+                                    lexer_callbacks=callbacks)
+    return Lark(grammar, **_OPTIONS, postlex=_PostLex(), lexer_callbacks=callbacks)
 
 
-# ---- tree -> IR ---------------------------------------------------------------
+# ---- tree -> syntax tree ------------------------------------------------------------------
 
-class _ToIR(Transformer_NonRecursive):
+class _ToSyntax(Transformer_NonRecursive):
     def __init__(self, source: Source) -> None:
         super().__init__(visit_tokens=False)
         self.source = source
+        self.diagnostics: list[Diagnostic] = []
 
     def _cover(self, children) -> Span:
         """The span from the first to the last of `children` (tokens and nodes)."""
@@ -88,58 +144,76 @@ class _ToIR(Transformer_NonRecursive):
     def _tok(self, token: Token) -> Span:
         return self.source.span(token.start_pos, token.end_pos)
 
+    def _integers(self, token: Token, text: str) -> tuple[int, ...]:
+        """The numbers of an INT, SIZE or FLAG token, each at most MAX_DIGITS long."""
+        parts = text.split("x")
+        if any(len(p) > MAX_DIGITS for p in parts):
+            self.diagnostics.append(error(
+                "E0408", "this number is far too large", self._tok(token),
+                f"more than {MAX_DIGITS} digits", help="sizes, channels and counts are at most "
+                "2,147,483,647"))
+            return tuple(0 for _ in parts)
+        return tuple(int(p) for p in parts)
+
     # -- statements
     def start(self, items):
-        fields: dict[str, list] = {k: [] for k in
-                                   ("models", "inputs", "lets", "blocks", "bodies", "asserts")}
+        fields: dict[str, list] = {k: [] for k in ("models", "inputs", "outputs", "lets",
+                                                   "blocks", "bodies", "asserts")}
         trains: list = []
         train_spans: list = []
-        kinds = {ir.ModelDecl: "models", ir.InputDecl: "inputs", ir.LetDef: "lets",
-                 ir.BlockDef: "blocks", ir.Chain: "bodies", ir.AssertDef: "asserts"}
+        kinds = {ast.ModelDecl: "models", ast.InputDecl: "inputs", ast.OutputDecl: "outputs",
+                 ast.LetDef: "lets", ast.BlockDef: "blocks", ast.Chain: "bodies",
+                 ast.AssertDef: "asserts"}
         for item in items:
             if isinstance(item, tuple):      # a train section: (span, items)
                 train_spans.append(item[0])
                 trains.extend(item[1])
             else:
                 fields[kinds[type(item)]].append(item)
-        return ir.Program(**{k: tuple(v) for k, v in fields.items()},
-                          trains=tuple(trains), train_spans=tuple(train_spans))
+        return ast.Program(**{k: tuple(v) for k, v in fields.items()},
+                           trains=tuple(trains), train_spans=tuple(train_spans))
 
     def model_decl(self, children):
         _, name = children
-        return ir.ModelDecl(span=self._cover(children), name=str(name),
-                            name_span=self._tok(name))
+        return ast.ModelDecl(span=self._cover(children), name=str(name),
+                             name_span=self._tok(name))
 
     def input_decl(self, children):
-        _, size = children
-        shape = tuple(int(v) for v in str(size).split("x"))
-        return ir.InputDecl(span=self._cover(children), shape=shape, shape_span=self._tok(size))
+        _, name, size = children
+        return ast.InputDecl(span=self._cover(children),
+                             name=str(name) if name is not None else None,
+                             name_span=self._tok(name) if name is not None else None,
+                             shape=self._integers(size, str(size)), shape_span=self._tok(size))
+
+    def output_decl(self, children):
+        return ast.OutputDecl(span=self._cover(children),
+                              chains=tuple(c for c in children if isinstance(c, ast.Chain)))
 
     def let_decl(self, children):
         _, name, value = children
-        return ir.LetDef(span=self._cover(children), name=str(name), name_span=self._tok(name),
-                         value=value)
+        return ast.LetDef(span=self._cover(children), name=str(name), name_span=self._tok(name),
+                          value=value)
 
     def block_decl(self, children):
         _, head, *params, body, _ = children
         name = str(head).rstrip("(").rstrip()
         name_span = self.source.span(head.start_pos, head.start_pos + len(name))
-        return ir.BlockDef(span=self._cover(children), name=name, name_span=name_span,
-                           params=tuple(p for p in params if p is not None), body=body)
+        return ast.BlockDef(span=self._cover(children), name=name, name_span=name_span,
+                            params=tuple(p for p in params if p is not None), body=body)
 
     def param(self, children):
         name, default = children
-        return ir.Param(span=self._cover(children), name=str(name), default=default)
+        return ast.Param(span=self._cover(children), name=str(name), default=default)
 
     def assert_decl(self, children):
         _, metric, op, value = children
         if isinstance(value, Token) and value.type == "SIZE":
-            parsed: float | tuple[int, ...] = tuple(int(v) for v in str(value).split("x"))
+            parsed: float | tuple[int, ...] = self._integers(value, str(value))
         else:
             parsed = _quantity(str(value))
-        return ir.AssertDef(span=self._cover(children), metric=str(metric),
-                            metric_span=self._tok(metric), op=str(op), value=parsed,
-                            value_text=str(value), value_span=self._tok(value))
+        return ast.AssertDef(span=self._cover(children), metric=str(metric),
+                             metric_span=self._tok(metric), op=str(op), value=parsed,
+                             value_text=str(value), value_span=self._tok(value))
 
     def quantity(self, children):
         return children[0]
@@ -150,75 +224,77 @@ class _ToIR(Transformer_NonRecursive):
 
     def train_item(self, children):
         key, *values = children
-        return ir.TrainItem(span=self._cover(children), key=str(key), key_span=self._tok(key),
-                            values=tuple(self._train_value(v) for v in values))
+        return ast.TrainItem(span=self._cover(children), key=str(key), key_span=self._tok(key),
+                             values=tuple(self._train_value(v) for v in values))
 
-    def _train_value(self, value) -> ir.TrainValue:
-        if isinstance(value, ir.TrainValue):
+    def _train_value(self, value) -> ast.TrainValue:
+        if isinstance(value, ast.TrainValue):
             return value
-        return ir.TrainValue(span=self._tok(value), text=str(value), value=_unquote(str(value)))
+        return ast.TrainValue(span=self._tok(value), text=str(value), value=_unquote(str(value)))
 
     def word(self, children):
         span = self._cover(children)
         text = self.source.snippet(span)
-        return ir.TrainValue(span=span, text=text, value=text)
+        return ast.TrainValue(span=span, text=text, value=text)
 
     def train_option(self, children):
         key, value = children
         span = self._cover(children)
-        text = value.value if isinstance(value, ir.TrainValue) else _unquote(str(value))
-        return ir.TrainValue(span=span, text=self.source.snippet(span), key=str(key),
-                             value=text)
+        text = value.value if isinstance(value, ast.TrainValue) else _unquote(str(value))
+        return ast.TrainValue(span=span, text=self.source.snippet(span), key=str(key),
+                              value=text)
 
     # -- chains
     def chain(self, children):
         items = tuple(c for c in children if not isinstance(c, Token))
-        return ir.Chain(span=self._cover(children), items=items)
+        return ast.Chain(span=self._cover(children), items=items)
+
+    def ref(self, children):
+        (token,) = children
+        return ast.Ref(span=self._tok(token), name=str(token)[1:])
 
     def group(self, children):
         _, chain, _ = children
-        return ir.Chain(span=self._cover(children), items=chain.items)
+        return ast.Chain(span=self._cover(children), items=chain.items)
 
     def repeat(self, children):
         item, count = children
-        return ir.Repeat(span=self._cover(children), item=item, count=count)
+        return ast.Repeat(span=self._cover(children), item=item, count=count)
+
+    def labelled(self, children):
+        item, _, label = children
+        return ast.Labelled(span=self._cover(children), item=item, label=str(label),
+                            label_span=self._tok(label))
 
     def layer(self, children):
         name, *args = children
-        return ir.LayerUse(span=self._cover(children), name=str(name),
-                           name_span=self._tok(name), args=tuple(_as_arg(a) for a in args))
+        return ast.LayerUse(span=self._cover(children), name=str(name),
+                            name_span=self._tok(name), args=tuple(_as_arg(a) for a in args))
 
     def option(self, children):
         name, value = children
-        return ir.Option(span=self._cover(children), name=str(name), name_span=self._tok(name),
-                         value=value)
+        return ast.Option(span=self._cover(children), name=str(name), name_span=self._tok(name),
+                          value=value)
 
     def block_use(self, children):
         head, *args, _ = children
         name = str(head).rstrip("(").rstrip()
-        return ir.BlockUse(span=self._cover(children), name=name,
-                           name_span=self.source.span(head.start_pos, head.start_pos + len(name)),
-                           args=tuple(_as_arg(a) for a in args if a is not None))
+        return ast.BlockUse(span=self._cover(children), name=name,
+                            name_span=self.source.span(head.start_pos,
+                                                       head.start_pos + len(name)),
+                            args=tuple(_as_arg(a) for a in args if a is not None))
 
-    def _combine(self, kind, children):
+    def combine(self, children):
         head, *branches, _ = children
-        keyword = self.source.span(head.start_pos, head.start_pos + len(kind))
-        return ir.Combine(kind=kind, span=self._cover(children), keyword_span=keyword,
-                          branches=tuple(branches))
-
-    def concat(self, children):
-        return self._combine("concat", children)
-
-    def add(self, children):
-        return self._combine("add", children)
-
-    def residual(self, children):
-        return self._combine("residual", children)
+        op = str(head).rstrip("(").rstrip()
+        keyword = self.source.span(head.start_pos, head.start_pos + len(op))
+        return ast.Combine(op=op, span=self._cover(children), keyword_span=keyword,
+                           branches=tuple(branches))
 
     # -- expressions
     def _binop(self, op, children):
         left, right = children
-        return ir.BinOp(span=left.span.cover(right.span), op=op, left=left, right=right)
+        return ast.BinOp(span=left.span.cover(right.span), op=op, left=left, right=right)
 
     def plus(self, children):
         return self._binop("+", children)
@@ -234,25 +310,42 @@ class _ToIR(Transformer_NonRecursive):
 
     def int(self, children):
         (tok,) = children
-        return ir.Num(span=self._tok(tok), value=int(tok), text=str(tok))
+        (value,) = self._integers(tok, str(tok))
+        return ast.Num(span=self._tok(tok), value=value, text=str(tok))
 
     def decimal(self, children):
         (tok,) = children
-        return ir.Num(span=self._tok(tok), value=float(tok), text=str(tok))
+        value = float(tok)
+        if value in (float("inf"), float("-inf")):
+            self.diagnostics.append(error(
+                "E0415", "this number is too large to represent", self._tok(tok),
+                "beyond the largest floating-point number (about 1.8e308)"))
+            value = 0.0
+        return ast.Num(span=self._tok(tok), value=value, text=str(tok))
 
     def size(self, children):
         (tok,) = children
-        return ir.SizeLit(span=self._tok(tok), values=tuple(int(v) for v in str(tok).split("x")))
+        return ast.SizeLit(span=self._tok(tok), values=self._integers(tok, str(tok)))
 
     def name(self, children):
         (tok,) = children
-        return ir.Ref(span=self._tok(tok), name=str(tok))
+        return ast.Name(span=self._tok(tok), name=str(tok))
+
+    def flag(self, children):
+        (tok,) = children
+        text = str(tok)
+        return ast.Flag(span=self._tok(tok), name=text, letter=text[0],
+                        values=self._integers(tok, text[1:]))
+
+    def channels_in(self, children):
+        (tok,) = children
+        return ast.InChannels(span=self._tok(tok))
 
 
-def _as_arg(value) -> ir.Positional | ir.Option:
-    if isinstance(value, ir.Option):
+def _as_arg(value) -> ast.Positional | ast.Option:
+    if isinstance(value, ast.Option):
         return value
-    return ir.Positional(span=value.span, value=value)
+    return ast.Positional(span=value.span, value=value)
 
 
 _SUFFIX = {"k": 1e3, "M": 1e6, "G": 1e9}
@@ -270,8 +363,9 @@ def _unquote(text: str) -> str:
 
 # ---- entry point ----------------------------------------------------------------
 
-def parse(source: Source) -> tuple[ir.Program | None, list[Diagnostic]]:
+def parse(source: Source) -> tuple[ast.Program | None, list[Diagnostic]]:
     """Parse a source file into its syntax tree, or explain why it is not one."""
+    _local.comments = comments = []
     try:
         tree = _lark().parse(source.text)
     except _NestingTooDeep as exc:
@@ -281,7 +375,15 @@ def parse(source: Source) -> tuple[ir.Program | None, list[Diagnostic]]:
                             help="name the inner part as a `block` and use it")]
     except UnexpectedInput as exc:
         return None, [_syntax_error(source, exc)]
-    return _ToIR(source).transform(tree), []
+    finally:
+        _local.comments = None
+    transformer = _ToSyntax(source)
+    program = transformer.transform(tree)
+    if transformer.diagnostics:
+        return None, transformer.diagnostics
+    notes = tuple(ast.Comment(span=source.span(c.start_pos, c.end_pos), text=str(c)[1:].strip())
+                  for c in comments)
+    return program.model_copy(update={"comments": notes}), []
 
 
 # ---- syntax errors in the language's own words ------------------------------------
@@ -289,10 +391,10 @@ def parse(source: Source) -> tuple[ir.Program | None, list[Diagnostic]]:
 _WORDS = {
     "ARROW": "`->`", "_NL": "a newline", "NAME": "a name", "INT": "a number",
     "DECIMAL": "a number", "SIZE": "a size such as `3x32x32`", "SUFFIXED": "a number",
-    "CALL": "a block use", "CONCAT": "`concat(`", "ADD": "`add(`", "RESIDUAL": "`residual(`",
-    "COMPARE": "a comparison (`<`, `<=`, `==`, ...)", "STRING": "a quoted string",
-    "PATH": "a path", "$END": "the end of the file",
-    "_ITEM": "a layer, a block or `(`",
+    "CALL": "a block use", "COMBINE": "`concat(`, `add(`, ...", "FLAG": "a flag such as `k3`",
+    "AT": "a label such as `@e1`", "AS": "`as`", "IN": "`in`", "COMPARE":
+    "a comparison (`<`, `<=`, `==`, ...)", "STRING": "a quoted string", "PATH": "a path",
+    "$END": "the end of the file", "_ITEM": "a layer, a block or `(`",
 }
 
 
@@ -308,8 +410,8 @@ def _describe(name: str) -> str:
 
 def _expected(names) -> str:
     names = set(names)
-    if {"CONCAT", "CALL", "NAME"} <= names:   # the start of a chain item
-        names -= {"CONCAT", "ADD", "RESIDUAL", "CALL", "NAME", "LPAR"}
+    if {"COMBINE", "CALL", "NAME"} <= names:   # the start of a chain item
+        names -= {"COMBINE", "CALL", "NAME", "LPAR", "AT"}
         names.add("_ITEM")
     words = sorted({_describe(n) for n in names}, key=_order)
     if len(words) > 6:  # a long list helps nobody: keep the most useful
@@ -330,21 +432,21 @@ def _found(token: Token) -> str:
         return "end of line"
     if token.type == "$END":
         return "end of file"
-    return f"`{token}`"
+    return f"`{printable(str(token))}`"
 
 
 def _context(source: Source, offset: int) -> str:
     """The construct just before `offset`: back to the last `->`, `(`, `,` or
     line start, e.g. `conv 16 k3` in `... -> conv 16 k3 )`."""
-    text = source.text[:offset]
-    line_start = text.rfind("\n") + 1
+    line_start = source.text.rfind("\n", 0, offset) + 1
+    text = source.text[max(line_start, offset - 200):offset]   # bounded: one line's tail
     arrow = text.rfind("->")
     cut = max(arrow + 2 if arrow >= 0 else -1, text.rfind("("), text.rfind(","),
-              text.rfind("{"), line_start)
-    if text[cut:cut + 1] in "(,{" and cut >= line_start:
+              text.rfind("{"), 0)
+    if text[cut:cut + 1] in "(,{" and text[cut:cut + 1]:
         cut += 1
-    fragment = re.sub(r"#.*", "", text[max(cut, line_start):]).strip()
-    return fragment
+    fragment = re.sub(r"#.*", "", text[cut:]).strip()
+    return printable(fragment if len(fragment) <= 60 else "…" + fragment[-59:])
 
 
 def _syntax_error(source: Source, exc: UnexpectedInput) -> Diagnostic:
@@ -369,27 +471,35 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> Diagnostic:
     message = f"unexpected {_found(token)}"
     if after:
         message += f" after `{after}`"
-    return error("E0001", message, span, f"expected {_expected(exc.expected)}",
-                 help=_token_help(token, exc.expected, after))
+    help, fix = _token_help(source, token, exc.expected, after)
+    return error("E0001", message, span, f"expected {_expected(exc.expected)}", help=help,
+                 fixes=[fix] if fix else ())
 
 
-def _token_help(token: Token, expected, after: str) -> str | None:
+def _token_help(source: Source, token: Token, expected,
+                after: str) -> tuple[str | None, Fix | None]:
     names = set(expected)
     if token.type == "ARROW" and "NAME" in names:
-        return "a layer, a block or a group must stand between two `->`"
+        return "a layer, a block or a group must stand between two `->`", None
     if token.type == "_NL" and "RPAR" in names:
-        return "close the parenthesis, or end the line with `->` or `,` to go on"
-    if token.type == "NAME" and "ARROW" in names:
-        return f"join layers with `->`: `{after} -> {token}`" if after else None
-    if token.type in ("CALL", "LPAR", "CONCAT", "ADD", "RESIDUAL") and "ARROW" in names:
-        return "join layers with `->`"
-    if token.type == "INT" and "SIZE" in names:
-        return "write a size without spaces: `3x32x32`"
-    return None
+        return "close the parenthesis, or end the line with `->` or `,` to go on", None
+    if token.type == "NAME" and str(token).startswith("x") and _after_number(source, token):
+        return "write a size without spaces: `3x32x32`", None
+    if token.type in ("NAME", "CALL", "LPAR", "COMBINE") and "ARROW" in names:
+        insert = Fix(span=source.span(token.start_pos, token.start_pos), replacement="-> ")
+        shown = printable(str(token))
+        return (f"join layers with `->`: `{after} -> {shown}`" if after and token.type == "NAME"
+                else "join layers with `->`"), insert
+    return None, None
+
+
+def _after_number(source: Source, token: Token) -> bool:
+    before = source.text[max(0, token.start_pos - 30):token.start_pos].rstrip(" \t")
+    return bool(before) and before[-1].isdigit()
 
 
 def _eof_help(source: Source) -> str | None:
-    depth = sum(source.text.count(c) for c in "(") - source.text.count(")")
+    depth = source.text.count("(") - source.text.count(")")
     if depth > 0:
         return "a `(` is never closed"
     if source.text.count("{") > source.text.count("}"):
@@ -399,19 +509,38 @@ def _eof_help(source: Source) -> str | None:
     return None
 
 
+_CHARACTER_HELP = {
+    "[": "sizes are written with `x`: `3x32x32`",
+    ";": "end a statement with a newline, or chain layers with `->`",
+    ":": "options are written `name=value`",
+    "'": "quote strings with `\"`",
+    ">": "chain layers with `->`",
+    "@": "a label is `@` and a name: `@e1`",
+}
+
+
 def _bad_character(source: Source, exc: UnexpectedCharacters) -> Diagnostic:
     pos = exc.pos_in_stream
     char = source.text[pos] if pos < len(source.text) else ""
     span = source.span(pos, pos + 1)
-    shown = char if char.isprintable() else repr(char)[1:-1]
-    helps = {
-        "[": "sizes are written with `x`: `3x32x32`",
-        ";": "end a statement with a newline, or chain layers with `->`",
-        ":": "options are written `name=value`",
-        "'": "quote strings with `\"`",
-        ">": "chain layers with `->`",
-    }
     after = _context(source, pos)
-    message = f"unexpected character `{shown}`" + (f" after `{after}`" if after else "")
+    message = f"unexpected character `{printable(char)}`" + (f" after `{after}`" if after else "")
     return error("E0002", message, span, "not part of the language",
-                 help=helps.get(char))
+                 help=_CHARACTER_HELP.get(char))
+
+
+# ---- the prebuilt tables ---------------------------------------------------------
+
+def _write_tables() -> None:
+    path = resources.files("cnndsl.grammars") / "cnn.tables.json"
+    with open(str(path), "w", encoding="utf-8") as handle:
+        handle.write(build_tables())
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--write-tables"]:
+        raise SystemExit("usage: python -m cnndsl.parser --write-tables")
+    _write_tables()

@@ -55,15 +55,26 @@ def test_check_json_shape(cnndsl_cmd):
     assert (summary["params"], summary["trainable_params"], summary["macs"]) == \
         (62006, 62006, 658238)
     assert summary["layers"][0] == {
-        "index": 1, "name": "conv1", "op": "conv", "text": "conv 6 k5 s1 p0", "line": 5,
-        "column": 1, "output": [6, 28, 28], "params": 456, "macs": 357504,
+        "index": 1, "kind": "layer", "depth": 0, "name": "conv1", "op": "conv",
+        "text": "conv 6 k5 s1 p0", "line": 5, "column": 1,
+        "span": {"line": 5, "column": 1, "end_line": 5, "end_column": 15,
+                 "start": summary["layers"][0]["span"]["start"],
+                 "end": summary["layers"][0]["span"]["start"] + 15},
+        "input": [3, 32, 32], "output": [6, 28, 28], "params": 456, "macs": 357504,
         "receptive_field": [5, 5], "jump": [1, 1]}
+    assert summary["inputs"] == [{"name": "x", "shape": [3, 32, 32]}]
+    assert summary["outputs"] == [[10]]
     assert bad["ok"] is False and bad["summary"] is None
     (diag,) = bad["diagnostics"]
     assert diag == {"severity": "error", "code": "E0301",
                     "message": "kernel does not fit its input", "line": 3, "column": 12,
-                    "end_line": 3, "end_column": 13, "notes": diag["notes"],
+                    "end_line": 3, "end_column": 13, "span": diag["span"],
+                    "label": "a 5x5 kernel needs at least 5x5 input, got 4x4",
+                    "secondary": [{"span": diag["secondary"][0]["span"],
+                                   "label": "output is 16x4x4"}],
+                    "notes": diag["notes"], "fixes": [],
                     "help": "use `k3`, or add `p1`, to keep the output at least 1x1"}
+    assert diag["secondary"][0]["span"]["line"] == 2
 
 
 def test_check_quiet_and_exit_codes(cnndsl_cmd, tmp_path):

@@ -173,11 +173,11 @@ def test_parameters_that_only_shape_a_block_are_built_in_not_taken():
     # `n` sets a repetition count and `stride` is never used: a class that took
     # them would ignore another value; one class per count instead
     assert "def __init__(self, in_channels: int, c: int) -> None:" in code
-    assert "built for n=2, stride=2" in code and "built for n=3, stride=2" in code
+    assert "Built for n=2, stride=2" in code and "Built for n=3, stride=2" in code
     assert "self.stage1 = Stage(3, c=16)" in code
     assert "self.stage2 = Stage2(16, c=32)" in code and "self.stage3 = Stage2(32, c=64)" in code
     result = cnndsl.check(STAGES)
-    assert [d.code for d in result.diagnostics] == ["W0104"]   # `stride` is never used
+    assert [d.code for d in result.diagnostics] == ["W0105"]   # `stride` is never used
     model = cnndsl.build(STAGES)
     summary = result.summary
     assert sum(p.numel() for p in model.parameters()) == summary.params

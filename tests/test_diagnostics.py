@@ -47,7 +47,7 @@ def test_several_errors_are_reported_at_once():
 
 def test_checking_goes_on_past_a_layer_that_keeps_its_shape():
     _, result = render(Path("tests/diagnostics/checking_goes_on_past_a_bad_activation.cnn"))
-    assert [d.code for d in result.errors] == ["E0401", "E0404", "E0301"]
+    assert [d.code for d in result.errors] == ["E0409", "E0404", "E0301"]
     assert result.summary is None
 
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 import cnndsl
 from cnndsl import ir
+from cnndsl import syntax as ast
 from cnndsl.frozen import set_validation
 from cnndsl.source import Span
 from cnndsl.training import TrainConfig
@@ -45,20 +46,21 @@ def test_fast_path_builds_what_validation_accepts(path):
 def test_validation_is_strict():
     with validation(True):
         with pytest.raises(ValidationError):
-            ir.SizeLit(span=Span(**SPAN), values=[3, 32, 32])  # a list is not a tuple
+            ast.SizeLit(span=Span(**SPAN), values=[3, 32, 32])  # a list is not a tuple
         with pytest.raises(ValidationError):
             Span(**{**SPAN, "line": "1"})
         with pytest.raises(ValidationError):
-            ir.Ref(span=Span(**SPAN), name="x", extra=1)
+            ast.Name(span=Span(**SPAN), name="x", extra=1)
 
 
 def test_fast_path_still_refuses_unknown_and_missing_fields():
     with validation(False):
         with pytest.raises(TypeError, match="unknown fields"):
-            ir.Ref(span=Span(**SPAN), name="x", extra=1)
+            ast.Name(span=Span(**SPAN), name="x", extra=1)
         with pytest.raises(TypeError, match="missing field `name`"):
-            ir.Ref(span=Span(**SPAN))
-        node = ir.Network(model="M", input=(1, 8), input_span=Span(**SPAN),
+            ast.Name(span=Span(**SPAN))
+        net_input = ir.NetInput(name="x", shape=(1, 8), span=Span(**SPAN))
+        node = ir.Network(model="M", inputs=(net_input,),
                           body=ir.Sequence(span=Span(**SPAN), text="", name="", items=()))
         assert node.train == TrainConfig()  # default_factory honoured
         with pytest.raises(ValidationError):

@@ -192,7 +192,7 @@ def test_hundred_thousand_line_file():
 
 def test_huge_repetition_is_refused():
     result = cnndsl.check("input 1x8x8\nrelu * 100000000\n")
-    assert [d.code for d in result.diagnostics] == ["E0005"]
+    assert [d.code for d in result.diagnostics] == ["E0006"]
 
 
 @pytest.mark.parametrize("data", [b"\x00\x01\x02garbage", b"input 1x8x8\n\xff\xfe relu\n",

@@ -13,6 +13,8 @@ def add(sub) -> None:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--quiet", "-q", action="store_true", help="print only diagnostics")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--fix", action="store_true",
+                   help="apply the exact fixes in place (only when every one is unambiguous)")
     common.add_colour_option(p)
     p.set_defaults(run=run)
 
@@ -34,6 +36,8 @@ def run(args) -> int:
             else:
                 print(f"error: {printable(str(exc))}", file=sys.stderr)
             continue
+        if args.fix:
+            result = _fix(path, result)
         if not result.ok and status == common.EXIT_OK:
             status = common.EXIT_ERRORS
         if args.format == "json":
@@ -46,3 +50,24 @@ def run(args) -> int:
         # ensure_ascii: no raw control or undecodable character reaches the reader
         print(json.dumps({"files": entries}, indent=2, ensure_ascii=True))
     return status
+
+
+def _fix(path: str, result):
+    """Apply the result's exact fixes to the file, say what changed, check again."""
+    from cnndsl.api import check
+    from cnndsl.files import printable, write_atomic
+    from cnndsl.fix import plan
+
+    edits = plan(result.diagnostics)
+    if edits.refused:
+        common.say(f"{printable(result.source.name)}: nothing fixed: {edits.refused}")
+        return result
+    if not edits.edits:
+        return result
+    text = edits.apply(result.source.text)
+    write_atomic(path, text)
+    for diagnostic, fix in edits.edits:
+        old = result.source.text[fix.span.start:fix.span.end]
+        common.say(f"{printable(result.source.name)}:{fix.span.line}:{fix.span.column}: fixed "
+                   f"[{diagnostic.code}] `{printable(old)}` -> `{printable(fix.replacement)}`")
+    return check(text, result.source.name)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import linecache
 import re
+import sys
 import types
 from pathlib import Path
 
@@ -64,12 +67,26 @@ def _result(path_or_source: str | Path) -> CheckResult:
 
 
 def load_module(path_or_source: str | Path, module_name: str | None = None) -> types.ModuleType:
-    """Compile a spec and execute the code in a fresh module (no file written)."""
+    """Compile a spec and execute the code in a fresh module (no file written).
+
+    The module is registered under a name derived from its code, and its source
+    with `linecache`, so its classes pickle (`torch.save(model)`) and script
+    (`torch.jit.script(model)`) in this process as a compiled file's would.
+    """
     result = _result(path_or_source)
     code = compile_result(result)
-    module = types.ModuleType(module_name or f"cnndsl_generated_{result.network.model}")
-    module.__file__ = f"<cnndsl:{result.source.name}>"
-    exec(builtins_compile(code, module.__file__, "exec"), module.__dict__)
+    digest = hashlib.sha256(code.encode("utf-8")).hexdigest()[:12]
+    name = module_name or f"cnndsl_generated_{result.network.model}_{digest}"
+    existing = sys.modules.get(name)
+    if existing is not None and getattr(existing, "__cnndsl_code__", None) == code:
+        return existing
+    filename = f"<cnndsl:{name}>"
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    module.__cnndsl_code__ = code
+    linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+    sys.modules[name] = module
+    exec(builtins_compile(code, filename, "exec"), module.__dict__)
     return module
 
 

@@ -1,47 +1,106 @@
-"""The PyTorch emitter: a resolved network -> a readable, self-contained module.
+"""The PyTorch emitter: an annotated network -> a readable, self-contained module.
 
 One class per block (per distinct structure), one for the model; submodules
 named after their role; a `forward` with one line per layer and the shape it
-produces as a comment. Deterministic: the same spec gives the same bytes.
+produces as a comment (symbolic in block classes: `(B, c * 4, H // 2, W // 2)`);
+a labelled tensor is a local variable named after its label; merges name their
+operands. Deterministic: the same spec gives the same bytes anywhere.
+
+No user text reaches the file except through `_literal` (string literals) or
+`_doc`/`_comment` (docstrings and comments, every character a string or a line
+could end on escaped); names are identifiers the checker has vetted.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field
+import textwrap
+from dataclasses import dataclass, field, replace
 
 from cnndsl import __version__, ir
-from cnndsl.codegen.modules import module_for, out_channels
-from cnndsl.passes.infer import LayerInfo, Summary, fmt
+from cnndsl.codegen import symbolic
+from cnndsl.codegen.helpers import HELPERS
+from cnndsl.codegen.modules import channel_part, channel_sum, features, module_for, out_channels
+from cnndsl.files import printable
+from cnndsl.passes.infer import fmt
 from cnndsl.report import human
+from cnndsl.summary import Summary
 
 HEADER_MARK = "compiled by cnndsl"
 INDENT = "    "
+WIDTH = 100
+
+
+# ---- the text of one class ---------------------------------------------------------
+
+@dataclass
+class _Line:
+    code: str
+    shape: str = ""            # `(B, 6, 28, 28)`
+    symbolic: str | None = ""  # `(B, c, H, W)`; None when it cannot be written
+    note: str = ""             # the spec's trailing comment
+
+
+class _Locals:
+    """Local variable names of one `forward`: labels and inputs are the user's;
+    temporaries (`branch1`, `identity`) are fresh while they live."""
+
+    def __init__(self, reserved: set[str]) -> None:
+        self.reserved = reserved | {"x", "self"}
+        self.live: set[str] = set()
+
+    def take(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.reserved or name in self.live:
+            n += 1
+            name = f"{base}_{n}"
+        self.live.add(name)
+        return name
+
+    def release(self, *names: str) -> None:
+        self.live.difference_update(names)
+
+
+@dataclass(frozen=True)
+class _Flow:
+    """The tensor flowing at a point of `forward`: its variable, its channel
+    count as Python text, and its symbolic spatial sizes (None if unwritable)."""
+
+    var: str
+    ch: str
+    dims: symbolic.Dims | None
 
 
 @dataclass
 class _Class:
     """The text of one generated class, built line by line."""
 
+    locals: _Locals
     init: list[str] = field(default_factory=list)
-    forward: list[tuple[str, str]] = field(default_factory=list)  # (code, shape comment)
+    forward: list[_Line] = field(default_factory=list)
+    labels: dict[str, _Flow] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=lambda: ["x"])
+    returns: list[str] = field(default_factory=list)
+
+    def line(self, code: str, shape: str = "", sym: str | None = "", note: str = "") -> None:
+        self.forward.append(_Line(code, shape, sym, note))
 
     def structure(self) -> str:
         """The code without comments: two uses of a block share a class exactly
         when their structures agree."""
-        return "\n".join(self.init + [code for code, _ in self.forward])
+        return "\n".join(self.init + [line.code for line in self.forward] + self.returns)
+
+    @property
+    def symbolic(self) -> bool:
+        return all(line.symbolic is not None for line in self.forward)
 
 
 @dataclass
 class _BlockClass:
     name: str
-    block: str
+    call: ir.BlockCall       # the first use, for the docstring
     params: tuple[tuple[str, int | float | None], ...]
     body: _Class
-    example: str   # the use whose shapes the comments show
-    input: tuple[int, ...]
-    args: tuple[tuple[str, int | float], ...]   # that use's arguments
 
 
 class Emitter:
@@ -51,127 +110,187 @@ class Emitter:
                  spec_text: str) -> None:
         self.network = network
         self.summary = summary
-        self.source_name = source_name
+        self.source_name = _basename(source_name)
         self.spec_text = spec_text
-        self.rows: dict[str, LayerInfo] = {r.name: r for r in summary.rows}
         self.blocks: list[_BlockClass] = []
         self.taken = {network.model} | {name for name, _ in network.blocks}
         self.params = dict(network.blocks)
+        self.helpers: set[str] = set()
 
     # -- public
     def emit(self) -> str:
-        model = _Class()
-        self._sequence(self.network.body, "x", "x", str(self.network.input[0]), "", model)
+        model = self._model_class()
         parts = [self._header() + "\n\nimport torch\nfrom torch import nn"]
-        for block in self.blocks:
-            parts.append(self._block_text(block))
+        parts += [HELPERS[name] for name in sorted(self.helpers)]
+        parts += [self._block_text(block) for block in self.blocks]
         parts.append(self._model_text(model))
+        parts.append(self._spec_constants())
         parts.append(self._main())
         return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
     # -- walking the network
-    def _sequence(self, seq: ir.Sequence, src: str, dst: str, ch: str, path: str,
-                  cls: _Class) -> str:
-        if not seq.items and src != dst:
-            cls.forward.append((f"{dst} = {src}", ""))
-        for item in seq.items:
-            ch = self._element(item, src, dst, ch, path, cls)
-            src = dst
-        return ch
+    def _model_class(self) -> _Class:
+        net = self.network
+        names = {i.name for i in net.inputs} | _labels(net.body, *net.outputs)
+        cls = _Class(_Locals(names), inputs=[i.name for i in net.inputs])
+        for extra in net.inputs[1:]:
+            cls.labels[extra.name] = _Flow(extra.name, str(extra.shape[0]), None)
+        first = net.inputs[0]
+        end = self._sequence(net.body, _Flow(first.name, str(first.shape[0]), None), cls, "x")
+        if not net.outputs:
+            cls.returns = [end.var]
+        for index, chain in enumerate(net.outputs, start=1):
+            target = cls.locals.take(f"out{index}")
+            cls.returns.append(self._sequence(chain, end, cls, target).var)
+        return cls
 
-    def _element(self, node, src: str, dst: str, ch: str, path: str, cls: _Class) -> str:
-        if isinstance(node, ir.BlockCall):
-            return self._block_call(node, src, dst, ch, path, cls)
-        if isinstance(node, ir.Branches):
-            return self._branches(node, src, dst, ch, path, cls)
-        return self._layer(node, src, dst, ch, path, cls)
+    def _sequence(self, seq: ir.Sequence, flow: _Flow, cls: _Class, dst: str) -> _Flow:
+        items = seq.items
+        for index, node in enumerate(items):
+            after = items[index + 1] if index + 1 < len(items) else None
+            target = after.label if isinstance(after, ir.Label) else dst
+            if isinstance(node, ir.Ref):
+                flow = cls.labels[node.label]
+            elif isinstance(node, ir.Label):
+                if flow.var != node.label:
+                    cls.line(f"{node.label} = {flow.var}")
+                flow = cls.labels[node.label] = replace(flow, var=node.label)
+            elif isinstance(node, ir.BlockCall):
+                flow = self._block_call(node, flow, cls, target)
+            elif isinstance(node, ir.Merge):
+                flow = self._merge(node, flow, cls, target)
+            else:
+                flow = self._layer(node, flow, cls, target)
+        return flow
 
-    def _layer(self, node, src: str, dst: str, ch: str, path: str, cls: _Class) -> str:
-        row = self.rows[path + node.name]
-        shape = row.input
-        if isinstance(node, ir.Linear) and len(shape) > 1:
-            features = _features(ch, shape)
-            cls.forward.append((f"{dst} = {src}.flatten(1)", _shape((math.prod(shape),))))
-            src = dst
-            ch = features
-        elif isinstance(node, ir.Linear):
-            features = ch
-        in_shape = (shape[0],) if isinstance(node, ir.Linear) else shape
-        cls.init.append(f"self.{node.name} = {module_for(node, ch, in_shape)}")
-        cls.forward.append((f"{dst} = self.{node.name}({src})", _shape(row.output)))
-        if isinstance(node, ir.Flatten):
-            return _features(ch, shape)
-        return out_channels(node, ch)
+    def _layer(self, node, flow: _Flow, cls: _Class, target: str) -> _Flow:
+        src, ch = flow.var, flow.ch
+        if isinstance(node, ir.Linear) and len(node.info.input) > 1:
+            ch = features(ch, node.info.input)
+            cls.line(f"{target} = {src}.flatten(1)", _shape((_count(node.info.input),)),
+                     symbolic.render(ch, ()) if flow.dims is not None else None)
+            src = target
+        callee, args = module_for(node, ch)
+        if callee in HELPERS:
+            self.helpers.add(callee)
+        cls.init.append(_call(f"self.{node.name}", callee, args))
+        out = out_channels(node, ch)
+        dims = symbolic.advance(node, flow.dims)
+        cls.line(f"{target} = self.{node.name}({src})", _shape(node.info.output),
+                 symbolic.render(out, dims), node.comment)
+        return _Flow(target, out, dims)
 
-    def _branches(self, node: ir.Branches, src: str, dst: str, ch: str, path: str,
-                  cls: _Class) -> str:
-        row = self.rows[path + node.name]
-        if node.residual:
-            skip = node.name.replace("residual", "identity")
-            skip = skip[:-1] if skip.endswith("identity1") else skip
-            cls.forward.append((f"{skip} = {src}", ""))
-            self._sequence(node.branches[1], src, dst, ch, path, cls)
-            cls.forward.append((f"{dst} = {dst} + {skip}", _shape(row.output)))
-            return ch
-        names, channels = [], []
-        for branch in node.branches:
-            names.append(branch.name)
-            channels.append(self._sequence(branch, src, branch.name, ch, path, cls))
+    def _block_call(self, node: ir.BlockCall, flow: _Flow, cls: _Class,
+                    target: str) -> _Flow:
+        body = _Class(_Locals(_labels(node.body)))
+        rank = len(node.info.input) - 1
+        end = self._sequence(node.body, _Flow("x", "in_channels", symbolic.start(rank)),
+                             body, "x")
+        body.returns = [end.var]
+        name = self._class_for(node, body)
+        params = self.params[node.block]
+        used = _used_params(params, body)
+        defaults = dict(params)
+        given = dict(node.sym)
+        args = [flow.ch]
+        passed = {"in_channels": flow.ch}
+        for key, raw in node.args:
+            text = given.get(key, repr(raw))
+            passed[key] = text
+            if key in used and (key in given or raw != defaults.get(key)):
+                args.append(f"{key}={text}")
+        cls.init.append(_call(f"self.{node.name}", name, args))
+        out = _substitute(end.ch, passed, node.info.output[0])
+        dims = _rebase(end.dims, flow.dims)
+        cls.line(f"{target} = self.{node.name}({flow.var})", _shape(node.info.output),
+                 symbolic.render(out, dims), node.comment)
+        return _Flow(target, out, dims)
+
+    def _merge(self, node: ir.Merge, flow: _Flow, cls: _Class, target: str) -> _Flow:
+        shape = _shape(node.info.output)
+        if node.form == "residual":
+            skip = flow.var if flow.var != target else cls.locals.take("identity")
+            if skip != flow.var:
+                cls.line(f"{skip} = {flow.var}")
+            out = self._sequence(node.branches[1], flow, cls, target)
+            cls.line(f"{target} = {out.var} + {skip}", shape, symbolic.render(out.ch, out.dims),
+                     node.comment)
+            cls.locals.release(skip)
+            return replace(out, var=target)
+        if node.form == "gate":
+            gate = cls.locals.take("gate")
+            out = self._sequence(node.branches[1], flow, cls, gate)
+            cls.line(f"{target} = {flow.var} * {out.var}", shape,
+                     symbolic.render(flow.ch, flow.dims), node.comment)
+            cls.locals.release(gate)
+            return replace(flow, var=target)
+        if node.op == "split":
+            return self._split(node, flow, cls, target)
+        operands, temps = [], []
+        for index, branch in enumerate(node.branches, start=1):
+            if all(isinstance(n, ir.Identity) for n in branch.items):
+                operands.append(flow)   # `identity` needs no module: the input itself
+            elif len(branch.items) == 1 and isinstance(branch.items[0], ir.Ref):
+                operands.append(cls.labels[branch.items[0].label])
+            else:
+                temps.append(cls.locals.take(f"branch{index}"))
+                operands.append(self._sequence(branch, flow, cls, temps[-1]))
+        names = [o.var for o in operands]
         if node.op == "concat":
-            merged = f"torch.cat([{', '.join(names)}], dim=1)"
-            cls.forward.append((f"{dst} = {merged}", _shape(row.output)))
-            return _sum(channels)
-        cls.forward.append((f"{dst} = {' + '.join(names)}", _shape(row.output)))
-        return channels[0]
+            code = f"torch.cat([{', '.join(names)}], dim=1)"
+            ch = channel_sum([o.ch for o in operands])
+        else:
+            code, ch = (" + " if node.op == "add" else " * ").join(names), operands[0].ch
+        dims = _merged_dims(operands)
+        cls.line(f"{target} = {code}", shape, symbolic.render(ch, dims), node.comment)
+        cls.locals.release(*temps)
+        return _Flow(target, ch, dims)
 
-    def _block_call(self, node: ir.BlockCall, src: str, dst: str, ch: str, path: str,
-                    cls: _Class) -> str:
-        row = self.rows[path + node.name]
-        body = _Class()
-        inner = f"{path}{node.name}."
-        self._sequence(node.body, "x", "x", "in_channels", inner, body)
-        name = self._class_for(node, body, row.input)
-        sym = dict(node.sym)
-        used = _used_params(self.params[node.block], body)
-        args = [ch] + [f"{k}={sym.get(k, _literal(v))}" for k, v in node.args if k in used]
-        cls.init.append(f"self.{node.name} = {name}({', '.join(args)})")
-        cls.forward.append((f"{dst} = self.{node.name}({src})", _shape(row.output)))
-        return str(row.output[0])
+    def _split(self, node: ir.Merge, flow: _Flow, cls: _Class, target: str) -> _Flow:
+        count = len(node.branches)
+        parts = [cls.locals.take(f"branch{i}") for i in range(1, count + 1)]
+        part_ch = channel_part(flow.ch, count)
+        cls.line(f"{', '.join(parts)} = torch.chunk({flow.var}, {count}, dim=1)")
+        outs = [self._sequence(branch, _Flow(part, part_ch, flow.dims), cls, part)
+                for part, branch in zip(parts, node.branches)]
+        ch = channel_sum([o.ch for o in outs])
+        dims = _merged_dims(outs)
+        cls.line(f"{target} = torch.cat([{', '.join(o.var for o in outs)}], dim=1)",
+                 _shape(node.info.output), symbolic.render(ch, dims), node.comment)
+        cls.locals.release(*parts)
+        return _Flow(target, ch, dims)
 
-    def _class_for(self, node: ir.BlockCall, body: _Class, shape) -> str:
+    def _class_for(self, node: ir.BlockCall, body: _Class) -> str:
         for existing in self.blocks:
-            if existing.block == node.block and existing.body.structure() == body.structure():
+            if existing.call.block == node.block and \
+                    existing.body.structure() == body.structure():
                 return existing.name
-        name = node.block
-        n = 2
-        while name in self.taken and any(b.name == name for b in self.blocks) or \
+        name, n = node.block, 2
+        while any(b.name == name for b in self.blocks) or \
                 (name != node.block and name in self.taken):
             name = f"{node.block}{n}"
             n += 1
         self.taken.add(name)
-        self.blocks.append(_BlockClass(name, node.block, self.params[node.block], body,
-                                       node.text, shape, node.args))
+        self.blocks.append(_BlockClass(name, node, self.params[node.block], body))
         return name
 
     # -- text
     def _header(self) -> str:
         s = self.summary
-        lines = [f'"""{self.network.model}: {HEADER_MARK} {__version__} from '
-                 f"{self.source_name}.", "",
-                 f"Edit the spec, not this file: `cnndsl compile {self.source_name}` "
-                 "writes it again.", "",
-                 f"Input {fmt(s.input)} -> output {fmt(s.output)}; {s.params:,} parameters; "
+        source = _doc(self.source_name)
+        ins = ", ".join(fmt(shape) for _, shape in s.inputs)
+        outs = ", ".join(fmt(shape) for shape in s.outputs)
+        rule = f"    {'-' * 24} {'-' * 28} {'-' * 16} {'-' * 12}"
+        lines = [f'"""{self.network.model}: {HEADER_MARK} {__version__} from {source}.', "",
+                 f"Edit the spec, not this file: `cnndsl compile {source}` writes it again.", "",
+                 f"Input {ins} -> output {outs}; {s.params:,} parameters; "
                  f"{human(s.macs)} multiply-adds.", "",
-                 f"    {'Layer':<40} {'Output':<16} {'Params':>12}",
-                 f"    {'-' * 40} {'-' * 16} {'-' * 12}"]
-        for row in s.rows:
-            name = "  " * row.depth + (row.name.rsplit(".", 1)[-1])
-            label = f"{name} ({row.text})" if row.kind == "block" else name
-            if len(label) > 40:
-                label = label[:39] + "…"
-            lines.append(f"    {label:<40} {fmt(row.output):<16} {row.params:>12,}")
-        lines.append(f"    {'-' * 40} {'-' * 16} {'-' * 12}")
-        lines.append(f"    {'Total':<40} {'':<16} {s.params:>12,}")
+                 f"    {'Module':<24} {'Layer':<28} {'Output':<16} {'Params':>12}", rule]
+        for row in s.top:
+            layer = _doc(_clip(row.text if row.kind != "merge" else row.op, 28))
+            lines.append(f"    {_clip(row.name, 24):<24} {layer:<28} "
+                         f"{_clip(fmt(row.output), 16):<16} {row.params:>12,}")
+        lines += [rule, f"    {'Total':<24} {'':<28} {'':<16} {s.params:>12,}"]
         return "\n".join(lines) + '\n"""'
 
     def _block_text(self, block: _BlockClass) -> str:
@@ -181,64 +300,121 @@ class Emitter:
             if name not in used:
                 continue
             kind = "float" if isinstance(default, float) else "int"
-            params.append(f"{name}: {kind}" + (f" = {_literal(default)}"
-                                                if default is not None else ""))
+            params.append(f"{name}: {kind}" + (f" = {default!r}" if default is not None else ""))
         signature = ", ".join(["self", "in_channels: int"] + params)
-        baked = ", ".join(f"{k}={_literal(v)}" for k, v in block.args if k not in used)
-        built = f", built for {baked} (another value gets another class)" if baked else ""
-        doc = (f'"""The `{block.block}` block of the spec{built}; shapes in comments are '
-               f"for `{block.example}` on {fmt(block.input)} input.\"\"\"")
-        return _class_text(block.name, doc, signature, block.body)
+        call = block.call
+        baked = ", ".join(f"{k}={v!r}" for k, v in call.args if k not in used)
+        built = f" Built for {baked} (another value gets another class)." if baked else ""
+        rank = len(call.info.input) - 1
+        if block.body.symbolic:
+            where = ("Shapes in comments are for an input of (B, " +
+                     ", ".join(("in_channels",) + symbolic.NAMES.get(rank, ())) + ").")
+        else:
+            where = (f"Shapes in comments are for `{call.text}` on {fmt(call.info.input)} "
+                     "input.")
+        doc = _docstring([f"The `{call.block}` block of the spec; its first use, `{call.text}` "
+                          f"on {fmt(call.info.input)} input, has {call.info.params:,} "
+                          "parameters.", built.strip(), where], INDENT)
+        return _class_text(block.name, doc, signature, block.body, symbolic=True)
 
     def _model_text(self, model: _Class) -> str:
         s = self.summary
-        doc = (f'"""{self.network.model}: {fmt(s.input)} -> {fmt(s.output)}, '
-               f'{s.params:,} parameters."""')
-        return _class_text(self.network.model, doc, "self", model)
+        ins = ", ".join(fmt(shape) for _, shape in s.inputs)
+        outs = ", ".join(fmt(shape) for shape in s.outputs)
+        doc = _docstring([f"{self.network.model}: {ins} -> {outs}, {s.params:,} parameters."],
+                         INDENT)
+        return _class_text(self.network.model, doc, "self", model, symbolic=False)
+
+    def _spec_constants(self) -> str:
+        return ("#: The spec this file was compiled from (`cnndsl train` checks it again).\n"
+                f"SPEC_PATH = {_literal(self.source_name)}\n"
+                f"SPEC = (\n{_string_lines(self.spec_text, INDENT)}\n)")
 
     def _main(self) -> str:
-        spec = "\n".join(f"{INDENT * 4}{line!r}" for line in
-                         (line + "\n" for line in self.spec_text.splitlines()))
-        return (f'if __name__ == "__main__":\n'
-                f"{INDENT}# Running this file trains the model with cnndsl's harness, "
-                f"exactly as\n{INDENT}# `cnndsl train {self.source_name}` does, with the "
-                "same flags.\n"
-                f"{INDENT}try:\n"
-                f"{INDENT * 2}from cnndsl.train.entry import main\n"
-                f"{INDENT}except ImportError:\n"
-                f"{INDENT * 2}raise SystemExit(\"training needs cnndsl: pip install cnndsl \"\n"
-                f"{INDENT * 2}                 \"(the model itself needs only torch)\") "
-                f"from None\n"
-                f"{INDENT}raise SystemExit(\n"
-                f"{INDENT * 2}main(\n"
-                f"{INDENT * 3}{self.network.model},\n"
-                f"{INDENT * 3}{self.source_name!r},\n"
-                f"{INDENT * 3}(\n{spec}\n{INDENT * 3}),\n"
-                f"{INDENT * 2})\n"
-                f"{INDENT})")
+        return "\n".join([
+            'if __name__ == "__main__":',
+            f"{INDENT}# Running this file trains the model with cnndsl's harness, exactly as",
+            f"{INDENT}# `cnndsl train SPEC_PATH` does, with the same flags.",
+            f"{INDENT}try:",
+            f"{INDENT * 2}from cnndsl.train.entry import main",
+            f"{INDENT}except ImportError:",
+            f'{INDENT * 2}message = "training needs cnndsl: pip install cnndsl (the model '
+            'needs only torch)"',
+            f"{INDENT * 2}raise SystemExit(message) from None",
+            f"{INDENT}raise SystemExit(main({self.network.model}, SPEC_PATH, SPEC))",
+        ])
 
 
-def _class_text(name: str, doc: str, signature: str, body: _Class) -> str:
-    width = max((len(code) for code, comment in body.forward if comment), default=0)
-    width = min(width, 60)
+# ---- class text ------------------------------------------------------------------------
+
+def _class_text(name: str, doc: str, signature: str, body: _Class, *, symbolic: bool) -> str:
+    use_symbolic = symbolic and body.symbolic
+    comments = [(line.symbolic if use_symbolic else line.shape) or "" for line in body.forward]
+    notes = [_comment(line.note) for line in body.forward]
+    width = max((len(line.code) for line, c in zip(body.forward, comments) if c), default=0)
+    width = min(width, 56)
     forward = []
-    for code, comment in body.forward:
-        forward.append(f"{INDENT * 2}{code.ljust(width)}  # {comment}" if comment
-                       else f"{INDENT * 2}{code}")
-    init = [f"{INDENT * 2}{line}" for line in body.init]
+    for line, shape, note in zip(body.forward, comments, notes):
+        text = "  ".join(t for t in (shape, note) if t)
+        forward.extend(_forward_line(line.code, text, width))
+    init = [textwrap.indent(stmt, INDENT * 2) for stmt in body.init]
+    args = ", ".join(f"{arg}: torch.Tensor" for arg in body.inputs)
+    returns = ", ".join(body.returns)
+    result = "torch.Tensor" if len(body.returns) == 1 else \
+        "tuple[" + ", ".join("torch.Tensor" for _ in body.returns) + "]"
     return "\n".join([
         f"class {name}(nn.Module):",
-        f"{INDENT}{doc}",
+        doc,
         "",
-        f"{INDENT}def __init__({signature}) -> None:",
+        *_wrap_def(f"{INDENT}def __init__({signature}) -> None:"),
         f"{INDENT * 2}super().__init__()",
         *init,
         "",
-        f"{INDENT}def forward(self, x: torch.Tensor) -> torch.Tensor:",
+        *_wrap_def(f"{INDENT}def forward(self, {args}) -> {result}:"),
         *forward,
-        f"{INDENT * 2}return x",
+        f"{INDENT * 2}return {returns}",
     ])
 
+
+def _forward_line(code: str, comment: str, width: int) -> list[str]:
+    indent = INDENT * 2
+    if not comment:
+        return [f"{indent}{code}"]
+    line = f"{indent}{code.ljust(width)}  # {comment}"
+    if len(line) <= WIDTH:
+        return [line]
+    line = f"{indent}{code}  # {comment}"
+    if len(line) <= WIDTH:
+        return [line]
+    return [f"{indent}# {comment}", f"{indent}{code}"]
+
+
+def _wrap_def(line: str) -> list[str]:
+    if len(line) <= WIDTH:
+        return [line]
+    head, _, rest = line.partition("(")
+    params, _, tail = rest.rpartition(")")
+    return [f"{head}(", *(f"{INDENT * 2}{p.strip()}," for p in params.split(", ")),
+            f"{INDENT}){tail}"]
+
+
+def _call(target: str, callee: str, args: list[str]) -> str:
+    """`target = callee(args)`, wrapped onto several lines when long."""
+    line = f"{target} = {callee}({', '.join(args)})"
+    if len(INDENT * 2 + line) <= WIDTH:
+        return line
+    body, row = [], ""
+    for arg in args:
+        piece = f"{arg}, "
+        if row and len(INDENT * 3 + row + piece.rstrip()) > WIDTH:
+            body.append(row.rstrip())
+            row = ""
+        row += piece
+    body.append(row.rstrip())
+    return "\n".join([f"{target} = {callee}(", *(INDENT + b for b in body), ")"])
+
+
+# ---- symbols and shapes ------------------------------------------------------------
 
 def _used_params(params, body: _Class) -> set[str]:
     """The block parameters the class's code refers to. The others only shaped
@@ -250,28 +426,142 @@ def _used_params(params, body: _Class) -> set[str]:
             if re.search(rf"(?<![\w.]){re.escape(name)}\b(?!=)", code)}
 
 
+_IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+def _substitute(text: str, names: dict[str, str], concrete: int) -> str:
+    """A block's output channels (text over its own parameters) in the caller's
+    terms; the number itself when nothing symbolic is left."""
+    def swap(match: re.Match) -> str:
+        value = names.get(match.group(0), match.group(0))
+        return value if value.isidentifier() or value.isdigit() else f"({value})"
+
+    result = names.get(text, text) if text.isidentifier() else _IDENTIFIER.sub(swap, text)
+    return str(concrete) if not _IDENTIFIER.search(result) else result
+
+
+def _rebase(inner: symbolic.Dims | None, outer: symbolic.Dims | None) -> symbolic.Dims | None:
+    """A block's output sizes (in terms of its input) in the caller's terms:
+    exact when the block keeps them, or the caller's are undivided."""
+    if inner is None or inner == ():
+        return inner
+    if outer is None or len(inner) != len(outer):
+        return None
+    out = []
+    for i, o in zip(inner, outer):
+        if i.const is not None:
+            out.append(i)
+        elif (i.f, i.a, i.m) == (1, 0, 1):
+            out.append(o)
+        elif o.const is not None:
+            out.append(symbolic.Dim(o.var, const=(i.f * o.const + i.a) // i.m))
+        elif o.m == 1:
+            out.append(symbolic.Dim(o.var, i.f * o.f, i.f * o.a + i.a, i.m))
+        else:
+            return None
+    return tuple(out)
+
+
+def _merged_dims(flows: list[_Flow]) -> symbolic.Dims | None:
+    dims = [f.dims for f in flows]
+    if any(d is None for d in dims):
+        return None
+    full = [d for d in dims if not all(x.const == 1 for x in d)]
+    return (full or dims)[0]
+
+
+def _labels(*seqs: ir.Sequence) -> set[str]:
+    """Every label defined in these sequences (not inside block calls)."""
+    found: set[str] = set()
+    stack = list(seqs)
+    while stack:
+        seq = stack.pop()
+        for node in seq.items:
+            if isinstance(node, ir.Label):
+                found.add(node.label)
+            elif isinstance(node, ir.Merge):
+                stack.extend(node.branches)
+    return found
+
+
 def _shape(shape: tuple[int, ...]) -> str:
     return "(B, " + ", ".join(str(n) for n in shape) + ")"
 
 
-def _literal(value) -> str:
-    return repr(value)
+def _count(shape) -> int:
+    total = 1
+    for n in shape:
+        total *= n
+    return total
 
 
-def _features(ch: str, shape) -> str:
-    """`C*H*W` as Python text, with C possibly an expression."""
-    spatial = math.prod(shape[1:])
-    if ch.isdigit():
-        return str(int(ch) * spatial)
-    return ch if spatial == 1 else f"({ch}) * {spatial}" if " " in ch else f"{ch} * {spatial}"
+# ---- user text, made safe ------------------------------------------------------------
+
+def _basename(name: str) -> str:
+    return re.split(r"[\\/]", name)[-1] or name
 
 
-def _sum(channels: list[str]) -> str:
-    total = sum(int(c) for c in channels if c.isdigit())
-    terms = [c for c in channels if not c.isdigit()]
-    if total or not terms:
-        terms.append(str(total))
-    return " + ".join(terms)
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _doc(text: str) -> str:
+    """User text made safe inside a docstring: control and invisible characters
+    escaped (`printable`), then every backslash and quote escaped, so nothing
+    can end the string or the line."""
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _comment(text: str) -> str:
+    """User text made safe in a `#` comment: one line, nothing invisible."""
+    return printable(text)
+
+
+def _docstring(paragraphs: list[str], indent: str) -> str:
+    """A docstring of user-derived text: the first paragraph, then the others
+    one per line, each wrapped to the page and made safe with `_doc`."""
+    width = WIDTH - len(indent)
+    lines = []
+    for index, text in enumerate(p for p in paragraphs if p):
+        wrapped = textwrap.wrap(_doc(text), width - (6 if index == 0 else 0),
+                                break_long_words=False, break_on_hyphens=False)
+        lines += wrapped + ([""] if index == 0 else [])
+    while lines and not lines[-1]:
+        lines.pop()
+    if len(lines) == 1 and len(indent) + len(lines[0]) + 6 <= WIDTH:
+        return f'{indent}"""{lines[0]}"""'
+    body = "\n".join(f"{indent}{line}" if line else "" for line in lines)
+    return f'{indent}"""{body.lstrip()}\n{indent}"""'
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    return _ESCAPES.get(char) or printable(char)
+
+
+def _literal(text: str) -> str:
+    """A double-quoted Python string literal of `text`, every special character escaped."""
+    return '"' + "".join(_escape(c) for c in text) + '"'
+
+
+def _string_lines(text: str, indent: str) -> str:
+    """`text` as adjacent string literals of at most ~80 characters each, one per
+    line, that concatenate to exactly `text` (line ends included)."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        chunk, size = [], 0
+        for char in line:
+            piece = _escape(char)
+            if chunk and size + len(piece) > 78:
+                out.append('"' + "".join(chunk) + '"')
+                chunk, size = [], 0
+            chunk.append(piece)
+            size += len(piece)
+        if chunk:
+            out.append('"' + "".join(chunk) + '"')
+    return "\n".join(indent + piece for piece in out) if out else f'{indent}""'
 
 
 def emit(network: ir.Network, summary: Summary, source_name: str, spec_text: str) -> str:

@@ -1,37 +1,44 @@
-"""Binding a layer word's arguments (`conv 16 k3 s2 nobias`) to its fields."""
+"""Binding a layer word's arguments (`conv 16 k3 s2 nobias`) to its fields,
+as the table in `cnndsl.layers` describes them."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
-from cnndsl import ir
-from cnndsl.diagnostics import Diagnostic, Label, error
-from cnndsl.layers import DEFAULTS, LAYERS, Arg, LayerSpec
-from cnndsl.passes.evaluate import FLAG, Env, Value, evaluate, literal, unknown_name
+from cnndsl import syntax as ast
+from cnndsl.diagnostics import Diagnostic, Fix, Label, error
+from cnndsl.layers import FLAG_LETTERS, LAYERS, MAX_INT, Arg, LayerWord
+from cnndsl.passes.evaluate import Env, Value, evaluate, literal, unknown_name
 from cnndsl.source import Span
+from cnndsl.suggest import did_you_mean
 
 
 @dataclass
 class Bound:
-    """The fields of one layer as the user set them, with where they were set."""
+    """The fields of one layer as the user set them, with where they were set.
+    `unknown` when a value depends on an input shape that could not be inferred."""
 
     values: dict[str, object] = field(default_factory=dict)
     spans: dict[str, Span] = field(default_factory=dict)
     sym: dict[str, str] = field(default_factory=dict)
     ok: bool = True
+    unknown: bool = False
+    stop: bool = False    # the rest of the arguments belong to a layer written here
 
 
-def bind(op: str, use: ir.LayerUse, env: Env, layer_words: set[str],
+def bind(op: str, use: ast.LayerUse, env: Env, layer_words: set[str],
          diagnostics: list[Diagnostic]) -> Bound | None:
-    """Bind `use`'s arguments against the catalogue entry for `op`."""
-    spec = LAYERS[op]
-    bound = Bound(values=dict(DEFAULTS.get(op, {})))
-    positional = [a for a in spec.args if a.positional]
+    """Bind `use`'s arguments against the table entry for `op`; None on errors
+    (reported) or when a value is unknown (nothing to report)."""
+    word = LAYERS[op]
+    bound = Bound(values=dict(word.defaults))
+    positional = [a for a in word.args if a.positional]
     for arg in use.args:
-        if isinstance(arg, ir.Option):
-            _bind_option(spec, use, arg, env, bound, diagnostics)
-        elif not _bind_word(spec, use, arg.value, bound, env, layer_words, diagnostics):
+        if bound.stop:
+            break
+        if isinstance(arg, ast.Option):
+            _bind_option(word, use, arg, env, bound, diagnostics)
+        elif not _bind_word(word, use, arg.value, bound, env, layer_words, diagnostics):
             flag = _flag_in(arg.value, env)
             if flag is not None:
                 bound.ok = False
@@ -39,145 +46,165 @@ def bind(op: str, use: ir.LayerUse, env: Env, layer_words: set[str],
                 continue
             if not positional:
                 bound.ok = False
-                diagnostics.append(_too_many(spec, use, arg.span))
+                diagnostics.append(_too_many(word, use, arg.span))
                 continue
-            _set(spec, positional.pop(0), arg.value, env, bound, diagnostics, use)
-    for arg in spec.args:
-        if arg.required and arg.field not in bound.values and bound.ok:
+            _set(word, positional.pop(0), arg.value, env, bound, diagnostics, use)
+    for arg in word.args:
+        if arg.required and arg.field not in bound.values and bound.ok and not bound.unknown:
             bound.ok = False
             diagnostics.append(error(
                 "E0401", f"`{use.name}` needs its {arg.describe}", use.span,
-                f"no {arg.describe} given", notes=[f"usage: `{spec.usage}`"],
-                help=_example(spec)))
-    return bound if bound.ok else None
+                f"no {arg.describe} given", notes=[f"usage: `{word.usage}`"],
+                help=f"for example {word.example}" if word.example else None))
+    return bound if bound.ok and not bound.unknown else None
 
 
-def _flag_in(expr: ir.Expr, env: Env) -> ir.Ref | None:
+def _flag_in(expr: ast.Expr, env: Env) -> ast.Flag | None:
     """A short flag used inside arithmetic (`k3 * 2`), if any."""
-    if isinstance(expr, ir.Ref):
-        return expr if expr.name not in env and FLAG.match(expr.name) else None
-    if isinstance(expr, ir.BinOp):
+    if isinstance(expr, ast.Flag):
+        return expr if expr.name not in env and expr.letter in FLAG_LETTERS else None
+    if isinstance(expr, ast.BinOp):
         return _flag_in(expr.left, env) or _flag_in(expr.right, env)
     return None
 
 
-def _bind_word(spec: LayerSpec, use: ir.LayerUse, expr: ir.Expr, bound: Bound, env: Env,
+def _bind_word(word: LayerWord, use: ast.LayerUse, expr: ast.Expr, bound: Bound, env: Env,
                layer_words: set[str], diagnostics: list[Diagnostic]) -> bool:
     """A bare word: a short flag (`k5`), a switch (`nobias`), or a mistake.
     Returns False when `expr` is an ordinary positional value."""
-    if not isinstance(expr, ir.Ref) or expr.name in env:
-        return False
-    name = expr.name
-    flag = FLAG.match(name)
-    if flag:
-        arg = next((a for a in spec.args if a.flag == flag.group(1)), None)
+    if isinstance(expr, ast.Flag):
+        arg = next((a for a in word.args if a.flag == expr.letter), None)
         if arg is not None:
-            numbers = tuple(int(n) for n in flag.group(2).split("x"))
-            value = numbers[0] if len(numbers) == 1 else numbers
-            _store(spec, arg, literal(value), expr.span, bound, diagnostics, use)
+            values = expr.values
+            _store(word, arg, literal(values[0] if len(values) == 1 else values), expr.span,
+                   bound, diagnostics, use)
             return True
-    if name in spec.switches:
-        field_name, value = spec.switches[name]
-        if field_name in bound.spans and field_name != "bias":
+        if expr.name in env:
+            return False   # an ordinary name that looks like a flag (`c1`)
+        bound.ok = False
+        flags = ", ".join(f"`{a.flag}`" for a in word.args if a.flag) or "none"
+        diagnostics.append(error(
+            "E0411", f"`{use.name}` has no `{expr.letter}` flag", expr.span, "unknown flag",
+            notes=[f"its flags: {flags}", f"usage: `{word.usage}`"],
+            help=None if expr.letter in FLAG_LETTERS else
+            f"if `{expr.name}` is meant as a constant, define it: `let {expr.name} = ...`"))
+        return True
+    if not isinstance(expr, ast.Name) or expr.name in env:
+        return False
+    if expr.name in word.switches:
+        field_name, value = word.switches[expr.name]
+        if field_name in bound.spans:
             _duplicate(use, field_name, expr.span, bound, diagnostics)
+            return True
         bound.values[field_name] = value
         bound.spans[field_name] = expr.span
         return True
     bound.ok = False
-    diagnostics.append(_unknown_word(spec, use, expr, layer_words, env))
+    bound.stop = expr.name in layer_words
+    diagnostics.append(_unknown_word(word, use, expr, layer_words, env))
     return True
 
 
-def _unknown_word(spec: LayerSpec, use: ir.LayerUse, expr: ir.Ref, layer_words: set[str],
+def _unknown_word(word: LayerWord, use: ast.LayerUse, expr: ast.Name, layer_words: set[str],
                   env: Env) -> Diagnostic:
     name = expr.name
     if name in layer_words:
-        before = use.name
-        return error("E0403", f"`{name}` is a layer, not an argument of `{use.name}`",
+        return error("E0412", f"`{name}` is a layer, not an argument of `{use.name}`",
                      expr.span, "read as an argument",
-                     help=f"join layers with `->`: `{before} ... -> {name}`")
-    flag = FLAG.match(name)
-    if flag:
-        flags = ", ".join(f"`{a.flag}`" for a in spec.args if a.flag) or "none"
-        return error("E0403", f"`{use.name}` has no `{flag.group(1)}` flag", expr.span,
-                     "unknown flag", notes=[f"its flags: {flags}", f"usage: `{spec.usage}`"])
-    words = list(spec.switches) + list(env)
-    close = difflib.get_close_matches(name, words, n=1, cutoff=0.6)
-    return error("E0403", f"unknown argument `{name}` for `{use.name}`", expr.span,
-                 "not a flag, a switch or a constant",
-                 notes=[f"usage: `{spec.usage}`"],
-                 help=f"did you mean `{close[0]}`?" if close else None)
+                     help=f"join layers with `->`: `{use.name} ... -> {name}`",
+                     fixes=[Fix(span=Span(start=expr.span.start, end=expr.span.start,
+                                          line=expr.span.line, column=expr.span.column,
+                                          end_line=expr.span.line,
+                                          end_column=expr.span.column),
+                                replacement="-> ")])
+    close = did_you_mean(name, [*word.switches, *(k for k in env if k != "in")])
+    return error("E0413", f"unknown argument `{name}` for `{use.name}`", expr.span,
+                 "not a flag, a switch or a constant", notes=[f"usage: `{word.usage}`"],
+                 help=f"did you mean `{close.word}`?" if close else None,
+                 fixes=close.fixes(expr.span) if close else ())
 
 
-def _bind_option(spec: LayerSpec, use: ir.LayerUse, option: ir.Option, env: Env,
+def _bind_option(word: LayerWord, use: ast.LayerUse, option: ast.Option, env: Env,
                  bound: Bound, diagnostics: list[Diagnostic]) -> None:
-    arg = next((a for a in spec.args if option.name in a.names), None)
+    arg = next((a for a in word.args if option.name in a.names), None)
     if arg is None:
         bound.ok = False
-        diagnostics.append(_unknown_option(spec, use, option))
+        diagnostics.append(_unknown_option(word, use, option))
         return
-    if isinstance(option.value, ir.Ref) and option.value.name not in env:
-        word = option.value.name
-        if word in arg.words:
-            if arg.field in bound.spans:
-                _duplicate(use, arg.field, option.span, bound, diagnostics)
-                return
-            bound.spans[arg.field] = option.span
-            bound.values[arg.field] = word
+    value = option.value
+    if isinstance(value, (ast.Name, ast.Flag)) and value.name not in env:
+        if value.name in arg.words:
+            _store_word(use, arg, value.name, option.span, bound, diagnostics)
             return
         if arg.kind == "word":
             bound.ok = False
             choices = ", ".join(f"`{w}`" for w in arg.words)
-            diagnostics.append(error("E0404", f"unknown {arg.describe} `{word}`",
-                                     option.value.span, f"expected one of {choices}"))
+            close = did_you_mean(value.name, arg.words)
+            diagnostics.append(error("E0414", f"unknown {arg.describe} `{value.name}`",
+                                     value.span, f"expected one of {choices}",
+                                     help=f"did you mean `{close.word}`?" if close else None,
+                                     fixes=close.fixes(value.span) if close else ()))
             return
-    _set(spec, arg, option.value, env, bound, diagnostics, use, span=option.span)
+    _set(word, arg, value, env, bound, diagnostics, use, span=option.span)
 
 
-def _unknown_option(spec: LayerSpec, use: ir.LayerUse, option: ir.Option) -> Diagnostic:
-    flag = next((a for a in spec.args if a.flag == option.name), None)
+def _store_word(use: ast.LayerUse, arg: Arg, text: str, span: Span, bound: Bound,
+                diagnostics: list[Diagnostic]) -> None:
+    if arg.field in bound.spans:
+        _duplicate(use, arg.field, span, bound, diagnostics)
+        return
+    bound.spans[arg.field] = span
+    bound.values[arg.field] = text
+
+
+def _unknown_option(word: LayerWord, use: ast.LayerUse, option: ast.Option) -> Diagnostic:
+    flag = next((a for a in word.args if a.flag == option.name), None)
     if flag is not None:
         value = option.value
-        shown = value.text if isinstance(value, ir.Num) else "N"
+        shown = value.text if isinstance(value, ast.Num) else "N"
         return error("E0403", f"`{option.name}=` is not an option of `{use.name}`",
                      option.name_span, "short flags have no `=`",
                      help=f"write `{option.name}{shown}` or `{flag.names[0]}={shown}`")
-    names = [n for a in spec.args for n in a.names]
-    close = difflib.get_close_matches(option.name, names, n=1, cutoff=0.5)
+    names = [n for a in word.args for n in a.names]
+    close = did_you_mean(option.name, names, cutoff=0.5)
     listed = ", ".join(f"`{n}=`" for n in names) or "none"
     return error("E0403", f"unknown option `{option.name}` for `{use.name}`",
                  option.name_span, "unknown option", notes=[f"its options: {listed}"],
-                 help=f"did you mean `{close[0]}=`?" if close else None)
+                 help=f"did you mean `{close.word}=`?" if close else None,
+                 fixes=close.fixes(option.name_span) if close else ())
 
 
-def _set(spec: LayerSpec, arg: Arg, expr: ir.Expr, env: Env, bound: Bound,
-         diagnostics: list[Diagnostic], use: ir.LayerUse, span: Span | None = None) -> None:
+def _set(word: LayerWord, arg: Arg, expr: ast.Expr, env: Env, bound: Bound,
+         diagnostics: list[Diagnostic], use: ast.LayerUse, span: Span | None = None) -> None:
     value = evaluate(expr, env, diagnostics)
     if value is None:
         bound.ok = False
         return
-    _store(spec, arg, value, span or expr.span, bound, diagnostics, use, expr_span=expr.span)
+    if not value.known:
+        bound.unknown = True
+        return
+    _store(word, arg, value, span or expr.span, bound, diagnostics, use, expr_span=expr.span)
 
 
-def _store(spec: LayerSpec, arg: Arg, value: Value, span: Span, bound: Bound,
-           diagnostics: list[Diagnostic], use: ir.LayerUse,
+def _store(word: LayerWord, arg: Arg, value: Value, span: Span, bound: Bound,
+           diagnostics: list[Diagnostic], use: ast.LayerUse,
            expr_span: Span | None = None) -> None:
     if arg.field in bound.spans:
         _duplicate(use, arg.field, span, bound, diagnostics)
         return
     bound.spans[arg.field] = span
-    problem = _check_value(arg, value.value)
+    problem = check_value(arg, value.value)
     if problem:
         bound.ok = False
-        diagnostics.append(error("E0404" if problem[0] == "range" else "E0402", problem[1],
-                                 expr_span or span, problem[2], help=problem[3]))
+        code, message, label, help = problem
+        diagnostics.append(error(code, message, expr_span or span, label, help=help))
         return
     bound.values[arg.field] = value.value
     if value.symbolic:
         bound.sym[arg.field] = value.text
 
 
-def _duplicate(use: ir.LayerUse, field_name: str, span: Span, bound: Bound,
+def _duplicate(use: ast.LayerUse, field_name: str, span: Span, bound: Bound,
                diagnostics: list[Diagnostic]) -> None:
     bound.ok = False
     first = bound.spans[field_name]
@@ -186,42 +213,40 @@ def _duplicate(use: ir.LayerUse, field_name: str, span: Span, bound: Bound,
                              help="keep one of them"))
 
 
-def _check_value(arg: Arg, value) -> tuple[str, str, str, str | None] | None:
-    """(kind, message, label, help) when `value` does not suit `arg`."""
+def check_value(arg: Arg, value) -> tuple[str, str, str, str | None] | None:
+    """(code, message, label, help) when `value` does not suit `arg`."""
     numbers = value if isinstance(value, tuple) else (value,)
-    if isinstance(value, tuple) and arg.kind != "size":
-        return ("type", f"the {arg.describe} is one number, not a size", f"got {_show(value)}",
-                None)
+    shown = f"got {show(value)}"
+    if isinstance(value, tuple) and arg.kind not in ("size", "number"):
+        return "E0402", f"the {arg.describe} is one number, not a size", shown, None
     if isinstance(value, tuple) and not 1 <= len(value) <= 3:
-        return ("type", f"a {arg.describe} has one to three numbers", f"got {_show(value)}",
-                None)
-    if arg.kind in ("int", "size") and any(isinstance(n, float) for n in numbers):
-        return ("type", f"the {arg.describe} must be a whole number", f"got {_show(value)}",
-                None)
+        return "E0402", f"a {arg.describe} has one to three numbers", shown, None
+    whole = arg.kind in ("int", "size") or (arg.kind == "number" and isinstance(value, tuple))
+    if whole and any(isinstance(n, float) for n in numbers):
+        return "E0402", f"the {arg.describe} must be a whole number", shown, None
     if arg.minimum is not None and any(n < arg.minimum for n in numbers):
         low = "at least 1" if arg.minimum == 1 else f"at least {arg.minimum:g}"
-        return ("range", f"the {arg.describe} must be {low}", f"got {_show(value)}", None)
+        if arg.kind == "number" and arg.minimum == 0:
+            low = "above 0"
+        return "E0404", f"the {arg.describe} must be {low}", shown, None
+    if arg.kind == "number" and any(n <= 0 for n in numbers):
+        return "E0404", f"the {arg.describe} must be above 0", shown, None
     if arg.below is not None and any(n >= arg.below for n in numbers):
-        return ("range", f"the {arg.describe} must be below {arg.below:g}",
-                f"got {_show(value)}",
+        return ("E0404", f"the {arg.describe} must be below {arg.below:g}", shown,
                 f"{arg.describe} is a fraction in [0, 1): `0.5` drops half")
+    if whole and any(n > MAX_INT for n in numbers):
+        return "E0404", f"the {arg.describe} must be at most {MAX_INT:,}", shown, None
     return None
 
 
-def _show(value) -> str:
-    return "x".join(str(v) for v in value) if isinstance(value, tuple) else f"{value:g}" \
-        if isinstance(value, float) else str(value)
+def show(value) -> str:
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _too_many(spec: LayerSpec, use: ir.LayerUse, span: Span) -> Diagnostic:
-    return error("E0401", f"too many arguments for `{use.name}`", span, "not expected here",
-                 notes=[f"usage: `{spec.usage}`"],
+def _too_many(word: LayerWord, use: ast.LayerUse, span: Span) -> Diagnostic:
+    return error("E0409", f"too many arguments for `{use.name}`", span, "not expected here",
+                 notes=[f"usage: `{word.usage}`"],
                  help="to repeat a layer whose last argument is a number, group it: "
-                      f"`({use.name} ...) * N`" if spec.args else None)
-
-
-def _example(spec: LayerSpec) -> str | None:
-    examples = {"conv": "`conv 16 k3`", "maxpool": "`maxpool 2`", "avgpool": "`avgpool 2`",
-                "fc": "`fc 10`", "adaptiveavgpool": "`adaptiveavgpool 7`",
-                "adaptivemaxpool": "`adaptivemaxpool 7`"}
-    return f"for example {examples[spec.op]}" if spec.op in examples else None
+                      f"`({use.name} ...) * N`" if word.args else None)

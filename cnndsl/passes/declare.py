@@ -1,5 +1,6 @@
 """Declarations: the file-level statements (`model`, `input`, `let`, `block`
-definitions, the body chain), each checked once, and the names a spec may give.
+definitions, the body chain, `output`), each checked once, and the names a
+spec may give.
 
 Pure functions of the syntax tree; each appends its findings to `diagnostics`.
 """
@@ -10,23 +11,30 @@ import builtins
 import keyword
 
 from cnndsl import ir
+from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error
-from cnndsl.layers import RESERVED
-from cnndsl.passes.evaluate import FLAG, Env, evaluate, literal
+from cnndsl.layers import FLAG_LETTERS, MAX_INT, RESERVED
+from cnndsl.passes.evaluate import Env, evaluate, literal
 from cnndsl.source import Span
 
 MAX_NAME = 80
 
 #: Names the generated Python file uses itself; a spec may not take them.
 PYTHON_TAKEN = frozenset({"torch", "nn", "F", "self", "x", "in_channels", "identity",
-                          "main", "cnndsl"}) | frozenset(dir(builtins))
+                          "main", "cnndsl", "SPEC", "SPEC_PATH"}) | frozenset(dir(builtins))
 
 
-def model_name(program: ir.Program, default: str, diagnostics: list[Diagnostic]) -> str:
+def model_name(program: ast.Program, default: str, blocks: dict[str, ast.BlockDef],
+               diagnostics: list[Diagnostic]) -> str:
+    """The model class's name: `model Name`, else the file name's (made distinct
+    from every block's, since both become classes of one module)."""
     for extra in program.models[1:]:
         diagnostics.append(_twice("model", extra.span, program.models[0].span))
     if not program.models:
-        return default
+        name = default
+        while name in blocks:
+            name += "Model"
+        return name
     decl = program.models[0]
     problem = unsafe_name(decl.name)
     if problem:
@@ -38,26 +46,58 @@ def model_name(program: ir.Program, default: str, diagnostics: list[Diagnostic])
     return decl.name
 
 
-def input_shape(program: ir.Program,
-           diagnostics: list[Diagnostic]) -> tuple[tuple[int, ...] | None, Span | None]:
-    for extra in program.inputs[1:]:
-        diagnostics.append(_twice("input", extra.span, program.inputs[0].span))
+def inputs(program: ast.Program, diagnostics: list[Diagnostic]) -> tuple[ir.NetInput, ...]:
+    """The network's inputs: one, unnamed (`x`), or several, each named."""
     if not program.inputs:
         diagnostics.append(error("E0101", "the file has no `input`", None,
                                  help="declare one sample's shape first, e.g. `input 3x32x32`"))
-        return None, None
-    decl = program.inputs[0]
+        return ()
+    found: list[ir.NetInput] = []
+    spans: dict[str, Span] = {}
+    unnamed = [d for d in program.inputs if d.name is None]
+    if len(program.inputs) > 1 and unnamed:
+        culprit = next((d for d in unnamed if d is not program.inputs[0]), unnamed[0])
+        others = [Label(span=d.span, text="unnamed too") for d in unnamed if d is not culprit]
+        diagnostics.append(error(
+            "E0107", "several inputs must each have a name", culprit.span,
+            "an input without a name", secondary=others[:3],
+            help="name every input: `input image 3x64x64`, then reach the others with "
+                 "`@name`"))
+        return ()
+    for decl in program.inputs:
+        name = decl.name or "x"
+        if decl.name is not None:
+            if not check_binding_name(decl.name, decl.name_span, "input", diagnostics):
+                continue
+            if decl.name in spans:
+                diagnostics.append(error("E0212", f"the input `{decl.name}` is declared twice",
+                                         decl.name_span, "declared again here",
+                                         secondary=[Label(span=spans[decl.name],
+                                                          text="first declared here")]))
+                continue
+            spans[decl.name] = decl.name_span
+        shape = _input_shape(decl, diagnostics)
+        if shape is not None:
+            found.append(ir.NetInput(name=name, shape=shape, span=decl.shape_span))
+    return tuple(found) if len(found) == len(program.inputs) else ()
+
+
+def _input_shape(decl: ast.InputDecl, diagnostics: list[Diagnostic]) -> tuple[int, ...] | None:
     if len(decl.shape) > 4:
         diagnostics.append(error("E0310", "an input has at most 3 spatial dimensions",
                                  decl.shape_span, f"{len(decl.shape) - 1} spatial dimensions",
                                  help="write one sample's shape without the batch: "
                                       "`CxL`, `CxHxW` or `CxDxHxW`"))
-        return None, decl.span
+        return None
     if any(n < 1 for n in decl.shape):
         diagnostics.append(error("E0404", "every dimension of the input must be at least 1",
                                  decl.shape_span, "a dimension is 0"))
-        return None, decl.span
-    return decl.shape, decl.shape_span
+        return None
+    if any(n > MAX_INT for n in decl.shape):
+        diagnostics.append(error("E0404", f"every dimension of the input must be at most "
+                                 f"{MAX_INT:,}", decl.shape_span, "a dimension is larger"))
+        return None
+    return decl.shape
 
 
 def _twice(what: str, span: Span, first: Span) -> Diagnostic:
@@ -66,7 +106,7 @@ def _twice(what: str, span: Span, first: Span) -> Diagnostic:
                  help="a file describes one network: keep one")
 
 
-def constants(program: ir.Program, diagnostics: list[Diagnostic]) -> Env:
+def constants(program: ast.Program, diagnostics: list[Diagnostic]) -> Env:
     env: Env = {}
     spans: dict[str, Span] = {}
     for let in program.lets:
@@ -79,14 +119,14 @@ def constants(program: ir.Program, diagnostics: list[Diagnostic]) -> Env:
                                                       text="first defined here")]))
             continue
         value = evaluate(let.value, env, diagnostics)
-        if value is not None:
+        if value is not None and value.known:
             env[let.name] = literal(value.value)
             spans[let.name] = let.name_span
     return env
 
 
-def block_defs(program: ir.Program, diagnostics: list[Diagnostic]) -> dict[str, ir.BlockDef]:
-    blocks: dict[str, ir.BlockDef] = {}
+def block_defs(program: ast.Program, diagnostics: list[Diagnostic]) -> dict[str, ast.BlockDef]:
+    blocks: dict[str, ast.BlockDef] = {}
     models = {m.name for m in program.models}
     for block in program.blocks:
         if block.name in RESERVED:
@@ -107,19 +147,32 @@ def block_defs(program: ir.Program, diagnostics: list[Diagnostic]) -> dict[str, 
                                      secondary=[Label(span=blocks[block.name].name_span,
                                                       text="first defined here")]))
             continue
-        seen: set[str] = set()
-        for param in block.params:
-            check_binding_name(param.name, param.span, "parameter", diagnostics)
-            if param.name in seen:
-                diagnostics.append(error("E0106", f"the parameter `{param.name}` is listed "
-                                         "twice", param.span, "listed again here"))
-            seen.add(param.name)
         blocks[block.name] = block
+    names = {b.name for b in program.blocks}
+    for block in blocks.values():
+        _params(block, names, diagnostics)
     return blocks
 
 
+def _params(block: ast.BlockDef, block_names: set[str], diagnostics: list[Diagnostic]) -> None:
+    seen: set[str] = set()
+    for param in block.params:
+        if param.name in block_names:
+            diagnostics.append(error(
+                "E0205", f"`{param.name}` cannot name a parameter", param.span,
+                "a block has this name", help="choose another name: inside the block, "
+                f"`{param.name}` would no longer mean the block"))
+        else:
+            check_binding_name(param.name, param.span, "parameter", diagnostics)
+        if param.name in seen:
+            diagnostics.append(error("E0106", f"the parameter `{param.name}` is listed "
+                                     "twice", param.span, "listed again here"))
+        seen.add(param.name)
+
+
 def unsafe_name(name: str) -> str:
-    """Why `name` cannot become a Python class name in generated code, or ''."""
+    """Why `name` cannot become a Python class or variable name in generated
+    code, or ''."""
     if len(name) > MAX_NAME:
         return f"names are at most {MAX_NAME} characters"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
@@ -132,12 +185,15 @@ def unsafe_name(name: str) -> str:
 
 
 def check_binding_name(name: str, span: Span, what: str,
-                        diagnostics: list[Diagnostic]) -> bool:
+                       diagnostics: list[Diagnostic]) -> bool:
+    """A constant, parameter, label or input name: not a word of the language,
+    not a short flag of any layer, safe in generated Python."""
     problem = ""
     if name in RESERVED:
         problem = "a layer word or keyword of the language"
-    elif FLAG.match(name):
-        problem = f"it reads as the short flag `{name}`"
+    elif len(name) > 1 and name[0] in FLAG_LETTERS and name[1:].replace("x", "").isdigit():
+        layers = ", ".join(f"`{op}`" for op in FLAG_LETTERS[name[0]][:3])
+        problem = f"it reads as the short flag `{name}` of {layers}"
     else:
         problem = unsafe_name(name)
     if problem:
@@ -146,7 +202,7 @@ def check_binding_name(name: str, span: Span, what: str,
     return not problem
 
 
-def body_chain(program: ir.Program, diagnostics: list[Diagnostic]) -> ir.Chain | None:
+def body_chain(program: ast.Program, diagnostics: list[Diagnostic]) -> ast.Chain | None:
     if not program.bodies:
         diagnostics.append(error("E0103", "the file has no network body", None,
                                  help="write the network as one chain, e.g. "
@@ -159,3 +215,17 @@ def body_chain(program: ir.Program, diagnostics: list[Diagnostic]) -> ir.Chain |
                                  help="join the chains with `->`, or start this line with "
                                       "`->` to continue the one above"))
     return program.bodies[0]
+
+
+def output_chains(program: ast.Program, diagnostics: list[Diagnostic]) -> tuple[ast.Chain, ...]:
+    for extra in program.outputs[1:]:
+        diagnostics.append(_twice("output", extra.span, program.outputs[0].span))
+    if not program.outputs:
+        return ()
+    body = program.bodies[0].span.end if program.bodies else 0
+    decl = program.outputs[0]
+    if decl.span.start < body:
+        diagnostics.append(error("E0105", "`output` comes after the body", decl.span,
+                                 "before the body", help="move `output` below the body: it "
+                                 "reads the body's labels"))
+    return decl.chains

@@ -1,252 +1,136 @@
-"""Infer: output shape, parameters, multiply-adds and receptive field of every
-layer, following PyTorch's own rules.
+"""Infer: the output shape, parameters, buffers, multiply-adds, receptive field
+and jump of every layer and merge, by PyTorch's own rules.
 
-Multiply-adds follow torchvision's published tables: a convolution costs
-(weights + bias) x output positions, a fully connected layer weights + bias;
-pooling, normalisation and activations count 0.
+Pure functions of a node and the `State` flowing into it; the resolve pass
+calls them as it walks the network and writes the results onto the nodes
+(`ir.Info`). A rule that finds the layer cannot run appends a located
+diagnostic and returns None.
+
+Multiply-adds: a convolution or `fc` counts its weights, plus its bias, times
+the positions it is applied at (a transposed convolution applies its weights
+at every input position, its bias at every output position); pooling, norms,
+activations, merges and reshapes count 0.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from functools import cached_property
+from fractions import Fraction
 
 from cnndsl import ir
-from cnndsl.diagnostics import Diagnostic, Label, error, warning
+from cnndsl.diagnostics import Diagnostic, Fix, Label, error, warning
+from cnndsl.passes.bind import show
 from cnndsl.source import Span
 
 Shape = tuple[int, ...]
+TRACE = 8  # steps kept for the "how did we get here" note
 
 
 @dataclass(frozen=True)
 class State:
-    """What flows along a chain: the shape (without batch) and the receptive
-    field and jump per spatial dim (None once the spatial dims are gone)."""
+    """What flows along a chain: the shape (without batch), the receptive field
+    and jump per spatial dim (None once the spatial dims are gone), the last few
+    steps that made it, and the element that produced it."""
 
     shape: Shape
-    rf: tuple[int, ...] | None
-    jump: tuple[int, ...] | None
-    trace: tuple[str, ...] = ()      # `conv 6x24x24` steps, for notes
-    last: Span | None = None         # the element that produced this state
+    rf: tuple[Fraction, ...] | None
+    jump: tuple[Fraction, ...] | None
+    trace: tuple[str, ...] = ()
+    last: Span | None = None
 
     @property
     def rank(self) -> int:
         return len(self.shape) - 1
 
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """One row of the summary."""
-
-    index: int
-    name: str            # module path: `conv1`, `inception1.branch2_conv1`
-    op: str
-    text: str
-    span: Span
-    input: Shape
-    output: Shape
-    params: int
-    trainable: int
-    buffers: int
-    macs: int
-    rf: tuple[int, ...] | None
-    jump: tuple[int, ...] | None
-    depth: int = 0
-    kind: str = "layer"   # "layer" | "block" (a header row) | "merge"
-    flatten: bool = False  # an `fc` that flattens its input first
-
     @property
-    def is_layer(self) -> bool:
-        return self.kind != "block"
+    def channels(self) -> int:
+        return self.shape[0]
 
 
 @dataclass(frozen=True)
-class Summary:
-    model: str
-    input: Shape
-    output: Shape
-    rows: tuple[LayerInfo, ...]
-
-    @cached_property
-    def layers(self) -> tuple[LayerInfo, ...]:
-        """The layer rows, without block headers and merge rows."""
-        return tuple(r for r in self.rows if r.is_layer)
-
-    @property
-    def params(self) -> int:
-        return sum(r.params for r in self.layers)
-
-    @property
-    def trainable(self) -> int:
-        return sum(r.trainable for r in self.layers)
-
-    @property
-    def macs(self) -> int:
-        return sum(r.macs for r in self.layers)
+class Cost:
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
 
 
-TRACE = 8  # steps kept for the "how did we get here" note
+def start(shape: Shape, span: Span | None) -> State:
+    rank = len(shape) - 1
+    ones = (Fraction(1),) * rank if rank else None
+    return State(shape, ones, ones, (fmt(shape),), span)
 
 
-def _step(trace: tuple[str, ...], step: str) -> tuple[str, ...]:
-    """Append a step, keeping the input and the last few: O(1), not O(layers)."""
-    trace = trace + (step,)
+def fmt(shape) -> str:
+    return "x".join(_number(n) for n in shape)
+
+
+def _number(n) -> str:
+    if isinstance(n, Fraction):
+        n = n.numerator if n.denominator == 1 else round(float(n), 3)
+    return f"{n:g}" if isinstance(n, float) else str(n)
+
+
+def exact(values: tuple[Fraction, ...] | None, *, ceil: bool = False):
+    """Receptive field or jump for `ir.Info`: ints where whole."""
+    if values is None:
+        return None
+    out = []
+    for v in values:
+        if v.denominator == 1:
+            out.append(int(v))
+        else:
+            out.append(math.ceil(v) if ceil else round(float(v), 4))
+    return tuple(out)
+
+
+def step(state: State, word: str, shape: Shape) -> tuple[str, ...]:
+    """The trace with one more step, keeping the input and the last few: O(1)."""
+    trace = state.trace + (f"{word} {fmt(shape)}",)
     return trace if len(trace) <= TRACE else (trace[0], "…") + trace[-(TRACE - 2):]
 
 
-def fmt(shape: Shape) -> str:
-    return "x".join(str(n) for n in shape)
+def info(before: State, after: State, cost: Cost) -> ir.Info:
+    return ir.Info(input=before.shape, output=after.shape, params=cost.params,
+                   buffers=cost.buffers, macs=cost.macs, rf=exact(after.rf, ceil=True),
+                   jump=exact(after.jump))
 
 
-def infer(network: ir.Network) -> tuple[Summary | None, list[Diagnostic]]:
-    """Run the network's input through every layer, statically."""
-    walker = _Walker()
-    rank = len(network.input) - 1
-    start = State(network.input, (1,) * rank if rank else None,
-                  (1,) * rank if rank else None, (fmt(network.input),), network.input_span)
-    final = walker.sequence(network.body, start, prefix="", depth=0)
-    if final is None or walker.failed:
-        return None, walker.diagnostics
-    return Summary(network.model, network.input, final.shape, tuple(walker.rows)), \
-        walker.diagnostics
+def layer(node, state: State, diagnostics: list[Diagnostic]) -> tuple[State, Cost] | None:
+    """The state after `node` and what it costs, or None (with a diagnostic)."""
+    result = _RULES[type(node)](_Ctx(diagnostics), node, state)
+    if result is None:
+        return None
+    out, cost = result
+    word = node.text.split()[0] if node.text else node.op
+    return State(out.shape, out.rf, out.jump, step(state, word, out.shape), node.span), cost
 
 
-class _Walker:
-    def __init__(self) -> None:
-        self.rows: list[LayerInfo] = []
-        self.diagnostics: list[Diagnostic] = []
-        self.failed = False
+class _Ctx:
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
 
-    def fail(self, diagnostic: Diagnostic | None) -> None:
-        self.failed = True
-        if diagnostic is not None:
-            self.diagnostics.append(diagnostic)
+    def fail(self, diagnostic: Diagnostic) -> None:
+        self.diagnostics.append(diagnostic)
 
-    # -- structure
-    def sequence(self, seq: ir.Sequence, state: State, prefix: str, depth: int) -> State | None:
-        for item in seq.items:
-            state = self.element(item, state, prefix, depth)
-            if state is None:
-                return None
-        return state
-
-    def element(self, node, state: State, prefix: str, depth: int) -> State | None:
-        if isinstance(node, ir.Unresolved):   # its errors are reported already
-            self.fail(None)                    # no summary, but check on where we can
-            if not node.keeps_shape:
-                return None
-            step = _step(state.trace, f"{node.text.split()[0]} {fmt(state.shape)}")
-            return State(state.shape, state.rf, state.jump, step, node.span)
-        if isinstance(node, ir.BlockCall):
-            return self.block(node, state, prefix, depth)
-        if isinstance(node, ir.Branches):
-            return self.branches(node, state, prefix, depth)
-        return self.layer(node, state, prefix, depth)
-
-    def block(self, node: ir.BlockCall, state: State, prefix: str, depth: int) -> State | None:
-        header = len(self.rows)
-        out = self.sequence(node.body, state, f"{prefix}{node.name}.", depth + 1)
-        if out is None:
-            return None
-        inner = [r for r in self.rows[header:] if r.is_layer]
-        self.rows.insert(header, LayerInfo(
-            index=0, name=prefix + node.name, op="block", text=node.text, span=node.span,
-            input=state.shape, output=out.shape, params=sum(r.params for r in inner),
-            trainable=sum(r.trainable for r in inner), buffers=sum(r.buffers for r in inner),
-            macs=sum(r.macs for r in inner), rf=out.rf, jump=out.jump, depth=depth,
-            kind="block"))
-        return replace(out, last=node.span)
-
-    def branches(self, node: ir.Branches, state: State, prefix: str,
-                 depth: int) -> State | None:
-        outs: list[State] = []
-        for branch in node.branches:
-            out = self.sequence(branch, replace(state, trace=()), prefix, depth + 1)
-            if out is None:
-                return None
-            outs.append(out)
-        merged = self._merge(node, state, outs)
-        if merged is None:
-            return None
-        self._row(node, prefix, depth, state, merged, 0, 0, 0, kind="merge")
-        return merged
-
-    def _merge(self, node: ir.Branches, state: State, outs: list[State]) -> State | None:
-        shapes = [o.shape for o in outs]
-        if node.op == "concat":
-            ranks = {len(s) for s in shapes}
-            spatial = {s[1:] for s in shapes}
-            if len(ranks) > 1 or len(spatial) > 1:
-                self.fail(self._mismatch(node, outs, "spatial sizes of `concat` branches "
-                                         "differ", "E0302"))
-                return None
-            shape = (sum(s[0] for s in shapes),) + shapes[0][1:]
-        else:
-            if len(set(shapes)) > 1:
-                self.fail(self._mismatch(node, outs, "residual body changes the shape" if
-                                         node.residual else "shapes of `add` branches differ",
-                                         "E0303"))
-                return None
-            shape = shapes[0]
-        rf, jump = None, None
-        if all(o.rf for o in outs) and len(shape) > 1:
-            rf = tuple(max(vals) for vals in zip(*(o.rf for o in outs)))
-            jump = tuple(max(vals) for vals in zip(*(o.jump for o in outs)))
-        return State(shape, rf, jump, _step(state.trace, f"{node.op} {fmt(shape)}"), node.span)
-
-    def _mismatch(self, node: ir.Branches, outs: list[State], message: str,
-                  code: str) -> Diagnostic:
-        labels = []
-        for branch, out in zip(node.branches, outs):
-            where = out.last if branch.items else branch.span
-            what = "the input" if not branch.items else "output"
-            labels.append(Label(span=where or branch.span, text=f"{what} is {fmt(out.shape)}"))
-        primary = labels[-1]
-        notes = [f"branch {i + 1}: {fmt(o.shape)}" for i, o in enumerate(outs)]
-        if node.op == "concat":
-            fix = ("make every branch keep the same spatial size: pad convolutions "
-                   "(`p1` for `k3`) and use the same strides")
-        elif node.residual:
-            fix = ("match the body's output to its input, or project the skip path: "
-                   f"`add(conv {outs[-1].shape[0]} k1 ..., <body>)`")
-        else:
-            fix = "make every branch produce the same shape"
-        return error(code, message, primary.span, primary.text,
-                     secondary=labels[:-1], notes=notes, help=fix)
-
-    def _row(self, node, prefix: str, depth: int, before: State, after: State, params: int,
-             buffers: int, macs: int, kind: str = "layer", flatten: bool = False) -> None:
-        self.rows.append(LayerInfo(
-            index=0, name=prefix + node.name, op=node.op, text=node.text, span=node.span,
-            input=before.shape, output=after.shape, params=params, trainable=params,
-            buffers=buffers, macs=macs, rf=after.rf, jump=after.jump, depth=depth, kind=kind,
-            flatten=flatten))
-
-    # -- layers
-    def layer(self, node, state: State, prefix: str, depth: int) -> State | None:
-        rule = _RULES[type(node)]
-        result = rule(self, node, state)
-        if result is None:
-            return None
-        out, params, buffers, macs = result
-        flatten = isinstance(node, ir.Linear) and state.rank > 0
-        after = State(out.shape, out.rf, out.jump,
-                      _step(state.trace, f"{node.text.split()[0]} {fmt(out.shape)}"), node.span)
-        self._row(node, prefix, depth, state, after, params, buffers, macs, flatten=flatten)
-        return after
-
-    def need_spatial(self, node, state: State) -> bool:
-        if state.rank > 0:
+    def need_spatial(self, node, state: State, ranks=(1, 2, 3)) -> bool:
+        if state.rank in ranks:
             return True
-        self.fail(error("E0309", f"`{node.text.split()[0]}` needs spatial input",
-                        node.span, f"its input is {fmt(state.shape)} features",
-                        secondary=_previous(state, "flattened here"),
-                        help="move it before the first `fc` or `flatten`"))
+        word = node.text.split()[0] if node.text else node.op
+        if state.rank == 0:
+            self.fail(error("E0309", f"`{word}` needs spatial input", node.span,
+                            f"its input is {fmt(state.shape)} features",
+                            secondary=_previous(state, "flattened here"),
+                            help="move it before the first `fc` or `flatten`"))
+        else:
+            dims = " or ".join(f"{r}-D" for r in ranks)
+            self.fail(error("E0321", f"`{word}` works on {dims} input", node.span,
+                            f"its input is {state.rank}-D: {fmt(state.shape)}",
+                            secondary=_previous(state, f"output is {fmt(state.shape)}")))
         return False
 
-    def expand(self, node, field: str, value, rank: int) -> tuple[int, ...] | None:
-        if isinstance(value, int):
+    def expand(self, node, field: str, value, rank: int) -> tuple | None:
+        if not isinstance(value, tuple):
             return (value,) * rank
         if len(value) == rank:
             return tuple(value)
@@ -260,25 +144,26 @@ def _previous(state: State, text: str) -> list[Label]:
     return [Label(span=state.last, text=text)] if state.last is not None else []
 
 
+def _same(state: State, rf=None, jump=None) -> State:
+    return State(state.shape, state.rf if rf is None else rf,
+                 state.jump if jump is None else jump)
+
+
 # ---- windows (conv and pooling) -----------------------------------------------
 
-def _window(w: _Walker, node, state: State, kernel, stride, padding, dilation,
-            ceil: bool = False):
+def _window(c: _Ctx, node, state: State, kernel, stride, padding, dilation, ceil=False):
     """Output spatial sizes, receptive field and jump of a sliding window.
-    Returns None (with a diagnostic) when the window does not fit."""
-    if node.op == "avgpool" and len(kernel) == 3 and any(
-            n < k for n, k in zip(state.shape[1:], kernel)):
-        w.fail(_avgpool3d_too_small(node, state, kernel))
-        return None
+    `padding` is a (before, after) pair per dim. None (with a diagnostic) when
+    the window does not fit."""
     sizes = []
     for axis, n in enumerate(state.shape[1:]):
-        k, s, p, d = kernel[axis], stride[axis], padding[axis], dilation[axis]
-        span = n + 2 * p - d * (k - 1) - 1
+        k, s, (p0, p1), d = kernel[axis], stride[axis], padding[axis], dilation[axis]
+        span = n + p0 + p1 - d * (k - 1) - 1
         out = (span + (s - 1 if ceil else 0)) // s + 1
-        if ceil and out >= 1 and (out - 1) * s >= n + p:
+        if ceil and out >= 1 and (out - 1) * s >= n + p0:
             out -= 1   # PyTorch drops a last window that would start in the padding
         if out < 1:
-            w.fail(_does_not_fit(node, state, kernel, padding, dilation, stride, axis))
+            c.fail(_does_not_fit(node, state, kernel, padding, dilation, stride, axis))
             return None
         sizes.append(out)
     rf = jump = None
@@ -286,7 +171,7 @@ def _window(w: _Walker, node, state: State, kernel, stride, padding, dilation,
         rf = tuple(r + d * (k - 1) * j for r, k, d, j in zip(state.rf, kernel, dilation,
                                                              state.jump))
         jump = tuple(j * s for j, s in zip(state.jump, stride))
-    _floor_warning(w, node, state, kernel, stride, padding, dilation, ceil)
+    _floor_warning(c, node, state, kernel, stride, padding, dilation, ceil)
     return tuple(sizes), rf, jump
 
 
@@ -298,62 +183,49 @@ def _arith(n, p, k, d, s) -> str:
 def _does_not_fit(node, state: State, kernel, padding, dilation, stride, axis) -> Diagnostic:
     spatial = state.shape[1:]
     eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
+    padded = tuple(n + p0 + p1 for n, (p0, p1) in zip(spatial, padding))
     word = "kernel" if node.op == "conv" else "window"
-    n, p, k, d, s = spatial[axis], padding[axis], kernel[axis], dilation[axis], stride[axis]
+    n, (p, _), k, d, s = spatial[axis], padding[axis], kernel[axis], dilation[axis], stride[axis]
     result = (n + 2 * p - d * (k - 1) - 1) // s + 1
     notes = [f"{_arith(n, p, k, d, s)} = {result}, below 1"]
     if state.trace:
         notes.append(" -> ".join(state.trace))
+    help, fixes = _fit_help(node, spatial, padding, kernel)
     return error("E0301", f"{word} does not fit its input", node.span_of("kernel"),
                  f"a {fmt(eff)} {word} needs at least {fmt(eff)} input, got {fmt(padded)}"
-                 + (" with padding" if any(padding) else ""),
+                 + (" with padding" if any(p0 or p1 for p0, p1 in padding) else ""),
                  secondary=_previous(state, f"output is {fmt(state.shape)}"),
-                 notes=notes, help=_fit_help(node, spatial, padding, kernel))
+                 notes=notes, help=help, fixes=fixes)
 
 
-def _avgpool3d_too_small(node, state: State, kernel) -> Diagnostic:
-    """`nn.AvgPool3d` alone checks the input *before* padding against the window."""
-    spatial = state.shape[1:]
-    notes = ["PyTorch's 3-D average pooling needs the input before padding to be at least "
-             "the window in every dimension; padding does not count"]
-    if state.trace:
-        notes.append(" -> ".join(state.trace))
-    room = min(spatial)
-    return error("E0301", "window does not fit its input", node.span_of("kernel"),
-                 f"a {fmt(kernel)} window needs at least {fmt(kernel)} input, got "
-                 f"{fmt(spatial)}", secondary=_previous(state, f"output is {fmt(state.shape)}"),
-                 notes=notes, help=f"use a window of at most {room}, e.g. `avgpool {room}`, "
-                                   "or `maxpool`, which may pad a smaller input")
-
-
-def _fit_help(node, spatial, padding, kernel) -> str:
-    room = min(n + 2 * p for n, p in zip(spatial, padding))
+def _fit_help(node, spatial, padding, kernel) -> tuple[str, list[Fix]]:
+    room = min(n + p0 + p1 for n, (p0, p1) in zip(spatial, padding))
+    ones = "x".join("1" for _ in spatial)
     if node.op == "conv":
         smaller = room if room % 2 else room - 1
         pad = max(math.ceil((k - n) / 2) for n, k in zip(spatial, kernel))
-        if smaller >= 1 and smaller < max(kernel):
-            return (f"use `k{smaller}`, or add `p{pad}`, to keep the output at least "
-                    + "x".join("1" for _ in spatial))
-        return f"add `p{pad}` to keep the output at least " + "x".join("1" for _ in spatial)
+        if 1 <= smaller < max(kernel):
+            return (f"use `k{smaller}`, or add `p{pad}`, to keep the output at least {ones}",
+                    [])   # two ways: nothing to apply automatically
+        return f"add `p{pad}` to keep the output at least {ones}", []
     return (f"use a window of at most {room}, e.g. `{node.op} {room}`, or remove this "
-            "pooling: the input is already small")
+            "pooling: the input is already small", [])
 
 
-def _floor_warning(w: _Walker, node, state: State, kernel, stride, padding, dilation,
+def _floor_warning(c: _Ctx, node, state: State, kernel, stride, padding, dilation,
                    ceil: bool) -> None:
     """Warn when flooring silently drops real input rows or columns."""
     if ceil:
         return
     for axis, n in enumerate(state.shape[1:]):
-        k, s, p, d = kernel[axis], stride[axis], padding[axis], dilation[axis]
+        k, s, (p, p1), d = kernel[axis], stride[axis], padding[axis], dilation[axis]
         eff = d * (k - 1) + 1
-        dropped = (n + 2 * p - eff) % s - p
+        dropped = (n + p + p1 - eff) % s - p1
         if s > 1 and eff >= s and dropped > 0:
             axes = {1: ("values",), 2: ("rows", "columns"),
                     3: ("slices", "rows", "columns")}[state.rank]
             what = axes[axis]
-            w.diagnostics.append(warning(
+            c.diagnostics.append(warning(
                 "W0101", f"the last {dropped} input {what} are never read",
                 node.span_of("stride") if node.op == "conv" else node.span,
                 f"stride {s} over {n} {what} leaves {dropped} out",
@@ -364,128 +236,475 @@ def _floor_warning(w: _Walker, node, state: State, kernel, stride, padding, dila
             return
 
 
-# ---- rules ---------------------------------------------------------------------
+# ---- convolutions -----------------------------------------------------------------
 
-def _conv(w: _Walker, node: ir.Conv, state: State):
-    if not w.need_spatial(node, state):
+def _geometry(c: _Ctx, node, state: State, names=("kernel", "stride", "dilation")):
+    values = [c.expand(node, n, getattr(node, n), state.rank) for n in names]
+    return None if any(v is None for v in values) else values
+
+
+def _conv(c: _Ctx, node: ir.Conv, state: State):
+    if not c.need_spatial(node, state):
         return None
-    rank, c = state.rank, state.shape[0]
-    kernel = w.expand(node, "kernel", node.kernel, rank)
-    stride = w.expand(node, "stride", node.stride, rank)
-    dilation = w.expand(node, "dilation", node.dilation, rank)
-    if kernel is None or stride is None or dilation is None:
+    geometry = _geometry(c, node, state)
+    if geometry is None:
         return None
+    kernel, stride, dilation = geometry
     if node.padding == "same":
-        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+        if any(s > 1 for s in stride):
+            c.fail(_same_with_stride(node, kernel, stride))
+            return None
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        padding = tuple((t // 2, t - t // 2) for t in totals)
     else:
-        padding = w.expand(node, "padding", node.padding, rank)
+        padding = c.expand(node, "padding", node.padding, state.rank)
         if padding is None:
             return None
-    if not _groups_ok(w, node, c) or not _padding_mode_ok(w, node, state, padding):
+        padding = tuple((p, p) for p in padding)
+    if not _groups_ok(c, node, state.channels) or not _padding_mode_ok(c, node, state, padding):
         return None
-    if node.padding == "same":
-        sizes, rf, jump = state.shape[1:], state.rf, state.jump
-        rf = tuple(r + d * (k - 1) * j for r, k, d, j in zip(rf, kernel, dilation, jump))
-    else:
-        fitted = _window(w, node, state, kernel, stride, padding, dilation)
-        if fitted is None:
-            return None
-        sizes, rf, jump = fitted
-    weights = node.out * (c // node.groups) * math.prod(kernel)
+    fitted = _window(c, node, state, kernel, stride, padding, dilation)
+    if fitted is None:
+        return None
+    sizes, rf, jump = fitted
+    weights = node.out * (state.channels // node.groups) * math.prod(kernel)
     params = weights + (node.out if node.bias else 0)
-    macs = params * math.prod(sizes)
-    return State((node.out,) + tuple(sizes), rf, jump), params, 0, macs
+    return State((node.out,) + sizes, rf, jump), Cost(params, 0, params * math.prod(sizes))
 
 
-def _groups_ok(w: _Walker, node: ir.Conv, c: int) -> bool:
-    for what, count in (("input", c), ("output", node.out)):
+def _same_with_stride(node: ir.Conv, kernel, stride) -> Diagnostic:
+    fixes, fix = [], ""
+    if all(k % 2 for k in kernel) and len(set(kernel)) == 1:
+        fix = f"p{(kernel[0] - 1) // 2}"
+        fixes = [Fix(span=node.span_of("padding"), replacement=fix)]
+    return error("E0305", "`same` padding needs stride 1", node.span_of("padding"),
+                 f"stride is {show(node.stride)}",
+                 help=(f"replace `same` with `{fix}`, which halves the size with this stride"
+                       if fix else "drop `same` and give the padding with `p`"), fixes=fixes)
+
+
+def _groups_ok(c: _Ctx, node, channels: int) -> bool:
+    for what, count in (("input", channels), ("output", node.out)):
         if count % node.groups:
-            fits = [g for g in range(node.groups, 0, -1) if c % g == 0 and node.out % g == 0]
-            w.fail(error("E0304", f"{node.groups} groups do not divide the {count} {what} "
-                         "channels", node.span_of("groups"), f"{count} % {node.groups} = "
-                         f"{count % node.groups}",
-                         notes=[f"a grouped convolution splits {c} input and {node.out} "
-                                "output channels into equal groups"],
-                         help=f"use `g{fits[0]}`" + (f", or `conv {c} ... g{c}` for a "
-                                                     "depthwise convolution" if what ==
-                                                     "output" else "")))
+            best = _largest_common_divisor(channels, node.out, node.groups)
+            c.fail(error(
+                "E0304", f"{node.groups} groups do not divide the {count} {what} channels",
+                node.span_of("groups"), f"{count} % {node.groups} = {count % node.groups}",
+                notes=[f"a grouped convolution splits {channels} input and {node.out} output "
+                       "channels into equal groups"],
+                help=f"use `g{best}`" + (f", or `conv {channels} ... g{channels}` for a "
+                                         "depthwise convolution" if what == "output" else ""),
+                fixes=[Fix(span=node.span_of("groups"), replacement=f"g{best}")]
+                if dict(node.spans).get("groups") and node.symbol("groups") is None else []))
             return False
     return True
 
 
-def _padding_mode_ok(w: _Walker, node: ir.Conv, state: State, padding) -> bool:
+def _largest_common_divisor(a: int, b: int, at_most: int) -> int:
+    """The largest number <= at_most dividing both a and b (O(sqrt(gcd)))."""
+    g = math.gcd(a, b)
+    best = 1
+    for i in range(1, math.isqrt(g) + 1):
+        if g % i == 0:
+            for candidate in (i, g // i):
+                if candidate <= at_most:
+                    best = max(best, candidate)
+    return best
+
+
+def _padding_mode_ok(c: _Ctx, node: ir.Conv, state: State, padding) -> bool:
     if node.padding_mode not in ("reflect", "circular"):
         return True
-    for p, n in zip(padding, state.shape[1:]):
+    for (p0, p1), n in zip(padding, state.shape[1:]):
+        p = max(p0, p1)
         too_big = p >= n if node.padding_mode == "reflect" else p > n
         if too_big:
             limit = "smaller than" if node.padding_mode == "reflect" else "at most"
-            w.fail(error("E0307", f"{node.padding_mode} padding must be {limit} the input "
-                         "size", node.span_of("padding"), f"padding {p} on an input of {n}",
-                         secondary=_previous(state, f"output is {fmt(state.shape)}"),
+            side = " (`same` with an even kernel pads one side more)" if p0 != p1 else ""
+            c.fail(error("E0307", f"{node.padding_mode} padding must be {limit} the input "
+                         "size", node.span_of("padding"), f"padding {p} on an input of {n}"
+                         + side, secondary=_previous(state, f"output is {fmt(state.shape)}"),
                          help="use `pad=zeros` or `pad=replicate`, or pad less"))
             return False
     return True
 
 
-def _pool(w: _Walker, node: ir.Pool, state: State):
-    if not w.need_spatial(node, state):
+def _convt(c: _Ctx, node: ir.ConvT, state: State):
+    if not c.need_spatial(node, state):
         return None
-    rank = state.rank
-    kernel = w.expand(node, "kernel", node.kernel, rank)
-    stride = w.expand(node, "stride", node.stride, rank)
-    padding = w.expand(node, "padding", node.padding, rank)
-    dilation = w.expand(node, "dilation", node.dilation, rank)
-    if None in (kernel, stride, padding, dilation):
+    geometry = _geometry(c, node, state, ("kernel", "stride", "dilation", "padding",
+                                          "output_padding"))
+    if geometry is None or not _groups_ok(c, node, state.channels):
         return None
+    kernel, stride, dilation, padding, extra = geometry
+    sizes = []
+    for axis, n in enumerate(state.shape[1:]):
+        k, s, d, p, o = kernel[axis], stride[axis], dilation[axis], padding[axis], extra[axis]
+        if o >= max(s, d):
+            c.fail(error("E0315", "`output_padding` must be below the stride or the dilation",
+                         node.span_of("output_padding"),
+                         f"output_padding {o} with stride {s} and dilation {d}",
+                         notes=[f"PyTorch requires output_padding < max(stride, dilation) = "
+                                f"{max(s, d)}"],
+                         help=f"use `output_padding={max(s, d) - 1}` or less"))
+            return None
+        out = (n - 1) * s - 2 * p + d * (k - 1) + o + 1
+        if out < 1:
+            c.fail(error("E0306", "the transposed convolution's output is empty",
+                         node.span_of("padding"), f"({n}−1)·{s} − 2·{p} + {d}·({k}−1) + {o} "
+                         f"+ 1 = {out}", secondary=_previous(state, f"output is "
+                                                             f"{fmt(state.shape)}"),
+                         help="pad less"))
+            return None
+        sizes.append(out)
+    rf = jump = None
+    if state.rf is not None:
+        rf = tuple(r + (math.ceil((d * (k - 1) + 1) / s) - 1) * j
+                   for r, k, d, s, j in zip(state.rf, kernel, dilation, stride, state.jump))
+        jump = tuple(j / s for j, s in zip(state.jump, stride))
+    weights = state.channels * (node.out // node.groups) * math.prod(kernel)
+    bias = node.out if node.bias else 0
+    macs = weights * math.prod(state.shape[1:]) + bias * math.prod(sizes)
+    return State((node.out,) + tuple(sizes), rf, jump), Cost(weights + bias, 0, macs)
+
+
+# ---- pooling and resizing -----------------------------------------------------------
+
+def _pool(c: _Ctx, node: ir.Pool, state: State):
+    if not c.need_spatial(node, state):
+        return None
+    geometry = _geometry(c, node, state, ("kernel", "stride", "padding", "dilation"))
+    if geometry is None:
+        return None
+    kernel, stride, padding, dilation = geometry
     for k, p in zip(kernel, padding):
         if p > k // 2:
-            w.fail(error("E0308", "pooling padding must be at most half the window",
+            c.fail(error("E0308", "pooling padding must be at most half the window",
                          node.span_of("padding"), f"padding {p} with a window of {k}",
                          notes=[f"PyTorch requires padding ≤ ⌊{k}/2⌋ = {k // 2}"],
-                         help=f"use `p{k // 2}`" if k // 2 else "remove the padding"))
+                         help=f"use `p{k // 2}`" if k // 2 else "remove the padding",
+                         fixes=_pool_padding_fix(node, kernel)))
             return None
-    fitted = _window(w, node, state, kernel, stride, padding, dilation, node.ceil)
+    if node.op == "avgpool" and state.rank == 3 and any(
+            n < k for n, k in zip(state.shape[1:], kernel)):
+        c.fail(_avgpool3d_too_small(node, state, kernel))
+        return None
+    fitted = _window(c, node, state, kernel, stride, tuple((p, p) for p in padding), dilation,
+                     node.ceil)
     if fitted is None:
         return None
     sizes, rf, jump = fitted
-    return State((state.shape[0],) + sizes, rf, jump), 0, 0, 0
+    return State((state.channels,) + sizes, rf, jump), Cost()
 
 
-def _adaptive(w: _Walker, node: ir.AdaptivePool, state: State):
-    if not w.need_spatial(node, state):
+def _pool_padding_fix(node: ir.Pool, kernel) -> list[Fix]:
+    """`p{k//2}` in place of the padding, when that is one exact edit."""
+    half = kernel[0] // 2
+    if not half or len(set(kernel)) > 1 or node.symbol("padding") is not None:
+        return []
+    if "padding" not in dict(node.spans):
+        return []
+    return [Fix(span=node.span_of("padding"), replacement=f"p{half}")]
+
+
+def _avgpool3d_too_small(node, state: State, kernel) -> Diagnostic:
+    """`nn.AvgPool3d` alone checks the input *before* padding against the window."""
+    spatial = state.shape[1:]
+    notes = ["PyTorch's 3-D average pooling needs the input before padding to be at least "
+             "the window in every dimension; padding does not count"]
+    if state.trace:
+        notes.append(" -> ".join(state.trace))
+    room = min(spatial)
+    return error("E0312", "window does not fit its unpadded input", node.span_of("kernel"),
+                 f"a {fmt(kernel)} window needs at least {fmt(kernel)} input, got "
+                 f"{fmt(spatial)}", secondary=_previous(state, f"output is {fmt(state.shape)}"),
+                 notes=notes, help=f"use a window of at most {room}, e.g. `avgpool {room}`, "
+                                   "or `maxpool`, which may pad a smaller input")
+
+
+def _adaptive(c: _Ctx, node: ir.AdaptivePool, state: State):
+    if not c.need_spatial(node, state):
         return None
-    size = w.expand(node, "size", node.size, state.rank)
+    size = c.expand(node, "size", node.size, state.rank)
     if size is None:
         return None
     rf = jump = None
     if state.rf is not None:
         spatial = state.shape[1:]
-        rf = tuple(r + (math.ceil(n / o) - 1) * j
-                   for r, n, o, j in zip(state.rf, spatial, size, state.jump))
-        jump = tuple(j * max(1, n // o) for j, n, o in zip(state.jump, spatial, size))
-    return State((state.shape[0],) + size, rf, jump), 0, 0, 0
+        # the largest window PyTorch uses: ceil((i+1)n/o) - floor(in/o) over outputs i
+        windows = [max(math.ceil((i + 1) * n / o) - (i * n) // o for i in range(min(o, 4096)))
+                   if o <= 4096 else math.ceil(n / o) + 1 for n, o in zip(spatial, size)]
+        rf = tuple(r + (w - 1) * j for r, w, j in zip(state.rf, windows, state.jump))
+        jump = tuple(j * Fraction(n, o) for j, n, o in zip(state.jump, spatial, size))
+    return State((state.channels,) + tuple(size), rf, jump), Cost()
 
 
-def _flatten(w: _Walker, node, state: State):
-    return State((math.prod(state.shape),), None, None), 0, 0, 0
+def _upsample(c: _Ctx, node: ir.Upsample, state: State):
+    if not c.need_spatial(node, state) or not _upsample_args_ok(c, node):
+        return None
+    if node.mode == "cubic" and state.rank != 2:
+        c.fail(error("E0318", "`cubic` upsampling is 2-D only", node.span_of("mode"),
+                     f"the input is {state.rank}-D: {fmt(state.shape)}",
+                     help="use `linear` (trilinear in 3-D, linear in 1-D) or `nearest`"))
+        return None
+    if node.size is not None:
+        sizes = c.expand(node, "size", node.size, state.rank)
+        if sizes is None:
+            return None
+        factors = [Fraction(o, n) for o, n in zip(sizes, state.shape[1:])]
+    else:
+        scale = c.expand(node, "scale", node.scale, state.rank)
+        if scale is None:
+            return None
+        sizes = [math.floor(n * Fraction(str(f))) for n, f in zip(state.shape[1:], scale)]
+        factors = [Fraction(str(f)) for f in scale]
+        if any(s < 1 for s in sizes):
+            c.fail(error("E0306", "upsampling makes the input empty", node.span_of("scale"),
+                         f"{fmt(state.shape[1:])} × {show(node.scale)} rounds down to "
+                         f"{fmt(tuple(sizes))}", help="use a larger factor"))
+            return None
+    taps = {"nearest": 1, "linear": 2, "cubic": 4}[node.mode]
+    rf = jump = None
+    if state.rf is not None:
+        rf = tuple(r + (taps - 1) * j for r, j in zip(state.rf, state.jump))
+        jump = tuple(j / f for j, f in zip(state.jump, factors))
+    return State((state.channels,) + tuple(sizes), rf, jump), Cost()
 
 
-def _linear(w: _Walker, node: ir.Linear, state: State):
+def _upsample_args_ok(c: _Ctx, node: ir.Upsample) -> bool:
+    if node.size is None and node.scale is None:
+        c.fail(error("E0401", "`upsample` needs a factor or a size", node.span,
+                     "neither given", notes=["usage: `upsample F [nearest | linear | cubic] "
+                                             "[align]`, or `upsample size=S`"],
+                     help="for example `upsample 2`"))
+        return False
+    if node.size is not None and node.scale is not None:
+        c.fail(error("E0405", "`upsample` takes a factor or a size, not both",
+                     node.span_of("size"), "a size as well as a factor",
+                     secondary=[Label(span=node.span_of("scale"), text="the factor")],
+                     help="keep one of them"))
+        return False
+    if node.align and node.mode == "nearest":
+        c.fail(error("E0323", "`align` needs an interpolating mode", node.span_of("align"),
+                     "with `nearest`", notes=["`align_corners` only changes `linear` and "
+                                              "`cubic` interpolation"],
+                     help="add `linear`, or remove `align`"))
+        return False
+    return True
+
+
+def _pixel_shuffle(c: _Ctx, node: ir.PixelShuffle, state: State):
+    if not c.need_spatial(node, state, ranks=(2,)):
+        return None
+    r = node.factor
+    ch, h, w = state.shape
+    if node.op == "pixelshuffle":
+        if ch % (r * r):
+            c.fail(error("E0317", f"`pixelshuffle {r}` needs channels divisible by {r * r}",
+                         node.span, f"{ch} channels: {ch} % {r * r} = {ch % (r * r)}",
+                         secondary=_previous(state, f"output is {fmt(state.shape)}"),
+                         notes=[f"(C·{r}², H, W) becomes (C, H·{r}, W·{r})"],
+                         help=f"give the layer before it a multiple of {r * r} channels"))
+            return None
+        shape = (ch // (r * r), h * r, w * r)
+        rf, jump = state.rf, tuple(j / r for j in state.jump)
+    else:
+        if h % r or w % r:
+            c.fail(error("E0317", f"`pixelunshuffle {r}` needs sizes divisible by {r}",
+                         node.span, f"the input is {h}x{w}",
+                         secondary=_previous(state, f"output is {fmt(state.shape)}"),
+                         notes=[f"(C, H·{r}, W·{r}) becomes (C·{r}², H, W)"]))
+            return None
+        shape = (ch * r * r, h // r, w // r)
+        rf = tuple(x + (r - 1) * j for x, j in zip(state.rf, state.jump))
+        jump = tuple(j * r for j in state.jump)
+    return State(shape, rf, jump), Cost()
+
+
+def _channel_shuffle(c: _Ctx, node: ir.ChannelShuffle, state: State):
+    if not c.need_spatial(node, state):
+        return None
+    if state.channels % node.groups:
+        c.fail(error("E0320", f"{node.groups} groups do not divide the {state.channels} "
+                     "channels", node.span, f"{state.channels} % {node.groups} = "
+                     f"{state.channels % node.groups}",
+                     secondary=_previous(state, f"output is {fmt(state.shape)}")))
+        return None
+    return _same(state), Cost()
+
+
+# ---- reshapes ---------------------------------------------------------------------------
+
+def _flatten(c: _Ctx, node, state: State):
+    return State((math.prod(state.shape),), None, None), Cost()
+
+
+def _unflatten(c: _Ctx, node: ir.Unflatten, state: State):
+    shape = node.shape if isinstance(node.shape, tuple) else (node.shape,)
+    if state.rank != 0:
+        c.fail(error("E0322", "`unflatten` takes features", node.span,
+                     f"its input is {fmt(state.shape)}",
+                     secondary=_previous(state, f"output is {fmt(state.shape)}"),
+                     help="`flatten` first, or leave `unflatten` out"))
+        return None
+    if math.prod(shape) != state.channels:
+        c.fail(error("E0319", "`unflatten` must keep the number of elements", node.span,
+                     f"{fmt(shape)} holds {math.prod(shape):,}, the input {state.channels:,}",
+                     secondary=_previous(state, f"output is {fmt(state.shape)}"),
+                     help=f"choose a shape whose product is {state.channels:,}"))
+        return None
+    rank = len(shape) - 1
+    ones = (Fraction(1),) * rank if rank else None
+    return State(tuple(shape), ones, ones), Cost()
+
+
+def _linear(c: _Ctx, node: ir.Linear, state: State):
     features = math.prod(state.shape)
     params = features * node.out + (node.out if node.bias else 0)
-    return State((node.out,), None, None), params, 0, params
+    return State((node.out,), None, None), Cost(params, 0, params)
 
 
-def _batchnorm(w: _Walker, node, state: State):
-    channels = state.shape[0]
-    return state, 2 * channels, 2 * channels + 1, 0
+# ---- layers that keep the shape ------------------------------------------------------
+
+def _norm(c: _Ctx, node: ir.Norm, state: State):
+    ch = state.channels
+    if node.op == "instancenorm" and not c.need_spatial(node, state):
+        return None
+    if node.op == "groupnorm" and ch % node.groups:
+        fits = _largest_common_divisor(ch, ch, node.groups)
+        c.fail(error("E0316", f"{node.groups} groups do not divide the {ch} channels",
+                     node.span, f"{ch} % {node.groups} = {ch % node.groups}",
+                     secondary=_previous(state, f"output is {fmt(state.shape)}"),
+                     help=f"use `groupnorm {fits}`"))
+        return None
+    if node.op == "batchnorm":
+        return _same(state), Cost(2 * ch, 2 * ch + 1)
+    if node.op == "instancenorm":
+        return _same(state), Cost(2 * ch if node.affine else 0)
+    return _same(state), Cost(2 * ch)
 
 
-def _same(w: _Walker, node, state: State):
-    return state, 0, 0, 0
+def _per_channel(c: _Ctx, node, state: State):
+    return _same(state), Cost(state.channels)
 
 
-_RULES = {ir.Conv: _conv, ir.Pool: _pool, ir.AdaptivePool: _adaptive, ir.Flatten: _flatten,
-          ir.Linear: _linear, ir.BatchNorm: _batchnorm, ir.Dropout: _same,
-          ir.Activation: _same, ir.Softmax: _same, ir.Identity: _same}
+def _free(c: _Ctx, node, state: State):
+    return _same(state), Cost()
+
+
+_RULES = {ir.Conv: _conv, ir.ConvT: _convt, ir.Pool: _pool, ir.AdaptivePool: _adaptive,
+          ir.Upsample: _upsample, ir.PixelShuffle: _pixel_shuffle,
+          ir.ChannelShuffle: _channel_shuffle, ir.Flatten: _flatten, ir.Unflatten: _unflatten,
+          ir.Linear: _linear, ir.Norm: _norm, ir.Scale: _per_channel, ir.Dropout: _free,
+          ir.Softmax: _free, ir.Identity: _free}
+
+
+def _activation(c: _Ctx, node: ir.Activation, state: State):
+    return (_per_channel if node.op == "prelu" else _free)(c, node, state)
+
+
+_RULES[ir.Activation] = _activation
+
+
+# ---- merges ---------------------------------------------------------------------------
+
+def split_input(node_span: Span, keyword: Span, count: int, state: State,
+                diagnostics: list[Diagnostic]) -> State | None:
+    """The input of each branch of `split`: an equal share of the channels."""
+    if state.channels % count:
+        diagnostics.append(error(
+            "E0314", f"{count} branches do not split {state.channels} channels equally",
+            keyword, f"{state.channels} % {count} = {state.channels % count}",
+            secondary=_previous(state, f"output is {fmt(state.shape)}"),
+            help=f"use a number of branches that divides {state.channels}"))
+        return None
+    return State((state.channels // count,) + state.shape[1:], state.rf, state.jump,
+                 state.trace, state.last)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One branch's result, for a merge: its state, where it ends, and how to
+    name it in a message."""
+
+    state: State
+    where: Span
+    what: str          # "output", "the input", "@e1"
+    trace: tuple[str, ...]
+
+
+def merge(node: ir.Merge, state: State, branches: list[Branch],
+          diagnostics: list[Diagnostic]) -> State | None:
+    """The state after a merge of branches, or None (with a diagnostic)."""
+    shapes = [b.state.shape for b in branches]
+    shape = _merged_shape(node, shapes)
+    if shape is None:
+        diagnostics.append(_mismatch(node, branches))
+        return None
+    states = [b.state for b in branches]
+    rf = jump = None
+    if len(shape) > 1 and all(s.rf is not None for s in states):
+        rf = tuple(max(v) for v in zip(*(s.rf for s in states)))
+        jump = tuple(max(v) for v in zip(*(s.jump for s in states)))
+    word = node.form or node.op
+    return State(shape, rf, jump, step(state, word, shape), node.span)
+
+
+def _merged_shape(node: ir.Merge, shapes: list[Shape]) -> Shape | None:
+    if len({len(s) for s in shapes}) > 1:
+        return None
+    if node.op in ("concat", "split"):
+        if len({s[1:] for s in shapes}) > 1:
+            return None
+        return (sum(s[0] for s in shapes),) + shapes[0][1:]
+    if node.op == "add":
+        return shapes[0] if len(set(shapes)) == 1 else None
+    # mul: channels agree; a spatial size of 1 everywhere broadcasts
+    if len({s[0] for s in shapes}) > 1:
+        return None
+    full = {s[1:] for s in shapes if any(n != 1 for n in s[1:])}
+    if len(full) > 1:
+        return None
+    return (shapes[0][0],) + (full.pop() if full else shapes[0][1:])
+
+
+_MISMATCH = {
+    "concat": ("E0302", "spatial sizes of `concat` branches differ",
+               "make every branch keep the same spatial size: pad convolutions (`p1` for "
+               "`k3`) and use the same strides"),
+    "split": ("E0302", "spatial sizes of `split` branches differ",
+              "make every branch keep the same spatial size"),
+    "add": ("E0303", "shapes of `add` branches differ", "make every branch produce the same "
+            "shape"),
+    "mul": ("E0313", "shapes of `mul` branches do not fit",
+            "give every branch the same channels; a branch may broadcast only when its "
+            "spatial size is 1 (`gap` first)"),
+}
+
+
+def _mismatch(node: ir.Merge, branches: list[Branch]) -> Diagnostic:
+    labels = [Label(span=b.where, text=f"{b.what} is {fmt(b.state.shape)}") for b in branches]
+    primary = labels[-1]
+    notes = [f"branch {i + 1}{' (' + b.what + ')' if b.what.startswith('@') else ''}: "
+             f"{fmt(b.state.shape)}" for i, b in enumerate(branches)]
+    if any(b.what.startswith("@") for b in branches):
+        notes += [f"path of branch {i + 1}: " + " -> ".join(b.trace)
+                  for i, b in enumerate(branches) if b.trace]
+    code, message, fix = _MISMATCH[node.op]
+    if node.form == "residual":
+        message = "residual body changes the shape"
+        fix = ("match the body's output to its input, or project the skip path: "
+               f"`add(conv {branches[-1].state.shape[0]} k1 ..., <body>)`")
+    elif node.form == "gate":
+        message = "the gate's shape does not fit its input"
+    return error(code, message, primary.span, primary.text, secondary=labels[:-1],
+                 notes=notes, help=fix)
+
+
+def keep(state: State, word: str, span: Span) -> State:
+    """The state past a layer that keeps its input's shape but was written wrongly."""
+    return State(state.shape, state.rf, state.jump, step(state, word, state.shape), span)
+
+
+def with_trace(state: State, trace: tuple[str, ...]) -> State:
+    return replace(state, trace=trace)

@@ -3,13 +3,15 @@ spec's own `assert` statements checked against the inferred figures."""
 
 from __future__ import annotations
 
-import difflib
 import math
 import operator
 
 from cnndsl import ir
+from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, warning
-from cnndsl.passes.infer import Summary, fmt
+from cnndsl.passes.infer import fmt
+from cnndsl.suggest import did_you_mean
+from cnndsl.summary import Summary
 
 #: An `fc` holding more than this share of the parameters is worth a warning,
 #: in networks of at least MIN_PARAMS (tiny nets are all fully connected).
@@ -21,21 +23,16 @@ _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge
         "==": operator.eq, "!=": operator.ne}
 
 
-def lint(network: ir.Network, summary: Summary, program: ir.Program) -> list[Diagnostic]:
+def lint(network: ir.Network, summary: Summary, program: ast.Program) -> list[Diagnostic]:
     """Warnings and failed assertions for a network that inferred cleanly."""
     return [*_softmax_before_cross_entropy(network, summary), *_heavy_fc(summary),
             *_assertions(program, summary)]
 
 
-def _last_layer(summary: Summary):
-    top = [r for r in summary.rows if r.depth == 0]
-    return top[-1] if top else None
-
-
 def _softmax_before_cross_entropy(network: ir.Network, summary: Summary) -> list[Diagnostic]:
-    last = _last_layer(summary)
+    last = summary.top[-1] if summary.top else None
     loss = network.train.loss or "crossentropy"
-    if last is None or last.op != "softmax" or loss != "crossentropy":
+    if last is None or last.op != "softmax" or loss != "crossentropy" or network.outputs:
         return []
     return [warning("W0102", "`softmax` as the last layer of a net trained with cross-entropy",
                     last.span, "cross-entropy applies log-softmax itself",
@@ -52,13 +49,17 @@ def _heavy_fc(summary: Summary) -> list[Diagnostic]:
     if total < MIN_PARAMS:
         return []
     out = []
+    flattened = None    # the spatial shape an explicit `flatten` just flattened
     for row in summary.layers:
-        if row.op == "fc" and row.flatten and row.params > FC_SHARE * total:
+        spatial = row.input if row.flatten else flattened
+        flattened = row.input if row.op == "flatten" and len(row.input) > 1 else None
+        if row.op == "fc" and spatial and row.params > FC_SHARE * total:
             share = 100 * row.params / total
             out.append(warning(
                 "W0103", f"this fully connected layer holds {share:.0f}% of the parameters",
                 row.span, f"{row.params:,} of {total:,} parameters",
-                notes=[f"it flattens {fmt(row.input)} = {math.prod(row.input):,} features"],
+                notes=[f"its input is {fmt(spatial)} = {math.prod(spatial):,} features, "
+                       "flattened"],
                 help="pool the feature map first (`gap`, or `adaptiveavgpool 1`) to cut "
                      "its size"))
     return out
@@ -67,28 +68,29 @@ def _heavy_fc(summary: Summary) -> list[Diagnostic]:
 def _assertions(program: ir.Program, summary: Summary) -> list[Diagnostic]:
     figures = {"params": summary.params, "trainable_params": summary.trainable,
                "macs": summary.macs, "output": summary.output,
-               "layers": sum(1 for r in summary.layers if r.kind == "layer")}
+               "layers": len(summary.layers)}
     aliases = {"parameters": "params", "trainable": "trainable_params", "mac": "macs",
                "madds": "macs", "depth": "layers"}
     out = []
     for check in program.asserts:
         metric = aliases.get(check.metric, check.metric)
         if metric not in figures:
-            close = difflib.get_close_matches(check.metric, METRICS, n=1, cutoff=0.5)
+            close = did_you_mean(check.metric, METRICS, cutoff=0.5)
             out.append(error("E0502", f"unknown metric `{check.metric}`", check.metric_span,
                              "not a metric", notes=["metrics: " + ", ".join(METRICS)],
-                             help=f"did you mean `{close[0]}`?" if close else None))
+                             help=f"did you mean `{close.word}`?" if close else None,
+                             fixes=close.fixes(check.metric_span) if close else ()))
             continue
         actual = figures[metric]
         expected = check.value
         if metric == "output":
             expected = expected if isinstance(expected, tuple) else (int(expected),)
             if check.op not in ("==", "!="):
-                out.append(error("E0502", "`output` is a shape: compare it with `==` or `!=`",
+                out.append(error("E0503", "`output` is a shape: compare it with `==` or `!=`",
                                  check.span, "not comparable"))
                 continue
         elif isinstance(expected, tuple):
-            out.append(error("E0502", f"`{metric}` is a number, not a size",
+            out.append(error("E0503", f"`{metric}` is a number, not a size",
                              check.value_span, "a size"))
             continue
         if not _OPS[check.op](actual, expected):

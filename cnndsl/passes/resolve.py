@@ -1,102 +1,240 @@
-"""Resolve: syntax tree -> network.
+"""Resolve: syntax tree -> annotated network.
 
-Folds constants, binds layer arguments, instantiates blocks (parameters,
-defaults, keyword arguments), unrolls repetition and names every element after
-its role in its scope (`conv1`, `branch2_conv1`, `inception1`). Pure: returns a
-new `Network` and the diagnostics; the input is never changed.
+One walk over the body with the shape flowing through it: folds constants,
+binds layer arguments, instantiates blocks (parameters, defaults, keyword
+arguments, `in`), unrolls repetition, binds labels (`as`, `@`), names every
+element after its role (`conv1`, `branch2_conv1`, `inception1`), and annotates
+every element with what `infer`'s rules find. Resolution and inference share
+one walk because a block's arguments may read `in`, the channels entering it:
+binding needs the shape. Pure: returns a new `Network` and the diagnostics.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from cnndsl import ir
-from cnndsl.diagnostics import Diagnostic, error, warning
-from cnndsl.layers import ALIASES, KEEPS_SHAPE, LAYERS, canonical, family
+from cnndsl import syntax as ast
+from cnndsl.diagnostics import Diagnostic, Label, error, warning
+from cnndsl.layers import COMBINATORS, LAYERS, canonical, layer_words
+from cnndsl.passes import infer
 from cnndsl.passes.bind import Bound, bind
-from cnndsl.passes.declare import block_defs, body_chain, constants, input_shape, model_name
-from cnndsl.passes.evaluate import Env, Value, evaluate, literal
+from cnndsl.passes.declare import (
+    block_defs,
+    body_chain,
+    check_binding_name,
+    constants,
+    inputs,
+    model_name,
+    output_chains,
+)
+from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal
+from cnndsl.passes.infer import State
 from cnndsl.passes.train_config import train_config
-from cnndsl.source import Span
+from cnndsl.source import Source, Span
+from cnndsl.suggest import did_you_mean
 
 #: More elements than this after unrolling is refused: no real network is
 #: that large, and a typo such as `relu * 1000000` should not hang the checker.
 MAX_ELEMENTS = 200_000
+
+_COMMENT = re.compile(r"#[^\n]*")
 
 
 class _TooLarge(Exception):
     pass
 
 
-@dataclass
-class _Scope:
-    """Naming state of one scope: a model or block body, or a branch of one."""
+# ---- naming ---------------------------------------------------------------------------
 
-    prefix: str = ""
+@dataclass
+class _Names:
+    """The module names of one generated class: every name is fresh, so two
+    elements never share one (`relu6` + 1 is `relu6_1`, never `relu61`)."""
+
+    taken: set[str] = field(default_factory=set)
     counts: Counter = field(default_factory=Counter)
 
+    def fresh(self, base: str) -> str:
+        sep = "_" if base[-1].isdigit() else ""
+        while True:
+            self.counts[base] += 1
+            name = f"{base}{sep}{self.counts[base]}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+
+@dataclass
+class _Scope:
+    """Where names are made: a class's namespace and a prefix (`branch2_`)."""
+
+    names: _Names
+    prefix: str = ""
+
     def name(self, base: str) -> str:
-        self.counts[base] += 1
-        return f"{self.prefix}{base}{self.counts[base]}"
+        return self.names.fresh(self.prefix + base)
 
-    def branch(self, index: int) -> _Scope:
-        return _Scope(prefix=f"{self.prefix}branch{index}_")
+    def within(self, prefix: str) -> _Scope:
+        return _Scope(self.names, self.prefix + prefix)
 
+
+# ---- labels ---------------------------------------------------------------------------
+
+@dataclass
+class _Defined:
+    state: State | None
+    span: Span
+    used: bool = False
+    kind: str = "label"
+
+
+@dataclass
+class _Labels:
+    """The labels visible at one point: one per body (top level or block), a
+    child per branch and per copy of a repeated item, whose labels stay there."""
+
+    parent: _Labels | None = None
+    defined: dict[str, _Defined] = field(default_factory=dict)
+    later: frozenset[str] = frozenset()     # every label this body defines, anywhere
+    ended: dict[str, Span] = field(default_factory=dict)  # labels of children that ended
+
+    def child(self) -> _Labels:
+        return _Labels(parent=self, later=self.later)
+
+    def find(self, name: str) -> _Defined | None:
+        scope: _Labels | None = self
+        while scope is not None:
+            if name in scope.defined:
+                return scope.defined[name]
+            scope = scope.parent
+        return None
+
+    def ended_at(self, name: str) -> Span | None:
+        scope: _Labels | None = self
+        while scope is not None:
+            if name in scope.ended:
+                return scope.ended[name]
+            scope = scope.parent
+        return None
+
+    def visible(self) -> list[str]:
+        names, scope = [], self
+        while scope is not None:
+            names += list(scope.defined)
+            scope = scope.parent
+        return names
+
+
+# ---- context --------------------------------------------------------------------------
 
 @dataclass
 class _Context:
-    source_text: str
-    blocks: dict[str, ir.BlockDef]
+    source: Source
+    blocks: dict[str, ast.BlockDef]
     constants: Env
     diagnostics: list[Diagnostic]
+    comments: dict[int, str]
+    words: set[str]
     used_blocks: set[str] = field(default_factory=set)
     used_names: set[str] = field(default_factory=set)
     elements: int = 0
+    texts: dict[tuple[int, int], str] = field(default_factory=dict)
+    unused: dict[int, Diagnostic] = field(default_factory=dict)
 
     def text(self, span: Span) -> str:
-        return " ".join(self.source_text[span.start:span.end].split())
+        """The user's text under a span, comments left out, one string per span
+        however many copies of the element unrolling makes."""
+        key = (span.start, span.end)
+        found = self.texts.get(key)
+        if found is None:
+            raw = _COMMENT.sub(" ", self.source.text[span.start:span.end])
+            found = self.texts[key] = " ".join(raw.split())
+        return found
+
+    def count(self, n: int) -> None:
+        self.elements += n
+        if self.elements > MAX_ELEMENTS:
+            raise _TooLarge
 
 
-def resolve(program: ir.Program, source_text: str,
+def resolve(program: ast.Program, source: Source,
             default_model: str = "Model") -> tuple[ir.Network | None, list[Diagnostic]]:
-    """Resolve a parsed program. Returns `(network, diagnostics)`; the network
-    is None when the file has no usable input or body."""
+    """Resolve and infer a parsed program. Returns `(network, diagnostics)`; the
+    network is None when the file has no usable input or body."""
     diagnostics: list[Diagnostic] = []
-    model = model_name(program, default_model, diagnostics)
-    shape, input_span = input_shape(program, diagnostics)
-    lets = constants(program, diagnostics)
     blocks = block_defs(program, diagnostics)
+    model = model_name(program, default_model, blocks, diagnostics)
+    found_inputs = inputs(program, diagnostics)
+    lets = constants(program, diagnostics)
     train = train_config(program, diagnostics)
     body = body_chain(program, diagnostics)
-    if body is None or shape is None:
+    outputs = output_chains(program, diagnostics)
+    if body is None or not found_inputs:
         return None, diagnostics
-    ctx = _Context(source_text, blocks, lets, diagnostics)
+    ctx = _Context(source, blocks, lets, diagnostics, _trailing_comments(program, source),
+                   set(layer_words()) | set(blocks))
     try:
-        sequence = _chain(body, lets, _Scope(), ctx, stack=())
+        sequence, chains = _network(body, outputs, found_inputs, ctx)
     except _TooLarge:
-        diagnostics.append(error("E0005", "the network is too large", body.span,
+        diagnostics.append(error("E0006", "the network is too large", body.span,
                                  f"more than {MAX_ELEMENTS:,} layers once repetition "
                                  "is unrolled", help="check the repetition counts"))
         return None, diagnostics
+    diagnostics.extend(ctx.unused.values())
     _unused(program, ctx, diagnostics)
     params = tuple((b.name, tuple((p.name, _default(p, lets)) for p in b.params))
                    for b in program.blocks if b.name in ctx.used_blocks)
-    network = ir.Network(model=model, input=shape, input_span=input_span, body=sequence,
+    network = ir.Network(model=model, inputs=found_inputs, body=sequence, outputs=chains,
                          blocks=params, train=train)
     return network, diagnostics
 
 
-def _default(param: ir.Param, lets: Env) -> int | float | None:
+def _network(body: ast.Chain, outputs: tuple[ast.Chain, ...], found: tuple[ir.NetInput, ...],
+             ctx: _Context) -> tuple[ir.Sequence, tuple[ir.Sequence, ...]]:
+    labels = _Labels(later=frozenset(_labels_in(body)))
+    for net_input in found[1:]:
+        labels.defined[net_input.name] = _Defined(infer.start(net_input.shape, net_input.span),
+                                                   net_input.span, kind="input")
+    first = infer.start(found[0].shape, found[0].span)
+    env = {**ctx.constants, IN: literal(found[0].shape[0])}
+    names = _Names()
+    sequence, _ = _sequence(body, env, _Scope(names), labels, first, (), ctx, may_ref=True)
+    chains = []
+    for index, chain in enumerate(outputs, start=1):
+        if not chain.items or not isinstance(chain.items[0], ast.Ref):
+            ctx.diagnostics.append(error(
+                "E0215", "an `output` chain starts from a label", chain.span,
+                "no `@label` here", help="start it with the label of a tensor of the body: "
+                "`output @p3, @p4 -> conv 256 k1`"))
+            continue
+        seq, _ = _sequence(chain, env, _Scope(names, f"output{index}_"), labels, None, (), ctx,
+                           may_ref=True)
+        chains.append(seq)
+    _close(labels, ctx)
+    return sequence, tuple(chains)
+
+
+def _trailing_comments(program: ast.Program, source: Source) -> dict[int, str]:
+    """Comments that end a line holding code, by line number."""
+    found = {}
+    for comment in program.comments:
+        before = source.line_text(comment.span.line)[:comment.span.column - 1]
+        if before.strip() and comment.text:
+            found[comment.span.line] = comment.text
+    return found
+
+
+def _default(param: ast.Param, lets: Env) -> int | float | None:
     if param.default is None:
         return None
     value = evaluate(param.default, lets, [])
-    return value.value if value is not None and not isinstance(value.value, tuple) else None
+    return value.value if value is not None and isinstance(value.value, (int, float)) else None
 
 
-def _unused(program: ir.Program, ctx: _Context, diagnostics: list[Diagnostic]) -> None:
+def _unused(program: ast.Program, ctx: _Context, diagnostics: list[Diagnostic]) -> None:
     for block in program.blocks:
         if block.name in ctx.blocks and block.name not in ctx.used_blocks:
             diagnostics.append(warning("W0104", f"the block `{block.name}` is never used",
@@ -107,113 +245,321 @@ def _unused(program: ir.Program, ctx: _Context, diagnostics: list[Diagnostic]) -
             for param in block.params:
                 if param.name not in used:
                     diagnostics.append(warning(
-                        "W0104", f"the parameter `{param.name}` of block `{block.name}` is "
+                        "W0105", f"the parameter `{param.name}` of block `{block.name}` is "
                         "never used", param.span, "defined here",
                         help="use it in the block's body, or remove it; a short flag "
                              "such as `s2` takes only a number, so pass a parameter by "
                              f"name: `stride={param.name}`"))
     for let in program.lets:
         if let.name not in ctx.used_names:
-            diagnostics.append(warning("W0104", f"the constant `{let.name}` is never used",
-                                       let.name_span, "defined here"))
+            diagnostics.append(warning("W0106", f"the constant `{let.name}` is never used",
+                                       let.name_span, "defined here",
+                                       help="use it, or remove it"))
 
 
 def _names(node):
     """Every name a piece of syntax refers to (constants and block parameters)."""
-    if isinstance(node, ir.Ref):
+    if isinstance(node, (ast.Name, ast.Flag)):
         yield node.name
-    elif isinstance(node, ir.BinOp):
+    elif isinstance(node, ast.BinOp):
         yield from _names(node.left)
         yield from _names(node.right)
-    elif isinstance(node, (ir.Positional, ir.Option)):
+    elif isinstance(node, (ast.Positional, ast.Option)):
         yield from _names(node.value)
-    elif isinstance(node, (ir.LayerUse, ir.BlockUse)):
+    elif isinstance(node, (ast.LayerUse, ast.BlockUse)):
         for arg in node.args:
             yield from _names(arg)
-    elif isinstance(node, ir.Repeat):
+    elif isinstance(node, ast.Repeat):
         yield from _names(node.item)
         yield from _names(node.count)
-    elif isinstance(node, ir.Chain):
+    elif isinstance(node, (ast.Labelled,)):
+        yield from _names(node.item)
+    elif isinstance(node, ast.Chain):
         for item in node.items:
             yield from _names(item)
-    elif isinstance(node, ir.Combine):
+    elif isinstance(node, ast.Combine):
         for branch in node.branches:
             yield from _names(branch)
 
 
+def _labels_in(node):
+    """Every label a chain defines, at any depth (not inside blocks it uses)."""
+    if isinstance(node, ast.Labelled):
+        yield node.label
+        yield from _labels_in(node.item)
+    elif isinstance(node, ast.Repeat):
+        yield from _labels_in(node.item)
+    elif isinstance(node, ast.Chain):
+        for item in node.items:
+            yield from _labels_in(item)
+    elif isinstance(node, ast.Combine):
+        for branch in node.branches:
+            yield from _labels_in(branch)
+
+
 # ---- chains -----------------------------------------------------------------------
 
-def _chain(chain: ir.Chain, env: Env, scope: _Scope, ctx: _Context,
-           stack: tuple[str, ...]) -> ir.Sequence:
-    items: list = []
-    for item in chain.items:
-        items.extend(_item(item, env, scope, ctx, stack))
-    return ir.Sequence(span=chain.span, text=ctx.text(chain.span), name=scope.prefix.rstrip("_"),
-                       items=tuple(items))
+Nodes = list
 
 
-def _item(item, env: Env, scope: _Scope, ctx: _Context, stack: tuple[str, ...]) -> list:
-    if isinstance(item, ir.Chain):
-        return list(_chain(item, env, scope, ctx, stack).items)
-    if isinstance(item, ir.Repeat):
-        return _repeat(item, env, scope, ctx, stack)
-    if isinstance(item, ir.Combine):
-        return [_combine(item, env, scope, ctx, stack)]
-    if isinstance(item, ir.BlockUse):
-        return [_block_use(item, item.args, env, scope, ctx, stack)]
-    return [_layer(item, env, scope, ctx, stack)]
+def _sequence(chain: ast.Chain, env: Env, scope: _Scope, labels: _Labels, state: State | None,
+              stack: tuple[str, ...], ctx: _Context, *, may_ref: bool = False
+              ) -> tuple[ir.Sequence, State | None]:
+    before = state
+    items, state = _chain(chain, env, scope, labels, state, stack, ctx, may_ref=may_ref)
+    seq = ir.Sequence(span=chain.span, text=ctx.text(chain.span),
+                      name=scope.prefix.rstrip("_"), items=tuple(items))
+    return _annotate_sequence(seq, before, state), state
 
 
-def _count(n: int, ctx: _Context) -> None:
-    ctx.elements += n
-    if ctx.elements > MAX_ELEMENTS:
-        raise _TooLarge
+def _annotate_sequence(seq: ir.Sequence, before: State | None,
+                       after: State | None) -> ir.Sequence:
+    """A sequence's info: its input and output, and the totals of everything in it."""
+    if after is None:
+        return seq
+    start = before or after
+    params = buffers = macs = 0
+    for node in seq.items:
+        for part in node.branches if isinstance(node, ir.Merge) else (node,):
+            if part.info is not None:
+                params += part.info.params
+                buffers += part.info.buffers
+                macs += part.info.macs
+    info = ir.Info(input=start.shape, output=after.shape, params=params, buffers=buffers,
+                   macs=macs, rf=infer.exact(after.rf, ceil=True), jump=infer.exact(after.jump))
+    return seq.model_copy(update={"info": info})
 
 
-def _repeat(item: ir.Repeat, env: Env, scope: _Scope, ctx: _Context,
-            stack: tuple[str, ...]) -> list:
+def _chain(chain: ast.Chain, env: Env, scope: _Scope, labels: _Labels, state: State | None,
+           stack: tuple[str, ...], ctx: _Context, *, may_ref: bool = False
+           ) -> tuple[Nodes, State | None]:
+    items: Nodes = []
+    for index, item in enumerate(chain.items):
+        if isinstance(item, ast.Ref):
+            if index or not may_ref:
+                ctx.diagnostics.append(_misplaced_ref(item))
+                return items, None
+            node, state = _ref(item, labels, ctx)
+            items.append(node)
+            continue
+        nodes, state = _item(item, env, scope, labels, state, stack, ctx)
+        items.extend(nodes)
+    return _with_comments(items, ctx), state
+
+
+def _with_comments(items: Nodes, ctx: _Context) -> Nodes:
+    """A trailing comment goes to the last element of the chain that ends on its line."""
+    if not ctx.comments:
+        return items
+    last_on_line: dict[int, int] = {}
+    for index, node in enumerate(items):
+        if not isinstance(node, (ir.Label, ir.Ref)):
+            last_on_line[node.span.end_line] = index
+    for line, index in last_on_line.items():
+        text = ctx.comments.get(line)
+        if text and not items[index].comment:
+            items[index] = items[index].model_copy(update={"comment": text})
+    return items
+
+
+def _misplaced_ref(item: ast.Ref) -> Diagnostic:
+    return error("E0215", f"`@{item.name}` can only start a chain", item.span,
+                 "in the middle of a chain",
+                 help="use it first in a branch (`concat(@e1, identity)`, "
+                      f"`add(identity, @{item.name} -> conv 64 k1)`) or in `output`")
+
+
+def _item(item, env: Env, scope: _Scope, labels: _Labels, state: State | None,
+          stack: tuple[str, ...], ctx: _Context) -> tuple[Nodes, State | None]:
+    if isinstance(item, ast.Chain):
+        return _chain(item, env, scope, labels, state, stack, ctx)
+    if isinstance(item, ast.Repeat):
+        return _repeat(item, env, scope, labels, state, stack, ctx)
+    if isinstance(item, ast.Combine):
+        node, state = _merge(item, env, scope, labels, state, stack, ctx)
+        return [node], state
+    if isinstance(item, ast.Labelled):
+        return _labelled(item, env, scope, labels, state, stack, ctx)
+    if isinstance(item, ast.Ref):
+        ctx.diagnostics.append(_misplaced_ref(item))
+        return [], None
+    if isinstance(item, ast.BlockUse):
+        node, state = _block_use(item, item.args, env, scope, state, stack, ctx)
+        return [node], state
+    node, state = _layer(item, env, scope, state, stack, ctx)
+    return [node], state
+
+
+def _repeat(item: ast.Repeat, env: Env, scope: _Scope, labels: _Labels, state: State | None,
+            stack: tuple[str, ...], ctx: _Context) -> tuple[Nodes, State | None]:
     ctx.used_names.update(_names(item.count))
     count = evaluate(item.count, env, ctx.diagnostics)
-    if count is None:
-        return []
+    if count is None or not count.known:
+        return [], None
     if not isinstance(count.value, int) or count.value < 1:
         ctx.diagnostics.append(error("E0407", "a repetition count is a whole number, at least 1",
                                      item.count.span, f"got {count.value}"))
-        return []
-    _count(count.value, ctx)
-    out: list = []
+        return [], None
+    ctx.count(count.value)
+    out: Nodes = []
     for _ in range(count.value):
-        out.extend(_item(item.item, env, scope, ctx, stack))
-    return out
+        copy = labels.child()
+        nodes, state = _item(item.item, env, scope, copy, state, stack, ctx)
+        _close(copy, ctx)
+        out.extend(nodes)
+    return out, state
 
 
-def _combine(item: ir.Combine, env: Env, scope: _Scope, ctx: _Context,
-             stack: tuple[str, ...]) -> ir.Branches:
-    _count(1, ctx)
+def _labelled(item: ast.Labelled, env: Env, scope: _Scope, labels: _Labels,
+              state: State | None, stack: tuple[str, ...], ctx: _Context
+              ) -> tuple[Nodes, State | None]:
+    nodes, state = _item(item.item, env, scope, labels, state, stack, ctx)
+    name = item.label
+    if not check_binding_name(name, item.label_span, "label", ctx.diagnostics):
+        return nodes, state
+    first = labels.find(name)
+    if first is not None:
+        what = "input" if first.kind == "input" else "label"
+        ctx.diagnostics.append(error(
+            "E0212", f"the {what} `{name}` is defined twice", item.label_span,
+            "defined again here", secondary=[Label(span=first.span, text="first defined here")],
+            help="give each label its own name"))
+        return nodes, state
+    labels.defined[name] = _Defined(state, item.label_span)
+    label = ir.Label(span=item.label_span, text=name, name=name, label=name)
+    return nodes + [label], state
+
+
+def _ref(item: ast.Ref, labels: _Labels, ctx: _Context) -> tuple[ir.Ref, State | None]:
+    node = ir.Ref(span=item.span, text=f"@{item.name}", name=item.name, label=item.name)
+    found = labels.find(item.name)
+    if found is not None:
+        found.used = True
+        state = found.state
+        if state is not None:
+            node = node.model_copy(update={"info": ir.Info(
+                input=state.shape, output=state.shape, rf=infer.exact(state.rf, ceil=True),
+                jump=infer.exact(state.jump))})
+        return node, state
+    ctx.diagnostics.append(_unknown_label(item, labels))
+    return node, None
+
+
+def _unknown_label(item: ast.Ref, labels: _Labels) -> Diagnostic:
+    name = item.name
+    made = labels.ended_at(name)
+    if made is not None:
+        return error("E0214", f"the label `{name}` is out of reach here", item.span,
+                     "used outside the branch or repetition that made it",
+                     secondary=[Label(span=made, text="made here")],
+                     help="a label made inside a branch or a repeated item stays there; "
+                          "label the merge or the repetition instead")
+    if name in labels.later:
+        return error("E0213", f"the label `{name}` is used before it is defined", item.span,
+                     "not defined yet", help="a label can only be used after the item it "
+                                             "names")
+    close = did_you_mean(name, labels.visible())
+    return error("E0211", f"unknown label `{name}`", item.span, "no item has this label",
+                 help=f"did you mean `@{close.word}`?" if close else
+                 "label an item with `as NAME` to use it as `@NAME`",
+                 fixes=close.fixes(item.span, "@{}") if close else ())
+
+
+def _close(labels: _Labels, ctx: _Context) -> None:
+    """A scope of labels ends: warn once about each label never used."""
+    for name, found in labels.defined.items():
+        if labels.parent is not None:
+            labels.parent.ended.setdefault(name, found.span)
+        if not found.used and found.span.start not in ctx.unused:
+            what = "input" if found.kind == "input" else "label"
+            ctx.unused[found.span.start] = warning(
+                "W0107", f"the {what} `{name}` is never used", found.span, "defined here",
+                help=f"use it as `@{name}`, or remove it")
+        elif found.used:
+            ctx.unused.pop(found.span.start, None)
+
+
+# ---- merges --------------------------------------------------------------------------
+
+_ONE_BRANCH = {"residual": "add", "gate": "mul"}
+
+
+def _merge(item: ast.Combine, env: Env, scope: _Scope, labels: _Labels, state: State | None,
+           stack: tuple[str, ...], ctx: _Context) -> tuple[ir.Node, State | None]:
+    ctx.count(1)
     text = ctx.text(item.span)
-    if item.kind == "residual":
-        if len(item.branches) != 1:
-            ctx.diagnostics.append(error("E0401", "`residual` takes exactly one chain",
-                                         item.branches[1].span, "a second chain",
-                                         help="for several branches use `add(...)`"))
+    form = item.op if item.op in _ONE_BRANCH else None
+    op = _ONE_BRANCH.get(item.op, item.op)
+    if not _branch_count_ok(item, ctx):
+        state = None
+    syntax_branches = item.branches[:1] if form else item.branches
+    branch_in = state
+    if op == "split" and state is not None:
+        branch_in = infer.split_input(item.span, item.keyword_span, len(item.branches), state,
+                                      ctx.diagnostics)
+    branches, results = [], []
+    if form:
         identity = ir.Sequence(span=item.keyword_span, text="identity", name="identity",
                                items=())
-        body = _chain(item.branches[0], env, scope, ctx, stack)
-        return ir.Branches(op="add", residual=True, span=item.span, text=text,
-                           name=scope.name("residual"), branches=(identity, body))
-    branches = tuple(_chain(b, env, scope.branch(i + 1), ctx, stack)
-                     for i, b in enumerate(item.branches))
-    if len(branches) < 2:
-        ctx.diagnostics.append(error("E0401", f"`{item.kind}` needs at least two branches",
+        branches.append(_annotate_sequence(identity, state, state))
+        if state is not None:
+            results.append(infer.Branch(state, item.keyword_span, "the input", state.trace))
+    for index, branch in enumerate(syntax_branches, start=1):
+        inner = labels.child()
+        # a residual's or a gate's body reads as part of the chain: no prefix
+        seq, out = _sequence(branch, env, scope.within("" if form else f"branch{index}_"), inner,
+                             infer.with_trace(branch_in, ()) if branch_in else None, stack, ctx,
+                             may_ref=op != "split")
+        _close(inner, ctx)
+        branches.append(seq)
+        if out is not None:
+            results.append(_branch_result(branch, seq, out, state))
+    node = ir.Merge(op=op, form=form, span=item.span, text=text, name=scope.name(item.op),
+                    branches=tuple(branches))
+    if state is None or len(results) != len(branches):
+        return node, None
+    merged = infer.merge(node, state, results, ctx.diagnostics)
+    if merged is None:
+        return node, None
+    cost = infer.Cost()
+    return node.model_copy(update={"info": infer.info(state, merged, cost)}), merged
+
+
+def _branch_result(branch: ast.Chain, seq: ir.Sequence, out: State,
+                   state: State) -> infer.Branch:
+    """How a merge's message names a branch: `@e1` (pointing where e1 was
+    made), `the input`, or the output of its last layer."""
+    first = branch.items[0] if branch.items else None
+    where = out.last or branch.span
+    if isinstance(first, ast.Ref):
+        alone = len(branch.items) == 1
+        return infer.Branch(out, where, f"@{first.name}" if alone else "output", out.trace)
+    if all(isinstance(n, ir.Identity) for n in seq.items):
+        return infer.Branch(out, branch.span, "the input", state.trace)
+    return infer.Branch(out, where, "output", out.trace)
+
+
+def _branch_count_ok(item: ast.Combine, ctx: _Context) -> bool:
+    if item.op in _ONE_BRANCH and len(item.branches) != 1:
+        other = {"residual": "add", "gate": "mul"}[item.op]
+        ctx.diagnostics.append(error("E0410", f"`{item.op}` takes exactly one chain",
+                                     item.branches[1].span, "a second chain",
+                                     help=f"for several branches use `{other}(...)`"))
+        return False
+    if item.op not in _ONE_BRANCH and len(item.branches) < 2:
+        ctx.diagnostics.append(error("E0410", f"`{item.op}` needs at least two branches",
                                      item.keyword_span, "one branch given",
-                                     help="for a skip connection, use `residual(...)`"))
-    return ir.Branches(op=item.kind, span=item.span, text=text, name=scope.name(item.kind),
-                       branches=branches)
+                                     help="for a skip connection, use `residual(...)`"
+                                     if item.op == "add" else None))
+        return False
+    return True
 
 
-def _layer(use: ir.LayerUse, env: Env, scope: _Scope, ctx: _Context,
-           stack: tuple[str, ...]) -> ir.Node:
-    _count(1, ctx)
+# ---- layers ------------------------------------------------------------------------
+
+def _layer(use: ast.LayerUse, env: Env, scope: _Scope, state: State | None,
+           stack: tuple[str, ...], ctx: _Context) -> tuple[ir.Node, State | None]:
+    ctx.count(1)
     text = ctx.text(use.span)
     if use.name in ctx.blocks:
         if use.args:
@@ -221,113 +567,153 @@ def _layer(use: ir.LayerUse, env: Env, scope: _Scope, ctx: _Context,
                 "E0206", f"pass the arguments of block `{use.name}` in parentheses",
                 use.args[0].span, "read as layer arguments",
                 help=f"write `{use.name}(...)`, with no space before `(`"))
-            return ir.Unresolved(span=use.span, text=text, name="?")
-        return _block_use(use, (), env, scope, ctx, stack)
+            return ir.Unresolved(span=use.span, text=text, name="?"), None
+        return _block_use(use, (), env, scope, state, stack, ctx)
     op = canonical(use.name)
     if op is None:
         ctx.diagnostics.append(_unknown_layer(use, ctx))
-        return ir.Unresolved(span=use.span, text=text, name="?")
+        return ir.Unresolved(span=use.span, text=text, name="?"), None
     ctx.used_names.update(_names(use))
-    bound = bind(op, use, env, set(LAYERS) | set(ALIASES) | set(ctx.blocks), ctx.diagnostics)
+    bound = bind(op, use, env, ctx.words, ctx.diagnostics)
+    word = LAYERS[op]
     if bound is None:
-        return ir.Unresolved(span=use.span, text=text, name="?", keeps_shape=op in KEEPS_SHAPE)
-    return _build(op, bound, use, text, scope, ctx)
+        node = ir.Unresolved(span=use.span, text=text, name="?", keeps_shape=word.keeps_shape)
+        if word.keeps_shape and state is not None:
+            return node, infer.keep(state, use.name, use.span)
+        return node, None
+    node = _build(op, bound, use, text, scope)
+    if state is None:
+        return node, None
+    result = infer.layer(node, state, ctx.diagnostics)
+    if result is None:
+        return node, None
+    after, cost = result
+    return node.model_copy(update={"info": infer.info(state, after, cost)}), after
 
 
-def _build(op: str, bound: Bound, use: ir.LayerUse, text: str, scope: _Scope,
-           ctx: _Context) -> ir.Node:
-    values = bound.values
-    common = dict(span=use.span, text=text, name=scope.name(family(op)),
+def _build(op: str, bound: Bound, use: ast.LayerUse, text: str, scope: _Scope) -> ir.Node:
+    values = dict(bound.values)
+    common = dict(span=use.span, text=text, name=scope.name(LAYERS[op].role),
                   sym=tuple(sorted(bound.sym.items())),
                   spans=tuple(sorted(bound.spans.items())))
-    if op == "conv":
-        if values.get("padding") == "same" and _any_above_one(values.get("stride", 1)):
-            ctx.diagnostics.append(error(
-                "E0305", "`same` padding needs stride 1", use.span,
-                f"stride is {_show(values['stride'])}",
-                help="drop `same` and give the padding with `p`, e.g. `p1` for a 3x3 kernel"))
-            return ir.Unresolved(span=use.span, text=text, name="?")
-        return ir.Conv(**common, **values)
-    if op in ("maxpool", "avgpool"):
-        values.setdefault("stride", values["kernel"])
-        return ir.Pool(op=op, **common, **values)
-    if op == "gap":
-        return ir.AdaptivePool(op="gap", size=1, **common)
-    if op in ("adaptiveavgpool", "adaptivemaxpool"):
-        return ir.AdaptivePool(op=op, **common, **values)
-    if op == "fc":
-        return ir.Linear(**common, **values)
-    if op == "dropout":
-        return ir.Dropout(**common, p=float(values["p"]))
-    if op == "elu" or op == "leakyrelu":
-        return ir.Activation(op=op, **common, param=float(values["param"]))
-    simple = {"flatten": ir.Flatten, "batchnorm": ir.BatchNorm, "identity": ir.Identity}
-    if op in simple:
-        return simple[op](**common)
-    if op in ("softmax", "logsoftmax"):
-        return ir.Softmax(op=op, **common)
-    return ir.Activation(op=op, **common)
+    return _BUILDERS.get(op, _activation)(op, values, common)
 
 
-def _any_above_one(value) -> bool:
-    return any(v > 1 for v in (value if isinstance(value, tuple) else (value,)))
+def _activation(op, values, common):
+    param = values.get("param")
+    return ir.Activation(op=op, **common, param=float(param) if param is not None else None)
 
 
-def _show(value) -> str:
-    return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
+def _pool(op, values, common):
+    values.setdefault("stride", values["kernel"])
+    return ir.Pool(op=op, **common, **values)
 
 
-def _unknown_layer(use: ir.LayerUse, ctx: _Context) -> Diagnostic:
-    words = sorted(set(LAYERS) | set(ALIASES) | set(ctx.blocks))
-    close = difflib.get_close_matches(use.name, words, n=1, cutoff=0.6)
-    if not close:
-        close = difflib.get_close_matches(use.name.lower(), words, n=1, cutoff=0.6)
+def _dropout(op, values, common):
+    return ir.Dropout(op=op, **common, p=float(values["p"]))
+
+
+def _norm(op, values, common):
+    eps = values.get("eps")
+    momentum = values.get("momentum")
+    return ir.Norm(op=op, **common, groups=values.get("groups"),
+                   eps=float(eps) if eps is not None else None,
+                   momentum=float(momentum) if momentum is not None else None,
+                   affine=values.get("affine", False))
+
+
+def _upsample(op, values, common):
+    return ir.Upsample(**common, **values)
+
+
+_BUILDERS = {
+    "conv": lambda op, v, c: ir.Conv(**c, **v),
+    "convt": lambda op, v, c: ir.ConvT(**c, **v),
+    "maxpool": _pool, "avgpool": _pool,
+    "gap": lambda op, v, c: ir.AdaptivePool(op="gap", size=1, **c),
+    "adaptiveavgpool": lambda op, v, c: ir.AdaptivePool(op=op, **c, **v),
+    "adaptivemaxpool": lambda op, v, c: ir.AdaptivePool(op=op, **c, **v),
+    "flatten": lambda op, v, c: ir.Flatten(**c),
+    "unflatten": lambda op, v, c: ir.Unflatten(**c, **v),
+    "fc": lambda op, v, c: ir.Linear(**c, **v),
+    "dropout": _dropout, "droppath": _dropout,
+    "batchnorm": _norm, "layernorm": _norm, "groupnorm": _norm, "instancenorm": _norm,
+    "softmax": lambda op, v, c: ir.Softmax(op=op, **c),
+    "logsoftmax": lambda op, v, c: ir.Softmax(op=op, **c),
+    "identity": lambda op, v, c: ir.Identity(**c),
+    "upsample": _upsample,
+    "pixelshuffle": lambda op, v, c: ir.PixelShuffle(op=op, **c, **v),
+    "pixelunshuffle": lambda op, v, c: ir.PixelShuffle(op=op, **c, **v),
+    "shuffle": lambda op, v, c: ir.ChannelShuffle(**c, **v),
+    "scale": lambda op, v, c: ir.Scale(**c, init=float(v["init"])),
+}
+
+
+def _unknown_layer(use, ctx: _Context) -> Diagnostic:
     kind = "block" if use.name[:1].isupper() else "layer"
+    words = list(ctx.words)
+    if isinstance(use, ast.BlockUse):
+        words += [f"{c}" for c in COMBINATORS]
+    close = did_you_mean(use.name, words)
+    if isinstance(use, ast.BlockUse) and close and close.word in COMBINATORS:
+        return error("E0201", f"unknown combinator `{use.name}(`", use.name_span,
+                     "not a combinator or a block of this file",
+                     help=f"did you mean `{close.word}(`?", fixes=close.fixes(use.name_span))
     return error("E0201", f"unknown {kind} `{use.name}`", use.name_span,
                  "not a layer word or a block of this file",
-                 help=f"did you mean `{close[0]}`?" if close else
+                 help=f"did you mean `{close.word}`?" if close else
                  "layer words are listed in the language reference; blocks are defined with "
-                 "`block Name { ... }`")
+                 "`block Name { ... }`", fixes=close.fixes(use.name_span) if close else ())
 
 
 # ---- blocks -------------------------------------------------------------------------
 
-def _block_use(use, args: tuple, env: Env, scope: _Scope, ctx: _Context,
-               stack: tuple[str, ...]) -> ir.Node:
-    _count(1, ctx)
+def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
+               stack: tuple[str, ...], ctx: _Context) -> tuple[ir.Node, State | None]:
+    ctx.count(1)
     text = ctx.text(use.span)
-    if use.name in LAYERS or use.name in ALIASES:
+    unresolved = ir.Unresolved(span=use.span, text=text, name="?")
+    if canonical(use.name) is not None:
         ctx.diagnostics.append(error(
             "E0206", f"`{use.name}` is a layer, not a block", use.name_span,
             "written as a block use", help=f"write its arguments after it with spaces: "
                                            f"`{use.name} ...`"))
-        return ir.Unresolved(span=use.span, text=text, name="?")
+        return unresolved, None
     block = ctx.blocks.get(use.name)
     if block is None:
         ctx.diagnostics.append(_unknown_layer(use, ctx))
-        return ir.Unresolved(span=use.span, text=text, name="?")
+        return unresolved, None
     if use.name in stack:
         cycle = " -> ".join(stack[stack.index(use.name):] + (use.name,))
         ctx.diagnostics.append(error("E0203", f"the block `{use.name}` uses itself",
-                                     use.name_span, "recursive use",
-                                     notes=[f"cycle: {cycle}"],
+                                     use.name_span, "recursive use", notes=[f"cycle: {cycle}"],
                                      help="a block cannot contain itself; "
                                           "repeat it with `* N` instead"))
-        return ir.Unresolved(span=use.span, text=text, name="?")
+        return unresolved, None
     ctx.used_blocks.add(use.name)
     ctx.used_names.update(name for arg in args for name in _names(arg))
     bound = _bind_block_args(block, use, args, env, ctx)
     if bound is None:
-        return ir.Unresolved(span=use.span, text=text, name="?")
-    inner = {**ctx.constants, **{k: Value(v.value, k) for k, v in bound.items()}}
-    body = _chain(block.body, inner, _Scope(), ctx, stack + (use.name,))
+        return unresolved, None
+    inner = {**ctx.constants, **{k: Value(v.value, k) for k, v in bound.items()},
+             IN: Value(state.channels, "in_channels") if state is not None else UNKNOWN}
+    labels = _Labels(later=frozenset(_labels_in(block.body)))
+    body, out = _sequence(block.body, inner, _Scope(_Names()), labels, state,
+                          stack + (use.name,), ctx)
+    _close(labels, ctx)
     sym = tuple((k, v.text) for k, v in bound.items() if v.symbolic)
-    return ir.BlockCall(span=use.span, text=text, name=scope.name(_snake(block.name)),
+    node = ir.BlockCall(span=use.span, text=text, name=scope.name(_snake(block.name)),
                         block=block.name, args=tuple((k, v.value) for k, v in bound.items()),
                         body=body, sym=sym)
+    if state is None or out is None or body.info is None:
+        return node, None
+    after = State(out.shape, out.rf, out.jump, infer.step(state, _snake(block.name), out.shape),
+                  use.span)
+    summed = infer.Cost(body.info.params, body.info.buffers, body.info.macs)
+    return node.model_copy(update={"info": infer.info(state, after, summed)}), after
 
 
-def _bind_block_args(block: ir.BlockDef, use, args: tuple, env: Env,
+def _bind_block_args(block: ast.BlockDef, use, args: tuple, env: Env,
                      ctx: _Context) -> dict[str, Value] | None:
     params = {p.name: p for p in block.params}
     bound: dict[str, Value] = {}
@@ -335,27 +721,28 @@ def _bind_block_args(block: ir.BlockDef, use, args: tuple, env: Env,
     signature = f"{block.name}(" + ", ".join(p.name for p in block.params) + ")"
     positional = [p.name for p in block.params]
     for arg in args:
-        if isinstance(arg, ir.Option):
+        if isinstance(arg, ast.Option):
             if arg.name not in params:
-                close = difflib.get_close_matches(arg.name, list(params), n=1, cutoff=0.6)
+                close = did_you_mean(arg.name, list(params))
                 ctx.diagnostics.append(error(
-                    "E0206", f"the block `{block.name}` has no parameter `{arg.name}`",
+                    "E0208", f"the block `{block.name}` has no parameter `{arg.name}`",
                     arg.name_span, "unknown parameter", notes=[f"signature: `{signature}`"],
-                    help=f"did you mean `{close[0]}`?" if close else None))
+                    help=f"did you mean `{close.word}`?" if close else None,
+                    fixes=close.fixes(arg.name_span) if close else ()))
                 ok = False
                 continue
             name = arg.name
         else:
             if not positional:
                 ctx.diagnostics.append(error(
-                    "E0206", f"too many arguments for block `{block.name}`", arg.span,
+                    "E0209", f"too many arguments for block `{block.name}`", arg.span,
                     "not expected", notes=[f"signature: `{signature}`"]))
                 ok = False
                 continue
             name = positional[0]
         if name in bound:
-            ctx.diagnostics.append(error("E0206", f"the parameter `{name}` is given twice",
-                                         arg.span, "given again here"))
+            ctx.diagnostics.append(error("E0405", f"the parameter `{name}` is given twice",
+                                         arg.span, "given again here", help="keep one of them"))
             ok = False
             continue
         if name in positional:
@@ -368,6 +755,14 @@ def _bind_block_args(block: ir.BlockDef, use, args: tuple, env: Env,
             ok = False
             continue
         bound[name] = value
+    ok = _defaults(block, use, bound, ok, signature, ctx) and ok
+    if not ok or any(not v.known for v in bound.values()):
+        return None
+    return {p.name: bound[p.name] for p in block.params}
+
+
+def _defaults(block: ast.BlockDef, use, bound: dict[str, Value], ok: bool, signature: str,
+              ctx: _Context) -> bool:
     for param in block.params:
         if param.name in bound:
             continue
@@ -375,7 +770,7 @@ def _bind_block_args(block: ir.BlockDef, use, args: tuple, env: Env,
             if ok:
                 missing = ", ".join(f"{p.name}=..." for p in block.params if p.name not in bound)
                 ctx.diagnostics.append(error(
-                    "E0206", f"the block `{block.name}` needs its parameter `{param.name}`",
+                    "E0210", f"the block `{block.name}` needs its parameter `{param.name}`",
                     use.span, "missing argument", notes=[f"signature: `{signature}`"],
                     help=f"write `{block.name}({missing})`"))
             ok = False
@@ -385,11 +780,12 @@ def _bind_block_args(block: ir.BlockDef, use, args: tuple, env: Env,
             ok = False
             continue
         bound[param.name] = literal(value.value)
-    if not ok:
-        return None
-    return {p.name: bound[p.name] for p in block.params}
+    return ok
+
+
+_ROLES = {word.role for word in LAYERS.values()} | {"output", "branch", "identity"}
 
 
 def _snake(name: str) -> str:
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-    return snake + "_block" if snake in {family(op) for op in LAYERS} else snake
+    return snake + "_block" if snake in _ROLES or snake in COMBINATORS else snake

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from cnndsl import ir
+from cnndsl import syntax as ir
 from cnndsl.diagnostics import Diagnostic, Label, error
 from cnndsl.training import DATASETS, LOSSES, OPTIMIZERS, TrainConfig
 

@@ -1,30 +1,30 @@
-"""C3DSmall: compiled by cnndsl 0.1.0 from specs/c3d_small.cnn.
+"""C3DSmall: compiled by cnndsl 0.1.0 from c3d_small.cnn.
 
-Edit the spec, not this file: `cnndsl compile specs/c3d_small.cnn` writes it again.
+Edit the spec, not this file: `cnndsl compile c3d_small.cnn` writes it again.
 
 Input 3x16x112x112 -> output 101; 1,191,013 parameters; 5.39G multiply-adds.
 
-    Layer                                    Output                 Params
-    ---------------------------------------- ---------------- ------------
-    conv1                                    32x16x112x112           2,624
-    relu1                                    32x16x112x112               0
-    pool1                                    32x16x56x56                 0
-    conv2                                    64x16x56x56            55,360
-    relu2                                    64x16x56x56                 0
-    pool2                                    64x8x28x28                  0
-    conv3                                    128x8x28x28           221,312
-    bn1                                      128x8x28x28               256
-    relu3                                    128x8x28x28                 0
-    pool3                                    128x4x14x14                 0
-    conv4                                    256x4x14x14           884,992
-    bn2                                      256x4x14x14               512
-    relu4                                    256x4x14x14                 0
-    pool4                                    256x2x7x7                   0
-    pool5                                    256x1x1x1                   0
-    dropout1                                 256x1x1x1                   0
-    fc1                                      101                    25,957
-    ---------------------------------------- ---------------- ------------
-    Total                                                        1,191,013
+    Module                   Layer                        Output                 Params
+    ------------------------ ---------------------------- ---------------- ------------
+    conv1                    conv 32 k3 p1                32x16x112x112           2,624
+    relu1                    relu                         32x16x112x112               0
+    pool1                    maxpool 1x2x2                32x16x56x56                 0
+    conv2                    conv 64 k3 p1                64x16x56x56            55,360
+    relu2                    relu                         64x16x56x56                 0
+    pool2                    maxpool 2                    64x8x28x28                  0
+    conv3                    conv 128 k3 p1               128x8x28x28           221,312
+    bn1                      bn                           128x8x28x28               256
+    relu3                    relu                         128x8x28x28                 0
+    pool3                    maxpool 2                    128x4x14x14                 0
+    conv4                    conv 256 k3 p1               256x4x14x14           884,992
+    bn2                      bn                           256x4x14x14               512
+    relu4                    relu                         256x4x14x14                 0
+    pool4                    maxpool 2                    256x2x7x7                   0
+    pool5                    gap                          256x1x1x1                   0
+    dropout1                 dropout 0.5                  256x1x1x1                   0
+    fc1                      fc 101                       101                    25,957
+    ------------------------ ---------------------------- ---------------- ------------
+    Total                                                                     1,191,013
 """
 
 import torch
@@ -76,29 +76,29 @@ class C3DSmall(nn.Module):
         return x
 
 
+#: The spec this file was compiled from (`cnndsl train` checks it again).
+SPEC_PATH = "c3d_small.cnn"
+SPEC = (
+    "# A small 3-D network for short video clips (16 frames of 112x112, 101 classes"
+    "),\n"
+    "# in the style of C3D.\n"
+    "model C3DSmall\n"
+    "input 3x16x112x112\n"
+    "\n"
+    "conv 32 k3 p1 -> relu -> maxpool 1x2x2\n"
+    "-> conv 64 k3 p1 -> relu -> maxpool 2\n"
+    "-> conv 128 k3 p1 -> bn -> relu -> maxpool 2\n"
+    "-> conv 256 k3 p1 -> bn -> relu -> maxpool 2\n"
+    "-> gap -> dropout 0.5 -> fc 101\n"
+)
+
+
 if __name__ == "__main__":
     # Running this file trains the model with cnndsl's harness, exactly as
-    # `cnndsl train specs/c3d_small.cnn` does, with the same flags.
+    # `cnndsl train SPEC_PATH` does, with the same flags.
     try:
         from cnndsl.train.entry import main
     except ImportError:
-        raise SystemExit("training needs cnndsl: pip install cnndsl "
-                         "(the model itself needs only torch)") from None
-    raise SystemExit(
-        main(
-            C3DSmall,
-            'specs/c3d_small.cnn',
-            (
-                '# A small 3-D network for short video clips (16 frames of 112x112, 101 classes),\n'
-                '# in the style of C3D.\n'
-                'model C3DSmall\n'
-                'input 3x16x112x112\n'
-                '\n'
-                'conv 32 k3 p1 -> relu -> maxpool 1x2x2\n'
-                '-> conv 64 k3 p1 -> relu -> maxpool 2\n'
-                '-> conv 128 k3 p1 -> bn -> relu -> maxpool 2\n'
-                '-> conv 256 k3 p1 -> bn -> relu -> maxpool 2\n'
-                '-> gap -> dropout 0.5 -> fc 101\n'
-            ),
-        )
-    )
+        message = "training needs cnndsl: pip install cnndsl (the model needs only torch)"
+        raise SystemExit(message) from None
+    raise SystemExit(main(C3DSmall, SPEC_PATH, SPEC))

@@ -1,24 +1,24 @@
-"""Net: compiled by cnndsl 0.1.0 from specs/cifar10_net.cnn.
+"""Net: compiled by cnndsl 0.1.0 from cifar10_net.cnn.
 
-Edit the spec, not this file: `cnndsl compile specs/cifar10_net.cnn` writes it again.
+Edit the spec, not this file: `cnndsl compile cifar10_net.cnn` writes it again.
 
 Input 3x32x32 -> output 10; 62,006 parameters; 658.24K multiply-adds.
 
-    Layer                                    Output                 Params
-    ---------------------------------------- ---------------- ------------
-    conv1                                    6x28x28                   456
-    relu1                                    6x28x28                     0
-    pool1                                    6x14x14                     0
-    conv2                                    16x10x10                2,416
-    relu2                                    16x10x10                    0
-    pool2                                    16x5x5                      0
-    fc1                                      120                    48,120
-    relu3                                    120                         0
-    fc2                                      84                     10,164
-    relu4                                    84                          0
-    fc3                                      10                        850
-    ---------------------------------------- ---------------- ------------
-    Total                                                           62,006
+    Module                   Layer                        Output                 Params
+    ------------------------ ---------------------------- ---------------- ------------
+    conv1                    conv 6 k5                    6x28x28                   456
+    relu1                    relu                         6x28x28                     0
+    pool1                    maxpool 2 s2                 6x14x14                     0
+    conv2                    conv 16 k5                   16x10x10                2,416
+    relu2                    relu                         16x10x10                    0
+    pool2                    maxpool 2 s2                 16x5x5                      0
+    fc1                      fc 120                       120                    48,120
+    relu3                    relu                         120                         0
+    fc2                      fc 84                        84                     10,164
+    relu4                    relu                         84                          0
+    fc3                      fc 10                        10                        850
+    ------------------------ ---------------------------- ---------------- ------------
+    Total                                                                        62,006
 """
 
 import torch
@@ -58,36 +58,36 @@ class Net(nn.Module):
         return x
 
 
+#: The spec this file was compiled from (`cnndsl train` checks it again).
+SPEC_PATH = "cifar10_net.cnn"
+SPEC = (
+    "# The CIFAR-10 network of the lecture (seed 004), trained with SGD and momentu"
+    "m.\n"
+    "model Net\n"
+    "input 3x32x32\n"
+    "\n"
+    "conv 6 k5 -> relu -> maxpool 2 s2\n"
+    "-> conv 16 k5 -> relu -> maxpool 2 s2\n"
+    "-> fc 120 -> relu\n"
+    "-> fc 84 -> relu\n"
+    "-> fc 10\n"
+    "\n"
+    "train {\n"
+    "    data cifar10\n"
+    "    epochs 10\n"
+    "    batch 4\n"
+    "    optimizer sgd lr=0.001 momentum=0.9\n"
+    "    loss crossentropy\n"
+    "}\n"
+)
+
+
 if __name__ == "__main__":
     # Running this file trains the model with cnndsl's harness, exactly as
-    # `cnndsl train specs/cifar10_net.cnn` does, with the same flags.
+    # `cnndsl train SPEC_PATH` does, with the same flags.
     try:
         from cnndsl.train.entry import main
     except ImportError:
-        raise SystemExit("training needs cnndsl: pip install cnndsl "
-                         "(the model itself needs only torch)") from None
-    raise SystemExit(
-        main(
-            Net,
-            'specs/cifar10_net.cnn',
-            (
-                '# The CIFAR-10 network of the lecture (seed 004), trained with SGD and momentum.\n'
-                'model Net\n'
-                'input 3x32x32\n'
-                '\n'
-                'conv 6 k5 -> relu -> maxpool 2 s2\n'
-                '-> conv 16 k5 -> relu -> maxpool 2 s2\n'
-                '-> fc 120 -> relu\n'
-                '-> fc 84 -> relu\n'
-                '-> fc 10\n'
-                '\n'
-                'train {\n'
-                '    data cifar10\n'
-                '    epochs 10\n'
-                '    batch 4\n'
-                '    optimizer sgd lr=0.001 momentum=0.9\n'
-                '    loss crossentropy\n'
-                '}\n'
-            ),
-        )
-    )
+        message = "training needs cnndsl: pip install cnndsl (the model needs only torch)"
+        raise SystemExit(message) from None
+    raise SystemExit(main(Net, SPEC_PATH, SPEC))

@@ -1,42 +1,21 @@
-"""ECGNet: compiled by cnndsl 0.1.0 from specs/ecg1d.cnn.
+"""ECGNet: compiled by cnndsl 0.1.0 from ecg1d.cnn.
 
-Edit the spec, not this file: `cnndsl compile specs/ecg1d.cnn` writes it again.
+Edit the spec, not this file: `cnndsl compile ecg1d.cnn` writes it again.
 
 Input 1x187 -> output 5; 168,805 parameters; 9.70M multiply-adds.
 
-    Layer                                    Output                 Params
-    ---------------------------------------- ---------------- ------------
-    stage1 (Stage(32))                       32x94                   5,472
-      conv1                                  32x187                    192
-      bn1                                    32x187                     64
-      relu1                                  32x187                      0
-      conv2                                  32x187                  5,152
-      bn2                                    32x187                     64
-      relu2                                  32x187                      0
-      pool1                                  32x94                       0
-    stage2 (Stage(64))                       64x47                  31,104
-      conv1                                  64x94                  10,304
-      bn1                                    64x94                     128
-      relu1                                  64x94                       0
-      conv2                                  64x94                  20,544
-      bn2                                    64x94                     128
-      relu2                                  64x94                       0
-      pool1                                  64x47                       0
-    stage3 (Stage(128))                      128x24                123,648
-      conv1                                  128x47                 41,088
-      bn1                                    128x47                    256
-      relu1                                  128x47                      0
-      conv2                                  128x47                 82,048
-      bn2                                    128x47                    256
-      relu2                                  128x47                      0
-      pool1                                  128x24                      0
-    pool1                                    128x1                       0
-    fc1                                      64                      8,256
-    relu1                                    64                          0
-    dropout1                                 64                          0
-    fc2                                      5                         325
-    ---------------------------------------- ---------------- ------------
-    Total                                                          168,805
+    Module                   Layer                        Output                 Params
+    ------------------------ ---------------------------- ---------------- ------------
+    stage1                   Stage(32)                    32x94                   5,472
+    stage2                   Stage(64)                    64x47                  31,104
+    stage3                   Stage(128)                   128x24                123,648
+    pool1                    gap                          128x1                       0
+    fc1                      fc 64                        64                      8,256
+    relu1                    relu                         64                          0
+    dropout1                 dropout 0.3                  64                          0
+    fc2                      fc 5                         5                         325
+    ------------------------ ---------------------------- ---------------- ------------
+    Total                                                                       168,805
 """
 
 import torch
@@ -44,7 +23,11 @@ from torch import nn
 
 
 class Stage(nn.Module):
-    """The `Stage` block of the spec; shapes in comments are for `Stage(32)` on 1x187 input."""
+    """The `Stage` block of the spec; its first use, `Stage(32)` on 1x187 input, has 5,472
+    parameters.
+
+    Shapes in comments are for an input of (B, in_channels, L).
+    """
 
     def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
@@ -57,13 +40,13 @@ class Stage(nn.Module):
         self.pool1 = nn.MaxPool1d(2, ceil_mode=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1(x)  # (B, 32, 187)
-        x = self.bn1(x)    # (B, 32, 187)
-        x = self.relu1(x)  # (B, 32, 187)
-        x = self.conv2(x)  # (B, 32, 187)
-        x = self.bn2(x)    # (B, 32, 187)
-        x = self.relu2(x)  # (B, 32, 187)
-        x = self.pool1(x)  # (B, 32, 94)
+        x = self.conv1(x)  # (B, c, L)
+        x = self.bn1(x)    # (B, c, L)
+        x = self.relu1(x)  # (B, c, L)
+        x = self.conv2(x)  # (B, c, L)
+        x = self.bn2(x)    # (B, c, L)
+        x = self.relu2(x)  # (B, c, L)
+        x = self.pool1(x)  # (B, c, (L + 1) // 2)
         return x
 
 
@@ -94,29 +77,30 @@ class ECGNet(nn.Module):
         return x
 
 
+#: The spec this file was compiled from (`cnndsl train` checks it again).
+SPEC_PATH = "ecg1d.cnn"
+SPEC = (
+    "# A 1-D network for single-lead signals (e.g. ECG beats of 187 samples, 5 clas"
+    "ses).\n"
+    "model ECGNet\n"
+    "input 1x187\n"
+    "\n"
+    "block Stage(c) {\n"
+    "    conv c k5 p2 -> bn -> relu -> conv c k5 p2 -> bn -> relu -> maxpool 2 ceil"
+    "\n"
+    "}\n"
+    "\n"
+    "Stage(32) -> Stage(64) -> Stage(128)\n"
+    "-> gap -> fc 64 -> relu -> dropout 0.3 -> fc 5\n"
+)
+
+
 if __name__ == "__main__":
     # Running this file trains the model with cnndsl's harness, exactly as
-    # `cnndsl train specs/ecg1d.cnn` does, with the same flags.
+    # `cnndsl train SPEC_PATH` does, with the same flags.
     try:
         from cnndsl.train.entry import main
     except ImportError:
-        raise SystemExit("training needs cnndsl: pip install cnndsl "
-                         "(the model itself needs only torch)") from None
-    raise SystemExit(
-        main(
-            ECGNet,
-            'specs/ecg1d.cnn',
-            (
-                '# A 1-D network for single-lead signals (e.g. ECG beats of 187 samples, 5 classes).\n'
-                'model ECGNet\n'
-                'input 1x187\n'
-                '\n'
-                'block Stage(c) {\n'
-                '    conv c k5 p2 -> bn -> relu -> conv c k5 p2 -> bn -> relu -> maxpool 2 ceil\n'
-                '}\n'
-                '\n'
-                'Stage(32) -> Stage(64) -> Stage(128)\n'
-                '-> gap -> fc 64 -> relu -> dropout 0.3 -> fc 5\n'
-            ),
-        )
-    )
+        message = "training needs cnndsl: pip install cnndsl (the model needs only torch)"
+        raise SystemExit(message) from None
+    raise SystemExit(main(ECGNet, SPEC_PATH, SPEC))

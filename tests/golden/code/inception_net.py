@@ -1,40 +1,22 @@
-"""InceptionNet: compiled by cnndsl 0.1.0 from specs/inception_net.cnn.
+"""InceptionNet: compiled by cnndsl 0.1.0 from inception_net.cnn.
 
-Edit the spec, not this file: `cnndsl compile specs/inception_net.cnn` writes it again.
+Edit the spec, not this file: `cnndsl compile inception_net.cnn` writes it again.
 
 Input 1x28x28 -> output 10; 97,298 parameters; 6.05M multiply-adds.
 
-    Layer                                    Output                 Params
-    ---------------------------------------- ---------------- ------------
-    conv1                                    10x24x24                  260
-    pool1                                    10x12x12                    0
-    relu1                                    10x12x12                    0
-    inception1 (Inception)                   88x12x12               19,104
-        branch1_conv1                        16x12x12                  176
-        branch2_conv1                        16x12x12                  176
-        branch2_conv2                        24x12x12                9,624
-        branch3_conv1                        16x12x12                  176
-        branch3_conv2                        24x12x12                3,480
-        branch3_conv3                        24x12x12                5,208
-        branch4_pool1                        10x12x12                    0
-        branch4_conv1                        24x12x12                  264
-      concat1                                88x12x12                    0
-    conv2                                    20x8x8                 44,020
-    pool2                                    20x4x4                      0
-    relu2                                    20x4x4                      0
-    inception2 (Inception)                   88x4x4                 19,824
-        branch1_conv1                        16x4x4                    336
-        branch2_conv1                        16x4x4                    336
-        branch2_conv2                        24x4x4                  9,624
-        branch3_conv1                        16x4x4                    336
-        branch3_conv2                        24x4x4                  3,480
-        branch3_conv3                        24x4x4                  5,208
-        branch4_pool1                        20x4x4                      0
-        branch4_conv1                        24x4x4                    504
-      concat1                                88x4x4                      0
-    fc1                                      10                     14,090
-    ---------------------------------------- ---------------- ------------
-    Total                                                           97,298
+    Module                   Layer                        Output                 Params
+    ------------------------ ---------------------------- ---------------- ------------
+    conv1                    conv 10 k5                   10x24x24                  260
+    pool1                    maxpool 2                    10x12x12                    0
+    relu1                    relu                         10x12x12                    0
+    inception1               Inception                    88x12x12               19,104
+    conv2                    conv 20 k5                   20x8x8                 44,020
+    pool2                    maxpool 2                    20x4x4                      0
+    relu2                    relu                         20x4x4                      0
+    inception2               Inception                    88x4x4                 19,824
+    fc1                      fc 10                        10                     14,090
+    ------------------------ ---------------------------- ---------------- ------------
+    Total                                                                        97,298
 """
 
 import torch
@@ -42,7 +24,11 @@ from torch import nn
 
 
 class Inception(nn.Module):
-    """The `Inception` block of the spec; shapes in comments are for `Inception` on 10x12x12 input."""
+    """The `Inception` block of the spec; its first use, `Inception` on 10x12x12 input, has
+    19,104 parameters.
+
+    Shapes in comments are for an input of (B, in_channels, H, W).
+    """
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
@@ -56,15 +42,15 @@ class Inception(nn.Module):
         self.branch4_conv1 = nn.Conv2d(in_channels, 24, kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1_conv1(x)                             # (B, 16, 12, 12)
-        branch2 = self.branch2_conv1(x)                             # (B, 16, 12, 12)
-        branch2 = self.branch2_conv2(branch2)                       # (B, 24, 12, 12)
-        branch3 = self.branch3_conv1(x)                             # (B, 16, 12, 12)
-        branch3 = self.branch3_conv2(branch3)                       # (B, 24, 12, 12)
-        branch3 = self.branch3_conv3(branch3)                       # (B, 24, 12, 12)
-        branch4 = self.branch4_pool1(x)                             # (B, 10, 12, 12)
-        branch4 = self.branch4_conv1(branch4)                       # (B, 24, 12, 12)
-        x = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # (B, 88, 12, 12)
+        branch1 = self.branch1_conv1(x)                           # (B, 16, H, W)
+        branch2 = self.branch2_conv1(x)                           # (B, 16, H, W)
+        branch2 = self.branch2_conv2(branch2)                     # (B, 24, H, W)
+        branch3 = self.branch3_conv1(x)                           # (B, 16, H, W)
+        branch3 = self.branch3_conv2(branch3)                     # (B, 24, H, W)
+        branch3 = self.branch3_conv3(branch3)                     # (B, 24, H, W)
+        branch4 = self.branch4_pool1(x)                           # (B, in_channels, H, W)
+        branch4 = self.branch4_conv1(branch4)                     # (B, 24, H, W)
+        x = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # (B, 88, H, W)
         return x
 
 
@@ -97,36 +83,35 @@ class InceptionNet(nn.Module):
         return x
 
 
+#: The spec this file was compiled from (`cnndsl train` checks it again).
+SPEC_PATH = "inception_net.cnn"
+SPEC = (
+    "# The Inception network of the notes (seed 002): four branches concatenated,\n"
+    "# 16 + 24 + 24 + 24 = 88 channels.\n"
+    "model InceptionNet\n"
+    "input 1x28x28\n"
+    "\n"
+    "block Inception {\n"
+    "    concat(\n"
+    "        conv 16 k1,\n"
+    "        conv 16 k1 -> conv 24 k5 p2,\n"
+    "        conv 16 k1 -> conv 24 k3 p1 -> conv 24 k3 p1,\n"
+    "        avgpool 3 s1 p1 -> conv 24 k1,\n"
+    "    )\n"
+    "}\n"
+    "\n"
+    "conv 10 k5 -> maxpool 2 -> relu -> Inception\n"
+    "-> conv 20 k5 -> maxpool 2 -> relu -> Inception\n"
+    "-> fc 10\n"
+)
+
+
 if __name__ == "__main__":
     # Running this file trains the model with cnndsl's harness, exactly as
-    # `cnndsl train specs/inception_net.cnn` does, with the same flags.
+    # `cnndsl train SPEC_PATH` does, with the same flags.
     try:
         from cnndsl.train.entry import main
     except ImportError:
-        raise SystemExit("training needs cnndsl: pip install cnndsl "
-                         "(the model itself needs only torch)") from None
-    raise SystemExit(
-        main(
-            InceptionNet,
-            'specs/inception_net.cnn',
-            (
-                '# The Inception network of the notes (seed 002): four branches concatenated,\n'
-                '# 16 + 24 + 24 + 24 = 88 channels.\n'
-                'model InceptionNet\n'
-                'input 1x28x28\n'
-                '\n'
-                'block Inception {\n'
-                '    concat(\n'
-                '        conv 16 k1,\n'
-                '        conv 16 k1 -> conv 24 k5 p2,\n'
-                '        conv 16 k1 -> conv 24 k3 p1 -> conv 24 k3 p1,\n'
-                '        avgpool 3 s1 p1 -> conv 24 k1,\n'
-                '    )\n'
-                '}\n'
-                '\n'
-                'conv 10 k5 -> maxpool 2 -> relu -> Inception\n'
-                '-> conv 20 k5 -> maxpool 2 -> relu -> Inception\n'
-                '-> fc 10\n'
-            ),
-        )
-    )
+        message = "training needs cnndsl: pip install cnndsl (the model needs only torch)"
+        raise SystemExit(message) from None
+    raise SystemExit(main(InceptionNet, SPEC_PATH, SPEC))

@@ -1,24 +1,24 @@
-"""LeNet: compiled by cnndsl 0.1.0 from specs/lenet.cnn.
+"""LeNet: compiled by cnndsl 0.1.0 from lenet.cnn.
 
-Edit the spec, not this file: `cnndsl compile specs/lenet.cnn` writes it again.
+Edit the spec, not this file: `cnndsl compile lenet.cnn` writes it again.
 
 Input 3x32x32 -> output 10; 62,006 parameters; 658.24K multiply-adds.
 
-    Layer                                    Output                 Params
-    ---------------------------------------- ---------------- ------------
-    conv1                                    6x28x28                   456
-    relu1                                    6x28x28                     0
-    pool1                                    6x14x14                     0
-    conv2                                    16x10x10                2,416
-    relu2                                    16x10x10                    0
-    pool2                                    16x5x5                      0
-    fc1                                      120                    48,120
-    relu3                                    120                         0
-    fc2                                      84                     10,164
-    relu4                                    84                          0
-    fc3                                      10                        850
-    ---------------------------------------- ---------------- ------------
-    Total                                                           62,006
+    Module                   Layer                        Output                 Params
+    ------------------------ ---------------------------- ---------------- ------------
+    conv1                    conv 6 k5 s1 p0              6x28x28                   456
+    relu1                    relu                         6x28x28                     0
+    pool1                    maxpool 2                    6x14x14                     0
+    conv2                    conv 16 k5                   16x10x10                2,416
+    relu2                    relu                         16x10x10                    0
+    pool2                    maxpool 2                    16x5x5                      0
+    fc1                      fc 120                       120                    48,120
+    relu3                    relu                         120                         0
+    fc2                      fc 84                        84                     10,164
+    relu4                    relu                         84                          0
+    fc3                      fc 10                        10                        850
+    ------------------------ ---------------------------- ---------------- ------------
+    Total                                                                        62,006
 """
 
 import torch
@@ -58,26 +58,25 @@ class LeNet(nn.Module):
         return x
 
 
+#: The spec this file was compiled from (`cnndsl train` checks it again).
+SPEC_PATH = "lenet.cnn"
+SPEC = (
+    "# LeNet-5, as drawn in the classic lecture: 3x32x32 in, 10 classes out\n"
+    "model LeNet\n"
+    "input 3x32x32\n"
+    "\n"
+    "conv 6 k5 s1 p0 -> relu -> maxpool 2\n"
+    "-> conv 16 k5 -> relu -> maxpool 2\n"
+    "-> fc 120 -> relu -> fc 84 -> relu -> fc 10\n"
+)
+
+
 if __name__ == "__main__":
     # Running this file trains the model with cnndsl's harness, exactly as
-    # `cnndsl train specs/lenet.cnn` does, with the same flags.
+    # `cnndsl train SPEC_PATH` does, with the same flags.
     try:
         from cnndsl.train.entry import main
     except ImportError:
-        raise SystemExit("training needs cnndsl: pip install cnndsl "
-                         "(the model itself needs only torch)") from None
-    raise SystemExit(
-        main(
-            LeNet,
-            'specs/lenet.cnn',
-            (
-                '# LeNet-5, as drawn in the classic lecture: 3x32x32 in, 10 classes out\n'
-                'model LeNet\n'
-                'input 3x32x32\n'
-                '\n'
-                'conv 6 k5 s1 p0 -> relu -> maxpool 2\n'
-                '-> conv 16 k5 -> relu -> maxpool 2\n'
-                '-> fc 120 -> relu -> fc 84 -> relu -> fc 10\n'
-            ),
-        )
-    )
+        message = "training needs cnndsl: pip install cnndsl (the model needs only torch)"
+        raise SystemExit(message) from None
+    raise SystemExit(main(LeNet, SPEC_PATH, SPEC))

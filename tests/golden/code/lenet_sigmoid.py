@@ -1,25 +1,25 @@
-"""LeNetSigmoid: compiled by cnndsl 0.1.0 from specs/lenet_sigmoid.cnn.
+"""LeNetSigmoid: compiled by cnndsl 0.1.0 from lenet_sigmoid.cnn.
 
-Edit the spec, not this file: `cnndsl compile specs/lenet_sigmoid.cnn` writes it again.
+Edit the spec, not this file: `cnndsl compile lenet_sigmoid.cnn` writes it again.
 
 Input 1x28x28 -> output 10; 61,706 parameters; 423.04K multiply-adds.
 
-    Layer                                    Output                 Params
-    ---------------------------------------- ---------------- ------------
-    conv1                                    6x28x28                   156
-    sigmoid1                                 6x28x28                     0
-    pool1                                    6x14x14                     0
-    conv2                                    16x10x10                2,416
-    sigmoid2                                 16x10x10                    0
-    pool2                                    16x5x5                      0
-    flatten1                                 400                         0
-    fc1                                      120                    48,120
-    sigmoid3                                 120                         0
-    fc2                                      84                     10,164
-    sigmoid4                                 84                          0
-    fc3                                      10                        850
-    ---------------------------------------- ---------------- ------------
-    Total                                                           61,706
+    Module                   Layer                        Output                 Params
+    ------------------------ ---------------------------- ---------------- ------------
+    conv1                    conv 6 k5 p2                 6x28x28                   156
+    sigmoid1                 sigmoid                      6x28x28                     0
+    pool1                    avgpool 2 s2                 6x14x14                     0
+    conv2                    conv 16 k5                   16x10x10                2,416
+    sigmoid2                 sigmoid                      16x10x10                    0
+    pool2                    avgpool 2 s2                 16x5x5                      0
+    flatten1                 flatten                      400                         0
+    fc1                      fc 120                       120                    48,120
+    sigmoid3                 sigmoid                      120                         0
+    fc2                      fc 84                        84                     10,164
+    sigmoid4                 sigmoid                      84                          0
+    fc3                      fc 10                        10                        850
+    ------------------------ ---------------------------- ---------------- ------------
+    Total                                                                        61,706
 """
 
 import torch
@@ -60,36 +60,35 @@ class LeNetSigmoid(nn.Module):
         return x
 
 
+#: The spec this file was compiled from (`cnndsl train` checks it again).
+SPEC_PATH = "lenet_sigmoid.cnn"
+SPEC = (
+    "# LeNet as in the notes (seed 001): sigmoid activations and average pooling,\n"
+    "# for 1x28x28 Fashion-MNIST images.\n"
+    "model LeNetSigmoid\n"
+    "input 1x28x28\n"
+    "\n"
+    "conv 6 k5 p2 -> sigmoid -> avgpool 2 s2\n"
+    "-> conv 16 k5 -> sigmoid -> avgpool 2 s2\n"
+    "-> flatten\n"
+    "-> fc 120 -> sigmoid\n"
+    "-> fc 84 -> sigmoid\n"
+    "-> fc 10\n"
+    "\n"
+    "train {\n"
+    "    data digits\n"
+    "    epochs 15\n"
+    "    optimizer sgd lr=0.9\n"
+    "}\n"
+)
+
+
 if __name__ == "__main__":
     # Running this file trains the model with cnndsl's harness, exactly as
-    # `cnndsl train specs/lenet_sigmoid.cnn` does, with the same flags.
+    # `cnndsl train SPEC_PATH` does, with the same flags.
     try:
         from cnndsl.train.entry import main
     except ImportError:
-        raise SystemExit("training needs cnndsl: pip install cnndsl "
-                         "(the model itself needs only torch)") from None
-    raise SystemExit(
-        main(
-            LeNetSigmoid,
-            'specs/lenet_sigmoid.cnn',
-            (
-                '# LeNet as in the notes (seed 001): sigmoid activations and average pooling,\n'
-                '# for 1x28x28 Fashion-MNIST images.\n'
-                'model LeNetSigmoid\n'
-                'input 1x28x28\n'
-                '\n'
-                'conv 6 k5 p2 -> sigmoid -> avgpool 2 s2\n'
-                '-> conv 16 k5 -> sigmoid -> avgpool 2 s2\n'
-                '-> flatten\n'
-                '-> fc 120 -> sigmoid\n'
-                '-> fc 84 -> sigmoid\n'
-                '-> fc 10\n'
-                '\n'
-                'train {\n'
-                '    data digits\n'
-                '    epochs 15\n'
-                '    optimizer sgd lr=0.9\n'
-                '}\n'
-            ),
-        )
-    )
+        message = "training needs cnndsl: pip install cnndsl (the model needs only torch)"
+        raise SystemExit(message) from None
+    raise SystemExit(main(LeNetSigmoid, SPEC_PATH, SPEC))

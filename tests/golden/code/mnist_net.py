@@ -1,20 +1,20 @@
-"""MnistNet: compiled by cnndsl 0.1.0 from specs/mnist_net.cnn.
+"""MnistNet: compiled by cnndsl 0.1.0 from mnist_net.cnn.
 
-Edit the spec, not this file: `cnndsl compile specs/mnist_net.cnn` writes it again.
+Edit the spec, not this file: `cnndsl compile mnist_net.cnn` writes it again.
 
 Input 1x28x28 -> output 10; 8,490 parameters; 474.25K multiply-adds.
 
-    Layer                                    Output                 Params
-    ---------------------------------------- ---------------- ------------
-    conv1                                    10x24x24                  260
-    pool1                                    10x12x12                    0
-    relu1                                    10x12x12                    0
-    conv2                                    20x8x8                  5,020
-    pool2                                    20x4x4                      0
-    relu2                                    20x4x4                      0
-    fc1                                      10                      3,210
-    ---------------------------------------- ---------------- ------------
-    Total                                                            8,490
+    Module                   Layer                        Output                 Params
+    ------------------------ ---------------------------- ---------------- ------------
+    conv1                    conv 10 k5                   10x24x24                  260
+    pool1                    maxpool 2                    10x12x12                    0
+    relu1                    relu                         10x12x12                    0
+    conv2                    conv 20 k5                   20x8x8                  5,020
+    pool2                    maxpool 2                    20x4x4                      0
+    relu2                    relu                         20x4x4                      0
+    fc1                      fc 10                        10                      3,210
+    ------------------------ ---------------------------- ---------------- ------------
+    Total                                                                         8,490
 """
 
 import torch
@@ -46,29 +46,29 @@ class MnistNet(nn.Module):
         return x
 
 
+#: The spec this file was compiled from (`cnndsl train` checks it again).
+SPEC_PATH = "mnist_net.cnn"
+SPEC = (
+    "# The simple MNIST network of the notes (seed 002): two conv/pool/relu stages"
+    "\n"
+    "# and one fully connected layer, 320 -> 10.\n"
+    "model MnistNet\n"
+    "input 1x28x28\n"
+    "\n"
+    "conv 10 k5 -> maxpool 2 -> relu\n"
+    "-> conv 20 k5 -> maxpool 2 -> relu\n"
+    "-> fc 10\n"
+    "\n"
+    "assert output == 10\n"
+)
+
+
 if __name__ == "__main__":
     # Running this file trains the model with cnndsl's harness, exactly as
-    # `cnndsl train specs/mnist_net.cnn` does, with the same flags.
+    # `cnndsl train SPEC_PATH` does, with the same flags.
     try:
         from cnndsl.train.entry import main
     except ImportError:
-        raise SystemExit("training needs cnndsl: pip install cnndsl "
-                         "(the model itself needs only torch)") from None
-    raise SystemExit(
-        main(
-            MnistNet,
-            'specs/mnist_net.cnn',
-            (
-                '# The simple MNIST network of the notes (seed 002): two conv/pool/relu stages\n'
-                '# and one fully connected layer, 320 -> 10.\n'
-                'model MnistNet\n'
-                'input 1x28x28\n'
-                '\n'
-                'conv 10 k5 -> maxpool 2 -> relu\n'
-                '-> conv 20 k5 -> maxpool 2 -> relu\n'
-                '-> fc 10\n'
-                '\n'
-                'assert output == 10\n'
-            ),
-        )
-    )
+        message = "training needs cnndsl: pip install cnndsl (the model needs only torch)"
+        raise SystemExit(message) from None
+    raise SystemExit(main(MnistNet, SPEC_PATH, SPEC))

@@ -1,89 +1,27 @@
-"""ResNet18: compiled by cnndsl 0.1.0 from specs/resnet18.cnn.
+"""ResNet18: compiled by cnndsl 0.1.0 from resnet18.cnn.
 
-Edit the spec, not this file: `cnndsl compile specs/resnet18.cnn` writes it again.
+Edit the spec, not this file: `cnndsl compile resnet18.cnn` writes it again.
 
 Input 3x224x224 -> output 1000; 11,689,512 parameters; 1.81G multiply-adds.
 
-    Layer                                    Output                 Params
-    ---------------------------------------- ---------------- ------------
-    conv1                                    64x112x112              9,408
-    bn1                                      64x112x112                128
-    relu1                                    64x112x112                  0
-    pool1                                    64x56x56                    0
-    basic1 (Basic(64))                       64x56x56               73,984
-        conv1                                64x56x56               36,864
-        bn1                                  64x56x56                  128
-        relu1                                64x56x56                    0
-        conv2                                64x56x56               36,864
-        bn2                                  64x56x56                  128
-      residual1                              64x56x56                    0
-      relu2                                  64x56x56                    0
-    basic2 (Basic(64))                       64x56x56               73,984
-        conv1                                64x56x56               36,864
-        bn1                                  64x56x56                  128
-        relu1                                64x56x56                    0
-        conv2                                64x56x56               36,864
-        bn2                                  64x56x56                  128
-      residual1                              64x56x56                    0
-      relu2                                  64x56x56                    0
-    down1 (Down(128))                        128x28x28             230,144
-        branch1_conv1                        128x28x28              73,728
-        branch1_bn1                          128x28x28                 256
-        branch1_relu1                        128x28x28                   0
-        branch1_conv2                        128x28x28             147,456
-        branch1_bn2                          128x28x28                 256
-        branch2_conv1                        128x28x28               8,192
-        branch2_bn1                          128x28x28                 256
-      add1                                   128x28x28                   0
-      relu1                                  128x28x28                   0
-    basic3 (Basic(128))                      128x28x28             295,424
-        conv1                                128x28x28             147,456
-        bn1                                  128x28x28                 256
-        relu1                                128x28x28                   0
-        conv2                                128x28x28             147,456
-        bn2                                  128x28x28                 256
-      residual1                              128x28x28                   0
-      relu2                                  128x28x28                   0
-    down2 (Down(256))                        256x14x14             919,040
-        branch1_conv1                        256x14x14             294,912
-        branch1_bn1                          256x14x14                 512
-        branch1_relu1                        256x14x14                   0
-        branch1_conv2                        256x14x14             589,824
-        branch1_bn2                          256x14x14                 512
-        branch2_conv1                        256x14x14              32,768
-        branch2_bn1                          256x14x14                 512
-      add1                                   256x14x14                   0
-      relu1                                  256x14x14                   0
-    basic4 (Basic(256))                      256x14x14           1,180,672
-        conv1                                256x14x14             589,824
-        bn1                                  256x14x14                 512
-        relu1                                256x14x14                   0
-        conv2                                256x14x14             589,824
-        bn2                                  256x14x14                 512
-      residual1                              256x14x14                   0
-      relu2                                  256x14x14                   0
-    down3 (Down(512))                        512x7x7             3,673,088
-        branch1_conv1                        512x7x7             1,179,648
-        branch1_bn1                          512x7x7                 1,024
-        branch1_relu1                        512x7x7                     0
-        branch1_conv2                        512x7x7             2,359,296
-        branch1_bn2                          512x7x7                 1,024
-        branch2_conv1                        512x7x7               131,072
-        branch2_bn1                          512x7x7                 1,024
-      add1                                   512x7x7                     0
-      relu1                                  512x7x7                     0
-    basic5 (Basic(512))                      512x7x7             4,720,640
-        conv1                                512x7x7             2,359,296
-        bn1                                  512x7x7                 1,024
-        relu1                                512x7x7                     0
-        conv2                                512x7x7             2,359,296
-        bn2                                  512x7x7                 1,024
-      residual1                              512x7x7                     0
-      relu2                                  512x7x7                     0
-    pool2                                    512x1x1                     0
-    fc1                                      1000                  513,000
-    ---------------------------------------- ---------------- ------------
-    Total                                                       11,689,512
+    Module                   Layer                        Output                 Params
+    ------------------------ ---------------------------- ---------------- ------------
+    conv1                    conv 64 k7 s2 p3 nobias      64x112x112              9,408
+    bn1                      bn                           64x112x112                128
+    relu1                    relu                         64x112x112                  0
+    pool1                    maxpool 3 s2 p1              64x56x56                    0
+    basic1                   Basic(64)                    64x56x56               73,984
+    basic2                   Basic(64)                    64x56x56               73,984
+    down1                    Down(128)                    128x28x28             230,144
+    basic3                   Basic(128)                   128x28x28             295,424
+    down2                    Down(256)                    256x14x14             919,040
+    basic4                   Basic(256)                   256x14x14           1,180,672
+    down3                    Down(512)                    512x7x7             3,673,088
+    basic5                   Basic(512)                   512x7x7             4,720,640
+    pool2                    gap                          512x1x1                     0
+    fc1                      fc 1000                      1000                  513,000
+    ------------------------ ---------------------------- ---------------- ------------
+    Total                                                                    11,689,512
 """
 
 import torch
@@ -91,7 +29,11 @@ from torch import nn
 
 
 class Basic(nn.Module):
-    """The `Basic` block of the spec; shapes in comments are for `Basic(64)` on 64x56x56 input."""
+    """The `Basic` block of the spec; its first use, `Basic(64)` on 64x56x56 input, has 73,984
+    parameters.
+
+    Shapes in comments are for an input of (B, in_channels, H, W).
+    """
 
     def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
@@ -104,22 +46,28 @@ class Basic(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x
-        x = self.conv1(x)  # (B, 64, 56, 56)
-        x = self.bn1(x)    # (B, 64, 56, 56)
-        x = self.relu1(x)  # (B, 64, 56, 56)
-        x = self.conv2(x)  # (B, 64, 56, 56)
-        x = self.bn2(x)    # (B, 64, 56, 56)
-        x = x + identity   # (B, 64, 56, 56)
-        x = self.relu2(x)  # (B, 64, 56, 56)
+        x = self.conv1(x)  # (B, c, H, W)
+        x = self.bn1(x)    # (B, c, H, W)
+        x = self.relu1(x)  # (B, c, H, W)
+        x = self.conv2(x)  # (B, c, H, W)
+        x = self.bn2(x)    # (B, c, H, W)
+        x = x + identity   # (B, c, H, W)
+        x = self.relu2(x)  # (B, c, H, W)
         return x
 
 
 class Down(nn.Module):
-    """The `Down` block of the spec; shapes in comments are for `Down(128)` on 64x56x56 input."""
+    """The `Down` block of the spec; its first use, `Down(128)` on 64x56x56 input, has 230,144
+    parameters.
+
+    Shapes in comments are for an input of (B, in_channels, H, W).
+    """
 
     def __init__(self, in_channels: int, c: int) -> None:
         super().__init__()
-        self.branch1_conv1 = nn.Conv2d(in_channels, c, kernel_size=3, stride=2, padding=1, bias=False)
+        self.branch1_conv1 = nn.Conv2d(
+            in_channels, c, kernel_size=3, stride=2, padding=1, bias=False,
+        )
         self.branch1_bn1 = nn.BatchNorm2d(c)
         self.branch1_relu1 = nn.ReLU()
         self.branch1_conv2 = nn.Conv2d(c, c, kernel_size=3, padding=1, bias=False)
@@ -129,15 +77,15 @@ class Down(nn.Module):
         self.relu1 = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1_conv1(x)        # (B, 128, 28, 28)
-        branch1 = self.branch1_bn1(branch1)    # (B, 128, 28, 28)
-        branch1 = self.branch1_relu1(branch1)  # (B, 128, 28, 28)
-        branch1 = self.branch1_conv2(branch1)  # (B, 128, 28, 28)
-        branch1 = self.branch1_bn2(branch1)    # (B, 128, 28, 28)
-        branch2 = self.branch2_conv1(x)        # (B, 128, 28, 28)
-        branch2 = self.branch2_bn1(branch2)    # (B, 128, 28, 28)
-        x = branch1 + branch2                  # (B, 128, 28, 28)
-        x = self.relu1(x)                      # (B, 128, 28, 28)
+        branch1 = self.branch1_conv1(x)        # (B, c, (H + 1) // 2, (W + 1) // 2)
+        branch1 = self.branch1_bn1(branch1)    # (B, c, (H + 1) // 2, (W + 1) // 2)
+        branch1 = self.branch1_relu1(branch1)  # (B, c, (H + 1) // 2, (W + 1) // 2)
+        branch1 = self.branch1_conv2(branch1)  # (B, c, (H + 1) // 2, (W + 1) // 2)
+        branch1 = self.branch1_bn2(branch1)    # (B, c, (H + 1) // 2, (W + 1) // 2)
+        branch2 = self.branch2_conv1(x)        # (B, c, (H + 1) // 2, (W + 1) // 2)
+        branch2 = self.branch2_bn1(branch2)    # (B, c, (H + 1) // 2, (W + 1) // 2)
+        x = branch1 + branch2                  # (B, c, (H + 1) // 2, (W + 1) // 2)
+        x = self.relu1(x)                      # (B, c, (H + 1) // 2, (W + 1) // 2)
         return x
 
 
@@ -180,41 +128,42 @@ class ResNet18(nn.Module):
         return x
 
 
+#: The spec this file was compiled from (`cnndsl train` checks it again).
+SPEC_PATH = "resnet18.cnn"
+SPEC = (
+    "# ResNet-18, as torchvision builds it: 11,689,512 parameters, 1.81 G multiply-"
+    "adds.\n"
+    "model ResNet18\n"
+    "input 3x224x224\n"
+    "\n"
+    "block Basic(c) {\n"
+    "    residual(conv c k3 p1 nobias -> bn -> relu -> conv c k3 p1 nobias -> bn) -"
+    "> relu\n"
+    "}\n"
+    "block Down(c) {\n"
+    "    add(\n"
+    "        conv c k3 s2 p1 nobias -> bn -> relu -> conv c k3 p1 nobias -> bn,\n"
+    "        conv c k1 s2 nobias -> bn,\n"
+    "    ) -> relu\n"
+    "}\n"
+    "\n"
+    "conv 64 k7 s2 p3 nobias -> bn -> relu -> maxpool 3 s2 p1\n"
+    "-> Basic(64) * 2\n"
+    "-> Down(128) -> Basic(128)\n"
+    "-> Down(256) -> Basic(256)\n"
+    "-> Down(512) -> Basic(512)\n"
+    "-> gap -> fc 1000\n"
+    "\n"
+    "assert params == 11689512\n"
+)
+
+
 if __name__ == "__main__":
     # Running this file trains the model with cnndsl's harness, exactly as
-    # `cnndsl train specs/resnet18.cnn` does, with the same flags.
+    # `cnndsl train SPEC_PATH` does, with the same flags.
     try:
         from cnndsl.train.entry import main
     except ImportError:
-        raise SystemExit("training needs cnndsl: pip install cnndsl "
-                         "(the model itself needs only torch)") from None
-    raise SystemExit(
-        main(
-            ResNet18,
-            'specs/resnet18.cnn',
-            (
-                '# ResNet-18, as torchvision builds it: 11,689,512 parameters, 1.81 G multiply-adds.\n'
-                'model ResNet18\n'
-                'input 3x224x224\n'
-                '\n'
-                'block Basic(c) {\n'
-                '    residual(conv c k3 p1 nobias -> bn -> relu -> conv c k3 p1 nobias -> bn) -> relu\n'
-                '}\n'
-                'block Down(c) {\n'
-                '    add(\n'
-                '        conv c k3 s2 p1 nobias -> bn -> relu -> conv c k3 p1 nobias -> bn,\n'
-                '        conv c k1 s2 nobias -> bn,\n'
-                '    ) -> relu\n'
-                '}\n'
-                '\n'
-                'conv 64 k7 s2 p3 nobias -> bn -> relu -> maxpool 3 s2 p1\n'
-                '-> Basic(64) * 2\n'
-                '-> Down(128) -> Basic(128)\n'
-                '-> Down(256) -> Basic(256)\n'
-                '-> Down(512) -> Basic(512)\n'
-                '-> gap -> fc 1000\n'
-                '\n'
-                'assert params == 11689512\n'
-            ),
-        )
-    )
+        message = "training needs cnndsl: pip install cnndsl (the model needs only torch)"
+        raise SystemExit(message) from None
+    raise SystemExit(main(ResNet18, SPEC_PATH, SPEC))

@@ -1,0 +1,145 @@
+"""Symbolic spatial sizes for the shape comments of generated block classes.
+
+A block class serves every use of the block, so its comments cannot carry the
+numbers of one use: they say `(B, c * 4, H, W)` or `(B, c, (H + 1) // 2, ...)`,
+in terms of the block input's sizes, as nanoGPT writes `(B, nh, T, hs)`.
+
+Each spatial size is `⌊(f·X + a) / m⌋` of the input's size X (or a constant
+after adaptive pooling); a convolution or pooling window maps that form to
+another of the same form exactly, since ⌊(⌊y/m⌋ + t)/s⌋ = ⌊(y + t·m)/(m·s)⌋.
+Where a size cannot be written so (a `ceil` window, upsampling a divided
+size), `advance` returns None and the class keeps the numbers of its first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from cnndsl import ir
+
+NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+@dataclass(frozen=True)
+class Dim:
+    """`⌊(f·var + a) / m⌋`, or the constant `const`."""
+
+    var: str
+    f: int = 1
+    a: int = 0
+    m: int = 1
+    const: int | None = None
+
+    def render(self) -> str:
+        if self.const is not None:
+            return str(self.const)
+        x = self.var if self.f == 1 else f"{self.f}*{self.var}"
+        if self.a:
+            x = f"{x} {'+' if self.a > 0 else '-'} {abs(self.a)}"
+        if self.m == 1:
+            return x
+        return f"({x}) // {self.m}" if self.a else f"{x} // {self.m}"
+
+
+Dims = tuple[Dim, ...]
+
+_GEOMETRY = {"kernel", "stride", "padding", "dilation", "output_padding", "scale", "size",
+             "factor", "shape"}
+
+
+def start(rank: int) -> Dims:
+    return tuple(Dim(name) for name in NAMES.get(rank, ()))
+
+
+def render(channels: str, dims: Dims | None) -> str | None:
+    if dims is None:
+        return None
+    return "(B, " + ", ".join([channels, *(d.render() for d in dims)]) + ")"
+
+
+def _expand(value, rank: int) -> tuple:
+    return value if isinstance(value, tuple) else (value,) * rank
+
+
+def _window(dim: Dim, k: int, s: int, p0: int, p1: int, d: int, ceil: bool = False) -> Dim:
+    t = p0 + p1 - d * (k - 1) - 1 + s      # out = ⌊(n + t) / s⌋
+    if ceil:
+        t += s - 1                          # the ceiling, as ⌊(y + s − 1) / s⌋
+    if dim.const is not None:
+        return Dim(dim.var, const=(dim.const + t) // s)
+    return _simplify(Dim(dim.var, dim.f, dim.a + t * dim.m, dim.m * s))
+
+
+def _scale(dim: Dim, g: int, c: int) -> Dim | None:
+    """`g·n + c` of a size n: exact only while n is undivided."""
+    if dim.const is not None:
+        return Dim(dim.var, const=g * dim.const + c)
+    if dim.m != 1:
+        return None
+    return Dim(dim.var, dim.f * g, dim.a * g + c, 1)
+
+
+def _simplify(dim: Dim) -> Dim:
+    if dim.m > 1 and dim.a % dim.m == 0 and dim.f % dim.m == 0:
+        return Dim(dim.var, dim.f // dim.m, dim.a // dim.m, 1)
+    return dim
+
+
+def advance(node: ir.Element, dims: Dims | None) -> Dims | None:
+    """The symbolic sizes after `node`, or None where they cannot be written."""
+    if dims is None or node.info is None:
+        return None
+    if any(field in _GEOMETRY for field, _ in node.sym):
+        return None   # the sizes depend on a block parameter: no one formula
+    out = node.info.output
+    if len(out) == 1:
+        return ()
+    rank = len(out) - 1
+    if isinstance(node, (ir.Conv, ir.Pool)):
+        return _windows(node, dims, rank)
+    if isinstance(node, ir.ConvT):
+        return _transposed(node, dims, rank)
+    if isinstance(node, (ir.AdaptivePool, ir.Unflatten)) or \
+            (isinstance(node, ir.Upsample) and node.size is not None):
+        return tuple(Dim(name, const=n) for name, n in zip(NAMES[rank], out[1:]))
+    if isinstance(node, ir.Upsample):
+        factors = _expand(node.scale, rank)
+        if any(Fraction(str(f)).denominator != 1 for f in factors):
+            return None
+        return _all(_scale(d, int(f), 0) for d, f in zip(dims, factors))
+    if isinstance(node, ir.PixelShuffle):
+        r = node.factor
+        if node.op == "pixelshuffle":
+            return _all(_scale(d, r, 0) for d in dims)
+        return tuple(_window(d, r, r, 0, 0, 1) for d in dims)
+    return dims if len(dims) == rank else None
+
+
+def _windows(node, dims: Dims, rank: int) -> Dims | None:
+    kernel = _expand(node.kernel, rank)
+    stride = _expand(node.stride, rank)
+    dilation = _expand(node.dilation, rank)
+    ceil = isinstance(node, ir.Pool) and node.ceil
+    if ceil and any(p + s > d * (k - 1) + 1 for p, s, k, d in
+                    zip(_expand(node.padding, rank), stride, kernel, dilation)):
+        return None   # PyTorch may drop a last window that starts in the padding
+    if getattr(node, "padding", 0) == "same":
+        pads = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                for k, d in zip(kernel, dilation)]
+    else:
+        pads = [(p, p) for p in _expand(node.padding, rank)]
+    return tuple(_window(dim, k, s, p0, p1, d, ceil)
+                 for dim, k, s, (p0, p1), d in zip(dims, kernel, stride, pads, dilation))
+
+
+def _transposed(node: ir.ConvT, dims: Dims, rank: int) -> Dims | None:
+    parts = [_expand(getattr(node, f), rank)
+             for f in ("kernel", "stride", "padding", "dilation", "output_padding")]
+    return _all(_scale(dim, s, -s - 2 * p + d * (k - 1) + o + 1)
+                for dim, k, s, p, d, o in zip(dims, *parts))
+
+
+def _all(dims) -> Dims | None:
+    dims = tuple(dims)
+    return None if any(d is None for d in dims) else dims

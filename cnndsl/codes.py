@@ -1,0 +1,299 @@
+"""The registry of diagnostic codes: one code per distinct error or warning,
+each with a title and a paragraph of explanation (`cnndsl explain CODE`).
+
+Every code the checker emits is listed here (a test scans the source for
+codes and checks them against this registry, and the README's code table is
+generated from it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    title: str
+    explanation: str
+
+    @property
+    def severity(self) -> str:
+        return "warning" if self.code.startswith("W") else "error"
+
+
+_GROUPS = {"E00": "syntax", "E01": "structure", "E02": "names", "E03": "shapes",
+           "E04": "arguments", "E05": "assertions", "E06": "training section",
+           "W01": "warnings"}
+
+
+def _codes(*entries: tuple[str, str, str]) -> dict[str, Code]:
+    return {code: Code(code, title, " ".join(text.split())) for code, title, text in entries}
+
+
+CODES = _codes(
+    # ---- syntax
+    ("E0001", "unexpected token", """
+     The parser found a word or symbol where the language does not allow it. The message
+     names what was found and what could stand there instead; the most common causes are a
+     missing `->` between two layers, a stray parenthesis, or a size written with spaces
+     (`3 x 32` instead of `3x32`)."""),
+    ("E0002", "unexpected character", """
+     A character that is no part of the language: `[`, `;`, `'`, a letter from another
+     alphabet that looks like a Latin one. Sizes are written `3x32x32`, options `name=value`,
+     and statements end at the end of the line."""),
+    ("E0003", "unexpected end of file", """
+     The file ends in the middle of something: a chain ending with `->`, a `(` or `{` that is
+     never closed, a block without its body."""),
+    ("E0004", "not a text file", """
+     A spec is UTF-8 text. The file holds bytes that are not UTF-8, or NUL bytes (it is
+     binary). Save it as UTF-8 text."""),
+    ("E0005", "nested too deeply", """
+     Parentheses nest more than 64 levels deep (or the spec nests too deeply to check). Name
+     the inner part as a `block` and use it instead."""),
+    ("E0006", "network too large", """
+     Once repetition is unrolled the network would have more than 200,000 layers. No real
+     network is that large; check the repetition counts (`relu * 1000000` is a typo)."""),
+    # ---- structure
+    ("E0101", "no input", """
+     Every spec declares one sample's shape with `input`: `input 3x32x32` (channels, then
+     spatial sizes), `input 1x128` for 1-D signals, `input 784` for feature vectors."""),
+    ("E0102", "declared twice", """
+     `model` or `output` appears twice. A file describes one network: keep one."""),
+    ("E0103", "no body", """
+     The file has no network body: the one chain of layers that makes the network, e.g.
+     `conv 6 k5 -> relu -> fc 10`."""),
+    ("E0104", "second body chain", """
+     A file holds exactly one body chain; a second chain starts on a line of its own. Join the
+     chains with `->`, or start the continuation line with `->`."""),
+    ("E0105", "`output` before the body", """
+     `output` reads labels the body defines, so it comes after the body."""),
+    ("E0106", "defined twice", """
+     A constant, a block or a parameter of a block is defined twice. Names are defined once;
+     keep one definition or rename the other."""),
+    ("E0107", "unnamed input among several", """
+     A network with several inputs names each one (`input image 3x64x64`, `input depth
+     1x64x64`); the body starts from the first and reaches the others with `@name`."""),
+    # ---- names
+    ("E0201", "unknown layer or block", """
+     A word that is neither a layer word of the language nor a block of this file (or, before
+     `(`, neither a combinator such as `concat(` nor a block). The help suggests the closest
+     known word."""),
+    ("E0202", "unknown name", """
+     A name used as a value is neither a `let` constant nor a parameter of the enclosing
+     block. Define it with `let name = ...`, or make it a block parameter."""),
+    ("E0203", "recursive block", """
+     A block uses itself, directly or through other blocks. Blocks are expanded where they
+     are used, so a cycle would never end; repeat a block with `* N` instead."""),
+    ("E0204", "block named like a layer", """
+     Layer words (`conv`, `relu`, ...) are reserved; a block may not take one as its name."""),
+    ("E0205", "unusable name", """
+     A name the generated Python cannot use, or that the language reserves: a Python keyword
+     or builtin, a name starting with `_`, a name the generated file uses itself (`x`,
+     `torch`, `self`), a keyword of the language, a name that reads as a short flag (`k3`),
+     a parameter named like a block, or a name over 80 characters."""),
+    ("E0206", "block or layer used the other's way", """
+     A block's arguments go in parentheses right after its name (`Double(32)`, no space
+     before `(`); a layer's arguments follow it with spaces (`conv 16 k3`), never in
+     parentheses."""),
+    ("E0207", "short flag in arithmetic", """
+     Short flags such as `k3` or `s2` take literal numbers only. To compute a value use the
+     long form (`kernel=c*2`); to repeat a layer group it: `(conv 8 k3) * 2`."""),
+    ("E0208", "unknown block parameter", """
+     A block use names a parameter (`Stage(s=2)`) that the block does not declare. The note
+     shows the block's signature."""),
+    ("E0209", "too many block arguments", """
+     A block use passes more positional arguments than the block has parameters."""),
+    ("E0210", "missing block argument", """
+     A block parameter without a default value is not given at a use of the block."""),
+    ("E0211", "unknown label", """
+     `@name` refers to no labelled item and no named input. Label an item with `as name` to
+     use its output later as `@name`."""),
+    ("E0212", "label defined twice", """
+     Two items in one body carry the same label (or a label has an input's name). Labels are
+     visible to the end of the body that defines them, so each must be unique there."""),
+    ("E0213", "label used before its definition", """
+     `@name` appears before the item labelled `name`: a chain can only reach tensors that have
+     already been computed."""),
+    ("E0214", "label out of reach", """
+     A label made inside a branch of a merge or inside a repeated item stays there: each
+     branch and each copy has its own. Label the merge or the repetition itself to use its
+     output further on."""),
+    ("E0215", "misplaced `@label`", """
+     `@name` starts a chain: the first item of a merge's branch (`concat(@e1, identity)`) or
+     of an `output` chain. It cannot stand in the middle of a chain, start a `split` branch
+     (which runs on its share of the channels) or start a block's body; an `output` chain must
+     start with one."""),
+    ("E0216", "`in` without a value", """
+     `in` is the channel count entering the block use (at the top level, the network
+     input's). It has no value in a `let` constant or a parameter default."""),
+    # ---- shapes
+    ("E0301", "window does not fit", """
+     A convolution kernel or pooling window is larger than its (padded) input, so the output
+     size ⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1 would be below 1. Use a smaller kernel, pad, or
+     remove a pooling step earlier on; the note shows the arithmetic and how the input got so
+     small."""),
+    ("E0302", "`concat` spatial sizes differ", """
+     The branches of a `concat` (or the outputs of a `split`'s branches) are joined along the
+     channels, so their spatial sizes must agree. Pad convolutions (`p1` for `k3`) and use the
+     same strides in every branch."""),
+    ("E0303", "`add` shapes differ", """
+     The branches of an `add` (or a `residual`'s body and its input) are summed element by
+     element, so their shapes must agree exactly. For a residual whose body changes the
+     shape, project the skip path: `add(conv C k1 ..., <body>)`."""),
+    ("E0304", "groups do not divide the channels", """
+     A grouped convolution splits its input and output channels into equal groups, so the
+     group count must divide both."""),
+    ("E0305", "`same` padding with a stride", """
+     `same` keeps the spatial size, which only a stride of 1 can do. With stride 2, pad by
+     (k−1)/2 (`p1` for `k3`) to halve the size."""),
+    ("E0306", "empty output", """
+     A transposed convolution or an upsampling step would produce an output size below 1."""),
+    ("E0307", "padding too large for its mode", """
+     Reflect padding must be smaller than the input size, circular padding at most the input
+     size (PyTorch's rule); `same` with an even kernel pads one side one more."""),
+    ("E0308", "pooling padding too large", """
+     PyTorch requires pooling padding of at most half the window: p ≤ ⌊k/2⌋."""),
+    ("E0309", "needs spatial input", """
+     A convolution, pooling or resizing layer runs after `fc` or `flatten` removed the
+     spatial dimensions. Move it before the first `fc` or `flatten`."""),
+    ("E0310", "too many spatial dimensions", """
+     An input has at most three spatial dimensions: `CxL`, `CxHxW`, `CxDxHxW`."""),
+    ("E0311", "size of the wrong rank", """
+     A size given per dimension (`k3x5`) has a different number of dimensions than the input
+     it applies to. Give one number, or one per spatial dimension."""),
+    ("E0312", "3-D average pooling on a small input", """
+     PyTorch's 3-D average pooling needs the input before padding to be at least the window in
+     every dimension (2-D and max pooling allow padding to make up the difference)."""),
+    ("E0313", "`mul` shapes do not fit", """
+     The branches of a `mul` (or a `gate` and its input) are multiplied element by element:
+     their channels must agree, and a branch may broadcast only when its spatial size is 1 in
+     every dimension (as after `gap`)."""),
+    ("E0314", "`split` does not divide the channels", """
+     `split` gives each branch an equal share of the input's channels, so the number of
+     branches must divide the channel count."""),
+    ("E0315", "`output_padding` too large", """
+     A transposed convolution's `output_padding` must be below its stride or its dilation
+     (PyTorch's rule)."""),
+    ("E0316", "groups do not divide the channels (group norm)", """
+     `groupnorm G` normalises G equal groups of channels, so G must divide the channels."""),
+    ("E0317", "pixel shuffle does not divide", """
+     `pixelshuffle R` turns C·R² channels into C, so the channels must be a multiple of R²;
+     `pixelunshuffle R` needs spatial sizes divisible by R."""),
+    ("E0318", "`cubic` outside 2-D", """
+     PyTorch's bicubic interpolation exists for 2-D inputs only; use `linear` (linear in 1-D,
+     trilinear in 3-D) or `nearest`."""),
+    ("E0319", "`unflatten` changes the element count", """
+     `unflatten S` reshapes features into S, so the product of S must equal the feature
+     count."""),
+    ("E0320", "shuffle groups do not divide the channels", """
+     `shuffle G` interleaves G equal groups of channels, so G must divide the channels."""),
+    ("E0321", "wrong input rank for this layer", """
+     The layer works on inputs of certain ranks only: `pixelshuffle` on 2-D inputs,
+     instance norm and channel shuffle on spatial inputs."""),
+    ("E0322", "`unflatten` on spatial input", """
+     `unflatten` takes features (after `fc` or `flatten`) and gives them a shape."""),
+    ("E0323", "`align` without interpolation", """
+     `align` (PyTorch's `align_corners`) only changes `linear` and `cubic` interpolation;
+     with `nearest` PyTorch refuses it."""),
+    # ---- arguments
+    ("E0401", "missing argument", """
+     A layer needs an argument that is not given: a convolution its output channels and
+     kernel (`conv 16 k3`), a pooling its window (`maxpool 2`), `fc` its size."""),
+    ("E0402", "wrong kind of value", """
+     A value of the wrong kind: a decimal where a whole number is needed, a size (`3x3`) where
+     one number is, a size in arithmetic, `//` on decimals, a size as a block argument."""),
+    ("E0403", "unknown option", """
+     `name=value` names an option the layer does not have (the note lists its options); short
+     flags are written without `=` (`k3`, not `k=3`)."""),
+    ("E0404", "value out of range", """
+     A value outside what the layer accepts: channels and sizes at least 1 (and at most
+     2,147,483,647), padding at least 0, a probability in [0, 1), an input dimension of 0."""),
+    ("E0405", "given twice", """
+     The same argument is given twice (`s1 s2`, `same p1`, `nobias nobias`, a block parameter
+     by position and by name). Keep one."""),
+    ("E0406", "division by zero", """
+     An expression divides by zero."""),
+    ("E0407", "bad repetition count", """
+     `item * N` needs a whole number N of at least 1."""),
+    ("E0408", "value too large", """
+     A number or the result of arithmetic is far beyond any size a network could have (more
+     than 15 digits, or beyond 2^40 in magnitude). The checker refuses it rather than compute
+     with it."""),
+    ("E0409", "too many arguments", """
+     More positional arguments than the layer takes. To repeat a layer whose last argument is
+     a number, group it: `(fc 64) * 2`."""),
+    ("E0410", "wrong number of branches", """
+     `concat`, `add`, `mul` and `split` need at least two branches; `residual` and `gate` take
+     exactly one chain."""),
+    ("E0411", "unknown short flag", """
+     A short flag (`g2`) the layer does not have. The note lists the layer's flags."""),
+    ("E0412", "layer word as an argument", """
+     A layer word stands where an argument is expected: probably a missing `->` between two
+     layers (`conv 6 k5 relu`)."""),
+    ("E0413", "unknown argument", """
+     A word after a layer that is none of its switches (`nobias`, `ceil`, ...), flags or
+     constants."""),
+    ("E0414", "unknown choice", """
+     An option that takes one of a few words (`pad=reflect`) was given another word."""),
+    ("E0415", "number too large to represent", """
+     A decimal beyond the largest floating-point number (about 1.8e308), which would become
+     infinity."""),
+    # ---- assertions
+    ("E0501", "assertion failed", """
+     An `assert` in the spec does not hold for the network as checked; the label shows the
+     measured figure."""),
+    ("E0502", "unknown metric", """
+     `assert` takes one of: params, trainable_params, macs, output, layers."""),
+    ("E0503", "comparison of the wrong kind", """
+     `output` is a shape, compared with `==` or `!=` against a size; the other metrics are
+     numbers, compared against numbers."""),
+    # ---- training section
+    ("E0601", "unknown training setting", """
+     The `train { }` section holds defaults for `cnndsl train`: data, epochs, batch,
+     optimizer, lr, loss. Another key is a mistake."""),
+    ("E0602", "bad training value", """
+     A value in the `train { }` section that `cnndsl train` cannot use: an unknown dataset,
+     optimizer, option or loss, a number that is not positive, a wrong number of values."""),
+    # ---- warnings
+    ("W0101", "stride drops rows", """
+     The floor in ⌊(n + 2p − k)/s⌋ + 1 means the last rows or columns of the input are never
+     read by any window. Pad, change the input size, or (pooling) add `ceil`."""),
+    ("W0102", "`softmax` before cross-entropy", """
+     Cross-entropy applies log-softmax itself; a softmax in front of it saturates the loss
+     and slows training. `cnndsl train` leaves the softmax out while training."""),
+    ("W0103", "one `fc` holds most parameters", """
+     A fully connected layer on a large flattened feature map holds most of the network's
+     parameters (in a network of over 100k). Pooling first (`gap`) cuts its size."""),
+    ("W0104", "unused block", """
+     A block is defined but never used."""),
+    ("W0105", "unused block parameter", """
+     A block parameter is never used in the block's body. Short flags take only literal
+     numbers, so pass a parameter with the long form: `stride=s`."""),
+    ("W0106", "unused constant", """
+     A `let` constant is never used."""),
+    ("W0107", "unused label or input", """
+     A label (or a named input) is never reached with `@name`."""),
+)
+
+
+def explain(code: str) -> str | None:
+    """The explanation of a code, as `cnndsl explain` prints it, or None."""
+    entry = CODES.get(code.upper())
+    if entry is None:
+        return None
+    import textwrap
+
+    body = textwrap.fill(entry.explanation, 79)
+    return f"{entry.code}: {entry.title} ({entry.severity})\n\n{body}"
+
+
+def group(code: str) -> str:
+    return _GROUPS.get(code[:3], "other")
+
+
+def table() -> str:
+    """The README's table of codes, one row per code."""
+    rows = ["| code | meaning |", "| --- | --- |"]
+    rows += [f"| {c.code} | {c.title} |" for c in CODES.values()]
+    return "\n".join(rows)

@@ -1,0 +1,62 @@
+""""Did you mean": one helper for every misspelt word, bounded in work.
+
+Candidates are filtered by length before any similarity is computed, at most
+`MAX_CANDIDATES` are compared, and one check computes at most `BUDGET`
+suggestions (a file of thousands of misspellings gets the first ones, and its
+check time stays linear in its size).
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from cnndsl.diagnostics import Fix
+from cnndsl.source import Span
+
+MAX_CANDIDATES = 200
+BUDGET = 200
+CUTOFF = 0.6
+
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    word: str
+
+    def fixes(self, span: Span, template: str = "{}") -> tuple[Fix, ...]:
+        """The exact edit that replaces the misspelt text by the suggestion."""
+        return (Fix(span=span, replacement=template.format(self.word)),)
+
+
+@contextmanager
+def budget(size: int = BUDGET):
+    """Give one check a fresh budget of suggestions."""
+    previous = getattr(_local, "left", None)
+    _local.left = size
+    try:
+        yield
+    finally:
+        _local.left = previous
+
+
+def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF,
+                 fold_case: bool = True) -> Suggestion | None:
+    """The candidate closest to `word`, when one is close enough."""
+    left = getattr(_local, "left", None)
+    if left is not None:
+        if left <= 0:
+            return None
+        _local.left = left - 1
+    slack = max(2, len(word) // 3)
+    near = [c for c in candidates if c != word and abs(len(c) - len(word)) <= slack]
+    near = sorted(set(near), key=lambda c: (abs(len(c) - len(word)), c))[:MAX_CANDIDATES]
+    found = difflib.get_close_matches(word, near, n=1, cutoff=cutoff)
+    if not found and fold_case and word.lower() != word:
+        lowered = {c.lower(): c for c in near}
+        found = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=1,
+                                                                cutoff=cutoff)]
+    return Suggestion(found[0]) if found else None

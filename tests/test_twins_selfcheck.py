@@ -119,6 +119,23 @@ def test_perturb_gives_constant_parameters_distinct_values():
     assert bool((block.layer_scale.gamma > 0.4).all())
 
 
+def test_without_perturbing_a_wrong_convnext_block_would_pass_unseen():
+    torch.manual_seed(0)
+    right = CNBlock(8, layer_scale=1e-6, sd_prob=0.0).eval()
+    wrong = CNBlock(8, layer_scale=1e-6, sd_prob=0.0).eval()
+    inputs = (torch.randn(1, 8, 5, 5),)
+    copy_in_order(right, wrong, inputs)
+    with torch.no_grad():
+        wrong.block[5].weight.zero_()  # the second linear layer, wired to nothing
+    assert_same_outputs(wrong, right, inputs)  # the layer scale of 1e-6 hides it
+    perturb(right)
+    copy_in_order(right, wrong, inputs)
+    with torch.no_grad():
+        wrong.block[5].weight.zero_()
+    with pytest.raises(AssertionError):
+        assert_same_outputs(wrong, right, inputs)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_spec_draft_names_its_source_and_states_the_figure(name):
     _, shape, expected = TWINS[name]

@@ -45,6 +45,16 @@ OUTPUT_SHAPES = {
 SMALL_IMAGE = (3, 64, 64)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One intra-op thread here: on the shared two-core machine, two OpenMP threads
+    spin-waiting under load made building GoogLeNet 8x slower (9.8 s against 1.3 s)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -81,22 +91,17 @@ def test_output_shapes_at_the_declared_input(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_forward_calls_every_parameterised_module_exactly_once(name):
-    model, inputs = _real(name)
-    order = execution_order(model, inputs)
-    held = [m for m in model.modules() if holds_parameters(m)]
+def test_forward_calls_each_parameterised_module_once_and_copies_reproduce_it(name):
+    src, inputs = _real(name, seed=0)
+    order = execution_order(src, inputs)
+    held = [m for m in src.modules() if holds_parameters(m)]
     assert len({id(m) for m in order}) == len(order), "a module called twice"
     assert {id(m) for m in order} == {id(m) for m in held}, "a module never called"
-    assert all(torch.isfinite(t).all() for t in outputs(model, inputs))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_weights_copied_in_execution_order_reproduce_the_outputs(name):
-    src, inputs = _real(name, seed=0)
+    assert all(torch.isfinite(t).all() for t in outputs(src, inputs))
     dst, _ = _real(name, seed=1)
     with pytest.raises(AssertionError):  # different weights: the comparison can fail
         assert_same_outputs(dst, src, inputs)
-    copy_in_order(src, dst, inputs)
+    assert copy_in_order(src, dst, inputs) == len(order)
     assert_same_outputs(dst, src, inputs)
 
 

@@ -21,6 +21,7 @@ from twins.compare import (
 )
 from twins.compiled import NotYet, build
 from twins.convnext import CNBlock
+from twins.ops import LayerNorm2d
 
 SPECS = Path(__file__).resolve().parent / "twins" / "specs"
 NAMES = sorted(TWINS)
@@ -40,8 +41,9 @@ OUTPUT_SHAPES = {
 }
 
 # The 224x224 nets take 1-3 s each for one real forward pass on this CPU; their wiring
-# does not depend on the size (every one ends in an adaptive pool), so the real passes
-# run them on 64x64 and the meta-device pass checks the 224x224 shapes.
+# does not depend on the size (the classifiers end in an adaptive pool, the FPN is all
+# convolutions), so the real passes run them on 64x64 and the meta-device pass checks
+# the 224x224 shapes.
 SMALL_IMAGE = (3, 64, 64)
 
 
@@ -139,6 +141,25 @@ def test_without_perturbing_a_wrong_convnext_block_would_pass_unseen():
         wrong.block[5].weight.zero_()
     with pytest.raises(AssertionError):
         assert_same_outputs(wrong, right, inputs)
+
+
+def _channels_first(model: torch.nn.Module) -> torch.nn.Module:
+    """ConvNeXt as its spec writes each block: depthwise conv, channels-first layer norm,
+    two 1x1 convs where torchvision has channels-last linears (new modules, new weights)."""
+    for block in (m for m in model.modules() if isinstance(m, CNBlock)):
+        dw = block.block[0]
+        dim = dw.in_channels
+        block.block = torch.nn.Sequential(
+            torch.nn.Conv2d(dim, dim, 7, padding=3, groups=dim), LayerNorm2d(dim, eps=1e-6),
+            torch.nn.Conv2d(dim, 4 * dim, 1), torch.nn.GELU(), torch.nn.Conv2d(4 * dim, dim, 1))
+    return model
+
+
+def test_convnext_twin_equals_its_channels_first_form_with_linears_copied_into_convs():
+    twin, inputs = _real("convnext_tiny", seed=0)
+    spec_like = _channels_first(TWINS["convnext_tiny"][0]()).eval()
+    copy_in_order(twin, spec_like, inputs)
+    assert_same_outputs(spec_like, twin, inputs)
 
 
 @pytest.mark.parametrize("name", NAMES)

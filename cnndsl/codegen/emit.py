@@ -164,6 +164,8 @@ class Emitter:
         return flow
 
     def _layer(self, node, flow: _Flow, cls: _Class, target: str) -> _Flow:
+        if isinstance(node, ir.Identity):
+            return flow   # `identity` needs no module and no line: the tensor itself
         src, ch = flow.var, flow.ch
         if isinstance(node, ir.Linear) and len(node.info.input) > 1:
             ch = features(ch, node.info.input)
@@ -252,6 +254,8 @@ class Emitter:
         part_ch = channel_part(flow.ch, count)
         cls.line(f"{', '.join(parts)} = torch.chunk({flow.var}, {count}, dim=1)")
         outs = [self._sequence(branch, _Flow(part, part_ch, flow.dims), cls, part)
+                if not all(isinstance(n, ir.Identity) for n in branch.items)
+                else _Flow(part, part_ch, flow.dims)
                 for part, branch in zip(parts, node.branches)]
         ch = channel_sum([o.ch for o in outs])
         dims = _merged_dims(outs)

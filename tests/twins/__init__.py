@@ -1,5 +1,5 @@
 """Reference networks written by hand in plain `torch.nn`, torchvision-style, each the
-twin of a draft spec in `tests/twins/specs/` (same file stem). A compiled spec and its
+twin of a draft spec in `specs/` (same file stem). A compiled spec and its
 twin must call their parameterised modules in the same order (see `compare.py`).
 
 `TWINS[name] = (factory, input_shape, expected_params)`; the figures are torchvision's

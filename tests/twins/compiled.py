@@ -12,8 +12,8 @@ import cnndsl
 from cnndsl.codegen.api import compile_result
 
 
-class NotYet(Exception):
-    """The compiler does not take the spec (yet): the first error, in one line."""
+class SpecRefused(AssertionError):
+    """The compiler refuses the spec: the first error, in one line."""
 
 
 def first_error(result) -> str:
@@ -25,10 +25,10 @@ def first_error(result) -> str:
 
 def build(path: Path) -> tuple[nn.Module, int, tuple[int, ...]]:
     """The compiled model of the spec at `path`, with the parameter count and input shape
-    `check` inferred; raises NotYet when the spec has errors."""
+    `check` inferred; raises SpecRefused when the spec has errors."""
     result = cnndsl.check_file(path)
     if not result.ok:
-        raise NotYet(first_error(result))
+        raise SpecRefused(first_error(result))
     namespace: dict = {"__name__": f"cnndsl_twin_{path.stem}"}
     code = compile_result(result)
     exec(compile(code, f"<cnndsl:{path.name}>", "exec"), namespace)  # our own spec's code

@@ -86,21 +86,22 @@ def _stages(text: str) -> dict[str, float]:
     from cnndsl.api import model_name_for
     from cnndsl.collector import paused
     from cnndsl.parser import parse
-    from cnndsl.passes.infer import infer
     from cnndsl.passes.lint import lint
     from cnndsl.passes.resolve import resolve
     from cnndsl.source import Source
+    from cnndsl.summary import summarize
 
     with paused():
+        source = Source(text)
         marks = [time.perf_counter()]
-        program, _ = parse(Source(text))
+        program, _ = parse(source)
         marks.append(time.perf_counter())
-        network, _ = resolve(program, text, model_name_for("<string>"))
+        network, _ = resolve(program, source, model_name_for("<string>"))
         marks.append(time.perf_counter())
-        summary, _ = infer(network)
+        summary = summarize(network)
         lint(network, summary, program)
         marks.append(time.perf_counter())
-    return dict(zip(("parse", "resolve", "infer+lint"),
+    return dict(zip(("parse", "resolve+infer", "summary+lint"),
                     (b - a for a, b in zip(marks, marks[1:]))))
 
 

@@ -213,7 +213,8 @@ CODES = _codes(
      The same argument is given twice (`s1 s2`, `same p1`, `nobias nobias`, a block parameter
      by position and by name). Keep one."""),
     ("E0406", "division by zero", """
-     An expression divides by zero."""),
+     An expression divides by zero: `c // 0`, or a block argument or constant that is 0
+     where it divides. Check the values passed to the block."""),
     ("E0407", "bad repetition count", """
      `item * N` needs a whole number N of at least 1."""),
     ("E0408", "value too large", """
@@ -266,14 +267,17 @@ CODES = _codes(
      A fully connected layer on a large flattened feature map holds most of the network's
      parameters (in a network of over 100k). Pooling first (`gap`) cuts its size."""),
     ("W0104", "unused block", """
-     A block is defined but never used."""),
+     A block is defined but never used in the body or in another block that is used. Use
+     it, or remove it."""),
     ("W0105", "unused block parameter", """
      A block parameter is never used in the block's body. Short flags take only literal
      numbers, so pass a parameter with the long form: `stride=s`."""),
     ("W0106", "unused constant", """
-     A `let` constant is never used."""),
+     A `let` constant is never used by any layer, block argument or repetition count. Use
+     it, or remove it."""),
     ("W0107", "unused label or input", """
-     A label (or a named input) is never reached with `@name`."""),
+     A label (or a named input) is never reached with `@name`: its tensor is computed but
+     nothing reads it by name. Use it, or remove the label."""),
 )
 
 

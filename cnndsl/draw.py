@@ -84,6 +84,8 @@ class _Drawer:
                 end = self.block(graph, item, end, path)
             elif isinstance(item, ir.Merge):
                 end = self.merge(graph, item, end, path, labels)
+            elif isinstance(item, ir.Identity):
+                continue   # the tensor itself: an edge, not a node
             else:
                 end = self.layer(graph, item, end, path)
         return end
@@ -125,8 +127,7 @@ class _Drawer:
             first = branch.items[0] if branch.items else None
             skip = node.form is not None and index == 0
             by_label = isinstance(first, ir.Ref) and len(branch.items) == 1
-            tail = self.sequence(graph, branch, start, path, dict(labels)) \
-                if branch.items else start
+            tail = self.sequence(graph, branch, start, path, dict(labels))
             style = {"style": "dashed", "xlabel": "identity"} if skip else \
                 {"style": "bold", "color": "#0072b2", "constraint": "false"} if by_label else {}
             ends.append((tail, style))

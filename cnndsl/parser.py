@@ -26,7 +26,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, error
 from cnndsl.files import printable
+from cnndsl.layers import COMBINATORS
 from cnndsl.source import Source, Span
+from cnndsl.suggest import did_you_mean
 
 #: Parentheses nest at most this deep; deeper input is refused with a located
 #: error instead of exhausting the interpreter's stack in later passes.
@@ -462,6 +464,9 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> Diagnostic:
                      f"expected {_expected(expected)}" + (f" after `{after}`" if after else ""),
                      help=_eof_help(source))
     start = token.start_pos if token.start_pos is not None else 0
+    combinator = _unknown_combinator(source, start)
+    if combinator is not None:
+        return combinator
     if token.type == "_NL":
         start = source.text.rfind("\n", 0, start + 1)
         start = start if start >= 0 else token.start_pos
@@ -474,6 +479,39 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> Diagnostic:
     help, fix = _token_help(source, token, exc.expected, after)
     return error("E0001", message, span, f"expected {_expected(exc.expected)}", help=help,
                  fixes=[fix] if fix else ())
+
+
+_CALL_BEFORE = re.compile(r"([a-z_][A-Za-z0-9_]*)[ \t]*\($")
+
+
+def _unknown_combinator(source: Source, offset: int) -> Diagnostic | None:
+    """`cat(conv 4 k1, ...)`: a lowercase word used like `concat(` fails to parse
+    as a block use; name the word instead of the token it stumbled on."""
+    depth, pos = 0, offset - 1
+    floor = max(0, offset - 2000)
+    while pos >= floor:
+        char = source.text[pos]
+        if char == ")":
+            depth += 1
+        elif char == "(":
+            if depth == 0:
+                break
+            depth -= 1
+        pos -= 1
+    else:
+        return None
+    match = _CALL_BEFORE.search(source.text[max(0, pos - 80):pos + 1])
+    if match is None or match.group(1) in COMBINATORS:
+        return None
+    close = did_you_mean(match.group(1), COMBINATORS)
+    if close is None:
+        return None
+    start = pos - (len(match.group(0)) - 1)
+    span = source.span(start, start + len(match.group(1)))
+    return error("E0201", f"unknown combinator `{match.group(1)}(`", span,
+                 "not a combinator", help=f"did you mean `{close.word}(`?",
+                 notes=["combinators: " + ", ".join(f"`{c}(`" for c in COMBINATORS)],
+                 fixes=close.fixes(span))
 
 
 def _token_help(source: Source, token: Token, expected,

@@ -51,7 +51,7 @@ def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF,
         if left <= 0:
             return None
         _local.left = left - 1
-    slack = max(2, len(word) // 3)
+    slack = max(3, len(word) // 2)
     near = [c for c in candidates if c != word and abs(len(c) - len(word)) <= slack]
     near = sorted(set(near), key=lambda c: (abs(len(c) - len(word)), c))[:MAX_CANDIDATES]
     found = difflib.get_close_matches(word, near, n=1, cutoff=cutoff)

@@ -14,7 +14,7 @@ from cnndsl import ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error
 from cnndsl.layers import FLAG_LETTERS, MAX_INT, RESERVED
-from cnndsl.passes.evaluate import Env, evaluate, literal
+from cnndsl.passes.evaluate import UNKNOWN, Env, evaluate, literal
 from cnndsl.source import Span
 
 MAX_NAME = 80
@@ -119,9 +119,10 @@ def constants(program: ast.Program, diagnostics: list[Diagnostic]) -> Env:
                                                       text="first defined here")]))
             continue
         value = evaluate(let.value, env, diagnostics)
-        if value is not None and value.known:
-            env[let.name] = literal(value.value)
-            spans[let.name] = let.name_span
+        # a constant whose value is in error is still defined, as unknown: its uses
+        # are not reported again
+        env[let.name] = literal(value.value) if value is not None and value.known else UNKNOWN
+        spans[let.name] = let.name_span
     return env
 
 

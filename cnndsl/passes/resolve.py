@@ -337,7 +337,7 @@ def _chain(chain: ast.Chain, env: Env, scope: _Scope, labels: _Labels, state: St
     for index, item in enumerate(chain.items):
         if isinstance(item, ast.Ref):
             if index or not may_ref:
-                ctx.diagnostics.append(_misplaced_ref(item))
+                ctx.diagnostics.append(_misplaced_ref(item, labels))
                 return items, None
             node, state = _ref(item, labels, ctx)
             items.append(node)
@@ -362,7 +362,10 @@ def _with_comments(items: Nodes, ctx: _Context) -> Nodes:
     return items
 
 
-def _misplaced_ref(item: ast.Ref) -> Diagnostic:
+def _misplaced_ref(item: ast.Ref, labels: _Labels) -> Diagnostic:
+    found = labels.find(item.name)
+    if found is not None:
+        found.used = True   # meant as a use: no second complaint that it is unused
     return error("E0215", f"`@{item.name}` can only start a chain", item.span,
                  "in the middle of a chain",
                  help="use it first in a branch (`concat(@e1, identity)`, "
@@ -381,7 +384,7 @@ def _item(item, env: Env, scope: _Scope, labels: _Labels, state: State | None,
     if isinstance(item, ast.Labelled):
         return _labelled(item, env, scope, labels, state, stack, ctx)
     if isinstance(item, ast.Ref):
-        ctx.diagnostics.append(_misplaced_ref(item))
+        ctx.diagnostics.append(_misplaced_ref(item, labels))
         return [], None
     if isinstance(item, ast.BlockUse):
         node, state = _block_use(item, item.args, env, scope, state, stack, ctx)
@@ -427,6 +430,10 @@ def _labelled(item: ast.Labelled, env: Env, scope: _Scope, labels: _Labels,
         return nodes, state
     labels.defined[name] = _Defined(state, item.label_span)
     label = ir.Label(span=item.label_span, text=name, name=name, label=name)
+    if state is not None:
+        label = label.model_copy(update={"info": ir.Info(
+            input=state.shape, output=state.shape, rf=infer.exact(state.rf, ceil=True),
+            jump=infer.exact(state.jump))})
     return nodes + [label], state
 
 

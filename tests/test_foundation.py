@@ -5,6 +5,7 @@ Each test here failed before the change it pins."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -279,7 +280,7 @@ def test_compile_no_longer_runs_a_ruff_found_on_path(cnndsl_cmd, tmp_path):
 def test_files_are_written_with_the_users_umask(cnndsl_cmd, tmp_path):
     out = tmp_path / "lenet.py"
     subprocess.run(cnndsl_cmd + ["compile", str(ROOT / "specs" / "lenet.cnn"), "-o", str(out)],
-                   check=True, capture_output=True, preexec_fn=lambda: __import__("os").umask(0o022))
+                   check=True, capture_output=True, preexec_fn=lambda: os.umask(0o022))
     assert out.stat().st_mode & 0o777 == 0o644
 
 

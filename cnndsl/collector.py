@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_depth = 0          # pauses in force, over every thread
+_was_enabled = False
 
 
 @contextmanager
@@ -17,11 +22,21 @@ def paused() -> Iterator[None]:
     nodes, which hold no reference cycles, so reference counting frees all of it;
     the collector only rescanned the growing trees, and made check time grow
     faster than the spec (8,000 layers took 14x the time of 1,000; paused, 8.2x).
+
+    Pauses nest and overlap across threads (a server checks on several): the
+    collector is off while any pause is in force and comes back, if it was on
+    before the first, when the last one ends.
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    global _depth, _was_enabled
+    with _lock:
+        if _depth == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _depth += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _was_enabled:
+                gc.enable()

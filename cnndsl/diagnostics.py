@@ -101,29 +101,35 @@ class _Paint:
 
 
 class _Line:
-    """One source line as displayed: escaped, tabs as one space, clipped to
-    MAX_LINE around a column; `col()` maps a 1-based column of the source line
-    to the 0-based display column."""
+    """One source line as displayed: clipped to MAX_LINE characters around a
+    column, then escaped (tabs as one space); `col()` maps a 1-based column of
+    the source line to the 0-based display column. Work is bounded by MAX_LINE,
+    however long the line."""
 
     def __init__(self, raw: str, focus: int) -> None:
-        pieces = [" " if c == "\t" else printable(c) for c in raw]
-        self.starts = [0]
-        for piece in pieces:
-            self.starts.append(self.starts[-1] + len(piece))
-        text = "".join(pieces)
-        self.offset, self.prefix = 0, ""
-        if len(text) > MAX_LINE:
-            centre = self.starts[min(max(focus - 1, 0), len(pieces))]
-            self.offset = max(0, min(centre - MAX_LINE // 2, len(text) - MAX_LINE))
-            self.prefix = "…" if self.offset else ""
-            tail = "…" if self.offset + MAX_LINE < len(text) else ""
-            text = self.prefix + text[self.offset:self.offset + MAX_LINE] + tail
-        self.text = text
+        self.low = 0
+        if len(raw) > MAX_LINE:
+            self.low = max(0, min(focus - 1 - MAX_LINE // 2, len(raw) - MAX_LINE))
+        window = raw[self.low:self.low + MAX_LINE]
+        self.prefix = "…" if self.low else ""
+        suffix = "…" if self.low + MAX_LINE < len(raw) else ""
+        pieces = window.replace("\t", " ")
+        if pieces.isprintable():
+            self.starts = None
+        else:
+            escaped = [printable(c) for c in pieces]
+            self.starts = [0]
+            for piece in escaped:
+                self.starts.append(self.starts[-1] + len(piece))
+            pieces = "".join(escaped)
+        self.width = len(pieces)
+        self.text = self.prefix + pieces + suffix
 
     def col(self, column: int) -> int:
-        index = min(max(column - 1, 0), len(self.starts) - 1)
-        shown = self.starts[index] - self.offset + len(self.prefix)
-        return min(max(shown, 0), len(self.text))
+        index = min(max(column - 1 - self.low, 0), self.width if self.starts is None
+                    else len(self.starts) - 1)
+        shown = index if self.starts is None else self.starts[index]
+        return shown + len(self.prefix)
 
 
 def render_text(diagnostic: Diagnostic, source: Source, *, colour: bool = False) -> str:

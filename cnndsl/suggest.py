@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from cnndsl.diagnostics import Fix
 from cnndsl.source import Span
 
-MAX_CANDIDATES = 200
-BUDGET = 200
+MAX_CANDIDATES = 100
+#: as many as a file's diagnostics are shown (`diagnostics.MAX_SHOWN`)
+BUDGET = 100
 CUTOFF = 0.6
 
 _local = threading.local()
@@ -45,14 +46,15 @@ def budget(size: int = BUDGET):
 
 def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF,
                  fold_case: bool = True) -> Suggestion | None:
-    """The candidate closest to `word`, when one is close enough."""
+    """The candidate closest to `word`, when one is close enough. `candidates`
+    may be any iterable: it is not read once the budget is spent."""
     left = getattr(_local, "left", None)
     if left is not None:
         if left <= 0:
             return None
         _local.left = left - 1
     slack = max(3, len(word) // 2)
-    near = [c for c in candidates if c != word and abs(len(c) - len(word)) <= slack]
+    near = [c for c in candidates if c != word and c != "in" and abs(len(c) - len(word)) <= slack]
     near = sorted(set(near), key=lambda c: (abs(len(c) - len(word)), c))[:MAX_CANDIDATES]
     found = difflib.get_close_matches(word, near, n=1, cutoff=cutoff)
     if not found and fold_case and word.lower() != word:

@@ -4,6 +4,7 @@ as the table in `cnndsl.layers` describes them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error
@@ -117,7 +118,7 @@ def _unknown_word(word: LayerWord, use: ast.LayerUse, expr: ast.Name, layer_word
                                           end_line=expr.span.line,
                                           end_column=expr.span.column),
                                 replacement="-> ")])
-    close = did_you_mean(name, [*word.switches, *(k for k in env if k != "in")])
+    close = did_you_mean(name, chain(word.switches, env))
     return error("E0413", f"unknown argument `{name}` for `{use.name}`", expr.span,
                  "not a flag, a switch or a constant", notes=[f"usage: `{word.usage}`"],
                  help=f"did you mean `{close.word}`?" if close else None,

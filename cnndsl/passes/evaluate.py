@@ -147,7 +147,7 @@ def unknown_name(ref: ast.Name | ast.Flag, env: Env) -> Diagnostic:
                      ref.span, "a flag cannot take part in arithmetic",
                      help="to repeat a layer, group it: `(conv 8 k3) * 2`; "
                           "for a computed value, use the long form: `kernel=c*2`")
-    close = did_you_mean(ref.name, [k for k in env if k != IN])
+    close = did_you_mean(ref.name, env)
     return error("E0202", f"unknown name `{ref.name}`", ref.span, "not a constant or parameter",
                  help=f"did you mean `{close.word}`?" if close else
                  "define it with `let " + ref.name + " = ...` or make it a block parameter",

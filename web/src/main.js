@@ -35,8 +35,8 @@ conv 6 k5 s1 p0 -> relu -> maxpool 2
 
 /** Everything the page knows; `window.cnndsl` for the tests and the curious. */
 const app = {
-  view: null, file: "playground.cnn", opened: null, digest: null, saved: null,
-  report: null, svg: null, svgUrl: null, picked: null,
+  view: null, file: "playground.cnn", opened: null, openedName: null, digest: null, saved: null,
+  report: null, checked: null, svg: null, svgUrl: null, picked: null,
   seq: 0, controller: null, timer: null, editAt: 0, timings: [],
 };
 window.cnndsl = app;
@@ -95,6 +95,7 @@ async function check() {
   }
   if (seq !== app.seq) return;
   const answered = performance.now();
+  app.checked = text;
   showCheck(data);
   const shown = performance.now();
   await nextPaint();
@@ -204,19 +205,20 @@ async function loadExample(name) {
 async function save(force = false) {
   if (!app.opened) return;
   const text = app.view.state.doc.toString();
+  const note = $("#save-note");
   try {
     const data = await post("save", { text, digest: app.digest, force });
     app.digest = data.digest;
     app.saved = text;
     markDirty();
-    say(`saved ${data.file}`, "good");
+    fill(note, el("span", { class: "good" }, `saved ${data.file}`));
   } catch (error) {
     if (error instanceof ApiError && error.status === 409 && !force) {
-      fill($("#status"), el("span", { class: "bad" }, error.message, " "),
+      fill(note, el("span", { class: "bad" }, error.message, " "),
         el("button", { type: "button", id: "overwrite", onclick: () => save(true) }, "Overwrite"));
       return;
     }
-    say(`not saved: ${error.message}`, "bad");
+    fill(note, el("span", { class: "bad" }, `not saved: ${error.message}`));
   }
 }
 
@@ -224,7 +226,7 @@ function markDirty() {
   if (!app.opened) return;
   const dirty = app.view.state.doc.toString() !== app.saved;
   $("#save").classList.toggle("dirty", dirty);
-  $("#save").textContent = `Save ${app.opened}${dirty ? " •" : ""}`;
+  $("#save").textContent = `Save ${app.openedName}${dirty ? " •" : ""}`;
 }
 
 const stem = () => app.file.replace(/\.cnn$/, "");
@@ -283,7 +285,9 @@ function menus(info) {
   });
   if (info.file) {
     app.opened = info.file;
+    app.openedName = info.basename;
     app.digest = info.digest;
+    $("#save").title = `write the editor's text to ${info.file} (Ctrl-S)`;
     app.saved = info.text;
     $("#save").hidden = false;
     $("#save").addEventListener("click", () => save());

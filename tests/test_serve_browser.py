@@ -145,8 +145,9 @@ def cells(page, name: str) -> list[str]:
 
 
 def diagram_svg(page) -> str:
-    """The SVG the page shows (the image must have rendered, not just arrived)."""
-    assert page.evaluate("document.querySelector('#diagram').naturalWidth") > 0
+    """The SVG the page shows (it must be in the page, not just have arrived)."""
+    shown = page.evaluate("document.querySelector('#diagram svg').textContent")
+    assert shown and all(t in page.evaluate("window.cnndsl.svg") for t in shown.split("\n")[:5])
     return page.evaluate("window.cnndsl.svg")
 
 

@@ -18,6 +18,7 @@ import { download } from "./downloads.js";
 import { renderExplanation } from "./explain.js";
 import { lineColumn, rangeOf } from "./positions.js";
 import { decode, encode } from "./share.js";
+import { safeSvg } from "./svg.js";
 import { markRow, renderTable } from "./table.js";
 
 // Long enough to skip the checks between the keystrokes of a word typed fast, short enough
@@ -36,7 +37,7 @@ conv 6 k5 s1 p0 -> relu -> maxpool 2
 /** Everything the page knows; `window.cnndsl` for the tests and the curious. */
 const app = {
   view: null, file: "playground.cnn", opened: null, openedName: null, digest: null, saved: null,
-  report: null, checked: null, svg: null, svgUrl: null, picked: null,
+  report: null, checked: null, svg: null, picked: null,
   seq: 0, controller: null, timer: null, editAt: 0, timings: [],
 };
 window.cnndsl = app;
@@ -142,14 +143,15 @@ async function drawDiagram(drawing, seq, editAt, timing) {
     fill($("#diagram-note"), data.problem);
     return;
   }
+  const picture = safeSvg(data.svg);
+  if (!picture) {
+    fill($("#diagram-note"), "the diagram could not be read");
+    return;
+  }
   app.svg = data.svg;
-  if (app.svgUrl) URL.revokeObjectURL(app.svgUrl);
-  app.svgUrl = URL.createObjectURL(new Blob([data.svg], { type: "image/svg+xml" }));
-  const img = $("#diagram");
-  await new Promise((done) => {
-    img.onload = img.onerror = done;
-    img.src = app.svgUrl;
-  });
+  picture.removeAttribute("width");    // scaled to the pane by CSS, its viewBox kept
+  picture.removeAttribute("height");
+  fill($("#diagram"), picture);
   fill($("#diagram-note"));
   await nextPaint();
   timing.diagram = performance.now() - editAt;

@@ -65,9 +65,11 @@ def examples(chosen: str | None) -> Path | None:
         return Path(chosen)
     import cnndsl
 
-    for candidate in (Path("specs"), Path(cnndsl.__file__).resolve().parent.parent / "specs"):
-        if candidate.is_dir():
-            return candidate
+    if Path("specs").is_dir():
+        return Path("specs")
+    checkout = Path(cnndsl.__file__).resolve().parent.parent   # an editable install's source
+    if (checkout / "pyproject.toml").is_file() and (checkout / "specs").is_dir():
+        return checkout / "specs"
     return None
 
 

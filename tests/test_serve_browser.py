@@ -323,9 +323,9 @@ def test_keystroke_to_screen_on_resnet50(page, capsys):
     for digit in "123456789":
         click_at(page, line, len("-> gap -> fc 1000") + 1)
         page.keyboard.press("Shift+ArrowLeft")
-        count = page.evaluate("window.cnndsl.timings.length")
+        seq = page.evaluate("window.cnndsl.seq")
         page.keyboard.type(digit)             # `fc 1001`, `fc 1002`, ...: a new check each time
-        wait(page, f"window.cnndsl.timings.length > {count} && "
+        wait(page, f"window.cnndsl.timings.at(-1).seq > {seq} && "
                    "window.cnndsl.timings.at(-1).diagram !== null")
         timing = page.evaluate("window.cnndsl.timings.at(-1)")
         tables.append(timing["table"])

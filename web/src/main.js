@@ -103,6 +103,7 @@ async function check() {
   const timing = { seq, table: performance.now() - editAt, wait: asked - editAt,
     server: answered - asked, render: shown - answered, diagram: null };
   app.timings.push(timing);
+  if (app.timings.length > 100) app.timings.shift();   // the last hundred are enough
   encode(text, app.file).then((hash) => history.replaceState(null, "", hash));
   if (app.picked) explain({ name: app.picked }, false);
   drawDiagram(drawing, seq, editAt, timing);

@@ -21,8 +21,8 @@ import { decode, encode } from "./share.js";
 import { safeSvg } from "./svg.js";
 import { markRow, renderTable } from "./table.js";
 
-// Long enough to skip the checks between the keystrokes of a word typed fast, short enough
-// that the table follows the typing (ResNet-50 checks in ~20 ms on the server).
+// Keystrokes closer together than this are one burst, checked once at its end;
+// short enough that the table keeps up (ResNet-50 checks in ~20 ms on the server).
 const DEBOUNCE_MS = 30;
 
 const LENET = `# LeNet-5, as drawn in the classic lecture: 3x32x32 in, 10 classes out
@@ -64,9 +64,13 @@ const pickField = StateField.define({
 
 function edited(update) {
   if (update.docChanged) {
-    app.editAt = performance.now();
+    // Debounced on the leading edge: a keystroke after a pause is checked at once;
+    // within a burst (a paste, a held key, fast typing) only the last one is.
+    const now = performance.now();
+    const paused = now - app.editAt > DEBOUNCE_MS;
+    app.editAt = now;
     clearTimeout(app.timer);
-    app.timer = setTimeout(check, DEBOUNCE_MS);
+    app.timer = setTimeout(check, paused ? 0 : DEBOUNCE_MS);
     markDirty();
   }
   const pointer = update.transactions.some((tr) => tr.isUserEvent("select.pointer"));

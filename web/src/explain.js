@@ -24,7 +24,8 @@ export function renderExplanation(root, layer, onPick) {
       "to see its arithmetic."));
     return;
   }
-  const canvas = layer.window ? el("canvas", { class: "window", width: 560, height: 230 }) : null;
+  const height = layer.window && layer.window.input.length === 1 ? 80 : 230;   // 1-D: a row
+  const canvas = layer.window ? el("canvas", { class: "window", width: 560, height }) : null;
   fill(root,
     el("h2", {}, el("code", {}, layer.text), " ", el("span", { class: "name" }, layer.name)),
     el("div", { class: "io" }, `${shape(layer.input)} → ${shape(layer.output)}`,

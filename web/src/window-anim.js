@@ -3,10 +3,12 @@
 // computes lights up beside. 3-D layers show their last two dims, 1-D ones a row.
 
 const MAX_STEPS_PER_AXIS = 32;   // a 112x112 output shows every 4th position per axis
+const WHOLE = 36;                // an input up to this many cells per axis is shown whole,
+const VIEW = 24;                 // a larger one as this many cells that follow the window
 const COLOURS = {
   input: "#ffffff", padding: "#e4e6ea", grid: "#c8ccd2", window: "rgba(9, 105, 218, 0.18)",
   tap: "rgba(9, 105, 218, 0.75)", edge: "#0969da", done: "#b6d4f5", current: "#0969da",
-  text: "#24292f",
+  text: "#24292f", output: "#f3f6fa", frame: "#8c959f",
 };
 
 /** One axis of the picture: sizes in cells, and the layer's numbers along it. */
@@ -82,49 +84,67 @@ export class WindowAnimation {
     const { width, height } = this.canvas;
     ctx.clearRect(0, 0, width, height);
     const [i, j] = this.positions[this.frame];
-    const cell = Math.min(18, 300 / this.cols.extent, (height - 40) / this.rows.extent);
-    this.drawInput(ctx, 10, 24, cell, i, j);
-    const left = 10 + cell * this.cols.extent + 40;
-    const outCell = Math.min(18, (width - left - 10) / this.cols.out, (height - 40) / this.rows.out);
+    const view = { rows: this.view(this.rows, i), cols: this.view(this.cols, j) };
+    const cell = cellSize(300, height - 40, view.rows.size, view.cols.size);
+    this.drawInput(ctx, 10, 24, cell, view, i, j);
+    const left = 10 + cell.w * view.cols.size + 40;
+    const outCell = cellSize(width - left - 10, height - 40, this.rows.out, this.cols.out);
     this.drawOutput(ctx, left, 24, outCell, i, j);
     this.canvas.dataset.frame = String(this.frame);
     this.caption(i, j);
   }
 
-  drawInput(ctx, x, y, cell, i, j) {
+  /** The part of an axis in view: all of it, or VIEW cells that follow the window. */
+  view(ax, o) {
+    if (ax.extent <= WHOLE) return { from: 0, size: ax.extent };
+    const start = o * ax.s, span = ax.d * (ax.k - 1) + 1;
+    const from = Math.max(0, Math.min(ax.extent - VIEW, start - Math.floor((VIEW - span) / 2)));
+    return { from, size: VIEW };
+  }
+
+  drawInput(ctx, x, y, cell, view, i, j) {
     const { rows, cols } = this;
+    const X = (c) => x + (c - view.cols.from) * cell.w;   // cell column -> canvas x
+    const Y = (r) => y + (r - view.rows.from) * cell.h;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(x, y, view.cols.size * cell.w, view.rows.size * cell.h);
+    ctx.clip();
     ctx.fillStyle = COLOURS.padding;
-    ctx.fillRect(x, y, cols.extent * cell, rows.extent * cell);
+    ctx.fillRect(X(0), Y(0), cols.extent * cell.w, rows.extent * cell.h);
     ctx.fillStyle = COLOURS.input;
-    ctx.fillRect(x + cols.before * cell, y + rows.before * cell, cols.n * cell, rows.n * cell);
-    grid(ctx, x, y, cell, rows.extent, cols.extent);
+    ctx.fillRect(X(cols.before), Y(rows.before), cols.n * cell.w, rows.n * cell.h);
+    grid(ctx, x, y, cell, view.rows.size, view.cols.size);
     const r0 = i * rows.s, c0 = j * cols.s;
+    const w = (cols.d * (cols.k - 1) + 1) * cell.w, h = (rows.d * (rows.k - 1) + 1) * cell.h;
     ctx.fillStyle = COLOURS.window;
-    ctx.fillRect(x + c0 * cell, y + r0 * cell, (cols.d * (cols.k - 1) + 1) * cell,
-      (rows.d * (rows.k - 1) + 1) * cell);
+    ctx.fillRect(X(c0), Y(r0), w, h);
     ctx.fillStyle = COLOURS.tap;
     for (let a = 0; a < rows.k; a++) for (let b = 0; b < cols.k; b++) {
-      ctx.fillRect(x + (c0 + b * cols.d) * cell + 1, y + (r0 + a * rows.d) * cell + 1,
-        Math.max(cell - 2, 1), Math.max(cell - 2, 1));
+      ctx.fillRect(X(c0 + b * cols.d) + 1, Y(r0 + a * rows.d) + 1, Math.max(cell.w - 2, 1),
+        Math.max(cell.h - 2, 1));
     }
     ctx.strokeStyle = COLOURS.edge;
     ctx.lineWidth = 2;
-    ctx.strokeRect(x + c0 * cell, y + r0 * cell, (cols.d * (cols.k - 1) + 1) * cell,
-      (rows.d * (rows.k - 1) + 1) * cell);
-    label(ctx, x, 16, `input ${this.w.input.join("x")}` + (padded(this) ? " + padding" : ""));
+    ctx.strokeRect(X(c0), Y(r0), w, h);
+    ctx.restore();
+    frame(ctx, x, y, view.cols.size * cell.w, view.rows.size * cell.h);
+    const part = view.rows.size < rows.extent || view.cols.size < cols.extent ? " (a part)" : "";
+    label(ctx, x, 16, `input ${this.w.input.join("x")}` + (padded(this) ? " + padding" : "") + part);
   }
 
   drawOutput(ctx, x, y, cell, i, j) {
     const { rows, cols } = this;
-    ctx.fillStyle = COLOURS.input;
-    ctx.fillRect(x, y, cols.out * cell, rows.out * cell);
+    ctx.fillStyle = COLOURS.output;
+    ctx.fillRect(x, y, cols.out * cell.w, rows.out * cell.h);
     ctx.fillStyle = COLOURS.done;
     for (const [a, b] of this.positions.slice(0, this.frame)) {
-      ctx.fillRect(x + b * cell, y + a * cell, cell, cell);
+      ctx.fillRect(x + b * cell.w, y + a * cell.h, cell.w, cell.h);
     }
     ctx.fillStyle = COLOURS.current;
-    ctx.fillRect(x + j * cell, y + i * cell, Math.max(cell, 2), Math.max(cell, 2));
+    ctx.fillRect(x + j * cell.w, y + i * cell.h, Math.max(cell.w, 3), Math.max(cell.h, 3));
     grid(ctx, x, y, cell, rows.out, cols.out);
+    frame(ctx, x, y, cols.out * cell.w, rows.out * cell.h);
     label(ctx, x, 16, `output ${this.w.output.join("x")}`);
   }
 
@@ -140,7 +160,8 @@ export class WindowAnimation {
       ? `output ${j} reads input ${span(j, cols)}`
       : `output (${i}, ${j}) reads input rows ${span(i, rows)}, columns ${span(j, cols)}`;
     const sampled = this.positions.length < rows.out * cols.out ? " (some positions skipped)" : "";
-    box.textContent = `${where}${sampled}; negative or past-the-end indices are padding`;
+    const pad = padded(this) ? "; indices below 0 or past the end are padding" : "";
+    box.textContent = `${where}${sampled}${pad}`;
   }
 }
 
@@ -148,20 +169,32 @@ function padded(anim) {
   return anim.rows.before + anim.rows.after + anim.cols.before + anim.cols.after > 0;
 }
 
+/** Cell width and height: square, fitting `width` x `height`; a 1-D row stays tall. */
+function cellSize(width, height, rows, cols) {
+  const side = Math.min(18, width / cols, height / rows);
+  return { w: side, h: rows === 1 ? Math.max(side, 18) : side };
+}
+
 function grid(ctx, x, y, cell, rows, cols) {
-  if (cell < 5) return;   // lines closer than this would only grey the picture
+  if (Math.min(cell.w, cell.h) < 5) return;   // lines closer than this would only grey it
   ctx.strokeStyle = COLOURS.grid;
   ctx.lineWidth = 1;
   ctx.beginPath();
   for (let r = 0; r <= rows; r++) {
-    ctx.moveTo(x, y + r * cell + 0.5);
-    ctx.lineTo(x + cols * cell, y + r * cell + 0.5);
+    ctx.moveTo(x, y + r * cell.h + 0.5);
+    ctx.lineTo(x + cols * cell.w, y + r * cell.h + 0.5);
   }
   for (let c = 0; c <= cols; c++) {
-    ctx.moveTo(x + c * cell + 0.5, y);
-    ctx.lineTo(x + c * cell + 0.5, y + rows * cell);
+    ctx.moveTo(x + c * cell.w + 0.5, y);
+    ctx.lineTo(x + c * cell.w + 0.5, y + rows * cell.h);
   }
   ctx.stroke();
+}
+
+function frame(ctx, x, y, w, h) {
+  ctx.strokeStyle = COLOURS.frame;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x - 0.5, y - 0.5, w + 1, h + 1);
 }
 
 function label(ctx, x, y, text) {

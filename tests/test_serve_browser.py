@@ -221,6 +221,13 @@ def test_the_address_reproduces_the_spec(page, browser):
         assert doc(again) == text
         wait(again, "document.querySelector('tr.row[data-name=\"fc1\"]')")
         assert "Shared: " in again.inner_text("#status")
+        again.evaluate("window.stale = true")
+        again.goto(url.replace("#file=lenet.cnn", "#file=..%2F..%2Fevil.cnn"))
+        again.reload()                        # a new page, not a jump within the old one
+        wait(again, "!window.stale && window.cnndsl && window.cnndsl.checked !== null")
+        assert "evil" in again.url
+        assert page.evaluate("window.cnndsl.file") == "lenet.cnn"   # a link names no path
+        assert again.evaluate("window.cnndsl.file") == "lenet.cnn" and doc(again) == text
     finally:
         context.close()
     assert errors == []

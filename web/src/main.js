@@ -34,6 +34,10 @@ conv 6 k5 s1 p0 -> relu -> maxpool 2
 -> fc 120 -> relu -> fc 84 -> relu -> fc 10
 `;
 
+// The name a spec is checked under (it names the model and the downloads): a plain
+// `name.cnn`, as the server accepts it; a link cannot smuggle in a path.
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\.cnn$/;
+
 /** Everything the page knows; `window.cnndsl` for the tests and the curious. */
 const app = {
   view: null, file: "playground.cnn", opened: null, openedName: null, digest: null, saved: null,
@@ -308,7 +312,8 @@ function menus(info) {
 async function start() {
   const info = await session();
   const shared = await decode(location.hash);
-  app.file = (shared && shared.file) || info.basename || "playground.cnn";
+  app.file = [shared && shared.file, info.basename].find((f) => f && FILE_NAME.test(f)) ||
+    "playground.cnn";
   const text = shared ? shared.text : info.file ? info.text : LENET;
   app.editAt = performance.now();
   app.view = editor(text);

@@ -34,11 +34,16 @@ async def read_json(request, limit: int = MAX_BODY) -> dict:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BadRequest(f"the request is over {limit:,} bytes", 413)
+    from starlette.requests import ClientDisconnect
+
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BadRequest(f"the request is over {limit:,} bytes", 413)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise BadRequest(f"the request is over {limit:,} bytes", 413)
+    except ClientDisconnect:   # nobody is left to answer, but the console stays quiet
+        raise BadRequest("the request was cut short") from None
     return parse(bytes(body))
 
 

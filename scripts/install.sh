@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything cnndsl needs on a fresh Debian/Ubuntu machine with Python 3.10+:
-# Graphviz's `dot` (for diagrams), a project virtual environment `.venv` (stock
+# Graphviz's `dot` (for diagrams), Chromium (the playground's browser tests drive
+# it with Playwright), a project virtual environment `.venv` (stock
 # Debian and Ubuntu refuse `pip install` into the system Python), a CPU build of
 # PyTorch in it, and cnndsl itself with its test tools. Safe to run again: it
 # skips what is already there.
@@ -25,6 +26,13 @@ apt_install() {
 if ! command -v dot >/dev/null 2>&1; then
     apt_install graphviz \
         || echo "install Graphviz for diagrams: brew install graphviz | conda install graphviz" >&2
+fi
+
+# Debian's package is `chromium`; Ubuntu's `chromium-browser` is a snap shim, so
+# there the tests find whichever binary exists (or CNNDSL_CHROMIUM) or skip.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+    apt_install chromium \
+        || echo "install Chromium for the playground's browser tests (apt-get install chromium)" >&2
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then

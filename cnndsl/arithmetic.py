@@ -1,0 +1,120 @@
+"""A layer's arithmetic written out with its own numbers, as the course notes write it.
+
+Pure functions of plain integers: `window_size(28, 5, 1, 0, 1)` gives
+`("⌊(28 + 2·0 − 5)/1⌋ + 1", 24)`. `cnndsl.query` feeds them a layer's
+hyperparameters and shapes; the formulas follow the same rules as the checker
+(`cnndsl/passes/infer.py`), and the test suite evaluates every formula it shows
+against the number the checker computed.
+
+Each function returns `(formula, value)`; `step()` joins them into the text
+shown (`⌊(28 + 2·0 − 5)/1⌋ + 1 = 24`).
+"""
+
+from __future__ import annotations
+
+import math
+
+Formula = tuple[str, int]
+
+
+def grouped(n: int) -> str:
+    """`589824` -> `589,824`: results are read, operands are checked against the spec."""
+    return f"{n:,}"
+
+
+def step(topic: str, label: str, formula: Formula, note: str = "") -> dict:
+    """One line of arithmetic as JSON-ready data."""
+    text, value = formula
+    shown = f"{text} = {grouped(value)}" if text != str(value) else str(value)
+    return {"topic": topic, "label": label, "text": shown, "value": value, "note": note}
+
+
+def product(factors: list[int] | tuple[int, ...]) -> Formula:
+    """`6·5·5 = 150`; a single factor is itself."""
+    return "·".join(str(f) for f in factors), math.prod(factors)
+
+
+def total(terms: list[int]) -> Formula:
+    """`16 + 24 + 24 + 24 = 88`."""
+    return " + ".join(str(t) for t in terms) if terms else "0", sum(terms)
+
+
+# ---- windows (convolution and pooling) ------------------------------------------
+
+def window_size(n: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> Formula:
+    """Output size along one axis: `⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1`, as PyTorch."""
+    reach = f"{k}" if d == 1 else f"{d}·({k} − 1) − 1"
+    inner = f"({n} + 2·{p} − {reach})/{s}"
+    span = n + 2 * p - d * (k - 1) - 1
+    if not ceil:
+        return f"⌊{inner}⌋ + 1", span // s + 1
+    out = -(-span // s) + 1
+    if out >= 1 and (out - 1) * s >= n + p:
+        # PyTorch drops a last window that would start in the right padding
+        return f"⌈{inner}⌉ + 1 − 1", out - 1
+    return f"⌈{inner}⌉ + 1", out
+
+
+def last_window_dropped(n: int, k: int, s: int, p: int, d: int) -> bool:
+    """True when `ceil` mode's last window would start in the padding (PyTorch drops it)."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = -(-span // s) + 1
+    return out >= 1 and (out - 1) * s >= n + p
+
+
+def same_size(n: int, k: int, d: int) -> Formula:
+    """`same` at stride 1: PyTorch pads `d·(k−1)` in all (split over both sides),
+    so `⌊(n + d·(k−1) − d·(k−1) − 1)/1⌋ + 1 = n`."""
+    padded = d * (k - 1)
+    return f"⌊({n} + {padded} − {d}·({k} − 1) − 1)/1⌋ + 1", n
+
+
+def receptive_field(rf: int, k: int, d: int, jump: int) -> Formula:
+    """`r_out = r_in + d·(k − 1)·j_in`: how far back one output position sees."""
+    window = f"({k} − 1)" if d == 1 else f"{d}·({k} − 1)"
+    return f"{rf} + {window}·{jump}", rf + d * (k - 1) * jump
+
+
+def jump(j: int, s: int) -> Formula:
+    """`j_out = j_in·s`: the input distance between two neighbouring outputs."""
+    return f"{j}·{s}", j * s
+
+
+def adaptive_field(rf: int, n: int, o: int, j: int) -> Formula:
+    """An adaptive pool's widest window is `⌈n/o⌉`: `r_in + (⌈n/o⌉ − 1)·j_in`."""
+    return f"{rf} + (⌈{n}/{o}⌉ − 1)·{j}", rf + (math.ceil(n / o) - 1) * j
+
+
+def adaptive_jump(j: int, n: int, o: int) -> Formula:
+    """As the checker counts it: `j_in·max(1, ⌊n/o⌋)`."""
+    return f"{j}·max(1, ⌊{n}/{o}⌋)", j * max(1, n // o)
+
+
+# ---- parameters and multiply-adds -------------------------------------------------
+
+def conv_params(kernel: tuple[int, ...], c_in: int, groups: int, out: int,
+                bias: bool) -> Formula:
+    """`(5·5·1 + 1)·6 = 156`: each output channel has a kernel over its group of
+    input channels, and a bias."""
+    per_group = c_in // groups
+    channels = f"{per_group}" if groups == 1 else f"({c_in}/{groups})"
+    weights = "·".join(str(k) for k in kernel) + f"·{channels}"
+    value = (math.prod(kernel) * per_group + (1 if bias else 0)) * out
+    return (f"({weights} + 1)·{out}" if bias else f"{weights}·{out}"), value
+
+
+def linear_params(features: int, out: int, bias: bool) -> Formula:
+    """`(400 + 1)·120 = 48,120`."""
+    value = (features + (1 if bias else 0)) * out
+    return (f"({features} + 1)·{out}" if bias else f"{features}·{out}"), value
+
+
+def norm_params(channels: int) -> Formula:
+    """Batch norm learns a scale and a shift per channel: `2·6 = 12`."""
+    return f"2·{channels}", 2 * channels
+
+
+def applied_macs(params: int, positions: tuple[int, ...]) -> Formula:
+    """A convolution applies its weights and bias at every output position:
+    `156·24·24 = 89,856`."""
+    return "·".join(str(n) for n in (params, *positions)), params * math.prod(positions)

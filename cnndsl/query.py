@@ -1,0 +1,318 @@
+"""Per-position analysis of a checked spec: which layer is at a line and column,
+and that layer's arithmetic with its own numbers.
+
+The playground (`cnndsl serve`) asks it where the user clicks; a language server
+can ask it on hover. Every answer is JSON-ready (dicts, lists, strings, numbers):
+
+>>> import cnndsl
+>>> result = cnndsl.check("input 1x28x28\\nconv 6 k5 -> relu -> fc 10")
+>>> answer = layer_at(result, 2, 1)
+>>> answer["name"], [s["text"] for s in answer["steps"] if s["topic"] in ("output", "params")]
+('conv1', ['⌊(28 + 2·0 − 5)/1⌋ + 1 = 24', '(5·5·1 + 1)·6 = 156'])
+
+Lines and columns are 1-based and count characters (code points), as
+`check --format json` does.
+
+The first section is the adapter: the only code here that reads a result's
+`.summary` and `.network`. `_node_of` is the one place that finds a summary
+row's IR node; re-point it (to `row.node`) when rows carry their nodes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from cnndsl import arithmetic as arith
+
+# ---- the adapter: everything that reads `.summary` and `.network` ----------------
+
+_HYPERPARAMETERS = ("out", "kernel", "stride", "padding", "dilation", "groups", "bias",
+                    "ceil", "size", "padding_mode")
+
+
+def _rows(result) -> tuple:
+    """The summary rows of a checked spec, in table order (none when it has errors)."""
+    return result.summary.rows if result.summary is not None else ()
+
+
+def _node_of(result, row):
+    """The IR node a summary row describes: the network walked along the row's
+    dotted module path (`down1.branch1_conv2`)."""
+    if result.network is None:
+        return None
+    return _index(result.network.body, "", {}).get(row.name)
+
+
+def _index(seq, prefix: str, found: dict) -> dict:
+    """Every element of a sequence (blocks and branches included) by module path."""
+    for item in seq.items:
+        found[prefix + item.name] = item
+        if item.op == "block":
+            _index(item.body, f"{prefix}{item.name}.", found)
+        elif item.op in ("concat", "add"):
+            for branch in item.branches:
+                _index(branch, prefix, found)
+    return found
+
+
+def hyperparameters(result, row) -> dict:
+    """A layer's own settings (kernel, stride, padding, dilation, groups, bias,
+    out channels, ceil, adaptive size), as written in the spec after evaluation."""
+    node = _node_of(result, row)
+    found = {f: getattr(node, f) for f in _HYPERPARAMETERS if hasattr(node, f)}
+    if node is not None and node.op in ("concat", "add"):
+        found["branch_ends"] = [b.items[-1].name if b.items else None for b in node.branches]
+        found["residual"] = node.residual
+    return found
+
+
+def totals(result) -> dict | None:
+    """The whole network's figures (the lines under `check`'s table)."""
+    summary = result.summary
+    if summary is None:
+        return None
+    return {"model": summary.model, "input": list(summary.input),
+            "output": list(summary.output), "params": summary.params,
+            "trainable": summary.trainable, "macs": summary.macs}
+
+
+# ---- positions ----------------------------------------------------------------------
+
+def offset_of(text: str, line: int, column: int) -> int:
+    """The character offset of a 1-based line and column (clamped to the text)."""
+    starts = [0, *(m.end() for m in re.finditer("\n", text))]
+    line = min(max(line, 1), len(starts))
+    start = starts[line - 1]
+    end = starts[line] - 1 if line < len(starts) else len(text)
+    return min(start + max(column, 1) - 1, end)
+
+
+def rows_at(result, line: int, column: int) -> list:
+    """The rows whose span holds the position, innermost first (ties in table
+    order). A cursor just after a layer's last character still counts as on it."""
+    offset = offset_of(result.source.text, line, column)
+    hits = [r for r in _rows(result) if r.span.start <= offset <= r.span.end]
+    inside = [r for r in hits if offset < r.span.end] or hits
+    order = {id(r): i for i, r in enumerate(_rows(result))}
+    return sorted(inside, key=lambda r: (r.span.end - r.span.start, order[id(r)]))
+
+
+def layer_at(result, line: int, column: int) -> dict | None:
+    """What the layer at a position computes, or None where there is none.
+
+    In a block's body one layer stands for one row per use of the block: the
+    answer explains the first and lists every use in `uses`.
+    """
+    hits = rows_at(result, line, column)
+    if not hits:
+        return None
+    first = hits[0]
+    uses = [r.name for r in hits if r.span == first.span]
+    return _explain(result, first, uses)
+
+
+def explain(result, name: str) -> dict | None:
+    """What the layer with module path `name` (`conv1`, `down1.branch1_conv2`) computes."""
+    row = next((r for r in _rows(result) if r.name == name), None)
+    if row is None:
+        return None
+    uses = [r.name for r in _rows(result) if r.span == row.span]
+    return _explain(result, row, uses)
+
+
+def span_json(span) -> dict:
+    """A span as `check --format json` writes one (1-based, end inclusive)."""
+    return {"line": span.line, "column": span.column, "end_line": span.end_line,
+            "end_column": span.end_column}
+
+
+def table(result) -> dict | None:
+    """`check`'s table as data: every row with its columns and span, and the totals."""
+    if result.summary is None:
+        return None
+    rows = [{"name": r.name, "op": r.op, "kind": r.kind, "text": r.text, "depth": r.depth,
+             "output": list(r.output), "params": r.params, "macs": r.macs,
+             "rf": list(r.rf) if r.rf else None, "span": span_json(r.span)}
+            for r in _rows(result)]
+    return {"totals": totals(result), "rows": rows}
+
+
+# ---- explanations ----------------------------------------------------------------------
+
+def _explain(result, row, uses: list[str]) -> dict:
+    answer = {"name": row.name, "op": row.op, "kind": row.kind, "text": row.text,
+              "span": span_json(row.span), "input": list(row.input),
+              "output": list(row.output), "params": row.params, "macs": row.macs,
+              "rf": list(row.rf) if row.rf else None,
+              "jump": list(row.jump) if row.jump else None, "uses": uses,
+              "steps": [], "window": None}
+    hyper = hyperparameters(result, row)
+    if row.kind == "block":
+        answer["steps"] = _block_steps(result, row)
+    elif row.kind == "merge":
+        answer["steps"] = _merge_steps(result, row, hyper)
+    else:
+        explainer = _EXPLAINERS.get(row.op, _keeps_shape)
+        answer["steps"], answer["window"] = explainer(row, hyper)
+    return answer
+
+
+def _dims(rank: int) -> tuple[str, ...]:
+    return {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}[rank]
+
+
+def _per_dim(topic: str, formulas: list[arith.Formula], note: str = "") -> list[dict]:
+    """One step per spatial dim, or one for all when every dim reads the same."""
+    labels = _dims(len(formulas))
+    if len(formulas) > 1 and len(set(formulas)) == 1:
+        return [arith.step(topic, "each spatial dim", formulas[0], note)]
+    return [arith.step(topic, label, f, note) for label, f in zip(labels, formulas)]
+
+
+def _axes(value, rank: int) -> tuple[int, ...]:
+    return (value,) * rank if isinstance(value, int) else tuple(value)
+
+
+def _window(row, hyper: dict) -> dict:
+    """The geometry the window animation needs, per spatial dim (padding split
+    before and after, as PyTorch splits `same`)."""
+    rank = len(row.input) - 1
+    kernel, dilation = _axes(hyper["kernel"], rank), _axes(hyper.get("dilation", 1), rank)
+    if hyper.get("padding") == "same":
+        before = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+        after = tuple(d * (k - 1) - b for k, d, b in zip(kernel, dilation, before))
+    else:
+        before = after = _axes(hyper.get("padding", 0), rank)
+    return {"op": row.op, "channels": row.input[0], "input": list(row.input[1:]),
+            "output": list(row.output[1:]), "kernel": list(kernel),
+            "stride": list(_axes(hyper["stride"], rank)), "dilation": list(dilation),
+            "padding": list(before), "padding_after": list(after),
+            "same": hyper.get("padding") == "same", "ceil": bool(hyper.get("ceil", False))}
+
+
+def _window_steps(row, window: dict) -> list[dict]:
+    """The output size of a sliding window, per dim."""
+    geometry = list(zip(window["input"], window["kernel"], window["stride"],
+                        window["padding"], window["dilation"]))
+    if window["same"]:
+        sizes = [arith.same_size(n, k, d) for n, k, s, p, d in geometry]
+        note = "`same`: PyTorch pads d·(k − 1) in all, the extra one after"
+    else:
+        sizes = [arith.window_size(n, k, s, p, d, window["ceil"]) for n, k, s, p, d in geometry]
+        dropped = window["ceil"] and any(arith.last_window_dropped(n, k, s, p, d)
+                                         for n, k, s, p, d in geometry)
+        note = "the last window would start in the padding; PyTorch drops it" if dropped else ""
+    return _per_dim("output", sizes, note)
+
+
+def _field_steps(row, window: dict) -> list[dict]:
+    """Receptive field and jump, from the layer's own output back to its input's."""
+    if not row.rf:
+        return []
+    rf_steps, jump_steps = [], []
+    for axis, (k, s, d) in enumerate(zip(window["kernel"], window["stride"],
+                                          window["dilation"])):
+        j_in = row.jump[axis] // s
+        rf_in = row.rf[axis] - d * (k - 1) * j_in
+        rf_steps.append(arith.receptive_field(rf_in, k, d, j_in))
+        jump_steps.append(arith.jump(j_in, s))
+    return _per_dim("rf", rf_steps) + _per_dim("jump", jump_steps)
+
+
+def _conv(row, hyper: dict) -> tuple[list[dict], dict]:
+    window = _window(row, hyper)
+    steps = _window_steps(row, window)
+    params = arith.conv_params(tuple(window["kernel"]), row.input[0], hyper["groups"],
+                               hyper["out"], hyper["bias"])
+    note = "" if hyper["groups"] == 1 else (f"{hyper['groups']} groups: each output channel "
+                                            f"sees {row.input[0] // hyper['groups']} of the "
+                                            f"{row.input[0]} input channels")
+    steps.append(arith.step("params", "", params, note))
+    steps.append(arith.step("macs", "", arith.applied_macs(params[1], tuple(row.output[1:])),
+                            "weights and bias applied at every output position"))
+    return steps + _field_steps(row, window), window
+
+
+def _pool(row, hyper: dict) -> tuple[list[dict], dict]:
+    window = _window(row, hyper)
+    steps = _window_steps(row, window)
+    steps.append(arith.step("params", "", ("0", 0), "pooling learns nothing"))
+    return steps + _field_steps(row, window), window
+
+
+def _adaptive(row, hyper: dict) -> tuple[list[dict], None]:
+    rank = len(row.input) - 1
+    size = _axes(hyper["size"], rank)
+    steps = _per_dim("output", [(str(o), o) for o in size],
+                     "an adaptive pool's output size is fixed; its windows adapt")
+    if row.rf:
+        fields, jumps = [], []
+        for axis, (n, o) in enumerate(zip(row.input[1:], size)):
+            j_in = row.jump[axis] // max(1, n // o)
+            rf_in = row.rf[axis] - (math.ceil(n / o) - 1) * j_in
+            fields.append(arith.adaptive_field(rf_in, n, o, j_in))
+            jumps.append(arith.adaptive_jump(j_in, n, o))
+        steps += _per_dim("rf", fields) + _per_dim("jump", jumps)
+    return steps, None
+
+
+def _linear(row, hyper: dict) -> tuple[list[dict], None]:
+    steps = []
+    features = math.prod(row.input)
+    if len(row.input) > 1:
+        steps.append(arith.step("features", "", arith.product(row.input),
+                                "the input is flattened first"))
+    params = arith.linear_params(features, hyper["out"], hyper["bias"])
+    steps.append(arith.step("params", "", params))
+    steps.append(arith.step("macs", "", params, "each weight and bias is used once"))
+    return steps, None
+
+
+def _flatten(row, hyper: dict) -> tuple[list[dict], None]:
+    return [arith.step("output", "", arith.product(row.input))], None
+
+
+def _batchnorm(row, hyper: dict) -> tuple[list[dict], None]:
+    note = "a scale and a shift per channel; the running mean and variance are buffers"
+    return [_keeps(row), arith.step("params", "", arith.norm_params(row.input[0]), note)], None
+
+
+def _keeps_shape(row, hyper: dict) -> tuple[list[dict], None]:
+    return [_keeps(row)], None
+
+
+def _keeps(row) -> dict:
+    shape = "x".join(str(n) for n in row.output)
+    return {"topic": "output", "label": "", "text": f"keeps its input's shape, {shape}",
+            "value": None, "note": ""}
+
+
+_EXPLAINERS = {"conv": _conv, "maxpool": _pool, "avgpool": _pool, "gap": _adaptive,
+               "adaptiveavgpool": _adaptive, "adaptivemaxpool": _adaptive, "fc": _linear,
+               "flatten": _flatten, "batchnorm": _batchnorm}
+
+
+def _block_steps(result, row) -> list[dict]:
+    """A block use adds up the layers inside it."""
+    inner = [r for r in _rows(result) if r.name.startswith(row.name + ".") and r.kind != "block"]
+    steps = [arith.step("params", "", arith.total([r.params for r in inner if r.params]),
+                        f"the parameters of the {len(inner)} layers inside")]
+    steps.append(arith.step("macs", "", arith.total([r.macs for r in inner if r.macs])))
+    return steps
+
+
+def _merge_steps(result, row, hyper: dict) -> list[dict]:
+    """`concat` adds up its branches' channels; `add` needs equal shapes."""
+    prefix = row.name.rpartition(".")[0]
+    by_name = {r.name: r for r in _rows(result)}
+    ends = [by_name[f"{prefix}.{e}" if prefix else e].output if e else row.input
+            for e in hyper.get("branch_ends", ())]
+    if row.op == "concat":
+        note = "branches keep their spatial size; channels add up"
+        return [arith.step("output", "channels", arith.total([e[0] for e in ends]), note)]
+    shapes = ", ".join("x".join(str(n) for n in e) for e in ends)
+    text = f"element-wise sum of {len(ends)} equal shapes: {shapes}"
+    if hyper.get("residual"):
+        text += " (the first is the input itself)"
+    return [{"topic": "output", "label": "", "text": text, "value": None, "note": ""}]

@@ -1,0 +1,72 @@
+"""The JSON answers of the playground's API, built from the library's own data:
+`check --format json`'s entry, `check`'s table (`cnndsl.query.table`), the
+diagram as SVG text, the compiled module, a layer's arithmetic."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import PurePath
+
+from cnndsl import query
+from cnndsl.report import result_json
+
+#: Graphviz lays out ResNet-50 in ~60 ms; a spec that takes longer than this is
+#: left undrawn rather than holding a worker.
+DOT_SECONDS = 20
+
+
+def encode(data: dict) -> bytes:
+    """Compact JSON; non-ASCII stays UTF-8 (the page sets it as text, never as HTML)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def checked(result) -> dict:
+    """Diagnostics, summary and table of one spec."""
+    return {"report": result_json(result), "table": query.table(result)}
+
+
+def diagram(result, drawings=None) -> dict:
+    """The network drawn as SVG text, or why not (`drawings`: a `work.Drawings` cache)."""
+    from cnndsl.draw import draw
+
+    if not result.ok or result.summary is None:
+        return {"svg": None, "problem": "the spec has errors"}
+    if shutil.which("dot") is None:
+        return {"svg": None, "problem": "drawing needs Graphviz's `dot` program, which is "
+                                        "not installed"}
+    source = draw(result).source
+    try:
+        svg = drawings.svg(source, render) if drawings is not None else render(source)
+    except subprocess.TimeoutExpired:
+        return {"svg": None, "problem": f"Graphviz took over {DOT_SECONDS} s to lay it out"}
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return {"svg": None, "problem": f"Graphviz failed: {type(exc).__name__}"}
+    return {"svg": svg, "problem": None}
+
+
+def render(dot: str) -> str:
+    """SVG text from DOT source, by Graphviz's `dot`, within `DOT_SECONDS`."""
+    done = subprocess.run(["dot", "-Tsvg"], input=dot.encode("utf-8"), capture_output=True,
+                          timeout=DOT_SECONDS, check=True)
+    return done.stdout.decode("utf-8", "replace")
+
+
+def compiled(result) -> dict:
+    """The generated PyTorch module and the file name to save it under."""
+    from cnndsl.codegen.api import compile_result
+
+    if not result.ok or result.summary is None:
+        return {"code": None, "filename": None, "problem": "the spec has errors"}
+    name = PurePath(result.source.name).stem or "model"
+    return {"code": compile_result(result), "filename": f"{name}.py", "problem": None}
+
+
+def explained(result, data: dict) -> dict:
+    """A layer's arithmetic, by module path (`name`) or by `line` and `column`."""
+    if "name" in data:
+        return {"layer": query.explain(result, data["name"])}
+    if "line" in data and "column" in data:
+        return {"layer": query.layer_at(result, data["line"], data["column"])}
+    return {"layer": None}

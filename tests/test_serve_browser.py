@@ -1,0 +1,364 @@
+"""The playground in a real browser: headless Chromium (Debian's `chromium`)
+driven by Playwright's Python API, against `cnndsl serve` started as users start it.
+
+Skipped only when Chromium or Playwright cannot be found (`scripts/install.sh`
+installs both). The page's Content-Security-Policy stays on: Playwright's
+`wait_for_function` would need `eval`, so `wait` below polls `page.evaluate`.
+`pytest --update-goldens` also rewrites docs/playground.png, the README's picture.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
+
+LENET = (ROOT / "specs" / "lenet.cnn").read_text(encoding="utf-8")
+SCREENSHOT = ROOT / "docs" / "playground.png"
+
+
+def chromium() -> str | None:
+    """Debian's Chromium (Playwright's own browser download is not used)."""
+    chosen = os.environ.get("CNNDSL_CHROMIUM")
+    for candidate in (chosen, shutil.which("chromium"), shutil.which("chromium-browser"),
+                      "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+pytestmark = pytest.mark.skipif(chromium() is None, reason="Chromium is not installed "
+                                "(scripts/install.sh installs Debian's chromium)")
+
+
+def start(cnndsl_cmd, spec: Path) -> tuple[subprocess.Popen, str]:
+    server = subprocess.Popen([*cnndsl_cmd, "serve", str(spec), "--port", "0", "--examples",
+                               str(ROOT / "specs")], stderr=subprocess.PIPE, text=True)
+    found = re.search(r"(http://127\.0\.0\.1:\d+/)", server.stderr.readline())
+    assert found, "cnndsl serve did not start"
+    return server, found.group(1)
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, cnndsl_cmd_module):
+    spec = tmp_path_factory.mktemp("served") / "lenet.cnn"
+    spec.write_text(LENET, encoding="utf-8")
+    server, url = start(cnndsl_cmd_module, spec)
+    yield url, spec
+    stop(server)
+
+
+@pytest.fixture(scope="module")
+def cnndsl_cmd_module():
+    import sys
+
+    script = Path(sys.executable).parent / "cnndsl"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cnndsl"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium())
+        yield launched
+        launched.close()
+
+
+def open_page(browser, url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 800},
+                                  accept_downloads=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    wait(page, "window.cnndsl && window.cnndsl.checked !== null")
+    return context, page, errors
+
+
+@pytest.fixture
+def page(browser, served):
+    context, page, errors = open_page(browser, served[0])
+    yield page
+    context.close()
+    assert errors == []
+
+
+def wait(page, expression: str, timeout: float = 20.0):
+    """Poll a JavaScript expression until it is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        time.sleep(0.01)
+
+
+def doc(page) -> str:
+    return page.evaluate("window.cnndsl.view.state.doc.toString()")
+
+
+def settled(page, drawn: bool = False) -> None:
+    """Wait until the table (and, with `drawn`, the diagram) show the editor's text."""
+    wait(page, "window.cnndsl.checked === window.cnndsl.view.state.doc.toString()")
+    if drawn:
+        wait(page, "document.body.dataset.drawn === document.body.dataset.checked")
+
+
+def set_text(page, text: str) -> None:
+    page.click(".cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(text)
+    settled(page)
+
+
+def click_at(page, line: int, column: int) -> None:
+    """Click the editor at a 1-based line and column, as a user would."""
+    box = page.evaluate(f"""(() => {{
+        const v = window.cnndsl.view;
+        const r = v.coordsAtPos(v.state.doc.line({line}).from + {column} - 1);
+        return [r.left, r.top, r.bottom]; }})()""")
+    page.mouse.click(box[0] + 3, (box[1] + box[2]) / 2)
+
+
+def cells(page, name: str) -> list[str]:
+    return page.eval_on_selector(f'tr.row[data-name="{name}"]',
+                                 "tr => [...tr.cells].map(td => td.textContent)")
+
+
+def diagram_svg(page) -> str:
+    """The SVG the page shows (it must be in the page, not just have arrived)."""
+    shown = page.evaluate("document.querySelector('#diagram svg').textContent")
+    assert shown and all(t in page.evaluate("window.cnndsl.svg") for t in shown.split("\n")[:5])
+    return page.evaluate("window.cnndsl.svg")
+
+
+# ---- the tests -------------------------------------------------------------------------------
+
+def test_typing_a_spec_updates_the_table_and_the_diagram(page):
+    page.click(".cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.type("model Tiny\ninput 1x28x28\nconv 6 k5 -> relu -> maxpool 2\n-> fc 10",
+                       delay=15)
+    settled(page, drawn=True)
+    assert cells(page, "conv1") == ["conv 6 k5", "conv1", "6x24x24", "156", "89,856", "5x5"]
+    assert cells(page, "pool1")[2] == "6x12x12" and cells(page, "fc1")[3] == "8,650"
+    assert "Tiny: 8,806 parameters" in page.inner_text("#status")
+    svg = diagram_svg(page)
+    assert "Tiny" in svg and "conv 6 k5" in svg and "6x12x12" in svg
+    page.keyboard.press("Backspace")          # `fc 1`: the table and the diagram follow
+    settled(page, drawn=True)
+    assert cells(page, "fc1")[2] == "1" and "fc 1\n" not in diagram_svg(page)
+    assert "865" in cells(page, "fc1")[3]
+
+
+def test_an_error_is_a_squiggle_at_its_span_with_its_message(page):
+    set_text(page, "input 1x28x28\nconv 6 k5 -> maxpool 2 -> conv 16 k5 -> maxpool 2\n"
+                   "-> conv 32 k5 -> relu\n")
+    wait(page, "document.querySelector('.cm-lintRange-error')")
+    where = page.evaluate("""(() => {
+        const el = document.querySelector('.cm-lintRange-error');
+        const v = window.cnndsl.view, pos = v.posAtDOM(el), line = v.state.doc.lineAt(pos);
+        return [line.number, pos - line.from + 1, el.textContent]; })()""")
+    assert where == [3, 12, "k5"]
+    page.hover(".cm-lintRange-error")
+    tooltip = page.wait_for_selector(".cm-tooltip-lint")
+    text = tooltip.inner_text()
+    assert "error[E0301]: kernel does not fit its input" in text
+    assert "note: ⌊(4 + 2·0 − 5) / 1⌋ + 1 = 0, below 1" in text
+    assert "help: use `k3`, or add `p1`, to keep the output at least 1x1" in text
+    assert "stale" in page.get_attribute("#table-pane", "class")
+    assert "1 error" in page.inner_text("#status")
+
+
+def test_clicking_a_layer_shows_its_arithmetic_and_its_window(page):
+    click_at(page, 5, 3)   # `conv 6 k5 s1 p0` of LeNet
+    wait(page, "document.querySelector('#explain h2')")
+    explained = page.inner_text("#explain")
+    assert "conv 6 k5 s1 p0" in explained
+    for formula in ("⌊(32 + 2·0 − 5)/1⌋ + 1 = 28", "(5·5·3 + 1)·6 = 456",
+                    "456·28·28 = 357,504", "1 + (5 − 1)·1 = 5"):
+        assert formula in explained
+    canvas = page.wait_for_selector("#explain canvas.window")
+    assert (canvas.get_attribute("data-kernel"), canvas.get_attribute("data-stride"),
+            canvas.get_attribute("data-padding")) == ("5x5", "1x1", "0x0")
+    first = canvas.get_attribute("data-frame")
+    wait(page, f"document.querySelector('canvas.window').dataset.frame !== '{first}'")
+    assert "picked" in page.get_attribute('tr.row[data-name="conv1"]', "class")
+    page.click('tr.row[data-name="pool2"]')
+    wait(page, "document.querySelector('#explain h2').textContent.includes('pool2')")
+    assert "⌊(10 + 2·0 − 2)/2⌋ + 1 = 5" in page.inner_text("#explain")
+    assert page.get_attribute("#explain canvas.window", "data-stride") == "2x2"
+    assert page.evaluate("document.querySelector('.cm-picked').textContent") == "maxpool 2"
+
+
+def test_the_address_reproduces_the_spec(page, browser):
+    text = "model Shared\ninput 3x16x16\nconv 8 k3 p1 -> relu -> gap -> fc 4\n"
+    set_text(page, text)
+    settled(page)
+    url = wait(page, "location.hash.includes('z=') && location.href")
+    context, again, errors = open_page(browser, url)
+    try:
+        assert doc(again) == text
+        wait(again, "document.querySelector('tr.row[data-name=\"fc1\"]')")
+        assert "Shared: " in again.inner_text("#status")
+        again.evaluate("window.stale = true")
+        again.goto(url.replace("#file=lenet.cnn", "#file=..%2F..%2Fevil.cnn"))
+        again.reload()                        # a new page, not a jump within the old one
+        wait(again, "!window.stale && window.cnndsl && window.cnndsl.checked !== null")
+        assert "evil" in again.url
+        assert page.evaluate("window.cnndsl.file") == "lenet.cnn"   # a link names no path
+        assert again.evaluate("window.cnndsl.file") == "lenet.cnn" and doc(again) == text
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_downloads_the_compiled_module_and_it_imports(page, tmp_path):
+    import torch
+
+    with page.expect_download() as info:
+        page.click("#get-py")
+    download = info.value
+    assert download.suggested_filename == "lenet.py"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    spec = importlib.util.spec_from_file_location("downloaded_lenet", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.LeNet()(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+    with page.expect_download() as info:
+        page.click("#get-json")
+    report = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert info.value.suggested_filename == "lenet.json"
+    assert report["files"][0]["summary"]["params"] == 62006
+
+    settled(page, drawn=True)
+    with page.expect_download() as info:
+        page.click("#get-svg")
+    assert info.value.suggested_filename == "lenet.svg"
+    assert Path(info.value.path()).read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_saving_writes_back_only_on_an_explicit_save(browser, cnndsl_cmd, tmp_path):
+    spec = tmp_path / "mine.cnn"
+    spec.write_text(LENET, encoding="utf-8")
+    server, url = start(cnndsl_cmd, spec)
+    context, page, errors = open_page(browser, url)
+    try:
+        assert doc(page) == LENET
+        click_at(page, 7, 1)
+        page.keyboard.press("End")            # after the last `fc 10`
+        page.keyboard.type("0")
+        settled(page)
+        assert spec.read_text(encoding="utf-8") == LENET       # typing saves nothing
+        assert page.inner_text("#save").endswith("•")
+        page.keyboard.press("Control+s")
+        wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
+        assert spec.read_text(encoding="utf-8") == doc(page) and "fc 100" in doc(page)
+        spec.write_text(LENET + "# changed by someone else\n", encoding="utf-8")
+        page.keyboard.type("0")
+        page.keyboard.press("Control+s")
+        page.wait_for_selector("#overwrite")
+        assert "changed on disk" in page.inner_text("#save-note")
+        assert spec.read_text(encoding="utf-8").endswith("# changed by someone else\n")
+        page.click("#overwrite")
+        wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
+        assert spec.read_text(encoding="utf-8") == doc(page)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.cnn"]
+    finally:
+        context.close()
+        stop(server)
+    assert errors == []
+
+
+def test_the_examples_menu_lists_specs_and_loading_one_can_be_undone(page):
+    options = page.eval_on_selector_all("#examples option", "os => os.map(o => o.value)")
+    assert sorted(p.name for p in (ROOT / "specs").glob("*.cnn")) == [o for o in options if o]
+    before = doc(page)
+    page.select_option("#examples", "resnet50.cnn")
+    wait(page, "document.querySelectorAll('tr.row').length > 150")
+    assert doc(page) == (ROOT / "specs" / "resnet50.cnn").read_text(encoding="utf-8")
+    assert "25,557,032 parameters" in page.inner_text("#status")
+    page.click(".cm-content")
+    page.keyboard.press("Control+z")
+    settled(page)
+    assert doc(page) == before
+
+
+def test_nothing_in_a_spec_becomes_markup(page):
+    hostile = ('# <img src=x onerror="window.pwned=1">\nmodel Net\ninput 1x8x8\n'
+               'fc 2 -> <b>bold</b>\n')
+    set_text(page, hostile)
+    wait(page, "document.querySelector('.cm-lintRange-error')")
+    page.hover(".cm-lintRange-error")
+    page.wait_for_selector(".cm-tooltip-lint")
+    assert page.evaluate("window.pwned") is None
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"], .cm-content b, "
+                         ".cm-tooltip b:not(.note b, .help b)').length") == 0
+    assert "error[E0001]: unexpected `<`" in page.inner_text(".cm-tooltip-lint")
+
+
+def test_keystroke_to_screen_on_resnet50(page, capsys):
+    """Measured, not asserted: each keystroke's time until the table (and then the
+    diagram) is on screen, for a ResNet-50 spec; printed for the README and reports."""
+    resnet = (ROOT / "specs" / "resnet50.cnn").read_text(encoding="utf-8")
+    set_text(page, "\n".join(ln for ln in resnet.splitlines() if not ln.startswith("assert")))
+    settled(page, drawn=True)
+    line = doc(page).splitlines().index("-> gap -> fc 1000") + 1
+    tables, servers, arrived, diagrams = [], [], [], []
+    for digit in "123456789":
+        click_at(page, line, len("-> gap -> fc 1000") + 1)
+        page.keyboard.press("Shift+ArrowLeft")
+        seq = page.evaluate("window.cnndsl.seq")
+        page.keyboard.type(digit)             # `fc 1001`, `fc 1002`, ...: a new check each time
+        wait(page, f"window.cnndsl.timings.at(-1).seq > {seq} && "
+                   "window.cnndsl.timings.at(-1).diagram !== null")
+        timing = page.evaluate("window.cnndsl.timings.at(-1)")
+        tables.append(timing["table"])
+        servers.append(timing["server"])
+        arrived.append(timing["drawn"])
+        diagrams.append(timing["diagram"])
+        assert cells(page, "fc1")[2] == f"100{digit}"
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    with capsys.disabled():
+        print(f"\nResNet-50 keystroke to screen over {len(tables)} edits (load {load:.1f} per "
+              f"core): table median {statistics.median(tables):.0f} ms (max {max(tables):.0f}; "
+              f"of which the server's answer {statistics.median(servers):.0f} ms); diagram's SVG "
+              f"received: median {statistics.median(arrived):.0f} ms, on screen: median "
+              f"{statistics.median(diagrams):.0f} ms (max {max(diagrams):.0f})")
+
+
+def test_screenshot_for_the_readme(page, request, tmp_path):
+    click_at(page, 5, 3)
+    page.wait_for_selector("#explain canvas.window")
+    settled(page, drawn=True)
+    time.sleep(1.0)   # let the window slide a few steps
+    update = request.config.getoption("--update-goldens")
+    path = SCREENSHOT if update else tmp_path / "playground.png"
+    page.screenshot(path=str(path))
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        assert picture.size == (1400, 800)
+    assert SCREENSHOT.exists(), "docs/playground.png is missing: run pytest --update-goldens"

@@ -1,0 +1,99 @@
+"""`cnndsl serve` on the command line: it starts as users start it, and says in one
+line why it cannot; the bounded load test reports no failed request."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+from conftest import ROOT
+
+from cnndsl.cli import main
+
+pytest.importorskip("uvicorn")
+
+
+def run(cnndsl_cmd, *args, timeout=60):
+    return subprocess.run([*cnndsl_cmd, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_lists_the_options(cnndsl_cmd):
+    done = run(cnndsl_cmd, "serve", "--help")
+    assert done.returncode == 0
+    for option in ("--host", "--port", "--open", "--examples", "SPEC"):
+        assert option in done.stdout
+
+
+@pytest.mark.parametrize("args, status, words", [
+    (["missing.cnn"], 2, "error: cannot read `missing.cnn`: no such file or directory"),
+    (["--port", "70000"], 2, "error: `--port 70000` is not a port (0 to 65535)"),
+    (["--examples", "nowhere"], 2, "error: `--examples nowhere` is not a directory"),
+    (["--host", "no-such-host.invalid"], 2, "error: cannot listen on `no-such-host.invalid`"),
+])
+def test_refusals_are_one_line(cnndsl_cmd, tmp_path, args, status, words):
+    done = run(cnndsl_cmd, "serve", *args)
+    assert done.returncode == status
+    assert done.stderr.startswith(words) and "Traceback" not in done.stderr
+
+
+def test_a_port_in_use_is_one_line(cnndsl_cmd):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run(cnndsl_cmd, "serve", "--port", str(port))
+    assert done.returncode == 1
+    assert done.stderr == (f"error: cannot listen on http://127.0.0.1:{port}/: the port is in "
+                           "use; pick another with `--port`\n")
+
+
+def test_a_binary_file_is_refused(cnndsl_cmd, tmp_path):
+    path = tmp_path / "latin1.cnn"
+    path.write_bytes(b"# caf\xe9\n")
+    done = run(cnndsl_cmd, "serve", str(path))
+    assert done.returncode == 1 and "is not UTF-8 text" in done.stderr
+
+
+def test_without_the_extra_it_says_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)   # as if not installed
+    assert main(["serve"]) == 1
+    assert capsys.readouterr().err == ("error: `cnndsl serve` needs Starlette and uvicorn, "
+                                       "which are not installed: pip install 'cnndsl[serve]'\n")
+
+
+def test_it_serves_the_opened_file_on_loopback(cnndsl_cmd, tmp_path):
+    spec = tmp_path / "lenet.cnn"
+    spec.write_bytes((ROOT / "specs" / "lenet.cnn").read_bytes())
+    server = subprocess.Popen([*cnndsl_cmd, "serve", str(spec), "--port", "0"],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stderr.readline()
+        url = re.match(r"cnndsl serve: (http://127\.0\.0\.1:\d+/)  \(Ctrl-C to stop\)", line)
+        assert url, line
+        with urllib.request.urlopen(url.group(1) + "api/session", timeout=30) as answer:
+            session = json.load(answer)
+        assert session["basename"] == "lenet.cnn"
+        assert session["text"] == spec.read_text(encoding="utf-8")
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    # uvicorn shuts down, then re-raises the signal so the exit status tells of it
+    assert server.returncode in (0, -signal.SIGTERM) and "Traceback" not in errors
+
+
+@pytest.mark.slow
+def test_the_load_test_reports_no_failed_request():
+    """benchmarks/bench_serve.py, bounded small: every request answered 200."""
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"),
+                           "--requests", "120", "--clients", "12", "--seconds", "60", "--json"],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["failed"] == 0, figures["failures"]
+    assert figures["requests"] == 120 and figures["p99_ms"] > 0

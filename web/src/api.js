@@ -1,0 +1,36 @@
+// The server's JSON API. Every call is a POST of one flat JSON object (or the
+// session GET); an error answer carries one line in `error`.
+
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** POST `body` as JSON to `/api/<path>`; resolves to the answer, rejects with ApiError. */
+export async function post(path, body, signal) {
+  const response = await fetch(`/api/${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+  return answer(response);
+}
+
+/** The opened file, its digest and the examples. */
+export async function session() {
+  return answer(await fetch("/api/session"));
+}
+
+async function answer(response) {
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    throw new ApiError(`the server answered ${response.status} without JSON`, response.status);
+  }
+  if (!response.ok) throw new ApiError(data.error || `error ${response.status}`, response.status);
+  return data;
+}

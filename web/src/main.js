@@ -1,0 +1,326 @@
+// The playground: an editor whose text is checked as it is typed (debounced), the
+// table, squiggles and diagram it gives, a layer's arithmetic on click, the spec
+// in the address, downloads, and saving back to the file the server opened.
+
+import { defaultKeymap, history as undoHistory, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { bracketMatching } from "@codemirror/language";
+import { lintGutter } from "@codemirror/lint";
+import { EditorState, StateEffect, StateField } from "@codemirror/state";
+import {
+  Decoration, EditorView, drawSelection, highlightActiveLine, keymap, lineNumbers,
+} from "@codemirror/view";
+
+import { ApiError, post, session } from "./api.js";
+import { cnn } from "./cnn-language.js";
+import { showDiagnostics, tally } from "./diagnostics.js";
+import { $, count, el, fill, human } from "./dom.js";
+import { download } from "./downloads.js";
+import { renderExplanation } from "./explain.js";
+import { lineColumn, rangeOf } from "./positions.js";
+import { decode, encode } from "./share.js";
+import { safeSvg } from "./svg.js";
+import { markRow, renderTable } from "./table.js";
+
+// Keystrokes closer together than this are one burst, checked once at its end;
+// short enough that the table keeps up (ResNet-50 checks in ~20 ms on the server).
+const DEBOUNCE_MS = 30;
+
+const LENET = `# LeNet-5, as drawn in the classic lecture: 3x32x32 in, 10 classes out
+model LeNet
+input 3x32x32
+
+conv 6 k5 s1 p0 -> relu -> maxpool 2
+-> conv 16 k5 -> relu -> maxpool 2
+-> fc 120 -> relu -> fc 84 -> relu -> fc 10
+`;
+
+// The name a spec is checked under (it names the model and the downloads): a plain
+// `name.cnn`, as the server accepts it; a link cannot smuggle in a path.
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\.cnn$/;
+
+/** Everything the page knows; `window.cnndsl` for the tests and the curious. */
+const app = {
+  view: null, file: "playground.cnn", opened: null, openedName: null, digest: null, saved: null,
+  report: null, checked: null, svg: null, picked: null,
+  seq: 0, controller: null, timer: null, editAt: 0, timings: [],
+};
+window.cnndsl = app;
+
+// ---- the picked layer, underlined in the editor ---------------------------------
+
+const pickEffect = StateEffect.define();
+const pickField = StateField.define({
+  create: () => Decoration.none,
+  update(marks, tr) {
+    marks = marks.map(tr.changes);
+    for (const effect of tr.effects) {
+      if (effect.is(pickEffect)) {
+        marks = effect.value ? Decoration.set([Decoration.mark({ class: "cm-picked" })
+          .range(effect.value.from, effect.value.to)]) : Decoration.none;
+      }
+    }
+    return marks;
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
+
+// ---- checking as the user types ---------------------------------------------------
+
+function edited(update) {
+  if (update.docChanged) {
+    // Debounced on the leading edge: a keystroke after a pause is checked at once;
+    // within a burst (a paste, a held key, fast typing) only the last one is.
+    const now = performance.now();
+    const paused = now - app.editAt > DEBOUNCE_MS;
+    app.editAt = now;
+    clearTimeout(app.timer);
+    app.timer = setTimeout(check, paused ? 0 : DEBOUNCE_MS);
+    markDirty();
+  }
+  const pointer = update.transactions.some((tr) => tr.isUserEvent("select.pointer"));
+  if (pointer && !update.docChanged) explainAtCursor();
+}
+
+const nextPaint = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+
+async function check() {
+  const seq = ++app.seq;
+  if (app.controller) app.controller.abort();
+  const controller = (app.controller = new AbortController());
+  const text = app.view.state.doc.toString();
+  const editAt = app.editAt;
+  const asked = performance.now();
+  // Both at once: the server checks the text once for the two (and draws only
+  // when the diagram's layout changed); the table shows as soon as it is back.
+  const checking = post("check", { text, file: app.file }, controller.signal);
+  const drawing = post("diagram", { text, file: app.file }, controller.signal);
+  drawing.catch(() => {});   // read (or dropped) by drawDiagram
+  let data;
+  try {
+    data = await checking;
+  } catch (error) {
+    if (error.name !== "AbortError") say(`cannot check: ${error.message}`, "bad");
+    return;
+  }
+  if (seq !== app.seq) return;
+  const answered = performance.now();
+  app.checked = text;
+  showCheck(data);
+  const shown = performance.now();
+  await nextPaint();
+  const timing = { seq, table: performance.now() - editAt, wait: asked - editAt,
+    server: answered - asked, render: shown - answered, diagram: null };
+  app.timings.push(timing);
+  if (app.timings.length > 100) app.timings.shift();   // the last hundred are enough
+  encode(text, app.file).then((hash) => history.replaceState(null, "", hash));
+  if (app.picked) explain({ name: app.picked }, false);
+  drawDiagram(drawing, seq, editAt, timing);
+}
+
+function showCheck(data) {
+  app.report = data.report;
+  const diagnostics = data.report.diagnostics;
+  showDiagnostics(app.view, diagnostics);
+  const tableRoot = $("#table");
+  if (data.table) {
+    renderTable(tableRoot, data.table, (name) => explain({ name }, true));
+    if (app.picked) markRow(tableRoot, app.picked);
+    const t = data.table.totals;
+    const found = tally(diagnostics);
+    say(`${t.model}: ${count(t.params)} parameters, ${human(t.macs)} multiply-adds` +
+      (found ? ` (${found})` : ""), found ? "warn" : "good");
+  } else {
+    say(tally(diagnostics) || "not checked", "bad");
+  }
+  $("#table-pane").classList.toggle("stale", !data.table);
+  document.body.dataset.checked = String(app.seq);
+}
+
+async function drawDiagram(drawing, seq, editAt, timing) {
+  let data;
+  try {
+    data = await drawing;
+  } catch (error) {
+    if (error.name !== "AbortError") say(`cannot draw: ${error.message}`, "bad");
+    return;
+  }
+  if (seq !== app.seq) return;
+  timing.drawn = performance.now() - editAt;
+  const pane = $("#diagram-pane");
+  pane.classList.toggle("stale", !data.svg);
+  if (!data.svg) {
+    fill($("#diagram-note"), data.problem);
+    return;
+  }
+  const picture = safeSvg(data.svg);
+  if (!picture) {
+    fill($("#diagram-note"), "the diagram could not be read");
+    return;
+  }
+  app.svg = data.svg;
+  picture.removeAttribute("width");    // scaled to the pane by CSS, its viewBox kept
+  picture.removeAttribute("height");
+  fill($("#diagram"), picture);
+  fill($("#diagram-note"));
+  await nextPaint();
+  timing.diagram = performance.now() - editAt;
+  document.body.dataset.drawn = String(seq);
+}
+
+// ---- a layer's arithmetic -----------------------------------------------------------
+
+function explainAtCursor() {
+  const head = app.view.state.selection.main.head;
+  explain(lineColumn(app.view.state.doc, head), false);
+}
+
+async function explain(where, reveal) {
+  const text = app.view.state.doc.toString();
+  let data;
+  try {
+    data = await post("explain", { text, file: app.file, ...where });
+  } catch (error) {
+    say(`cannot explain: ${error.message}`, "bad");
+    return;
+  }
+  if (text !== app.view.state.doc.toString()) return;   // typed on meanwhile
+  const layer = data.layer;
+  if (!layer && where.line) return;   // a click between layers keeps what is shown
+  app.picked = layer ? layer.name : null;
+  renderExplanation($("#explain"), layer, (name) => explain({ name }, true));
+  markRow($("#table"), app.picked);
+  const range = layer ? rangeOf(app.view.state.doc, layer.span) : null;
+  app.view.dispatch({
+    effects: [pickEffect.of(range), ...(range && reveal ? [EditorView.scrollIntoView(range.from,
+      { y: "center" })] : [])],
+  });
+}
+
+// ---- files: examples, saving, downloads -------------------------------------------------
+
+function replaceText(text, file) {
+  app.file = file;
+  app.view.dispatch({ changes: { from: 0, to: app.view.state.doc.length, insert: text } });
+}
+
+async function loadExample(name) {
+  try {
+    const data = await post("example", { name });
+    replaceText(data.text, data.name);   // undoable: Ctrl-Z brings the previous text back
+    say(`loaded ${data.name}; Ctrl-Z goes back`, "good");
+  } catch (error) {
+    say(`cannot load ${name}: ${error.message}`, "bad");
+  }
+}
+
+async function save(force = false) {
+  if (!app.opened) return;
+  const text = app.view.state.doc.toString();
+  const note = $("#save-note");
+  try {
+    const data = await post("save", { text, digest: app.digest, force });
+    app.digest = data.digest;
+    app.saved = text;
+    markDirty();
+    fill(note, el("span", { class: "good" }, `saved ${data.file}`));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409 && !force) {
+      fill(note, el("span", { class: "bad" }, error.message, " "),
+        el("button", { type: "button", id: "overwrite", onclick: () => save(true) }, "Overwrite"));
+      return;
+    }
+    fill(note, el("span", { class: "bad" }, `not saved: ${error.message}`));
+  }
+}
+
+function markDirty() {
+  if (!app.opened) return;
+  const dirty = app.view.state.doc.toString() !== app.saved;
+  $("#save").classList.toggle("dirty", dirty);
+  $("#save").textContent = `Save ${app.openedName}${dirty ? " •" : ""}`;
+}
+
+const stem = () => app.file.replace(/\.cnn$/, "");
+
+async function downloadCode() {
+  const text = app.view.state.doc.toString();
+  try {
+    const data = await post("compile", { text, file: app.file });
+    if (data.code === null) say(`cannot compile: ${data.problem}`, "bad");
+    else download(data.filename, data.code, "text/x-python");
+  } catch (error) {
+    say(`cannot compile: ${error.message}`, "bad");
+  }
+}
+
+function downloadSvg() {
+  if (app.svg) download(`${stem()}.svg`, app.svg, "image/svg+xml");
+  else say("no diagram yet: the spec has errors", "bad");
+}
+
+function downloadJson() {
+  if (!app.report) return;
+  const text = `${JSON.stringify({ files: [app.report] }, null, 2)}\n`;
+  download(`${stem()}.json`, text, "application/json");
+}
+
+function say(text, mood = "") {
+  fill($("#status"), el("span", { class: mood }, text));
+}
+
+// ---- start -------------------------------------------------------------------------------
+
+function editor(text) {
+  return new EditorView({
+    parent: $("#editor"),
+    state: EditorState.create({
+      doc: text,
+      extensions: [
+        lineNumbers(), undoHistory(), drawSelection(), highlightActiveLine(), bracketMatching(),
+        cnn(), lintGutter(), pickField, EditorView.lineWrapping,
+        keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (save(), true) },
+          ...defaultKeymap, ...historyKeymap, indentWithTab]),
+        EditorView.updateListener.of(edited),
+      ],
+    }),
+  });
+}
+
+function menus(info) {
+  const select = $("#examples");
+  for (const name of info.examples) select.append(el("option", { value: name }, name));
+  select.disabled = info.examples.length === 0;
+  select.addEventListener("change", () => {
+    if (select.value) loadExample(select.value);
+    select.value = "";
+  });
+  if (info.file) {
+    app.opened = info.file;
+    app.openedName = info.basename;
+    app.digest = info.digest;
+    $("#save").title = `write the editor's text to ${info.file} (Ctrl-S)`;
+    app.saved = info.text;
+    $("#save").hidden = false;
+    $("#save").addEventListener("click", () => save());
+    markDirty();
+  }
+  $("#get-py").addEventListener("click", downloadCode);
+  $("#get-svg").addEventListener("click", downloadSvg);
+  $("#get-json").addEventListener("click", downloadJson);
+}
+
+async function start() {
+  const info = await session();
+  const shared = await decode(location.hash);
+  app.file = [shared && shared.file, info.basename].find((f) => f && FILE_NAME.test(f)) ||
+    "playground.cnn";
+  const text = shared ? shared.text : info.file ? info.text : LENET;
+  app.editAt = performance.now();
+  app.view = editor(text);
+  menus(info);
+  renderExplanation($("#explain"), null);
+  await check();
+  app.view.focus();
+}
+
+start().catch((error) => say(`the playground could not start: ${error.message}`, "bad"));

@@ -14,8 +14,7 @@ Lines and columns are 1-based and count characters (code points), as
 `check --format json` does.
 
 The first section is the adapter: the only code here that reads a result's
-`.summary` and `.network`. `_node_of` is the one place that finds a summary
-row's IR node; re-point it (to `row.node`) when rows carry their nodes.
+`.summary` and `.network`; each summary row carries its annotated IR node.
 """
 
 from __future__ import annotations
@@ -28,7 +27,8 @@ from cnndsl import arithmetic as arith
 # ---- the adapter: everything that reads `.summary` and `.network` ----------------
 
 _HYPERPARAMETERS = ("out", "kernel", "stride", "padding", "dilation", "groups", "bias",
-                    "ceil", "size", "padding_mode")
+                    "ceil", "size", "padding_mode", "output_padding", "scale", "mode", "align",
+                    "factor", "shape", "p", "eps", "momentum", "affine", "init", "param")
 
 
 def _rows(result) -> tuple:
@@ -37,23 +37,8 @@ def _rows(result) -> tuple:
 
 
 def _node_of(result, row):
-    """The IR node a summary row describes: the network walked along the row's
-    dotted module path (`down1.branch1_conv2`)."""
-    if result.network is None:
-        return None
-    return _index(result.network.body, "", {}).get(row.name)
-
-
-def _index(seq, prefix: str, found: dict) -> dict:
-    """Every element of a sequence (blocks and branches included) by module path."""
-    for item in seq.items:
-        found[prefix + item.name] = item
-        if item.op == "block":
-            _index(item.body, f"{prefix}{item.name}.", found)
-        elif item.op in ("concat", "add"):
-            for branch in item.branches:
-                _index(branch, prefix, found)
-    return found
+    """The IR node a summary row describes (the annotated network element)."""
+    return row.node
 
 
 def hyperparameters(result, row) -> dict:
@@ -61,9 +46,10 @@ def hyperparameters(result, row) -> dict:
     out channels, ceil, adaptive size), as written in the spec after evaluation."""
     node = _node_of(result, row)
     found = {f: getattr(node, f) for f in _HYPERPARAMETERS if hasattr(node, f)}
-    if node is not None and node.op in ("concat", "add"):
+    if node is not None and node.op in ("concat", "add", "mul", "split"):
         found["branch_ends"] = [b.items[-1].name if b.items else None for b in node.branches]
-        found["residual"] = node.residual
+        found["residual"] = node.form == "residual"
+        found["form"] = node.form
     return found
 
 
@@ -208,8 +194,8 @@ def _window_steps(row, window: dict) -> list[dict]:
 
 def _field_steps(row, window: dict) -> list[dict]:
     """Receptive field and jump, from the layer's own output back to its input's."""
-    if not row.rf:
-        return []
+    if not row.rf or not _whole(row.jump, window["stride"]):
+        return []   # a jump divided by upsampling has no formula in whole numbers
     rf_steps, jump_steps = [], []
     for axis, (k, s, d) in enumerate(zip(window["kernel"], window["stride"],
                                           window["dilation"])):
@@ -218,6 +204,10 @@ def _field_steps(row, window: dict) -> list[dict]:
         rf_steps.append(arith.receptive_field(rf_in, k, d, j_in))
         jump_steps.append(arith.jump(j_in, s))
     return _per_dim("rf", rf_steps) + _per_dim("jump", jump_steps)
+
+
+def _whole(jumps, strides) -> bool:
+    return all(isinstance(j, int) and j % s == 0 for j, s in zip(jumps, strides))
 
 
 def _conv(row, hyper: dict) -> tuple[list[dict], dict]:
@@ -246,7 +236,7 @@ def _adaptive(row, hyper: dict) -> tuple[list[dict], None]:
     size = _axes(hyper["size"], rank)
     steps = _per_dim("output", [(str(o), o) for o in size],
                      "an adaptive pool's output size is fixed; its windows adapt")
-    if row.rf:
+    if row.rf and all(isinstance(j, int) for j in row.jump):
         fields, jumps = [], []
         for axis, (n, o) in enumerate(zip(row.input[1:], size)):
             j_in = row.jump[axis] // max(1, n // o)
@@ -288,9 +278,93 @@ def _keeps(row) -> dict:
             "value": None, "note": ""}
 
 
+def _convt(row, hyper: dict) -> tuple[list[dict], None]:
+    rank = len(row.input) - 1
+    geometry = zip(row.input[1:], _axes(hyper["kernel"], rank), _axes(hyper["stride"], rank),
+                   _axes(hyper["padding"], rank), _axes(hyper["dilation"], rank),
+                   _axes(hyper["output_padding"], rank))
+    sizes = [(f"({n} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {o} + 1",
+              (n - 1) * s - 2 * p + d * (k - 1) + o + 1) for n, k, s, p, d, o in geometry]
+    steps = _per_dim("output", sizes, "a transposed convolution spreads each input position "
+                                      "over a window of the output")
+    c_in, out, groups = row.input[0], hyper["out"], hyper["groups"]
+    kernel = _axes(hyper["kernel"], rank)
+    per_group = out // groups
+    weights = math.prod(kernel) * c_in * per_group
+    shown = "·".join(str(k) for k in kernel) + f"·{c_in}·{per_group}"
+    bias = out if hyper["bias"] else 0
+    steps.append(arith.step("params", "", (f"{shown} + {out}" if bias else shown,
+                                           weights + bias)))
+    positions = "·".join(str(n) for n in row.input[1:])
+    out_positions = "·".join(str(n) for n in row.output[1:])
+    macs = weights * math.prod(row.input[1:]) + bias * math.prod(row.output[1:])
+    text = f"{weights}·{positions}" + (f" + {out}·{out_positions}" if bias else "")
+    steps.append(arith.step("macs", "", (text, macs),
+                            "weights at every input position, bias at every output position"))
+    return steps, None
+
+
+def _upsample(row, hyper: dict) -> tuple[list[dict], None]:
+    rank = len(row.input) - 1
+    if hyper.get("size") is not None:
+        sizes = [(str(o), o) for o in _axes(hyper["size"], rank)]
+        note = "resized to the size given"
+    else:
+        factors = hyper["scale"] if isinstance(hyper["scale"], tuple) else \
+            (hyper["scale"],) * rank
+        if not all(isinstance(f, int) for f in factors):
+            return [_keeps_text(row, f"each size times {hyper['scale']}, rounded down")], None
+        sizes = [(f"{n}·{f}", n * f) for n, f in zip(row.input[1:], factors)]
+        note = f"{hyper.get('mode', 'nearest')} interpolation; nothing learnt"
+    return _per_dim("output", sizes, note), None
+
+
+def _pixel_shuffle(row, hyper: dict) -> tuple[list[dict], None]:
+    r, c = hyper["factor"], row.input[0]
+    if row.op == "pixelshuffle":
+        steps = [arith.step("channels", "", (f"{c}/({r}·{r})", c // (r * r)),
+                            "each group of r² channels becomes an r×r patch")]
+        steps += _per_dim("output", [(f"{n}·{r}", n * r) for n in row.input[1:]])
+    else:
+        steps = [arith.step("channels", "", (f"{c}·{r}·{r}", c * r * r),
+                            "each r×r patch becomes r² channels")]
+        steps += _per_dim("output", [(f"{n}/{r}", n // r) for n in row.input[1:]])
+    return steps, None
+
+
+def _norm(row, hyper: dict) -> tuple[list[dict], None]:
+    c = row.input[0]
+    if row.op == "instancenorm" and not hyper.get("affine"):
+        return [_keeps(row)], None
+    note = {"layernorm": "a scale and a shift per channel, normalising over the channels",
+            "groupnorm": f"a scale and a shift per channel, normalising {hyper.get('groups')} "
+                         "groups"}.get(row.op, "a scale and a shift per channel")
+    return [_keeps(row), arith.step("params", "", arith.norm_params(c), note)], None
+
+
+def _per_channel(row, hyper: dict) -> tuple[list[dict], None]:
+    note = "one learnt slope per channel" if row.op == "prelu" else \
+        "one learnt multiplier per channel"
+    return [_keeps(row), arith.step("params", "", (str(row.input[0]), row.input[0]),
+                                    note)], None
+
+
+def _unflatten(row, hyper: dict) -> tuple[list[dict], None]:
+    return [arith.step("elements", "", arith.product(row.output),
+                       f"the {row.input[0]:,} features, reshaped")], None
+
+
+def _keeps_text(row, text: str) -> dict:
+    return {"topic": "output", "label": "", "text": text, "value": None, "note": ""}
+
+
 _EXPLAINERS = {"conv": _conv, "maxpool": _pool, "avgpool": _pool, "gap": _adaptive,
                "adaptiveavgpool": _adaptive, "adaptivemaxpool": _adaptive, "fc": _linear,
-               "flatten": _flatten, "batchnorm": _batchnorm}
+               "flatten": _flatten, "batchnorm": _batchnorm, "convt": _convt,
+               "upsample": _upsample, "pixelshuffle": _pixel_shuffle,
+               "pixelunshuffle": _pixel_shuffle, "layernorm": _norm, "groupnorm": _norm,
+               "instancenorm": _norm, "prelu": _per_channel, "scale": _per_channel,
+               "unflatten": _unflatten}
 
 
 def _block_steps(result, row) -> list[dict]:
@@ -303,16 +377,29 @@ def _block_steps(result, row) -> list[dict]:
 
 
 def _merge_steps(result, row, hyper: dict) -> list[dict]:
-    """`concat` adds up its branches' channels; `add` needs equal shapes."""
-    prefix = row.name.rpartition(".")[0]
-    by_name = {r.name: r for r in _rows(result)}
-    ends = [by_name[f"{prefix}.{e}" if prefix else e].output if e else row.input
-            for e in hyper.get("branch_ends", ())]
-    if row.op == "concat":
-        note = "branches keep their spatial size; channels add up"
-        return [arith.step("output", "channels", arith.total([e[0] for e in ends]), note)]
+    """`concat` and `split` add up their branches' channels; `add` needs equal
+    shapes; `mul` and `gate` multiply, broadcasting a branch of spatial size 1."""
+    node = _node_of(result, row)
+    ends = [branch.info.output for branch in node.branches]
     shapes = ", ".join("x".join(str(n) for n in e) for e in ends)
-    text = f"element-wise sum of {len(ends)} equal shapes: {shapes}"
-    if hyper.get("residual"):
-        text += " (the first is the input itself)"
-    return [{"topic": "output", "label": "", "text": text, "value": None, "note": ""}]
+    if node.op in ("concat", "split"):
+        steps = []
+        if node.op == "split":
+            count = len(ends)
+            steps.append(arith.step("channels", "each branch's input",
+                                    (f"{row.input[0]}/{count}", row.input[0] // count),
+                                    "split gives each branch an equal share of the channels"))
+        note = "branches keep their spatial size; channels add up"
+        steps.append(arith.step("output", "channels", arith.total([e[0] for e in ends]), note))
+        return steps
+    if node.op == "add":
+        text = f"element-wise sum of {len(ends)} equal shapes: {shapes}"
+        if node.form == "residual":
+            text += " (the first is the input itself)"
+        return [_keeps_text(row, text)]
+    text = f"element-wise product of {shapes}"
+    if node.form == "gate":
+        text += " (the input times its gate)"
+    if any(all(n == 1 for n in e[1:]) for e in ends) and len(row.output) > 1:
+        text += "; a branch of spatial size 1 is broadcast over every position"
+    return [_keeps_text(row, text)]

@@ -31,6 +31,12 @@ class Dim:
     m: int = 1
     const: int | None = None
 
+    def value(self, sizes: dict[str, int]) -> int:
+        """The size for concrete input sizes (`{"H": 28, "W": 28}`)."""
+        if self.const is not None:
+            return self.const
+        return (self.f * sizes[self.var] + self.a) // self.m
+
     def render(self) -> str:
         if self.const is not None:
             return str(self.const)

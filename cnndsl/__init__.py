@@ -12,7 +12,7 @@ with _paused():  # see cnndsl/collector.py
 __version__ = "0.1.0"
 
 __all__ = ["CheckResult", "__version__", "build", "check", "check_file", "compile",
-           "diagram", "load"]
+           "diagram", "load", "render_summary"]
 
 
 def __getattr__(name: str):
@@ -25,4 +25,8 @@ def __getattr__(name: str):
         from cnndsl.draw import diagram
 
         return diagram
+    if name == "render_summary":
+        from cnndsl.report import render_summary
+
+        return render_summary
     raise AttributeError(f"module 'cnndsl' has no attribute {name!r}")

@@ -12,6 +12,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnndsl import ir
 from cnndsl.api import CheckResult, check, check_file
@@ -19,6 +20,9 @@ from cnndsl.files import printable
 from cnndsl.layers import LAYERS
 from cnndsl.passes.infer import fmt
 from cnndsl.report import human
+
+if TYPE_CHECKING:
+    import graphviz
 
 # Okabe-Ito colours (safe for colour-blind readers), lightened for print;
 # each family also has its own shape, so the picture reads in grey too.
@@ -139,7 +143,8 @@ class _Drawer:
         return _End(merge_id, node.info.output)
 
 
-def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False):
+def draw(result: CheckResult, *, rankdir: str = "TB",
+         collapse: bool = False) -> graphviz.Digraph:
     """The `graphviz.Digraph` of a checked spec."""
     import graphviz
 
@@ -204,7 +209,8 @@ def drawn_by_us(path: Path, fmt: str) -> bool:
 _PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def diagram(source_or_path: str | Path, *, rankdir: str = "TB", collapse: bool = False):
+def diagram(source_or_path: str | Path, *, rankdir: str = "TB",
+            collapse: bool = False) -> graphviz.Digraph:
     """A spec (path or text) as a `graphviz.Digraph`; notebooks display it.
 
     Raises `cnndsl.codegen.api.SpecError` when the spec has errors.

@@ -8,9 +8,13 @@ import re
 import sys
 import types
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnndsl.api import CheckResult, check, check_file
 from cnndsl.codegen.emit import emit
+
+if TYPE_CHECKING:
+    import torch
 
 
 class SpecError(ValueError):
@@ -66,7 +70,8 @@ def _result(path_or_source: str | Path) -> CheckResult:
     return check(text)
 
 
-def load_module(path_or_source: str | Path, module_name: str | None = None) -> types.ModuleType:
+def load_module(path_or_source: str | Path,
+                module_name: str | None = None) -> types.ModuleType:
     """Compile a spec and execute the code in a fresh module (no file written).
 
     The module is registered under a name derived from its code, and its source
@@ -90,14 +95,14 @@ def load_module(path_or_source: str | Path, module_name: str | None = None) -> t
     return module
 
 
-def load(path_or_source: str | Path) -> type:
+def load(path_or_source: str | Path) -> type[torch.nn.Module]:
     """The model class of a spec: `LeNet = cnndsl.load("lenet.cnn"); model = LeNet()`."""
     result = _result(path_or_source)
     module = load_module(path_or_source)
     return getattr(module, result.network.model)
 
 
-def build(path_or_source: str | Path, **constants: int):
+def build(path_or_source: str | Path, **constants: int) -> torch.nn.Module:
     """Compile a spec and return an instance of its model (`torch.nn.Module`).
 
     Keyword arguments override the spec's `let` constants:

@@ -32,7 +32,7 @@ class Op:
 
 
 Expr = int | Name | In | Op
-Value = Expr | float | tuple   # a float (`eps=`), a size (`3x1`)
+Value = Expr | float | tuple | str   # a float (`eps=`), a size (`3x1`), a word (`reflect`)
 
 
 def fold(op: str, left: Expr, right: Expr) -> Expr:
@@ -58,6 +58,8 @@ def expr_text(value: Value) -> str:
         raise TypeError("a flag is not a value")
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, str):          # a word: `pad=reflect`
+        return value
     if isinstance(value, tuple):
         return "x".join(str(v) for v in value)
     if isinstance(value, Name):

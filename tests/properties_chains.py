@@ -38,10 +38,20 @@ def property_settings(n: int) -> settings:
 CAP = {1: 160, 2: 40, 3: 12}
 GROWING = ("convt", "upsample", "pixelshuffle")
 
-EPS = [1e-05, 0.001, 1e-06, 0.01]
+EPS = st.sampled_from([1e-05, 0.001, 1e-06, 0.01])
+MOMENTUM = st.sampled_from([0.1, 0.01, 0.3])
+GROUPS = st.sampled_from([1, 2, 2, 3])
+PAD = st.sampled_from(["zeros", "reflect", "replicate", "circular"])
 
 
 # ---- numbers --------------------------------------------------------------------------------
+
+
+def pick(draw, options):
+    """One of `options` (shrinking towards the first). Cheaper than `st.sampled_from`, which
+    builds a new strategy per call: a graph takes a hundred picks."""
+    options = tuple(options)
+    return options[draw(st.integers(0, len(options) - 1))]
 
 
 def per_dim(draw, rank: int, lo: int, hi: int):
@@ -49,7 +59,7 @@ def per_dim(draw, rank: int, lo: int, hi: int):
     which LANGUAGE.md makes an error)."""
     if draw(st.integers(0, 9)) > 1:
         return draw(st.integers(lo, hi))
-    count = rank if rank > 1 and draw(st.integers(0, 4)) else draw(st.sampled_from([2, 3, 4]))
+    count = rank if rank > 1 and draw(st.integers(0, 4)) else pick(draw, [2, 3, 4])
     return tuple(draw(st.integers(lo, hi)) for _ in range(count))
 
 
@@ -77,9 +87,11 @@ def conv(draw, rank: int) -> list[Layer]:
     opts = (("k", per_dim(draw, rank, 1, 5)),)
     if draw(st.integers(0, 9)) < 6:
         opts += (("s", per_dim(draw, rank, 1, 3)),)
-    opts += _maybe(draw, "p", st.integers(0, 2)) + _maybe(draw, "d", st.integers(1, 2), 3)
-    opts += _maybe(draw, "g", st.sampled_from([1, 2, 2, 3]), 2)
-    flags = ("nobias",) if draw(st.booleans()) else ()
+    same = draw(st.integers(0, 9)) == 0
+    opts += () if same else _maybe(draw, "p", st.integers(0, 2))
+    opts += _maybe(draw, "d", st.integers(1, 2), 3)
+    opts += _maybe(draw, "g", GROUPS, 2) + _maybe(draw, "pad", PAD, 1)
+    flags = ("nobias",) * draw(st.booleans()) + ("same",) * same
     return [Layer("conv", (draw(st.integers(1, 8)),), opts, flags, long=_long(draw))]
 
 
@@ -93,20 +105,20 @@ def _widen(draw, factor: int) -> list[Layer]:
 
 def convt(draw, rank: int) -> list[Layer]:
     stride = per_dim(draw, rank, 1, 3)
-    dilation = draw(st.sampled_from([1, 1, 2]))
+    dilation = pick(draw, [1, 1, 2])
     limit = max(_least(stride), dilation) - 1       # output_padding below max(s, d)
-    padding = draw(st.sampled_from([limit, limit, limit + 1, 0, 1, 2]))
+    padding = pick(draw, [limit, limit, limit + 1, 0, 1, 2])
     opts = (("k", per_dim(draw, rank, 1, 4)), ("s", stride))
     opts += _maybe(draw, "p", st.integers(0, 2)) + (("d", dilation),) * (dilation > 1)
-    opts += _maybe(draw, "g", st.sampled_from([1, 2]), 3)
+    opts += _maybe(draw, "g", GROUPS, 2)
     opts += (("output_padding", padding),) if padding or draw(st.booleans()) else ()
     flags = ("nobias",) if draw(st.booleans()) else ()
-    spelling = draw(st.sampled_from(["convt", "convt", "convT", "deconv"]))
+    spelling = pick(draw, ["convt", "convt", "convT", "deconv"])
     return [Layer("convt", (draw(st.integers(1, 8)),), opts, flags, spelling, _long(draw))]
 
 
 def pool(draw, rank: int) -> list[Layer]:
-    word = draw(st.sampled_from(["maxpool", "avgpool"]))
+    word = pick(draw, ["maxpool", "avgpool"])
     opts = _maybe(draw, "s", st.integers(1, 3), 7) + _maybe(draw, "p", st.integers(0, 2), 7)
     if word == "maxpool":
         opts += _maybe(draw, "d", st.integers(1, 2), 2)
@@ -115,12 +127,12 @@ def pool(draw, rank: int) -> list[Layer]:
 
 
 def adaptive(draw, rank: int) -> list[Layer]:
-    word = draw(st.sampled_from(["adaptiveavgpool", "adaptiveavgpool", "adaptivemaxpool"]))
+    word = pick(draw, ["adaptiveavgpool", "adaptiveavgpool", "adaptivemaxpool"])
     return [Layer(word, (per_dim(draw, rank, 1, 4),))]
 
 
 def upsample(draw, rank: int) -> list[Layer]:
-    flags = (draw(st.sampled_from(["", "", "nearest", "linear", "linear", "cubic"])),)
+    flags = (pick(draw, ["", "", "nearest", "linear", "linear", "cubic"]),)
     flags = tuple(f for f in flags if f) + (("align",) if draw(st.integers(0, 2)) == 0 else ())
     if draw(st.integers(0, 2)) == 0:
         size = per_dim(draw, rank, 1, 9)
@@ -129,16 +141,15 @@ def upsample(draw, rank: int) -> list[Layer]:
 
 
 def pixel(draw, rank: int) -> list[Layer]:
-    word = draw(st.sampled_from(["pixelshuffle", "pixelunshuffle"]))
-    factor = draw(st.sampled_from([2, 2, 3, 1]))
+    word = pick(draw, ["pixelshuffle", "pixelunshuffle"])
+    factor = pick(draw, [2, 2, 3, 1])
     before = _widen(draw, factor * factor) if word == "pixelshuffle" else []
     return before + [Layer(word, (factor,))]
 
 
 def batchnorm(draw, rank: int) -> list[Layer]:
-    opts = _maybe(draw, "eps", st.sampled_from(EPS), 3)
-    opts += _maybe(draw, "momentum", st.sampled_from([0.1, 0.01, 0.3]), 3)
-    return [Layer("batchnorm", (), opts, spelling=draw(st.sampled_from(["batchnorm", "bn"])))]
+    opts = _maybe(draw, "eps", EPS, 3) + _maybe(draw, "momentum", MOMENTUM, 3)
+    return [Layer("batchnorm", (), opts, spelling=pick(draw, ["batchnorm", "bn"]))]
 
 
 def plain_batchnorm(draw, rank: int) -> list[Layer]:
@@ -146,29 +157,30 @@ def plain_batchnorm(draw, rank: int) -> list[Layer]:
 
 
 def norm(draw, rank: int) -> list[Layer]:
-    word = draw(st.sampled_from(["layernorm", "groupnorm", "instancenorm", "batchnorm"]))
+    word = pick(draw, ["layernorm", "groupnorm", "instancenorm", "batchnorm"])
     if word == "batchnorm":
         return batchnorm(draw, rank)
     if word == "instancenorm":
         return [Layer(word, flags=("affine",) if draw(st.booleans()) else ())]
-    eps = _maybe(draw, "eps", st.sampled_from(EPS), 3)
+    eps = _maybe(draw, "eps", EPS, 3)
     if word == "layernorm":
-        return [Layer(word, (), eps, spelling=draw(st.sampled_from(["layernorm", "ln"])))]
-    spelling = draw(st.sampled_from(["groupnorm", "gn"]))
+        return [Layer(word, (), eps, spelling=pick(draw, ["layernorm", "ln"]))]
+    spelling = pick(draw, ["groupnorm", "gn"])
     groups = draw(st.integers(1, 4))
     return _widen(draw, groups) + [Layer(word, (groups,), eps, spelling=spelling)]
 
 
 NEW_ACTIVATIONS = ["hardswish", "hardsigmoid", "mish", "selu", "softplus", "prelu", "swish"]
-OLD_ACTIVATIONS = ["relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu"]
+OLD_ACTIVATIONS = ["relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu",
+                   "softmax", "logsoftmax", "identity"]
 
 
 def activation(draw, rank: int) -> list[Layer]:
-    word = draw(st.sampled_from(NEW_ACTIVATIONS + OLD_ACTIVATIONS))
+    word = pick(draw, NEW_ACTIVATIONS + OLD_ACTIVATIONS)
     if word == "swish":
         return [Layer("swish", spelling="swish")]
     if word in ("elu", "leakyrelu") and draw(st.booleans()):
-        return [Layer(word, (draw(st.sampled_from([0.1, 0.5, 2.0])),))]
+        return [Layer(word, (pick(draw, [0.1, 0.5, 2.0]),))]
     return [Layer(word)]
 
 
@@ -177,16 +189,16 @@ def relu(draw, rank: int) -> list[Layer]:
 
 
 def scale(draw, rank: int) -> list[Layer]:
-    init = draw(st.sampled_from([None, 1e-06, 0.5, 2]))
+    init = pick(draw, [None, 1e-06, 0.5, 2])
     return [Layer("scale", () if init is None else (init,))]
 
 
 def droppath(draw, rank: int) -> list[Layer]:
-    return [Layer("droppath", (draw(st.sampled_from([0, 0.1, 0.5])),))]
+    return [Layer("droppath", (pick(draw, [0, 0.1, 0.5]),))]
 
 
 def dropout(draw, rank: int) -> list[Layer]:
-    return [Layer("dropout", (draw(st.sampled_from([0.3, 0.3, 0, 0.5])),))]
+    return [Layer("dropout", (pick(draw, [0.3, 0.3, 0, 0.5]),))]
 
 
 def shuffle(draw, rank: int) -> list[Layer]:
@@ -204,13 +216,13 @@ def flatten(draw, rank: int) -> list[Layer]:
 
 def fc(draw, rank: int) -> list[Layer]:
     flags = ("nobias",) if draw(st.integers(0, 3)) == 0 else ()
-    spelling = draw(st.sampled_from(["fc", "fc", "linear"]))
+    spelling = pick(draw, ["fc", "fc", "linear"])
     return [Layer("fc", (draw(st.integers(1, 10)),), (), flags, spelling)]
 
 
 def fc_unflatten(draw, rank: int) -> list[Layer]:
     """`fc N -> unflatten S`, N the element count of S (now and then one more)."""
-    new_rank = draw(st.sampled_from([1, 2, 2, 3]))
+    new_rank = pick(draw, [1, 2, 2, 3])
     shape = (draw(st.integers(1, 6)),) + tuple(draw(st.integers(1, 4 if new_rank < 3 else 3))
                                                 for _ in range(new_rank))
     features = math.prod(shape) + (draw(st.integers(0, 9)) == 0)
@@ -274,7 +286,7 @@ def grow(layer: Layer, rank: int, bound: int) -> tuple[int, int]:
 @st.composite
 def chain_specs(draw, palette: dict, max_layers: int = 6, final_fc: bool = False):
     """`input CxN..` and a chain of up to `max_layers` drawn from `palette`."""
-    rank = draw(st.sampled_from([1, 2, 2, 3]))
+    rank = pick(draw, [1, 2, 2, 3])
     size = draw(st.one_of(st.integers(1, 3), st.integers(4, 16 if rank < 3 else 6)))
     shape = (draw(st.integers(1, 4)),) + (size,) * rank
     layers: list[Layer] = []
@@ -283,7 +295,7 @@ def chain_specs(draw, palette: dict, max_layers: int = 6, final_fc: bool = False
         names = palette["spatial" if now else "features"]
         if bound * 2 > CAP[rank]:
             names = [n for n in names if n not in ("convt", "upsample", "pixel")] or ["relu"]
-        for layer in MAKERS[draw(st.sampled_from(names))](draw, now or rank):
+        for layer in MAKERS[pick(draw, names)](draw, now or rank):
             now, bound = grow(layer, now, bound)
             layers.append(layer)
     if final_fc and draw(st.booleans()):

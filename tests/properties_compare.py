@@ -76,8 +76,11 @@ def _compiled(spec) -> None:
     params = sum(p.numel() for p in model.parameters())
     assert params == total_params(result), \
         f"the module holds {params} parameters, check says {total_params(result)}:\n{text}"
-    assert leaf_classes([model]) == leaf_classes(evaluation.modules), \
-        f"modules differ (a name used twice loses one):\n{text}"
+    assert_totals(text, result, evaluation)
+    theirs, mine = leaf_classes([model]), leaf_classes(evaluation.modules)
+    assert theirs == mine, \
+        f"the module lacks {dict(mine - theirs)} and has {dict(theirs - mine)} more than " \
+        f"LANGUAGE.md's classes (a name used twice loses a module):\n{text}"
     assert_same_numbers(spec, text, evaluation, model)
 
 

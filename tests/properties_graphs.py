@@ -32,6 +32,7 @@ from properties_ast import (
     Use,
     fold,
 )
+from properties_chains import pick
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def width(draw, ctx: Ctx) -> Expr:
     if ctx.features.in_expr and ctx.in_ok:
         options += [In(), Op("*", In(), 2), Op("//", In(), 2)]
         options += [Op("+", In(), Name(n)) for n, r in ctx.params.items() if r == "width"]
-    return draw(st.sampled_from(options))
+    return pick(draw, options)
 
 
 def keep_width(cur: Cur, ctx: Ctx) -> Expr | None:
@@ -136,7 +137,7 @@ def times(draw, ctx: Ctx) -> Expr:
     options: list = [2, 2, 3, 1]
     options += [Name(n) for n, (role, _) in ctx.consts.items() if role == "times"]
     options += [Name(n) for n, role in ctx.params.items() if role == "times"]
-    choice = draw(st.sampled_from(options))
+    choice = pick(draw, options)
     return Op("+", choice, 1) if isinstance(choice, Name) and draw(st.integers(0, 4)) == 0 \
         else choice
 
@@ -147,7 +148,7 @@ def times(draw, ctx: Ctx) -> Expr:
 def conv_keeping(draw, ctx: Ctx, out: Expr) -> Layer:
     """A convolution that keeps the spatial size (now and then one that does not)."""
     kernels = [p for p, role in ctx.params.items() if role == "kernel"]
-    shape = draw(st.sampled_from(["k3", "k3", "k1", "k5", "param", "shrink"]))
+    shape = pick(draw, ["k3", "k3", "k1", "k5", "param", "shrink"])
     if shape == "param" and kernels:
         k = Name(kernels[0])
         return Layer("conv", (out,), (("k", k), ("p", Op("//", k, 2))))
@@ -158,7 +159,7 @@ def conv_keeping(draw, ctx: Ctx, out: Expr) -> Layer:
 
 
 def keep_item(draw, ctx: Ctx, cur: Cur) -> tuple:
-    kind = draw(st.sampled_from(["conv", "conv", "conv", "bn", "act", "act", "identity"]))
+    kind = pick(draw, ["conv", "conv", "conv", "bn", "act", "act", "identity"])
     if kind == "conv":
         w = width(draw, ctx)
         return conv_keeping(draw, ctx, w), Cur(track(w, ctx), cur.level)
@@ -166,11 +167,11 @@ def keep_item(draw, ctx: Ctx, cur: Cur) -> tuple:
         return Layer("batchnorm", spelling="bn"), cur
     if kind == "identity":
         return Layer("identity"), cur
-    return Layer(draw(st.sampled_from(ACTIVATIONS))), cur
+    return Layer(pick(draw, ACTIVATIONS)), cur
 
 
 def down_item(draw, ctx: Ctx, cur: Cur) -> tuple:
-    kind = draw(st.sampled_from(["maxpool", "avgpool", "conv"]))
+    kind = pick(draw, ["maxpool", "avgpool", "conv"])
     if kind == "conv":
         w = width(draw, ctx)
         layer = Layer("conv", (w,), (("k", 3), ("s", 2), ("p", 1)))
@@ -180,7 +181,7 @@ def down_item(draw, ctx: Ctx, cur: Cur) -> tuple:
 
 def up_item(draw, ctx: Ctx, cur: Cur) -> tuple:
     if draw(st.booleans()):
-        mode = draw(st.sampled_from([(), ("linear",), ("nearest",), ("linear", "align")]))
+        mode = pick(draw, [(), ("linear",), ("nearest",), ("linear", "align")])
         return Layer("upsample", (2,), (), mode), Cur(cur.ch, cur.level - 1)
     w = width(draw, ctx)
     return Layer("convt", (w,), (("k", 2), ("s", 2))), Cur(track(w, ctx), cur.level - 1)
@@ -202,7 +203,7 @@ def item(draw, ctx: Ctx, cur: Cur, down: bool) -> tuple:
         kinds += ["concat", "add", "residual", "repeat", "repeat"]
         kinds += ["mul", "gate", "split"] if ctx.features.gates else []
     kinds += ["use", "use", "use"] if ctx.blocks else []
-    kind = draw(st.sampled_from(kinds))
+    kind = pick(draw, kinds)
     return DRAWERS[kind](draw, ctx, cur)
 
 
@@ -221,7 +222,7 @@ def chain_items(draw, ctx: Ctx, cur: Cur, lo: int, hi: int, down: bool = False) 
 
 def fresh(draw, ctx: Ctx, pool: list, prefix: str) -> str:
     free = [n for n in pool if n not in ctx.names]
-    name = draw(st.sampled_from(free)) if free else f"{prefix}{len(ctx.names)}"
+    name = pick(draw, free) if free else f"{prefix}{len(ctx.names)}"
     ctx.names.add(name)
     return name
 
@@ -233,7 +234,7 @@ def branch(draw, ctx: Ctx, cur: Cur, target: Expr | None, refs: bool = True) -> 
     if refs and ctx.features.labels and ctx.labels and draw(st.integers(0, 2)) == 0:
         same = sorted(n for n, c in ctx.labels.items() if c.level == cur.level)
         pool = same if same and draw(st.integers(0, 9)) else sorted(ctx.labels)
-        name = draw(st.sampled_from(pool))
+        name = pick(draw, pool)
         head, start = [At(name)], ctx.labels[name]
     items, end = chain_items(draw, sub, start, 0 if head else 1, 2)
     if target is not None and end.ch != target and draw(st.integers(0, 9)):
@@ -296,7 +297,7 @@ def gate(draw, ctx: Ctx, cur: Cur) -> tuple:
 def split(draw, ctx: Ctx, cur: Cur) -> tuple:
     parts = draw(st.integers(2, 3))
     if isinstance(cur.ch, int) and draw(st.integers(0, 9)):
-        parts = draw(st.sampled_from([n for n in (2, 3, 4) if cur.ch % n == 0] or [2]))
+        parts = pick(draw, [n for n in (2, 3, 4) if cur.ch % n == 0] or [2])
     part = Cur(None if cur.ch is None else fold("//", cur.ch, parts), cur.level)
     branches, total = [], 0
     for _ in range(parts):
@@ -308,18 +309,18 @@ def split(draw, ctx: Ctx, cur: Cur) -> tuple:
 
 def repeat(draw, ctx: Ctx, cur: Cur) -> tuple:
     """`relu * 2`, `(chain) * N`, `Block(..) * N`, `residual(..) * N`: kept shapes."""
-    kind = draw(st.sampled_from(["word", "group", "group", "merge"] +
-                                ["use"] * 2 * bool(ctx.blocks)))
+    kind = pick(draw, ["word", "group", "group", "merge"] +
+                                ["use"] * 2 * bool(ctx.blocks))
     count = times(draw, ctx)
     if kind == "word":
-        return Repeat(Layer(draw(st.sampled_from(ACTIVATIONS))), count), cur
+        return Repeat(Layer(pick(draw, ACTIVATIONS)), count), cur
     if kind == "use":
         use, _ = use_block(draw, ctx, cur, keep=True)
         return Repeat(use, count), cur
     sub = ctx.branch()
     if kind == "merge":
-        merged, _ = draw(st.sampled_from([residual, add, gate] if ctx.features.gates
-                                         else [residual, add]))(draw, sub, cur)
+        merged, _ = pick(draw, [residual, add, gate] if ctx.features.gates
+                                         else [residual, add])(draw, sub, cur)
         return Repeat(merged, count), cur
     chain, _ = branch(draw, sub, cur, keep_width(cur, ctx), refs=False)
     return Repeat(Group(chain), count), cur
@@ -328,7 +329,7 @@ def repeat(draw, ctx: Ctx, cur: Cur) -> tuple:
 def use_block(draw, ctx: Ctx, cur: Cur, keep: bool = False) -> tuple:
     """A use of a block drawn earlier: positional arguments, then keywords, defaults left
     out now and then; with `keep`, its first width argument keeps the channels."""
-    info = draw(st.sampled_from(ctx.blocks))
+    info = pick(draw, ctx.blocks)
     if not info.block.params:
         return Use(info.block.name, bare=True), _after(info, {}, ctx, cur)
     values, args, kwargs, keyword = {}, [], [], False
@@ -350,7 +351,7 @@ def _argument(draw, ctx: Ctx, role: str) -> Expr:
     if role == "width":
         return width(draw, ctx)
     if role == "kernel":
-        return draw(st.sampled_from([3, 3, 1, 5, 2]))
+        return pick(draw, [3, 3, 1, 5, 2])
     return times(draw, ctx)
 
 
@@ -428,9 +429,9 @@ SIZES = {1: [8, 16, 24, 9], 2: [8, 16, 12, 6, 7], 3: [4, 8, 6]}
 @st.composite
 def graph_specs(draw, features: Features = ISSUE10):
     """`input`, constants, blocks and one body of merges, repetitions and block uses."""
-    rank = draw(st.sampled_from([2, 2, 2, 1, 3]))
+    rank = pick(draw, [2, 2, 2, 1, 3])
     channels = draw(st.integers(1, 4))
-    shape = (channels,) + (draw(st.sampled_from(SIZES[rank])),) * rank
+    shape = (channels,) + (pick(draw, SIZES[rank]),) * rank
     ctx = Ctx(features, names=set(), in_value=channels)
     lets = constants(draw, ctx)
     blocks = block_defs(draw, ctx)
@@ -448,7 +449,7 @@ INPUTS = ["image", "depth", "mask", "aux"]
 def multi_io_specs(draw):
     """Named inputs (the body starts from the first), skips from the others, and `output`
     with one to three chains, each from a label or an input."""
-    size = draw(st.sampled_from([8, 16, 12]))
+    size = pick(draw, [8, 16, 12])
     count = draw(st.integers(1, 3))
     names = draw(st.permutations(INPUTS))[:count] if draw(st.integers(0, 4)) else [None]
     ctx = Ctx(ISSUE12, names=set(n for n in names if n), in_ok=False)
@@ -466,7 +467,7 @@ def multi_io_specs(draw):
         items[-1], ctx.labels[label] = Label(items[-1], label), end
     outputs = []
     for _ in range(draw(st.integers(1, 3))):
-        start = draw(st.sampled_from(sorted(ctx.labels)))
+        start = pick(draw, sorted(ctx.labels))
         more, _ = chain_items(draw, replace(ctx, labels={}, features=ISSUE10, depth=MAX_DEPTH),
                               ctx.labels[start], 0, 2)
         outputs.append(Chain((At(start),) + tuple(more)))
@@ -479,11 +480,14 @@ def multi_io_specs(draw):
 
 @dataclass(frozen=True)
 class Misuse:
-    """A spec whose only mistake is `kind`, about the label `name`."""
+    """A spec whose only mistake is `kind`, about the label `name`, and its twin with the
+    mistake put right (which `check` must accept: the error is the misuse's, not the
+    syntax's)."""
 
     kind: str
     name: str
     spec: Spec
+    fixed: Spec
 
 
 def occurrences(text: str, name: str) -> list[tuple[int, int]]:
@@ -499,42 +503,49 @@ MISUSES = ["unknown", "typo", "twice", "before", "itself", "repetition", "branch
 @st.composite
 def misuses(draw):
     """One of LANGUAGE.md's label errors, amid layers that fit."""
-    kind = draw(st.sampled_from(MISUSES))
-    name = draw(st.sampled_from(LABELS))
+    kind = pick(draw, MISUSES)
+    name = pick(draw, LABELS)
     channels = draw(st.integers(1, 4))
     k = Layer("conv", (channels,), (("k", 3), ("p", 1)))
-    pad = [Layer(draw(st.sampled_from(ACTIVATIONS))) for _ in range(draw(st.integers(0, 2)))]
-    use = Chain((At(name), k))
-    body, blocks, outputs = _misuse(kind, name, k, pad, use)
-    if kind == "typo":
-        name = name[:-1] + "zq"
-    spec = Spec((Input((channels, 8, 8)),), Chain(tuple(body)), blocks, outputs=outputs)
-    return Misuse(kind, name, spec)
+    pad = tuple(Layer(pick(draw, ACTIVATIONS)) for _ in range(draw(st.integers(0, 2))))
+    wrong, right = _misuse(kind, name, k, pad)
+    specs = [Spec((Input((channels, 8, 8)),), Chain(body), blocks, outputs=outputs)
+             for body, blocks, outputs in (wrong, right)]
+    return Misuse(kind, name[:-1] + "zq" if kind == "typo" else name, *specs)
 
 
-def _misuse(kind: str, name: str, k: Layer, pad: list, use: Chain) -> tuple:
-    both = Merge("add", (use, Chain((Layer("identity"),))))
-    blocks, outputs = (), None
-    if kind == "unknown":
-        body = [k, *pad, both]
-    elif kind == "typo":
-        typo = Chain((At(name[:-1] + "zq"), k))
-        body = [Label(k, name), *pad, Merge("add", (typo, Chain((Layer("identity"),))))]
-    elif kind == "twice":
-        body = [Label(k, name), *pad, Label(k, name), both]
-    elif kind == "before":
-        body = [k, both, *pad, Label(k, name)]
-    elif kind == "itself":
-        body = [k, *pad, Label(both, name)]
-    elif kind == "repetition":
-        body = [Repeat(Group(Chain((Label(k, name), *pad))), 2), both]
-    elif kind == "branch":
-        body = [Merge("add", (Chain((Label(k, name), *pad)), Chain((k,)))), both]
-    elif kind == "sibling":
-        body = [k, Merge("add", (Chain((Label(k, name),)), use))]
-    elif kind == "block":
-        blocks = (Block("Inner", (), Chain((Label(k, name), *pad))),)
-        body = [Use("Inner", bare=True), both]
-    else:
-        body, outputs = [k, *pad], (Chain((At(name),)),)
-    return body, blocks, outputs
+def _misuse(kind: str, name: str, k: Layer, pad: tuple) -> tuple:
+    """(body, blocks, outputs) of the misuse and of its twin put right."""
+    def use(label: str = name) -> Merge:
+        return Merge("add", (Chain((At(label), k)), Chain((Layer("identity"),))))
+
+    def body(*items) -> tuple:
+        return tuple(items), (), None
+
+    if kind in ("unknown", "typo"):
+        missing = name if kind == "unknown" else name[:-1] + "zq"
+        defined = Label(k, name) if kind == "typo" else k
+        return body(defined, *pad, use(missing)), body(Label(k, name), *pad, use())
+    if kind == "twice":
+        return body(Label(k, name), *pad, Label(k, name), use()), \
+            body(Label(k, name), *pad, Label(k, name + "_2"), use())
+    if kind == "before":
+        return body(k, use(), *pad, Label(k, name)), body(Label(k, name), use(), *pad, k)
+    if kind == "itself":
+        return body(k, *pad, Label(use(), name)), body(Label(k, name), *pad, use())
+    if kind == "repetition":
+        return body(Repeat(Group(Chain((Label(k, name), *pad))), 2), use()), \
+            body(Label(Repeat(Group(Chain((k, *pad))), 2), name), use())
+    if kind == "branch":
+        return body(Merge("add", (Chain((Label(k, name), *pad)), Chain((k,)))), use()), \
+            body(Label(Merge("add", (Chain((k, *pad)), Chain((k,)))), name), use())
+    if kind == "sibling":
+        return body(k, Merge("add", (Chain((Label(k, name),)), Chain((At(name), k))))), \
+            body(Label(k, name), Merge("add", (Chain((k,)), Chain((At(name), k)))))
+    if kind == "block":
+        inner = Block("Inner", (), Chain((Label(k, name), *pad)))
+        plain = Block("Inner", (), Chain((k, *pad)))
+        return ((Use("Inner", bare=True), use()), (inner,), None), \
+            ((Label(Use("Inner", bare=True), name), use()), (plain,), None)
+    out = (Chain((At(name),)),)
+    return ((k, *pad), (), out), ((Label(k, name), *pad), (), out)

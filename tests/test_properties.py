@@ -19,7 +19,7 @@ from properties_compare import assert_compiled, assert_rows, verdicts
 import cnndsl
 
 
-@property_settings(300)
+@property_settings(200)
 @given(chain_specs(PLAIN, final_fc=True))
 def test_check_agrees_with_pytorch(spec):
     """Plain chains: `check` accepts exactly what PyTorch runs, with every layer's shape,
@@ -29,7 +29,7 @@ def test_check_agrees_with_pytorch(spec):
         assert_rows(text, result, evaluation)
 
 
-@property_settings(60)
+@property_settings(40)
 @given(chain_specs(PLAIN, final_fc=True))
 def test_compiled_module_matches_inference(spec):
     assert_compiled(spec)

@@ -40,40 +40,40 @@ def _agree(spec) -> None:
         assert_rows(text, result, evaluation)
 
 
-@property_settings(200)
+@property_settings(120)
 @given(chain_specs(MODERN))
 def test_new_layers_agree_with_pytorch(spec):
     _agree(spec)
 
 
-@property_settings(80)
+@property_settings(50)
 @given(chain_specs(focused("convt")))
 def test_transposed_convolutions_agree_with_pytorch(spec):
     """`output_padding` at its limit `max(s, d) - 1` half the time, past it often."""
     _agree(spec)
 
 
-@property_settings(80)
+@property_settings(50)
 @given(chain_specs(focused("upsample")))
 def test_upsampling_agrees_with_pytorch(spec):
     """By factors and sizes (odd ones), nearest, linear, cubic, with and without `align`."""
     _agree(spec)
 
 
-@property_settings(80)
+@property_settings(50)
 @given(chain_specs(focused("norm", "activation", "scale", "droppath")))
 def test_norms_and_activations_agree_with_pytorch(spec):
     _agree(spec)
 
 
-@property_settings(80)
+@property_settings(50)
 @given(chain_specs(focused("pixel", "shuffle", "fc_unflatten")))
 def test_reshapes_agree_with_pytorch(spec):
     """`pixelshuffle`, `pixelunshuffle`, `shuffle G`, `fc N -> unflatten S`."""
     _agree(spec)
 
 
-@property_settings(60)
+@property_settings(40)
 @given(chain_specs(MODERN))
 def test_compiled_new_layers_match_pytorch(spec):
     assert_compiled(spec)
@@ -99,7 +99,7 @@ def _bias_macs(step: Step) -> int:
     return step.output[0] * positions
 
 
-@property_settings(80)
+@property_settings(50)
 @given(chain_specs(focused("conv", "convt", "fc")))
 def test_macs_agree_with_flop_counter(spec):
     """Every conv/convt/fc figure: weights x positions (input positions for `convt`)."""

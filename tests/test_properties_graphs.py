@@ -193,3 +193,40 @@ def test_language_examples_match_pytorch(spec):
     assert evaluation is not None
     assert_totals(text, result, evaluation)
     assert_compiled(spec)
+
+
+# ---- a published figure that needs `in`, blocks in blocks and `gate` ---------------------------
+
+_MBCONV1 = Block("MBConv1", (("c", None), ("k", 3)), chain(
+    Layer("conv", (In(),), (("k", _k), ("p", Op("//", _k, 2)), ("g", In())), ("nobias",)),
+    layer("batchnorm"), layer("silu"), Use("SE", (Op("//", In(), 4),)),
+    layer("conv", _c, k=1, flags=("nobias",)), layer("batchnorm")))
+
+
+def _stage(width: int, kernel: int, stride: int, depth: int) -> tuple:
+    """torchvision's stage: the first MBConv changes width (and stride), the rest add."""
+    k = (("k", kernel),) * (kernel != 3)
+    rest = Merge("residual", (chain(Use("MBConv", (width,), k)),))
+    first = Use("MBConv", (width,), k + (("s", stride),) * (stride != 1))
+    return (first,) + ((Repeat(rest, depth - 1),) if depth > 1 else ())
+
+
+#: torchvision's EfficientNet-B0, 5,288,548 parameters (on 32x32: the count does not depend on
+#: the input size)
+EFFICIENTNET_B0 = Spec((Input((3, 32, 32)),), chain(
+    layer("conv", 32, k=3, s=2, p=1, flags=("nobias",)), layer("batchnorm"), layer("silu"),
+    Use("MBConv1", (16,)),
+    *[item for stage in ((24, 3, 2, 2), (40, 5, 2, 2), (80, 3, 2, 3), (112, 5, 1, 3),
+                         (192, 5, 2, 4), (320, 3, 1, 1)) for item in _stage(*stage)],
+    layer("conv", 1280, k=1, flags=("nobias",)), layer("batchnorm"), layer("silu"),
+    layer("gap"), layer("dropout", 0.2), layer("fc", 1000)), (_SE, _MBCONV, _MBCONV1))
+
+
+def test_efficientnet_b0_has_torchvisions_parameter_count():
+    """The oracle reproduces torchvision's 5,288,548 (`in`, SE(in//4) evaluated where MBConv
+    is used); `check` must agree with it."""
+    evaluation = evaluate(EFFICIENTNET_B0)
+    assert evaluation is not None
+    assert sum(p.numel() for m in evaluation.modules for p in m.parameters()) == 5_288_548
+    text, result, evaluation = verdicts(EFFICIENTNET_B0)
+    assert_totals(text, result, evaluation)

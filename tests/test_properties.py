@@ -49,9 +49,13 @@ def test_random_text_never_crashes(text):
     _no_crash(text)
 
 
-ALPHABET = list("()->,*=+/{}\n #x0123456789") + ["conv", "relu", "fc", "input", "block",
-                                                  "concat(", "add(", "residual(", "k3", "s2",
-                                                  "let", "model", "train", "assert", "Name("]
+ALPHABET = list("()->,*=+/{}\n #x0123456789@.") + [
+    "conv", "relu", "fc", "input", "block", "concat(", "add(", "residual(", "k3", "s2", "let",
+    "model", "train", "assert", "Name(",
+    # issues 11 and 12: the new words reach the front end too
+    "convt", "upsample", "size=", "linear", "align", "layernorm", "groupnorm", "unflatten",
+    "output_padding=", "eps=", " as e1", "@e1", "in", "mul(", "gate(", "split(", "output ",
+    "input image "]
 
 
 @settings(max_examples=examples(400), deadline=None)

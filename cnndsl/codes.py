@@ -196,6 +196,9 @@ CODES = _codes(
     ("E0323", "`align` without interpolation", """
      `align` (PyTorch's `align_corners`) only changes `linear` and `cubic` interpolation;
      with `nearest` PyTorch refuses it."""),
+    ("E0324", "instance norm over one position", """
+     Instance norm normalises each channel of each sample over its positions; with a
+     single position (a 1x1 input) there is nothing to normalise, and PyTorch refuses."""),
     # ---- arguments
     ("E0401", "missing argument", """
      A layer needs an argument that is not given: a convolution its output channels and

@@ -38,6 +38,7 @@ class Arg:
     minimum: float | None = None      # inclusive lower bound
     below: float | None = None        # exclusive upper bound
     describe: str = ""
+    longest: int = 3                  # a size has at most this many numbers
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ LAYERS: dict[str, LayerWord] = {word.op: word for word in (
     _adaptive("adaptivemaxpool"),
     _simple("flatten", "flatten", "reshape", "Flatten", keeps_shape=False),
     LayerWord("unflatten", (_arg("shape", "size", "shape", positional=True, required=True,
-                                 names=("shape", "sizes"), minimum=1),),
+                                 names=("shape", "sizes"), minimum=1, longest=4),),
               {}, "unflatten S", "`unflatten 64x7x7`", role="unflatten", family="reshape",
               torch="Unflatten"),
     LayerWord("fc", (_out("output features"),), {"nobias": ("bias", False)}, "fc N [nobias]",

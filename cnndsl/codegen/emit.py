@@ -46,7 +46,9 @@ class _Locals:
     temporaries (`branch1`, `identity`) are fresh while they live."""
 
     def __init__(self, reserved: set[str]) -> None:
-        self.reserved = reserved | {"x", "self"}
+        #: the variable the main chain flows through: `x`, unless a label took it
+        self.main = next(n for n in ("x", "h", "y", "z", "t") if n not in reserved)
+        self.reserved = reserved | {self.main, "self"}
         self.live: set[str] = set()
 
     def take(self, base: str) -> str:
@@ -79,7 +81,7 @@ class _Class:
     init: list[str] = field(default_factory=list)
     forward: list[_Line] = field(default_factory=list)
     labels: dict[str, _Flow] = field(default_factory=dict)
-    inputs: list[str] = field(default_factory=lambda: ["x"])
+    inputs: list[str] = field(default_factory=list)
     returns: list[str] = field(default_factory=list)
 
     def line(self, code: str, shape: str = "", sym: str | None = "", note: str = "") -> None:
@@ -136,7 +138,8 @@ class Emitter:
         for extra in net.inputs[1:]:
             cls.labels[extra.name] = _Flow(extra.name, str(extra.shape[0]), None)
         first = net.inputs[0]
-        end = self._sequence(net.body, _Flow(first.name, str(first.shape[0]), None), cls, "x")
+        end = self._sequence(net.body, _Flow(first.name, str(first.shape[0]), None), cls,
+                             cls.locals.main)
         if not net.outputs:
             cls.returns = [end.var]
         for index, chain in enumerate(net.outputs, start=1):
@@ -185,9 +188,11 @@ class Emitter:
     def _block_call(self, node: ir.BlockCall, flow: _Flow, cls: _Class,
                     target: str) -> _Flow:
         body = _Class(_Locals(_labels(node.body)))
+        main = body.locals.main
+        body.inputs = [main]
         rank = len(node.info.input) - 1
-        end = self._sequence(node.body, _Flow("x", "in_channels", symbolic.start(rank)),
-                             body, "x")
+        end = self._sequence(node.body, _Flow(main, "in_channels", symbolic.start(rank)),
+                             body, main)
         body.returns = [end.var]
         name = self._class_for(node, body)
         params = self.params[node.block]

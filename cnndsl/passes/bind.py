@@ -220,8 +220,9 @@ def check_value(arg: Arg, value) -> tuple[str, str, str, str | None] | None:
     shown = f"got {show(value)}"
     if isinstance(value, tuple) and arg.kind not in ("size", "number"):
         return "E0402", f"the {arg.describe} is one number, not a size", shown, None
-    if isinstance(value, tuple) and not 1 <= len(value) <= 3:
-        return "E0402", f"a {arg.describe} has one to three numbers", shown, None
+    if isinstance(value, tuple) and not 1 <= len(value) <= arg.longest:
+        words = {3: "three", 4: "four"}[arg.longest]
+        return "E0402", f"a {arg.describe} has one to {words} numbers", shown, None
     whole = arg.kind in ("int", "size") or (arg.kind == "number" and isinstance(value, tuple))
     if whole and any(isinstance(n, float) for n in numbers):
         return "E0402", f"the {arg.describe} must be a whole number", shown, None

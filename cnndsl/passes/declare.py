@@ -20,7 +20,7 @@ from cnndsl.source import Span
 MAX_NAME = 80
 
 #: Names the generated Python file uses itself; a spec may not take them.
-PYTHON_TAKEN = frozenset({"torch", "nn", "F", "self", "x", "in_channels", "identity",
+PYTHON_TAKEN = frozenset({"torch", "nn", "F", "self", "in_channels", "identity",
                           "main", "cnndsl", "SPEC", "SPEC_PATH"}) | frozenset(dir(builtins))
 
 
@@ -188,11 +188,15 @@ def unsafe_name(name: str) -> str:
 def check_binding_name(name: str, span: Span, what: str,
                        diagnostics: list[Diagnostic]) -> bool:
     """A constant, parameter, label or input name: not a word of the language,
-    not a short flag of any layer, safe in generated Python."""
+    safe in generated Python, and, for a constant or a parameter (which stand
+    among a layer's arguments), not a short flag of any layer: `let p1 = 3` would
+    be read as padding 1 in `conv 8 k3 p1`. Labels and inputs are only ever
+    written after `as` and `@`, so `p3` may name one."""
     problem = ""
     if name in RESERVED:
         problem = "a layer word or keyword of the language"
-    elif len(name) > 1 and name[0] in FLAG_LETTERS and name[1:].replace("x", "").isdigit():
+    elif what in ("constant", "parameter") and len(name) > 1 and name[0] in FLAG_LETTERS \
+            and name[1:].replace("x", "").isdigit():
         layers = ", ".join(f"`{op}`" for op in FLAG_LETTERS[name[0]][:3])
         problem = f"it reads as the short flag `{name}` of {layers}"
     else:

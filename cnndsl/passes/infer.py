@@ -570,6 +570,14 @@ def _norm(c: _Ctx, node: ir.Norm, state: State):
     ch = state.channels
     if node.op == "instancenorm" and not c.need_spatial(node, state):
         return None
+    if node.op == "instancenorm" and math.prod(state.shape[1:]) == 1:
+        c.fail(error("E0324", "instance norm needs more than one position", node.span,
+                     f"the input is {fmt(state.shape)}: one value per channel",
+                     secondary=_previous(state, f"output is {fmt(state.shape)}"),
+                     notes=["it normalises each channel over its positions; over one, "
+                            "PyTorch refuses"],
+                     help="move it before the pooling that made the input 1x1"))
+        return None
     if node.op == "groupnorm" and ch % node.groups:
         fits = _largest_common_divisor(ch, ch, node.groups)
         c.fail(error("E0316", f"{node.groups} groups do not divide the {ch} channels",

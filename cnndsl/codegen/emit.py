@@ -133,7 +133,8 @@ class Emitter:
     # -- walking the network
     def _model_class(self) -> _Class:
         net = self.network
-        names = {i.name for i in net.inputs} | _labels(net.body, *net.outputs)
+        # the first input is never reached by name again: the main chain may reuse it
+        names = {i.name for i in net.inputs[1:]} | _labels(net.body, *net.outputs)
         cls = _Class(_Locals(names), inputs=[i.name for i in net.inputs])
         for extra in net.inputs[1:]:
             cls.labels[extra.name] = _Flow(extra.name, str(extra.shape[0]), None)

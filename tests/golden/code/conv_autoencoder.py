@@ -47,19 +47,19 @@ class ConvAutoencoder(nn.Module):
         self.sigmoid1 = nn.Sigmoid()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)     # (B, 16, 14, 14)
-        h = self.relu1(h)     # (B, 16, 14, 14)  16x14x14
-        h = self.conv2(h)     # (B, 32, 7, 7)
-        h = self.relu2(h)     # (B, 32, 7, 7)  32x7x7
-        h = self.conv3(h)     # (B, 64, 1, 1)  64x1x1: the code
-        h = self.convt1(h)    # (B, 32, 7, 7)
-        h = self.relu3(h)     # (B, 32, 7, 7)  32x7x7
-        h = self.convt2(h)    # (B, 16, 14, 14)
-        h = self.relu4(h)     # (B, 16, 14, 14)  16x14x14
-        h = self.up1(h)       # (B, 16, 28, 28)
-        h = self.conv4(h)     # (B, 1, 28, 28)
-        h = self.sigmoid1(h)  # (B, 1, 28, 28)  1x28x28
-        return h
+        x = self.conv1(x)     # (B, 16, 14, 14)
+        x = self.relu1(x)     # (B, 16, 14, 14)  16x14x14
+        x = self.conv2(x)     # (B, 32, 7, 7)
+        x = self.relu2(x)     # (B, 32, 7, 7)  32x7x7
+        x = self.conv3(x)     # (B, 64, 1, 1)  64x1x1: the code
+        x = self.convt1(x)    # (B, 32, 7, 7)
+        x = self.relu3(x)     # (B, 32, 7, 7)  32x7x7
+        x = self.convt2(x)    # (B, 16, 14, 14)
+        x = self.relu4(x)     # (B, 16, 14, 14)  16x14x14
+        x = self.up1(x)       # (B, 16, 28, 28)
+        x = self.conv4(x)     # (B, 1, 28, 28)
+        x = self.sigmoid1(x)  # (B, 1, 28, 28)  1x28x28
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -166,34 +166,34 @@ class ConvNeXtTiny(nn.Module):
         self.fc1 = nn.Linear(768, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)        # (B, 96, 56, 56)
-        h = self.ln1(h)          # (B, 96, 56, 56)  96x56x56
-        h = self.cnblock1(h)     # (B, 96, 56, 56)
-        h = self.cnblock2(h)     # (B, 96, 56, 56)
-        h = self.cnblock3(h)     # (B, 96, 56, 56)
-        h = self.downsample1(h)  # (B, 192, 28, 28)  192x28x28
-        h = self.cnblock4(h)     # (B, 192, 28, 28)
-        h = self.cnblock5(h)     # (B, 192, 28, 28)
-        h = self.cnblock6(h)     # (B, 192, 28, 28)
-        h = self.downsample2(h)  # (B, 384, 14, 14)  384x14x14
-        h = self.cnblock7(h)     # (B, 384, 14, 14)
-        h = self.cnblock8(h)     # (B, 384, 14, 14)
-        h = self.cnblock9(h)     # (B, 384, 14, 14)
-        h = self.cnblock10(h)    # (B, 384, 14, 14)
-        h = self.cnblock11(h)    # (B, 384, 14, 14)
-        h = self.cnblock12(h)    # (B, 384, 14, 14)
-        h = self.cnblock13(h)    # (B, 384, 14, 14)
-        h = self.cnblock14(h)    # (B, 384, 14, 14)
-        h = self.cnblock15(h)    # (B, 384, 14, 14)
-        h = self.downsample3(h)  # (B, 768, 7, 7)  768x7x7
-        h = self.cnblock16(h)    # (B, 768, 7, 7)
-        h = self.cnblock17(h)    # (B, 768, 7, 7)
-        h = self.cnblock18(h)    # (B, 768, 7, 7)
-        h = self.pool1(h)        # (B, 768, 1, 1)
-        h = self.ln2(h)          # (B, 768, 1, 1)
-        h = h.flatten(1)         # (B, 768)
-        h = self.fc1(h)          # (B, 1000)
-        return h
+        x = self.conv1(x)        # (B, 96, 56, 56)
+        x = self.ln1(x)          # (B, 96, 56, 56)  96x56x56
+        x = self.cnblock1(x)     # (B, 96, 56, 56)
+        x = self.cnblock2(x)     # (B, 96, 56, 56)
+        x = self.cnblock3(x)     # (B, 96, 56, 56)
+        x = self.downsample1(x)  # (B, 192, 28, 28)  192x28x28
+        x = self.cnblock4(x)     # (B, 192, 28, 28)
+        x = self.cnblock5(x)     # (B, 192, 28, 28)
+        x = self.cnblock6(x)     # (B, 192, 28, 28)
+        x = self.downsample2(x)  # (B, 384, 14, 14)  384x14x14
+        x = self.cnblock7(x)     # (B, 384, 14, 14)
+        x = self.cnblock8(x)     # (B, 384, 14, 14)
+        x = self.cnblock9(x)     # (B, 384, 14, 14)
+        x = self.cnblock10(x)    # (B, 384, 14, 14)
+        x = self.cnblock11(x)    # (B, 384, 14, 14)
+        x = self.cnblock12(x)    # (B, 384, 14, 14)
+        x = self.cnblock13(x)    # (B, 384, 14, 14)
+        x = self.cnblock14(x)    # (B, 384, 14, 14)
+        x = self.cnblock15(x)    # (B, 384, 14, 14)
+        x = self.downsample3(x)  # (B, 768, 7, 7)  768x7x7
+        x = self.cnblock16(x)    # (B, 768, 7, 7)
+        x = self.cnblock17(x)    # (B, 768, 7, 7)
+        x = self.cnblock18(x)    # (B, 768, 7, 7)
+        x = self.pool1(x)        # (B, 768, 1, 1)
+        x = self.ln2(x)          # (B, 768, 1, 1)
+        x = x.flatten(1)         # (B, 768)
+        x = self.fc1(x)          # (B, 1000)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -59,15 +59,15 @@ class Generator(nn.Module):
         self.tanh1 = nn.Tanh()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.convt1(x)     # (B, 512, 4, 4)
-        h = self.bn1(h)        # (B, 512, 4, 4)
-        h = self.relu1(h)      # (B, 512, 4, 4)  512x4x4
-        h = self.up_block1(h)  # (B, 256, 8, 8)  256x8x8
-        h = self.up_block2(h)  # (B, 128, 16, 16)  128x16x16
-        h = self.up_block3(h)  # (B, 64, 32, 32)  64x32x32
-        h = self.convt2(h)     # (B, 3, 64, 64)
-        h = self.tanh1(h)      # (B, 3, 64, 64)  3x64x64
-        return h
+        x = self.convt1(x)     # (B, 512, 4, 4)
+        x = self.bn1(x)        # (B, 512, 4, 4)
+        x = self.relu1(x)      # (B, 512, 4, 4)  512x4x4
+        x = self.up_block1(x)  # (B, 256, 8, 8)  256x8x8
+        x = self.up_block2(x)  # (B, 128, 16, 16)  128x16x16
+        x = self.up_block3(x)  # (B, 64, 32, 32)  64x32x32
+        x = self.convt2(x)     # (B, 3, 64, 64)
+        x = self.tanh1(x)      # (B, 3, 64, 64)  3x64x64
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -65,16 +65,16 @@ class ECGNet(nn.Module):
         self.fc2 = nn.Linear(64, 5)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.stage1(x)    # (B, 32, 94)
-        h = self.stage2(h)    # (B, 64, 47)
-        h = self.stage3(h)    # (B, 128, 24)
-        h = self.pool1(h)     # (B, 128, 1)
-        h = h.flatten(1)      # (B, 128)
-        h = self.fc1(h)       # (B, 64)
-        h = self.relu1(h)     # (B, 64)
-        h = self.dropout1(h)  # (B, 64)
-        h = self.fc2(h)       # (B, 5)
-        return h
+        x = self.stage1(x)    # (B, 32, 94)
+        x = self.stage2(x)    # (B, 64, 47)
+        x = self.stage3(x)    # (B, 128, 24)
+        x = self.pool1(x)     # (B, 128, 1)
+        x = x.flatten(1)      # (B, 128)
+        x = self.fc1(x)       # (B, 64)
+        x = self.relu1(x)     # (B, 64)
+        x = self.dropout1(x)  # (B, 64)
+        x = self.fc2(x)       # (B, 5)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -195,33 +195,33 @@ class EfficientNetB0(nn.Module):
         self.fc1 = nn.Linear(1280, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)      # (B, 32, 112, 112)
-        h = self.bn1(h)        # (B, 32, 112, 112)
-        h = self.silu1(h)      # (B, 32, 112, 112)  32x112x112
-        h = self.mbconv1_1(h)  # (B, 16, 112, 112)  16x112x112
-        h = self.mbconv1(h)    # (B, 24, 56, 56)
-        h = self.skip1(h)      # (B, 24, 56, 56)  24x56x56
-        h = self.mbconv2(h)    # (B, 40, 28, 28)
-        h = self.skip2(h)      # (B, 40, 28, 28)  40x28x28
-        h = self.mbconv3(h)    # (B, 80, 14, 14)
-        h = self.skip3(h)      # (B, 80, 14, 14)
-        h = self.skip4(h)      # (B, 80, 14, 14)  80x14x14
-        h = self.mbconv4(h)    # (B, 112, 14, 14)
-        h = self.skip5(h)      # (B, 112, 14, 14)
-        h = self.skip6(h)      # (B, 112, 14, 14)  112x14x14
-        h = self.mbconv5(h)    # (B, 192, 7, 7)
-        h = self.skip7(h)      # (B, 192, 7, 7)
-        h = self.skip8(h)      # (B, 192, 7, 7)
-        h = self.skip9(h)      # (B, 192, 7, 7)  192x7x7
-        h = self.mbconv6(h)    # (B, 320, 7, 7)  320x7x7
-        h = self.conv2(h)      # (B, 1280, 7, 7)
-        h = self.bn2(h)        # (B, 1280, 7, 7)
-        h = self.silu2(h)      # (B, 1280, 7, 7)
-        h = self.pool1(h)      # (B, 1280, 1, 1)
-        h = self.dropout1(h)   # (B, 1280, 1, 1)
-        h = h.flatten(1)       # (B, 1280)
-        h = self.fc1(h)        # (B, 1000)
-        return h
+        x = self.conv1(x)      # (B, 32, 112, 112)
+        x = self.bn1(x)        # (B, 32, 112, 112)
+        x = self.silu1(x)      # (B, 32, 112, 112)  32x112x112
+        x = self.mbconv1_1(x)  # (B, 16, 112, 112)  16x112x112
+        x = self.mbconv1(x)    # (B, 24, 56, 56)
+        x = self.skip1(x)      # (B, 24, 56, 56)  24x56x56
+        x = self.mbconv2(x)    # (B, 40, 28, 28)
+        x = self.skip2(x)      # (B, 40, 28, 28)  40x28x28
+        x = self.mbconv3(x)    # (B, 80, 14, 14)
+        x = self.skip3(x)      # (B, 80, 14, 14)
+        x = self.skip4(x)      # (B, 80, 14, 14)  80x14x14
+        x = self.mbconv4(x)    # (B, 112, 14, 14)
+        x = self.skip5(x)      # (B, 112, 14, 14)
+        x = self.skip6(x)      # (B, 112, 14, 14)  112x14x14
+        x = self.mbconv5(x)    # (B, 192, 7, 7)
+        x = self.skip7(x)      # (B, 192, 7, 7)
+        x = self.skip8(x)      # (B, 192, 7, 7)
+        x = self.skip9(x)      # (B, 192, 7, 7)  192x7x7
+        x = self.mbconv6(x)    # (B, 320, 7, 7)  320x7x7
+        x = self.conv2(x)      # (B, 1280, 7, 7)
+        x = self.bn2(x)        # (B, 1280, 7, 7)
+        x = self.silu2(x)      # (B, 1280, 7, 7)
+        x = self.pool1(x)      # (B, 1280, 1, 1)
+        x = self.dropout1(x)   # (B, 1280, 1, 1)
+        x = x.flatten(1)       # (B, 1280)
+        x = self.fc1(x)        # (B, 1000)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -122,25 +122,25 @@ class ResNet18FPN(nn.Module):
         self.output3_conv1 = nn.Conv2d(256, 256, kernel_size=3, padding=1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        h = self.conv1(x)                 # (B, 64, 112, 112)
-        h = self.bn1(h)                   # (B, 64, 112, 112)
-        h = self.relu1(h)                 # (B, 64, 112, 112)
-        h = self.pool1(h)                 # (B, 64, 56, 56)  64x56x56
-        h = self.basic1(h)                # (B, 64, 56, 56)
-        h = self.basic2(h)                # (B, 64, 56, 56)  64x56x56
-        h = self.down1(h)                 # (B, 128, 28, 28)
-        c3 = self.basic3(h)               # (B, 128, 28, 28)  128x28x28
-        h = self.down2(c3)                # (B, 256, 14, 14)
-        c4 = self.basic4(h)               # (B, 256, 14, 14)  256x14x14
-        h = self.down3(c4)                # (B, 512, 7, 7)
-        h = self.basic5(h)                # (B, 512, 7, 7)  512x7x7: C5
-        m5 = self.conv2(h)                # (B, 256, 7, 7)  256x7x7
-        h = self.up1(m5)                  # (B, 256, 14, 14)
+        x = self.conv1(x)                 # (B, 64, 112, 112)
+        x = self.bn1(x)                   # (B, 64, 112, 112)
+        x = self.relu1(x)                 # (B, 64, 112, 112)
+        x = self.pool1(x)                 # (B, 64, 56, 56)  64x56x56
+        x = self.basic1(x)                # (B, 64, 56, 56)
+        x = self.basic2(x)                # (B, 64, 56, 56)  64x56x56
+        x = self.down1(x)                 # (B, 128, 28, 28)
+        c3 = self.basic3(x)               # (B, 128, 28, 28)  128x28x28
+        x = self.down2(c3)                # (B, 256, 14, 14)
+        c4 = self.basic4(x)               # (B, 256, 14, 14)  256x14x14
+        x = self.down3(c4)                # (B, 512, 7, 7)
+        x = self.basic5(x)                # (B, 512, 7, 7)  512x7x7: C5
+        m5 = self.conv2(x)                # (B, 256, 7, 7)  256x7x7
+        x = self.up1(m5)                  # (B, 256, 14, 14)
         branch1 = self.branch1_conv1(c4)  # (B, 256, 14, 14)  256x14x14
-        m4 = branch1 + h                  # (B, 256, 14, 14)  256x14x14
-        h = self.up2(m4)                  # (B, 256, 28, 28)
+        m4 = branch1 + x                  # (B, 256, 14, 14)  256x14x14
+        x = self.up2(m4)                  # (B, 256, 28, 28)
         branch1 = self.branch1_conv2(c3)  # (B, 256, 28, 28)  256x28x28
-        m3 = branch1 + h                  # (B, 256, 28, 28)  256x28x28
+        m3 = branch1 + x                  # (B, 256, 28, 28)  256x28x28
         out1 = self.output1_conv1(m3)     # (B, 256, 28, 28)
         out2 = self.output2_conv1(m4)     # (B, 256, 14, 14)
         out3 = self.output3_conv1(m5)     # (B, 256, 7, 7)

@@ -135,27 +135,27 @@ class GoogLeNet(nn.Module):
         self.fc1 = nn.Linear(1024, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.basic_conv1(x)  # (B, 64, 112, 112)
-        h = self.pool1(h)        # (B, 64, 56, 56)  64x56x56
-        h = self.basic_conv2(h)  # (B, 64, 56, 56)
-        h = self.basic_conv3(h)  # (B, 192, 56, 56)
-        h = self.pool2(h)        # (B, 192, 28, 28)  192x28x28
-        h = self.inception1(h)   # (B, 256, 28, 28)  3a: 256x28x28
-        h = self.inception2(h)   # (B, 480, 28, 28)  3b: 480x28x28
-        h = self.pool3(h)        # (B, 480, 14, 14)  480x14x14
-        h = self.inception3(h)   # (B, 512, 14, 14)  4a: 512x14x14
-        h = self.inception4(h)   # (B, 512, 14, 14)  4b: 512x14x14
-        h = self.inception5(h)   # (B, 512, 14, 14)  4c: 512x14x14
-        h = self.inception6(h)   # (B, 528, 14, 14)  4d: 528x14x14
-        h = self.inception7(h)   # (B, 832, 14, 14)  4e: 832x14x14
-        h = self.pool4(h)        # (B, 832, 7, 7)  832x7x7
-        h = self.inception8(h)   # (B, 832, 7, 7)  5a: 832x7x7
-        h = self.inception9(h)   # (B, 1024, 7, 7)  5b: 1024x7x7
-        h = self.pool5(h)        # (B, 1024, 1, 1)
-        h = self.dropout1(h)     # (B, 1024, 1, 1)
-        h = h.flatten(1)         # (B, 1024)
-        h = self.fc1(h)          # (B, 1000)
-        return h
+        x = self.basic_conv1(x)  # (B, 64, 112, 112)
+        x = self.pool1(x)        # (B, 64, 56, 56)  64x56x56
+        x = self.basic_conv2(x)  # (B, 64, 56, 56)
+        x = self.basic_conv3(x)  # (B, 192, 56, 56)
+        x = self.pool2(x)        # (B, 192, 28, 28)  192x28x28
+        x = self.inception1(x)   # (B, 256, 28, 28)  3a: 256x28x28
+        x = self.inception2(x)   # (B, 480, 28, 28)  3b: 480x28x28
+        x = self.pool3(x)        # (B, 480, 14, 14)  480x14x14
+        x = self.inception3(x)   # (B, 512, 14, 14)  4a: 512x14x14
+        x = self.inception4(x)   # (B, 512, 14, 14)  4b: 512x14x14
+        x = self.inception5(x)   # (B, 512, 14, 14)  4c: 512x14x14
+        x = self.inception6(x)   # (B, 528, 14, 14)  4d: 528x14x14
+        x = self.inception7(x)   # (B, 832, 14, 14)  4e: 832x14x14
+        x = self.pool4(x)        # (B, 832, 7, 7)  832x7x7
+        x = self.inception8(x)   # (B, 832, 7, 7)  5a: 832x7x7
+        x = self.inception9(x)   # (B, 1024, 7, 7)  5b: 1024x7x7
+        x = self.pool5(x)        # (B, 1024, 1, 1)
+        x = self.dropout1(x)     # (B, 1024, 1, 1)
+        x = x.flatten(1)         # (B, 1024)
+        x = self.fc1(x)          # (B, 1000)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -70,17 +70,17 @@ class InceptionNet(nn.Module):
         self.fc1 = nn.Linear(1408, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)       # (B, 10, 24, 24)
-        h = self.pool1(h)       # (B, 10, 12, 12)
-        h = self.relu1(h)       # (B, 10, 12, 12)
-        h = self.inception1(h)  # (B, 88, 12, 12)
-        h = self.conv2(h)       # (B, 20, 8, 8)
-        h = self.pool2(h)       # (B, 20, 4, 4)
-        h = self.relu2(h)       # (B, 20, 4, 4)
-        h = self.inception2(h)  # (B, 88, 4, 4)
-        h = h.flatten(1)        # (B, 1408)
-        h = self.fc1(h)         # (B, 10)
-        return h
+        x = self.conv1(x)       # (B, 10, 24, 24)
+        x = self.pool1(x)       # (B, 10, 12, 12)
+        x = self.relu1(x)       # (B, 10, 12, 12)
+        x = self.inception1(x)  # (B, 88, 12, 12)
+        x = self.conv2(x)       # (B, 20, 8, 8)
+        x = self.pool2(x)       # (B, 20, 4, 4)
+        x = self.relu2(x)       # (B, 20, 4, 4)
+        x = self.inception2(x)  # (B, 88, 4, 4)
+        x = x.flatten(1)        # (B, 1408)
+        x = self.fc1(x)         # (B, 10)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

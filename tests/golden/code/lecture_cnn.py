@@ -37,16 +37,16 @@ class CNN(nn.Module):
         self.softmax1 = nn.Softmax(dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)     # (B, 6, 28, 28)
-        h = self.relu1(h)     # (B, 6, 28, 28)
-        h = self.pool1(h)     # (B, 6, 14, 14)  CONV1, POOL1: 6x28x28 -> 6x14x14
-        h = self.conv2(h)     # (B, 16, 10, 10)
-        h = self.relu2(h)     # (B, 16, 10, 10)
-        h = self.pool2(h)     # (B, 16, 5, 5)  CONV2, POOL2: 16x10x10 -> 16x5x5
-        h = h.flatten(1)      # (B, 400)
-        h = self.fc1(h)       # (B, 10)  400 -> 10
-        h = self.softmax1(h)  # (B, 10)  probabilities (training leaves it out)
-        return h
+        x = self.conv1(x)     # (B, 6, 28, 28)
+        x = self.relu1(x)     # (B, 6, 28, 28)
+        x = self.pool1(x)     # (B, 6, 14, 14)  CONV1, POOL1: 6x28x28 -> 6x14x14
+        x = self.conv2(x)     # (B, 16, 10, 10)
+        x = self.relu2(x)     # (B, 16, 10, 10)
+        x = self.pool2(x)     # (B, 16, 5, 5)  CONV2, POOL2: 16x10x10 -> 16x5x5
+        x = x.flatten(1)      # (B, 400)
+        x = self.fc1(x)       # (B, 10)  400 -> 10
+        x = self.softmax1(x)  # (B, 10)  probabilities (training leaves it out)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -45,19 +45,19 @@ class LeNetSigmoid(nn.Module):
         self.fc3 = nn.Linear(84, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)     # (B, 6, 28, 28)
-        h = self.sigmoid1(h)  # (B, 6, 28, 28)
-        h = self.pool1(h)     # (B, 6, 14, 14)
-        h = self.conv2(h)     # (B, 16, 10, 10)
-        h = self.sigmoid2(h)  # (B, 16, 10, 10)
-        h = self.pool2(h)     # (B, 16, 5, 5)
-        h = self.flatten1(h)  # (B, 400)
-        h = self.fc1(h)       # (B, 120)
-        h = self.sigmoid3(h)  # (B, 120)
-        h = self.fc2(h)       # (B, 84)
-        h = self.sigmoid4(h)  # (B, 84)
-        h = self.fc3(h)       # (B, 10)
-        return h
+        x = self.conv1(x)     # (B, 6, 28, 28)
+        x = self.sigmoid1(x)  # (B, 6, 28, 28)
+        x = self.pool1(x)     # (B, 6, 14, 14)
+        x = self.conv2(x)     # (B, 16, 10, 10)
+        x = self.sigmoid2(x)  # (B, 16, 10, 10)
+        x = self.pool2(x)     # (B, 16, 5, 5)
+        x = self.flatten1(x)  # (B, 400)
+        x = self.fc1(x)       # (B, 120)
+        x = self.sigmoid3(x)  # (B, 120)
+        x = self.fc2(x)       # (B, 84)
+        x = self.sigmoid4(x)  # (B, 84)
+        x = self.fc3(x)       # (B, 10)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

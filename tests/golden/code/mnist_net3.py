@@ -41,18 +41,18 @@ class ImageNet(nn.Module):
         self.fc1 = nn.Linear(120, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)  # (B, 10, 24, 24)
-        h = self.relu1(h)  # (B, 10, 24, 24)
-        h = self.pool1(h)  # (B, 10, 12, 12)  10x24x24 -> 10x12x12
-        h = self.conv2(h)  # (B, 20, 10, 10)
-        h = self.relu2(h)  # (B, 20, 10, 10)
-        h = self.pool2(h)  # (B, 20, 5, 5)  20x10x10 -> 20x5x5
-        h = self.conv3(h)  # (B, 30, 4, 4)
-        h = self.relu3(h)  # (B, 30, 4, 4)
-        h = self.pool3(h)  # (B, 30, 2, 2)  30x4x4   -> 30x2x2
-        h = h.flatten(1)   # (B, 120)
-        h = self.fc1(h)    # (B, 10)  120 -> 10
-        return h
+        x = self.conv1(x)  # (B, 10, 24, 24)
+        x = self.relu1(x)  # (B, 10, 24, 24)
+        x = self.pool1(x)  # (B, 10, 12, 12)  10x24x24 -> 10x12x12
+        x = self.conv2(x)  # (B, 20, 10, 10)
+        x = self.relu2(x)  # (B, 20, 10, 10)
+        x = self.pool2(x)  # (B, 20, 5, 5)  20x10x10 -> 20x5x5
+        x = self.conv3(x)  # (B, 30, 4, 4)
+        x = self.relu3(x)  # (B, 30, 4, 4)
+        x = self.pool3(x)  # (B, 30, 2, 2)  30x4x4   -> 30x2x2
+        x = x.flatten(1)   # (B, 120)
+        x = self.fc1(x)    # (B, 10)  120 -> 10
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -63,17 +63,17 @@ class ResidualNet(nn.Module):
         self.fc1 = nn.Linear(512, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)            # (B, 16, 24, 24)
-        h = self.pool1(h)            # (B, 16, 12, 12)
-        h = self.relu1(h)            # (B, 16, 12, 12)
-        h = self.residual_block1(h)  # (B, 16, 12, 12)
-        h = self.conv2(h)            # (B, 32, 8, 8)
-        h = self.pool2(h)            # (B, 32, 4, 4)
-        h = self.relu2(h)            # (B, 32, 4, 4)
-        h = self.residual_block2(h)  # (B, 32, 4, 4)
-        h = h.flatten(1)             # (B, 512)
-        h = self.fc1(h)              # (B, 10)
-        return h
+        x = self.conv1(x)            # (B, 16, 24, 24)
+        x = self.pool1(x)            # (B, 16, 12, 12)
+        x = self.relu1(x)            # (B, 16, 12, 12)
+        x = self.residual_block1(x)  # (B, 16, 12, 12)
+        x = self.conv2(x)            # (B, 32, 8, 8)
+        x = self.pool2(x)            # (B, 32, 4, 4)
+        x = self.relu2(x)            # (B, 32, 4, 4)
+        x = self.residual_block2(x)  # (B, 32, 4, 4)
+        x = x.flatten(1)             # (B, 512)
+        x = self.fc1(x)              # (B, 10)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

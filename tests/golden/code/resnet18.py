@@ -110,22 +110,22 @@ class ResNet18(nn.Module):
         self.fc1 = nn.Linear(512, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)   # (B, 64, 112, 112)
-        h = self.bn1(h)     # (B, 64, 112, 112)
-        h = self.relu1(h)   # (B, 64, 112, 112)
-        h = self.pool1(h)   # (B, 64, 56, 56)
-        h = self.basic1(h)  # (B, 64, 56, 56)
-        h = self.basic2(h)  # (B, 64, 56, 56)
-        h = self.down1(h)   # (B, 128, 28, 28)
-        h = self.basic3(h)  # (B, 128, 28, 28)
-        h = self.down2(h)   # (B, 256, 14, 14)
-        h = self.basic4(h)  # (B, 256, 14, 14)
-        h = self.down3(h)   # (B, 512, 7, 7)
-        h = self.basic5(h)  # (B, 512, 7, 7)
-        h = self.pool2(h)   # (B, 512, 1, 1)
-        h = h.flatten(1)    # (B, 512)
-        h = self.fc1(h)     # (B, 1000)
-        return h
+        x = self.conv1(x)   # (B, 64, 112, 112)
+        x = self.bn1(x)     # (B, 64, 112, 112)
+        x = self.relu1(x)   # (B, 64, 112, 112)
+        x = self.pool1(x)   # (B, 64, 56, 56)
+        x = self.basic1(x)  # (B, 64, 56, 56)
+        x = self.basic2(x)  # (B, 64, 56, 56)
+        x = self.down1(x)   # (B, 128, 28, 28)
+        x = self.basic3(x)  # (B, 128, 28, 28)
+        x = self.down2(x)   # (B, 256, 14, 14)
+        x = self.basic4(x)  # (B, 256, 14, 14)
+        x = self.down3(x)   # (B, 512, 7, 7)
+        x = self.basic5(x)  # (B, 512, 7, 7)
+        x = self.pool2(x)   # (B, 512, 1, 1)
+        x = x.flatten(1)    # (B, 512)
+        x = self.fc1(x)     # (B, 1000)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

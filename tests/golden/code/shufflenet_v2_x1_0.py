@@ -160,33 +160,33 @@ class ShuffleNetV2(nn.Module):
         self.fc1 = nn.Linear(1024, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(x)   # (B, 24, 112, 112)
-        h = self.bn1(h)     # (B, 24, 112, 112)
-        h = self.relu1(h)   # (B, 24, 112, 112)
-        h = self.pool1(h)   # (B, 24, 56, 56)  24x56x56
-        h = self.down1(h)   # (B, 116, 28, 28)
-        h = self.unit1(h)   # (B, 116, 28, 28)
-        h = self.unit2(h)   # (B, 116, 28, 28)
-        h = self.unit3(h)   # (B, 116, 28, 28)  116x28x28
-        h = self.down2(h)   # (B, 232, 14, 14)
-        h = self.unit4(h)   # (B, 232, 14, 14)
-        h = self.unit5(h)   # (B, 232, 14, 14)
-        h = self.unit6(h)   # (B, 232, 14, 14)
-        h = self.unit7(h)   # (B, 232, 14, 14)
-        h = self.unit8(h)   # (B, 232, 14, 14)
-        h = self.unit9(h)   # (B, 232, 14, 14)
-        h = self.unit10(h)  # (B, 232, 14, 14)  232x14x14
-        h = self.down3(h)   # (B, 464, 7, 7)
-        h = self.unit11(h)  # (B, 464, 7, 7)
-        h = self.unit12(h)  # (B, 464, 7, 7)
-        h = self.unit13(h)  # (B, 464, 7, 7)  464x7x7
-        h = self.conv2(h)   # (B, 1024, 7, 7)
-        h = self.bn2(h)     # (B, 1024, 7, 7)
-        h = self.relu2(h)   # (B, 1024, 7, 7)
-        h = self.pool2(h)   # (B, 1024, 1, 1)
-        h = h.flatten(1)    # (B, 1024)
-        h = self.fc1(h)     # (B, 1000)
-        return h
+        x = self.conv1(x)   # (B, 24, 112, 112)
+        x = self.bn1(x)     # (B, 24, 112, 112)
+        x = self.relu1(x)   # (B, 24, 112, 112)
+        x = self.pool1(x)   # (B, 24, 56, 56)  24x56x56
+        x = self.down1(x)   # (B, 116, 28, 28)
+        x = self.unit1(x)   # (B, 116, 28, 28)
+        x = self.unit2(x)   # (B, 116, 28, 28)
+        x = self.unit3(x)   # (B, 116, 28, 28)  116x28x28
+        x = self.down2(x)   # (B, 232, 14, 14)
+        x = self.unit4(x)   # (B, 232, 14, 14)
+        x = self.unit5(x)   # (B, 232, 14, 14)
+        x = self.unit6(x)   # (B, 232, 14, 14)
+        x = self.unit7(x)   # (B, 232, 14, 14)
+        x = self.unit8(x)   # (B, 232, 14, 14)
+        x = self.unit9(x)   # (B, 232, 14, 14)
+        x = self.unit10(x)  # (B, 232, 14, 14)  232x14x14
+        x = self.down3(x)   # (B, 464, 7, 7)
+        x = self.unit11(x)  # (B, 464, 7, 7)
+        x = self.unit12(x)  # (B, 464, 7, 7)
+        x = self.unit13(x)  # (B, 464, 7, 7)  464x7x7
+        x = self.conv2(x)   # (B, 1024, 7, 7)
+        x = self.bn2(x)     # (B, 1024, 7, 7)
+        x = self.relu2(x)   # (B, 1024, 7, 7)
+        x = self.pool2(x)   # (B, 1024, 1, 1)
+        x = x.flatten(1)    # (B, 1024)
+        x = self.fc1(x)     # (B, 1000)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -70,18 +70,18 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e1 = self.double1(x)           # (B, 32, 64, 64)
-        h = self.pool1(e1)             # (B, 32, 32, 32)  32x32x32
-        e2 = self.double2(h)           # (B, 64, 32, 32)
-        h = self.pool2(e2)             # (B, 64, 16, 16)  64x16x16
-        h = self.double3(h)            # (B, 128, 16, 16)  128x16x16
-        h = self.convt1(h)             # (B, 64, 32, 32)
-        h = torch.cat([e2, h], dim=1)  # (B, 128, 32, 32)
-        h = self.double4(h)            # (B, 64, 32, 32)  64x32x32
-        h = self.convt2(h)             # (B, 32, 64, 64)
-        h = torch.cat([e1, h], dim=1)  # (B, 64, 64, 64)
-        h = self.double5(h)            # (B, 32, 64, 64)  32x64x64
-        h = self.conv1(h)              # (B, 2, 64, 64)  2x64x64
-        return h
+        x = self.pool1(e1)             # (B, 32, 32, 32)  32x32x32
+        e2 = self.double2(x)           # (B, 64, 32, 32)
+        x = self.pool2(e2)             # (B, 64, 16, 16)  64x16x16
+        x = self.double3(x)            # (B, 128, 16, 16)  128x16x16
+        x = self.convt1(x)             # (B, 64, 32, 32)
+        x = torch.cat([e2, x], dim=1)  # (B, 128, 32, 32)
+        x = self.double4(x)            # (B, 64, 32, 32)  64x32x32
+        x = self.convt2(x)             # (B, 32, 64, 64)
+        x = torch.cat([e1, x], dim=1)  # (B, 64, 64, 64)
+        x = self.double5(x)            # (B, 32, 64, 64)  32x64x64
+        x = self.conv1(x)              # (B, 2, 64, 64)  2x64x64
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

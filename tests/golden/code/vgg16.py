@@ -99,21 +99,21 @@ class VGG16(nn.Module):
         self.fc3 = nn.Linear(4096, 1000)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.stage2_1(x)  # (B, 64, 112, 112)
-        h = self.stage2_2(h)  # (B, 128, 56, 56)
-        h = self.stage3_1(h)  # (B, 256, 28, 28)
-        h = self.stage3_2(h)  # (B, 512, 14, 14)
-        h = self.stage3_3(h)  # (B, 512, 7, 7)
-        h = self.pool1(h)     # (B, 512, 7, 7)
-        h = h.flatten(1)      # (B, 25088)
-        h = self.fc1(h)       # (B, 4096)
-        h = self.relu1(h)     # (B, 4096)
-        h = self.dropout1(h)  # (B, 4096)
-        h = self.fc2(h)       # (B, 4096)
-        h = self.relu2(h)     # (B, 4096)
-        h = self.dropout2(h)  # (B, 4096)
-        h = self.fc3(h)       # (B, 1000)
-        return h
+        x = self.stage2_1(x)  # (B, 64, 112, 112)
+        x = self.stage2_2(x)  # (B, 128, 56, 56)
+        x = self.stage3_1(x)  # (B, 256, 28, 28)
+        x = self.stage3_2(x)  # (B, 512, 14, 14)
+        x = self.stage3_3(x)  # (B, 512, 7, 7)
+        x = self.pool1(x)     # (B, 512, 7, 7)
+        x = x.flatten(1)      # (B, 25088)
+        x = self.fc1(x)       # (B, 4096)
+        x = self.relu1(x)     # (B, 4096)
+        x = self.dropout1(x)  # (B, 4096)
+        x = self.fc2(x)       # (B, 4096)
+        x = self.relu2(x)     # (B, 4096)
+        x = self.dropout2(x)  # (B, 4096)
+        x = self.fc3(x)       # (B, 1000)
+        return x
 
 
 #: The spec this file was compiled from (`cnndsl train` checks it again).

@@ -136,7 +136,7 @@ class _Context:
     blocks: dict[str, ast.BlockDef]
     constants: Env
     diagnostics: list[Diagnostic]
-    comments: dict[int, str]
+    comments: dict[tuple[int, int], str]   # (start, end) of the element -> its comment
     words: set[str]
     used_blocks: set[str] = field(default_factory=set)
     used_names: set[str] = field(default_factory=set)
@@ -217,14 +217,43 @@ def _network(body: ast.Chain, outputs: tuple[ast.Chain, ...], found: tuple[ir.Ne
     return sequence, tuple(chains)
 
 
-def _trailing_comments(program: ast.Program, source: Source) -> dict[int, str]:
-    """Comments that end a line holding code, by line number."""
-    found = {}
+def _trailing_comments(program: ast.Program, source: Source) -> dict[tuple[int, int], str]:
+    """Comments that end a line holding code, each given to the element that
+    ends last on its line (the merge rather than its branch; the layer after a
+    block use): by the (start, end) of that element's span."""
+    by_line: dict[int, str] = {}
     for comment in program.comments:
         before = source.line_text(comment.span.line)[:comment.span.column - 1]
         if before.strip() and comment.text:
-            found[comment.span.line] = comment.text
-    return found
+            by_line[comment.span.line] = comment.text
+    if not by_line:
+        return {}
+    best: dict[int, Span] = {}
+    chains = [*program.bodies, *(b.body for b in program.blocks),
+              *(c for o in program.outputs for c in o.chains)]
+    for span in _item_spans(chains):
+        line = span.end_line
+        if line in by_line:
+            held = best.get(line)
+            if held is None or (span.end, -span.start) > (held.end, -held.start):
+                best[line] = span
+    return {(span.start, span.end): by_line[line] for line, span in best.items()}
+
+
+def _item_spans(chains):
+    """The spans of every layer, block use and merge in these chains, at any depth."""
+    stack = list(chains)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Chain):
+            stack.extend(node.items)
+        elif isinstance(node, (ast.Repeat, ast.Labelled)):
+            stack.append(node.item)
+        elif isinstance(node, ast.Combine):
+            yield node.span
+            stack.extend(node.branches)
+        elif isinstance(node, (ast.LayerUse, ast.BlockUse)):
+            yield node.span
 
 
 def _default(param: ast.Param, lets: Env) -> int | float | None:
@@ -348,17 +377,16 @@ def _chain(chain: ast.Chain, env: Env, scope: _Scope, labels: _Labels, state: St
 
 
 def _with_comments(items: Nodes, ctx: _Context) -> Nodes:
-    """A trailing comment goes to the last element of the chain that ends on its line."""
+    """A trailing comment goes to its element; unrolled, to the last copy."""
     if not ctx.comments:
         return items
-    last_on_line: dict[int, int] = {}
+    last: dict[tuple[int, int], int] = {}
     for index, node in enumerate(items):
-        if not isinstance(node, (ir.Label, ir.Ref)):
-            last_on_line[node.span.end_line] = index
-    for line, index in last_on_line.items():
-        text = ctx.comments.get(line)
-        if text and not items[index].comment:
-            items[index] = items[index].model_copy(update={"comment": text})
+        key = (node.span.start, node.span.end)
+        if key in ctx.comments:
+            last[key] = index
+    for key, index in last.items():
+        items[index] = items[index].model_copy(update={"comment": ctx.comments[key]})
     return items
 
 

@@ -136,10 +136,10 @@ class ResNet18FPN(nn.Module):
         x = self.basic5(x)                # (B, 512, 7, 7)  512x7x7: C5
         m5 = self.conv2(x)                # (B, 256, 7, 7)  256x7x7
         x = self.up1(m5)                  # (B, 256, 14, 14)
-        branch1 = self.branch1_conv1(c4)  # (B, 256, 14, 14)  256x14x14
+        branch1 = self.branch1_conv1(c4)  # (B, 256, 14, 14)
         m4 = branch1 + x                  # (B, 256, 14, 14)  256x14x14
         x = self.up2(m4)                  # (B, 256, 28, 28)
-        branch1 = self.branch1_conv2(c3)  # (B, 256, 28, 28)  256x28x28
+        branch1 = self.branch1_conv2(c3)  # (B, 256, 28, 28)
         m3 = branch1 + x                  # (B, 256, 28, 28)  256x28x28
         out1 = self.output1_conv1(m3)     # (B, 256, 28, 28)
         out2 = self.output2_conv1(m4)     # (B, 256, 14, 14)

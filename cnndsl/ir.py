@@ -234,6 +234,7 @@ class NetInput(Frozen):
     name: str
     shape: Shape
     span: Span
+    named: bool = True   # written `input NAME ...`, so `@NAME` reaches it
 
 
 class Network(Frozen):

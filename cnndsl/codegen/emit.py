@@ -133,14 +133,13 @@ class Emitter:
     # -- walking the network
     def _model_class(self) -> _Class:
         net = self.network
-        # the first input is never reached by name again: the main chain may reuse it
-        names = {i.name for i in net.inputs[1:]} | _labels(net.body, *net.outputs)
-        cls = _Class(_Locals(names), inputs=[i.name for i in net.inputs])
-        for extra in net.inputs[1:]:
-            cls.labels[extra.name] = _Flow(extra.name, str(extra.shape[0]), None)
-        first = net.inputs[0]
-        end = self._sequence(net.body, _Flow(first.name, str(first.shape[0]), None), cls,
-                             cls.locals.main)
+        names = {i.name for i in net.inputs if i.named} | _labels(net.body, *net.outputs)
+        cls = _Class(_Locals(names))
+        # an unnamed input is the main chain's own variable (`x`, unless a label took it)
+        cls.inputs = [i.name if i.named else cls.locals.main for i in net.inputs]
+        for net_input, var in zip(net.inputs, cls.inputs):
+            cls.labels[net_input.name] = _Flow(var, str(net_input.shape[0]), None)
+        end = self._sequence(net.body, cls.labels[net.inputs[0].name], cls, cls.locals.main)
         if not net.outputs:
             cls.returns = [end.var]
         for index, chain in enumerate(net.outputs, start=1):

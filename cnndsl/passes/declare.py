@@ -78,7 +78,8 @@ def inputs(program: ast.Program, diagnostics: list[Diagnostic]) -> tuple[ir.NetI
             spans[decl.name] = decl.name_span
         shape = _input_shape(decl, diagnostics)
         if shape is not None:
-            found.append(ir.NetInput(name=name, shape=shape, span=decl.shape_span))
+            found.append(ir.NetInput(name=name, shape=shape, span=decl.shape_span,
+                                     named=decl.name is not None))
     return tuple(found) if len(found) == len(program.inputs) else ()
 
 

@@ -195,9 +195,11 @@ def resolve(program: ast.Program, source: Source,
 def _network(body: ast.Chain, outputs: tuple[ast.Chain, ...], found: tuple[ir.NetInput, ...],
              ctx: _Context) -> tuple[ir.Sequence, tuple[ir.Sequence, ...]]:
     labels = _Labels(later=frozenset(_labels_in(body)))
-    for net_input in found[1:]:
-        labels.defined[net_input.name] = _Defined(infer.start(net_input.shape, net_input.span),
-                                                   net_input.span, kind="input")
+    for net_input in found:
+        if net_input.named:
+            labels.defined[net_input.name] = _Defined(
+                infer.start(net_input.shape, net_input.span), net_input.span, kind="input",
+                used=net_input is found[0])   # the body starts from the first
     first = infer.start(found[0].shape, found[0].span)
     env = {**ctx.constants, IN: literal(found[0].shape[0])}
     names = _Names()

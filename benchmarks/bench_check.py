@@ -32,7 +32,9 @@ try:
     import torchinfo
     torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0)
 except ImportError:
-    hooks = [m.register_forward_hook(lambda m, i, o: o.shape) for m in model.modules()]
+    shapes = []
+    hooks = [m.register_forward_hook(lambda m, i, o: shapes.append(getattr(o, "shape", None)))
+             for m in model.modules()]
     with torch.no_grad():
         model(torch.randn(1, 3, 224, 224))
 """

@@ -44,7 +44,7 @@ def sweep(tmp_path_factory):
         entries.append({"id": case.id, "spec": str(spec)})
     (root / "cases.json").write_text(json.dumps(entries, ensure_ascii=True), encoding="utf-8")
     done = harness.run([sys.executable, str(PIPELINE), "cases.json", "results.jsonl"],
-                       cwd=root, timeout=900)
+                       cwd=root, cpu=900, wall=1800)
     results = root / "results.jsonl"
     lines = results.read_text(encoding="utf-8").splitlines() if results.exists() else []
     return root, {o["id"]: o for o in map(json.loads, lines)}, done

@@ -2,7 +2,9 @@
 
 Every command runs in a child process under a 2 GiB address-space limit (a
 runaway allocation then fails inside the child instead of swapping the machine)
-and a generous timeout that is a hang detector only, never a speed target.
+and generous limits that detect a hang, never a speed target: 30 s of CPU time
+(`RLIMIT_CPU`, so a loaded shared machine cannot make a healthy command look
+hung) and 120 s of wall-clock time (for a command blocked on a FIFO).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import os
 import re
 import resource
+import signal
 import stat
 import subprocess
 import sys
@@ -20,7 +23,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HANG_S = 30              # a command that takes this long is hung, not slow
+HANG_S = 30              # CPU seconds: a command that takes this long is hung, not slow
+WALL_S = 120             # wall-clock seconds, for a command blocked rather than busy
 MEMORY = 2 << 30         # RLIMIT_AS for every child: 2 GiB
 MAX_OUTPUT = 1 << 20     # stdout + stderr of one command, at most
 
@@ -56,22 +60,31 @@ def cnndsl_argv() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cnndsl"]
 
 
-def limit_memory() -> None:
-    """`preexec_fn` for every child: at most `MEMORY` bytes of address space."""
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+def limits(cpu: int = HANG_S, then=None):
+    """A `preexec_fn`: at most `MEMORY` bytes of address space and `cpu` seconds of
+    CPU time (then SIGXCPU), no core file; then `then()`, if given."""
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if then is not None:
+            then()
+    return apply
 
 
-def run(argv: list, *, cwd: Path, timeout: float = HANG_S, env: dict | None = None,
-        stdin=subprocess.DEVNULL, preexec=limit_memory) -> Run:
+def run(argv: list, *, cwd: Path, cpu: int = HANG_S, wall: float = WALL_S,
+        env: dict | None = None, stdin=subprocess.DEVNULL, preexec=None) -> Run:
     """Run a command (str or bytes arguments) in a child; a hang fails the test."""
     argv = [os.fsencode(a) if isinstance(a, str) else a for a in argv]
-    shown = tuple(os.fsdecode(a) for a in argv)
+    shown = " ".join(os.fsdecode(a) for a in argv)[:300]
     try:
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, timeout=timeout, env=env,
-                              stdin=stdin, preexec_fn=preexec)
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, timeout=wall, env=env,
+                              stdin=stdin, preexec_fn=limits(cpu, preexec))
     except subprocess.TimeoutExpired:
-        pytest.fail(f"`{' '.join(shown)[:300]}` did not finish in {timeout} s: it hangs")
-    return Run(shown, done.returncode, done.stdout, done.stderr)
+        pytest.fail(f"`{shown}` did not finish in {wall} s: it hangs")
+    if done.returncode == -signal.SIGXCPU:
+        pytest.fail(f"`{shown}` used {cpu} s of CPU time and was stopped: it hangs")
+    return Run(tuple(os.fsdecode(a) for a in argv), done.returncode, done.stdout, done.stderr)
 
 
 def cnndsl(*args, cwd: Path, **kwargs) -> Run:

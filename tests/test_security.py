@@ -88,18 +88,24 @@ def test_hostile_text_compiles_to_a_clean_module(case, sweep):
 
 # ---- the reproducers of issue 9, through the installed command ---------------------
 
-def _issue_spec(proof: str) -> str:
+def _issue_spec(proof: str, padding: str = "") -> str:
     return ("input 1x8x8\nblock B { relu }\n"
-            f'B( # """+str({hostile.touch(proof)})+"""\n) -> fc 10\n')
+            f'B( # {padding}"""+str({hostile.touch(proof)})+"""\n) -> fc 10\n')
 
 
 REPRODUCERS = {
     "comment-in-block-call": ("spec.cnn", _issue_spec("proof")),
+    "comment-in-block-call-padded": ("spec.cnn", _issue_spec("proof", "." * 40)),
     "windows-path-comment": ("spec.cnn",
                              "input 1x8x8\nblock B { relu }\nB( # C:\\Users\\me\n) -> fc 10\n"),
     "triple-quote-file-name": (f'x"""+str({hostile.touch("proof")})+""".cnn', hostile.PATH_SPEC),
     "newline-dir-name": (f"a\n{hostile.touch('proof')}\n/spec.cnn", hostile.PATH_SPEC),
     "backslash-file-name": ("C:\\new\\x41\\N{x}.cnn", hostile.PATH_SPEC),
+    "parameter-named-like-a-block": ("spec.cnn", "input 1x8x8\nblock Inner { relu }\n"
+                                     "block Outer(Inner) { conv Inner k3 p1 -> Inner }\n"
+                                     "Outer(4) -> fc 2\n"),
+    "default-model-name-is-a-block": ("res.cnn", "input 1x8x8\nblock Res { conv 4 k3 p1 }\n"
+                                      "Res -> relu -> fc 2\n"),
 }
 
 IMPORT = ("import importlib.util, sys\n"

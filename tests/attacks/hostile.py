@@ -24,8 +24,12 @@ def touch(proof: str) -> str:
 #: quotes of both kinds, escaped quotes (an escaper that forgets backslashes),
 #: a carriage return (a line end to Python, not to the spec's comment rule)
 #: at the indentation of a module, a class and a method, and f-string braces.
+#: `padded-` starts past the 40 characters a summary label keeps, so that only
+#: the untruncated copies of the text break out.
 ESCAPES = {
     "triple-double": '"""+str({P})+"""',
+    "padded-triple-double": "." * 40 + '"""+str({P})+"""',
+    "padded-triple-single": "." * 40 + "'''+str({P})+'''",
     "triple-single": "'''+str({P})+'''",
     "double": '"+str({P})+"',
     "single": "'+str({P})+'",
@@ -80,8 +84,9 @@ def _skeleton(*, comment: str = "", model: str = "model Net\n") -> dict[str, str
         "head": (f"# {HOLE}\n" if comment == "first-line" else "") + model
         + f"input 1x8x8{at('end-of-line')}\n",
         "block": f"block B(c=4) {{\n    conv c k3 p1{at('in-block')}\n    -> relu\n}}\n",
-        "body": (f"B(4){at('after-call')}\n-> B({at('in-call-open')}\n"
-                 f"    c=4,{at('between-args')}\n)\n"
+        # the multi-line call first: the first use of a block is the one its class quotes
+        "body": (f"B({at('in-call-open')}\n    c=4,{at('between-args')}\n)\n"
+                 f"-> B(4){at('after-call')}\n"
                  f"-> concat(\n    conv 2 k1,{at('in-concat')}\n    conv 2 k3 p1,\n)"
                  f" ->{at('after-arrow')}\nfc 2\n"),
     }

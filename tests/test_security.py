@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -189,3 +190,44 @@ def test_the_sweep_covers_every_position_and_escape():
         for family in hostile.ESCAPES:
             assert f"{slot}-{family}" in ids
     assert all(os.sep not in c.text for c in SWEEP if c.is_path), "a path text holds a /"
+
+
+# ---- the module checker itself: it accepts what cnndsl writes, and catches the rest --
+
+@pytest.mark.parametrize("path", sorted((harness.ROOT / "specs").glob("*.cnn")),
+                         ids=lambda p: p.stem)
+def test_every_shipped_spec_compiles_to_a_clean_module(path):
+    result = cnndsl.check_file(path)
+    blocks = set(re.findall(r"^\s*block\s+([A-Za-z_]\w*)", path.read_text("utf-8"), re.M))
+    code = adapter.compiled_source(result)
+    assert check_module(code, model=adapter.model_name(result), blocks=blocks,
+                        marker=CODE_MARKER) == []
+
+
+CLEAN = ('"""Net: compiled by cnndsl."""\nimport torch\nfrom torch import nn\n\n\n'
+         "class B(nn.Module):\n    pass\n\n\nclass Net(nn.Module):\n"
+         "    def forward(self, x):\n        return x  # a comment\n\n\n"
+         "SPEC = ('input 1x8x8\\n',)\n"
+         "if __name__ == '__main__':\n    raise SystemExit(0)\n")
+TAMPERED = {
+    "foreign-import": CLEAN + "import os\n",
+    "extra-statement": CLEAN + "print('hello')\n",
+    "extra-function": CLEAN + "def helper():\n    pass\n",
+    "unknown-class": CLEAN + "class Other:\n    pass\n",
+    "class-twice": CLEAN + "class B(nn.Module):\n    pass\n",
+    "raw-bidi": CLEAN.replace("a comment", "a \u202e comment"),
+    "raw-carriage-return": CLEAN.replace("a comment", "a\r comment"),
+    "marker-as-code": CLEAN.replace("return x  #", f"{CODE_MARKER}('os')\n        return x  #"),
+    "non-literal-constant": CLEAN.replace("SPEC = ('input 1x8x8\\n',)", "SPEC = open('x')"),
+    "no-model": CLEAN.replace("class Net(", "class Nt("),
+    "does-not-parse": CLEAN + '"""\n',
+}
+
+
+def test_the_module_checker_accepts_a_clean_module():
+    assert check_module(CLEAN, model="Net", blocks={"B"}, marker=CODE_MARKER) == []
+
+
+@pytest.mark.parametrize("name", TAMPERED)
+def test_the_module_checker_catches_tampering(name):
+    assert check_module(TAMPERED[name], model="Net", blocks={"B"}, marker=CODE_MARKER) != []

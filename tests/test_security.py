@@ -109,12 +109,13 @@ REPRODUCERS = {
                                       "Res -> relu -> fc 2\n"),
 }
 
-IMPORT = ("import importlib.util, sys\n"
-          "spec = importlib.util.spec_from_file_location('generated', sys.argv[1])\n"
-          "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n")
-BUILD = ("import sys, torch, cnndsl\nfrom pathlib import Path\n"
-         "cnndsl.load(Path(sys.argv[1]))\n"
-         "cnndsl.build(Path(sys.argv[1]))(torch.zeros(2, 1, 8, 8))\n")
+#: Import the compiled file (argv[1]), then `load` and `build` the spec (argv[2]) and run it.
+IMPORT_AND_BUILD = (
+    "import importlib.util, sys, torch, cnndsl\nfrom pathlib import Path\n"
+    "spec = importlib.util.spec_from_file_location('generated', sys.argv[1])\n"
+    "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+    "cnndsl.load(Path(sys.argv[2]))\n"
+    "cnndsl.build(Path(sys.argv[2]))(torch.zeros(2, 1, 8, 8))\n")
 
 
 @pytest.mark.parametrize("name", REPRODUCERS)
@@ -129,8 +130,8 @@ def test_issue_reproducer_through_the_command_line(name, tmp_path):
         out = str(Path(path).with_suffix(".py"))
         harness.assert_no_crash(harness.run([sys.executable, out, "--help"], cwd=tmp_path),
                                 allowed=(0,))
-        harness.assert_no_crash(harness.python(IMPORT, out, cwd=tmp_path), allowed=(0,))
-        harness.assert_no_crash(harness.python(BUILD, path, cwd=tmp_path), allowed=(0,))
+        harness.assert_no_crash(harness.python(IMPORT_AND_BUILD, out, path, cwd=tmp_path),
+                                allowed=(0,))
     else:
         harness.assert_located(done)
     assert harness.proofs(tmp_path) == [], "the payload ran"

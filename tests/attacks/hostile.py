@@ -71,19 +71,19 @@ NAMES = ("self", "x", "torch", "nn", "F", "super", "__class__", "__import__", "e
          "training", "main", "cnndsl", "Net", "B", "conv1", "Conv1", "relu1", "fc1", "int",
          "SPEC", "PWNED")
 
-#: A word that appears in hostile text; it must never become code (a name, an attribute).
-MARKER = "PWNED"
 
-
-def _skeleton(*, comment: str = "", model: str = "model Net\n") -> dict[str, str]:
+def _skeleton(comment: str) -> dict[str, str]:
     """The spec pieces, with a `# HOLE` comment at `comment` (a slot name) only."""
     def at(slot: str) -> str:
         return f"  # {HOLE}" if slot == comment else ""
 
+    def line(slot: str) -> str:
+        return f"# {HOLE}\n" if slot == comment else ""
+
     return {
-        "head": (f"# {HOLE}\n" if comment == "first-line" else "") + model
-        + f"input 1x8x8{at('end-of-line')}\n",
-        "block": f"block B(c=4) {{\n    conv c k3 p1{at('in-block')}\n    -> relu\n}}\n",
+        "head": f"{line('first-line')}model Net\ninput 1x8x8{at('end-of-line')}\n",
+        "block": (f"{line('before-block')}block B(c=4) {{\n    conv c k3 p1{at('in-block')}\n"
+                  f"    -> relu\n}}{at('after-block')}\n"),
         # the multi-line call first: the first use of a block is the one its class quotes
         "body": (f"B({at('in-call-open')}\n    c=4,{at('between-args')}\n)\n"
                  f"-> B(4){at('after-call')}\n"
@@ -92,8 +92,8 @@ def _skeleton(*, comment: str = "", model: str = "model Net\n") -> dict[str, str
     }
 
 
-COMMENT_SLOTS = ("first-line", "end-of-line", "in-block", "after-call", "in-call-open",
-                 "between-args", "in-concat", "after-arrow")
+COMMENT_SLOTS = ("first-line", "end-of-line", "before-block", "in-block", "after-block",
+                 "after-call", "in-call-open", "between-args", "in-concat", "after-arrow")
 
 
 def _join(parts: dict[str, str]) -> str:
@@ -102,7 +102,7 @@ def _join(parts: dict[str, str]) -> str:
 
 def comment_spec(slot: str) -> str:
     """The standard spec with one comment holding the hole, at `slot`."""
-    return _join(_skeleton(comment=slot))
+    return _join(_skeleton(slot))
 
 
 #: Specs where the hole is a name; a hole that is not an identifier is a syntax error.
@@ -152,7 +152,7 @@ class Case:
 
     @property
     def proof(self) -> str:
-        return "proof_" + self.id.replace("-", "_")
+        return _proof(self.id)
 
     @property
     def is_path(self) -> bool:

@@ -1,0 +1,1 @@
+"""Hostile inputs and the harness that runs cnndsl on them (tests/test_security*.py)."""

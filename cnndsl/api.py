@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from cnndsl import collector, ir, suggest
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, has_errors
-from cnndsl.files import read_bytes, show_path
+from cnndsl.files import printable, read_bytes, show_path
 from cnndsl.parser import parse
 from cnndsl.passes.declare import unsafe_name
 from cnndsl.passes.lint import lint
@@ -87,20 +88,23 @@ def model_name_for(filename: str) -> str:
 
 def check(source: str, filename: str = "<string>") -> CheckResult:
     """Check a spec given as text: parse, resolve and infer, lint."""
-    src = Source(source, filename)
+    return _checked(Source(source, printable(filename)), model_name_for(filename))
+
+
+def _checked(src: Source, default_model: str) -> CheckResult:
     try:
         with collector.paused(), suggest.budget():
-            return _check(src)
+            return _check(src, default_model)
     except RecursionError:
         return CheckResult(src, (error("E0005", "the spec nests too deeply to check", None,
                                        help="name inner parts as blocks"),))
 
 
-def _check(src: Source) -> CheckResult:
+def _check(src: Source, default_model: str) -> CheckResult:
     program, diagnostics = parse(src)
     if program is None:
         return CheckResult(src, tuple(diagnostics))
-    network, more = resolve(program, src, model_name_for(src.name))
+    network, more = resolve(program, src, default_model)
     diagnostics += more
     summary = None
     if network is not None and not has_errors(diagnostics):
@@ -153,4 +157,5 @@ def check_file(path: str | Path) -> CheckResult:
     src, problem = read_source(path)
     if problem is not None:
         return CheckResult(src, (problem,))
-    return check(src.text, src.name)
+    # the model's default name comes from the file's real name, not its printable form
+    return _checked(src, model_name_for(os.fsdecode(path)))

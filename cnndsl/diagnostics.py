@@ -183,8 +183,14 @@ def render_all(diagnostics, source: Source, *, colour: bool = False) -> str:
     """Every diagnostic of a file (at most MAX_SHOWN), a blank line after each,
     and a tally line when there are errors or diagnostics left unshown."""
     diagnostics = list(diagnostics)
+    shown = diagnostics
+    if len(diagnostics) > MAX_SHOWN:
+        # errors first, then warnings, each in file order; shown in file order
+        chosen = sorted(range(len(diagnostics)),
+                        key=lambda i: (not diagnostics[i].is_error, i))[:MAX_SHOWN]
+        shown = [diagnostics[i] for i in sorted(chosen)]
     out = []
-    for diagnostic in diagnostics[:MAX_SHOWN]:
+    for diagnostic in shown:
         out += [render_text(diagnostic, source, colour=colour), ""]
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
@@ -197,7 +203,7 @@ def render_all(diagnostics, source: Source, *, colour: bool = False) -> str:
             parts.append(f"{warnings:,} warning{'s' if warnings != 1 else ''}")
         tally = f"{printable(source.name)}: " + "; ".join(parts)
         if hidden > 0:
-            tally += f" ({hidden:,} not shown: the first {MAX_SHOWN} are above)"
+            tally += f" ({hidden:,} not shown; errors come first among the {MAX_SHOWN} above)"
         out.append(tally)
         return "\n".join(out)
     return "\n".join(out).rstrip("\n")

@@ -105,6 +105,9 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_SPEC_BYTES, *,
     path = Path(path)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except ValueError:   # a NUL in the name: no file system has one
+        raise UnreadableFile(f"cannot read `{show_path(path)}`: the name holds a NUL "
+                             "character") from None
     except OSError as exc:
         if exc.errno == errno.EISDIR:
             raise UnreadableFile(f"`{show_path(path)}` is a directory, not a {what}") from None
@@ -155,6 +158,16 @@ def target_of(path: str | os.PathLike) -> Path:
     stays); refuses anything that exists and is not a regular file."""
     path = Path(path)
     try:
+        os.lstat(path)
+    except FileNotFoundError:
+        pass
+    except ValueError:   # a NUL in the name
+        raise FileProblem(f"cannot write `{show_path(path)}`: the name holds a NUL "
+                          "character") from None
+    except OSError as exc:    # a name too long, a loop, a file where a directory should be
+        if exc.errno != errno.ENOTDIR:
+            raise _describe(exc, path, "write") from None
+    try:
         real = Path(os.path.realpath(path)) if path.is_symlink() else path
         info = os.stat(path) if os.path.lexists(real) else None
     except OSError as exc:
@@ -163,6 +176,15 @@ def target_of(path: str | os.PathLike) -> Path:
         raise FileProblem(f"`{show_path(path)}` is {_kind(info.st_mode)}; cnndsl writes only "
                           "regular files")
     return real
+
+
+def is_directory(path: str | os.PathLike) -> bool:
+    """True for an existing directory; False for anything else, including a
+    path the system cannot even look up (a name too long)."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _umask() -> int:

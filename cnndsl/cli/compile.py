@@ -21,7 +21,7 @@ def add(sub) -> None:
 
 def run(args) -> int:
     from cnndsl.codegen.api import compile_result, is_generated
-    from cnndsl.files import guard, show_path, write_atomic
+    from cnndsl.files import guard, is_directory, show_path, write_atomic
 
     result = common.load_checked(args.file, args.color)
     if result is None:
@@ -31,7 +31,7 @@ def run(args) -> int:
         sys.stdout.write(code)
         return common.EXIT_OK
     out = Path(args.output) if args.output else Path(args.file).with_suffix(".py")
-    if out.is_dir():
+    if is_directory(out):
         raise common.CommandError(f"`{show_path(out)}` is a directory; give a file name, "
                                   f"e.g. `-o {show_path(out / (Path(args.file).stem + '.py'))}`")
     written = write_atomic(out, code, before=guard(is_generated, args.force))

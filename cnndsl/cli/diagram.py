@@ -53,12 +53,12 @@ def output_format(output: str | None, chosen: str | None) -> str:
 
 def run(args) -> int:
     from cnndsl.draw import draw, drawn_by_us, mark
-    from cnndsl.files import guard, show_path, write_atomic
+    from cnndsl.files import guard, is_directory, show_path, write_atomic
 
     fmt = output_format(args.output, args.format)
     out = None if args.output == "-" else Path(args.output) if args.output else \
         Path(args.file).with_suffix(f".{fmt}")
-    if out is not None and out.is_dir():
+    if out is not None and is_directory(out):
         raise common.CommandError(f"`{show_path(out)}` is a directory; give a file name")
     if fmt != "dot" and shutil.which("dot") is None:
         raise common.CommandError(NO_GRAPHVIZ.format(fmt=fmt))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 
+from cnndsl.codegen.helpers import HELPERS   # the helper classes cnndsl may write
+
 IMPORTABLE = {"torch", "__future__", "typing", "math"}
 
 
@@ -77,7 +79,7 @@ def _classes(classes: list[str], model: str, blocks: set[str]) -> list[str]:
         problems.append(f"no model class `{model}` (classes: {classes})")
     others = [name for name in classes if name != model]
     problems += [f"class `{name}` is neither the model nor a block" for name in others
-                 if not _of_block(name, blocks)]
+                 if not _of_block(name, blocks) and name not in HELPERS]
     return problems
 
 

@@ -34,8 +34,8 @@ class State:
     steps that made it, and the element that produced it."""
 
     shape: Shape
-    rf: tuple[Fraction, ...] | None
-    jump: tuple[Fraction, ...] | None
+    rf: tuple[int | Fraction, ...] | None     # ints until a layer divides the jump
+    jump: tuple[int | Fraction, ...] | None
     trace: tuple[str, ...] = ()
     last: Span | None = None
 
@@ -57,7 +57,7 @@ class Cost:
 
 def start(shape: Shape, span: Span | None) -> State:
     rank = len(shape) - 1
-    ones = (Fraction(1),) * rank if rank else None
+    ones = (1,) * rank if rank else None
     return State(shape, ones, ones, (fmt(shape),), span)
 
 
@@ -71,10 +71,10 @@ def _number(n) -> str:
     return f"{n:g}" if isinstance(n, float) else str(n)
 
 
-def exact(values: tuple[Fraction, ...] | None, *, ceil: bool = False):
+def exact(values: tuple[int | Fraction, ...] | None, *, ceil: bool = False):
     """Receptive field or jump for `ir.Info`: ints where whole."""
-    if values is None:
-        return None
+    if values is None or all(type(v) is int for v in values):
+        return values
     out = []
     for v in values:
         if v.denominator == 1:
@@ -82,6 +82,12 @@ def exact(values: tuple[Fraction, ...] | None, *, ceil: bool = False):
         else:
             out.append(math.ceil(v) if ceil else round(float(v), 4))
     return tuple(out)
+
+
+def _divide(j: int | Fraction, by) -> int | Fraction:
+    """A jump divided exactly: an int while it stays whole."""
+    value = Fraction(j) / Fraction(by)
+    return int(value) if value.denominator == 1 else value
 
 
 def step(state: State, word: str, shape: Shape) -> tuple[str, ...]:
@@ -361,7 +367,7 @@ def _convt(c: _Ctx, node: ir.ConvT, state: State):
     if state.rf is not None:
         rf = tuple(r + (math.ceil((d * (k - 1) + 1) / s) - 1) * j
                    for r, k, d, s, j in zip(state.rf, kernel, dilation, stride, state.jump))
-        jump = tuple(j / s for j, s in zip(state.jump, stride))
+        jump = tuple(_divide(j, s) for j, s in zip(state.jump, stride))
     weights = state.channels * (node.out // node.groups) * math.prod(kernel)
     bias = node.out if node.bias else 0
     macs = weights * math.prod(state.shape[1:]) + bias * math.prod(sizes)
@@ -435,7 +441,7 @@ def _adaptive(c: _Ctx, node: ir.AdaptivePool, state: State):
         windows = [max(math.ceil((i + 1) * n / o) - (i * n) // o for i in range(min(o, 4096)))
                    if o <= 4096 else math.ceil(n / o) + 1 for n, o in zip(spatial, size)]
         rf = tuple(r + (w - 1) * j for r, w, j in zip(state.rf, windows, state.jump))
-        jump = tuple(j * Fraction(n, o) for j, n, o in zip(state.jump, spatial, size))
+        jump = tuple(_divide(j * n, o) for j, n, o in zip(state.jump, spatial, size))
     return State((state.channels,) + tuple(size), rf, jump), Cost()
 
 
@@ -467,7 +473,7 @@ def _upsample(c: _Ctx, node: ir.Upsample, state: State):
     rf = jump = None
     if state.rf is not None:
         rf = tuple(r + (taps - 1) * j for r, j in zip(state.rf, state.jump))
-        jump = tuple(j / f for j, f in zip(state.jump, factors))
+        jump = tuple(_divide(j, f) for j, f in zip(state.jump, factors))
     return State((state.channels,) + tuple(sizes), rf, jump), Cost()
 
 
@@ -507,7 +513,7 @@ def _pixel_shuffle(c: _Ctx, node: ir.PixelShuffle, state: State):
                          help=f"give the layer before it a multiple of {r * r} channels"))
             return None
         shape = (ch // (r * r), h * r, w * r)
-        rf, jump = state.rf, tuple(j / r for j in state.jump)
+        rf, jump = state.rf, tuple(_divide(j, r) for j in state.jump)
     else:
         if h % r or w % r:
             c.fail(error("E0317", f"`pixelunshuffle {r}` needs sizes divisible by {r}",
@@ -554,7 +560,7 @@ def _unflatten(c: _Ctx, node: ir.Unflatten, state: State):
                      help=f"choose a shape whose product is {state.channels:,}"))
         return None
     rank = len(shape) - 1
-    ones = (Fraction(1),) * rank if rank else None
+    ones = (1,) * rank if rank else None
     return State(tuple(shape), ones, ones), Cost()
 
 

@@ -103,6 +103,10 @@ class _BlockClass:
     call: ir.BlockCall       # the first use, for the docstring
     params: tuple[tuple[str, int | float | None], ...]
     body: _Class
+    floats: set[str] = field(default_factory=set)   # parameters some use gives a decimal
+
+    def note(self, call: ir.BlockCall) -> None:
+        self.floats |= {k for k, v in call.args if isinstance(v, float)}
 
 
 class Emitter:
@@ -273,6 +277,7 @@ class Emitter:
         for existing in self.blocks:
             if existing.call.block == node.block and \
                     existing.body.structure() == body.structure():
+                existing.note(node)
                 return existing.name
         name, n = node.block, 2
         while any(b.name == name for b in self.blocks) or \
@@ -281,6 +286,7 @@ class Emitter:
             n += 1
         self.taken.add(name)
         self.blocks.append(_BlockClass(name, node, self.params[node.block], body))
+        self.blocks[-1].note(node)
         return name
 
     # -- text
@@ -308,7 +314,7 @@ class Emitter:
         for name, default in block.params:
             if name not in used:
                 continue
-            kind = "float" if isinstance(default, float) else "int"
+            kind = "float" if isinstance(default, float) or name in block.floats else "int"
             params.append(f"{name}: {kind}" + (f" = {default!r}" if default is not None else ""))
         signature = ", ".join(["self", "in_channels: int"] + params)
         call = block.call

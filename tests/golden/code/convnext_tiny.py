@@ -90,7 +90,7 @@ class CNBlock(nn.Module):
     Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
-    def __init__(self, in_channels: int, p: int) -> None:
+    def __init__(self, in_channels: int, p: float) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(
             in_channels, in_channels, kernel_size=7, padding=3, groups=in_channels,

@@ -150,7 +150,7 @@ class Skip(nn.Module):
     Shapes in comments are for `Skip(3, sd*2)` on 24x56x56 input.
     """
 
-    def __init__(self, in_channels: int, k: int, p: int) -> None:
+    def __init__(self, in_channels: int, k: int, p: float) -> None:
         super().__init__()
         self.mbconv1 = MBConv(in_channels, c=in_channels, k=k)
         self.droppath1 = DropPath(p)

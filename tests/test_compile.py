@@ -222,7 +222,7 @@ def test_hostile_block_and_parameter_names(block):
         assert namespace["Tensor_"]
     else:
         assert not result.ok
-    for param in ("self", "x", "in_channels", "super", "import", "__class__", "k5", "relu"):
+    for param in ("self", "in_channels", "super", "import", "__class__", "k5", "relu"):
         bad = cnndsl.check(f"input 1x8x8\nblock B({param}) {{ relu }}\nB(1)\n")
         assert not bad.ok, param
 

@@ -104,28 +104,20 @@ class _Labels:
     def child(self) -> _Labels:
         return _Labels(parent=self, later=self.later)
 
-    def find(self, name: str) -> _Defined | None:
+    def _chain(self):
         scope: _Labels | None = self
         while scope is not None:
-            if name in scope.defined:
-                return scope.defined[name]
+            yield scope
             scope = scope.parent
-        return None
+
+    def find(self, name: str) -> _Defined | None:
+        return next((s.defined[name] for s in self._chain() if name in s.defined), None)
 
     def ended_at(self, name: str) -> Span | None:
-        scope: _Labels | None = self
-        while scope is not None:
-            if name in scope.ended:
-                return scope.ended[name]
-            scope = scope.parent
-        return None
+        return next((s.ended[name] for s in self._chain() if name in s.ended), None)
 
     def visible(self) -> list[str]:
-        names, scope = [], self
-        while scope is not None:
-            names += list(scope.defined)
-            scope = scope.parent
-        return names
+        return [name for scope in self._chain() for name in scope.defined]
 
 
 # ---- context --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from cnndsl import __version__
 from cnndsl.cli import common
 from cnndsl.frozen import set_validation
 
-COMMANDS = ("check", "compile", "diagram", "train")
+COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:

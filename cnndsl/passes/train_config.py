@@ -109,9 +109,11 @@ def _data(item, fields, diagnostics) -> None:
     usage = f"{name} PATH" if name in PATH_DATASETS else name
     if len(item.values) != (2 if name in PATH_DATASETS else 1) or \
             any(v.key is not None for v in item.values):
+        hint = "write a relative path as `./data/x` or in quotes: `\"data/x\"`" \
+            if name in PATH_DATASETS and len(item.values) > 2 else f"write `data {usage}`"
         diagnostics.append(error("E0602", f"`data {usage}` takes "
-                                 + ("a path" if name in PATH_DATASETS else "no further values"),
-                                 item.span, "here", help=f"write `data {usage}`"))
+                                 + ("one path" if name in PATH_DATASETS else "no further values"),
+                                 item.span, "here", help=hint))
         return
     fields["data"] = name
     if name in PATH_DATASETS:

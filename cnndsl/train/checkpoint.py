@@ -14,6 +14,7 @@ import hashlib
 import io
 import pickle
 import random
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -81,10 +82,15 @@ def load(path: Path) -> dict:
     if size > MAX_BYTES:
         raise CheckpointError(f"`{name}` is {size:,} bytes: not a cnndsl checkpoint")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise CheckpointError(f"`{name}` holds more than tensors and plain data (it may have "
-                              "been planted); refusing to load it") from None
+        with warnings.catch_warnings():     # torch's notes on old pickle protocols
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "global" in str(exc).lower():   # it names code: refused by weights_only
+            raise CheckpointError(f"`{name}` holds more than tensors and plain data (it may "
+                                  "have been planted); refusing to load it") from None
+        raise CheckpointError(f"`{name}` is not a readable checkpoint (not a torch file)") \
+            from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"`{name}` is not a readable checkpoint ({reason[:120]})") \

@@ -50,7 +50,8 @@ def train_epoch(t: Trainer, data, epoch: int, progress=None, world: int = 1) -> 
     """Train one epoch; returns the row's training figures and the mean lr used."""
     s = t.settings
     t.net.train()
-    total = torch.zeros(4, device=t.device, dtype=torch.float64)  # loss sum, correct, count, lr
+    # loss sum, correct, targets counted, lr sum, samples
+    total = torch.zeros(5, device=t.device, dtype=torch.float64)
     steps = data.steps
     start = time.perf_counter()
     for step, (x, y, problems) in enumerate(data.train_batches(epoch)):
@@ -65,10 +66,10 @@ def train_epoch(t: Trainer, data, epoch: int, progress=None, world: int = 1) -> 
     seconds = time.perf_counter() - start
     if world > 1:
         dist.all_reduce(total)
-    loss_sum, correct, count, lr_sum = total.tolist()
+    loss_sum, correct, count, lr_sum, samples = total.tolist()
     count, lr_steps = max(count, 1), max(steps * world, 1)
     return {"train_loss": loss_sum / count, "train_acc": correct / count, "seconds": seconds,
-            "samples_per_s": count / max(seconds, 1e-9), "lr": lr_sum / lr_steps}
+            "samples_per_s": samples / max(seconds, 1e-9), "lr": lr_sum / lr_steps}
 
 
 def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor, lr: float) -> torch.Tensor:
@@ -79,8 +80,8 @@ def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor, lr: float) -> torch.Tens
                         enabled=t.dtype is not None):
         out = t.net(x)
         loss = loss_of(t.settings.loss, out, y, t.settings.smoothing)
-    figures = torch.zeros(4, device=t.device, dtype=torch.float64)
-    figures[3] = lr
+    figures = torch.zeros(5, device=t.device, dtype=torch.float64)
+    figures[3], figures[4] = lr, len(y)
     if not bool(valid.any()):
         return figures
     t.optimizer.zero_grad(set_to_none=True)

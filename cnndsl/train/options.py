@@ -245,11 +245,12 @@ def resolve_settings(args: argparse.Namespace, spec: TrainConfig) -> Settings:
         device=args.device or "auto", amp=args.amp, channels_last=bool(args.channels_last),
         compile=bool(args.compile), seed=pick("seed"), out=args.out,
         resume=bool(args.resume), workers=args.workers, progress=pick("progress"))
-    check_combinations(settings, args)
+    if not settings.resume:    # a resumed run checks its recorded settings, with the flags
+        check_combinations(settings)
     return settings
 
 
-def check_combinations(s: Settings, args: argparse.Namespace | None = None) -> None:
+def check_combinations(s: Settings) -> None:
     """Refuse what the optimizer or the data would not take, before any work."""
     taken = OPTIMIZERS[s.optimizer]
     for name in ("momentum", "nesterov", "weight_decay"):

@@ -41,6 +41,7 @@ def open_run(run, args) -> dict:
         run.say(f"--{name.replace('_', '-')} {new}: changed from {old} on resume (recorded in "
                 "config.json)")
     run.start_epoch = state["epoch"] + 1
+    run.saved_epoch = state["epoch"]
     run.metrics = list(state["metrics"])
     return state
 

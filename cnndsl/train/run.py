@@ -54,6 +54,7 @@ class Run:
     record: dict = field(default_factory=dict)
     metrics: list[dict] = field(default_factory=list)
     start_epoch: int = 1
+    saved_epoch: int = 0            # the epoch last.pt holds
     changes: dict = field(default_factory=dict)
 
     @property
@@ -256,11 +257,12 @@ def _epochs(run: Run, data: Data, t: Trainer) -> int:
             if _should_stop(run, key):
                 break
     except KeyboardInterrupt:
-        done = epoch - 1
+        done = run.saved_epoch
+        epoch = max(epoch, done + 1)
         run.say(f"\ninterrupted in epoch {epoch}; "
                 + (f"{show_path(run.out / 'last.pt')} holds epoch {done}: continue with "
                    f"`--resume --out {show_path(run.out)}`" if done else "no epoch was completed"))
-        if done < run.start_epoch and run.start_epoch == 1 and run.folder is not None:
+        if done == 0 and run.folder is not None:
             _discard_unstarted(run)
         return 130
     _summary(run, key)
@@ -327,6 +329,7 @@ def _save(run: Run, data: Data, t: Trainer, epoch: int, key: str, header) -> Non
     best = max(r[key] for r in run.metrics)
     payload = resume.payload(run, data, t, epoch)
     checkpoint.save(run.out / "last.pt", payload)
+    run.saved_epoch = epoch
     if run.metrics[-1][key] >= best:
         weights = t.ema.model.state_dict() if t.ema is not None else payload["model"]
         checkpoint.save(run.out / "best.pt", {**payload, "model": weights,

@@ -30,11 +30,11 @@ class SpecFacts:
 
     @property
     def task(self) -> str | None:
-        """`classify` (scores), `segment` (scores per pixel: C x spatial as the
-        input), or None when the harness cannot train it."""
+        """`classify` (scores), `segment` (scores per pixel of a 2-D input, at the
+        input's size), or None when the harness cannot train it."""
         if len(self.output) == 1:
             return "classify"
-        if len(self.output) == len(self.input) and len(self.output) >= 2:
+        if len(self.output) == len(self.input) == 3 and self.output[1:] == self.input[1:]:
             return "segment"
         return None
 

@@ -13,7 +13,6 @@ import time
 
 import pytest
 import torch
-from conftest import ROOT
 
 from cnndsl.cli import main
 from cnndsl.train.folder import RunFolder

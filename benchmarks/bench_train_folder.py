@@ -41,6 +41,7 @@ from cnndsl.train.options import Settings  # noqa: E402
 
 SPEC = ROOT / "specs" / "lenet.cnn"          # input 3x32x32
 CLASSES = 10
+SMALL = "model Small\ninput 3x32x32\nconv 8 k3 s2 -> relu -> maxpool 2 -> fc 10\n"
 
 
 def make_folder(root: Path, n: int, size: int = 32) -> Path:
@@ -164,7 +165,9 @@ def big(args) -> None:
     made = time.perf_counter() - start
     size = sum(f.stat().st_size for f in folder.rglob("*.jpg"))
     with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "cnndsl", "train", str(SPEC), "--data", "folder",
+        spec = Path(out) / "small.cnn"      # memory is about the data: a small, quick net
+        spec.write_text(SMALL)
+        command = [sys.executable, "-m", "cnndsl", "train", str(spec), "--data", "folder",
                    "--data-dir", str(folder), "--epochs", "1", "--batch", str(args.batch),
                    "--out", f"{out}/run", "--progress", "plain"]
         proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)

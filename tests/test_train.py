@@ -233,3 +233,38 @@ def test_cuda_amp_run(cnndsl_cmd, tmp_path):
     done = train(cnndsl_cmd, "specs/mnist_net.cnn", "--device", "cuda", "--epochs", "2",
                  "--out", str(tmp_path / "r"))
     assert "autocast" in done.stderr
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_channels_last_and_compile(cnndsl_cmd, tmp_path):
+    done = train(cnndsl_cmd, "specs/mnist_net.cnn", "--device", "cuda", "--epochs", "2",
+                 "--channels-last", "--compile", "--out", str(tmp_path / "r"))
+    assert "autocast" in done.stderr and "not used" not in done.stderr
+    assert float(metrics(tmp_path / "r")[-1]["test_acc"]) > 0.5
+
+
+def test_sigkill_with_loader_workers_running_resumes(cnndsl_cmd, tmp_path):
+    from PIL import Image
+
+    images, labels = _images(240, (28, 28), 5)
+    for i, (image, label) in enumerate(zip(images, labels)):
+        folder = tmp_path / "imgs" / f"class{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(folder / f"{i}.png")
+    out = tmp_path / "run"
+    command = ["specs/mnist_net.cnn", "--data", "folder", "--data-dir", str(tmp_path / "imgs"),
+               "--workers", "2", "--batch", "8", "--out", str(out)]
+    proc = subprocess.Popen(cnndsl_cmd + ["train", *command, "--epochs", "500", "--progress",
+                                          "plain"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (out / "last.pt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    epoch = torch.load(out / "last.pt")["epoch"]
+    train(cnndsl_cmd, "specs/mnist_net.cnn", "--resume", "--out", str(out), "--epochs",
+          str(epoch + 1))
+    assert [int(r["epoch"]) for r in metrics(out)] == list(range(1, epoch + 2))

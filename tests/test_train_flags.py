@@ -85,3 +85,16 @@ def test_a_net_that_is_neither_classifier_nor_segmenter_is_refused(capsys, tmp_p
     status = main(["train", str(spec)])
     err = capsys.readouterr().err
     assert status == 1 and "trains classifiers" in err and not (tmp_path / "runs").exists()
+
+
+def test_gpu_options_on_the_cpu_are_said_to_be_unused(capsys, tmp_path, monkeypatch):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    monkeypatch.chdir(tmp_path)
+    status, err = run(capsys, "--channels-last", "--compile", "--epochs", "1", "--device",
+                      "cpu", "--out", str(tmp_path / "r"))
+    assert status == 0
+    assert "--channels-last is for CUDA; not used on cpu" in err
+    assert "--compile is for CUDA; not used on cpu" in err

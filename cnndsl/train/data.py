@@ -11,6 +11,7 @@ training split (or given) and recorded by the run.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from cnndsl.train.streams import FolderDataset, SegmentationDataset
 
 STATS_SAMPLES = 10_000      # in-memory samples the normalisation is computed from
 STATS_FILES = 1_000         # image files the normalisation is computed from
+FIT_ONCE_BYTES = 256 << 20  # an in-memory set adapted up to this size is adapted once
 DEFAULT_VAL = 0.2
 Batch = tuple[torch.Tensor, torch.Tensor, list[str]]   # inputs, targets, problems
 
@@ -84,9 +86,25 @@ class _Memory:
         self.scale = 255.0 if self.train_x.dtype == torch.uint8 else 1.0
         self.channels, self.spatial = shape[0], len(shape) - 1
         self.mean = self.std = None
+        self._fit_once()
+
+    def _fit_once(self) -> None:
+        """Adapt the whole set once when the result is small (digits: 4 MB), so that
+        a batch costs an index; larger sets are adapted batch by batch."""
+        elements = (len(self.train_y) + len(self.test_y)) * math.prod(self.shape)
+        if elements * 4 <= FIT_ONCE_BYTES:
+            self.train_x = torch.cat([self.fit(self.train_x[s:s + 4096])
+                                      for s in range(0, len(self.train_x), 4096)])
+            self.test_x = torch.cat([self.fit(self.test_x[s:s + 4096])
+                                     for s in range(0, len(self.test_x), 4096)])
+            self.scale, self.adapted = 1.0, True
+
+    adapted = False
 
     def fit(self, x: torch.Tensor) -> torch.Tensor:
         """Scale to [0, 1] and adapt size and channels to the spec's input."""
+        if self.adapted:
+            return x
         x = x.float() / self.scale
         return adapt(x, self.shape)
 

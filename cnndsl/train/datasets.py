@@ -130,6 +130,8 @@ def idx_dataset(name: str, root: Path, download: bool) -> Arrays:
 
 # ---- CIFAR-10 ----------------------------------------------------------------------------
 
+CIFAR_BINARY_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
+CIFAR_BINARY_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
 CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                  "ship", "truck"]
 
@@ -142,7 +144,7 @@ def cifar10(root: Path, download: bool) -> Arrays:
     python = _cifar_folder(root, "cifar-10-batches-py", "data_batch_1")
     if python is None and download:
         _download("cifar10", root)
-        python = _cifar_folder(root, "cifar-10-batches-py", "data_batch_1")
+        return _cifar_binary(root / "cifar-10-batches-bin")
     if python is None:
         raise DataError(f"cifar10: cannot find cifar-10-batches-bin/ (or cifar-10-batches-py/) "
                         f"in `{show_path(root)}`; unpack cifar-10-binary.tar.gz there, or pass "
@@ -221,8 +223,13 @@ def _download(name: str, root: Path) -> None:
     except Exception:  # torchvision missing, or built against another torch
         raise DataError(f"--download needs a working torchvision; otherwise put the {name} "
                         f"files in `{show_path(root)}` yourself") from None
-    cls = {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}[name]
     try:
+        if name == "cifar10":   # the binary distribution: torchvision's class would unpickle
+            from torchvision.datasets.utils import download_and_extract_archive
+
+            download_and_extract_archive(CIFAR_BINARY_URL, str(root), md5=CIFAR_BINARY_MD5)
+            return
+        cls = {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST}[name]
         for train in (True, False):
             cls(str(root), train=train, download=True)
     except Exception as exc:  # torchvision's network and archive errors, in one line

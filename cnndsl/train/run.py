@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from cnndsl import memory
-from cnndsl.files import FileProblem, printable, show_path
+from cnndsl.files import FileProblem, printable, show_path, write_atomic
 from cnndsl.train import checkpoint, resume, spec
 from cnndsl.train.checkpoint import CheckpointError
 from cnndsl.train.data import Data, open_data
@@ -191,7 +191,7 @@ def _start(run: Run, data: Data, state: dict | None) -> int:
         return 0
     if p.main:
         resume.write_record(run, data, trainer)
-        run.folder.path.joinpath("model.py").write_text(run.code, encoding="utf-8")
+        write_atomic(run.out / "model.py", run.code)
     _announce(run, data, trainer)
     return _epochs(run, data, trainer)
 
@@ -271,10 +271,10 @@ def _epochs(run: Run, data: Data, t: Trainer) -> int:
 
 def _one_epoch(run: Run, data: Data, t: Trainer, epoch: int) -> dict:
     s = run.settings
+    known = len(t.problems)
     row = {"epoch": epoch, **train_epoch(t, data, epoch, _progress(run, epoch),
                                          run.placement.world)}
     classes = run.facts.output[0]
-    known = len(t.problems)
     test = evaluate(t.model, data.test_batches(), s.loss, classes, t.dtype, task=data.task,
                     problems=t.problems)
     row.update(_named("test_", test))
@@ -291,7 +291,7 @@ def _named(prefix: str, figures: dict) -> dict:
 
 
 def _report_problems(run: Run, t: Trainer, known: int) -> None:
-    if len(t.problems) > known or (run.metrics == [] and t.problems):
+    if len(t.problems) > known:
         first, why = next(iter(t.problems.items()))
         run.say(f"skipped {len(t.problems):,} unreadable file(s) so far; the first: "
                 f"{first}: {why}")

@@ -182,7 +182,7 @@ def big(args) -> None:
     trainer_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     print(f"{args.big:,} JPEGs 32x32 ({size / 2**20:,.0f} MiB on disk, made in {made:.0f} s): "
           f"one epoch of `cnndsl train` in {wall:.0f} s; peak RSS {peak / 2**20:,.0f} MiB for "
-          f"the trainer and its {default_workers()} loader worker(s) together, "
+          f"the trainer and its loader workers together ({default_workers()} per loader), "
           f"{trainer_peak / 2**20:,.0f} MiB for the largest process alone")
     print(err.strip().splitlines()[-2])
 

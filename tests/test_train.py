@@ -80,7 +80,7 @@ def test_sigkill_mid_epoch_leaves_a_loadable_checkpoint(cnndsl_cmd, tmp_path):
     proc = subprocess.Popen(cnndsl_cmd + ["train", "specs/residual_net.cnn", "--epochs", "500",
                                           "--out", str(out), "--progress", "plain"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
+    deadline = time.time() + 600
     while not (out / "last.pt").exists() and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)
@@ -258,7 +258,7 @@ def test_sigkill_with_loader_workers_running_resumes(cnndsl_cmd, tmp_path):
     proc = subprocess.Popen(cnndsl_cmd + ["train", *command, "--epochs", "500", "--progress",
                                           "plain"], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
+    deadline = time.time() + 600
     while not (out / "last.pt").exists() and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)

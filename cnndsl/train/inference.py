@@ -51,9 +51,6 @@ class Trained:
 
 def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt") -> Trained:
     """The run's model with its best weights, in eval mode."""
-    import cnndsl
-    from cnndsl.codegen.api import compile_result
-
     path = Path(folder)
     if not path.is_dir():
         raise FolderError(f"`{show_path(path)}` is not a run folder")
@@ -62,14 +59,7 @@ def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt")
     if not isinstance(text, str) or record.get("spec_hash") != checkpoint.spec_hash(text):
         raise FolderError(f"`{show_path(path / 'config.json')}` does not hold the spec its run "
                           "was trained from; the run folder is damaged or from an older cnndsl")
-    result = cnndsl.check(text, str(name))
-    if not result.ok:
-        raise FolderError(f"the spec recorded in `{show_path(path)}` no longer checks with this "
-                          "version of cnndsl")
-    namespace: dict = {"__name__": "cnndsl_run"}
-    exec(compile(compile_result(result), f"<cnndsl:{name}>", "exec"), namespace)
-    facts = spec.facts(result)
-    model = namespace[facts.model]()
+    model, facts = _compile_recorded(text, str(name), path)
     state = checkpoint.load(path / weights)
     try:
         model.load_state_dict(state["model"])
@@ -83,6 +73,21 @@ def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt")
     return Trained(model, facts, record, list(record["classes"]),
                    torch.tensor(norm["mean"], device=device).view(view),
                    torch.tensor(norm["std"], device=device).view(view), device)
+
+
+def _compile_recorded(text: str, name: str, path: Path):
+    """The model class compiled from the spec text a run recorded: a fresh instance."""
+    import cnndsl
+    from cnndsl.codegen.api import compile_result
+
+    result = cnndsl.check(text, name)
+    if not result.ok:
+        raise FolderError(f"the spec recorded in `{show_path(path)}` no longer checks with this "
+                          "version of cnndsl")
+    namespace: dict = {"__name__": "cnndsl_run"}
+    exec(compile(compile_result(result), f"<cnndsl:{name}>", "exec"), namespace)
+    facts = spec.facts(result)
+    return namespace[facts.model](), facts
 
 
 def load_image(trained: Trained, path: str | Path) -> torch.Tensor:

@@ -88,7 +88,12 @@ class Settings:
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     """The flags of `cnndsl train` (and of a compiled module's `__main__`)."""
-    data = p.add_argument_group("data")
+    _data_flags(p.add_argument_group("data"))
+    _optimisation_flags(p.add_argument_group("optimisation"))
+    _run_flags(p.add_argument_group("run"))
+
+
+def _data_flags(data) -> None:
     data.add_argument("--data", type=_dataset, help=" | ".join(DATASETS) + " (folder and "
                       "segmentation read --data-dir)")
     data.add_argument("--data-dir", help="where dataset files are read from (default: ./data)")
@@ -105,7 +110,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     data.add_argument("--workers", type=_ranged("workers", int),
                       help="data-loading processes for image folders (default: from the "
                            "core count)")
-    opt = p.add_argument_group("optimisation")
+
+
+def _optimisation_flags(opt) -> None:
     opt.add_argument("--epochs", type=_ranged("epochs", int))
     opt.add_argument("--batch", type=_ranged("batch", int),
                      help="samples per step (all processes)")
@@ -131,7 +138,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                      help="keep a moving average of the weights (0.999), evaluated and saved")
     opt.add_argument("--patience", type=_ranged("patience", int), metavar="EPOCHS",
                      help="stop when the validation accuracy has not improved for N epochs")
-    run = p.add_argument_group("run")
+
+
+def _run_flags(run) -> None:
     run.add_argument("--device", type=_device, help="auto | cpu | cuda | cuda:N | mps")
     run.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                      help="mixed precision (default: on for CUDA, off elsewhere)")
@@ -223,13 +232,7 @@ def resolve_settings(args: argparse.Namespace, spec: TrainConfig) -> Settings:
         return value if value is not None else BUILT_IN.get(name)
 
     optimizer = pick("optimizer")
-    same = spec.optimizer in (None, optimizer)
-    options = dict(spec.optimizer_args) if same else {}
-    for name in ("momentum", "weight_decay", "nesterov"):
-        if getattr(args, name, None) is not None:
-            options[name] = float(getattr(args, name))
-    lr = args.lr if args.lr is not None else spec.lr if spec.lr is not None and same \
-        else DEFAULT_LR[optimizer]
+    lr, options = _optimizer_options(args, spec, optimizer)
     data = pick("data")
     data_path = spec.data_path if data in PATH_DATASETS and args.data is None else None
     augment = args.augment if args.augment is not None else \
@@ -248,6 +251,18 @@ def resolve_settings(args: argparse.Namespace, spec: TrainConfig) -> Settings:
     if not settings.resume:    # a resumed run checks its recorded settings, with the flags
         check_combinations(settings)
     return settings
+
+
+def _optimizer_options(args, spec: TrainConfig, optimizer: str) -> tuple[float, dict]:
+    """The learning rate and options: flags, then the spec's (for its own optimizer)."""
+    same = spec.optimizer in (None, optimizer)
+    options = dict(spec.optimizer_args) if same else {}
+    for name in ("momentum", "weight_decay", "nesterov"):
+        if getattr(args, name, None) is not None:
+            options[name] = float(getattr(args, name))
+    lr = args.lr if args.lr is not None else spec.lr if spec.lr is not None and same \
+        else DEFAULT_LR[optimizer]
+    return lr, options
 
 
 def check_combinations(s: Settings) -> None:

@@ -75,9 +75,10 @@ def train_from_result(result, args) -> int:
     from cnndsl.codegen.api import compile_result
 
     code = compile_result(result)
-    namespace: dict = {"__name__": f"cnndsl_run_{result.network.model}"}
+    model = spec.facts(result).model
+    namespace: dict = {"__name__": f"cnndsl_run_{model}"}
     exec(compile(code, f"<cnndsl:{result.source.name}>", "exec"), namespace)
-    return train(namespace[spec.facts(result).model], result, args, code)
+    return train(namespace[model], result, args, code)
 
 
 def train(model_cls: type, result, args, code: str) -> int:

@@ -89,8 +89,8 @@ def load(path: Path) -> dict:
         if "global" in str(exc).lower():   # it names code: refused by weights_only
             raise CheckpointError(f"`{name}` holds more than tensors and plain data (it may "
                                   "have been planted); refusing to load it") from None
-        raise CheckpointError(f"`{name}` is not a readable checkpoint (not a torch file)") \
-            from None
+        raise CheckpointError(f"`{name}` is not a readable checkpoint: it is damaged, or holds "
+                              "more than tensors and plain data; refusing to load it") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"`{name}` is not a readable checkpoint ({reason[:120]})") \

@@ -216,14 +216,31 @@ class _Stream:
 
 
 def watched(loader) -> Iterator:
-    """Iterate a `DataLoader`, turning a worker's death into one clear `DataError`."""
-    try:
-        yield from loader
-    except RuntimeError as exc:
-        if "DataLoader worker" not in str(exc):
-            raise
-        raise DataError(f"a data-loading worker died ({str(exc).splitlines()[0]}); often it "
-                        "ran out of memory: try fewer --workers or a smaller --batch") from None
+    """Iterate a `DataLoader`, turning a worker's death into one clear `DataError`.
+
+    The dead loader is shut down before the error is raised: torch's SIGCHLD handler
+    would otherwise report the same death again at any later point."""
+    iterator = iter(loader)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except RuntimeError as exc:
+            if "DataLoader worker" not in str(exc):
+                raise
+            message = str(exc).splitlines()[0]
+            break
+        yield batch
+    _shut_down(iterator)
+    raise DataError(f"a data-loading worker died ({message}); often it ran out of memory: "
+                    "try fewer --workers or a smaller --batch")
+
+
+def _shut_down(iterator) -> None:
+    shutdown = getattr(iterator, "_shutdown_workers", None)
+    if shutdown is not None:
+        shutdown()
 
 
 # ---- choosing ----------------------------------------------------------------------------------

@@ -116,7 +116,8 @@ def _optimisation_flags(opt) -> None:
     opt.add_argument("--epochs", type=_ranged("epochs", int))
     opt.add_argument("--batch", type=_ranged("batch", int),
                      help="samples per step (all processes)")
-    opt.add_argument("--optimizer", type=_choice("optimizer", tuple(OPTIMIZERS)))
+    opt.add_argument("--optimizer", type=_choice("optimizer", tuple(OPTIMIZERS)),
+                     help=" | ".join(OPTIMIZERS))
     opt.add_argument("--lr", type=_ranged("lr", float), help="learning rate")
     opt.add_argument("--momentum", type=_ranged("momentum", float), help="sgd only")
     opt.add_argument("--weight-decay", type=_ranged("weight_decay", float))
@@ -124,8 +125,9 @@ def _optimisation_flags(opt) -> None:
                      help="sgd with --momentum only")
     opt.add_argument("--decay-all", action="store_true", default=None,
                      help="apply weight decay to norms and biases too (default: weights only)")
-    opt.add_argument("--loss", type=_choice("loss", LOSSES))
-    opt.add_argument("--schedule", type=_choice("schedule", SCHEDULES))
+    opt.add_argument("--loss", type=_choice("loss", LOSSES), help=" | ".join(LOSSES))
+    opt.add_argument("--schedule", type=_choice("schedule", SCHEDULES),
+                     help=" | ".join(SCHEDULES) + " (default constant)")
     opt.add_argument("--warmup", type=_ranged("warmup", float), metavar="EPOCHS",
                      help="linear warm-up, in epochs (fractions allowed)")
     opt.add_argument("--step-every", dest="step", type=_ranged("every", int), metavar="N",

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from cnndsl.train import augment, datasets, images
 from cnndsl.train.batches import EpochBatches, mix
 from cnndsl.train.datasets import DataError
+from cnndsl.train.folder import forget_inherited_locks
 from cnndsl.train.streams import FolderDataset, SegmentationDataset
 
 STATS_SAMPLES = 10_000      # in-memory samples the normalisation is computed from
@@ -171,7 +172,7 @@ class _Stream:
         self.device = device
         cuda = torch.device(device).type == "cuda"
         common = {"num_workers": workers, "pin_memory": cuda,
-                  "persistent_workers": workers > 0}
+                  "persistent_workers": workers > 0, "worker_init_fn": forget_inherited_locks}
         self.train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler,
                                                         **common)
         self.test_loader = torch.utils.data.DataLoader(

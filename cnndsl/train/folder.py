@@ -18,6 +18,8 @@ from pathlib import Path
 from cnndsl.files import FileProblem, read_bytes, show_path, write_atomic
 
 LOCK = ".lock"
+#: descriptors of the locks this process holds (a forked worker closes its copies)
+_HELD: set[int] = set()
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 16 << 20
 
@@ -105,9 +107,11 @@ class RunFolder:
             raise FolderError(f"`{show_path(self.path)}` is in use by another cnndsl train "
                               "run; wait for it, or pass another --out") from None
         self._fd = fd
+        _HELD.add(fd)
 
     def release(self) -> None:
         if self._fd is not None:
+            _HELD.discard(self._fd)
             os.close(self._fd)
             self._fd = None
 
@@ -140,6 +144,20 @@ class RunFolder:
 
     def write_config(self, record: dict) -> None:
         write_atomic(self.path / CONFIG, json.dumps(record, indent=2) + "\n")
+
+
+def forget_inherited_locks(*_) -> None:
+    """In a forked child (a loader worker): close the copies of the run's lock.
+
+    A `flock` belongs to the open file, which a fork shares: without this, a
+    worker outliving a killed trainer would keep the folder locked, and the
+    `--resume` that follows would be refused. Used as `worker_init_fn`."""
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
 
 
 def _mkdir(path: Path, **kwargs) -> None:

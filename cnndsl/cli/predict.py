@@ -29,7 +29,7 @@ def run(args) -> int:
     for image in args.images:
         try:
             lines = _predict(trained, image, args)
-        except _ERRORS() as exc:
+        except _image_errors() as exc:
             common.say(f"error: {printable(image)}: {printable(str(exc))}")
             failed += 1
             continue
@@ -37,7 +37,7 @@ def run(args) -> int:
     return common.EXIT_ERRORS if failed else common.EXIT_OK
 
 
-def _ERRORS():
+def _image_errors():
     from cnndsl.files import FileProblem
     from cnndsl.train.images import BadImage, ScanError
 

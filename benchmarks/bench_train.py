@@ -64,7 +64,7 @@ def throughput(device: str, batch: int, rounds: int) -> None:
     s = Settings(batch=batch, epochs=1000)
     data = open_data(s, facts, dev)
     # the same samples, adapted and normalised once, for the notes' loop
-    x_cpu = data.source.finish(data.source.fit(data.source.train_x)).cpu()
+    x_cpu = data.source.finish(data.source.fit(data.source.train_x)).cpu().clone()
     y_cpu = data.source.train_y.cpu()
     loader = DataLoader(TensorDataset(x_cpu, y_cpu), batch_size=batch, shuffle=True)
     models = [cnndsl.build(SPEC).to(dev) for _ in range(2)]

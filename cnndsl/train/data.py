@@ -109,8 +109,18 @@ class _Memory:
         x = x.float() / self.scale
         return adapt(x, self.shape)
 
+    normalised = False
+
     def finish(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
+        return x if self.normalised else (x - self.mean) / self.std
+
+    def normalise_once(self) -> None:
+        """Without augmentation (whose padding is black before normalisation), an
+        adapted set is normalised once, not batch by batch."""
+        if self.adapted and not self.ops:
+            self.train_x = (self.train_x - self.mean) / self.std
+            self.test_x = (self.test_x - self.mean) / self.std
+            self.normalised = True
 
     def train(self, epoch: int) -> Iterator[Batch]:
         for step, idx in enumerate(self.sampler.index_batches()):
@@ -270,6 +280,7 @@ def _memory_data(s, facts, ops, device, rank, world, stats) -> Data:
                            world=world)
     source = _Memory(arrays, facts.input, ops, sampler, s.batch, s.seed, device)
     mean, std = _normalisation(s, source, stats)
+    source.normalise_once()
     preprocess = {"mode": "L" if facts.input[0] == 1 else "RGB", "size": list(facts.input[1:]),
                   "scale": 255}
     return Data(arrays.name, "classify", arrays.classes, len(arrays.train_y),

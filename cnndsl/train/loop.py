@@ -50,20 +50,22 @@ def train_epoch(t: Trainer, data, epoch: int, progress=None, world: int = 1) -> 
     """Train one epoch; returns the row's training figures and the mean lr used."""
     s = t.settings
     t.net.train()
-    # loss sum, correct, targets counted, lr sum, samples
-    total = torch.zeros(5, device=t.device, dtype=torch.float64)
-    steps = data.steps
+    total = torch.zeros(3, device=t.device, dtype=torch.float64)  # loss sum, correct, count
+    steps, lr_sum, samples = data.steps, 0.0, 0
     start = time.perf_counter()
     for step, (x, y, problems) in enumerate(data.train_batches(epoch)):
         _note(t, problems)
         lr = s.lr * lr_factor(s, (epoch - 1) * steps + step, steps)
         set_lr(t.optimizer, lr)
-        total += _step(t, x, y, lr)
+        total += _step(t, x, y)
+        lr_sum, samples = lr_sum + lr, samples + len(y)
         if progress is not None:
             progress(step, steps, total, start, world)
     if t.device.type == "cuda":
         torch.cuda.synchronize(t.device)
     seconds = time.perf_counter() - start
+    total = torch.cat([total, torch.tensor([lr_sum, samples], device=t.device,
+                                           dtype=torch.float64)])
     if world > 1:
         dist.all_reduce(total)
     loss_sum, correct, count, lr_sum, samples = total.tolist()
@@ -72,7 +74,8 @@ def train_epoch(t: Trainer, data, epoch: int, progress=None, world: int = 1) -> 
             "samples_per_s": samples / max(seconds, 1e-9), "lr": lr_sum / lr_steps}
 
 
-def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor, lr: float) -> torch.Tensor:
+def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """One optimizer step; returns (loss sum, correct, targets counted) of the batch."""
     if t.channels_last and x.dim() == 4:
         x = x.contiguous(memory_format=torch.channels_last)
     valid = (y != IGNORE)
@@ -80,10 +83,9 @@ def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor, lr: float) -> torch.Tens
                         enabled=t.dtype is not None):
         out = t.net(x)
         loss = loss_of(t.settings.loss, out, y, t.settings.smoothing)
-    figures = torch.zeros(5, device=t.device, dtype=torch.float64)
-    figures[3], figures[4] = lr, len(y)
-    if not bool(valid.any()):
-        return figures
+    count = valid.sum()
+    if not bool(count):
+        return torch.zeros(3, device=t.device, dtype=torch.float64)
     t.optimizer.zero_grad(set_to_none=True)
     t.scaler.scale(loss).backward()
     if t.settings.clip:
@@ -94,11 +96,8 @@ def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor, lr: float) -> torch.Tens
     if t.ema is not None:
         t.ema.update(t.model)
     with torch.no_grad():
-        count = valid.sum()
-        figures[0] = loss.detach().double() * count
-        figures[1] = ((out.argmax(1) == y) & valid).sum()
-        figures[2] = count
-    return figures
+        correct = ((out.argmax(1) == y) & valid).sum()
+        return torch.stack([loss.detach().double() * count, correct.double(), count.double()])
 
 
 def _note(t: Trainer, problems: list[str]) -> None:

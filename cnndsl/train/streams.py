@@ -23,8 +23,7 @@ MASK_IGNORE = 255      # in a mask file: "no class here"
 
 def to_tensor(image) -> torch.Tensor:
     """A Pillow image as a (C, H, W) uint8 tensor."""
-    array = np.asarray(image)
-    tensor = torch.from_numpy(array.copy())
+    tensor = torch.from_numpy(np.array(image))      # one copy, writable
     return tensor.permute(2, 0, 1) if tensor.dim() == 3 else tensor[None]
 
 
@@ -47,7 +46,7 @@ class FolderDataset(torch.utils.data.Dataset):
         try:
             image = open_image(path, self.mode, (self.size[1], self.size[0]))
             x = self._train(image, seed) if seed is not None and self.ops else \
-                to_tensor(image.resize(self.size[::-1], resample=_bilinear()))
+                to_tensor(_fit(image, self.size))
         except BadImage as exc:
             channels = 1 if self.mode == "L" else 3
             return (torch.zeros((channels, *self.size), dtype=torch.uint8), IGNORE,
@@ -60,7 +59,7 @@ class FolderDataset(torch.utils.data.Dataset):
             return self.pipeline(image)
         g = torch.Generator().manual_seed(seed)
         box = augment.rrc_box(*image.size, self.ops["rrc"], g) if "rrc" in self.ops else None
-        x = to_tensor(image.resize(self.size[::-1], resample=_bilinear(), box=box))
+        x = to_tensor(_fit(image, self.size, box))
         if "flip" in self.ops and augment.flip_draw(g):
             x = x.flip(-1)
         if self.ops.get("crop"):
@@ -119,6 +118,13 @@ class SegmentationDataset(torch.utils.data.Dataset):
             raise BadImage(f"its mask holds class {high}, but the network outputs "
                            f"{self.classes} classes (0-{self.classes - 1}; 255: none)")
         return y.masked_fill(ignore, IGNORE)
+
+
+def _fit(image, size: tuple[int, int], box=None):
+    """`image` (or its `box`) resized to `size` (H, W); as it is when it already fits."""
+    if box is None and image.size == size[::-1]:
+        return image
+    return image.resize(size[::-1], resample=_bilinear(), box=box)
 
 
 def _bilinear():

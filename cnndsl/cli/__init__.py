@@ -15,7 +15,7 @@ from cnndsl import __version__
 from cnndsl.cli import common
 from cnndsl.frozen import set_validation
 
-COMMANDS = ("check", "compile", "diagram", "train", "explain", "serve")
+COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,10 @@
-"""The `train { }` section: validated into `TrainConfig`."""
+"""The `train { }` section: validated into `TrainConfig`.
+
+Every value `cnndsl train` would refuse is a located error here, so that
+`check` and `train` agree: E0601 an unknown setting, E0602 a value of the wrong
+form or an unknown word, E0603 a number out of its range (non-finite included),
+E0604 settings that contradict each other.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,26 @@ import difflib
 
 from cnndsl import syntax as ir
 from cnndsl.diagnostics import Diagnostic, Label, error
-from cnndsl.training import DATASETS, LOSSES, OPTIMIZERS, TrainConfig
+from cnndsl.training import (
+    AUGMENTS,
+    DATASETS,
+    LOSSES,
+    OPTIMIZERS,
+    PATH_DATASETS,
+    RANGES,
+    SCHEDULES,
+    TrainConfig,
+    out_of_range,
+)
 
-KEYS = ("data", "epochs", "batch", "optimizer", "lr", "loss")
+KEYS = ("data", "epochs", "batch", "optimizer", "lr", "loss", "augment", "schedule",
+        "smoothing", "clip", "ema", "patience", "val")
+SCHEDULE_OPTIONS = {"constant": ("warmup",), "cosine": ("warmup",), "onecycle": ("warmup",),
+                    "step": ("warmup", "every", "gamma")}
+Diagnostics = list[Diagnostic]
 
 
-def train_config(program: ir.Program, diagnostics: list[Diagnostic]) -> TrainConfig:
+def train_config(program: ir.Program, diagnostics: Diagnostics) -> TrainConfig:
     """Validate the spec's training defaults; unknown keys and bad values are errors."""
     fields: dict[str, object] = {}
     seen: dict[str, ir.TrainItem] = {}
@@ -25,17 +45,22 @@ def train_config(program: ir.Program, diagnostics: list[Diagnostic]) -> TrainCon
         seen[item.key] = item
         handler = _HANDLERS.get(item.key)
         if handler is None:
-            close = difflib.get_close_matches(item.key, KEYS, n=1, cutoff=0.6)
             diagnostics.append(error("E0601", f"unknown training setting `{item.key}`",
                                      item.key_span, "not a setting",
                                      notes=["settings: " + ", ".join(f"`{k}`" for k in KEYS)],
-                                     help=f"did you mean `{close[0]}`?" if close else None))
+                                     help=_did_you_mean(item.key, KEYS)))
             continue
         handler(item, fields, diagnostics)
+    _contradictions(fields, seen, diagnostics)
     return TrainConfig(**fields)
 
 
-def _only(item: ir.TrainItem, count: int, usage: str, diagnostics: list[Diagnostic]) -> bool:
+def _did_you_mean(word: str, choices, cutoff: float = 0.6) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def _only(item: ir.TrainItem, count: int, usage: str, diagnostics: Diagnostics) -> bool:
     if len(item.values) == count and all(v.key is None for v in item.values):
         return True
     diagnostics.append(error("E0602", f"`{item.key}` takes {usage}", item.span,
@@ -44,107 +69,164 @@ def _only(item: ir.TrainItem, count: int, usage: str, diagnostics: list[Diagnost
     return False
 
 
-def _number(value: ir.TrainValue, what: str, diagnostics: list[Diagnostic], *,
-            integer: bool) -> float | None:
+def number(value: ir.TrainValue, what: str, bounds, diagnostics: Diagnostics, *,
+           integer: bool) -> float | int | None:
+    """The value as a number within `bounds`, or None with a diagnostic."""
     try:
-        number = int(value.value) if integer else float(value.value)
+        parsed = int(value.value) if integer else float(value.value)
     except ValueError:
         diagnostics.append(error("E0602", f"{what} must be a {'whole ' if integer else ''}number",
                                  value.span, f"got `{value.text}`"))
         return None
-    if number <= 0:
-        diagnostics.append(error("E0404", f"{what} must be above 0", value.span,
+    problem = out_of_range(parsed, bounds)
+    if problem:
+        diagnostics.append(error("E0603", f"{what} must be {problem}", value.span,
                                  f"got `{value.text}`"))
         return None
-    return number
+    return parsed
+
+
+def _word(value: ir.TrainValue, what: str, choices, diagnostics: Diagnostics) -> str | None:
+    name = value.value.lower().replace("_", "-")
+    name = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10", "cross-entropy":
+            "crossentropy"}.get(name, name)
+    if name in choices:
+        return name
+    diagnostics.append(error("E0602", f"unknown {what} `{value.text}`", value.span,
+                             f"not a{'n' if what[0] in 'aeiou' else ''} {what}",
+                             notes=[f"{what}s: " + ", ".join(choices)],
+                             help=_did_you_mean(name, choices, 0.5)))
+    return None
 
 
 def _data(item, fields, diagnostics) -> None:
-    if not item.values:
+    if not item.values or item.values[0].key is not None:
         _only(item, 1, "a dataset: " + " | ".join(DATASETS), diagnostics)
         return
-    name = item.values[0].value.replace("_", "-").lower()
-    name = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}.get(name, name)
-    if name not in DATASETS:
-        close = difflib.get_close_matches(name, DATASETS, n=1, cutoff=0.5)
-        diagnostics.append(error("E0602", f"unknown dataset `{item.values[0].text}`",
-                                 item.values[0].span, "not a dataset",
-                                 notes=["datasets: " + ", ".join(DATASETS)],
-                                 help=f"did you mean `{close[0]}`?" if close else None))
+    name = _word(item.values[0], "dataset", DATASETS, diagnostics)
+    if name is None:
         return
-    expected = 2 if name == "folder" else 1
-    usage = "folder PATH" if name == "folder" else name
-    if len(item.values) != expected:
+    usage = f"{name} PATH" if name in PATH_DATASETS else name
+    if len(item.values) != (2 if name in PATH_DATASETS else 1) or \
+            any(v.key is not None for v in item.values):
+        hint = "write a relative path as `./data/x` or in quotes: `\"data/x\"`" \
+            if name in PATH_DATASETS and len(item.values) > 2 else f"write `data {usage}`"
         diagnostics.append(error("E0602", f"`data {usage}` takes "
-                                 + ("a path" if name == "folder" else "no further values"),
-                                 item.span, "here", help=f"write `data {usage}`"))
+                                 + ("one path" if name in PATH_DATASETS else "no further values"),
+                                 item.span, "here", help=hint))
         return
     fields["data"] = name
-    if name == "folder":
+    if name in PATH_DATASETS:
         fields["data_path"] = item.values[1].value
 
 
-def _integer(key: str):
+def _numeric(key: str, *, integer: bool, what: str | None = None):
     def handle(item, fields, diagnostics) -> None:
-        if _only(item, 1, "a whole number", diagnostics):
-            number = _number(item.values[0], f"`{key}`", diagnostics, integer=True)
-            if number is not None:
-                fields[key] = number
+        usage = "a whole number" if integer else "a number"
+        if _only(item, 1, usage, diagnostics):
+            value = number(item.values[0], what or f"`{key}`", RANGES[key], diagnostics,
+                           integer=integer)
+            if value is not None:
+                fields[key] = value
     return handle
-
-
-def _lr(item, fields, diagnostics) -> None:
-    if _only(item, 1, "a number", diagnostics):
-        number = _number(item.values[0], "the learning rate", diagnostics, integer=False)
-        if number is not None:
-            fields["lr"] = number
 
 
 def _loss(item, fields, diagnostics) -> None:
     if _only(item, 1, " | ".join(LOSSES), diagnostics):
-        name = item.values[0].value.lower().replace("_", "")
-        if name not in LOSSES:
-            close = difflib.get_close_matches(name, LOSSES, n=1, cutoff=0.5)
-            diagnostics.append(error("E0602", f"unknown loss `{item.values[0].text}`",
-                                     item.values[0].span, "not a loss",
-                                     notes=["losses: " + ", ".join(LOSSES)],
-                                     help=f"did you mean `{close[0]}`?" if close else None))
-            return
-        fields["loss"] = name
+        name = _word(item.values[0], "loss", LOSSES, diagnostics)
+        if name is not None:
+            fields["loss"] = name
 
 
 def _optimizer(item, fields, diagnostics) -> None:
     if not item.values or item.values[0].key is not None:
         _only(item, 1, "sgd | adam | adamw, then options such as `lr=0.01`", diagnostics)
         return
-    name = item.values[0].value.lower()
-    if name not in OPTIMIZERS:
-        close = difflib.get_close_matches(name, OPTIMIZERS, n=1, cutoff=0.5)
-        diagnostics.append(error("E0602", f"unknown optimizer `{item.values[0].text}`",
-                                 item.values[0].span, "not an optimizer",
-                                 notes=["optimizers: sgd, adam, adamw"],
-                                 help=f"did you mean `{close[0]}`?" if close else None))
+    name = _word(item.values[0], "optimizer", tuple(OPTIMIZERS), diagnostics)
+    if name is None:
         return
     options: list[tuple[str, float]] = []
     for value in item.values[1:]:
         if value.key is None or value.key not in OPTIMIZERS[name]:
             known = ", ".join(f"`{k}=`" for k in OPTIMIZERS[name])
-            diagnostics.append(error("E0602", f"unknown option for `{name}`", value.span,
-                                     "not an option", notes=[f"its options: {known}"]))
+            diagnostics.append(error("E0602", f"`{name}` takes no option "
+                                     f"`{value.key or value.text}`", value.span,
+                                     "not an option of " + name, notes=[f"its options: {known}"],
+                                     help=_did_you_mean(value.key or "", OPTIMIZERS[name])))
             continue
-        try:
-            number = float(value.value)
-        except ValueError:
-            diagnostics.append(error("E0602", f"`{value.key}` must be a number", value.span,
-                                     f"got `{value.value}`"))
+        parsed = number(value, f"`{value.key}`", RANGES[value.key], diagnostics,
+                        integer=False)
+        if parsed is None:
             continue
         if value.key == "lr":
-            fields["lr"] = number
+            fields["lr"] = parsed
         else:
-            options.append((value.key, number))
+            options.append((value.key, parsed))
     fields["optimizer"] = name
     fields["optimizer_args"] = tuple(options)
 
 
-_HANDLERS = {"data": _data, "epochs": _integer("epochs"), "batch": _integer("batch"),
-             "optimizer": _optimizer, "lr": _lr, "loss": _loss}
+def _augment(item, fields, diagnostics) -> None:
+    chosen: list[tuple[str, float | None]] = []
+    for value in item.values:
+        word = (value.key or value.value).lower()
+        if word not in AUGMENTS:
+            diagnostics.append(error("E0602", f"unknown augmentation `{value.text}`", value.span,
+                                     "not an augmentation",
+                                     notes=["augmentations: flip, crop=PAD, rrc=SCALE"],
+                                     help=_did_you_mean(word, AUGMENTS)))
+            continue
+        if (AUGMENTS[word] is None) != (value.key is None):
+            form = f"`{word}`" if AUGMENTS[word] is None else f"`{word}=N`, N {AUGMENTS[word]}"
+            diagnostics.append(error("E0602", f"write {form}", value.span, "here"))
+            continue
+        amount = None if value.key is None else number(
+            value, f"`{word}`", RANGES[word], diagnostics, integer=word == "crop")
+        if value.key is None or amount is not None:
+            chosen.append((word, amount))
+    fields["augment"] = tuple(chosen)
+
+
+def _schedule(item, fields, diagnostics) -> None:
+    if not item.values or item.values[0].key is not None:
+        _only(item, 1, " | ".join(SCHEDULES) + ", then options such as `warmup=2`", diagnostics)
+        return
+    name = _word(item.values[0], "schedule", SCHEDULES, diagnostics)
+    if name is None:
+        return
+    fields["schedule"] = name
+    for value in item.values[1:]:
+        if value.key not in SCHEDULE_OPTIONS[name]:
+            known = ", ".join(f"`{k}=`" for k in SCHEDULE_OPTIONS[name])
+            diagnostics.append(error("E0602", f"schedule `{name}` takes no option "
+                                     f"`{value.key or value.text}`", value.span, "not an option",
+                                     notes=[f"its options: {known}"]))
+            continue
+        parsed = number(value, f"`{value.key}`", RANGES[value.key], diagnostics,
+                        integer=value.key == "every")
+        if parsed is not None:
+            fields[{"every": "step"}.get(value.key, value.key)] = parsed
+
+
+def _contradictions(fields: dict, seen: dict, diagnostics: Diagnostics) -> None:
+    """E0604: `nesterov=1` without momentum, as PyTorch's SGD refuses it."""
+    options = dict(fields.get("optimizer_args", ()))
+    if options.get("nesterov") and not options.get("momentum") and "optimizer" in seen:
+        diagnostics.append(error("E0604", "nesterov momentum needs a momentum above 0",
+                                 seen["optimizer"].span, "nesterov=1 without momentum",
+                                 help="add `momentum=0.9`, or drop `nesterov=1`"))
+    if options.get("nesterov") and options.get("dampening"):
+        diagnostics.append(error("E0604", "nesterov momentum needs dampening 0",
+                                 seen["optimizer"].span, "nesterov=1 with dampening",
+                                 help="drop `dampening=`"))
+
+
+_HANDLERS = {"data": _data, "epochs": _numeric("epochs", integer=True),
+             "batch": _numeric("batch", integer=True), "optimizer": _optimizer,
+             "lr": _numeric("lr", integer=False, what="the learning rate"), "loss": _loss,
+             "augment": _augment, "schedule": _schedule,
+             "smoothing": _numeric("smoothing", integer=False, what="label smoothing"),
+             "clip": _numeric("clip", integer=False, what="the gradient clip"),
+             "ema": _numeric("ema", integer=False, what="the EMA decay"),
+             "patience": _numeric("patience", integer=True),
+             "val": _numeric("val", integer=False, what="the held-out fraction")}

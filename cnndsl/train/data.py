@@ -1,293 +1,391 @@
-"""Datasets, held in memory as tensors and batched by index.
+"""The data a run trains on, as batches ready for the model.
 
-`digits` is scikit-learn's bundled 8x8 handwritten digits (no network). MNIST,
-Fashion-MNIST (IDX files) and CIFAR-10 (python batches) are read from their
-standard distributed formats; `folder` reads one sub-folder per class.
+Two kinds behind one face (`Data`): the small standard sets (digits, IDX,
+CIFAR-10) live in memory on the training device and are batched by index,
+adapted to the spec's input, augmented and normalised there; image folders and
+segmentation folders stream from disk through a `DataLoader` with worker
+processes, which decode, resize and augment one sample each, so only the
+current batches are ever in memory. Normalisation is computed once from the
+training split (or given) and recorded by the run.
 """
 
 from __future__ import annotations
 
-import gzip
-import pickle
-import struct
-from dataclasses import dataclass
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnndsl.train import augment, datasets, images
+from cnndsl.train.batches import EpochBatches, mix
+from cnndsl.train.datasets import DataError
+from cnndsl.train.folder import forget_inherited_locks
+from cnndsl.train.streams import FolderDataset, SegmentationDataset
 
-class DataError(Exception):
-    """A dataset problem, in words for the user (names the file)."""
+STATS_SAMPLES = 10_000      # in-memory samples the normalisation is computed from
+STATS_FILES = 1_000         # image files the normalisation is computed from
+FIT_ONCE_BYTES = 256 << 20  # an in-memory set adapted up to this size is adapted once
+DEFAULT_VAL = 0.2
+Batch = tuple[torch.Tensor, torch.Tensor, list[str]]   # inputs, targets, problems
+
+
+def default_workers() -> int:
+    """Loader processes for image folders: one per core but one, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores - 1))
 
 
 @dataclass
-class Dataset:
+class Data:
+    """Batches for training and evaluation, and what the run records about them."""
+
     name: str
-    train_x: torch.Tensor   # (N, C, *spatial), float32, normalised
-    train_y: torch.Tensor   # (N,), int64
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    classes: int
-    note: str = ""          # one line about adaptation, when shapes were changed
+    task: str                       # "classify" | "segment"
+    classes: list[str]
+    n_train: int
+    n_test: int
+    mean: list[float]
+    std: list[float]
+    preprocess: dict                # for predict/evaluate: mode, size, scale
+    notes: list[str] = field(default_factory=list)
+    sampler: EpochBatches | None = None
+    source: object = None           # _Memory or _Stream
+
+    def train_batches(self, epoch: int) -> Iterator[Batch]:
+        self.sampler.set_epoch(epoch)
+        return self.source.train(epoch)
+
+    def test_batches(self) -> Iterator[Batch]:
+        return self.source.test()
 
     @property
-    def sample_shape(self) -> tuple[int, ...]:
-        return tuple(self.train_x.shape[1:])
-
-    def to(self, device) -> Dataset:
-        return Dataset(self.name, self.train_x.to(device), self.train_y.to(device),
-                       self.test_x.to(device), self.test_y.to(device), self.classes, self.note)
+    def steps(self) -> int:
+        return len(self.sampler)
 
 
-# ---- loading -------------------------------------------------------------------
+# ---- in memory -------------------------------------------------------------------------------
 
-def load(name: str, data_dir: str, *, download: bool = False, path: str | None = None,
-         channels: int | None = None, workers: int = 0) -> Dataset:
-    """Load a dataset by name as uint8/float arrays split into train and test.
-    `workers` threads decode an image folder's files (0: decode in this thread)."""
-    if name == "digits":
-        return _digits()
-    if name in ("mnist", "fashion-mnist"):
-        return _idx_dataset(name, Path(data_dir), download)
-    if name == "cifar10":
-        return _cifar10(Path(data_dir), download)
-    if name == "folder":
-        return _folder(Path(path or data_dir), channels, workers)
-    raise DataError(f"unknown dataset `{name}`")
+class _Memory:
+    """Arrays on the device; each batch adapted, augmented and normalised there."""
+
+    def __init__(self, arrays: datasets.Arrays, shape: tuple[int, ...], ops: dict,
+                 sampler: EpochBatches, batch: int, seed: int, device) -> None:
+        self.shape, self.ops, self.sampler = shape, ops, sampler
+        self.batch, self.seed, self.device = batch, seed, device
+        self.train_x = torch.from_numpy(np.ascontiguousarray(arrays.train_x)).to(device)
+        self.train_y = torch.from_numpy(arrays.train_y).to(device)
+        self.test_x = torch.from_numpy(np.ascontiguousarray(arrays.test_x)).to(device)
+        self.test_y = torch.from_numpy(arrays.test_y).to(device)
+        self.scale = 255.0 if self.train_x.dtype == torch.uint8 else 1.0
+        self.channels, self.spatial = shape[0], len(shape) - 1
+        self.mean = self.std = None
+        self._fit_once()
+
+    def _fit_once(self) -> None:
+        """Adapt the whole set once when the result is small (digits: 4 MB), so that
+        a batch costs an index; larger sets are adapted batch by batch."""
+        elements = (len(self.train_y) + len(self.test_y)) * math.prod(self.shape)
+        if elements * 4 <= FIT_ONCE_BYTES:
+            self.train_x = torch.cat([self.fit(self.train_x[s:s + 4096])
+                                      for s in range(0, len(self.train_x), 4096)])
+            self.test_x = torch.cat([self.fit(self.test_x[s:s + 4096])
+                                     for s in range(0, len(self.test_x), 4096)])
+            self.scale, self.adapted = 1.0, True
+
+    adapted = False
+
+    def fit(self, x: torch.Tensor) -> torch.Tensor:
+        """Scale to [0, 1] and adapt size and channels to the spec's input."""
+        if self.adapted:
+            return x
+        x = x.float() / self.scale
+        return adapt(x, self.shape)
+
+    normalised = False
+
+    def finish(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.normalised else (x - self.mean) / self.std
+
+    def normalise_once(self) -> None:
+        """Without augmentation (whose padding is black before normalisation), an
+        adapted set is normalised once, not batch by batch."""
+        if self.adapted and not self.ops:
+            self.train_x = (self.train_x - self.mean) / self.std
+            self.test_x = (self.test_x - self.mean) / self.std
+            self.normalised = True
+
+    def train(self, epoch: int) -> Iterator[Batch]:
+        for step, idx in enumerate(self.sampler.index_batches()):
+            idx = idx.to(self.device)
+            x = self.fit(self.train_x[idx])
+            if self.ops:
+                g = torch.Generator().manual_seed(mix(self.seed, epoch, step))
+                x = augment.batch_augment(x, self.ops, g)
+            yield self.finish(x), self.train_y[idx], []
+
+    def test(self) -> Iterator[Batch]:
+        for start in range(0, len(self.test_y), self.batch):
+            x = self.fit(self.test_x[start:start + self.batch])
+            yield self.finish(x), self.test_y[start:start + self.batch], []
+
+    def statistics(self) -> tuple[list[float], list[float]]:
+        count = min(len(self.train_y), STATS_SAMPLES)
+        pick = torch.randperm(len(self.train_y), generator=torch.Generator().manual_seed(0))
+        x = torch.cat([self.fit(self.train_x[pick[s:s + 1024].to(self.device)])
+                       for s in range(0, count, 1024)])
+        dims = [0] + list(range(2, x.dim()))
+        return x.mean(dim=dims).tolist(), x.std(dim=dims).clamp_min(1e-6).tolist()
 
 
-def _finish(name: str, train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
-            test_y: np.ndarray) -> Dataset:
-    """Scale to [0, 1], normalise with the training set's mean and std."""
-    tx = torch.from_numpy(np.ascontiguousarray(train_x)).float()
-    vx = torch.from_numpy(np.ascontiguousarray(test_x)).float()
-    if tx.max() > 1.5:
-        tx, vx = tx / 255.0, vx / 255.0
-    dims = [0] + list(range(2, tx.dim()))
-    mean = tx.mean(dim=dims, keepdim=True)
-    std = tx.std(dim=dims, keepdim=True).clamp_min(1e-6)
-    ty = torch.from_numpy(np.asarray(train_y)).long()
-    vy = torch.from_numpy(np.asarray(test_y)).long()
-    classes = int(max(ty.max(), vy.max())) + 1
-    return Dataset(name, (tx - mean) / std, ty, (vx - mean) / std, vy, classes)
+def adapt(x: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """Resize spatially and map 1<->3 channels so a batch matches the spec's input."""
+    if tuple(x.shape[2:]) != tuple(shape[1:]):
+        mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(shape) - 1]
+        x = F.interpolate(x, size=tuple(shape[1:]), mode=mode, align_corners=False)
+    if x.shape[1] == 1 and shape[0] == 3:
+        x = x.repeat(1, 3, *([1] * (x.dim() - 2)))
+    elif x.shape[1] == 3 and shape[0] == 1:
+        weights = torch.tensor([0.299, 0.587, 0.114], device=x.device)
+        x = (x * weights.view(1, 3, *([1] * (x.dim() - 2)))).sum(dim=1, keepdim=True)
+    return x
 
 
-def _digits() -> Dataset:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
-    train_x, test_x, train_y, test_y = train_test_split(
-        x, digits.target, test_size=0.2, random_state=0, stratify=digits.target)
-    return _finish("digits", train_x, train_y, test_x, test_y)
-
-
-_IDX_FILES = {"train_x": "train-images-idx3-ubyte", "train_y": "train-labels-idx1-ubyte",
-              "test_x": "t10k-images-idx3-ubyte", "test_y": "t10k-labels-idx1-ubyte"}
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4",
-              0x0E: ">f8"}
+def check_adaptable(name: str, have: tuple[int, ...], want: tuple[int, ...]) -> str | None:
+    """None when samples already fit; a note when they are adapted; DataError otherwise."""
+    if have == tuple(want):
+        return None
+    spec, got = "x".join(map(str, want)), "x".join(map(str, have))
+    if len(have) != len(want):
+        raise DataError(f"the spec takes {spec} samples, but {name} has {got} samples: they "
+                        "differ in rank and cannot be adapted")
+    if have[0] != want[0] and {have[0], want[0]} != {1, 3}:
+        raise DataError(f"the spec takes {want[0]} channels ({spec}), but {name} has {have[0]} "
+                        f"({got}); only 1<->3 channels are adapted")
+    return f"data: {name} samples are {got}; adapted to the spec's input {spec}"
 
 
-def _find(root: Path, names: list[str], stem: str) -> Path | None:
-    for folder in [root / n for n in names] + [root / n / "raw" for n in names] + [root]:
-        for candidate in (folder / stem, folder / f"{stem}.gz"):
-            if candidate.is_file():
-                return candidate
+# ---- streamed from disk ----------------------------------------------------------------------
+
+class _Stream:
+    """Two `DataLoader`s with worker processes; batches moved to the device as they come."""
+
+    def __init__(self, train_set, test_set, sampler: EpochBatches, batch: int, workers: int,
+                 device) -> None:
+        self.device = device
+        cuda = torch.device(device).type == "cuda"
+        common = {"num_workers": workers, "pin_memory": cuda,
+                  "persistent_workers": workers > 0, "worker_init_fn": forget_inherited_locks}
+        self.train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler,
+                                                        **common)
+        self.test_loader = torch.utils.data.DataLoader(
+            test_set, batch_sampler=EpochBatches(len(test_set), batch, 0, train=False), **common)
+        self.train_set, self.workers = train_set, workers
+        self.mean = self.std = None
+
+    def finish(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.device, non_blocking=True).float().div_(255.0)
+        return (x - self.mean) / self.std
+
+    def train(self, epoch: int) -> Iterator[Batch]:
+        return self._run(self.train_loader)
+
+    def test(self) -> Iterator[Batch]:
+        return self._run(self.test_loader)
+
+    def _run(self, loader) -> Iterator[Batch]:
+        for x, y, problems in watched(loader):
+            yield self.finish(x), y.to(self.device, non_blocking=True), \
+                [p for p in problems if p]
+
+    def statistics(self) -> tuple[list[float], list[float]]:
+        """Mean and std per channel over (up to) `STATS_FILES` training images."""
+        n = len(self.train_set)
+        pick = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:STATS_FILES]
+        keys = [[(int(i), None) for i in pick[s:s + 64]] for s in range(0, len(pick), 64)]
+        loader = torch.utils.data.DataLoader(self.train_set, batch_sampler=keys,
+                                             num_workers=self.workers)
+        total = square = count = 0
+        for x, _, problems in watched(loader):
+            good = torch.tensor([not p for p in problems])
+            x = x[good].double() / 255.0
+            total = total + x.sum(dim=(0, 2, 3))
+            square = square + (x * x).sum(dim=(0, 2, 3))
+            count += x.numel() // x.shape[1] if len(x) else 0
+        if not count:
+            raise DataError("none of the training images could be read")
+        mean = total / count
+        std = (square / count - mean * mean).clamp_min(1e-12).sqrt()
+        return mean.tolist(), std.clamp_min(1e-6).tolist()
+
+
+def watched(loader) -> Iterator:
+    """Iterate a `DataLoader`, turning a worker's death into one clear `DataError`.
+
+    The dead loader is shut down before the error is raised: torch's SIGCHLD handler
+    would otherwise report the same death again at any later point."""
+    iterator = iter(loader)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except RuntimeError as exc:
+            if "DataLoader worker" not in str(exc):
+                raise
+            message = str(exc).splitlines()[0]
+            break
+        yield batch
+    _shut_down(iterator)
+    raise DataError(f"a data-loading worker died ({message}); often it ran out of memory: "
+                    "try fewer --workers or a smaller --batch")
+
+
+def _shut_down(iterator) -> None:
+    shutdown = getattr(iterator, "_shutdown_workers", None)
+    if shutdown is not None:
+        shutdown()
+
+
+# ---- choosing ----------------------------------------------------------------------------------
+
+def open_data(s, facts, device, rank: int = 0, world: int = 1, *, stats=None) -> Data:
+    """The run's data, from its settings (`options.Settings`) and the spec (`SpecFacts`);
+    `stats` (mean, std) as recorded by a run being resumed, else computed or given."""
+    ops = augment.parse(s.augment)
+    if ops and len(facts.input) != 3:
+        raise DataError("augmentation works on 2-D images; this spec's input is "
+                        + "x".join(map(str, facts.input)))
+    if s.data in ("folder", "segmentation"):
+        return _stream_data(s, facts, ops, device, rank, world, stats)
+    return _memory_data(s, facts, ops, device, rank, world, stats)
+
+
+def _memory_data(s, facts, ops, device, rank, world, stats) -> Data:
+    if "rrc" in ops:
+        raise DataError("rrc (random-resized-crop) is for image folders; use crop=N here")
+    arrays = datasets.load(s.data, Path(s.data_dir), download=s.download)
+    notes = [] if s.val is None else [f"--val {s.val:g} not used: {arrays.name} has its own "
+                                      "test split"]
+    note = check_adaptable(arrays.name, tuple(arrays.train_x.shape[1:]), facts.input)
+    notes += [note] if note else []
+    sampler = EpochBatches(len(arrays.train_y), s.batch, s.seed, train=True, rank=rank,
+                           world=world)
+    source = _Memory(arrays, facts.input, ops, sampler, s.batch, s.seed, device)
+    mean, std = _normalisation(s, source, stats)
+    source.normalise_once()
+    preprocess = {"mode": "L" if facts.input[0] == 1 else "RGB", "size": list(facts.input[1:]),
+                  "scale": 255}
+    return Data(arrays.name, "classify", arrays.classes, len(arrays.train_y),
+                len(arrays.test_y), mean, std, preprocess, notes, sampler, source)
+
+
+def _normalisation(s, source, stats) -> tuple[list[float], list[float]]:
+    mean, std = stats or ((s.mean, s.std) if s.mean is not None else source.statistics())
+    if len(mean) not in (1, source.channels):
+        raise DataError(f"--mean/--std give {len(mean)} values; the data has "
+                        f"{source.channels} channels")
+    view = (1, -1) + (1,) * source.spatial
+    source.mean = torch.tensor(mean, device=source.device).view(view)
+    source.std = torch.tensor(std, device=source.device).view(view)
+    return [float(m) for m in mean], [float(v) for v in std]
+
+
+def _mode(facts) -> str:
+    if len(facts.input) != 3 or facts.input[0] not in (1, 3):
+        raise DataError("image folders give 1- or 3-channel 2-D images; the spec takes "
+                        + "x".join(map(str, facts.input)))
+    return "L" if facts.input[0] == 1 else "RGB"
+
+
+def split(labels: np.ndarray | None, n: int, fraction: float, seed: int):
+    """(train, held-out) indices: `fraction` of each class (of all, without labels),
+    chosen by `seed`; each class with two samples or more keeps one on each side."""
+    g = np.random.default_rng(mix(seed, 0x5EED))
+    groups = [np.flatnonzero(labels == c) for c in np.unique(labels)] if labels is not None \
+        else [np.arange(n)]
+    train, held = [], []
+    for group in groups:
+        group = g.permutation(group)
+        k = int(round(len(group) * fraction))
+        k = min(max(k, 1 if len(group) > 1 else 0), len(group) - 1) if len(group) > 1 else 0
+        held.append(group[:k])
+        train.append(group[k:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(held))
+
+
+def _stream_data(s, facts, ops, device, rank, world, stats) -> Data:
+    mode = _mode(facts)
+    size = tuple(facts.input[1:])
+    root = Path(s.data_path or s.data_dir)
+    if not root.is_dir():
+        raise DataError(f"{s.data} folder `{root}` does not exist")
+    workers = s.workers if s.workers is not None else default_workers()
+    if s.data == "segmentation":
+        train_set, test_set, classes, notes = _segmentation_sets(root, s, facts, mode, ops)
+    else:
+        train_set, test_set, classes, notes = _folder_sets(root, s, mode, size, ops)
+    sampler = EpochBatches(len(train_set), s.batch, s.seed, train=True, rank=rank, world=world)
+    source = _Stream(train_set, test_set, sampler, s.batch, workers, device)
+    source.channels, source.spatial = facts.input[0], 2
+    mean, std = _normalisation(s, source, stats)
+    preprocess = {"mode": mode, "size": list(size), "scale": 255}
+    task = "segment" if s.data == "segmentation" else "classify"
+    return Data(s.data, task, classes, len(train_set), len(test_set), mean, std, preprocess,
+                notes, sampler, source)
+
+
+def _held_out(root: Path) -> Path | None:
+    for name in ("test", "val"):
+        if (root / name).is_dir():
+            return root / name
     return None
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """Read one IDX file (optionally gzipped), checking its header."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as handle:
-            data = handle.read()
-    except (OSError, EOFError) as exc:
-        raise DataError(f"cannot read `{path}`: {exc}") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
-        raise DataError(f"`{path}` is not an IDX file (bad magic number)")
-    dims = data[3]
-    if len(data) < 4 + 4 * dims:
-        raise DataError(f"`{path}` is truncated: its header is incomplete")
-    shape = struct.unpack(f">{dims}I", data[4:4 + 4 * dims])
-    dtype = np.dtype(_IDX_TYPES[data[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    body = data[4 + 4 * dims:]
-    if len(body) != expected:
-        raise DataError(f"`{path}` is truncated or corrupt: expected {expected:,} bytes of "
-                        f"data for shape {shape}, found {len(body):,}")
-    return np.frombuffer(body, dtype=dtype).reshape(shape)
+def _folder_sets(root: Path, s, mode: str, size: tuple[int, int], ops: dict):
+    base = root / "train" if (root / "train").is_dir() else root
+    classes = images.class_folders(base)
+    paths, labels = images.scan_classes(base, classes)
+    held = _held_out(root) if base != root else None
+    notes = []
+    if held is not None:
+        test_paths, test_labels = images.scan_classes(held, classes)
+        if s.val is not None:
+            notes.append(f"--val {s.val:g} not used: `{held}` is the held-out split")
+    else:
+        fraction = s.val if s.val is not None else DEFAULT_VAL
+        train_idx, test_idx = split(labels, len(labels), fraction, s.seed)
+        paths, labels, test_paths, test_labels = (paths[train_idx], labels[train_idx],
+                                                  paths[test_idx], labels[test_idx])
+        notes.append(f"data: {len(test_idx):,} of {len(train_idx) + len(test_idx):,} images "
+                     f"held out for validation (--val {fraction:g}, by --seed)")
+    tv = augment.have_torchvision()
+    return (FolderDataset(paths, labels, mode, size, ops, tv),
+            FolderDataset(test_paths, test_labels, mode, size, {}, tv), classes, notes)
 
 
-def _idx_dataset(name: str, root: Path, download: bool) -> Dataset:
-    folders = ["MNIST", "mnist"] if name == "mnist" else ["FashionMNIST", "fashion-mnist",
-                                                          "fashion_mnist"]
-    found = {key: _find(root, folders, stem) for key, stem in _IDX_FILES.items()}
-    if any(v is None for v in found.values()) and download:
-        _download(name, root)
-        found = {key: _find(root, folders, stem) for key, stem in _IDX_FILES.items()}
-    missing = [_IDX_FILES[k] for k, v in found.items() if v is None]
-    if missing:
-        raise DataError(f"{name}: cannot find {', '.join(missing)} in `{root}` (or its "
-                        f"{folders[0]}/raw folder); put the IDX files there, or pass "
-                        "--download (needs torchvision)")
-    arrays = {k: read_idx(v) for k, v in found.items()}
-    for split in ("train", "test"):
-        x, y = arrays[f"{split}_x"], arrays[f"{split}_y"]
-        if len(x) != len(y):
-            raise DataError(f"{name}: {len(x):,} {split} images but {len(y):,} labels in "
-                            f"`{found[split + '_y']}`")
-    return _finish(name, arrays["train_x"][:, None], arrays["train_y"],
-                   arrays["test_x"][:, None], arrays["test_y"])
-
-
-def _unpickle(path: Path) -> dict:
-    try:
-        with path.open("rb") as handle:
-            batch = pickle.load(handle, encoding="bytes")
-    except Exception as exc:  # any unpickling failure is a corrupt file
-        raise DataError(f"cannot read CIFAR-10 batch `{path}`: {exc}") from None
-    if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
-        raise DataError(f"`{path}` is not a CIFAR-10 python batch (no data/labels)")
-    return batch
-
-
-def _cifar10(root: Path, download: bool) -> Dataset:
-    folder = root / "cifar-10-batches-py" if (root / "cifar-10-batches-py").is_dir() else root
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    if not all((folder / n).is_file() for n in names) and download:
-        _download("cifar10", root)
-        folder = root / "cifar-10-batches-py"
-    missing = [n for n in names if not (folder / n).is_file()]
-    if missing:
-        raise DataError(f"cifar10: cannot find {', '.join(missing)} in `{folder}`; unpack "
-                        "cifar-10-python.tar.gz there, or pass --download (needs torchvision)")
-    parts = [_unpickle(folder / n) for n in names]
-
-    def images(batch: dict, path: str) -> np.ndarray:
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
-        if data.ndim != 2 or data.shape[1] != 3072:
-            raise DataError(f"`{folder / path}`: expected rows of 3072 bytes, got "
-                            f"{data.shape}")
-        return data.reshape(-1, 3, 32, 32)
-
-    train_x = np.concatenate([images(p, n) for p, n in zip(parts[:5], names)])
-    train_y = np.concatenate([np.asarray(p[b"labels"]) for p in parts[:5]])
-    return _finish("cifar10", train_x, train_y, images(parts[5], names[5]),
-                   np.asarray(parts[5][b"labels"]))
-
-
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-
-
-def _folder(root: Path, channels: int | None, workers: int = 0) -> Dataset:
-    try:
-        from PIL import Image
-    except ImportError:
-        raise DataError("`data folder` needs Pillow: pip install pillow") from None
-    if not root.is_dir():
-        raise DataError(f"image folder `{root}` does not exist")
-    splits = {s: root / s for s in ("train", "test") if (root / s).is_dir()}
-    if "test" not in splits and (root / "val").is_dir():
-        splits["test"] = root / "val"
-    mode = "L" if channels == 1 else "RGB"
-
-    def decode(file: Path) -> np.ndarray:
-        try:
-            with Image.open(file) as image:
-                return np.asarray(image.convert(mode))
-        except OSError as exc:
-            raise DataError(f"cannot read image `{file}`: {exc}") from None
-
-    def read(folder: Path, classes: list[str]):
-        files, ys = [], []
-        for label, cls in enumerate(classes):
-            for file in sorted((folder / cls).iterdir()) if (folder / cls).is_dir() else []:
-                if file.suffix.lower() in _IMAGE_SUFFIXES:
-                    files.append(file)
-                    ys.append(label)
-        if workers < 1:
-            return [decode(f) for f in files], ys
-        # Pillow releases the GIL while it decodes, so threads decode in parallel
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(decode, files)), ys
-
-    base = splits.get("train", root)
-    classes = sorted(d.name for d in base.iterdir() if d.is_dir() and d.name not in
-                     ("train", "test", "val"))
-    if not classes:
-        raise DataError(f"`{base}` holds no class folders (expected one folder per class)")
-    xs, ys = read(base, classes)
-    if not xs:
-        raise DataError(f"no images found under `{base}`")
-    sizes = {x.shape for x in xs}
-    if len(sizes) > 1:
-        target = max(sizes)
-        xs = [np.asarray(Image.fromarray(x).resize((target[1], target[0]))) for x in xs]
-    x = np.stack(xs)
-    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
-    y = np.asarray(ys)
-    if "test" in splits:
-        tx, ty = read(splits["test"], classes)
-        tx = np.stack([np.asarray(Image.fromarray(t).resize((x.shape[-1], x.shape[-2])))
-                       for t in tx])
-        tx = tx[:, None] if tx.ndim == 3 else tx.transpose(0, 3, 1, 2)
-        return _finish("folder", x, y, tx, np.asarray(ty))
-    from sklearn.model_selection import train_test_split
-
-    stratify = y if min(np.bincount(y)) >= 2 else None
-    train_x, test_x, train_y, test_y = train_test_split(x, y, test_size=0.2, random_state=0,
-                                                        stratify=stratify)
-    return _finish("folder", train_x, train_y, test_x, test_y)
-
-
-def _download(name: str, root: Path) -> None:
-    try:
-        import torchvision.datasets as tvd
-    except Exception:  # torchvision missing, or built against another torch
-        raise DataError(f"--download needs a working torchvision; otherwise put the {name} "
-                        f"files in `{root}` yourself") from None
-    cls = {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}[name]
-    for train in (True, False):
-        cls(str(root), train=train, download=True)
-
-
-# ---- fitting data to a spec -------------------------------------------------------
-
-def adapt(data: Dataset, shape: tuple[int, ...]) -> Dataset:
-    """Resize spatially and adapt 1<->3 channels so samples match the spec's input.
-
-    Anything else (another rank, other channel counts) is a DataError naming both shapes.
-    """
-    have = data.sample_shape
-    if have == tuple(shape):
-        return data
-    spec = "x".join(map(str, shape))
-    got = "x".join(map(str, have))
-    if len(have) != len(shape):
-        raise DataError(f"the spec takes {spec} samples, but {data.name} has {got} "
-                        f"samples: they differ in rank and cannot be adapted")
-    c_have, c_want = have[0], shape[0]
-    if c_have != c_want and {c_have, c_want} != {1, 3}:
-        raise DataError(f"the spec takes {c_want} channels ({spec}), but {data.name} has "
-                        f"{c_have} ({got}); only 1<->3 channels are adapted")
-
-    def fit(x: torch.Tensor) -> torch.Tensor:
-        if x.shape[2:] != tuple(shape[1:]):
-            mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(shape) - 1]
-            x = F.interpolate(x, size=tuple(shape[1:]), mode=mode, align_corners=False)
-        if c_have == 1 and c_want == 3:
-            x = x.repeat(1, 3, *([1] * (x.dim() - 2)))
-        elif c_have == 3 and c_want == 1:
-            weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, *([1] * (x.dim() - 2)))
-            x = (x * weights).sum(dim=1, keepdim=True)
-        return x.contiguous()
-
-    note = f"data: {data.name} samples are {got}; adapted to the spec's input {spec}"
-    return Dataset(data.name, fit(data.train_x), data.train_y, fit(data.test_x), data.test_y,
-                   data.classes, note)
+def _segmentation_sets(root: Path, s, facts, mode: str, ops: dict):
+    size = tuple(facts.input[1:])
+    classes = facts.output[0]
+    notes = []
+    if (root / "train").is_dir() and _held_out(root) is not None:
+        train_images, train_masks = images.scan_pairs(root / "train")
+        test_images, test_masks = images.scan_pairs(_held_out(root))
+    else:
+        all_images, all_masks = images.scan_pairs(root)
+        fraction = s.val if s.val is not None else DEFAULT_VAL
+        train_idx, test_idx = split(None, len(all_images), fraction, s.seed)
+        train_images, train_masks = all_images[train_idx], all_masks[train_idx]
+        test_images, test_masks = all_images[test_idx], all_masks[test_idx]
+        notes.append(f"data: {len(test_idx):,} of {len(all_images):,} image/mask pairs held "
+                     f"out for validation (--val {fraction:g}, by --seed)")
+    names = [str(c) for c in range(classes)]
+    return (SegmentationDataset(train_images, train_masks, mode, size, ops, classes),
+            SegmentationDataset(test_images, test_masks, mode, size, {}, classes), names, notes)

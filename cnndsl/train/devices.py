@@ -9,6 +9,10 @@ import torch
 import torch.distributed as dist
 
 
+class DeviceError(Exception):
+    """A device that cannot be used here, in words."""
+
+
 @dataclass(frozen=True)
 class Placement:
     device: torch.device
@@ -36,17 +40,21 @@ def pick_device(choice: str) -> torch.device:
     try:
         device = torch.device(choice)
     except RuntimeError:
-        raise SystemExit(f"error: unknown device `{choice}` (auto | cpu | cuda | cuda:N | mps)")
+        raise DeviceError(f"unknown device `{choice}` (auto | cpu | cuda | cuda:N | mps)") \
+            from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise DeviceError(f"cnndsl does not train on `{choice}` (auto | cpu | cuda | cuda:N | "
+                          "mps)")
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("error: `--device cuda` but no CUDA device is available; "
+        raise DeviceError("`--device cuda` but no CUDA device is available; "
                          "use `--device cpu` or `auto`")
     if device.type == "cuda" and device.index is not None and \
             device.index >= torch.cuda.device_count():
-        raise SystemExit(f"error: `{choice}` does not exist: {torch.cuda.device_count()} "
+        raise DeviceError(f"`{choice}` does not exist: {torch.cuda.device_count()} "
                          "CUDA device(s) here")
     if device.type == "mps" and not (getattr(torch.backends, "mps", None)
                                      and torch.backends.mps.is_available()):
-        raise SystemExit("error: `--device mps` but Apple's MPS is not available here")
+        raise DeviceError("`--device mps` but Apple's MPS is not available here")
     return device
 
 
@@ -84,16 +92,3 @@ def amp_dtype(device: torch.device, wanted: bool | None) -> torch.dtype | None:
     if device.type == "cpu":
         return torch.bfloat16
     return torch.float16
-
-
-def memory_available(device: torch.device) -> int | None:
-    """Free bytes on the device, when that can be known."""
-    if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        return free
-    if device.type == "cpu":
-        try:
-            return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):
-            return None
-    return None

@@ -1,15 +1,38 @@
-"""Training settings: flags > the spec's `train { }` section > built-in defaults."""
+"""Training settings: flags > the spec's `train { }` section > built-in defaults.
+
+Every flag defaults to None, so that a run can tell what the user asked for from
+what it chose (a resumed run compares the first with its record). Each value is
+checked where it is read (a type function: `--lr nan` is refused by argparse)
+and the combinations once all are known (`check_combinations`), before any work.
+"""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
-from cnndsl.training import DATASETS, LOSSES, OPTIMIZERS, TrainConfig
+from cnndsl.training import (
+    AUGMENTS,
+    DATASETS,
+    LOSSES,
+    OPTIMIZERS,
+    PATH_DATASETS,
+    RANGES,
+    SCHEDULES,
+    TrainConfig,
+    out_of_range,
+)
 
-BUILT_IN = {"data": "digits", "epochs": 10, "batch": 32, "optimizer": "adam", "loss":
-            "crossentropy"}
+BUILT_IN = {"data": "digits", "epochs": 10, "batch": 32, "optimizer": "adam",
+            "loss": "crossentropy", "schedule": "constant", "warmup": 0.0, "step": 30,
+            "gamma": 0.1, "smoothing": 0.0, "seed": 0, "progress": "auto"}
 DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
+#: flags a resumed run may change (applied, recorded in config.json, and said)
+RESUMABLE = ("epochs", "device", "progress", "workers", "patience")
+
+
+class OptionError(Exception):
+    """A flag or a combination of flags the harness refuses, in words."""
 
 
 @dataclass
@@ -20,91 +43,244 @@ class Settings:
     data_path: str | None = None
     data_dir: str = "data"
     download: bool = False
+    val: float | None = None
+    augment: list[list] = field(default_factory=list)   # [["flip", None], ["crop", 4]]
+    mean: list[float] | None = None
+    std: list[float] | None = None
     epochs: int = 10
     batch: int = 32
     optimizer: str = "adam"
     lr: float = 1e-3
     optimizer_args: dict[str, float] = field(default_factory=dict)
+    decay_all: bool = False
     loss: str = "crossentropy"
+    schedule: str = "constant"
+    warmup: float = 0.0
+    step: int = 30
+    gamma: float = 0.1
+    smoothing: float = 0.0
+    clip: float | None = None
+    ema: float | None = None
+    patience: int | None = None
     device: str = "auto"
     amp: bool | None = None
+    channels_last: bool = False
+    compile: bool = False
     seed: int = 0
     out: str | None = None
     resume: bool = False
-    workers: int = 0
+    workers: int | None = None
     progress: str = "auto"
 
     def to_json(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict) -> Settings:
+        """Settings from a `config.json` record; unknown or missing keys are refused."""
+        names = {f.name for f in fields(cls)}
+        if not isinstance(data, dict) or set(data) != names:
+            raise OptionError("its `settings` are not those of this version of cnndsl")
+        return cls(**data)
+
+
+# ---- flags -------------------------------------------------------------------------------
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", help="digits (built in) | mnist | fashion-mnist | cifar10 | "
-                                  "folder (with --data-dir PATH)")
-    p.add_argument("--data-dir", help="where dataset files are read from (default: ./data)")
-    p.add_argument("--download", action="store_true",
-                   help="fetch mnist/fashion-mnist/cifar10 with torchvision if missing")
-    p.add_argument("--epochs", type=_positive_int)
-    p.add_argument("--batch", type=_positive_int, help="samples per step (all processes)")
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS))
-    p.add_argument("--lr", type=_positive_float, help="learning rate")
-    p.add_argument("--momentum", type=float)
-    p.add_argument("--weight-decay", type=float)
-    p.add_argument("--nesterov", action="store_true", default=None)
-    p.add_argument("--loss", choices=LOSSES)
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps")
-    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
-                   help="mixed precision (default: on for CUDA, off elsewhere)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="run folder (default: runs/<model>-<n>/)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the run in --out (default: the latest run) from last.pt")
-    p.add_argument("--workers", type=int, default=0,
-                   help="threads decoding an image folder's files (default 0: this thread); "
-                        "the other datasets load from arrays and need none")
-    p.add_argument("--progress", choices=("auto", "bar", "plain"), default="auto")
+    """The flags of `cnndsl train` (and of a compiled module's `__main__`)."""
+    _data_flags(p.add_argument_group("data"))
+    _optimisation_flags(p.add_argument_group("optimisation"))
+    _run_flags(p.add_argument_group("run"))
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def _data_flags(data) -> None:
+    data.add_argument("--data", type=_dataset, help=" | ".join(DATASETS) + " (folder and "
+                      "segmentation read --data-dir)")
+    data.add_argument("--data-dir", help="where dataset files are read from (default: ./data)")
+    data.add_argument("--download", action="store_true", default=None,
+                      help="fetch mnist/fashion-mnist/cifar10 with torchvision if missing")
+    data.add_argument("--val", type=_ranged("val", float), metavar="FRACTION",
+                      help="hold out this fraction of the training data when there is no "
+                           "test split (deterministic by --seed)")
+    data.add_argument("--augment", type=_augment, metavar="LIST",
+                      help="flip,crop=PAD,rrc=SCALE (or none)")
+    data.add_argument("--mean", type=_floats, help="per-channel mean, `0.5,0.5,0.5` "
+                      "(default: computed once from the training split)")
+    data.add_argument("--std", type=_floats, help="per-channel standard deviation")
+    data.add_argument("--workers", type=_ranged("workers", int),
+                      help="data-loading processes for image folders (default: from the "
+                           "core count)")
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be above 0")
-    return value
+def _optimisation_flags(opt) -> None:
+    opt.add_argument("--epochs", type=_ranged("epochs", int))
+    opt.add_argument("--batch", type=_ranged("batch", int),
+                     help="samples per step (all processes)")
+    opt.add_argument("--optimizer", type=_choice("optimizer", tuple(OPTIMIZERS)),
+                     help=" | ".join(OPTIMIZERS))
+    opt.add_argument("--lr", type=_ranged("lr", float), help="learning rate")
+    opt.add_argument("--momentum", type=_ranged("momentum", float), help="sgd only")
+    opt.add_argument("--weight-decay", type=_ranged("weight_decay", float))
+    opt.add_argument("--nesterov", action="store_true", default=None,
+                     help="sgd with --momentum only")
+    opt.add_argument("--decay-all", action="store_true", default=None,
+                     help="apply weight decay to norms and biases too (default: weights only)")
+    opt.add_argument("--loss", type=_choice("loss", LOSSES), help=" | ".join(LOSSES))
+    opt.add_argument("--schedule", type=_choice("schedule", SCHEDULES),
+                     help=" | ".join(SCHEDULES) + " (default constant)")
+    opt.add_argument("--warmup", type=_ranged("warmup", float), metavar="EPOCHS",
+                     help="linear warm-up, in epochs (fractions allowed)")
+    opt.add_argument("--step-every", dest="step", type=_ranged("every", int), metavar="N",
+                     help="`--schedule step`: multiply the lr by --gamma every N epochs")
+    opt.add_argument("--gamma", type=_ranged("gamma", float))
+    opt.add_argument("--smoothing", type=_ranged("smoothing", float), help="label smoothing")
+    opt.add_argument("--clip", type=_ranged("clip", float), metavar="NORM",
+                     help="clip the gradients' norm")
+    opt.add_argument("--ema", type=_ranged("ema", float), metavar="DECAY",
+                     help="keep a moving average of the weights (0.999), evaluated and saved")
+    opt.add_argument("--patience", type=_ranged("patience", int), metavar="EPOCHS",
+                     help="stop when the validation accuracy has not improved for N epochs")
 
+
+def _run_flags(run) -> None:
+    run.add_argument("--device", type=_device, help="auto | cpu | cuda | cuda:N | mps")
+    run.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                     help="mixed precision (default: on for CUDA, off elsewhere)")
+    run.add_argument("--channels-last", action="store_true", default=None,
+                     help="channels-last memory format (CUDA)")
+    run.add_argument("--compile", action="store_true", default=None,
+                     help="torch.compile the model (CUDA)")
+    run.add_argument("--seed", type=_ranged("seed", int))
+    run.add_argument("--out", help="run folder (default: runs/<model>-<n>/)")
+    run.add_argument("--resume", action="store_true", default=None,
+                     help="continue the run in --out (default: the latest run) from last.pt")
+    run.add_argument("--progress", type=_choice("progress", ("auto", "bar", "plain")))
+
+
+def _ranged(name: str, kind: type):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(
+                f"`{text}` is not a {'whole ' if kind is int else ''}number") from None
+        problem = out_of_range(value, RANGES[name])
+        if problem:
+            raise argparse.ArgumentTypeError(f"must be {problem}, got `{text}`")
+        return value
+    return parse
+
+
+def _choice(what: str, choices: tuple[str, ...]):
+    def parse(text: str) -> str:
+        word = text.lower().replace("_", "-")
+        if word not in choices:
+            raise argparse.ArgumentTypeError(f"unknown {what} `{text}` (choose from "
+                                             f"{', '.join(choices)})")
+        return word
+    return parse
+
+
+def _dataset(text: str) -> str:
+    word = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}.get(
+        text.lower().replace("_", "-"), text.lower().replace("_", "-"))
+    return _choice("dataset", DATASETS)(word)
+
+
+def _device(text: str) -> str:
+    kind, _, index = text.partition(":")
+    if kind in ("auto", "cpu", "mps") and not index or kind == "cuda" and \
+            (not index or index.isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(f"`{text}` is not a device cnndsl trains on "
+                                     "(auto | cpu | cuda | cuda:N | mps)")
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}`: write numbers separated by commas") \
+            from None
+    if not values or any(out_of_range(v, (None, None, True, True)) for v in values):
+        raise argparse.ArgumentTypeError(f"`{text}`: every value must be a finite number")
+    return values
+
+
+def _augment(text: str) -> list[list]:
+    if text.lower() == "none":
+        return []
+    chosen = []
+    for part in filter(None, text.split(",")):
+        word, _, amount = part.partition("=")
+        word = word.strip().lower()
+        if word not in AUGMENTS or (AUGMENTS[word] is None) != (amount == ""):
+            raise argparse.ArgumentTypeError(f"`{part}`: augmentations are flip, crop=PAD, "
+                                             "rrc=SCALE (or none)")
+        value = None if AUGMENTS[word] is None else \
+            _ranged(word, int if word == "crop" else float)(amount)
+        chosen.append([word, value])
+    return chosen
+
+
+# ---- resolving ---------------------------------------------------------------------------
 
 def resolve_settings(args: argparse.Namespace, spec: TrainConfig) -> Settings:
     """Flags win over the spec's section, which wins over the built-ins."""
-    def pick(name: str):
-        flag = getattr(args, name, None)
-        if flag is not None:
-            return flag
-        value = getattr(spec, name, None)
+    def pick(name: str, flag: str | None = None):
+        value = getattr(args, flag or name, None)
+        if value is None:
+            value = getattr(spec, name, None)
         return value if value is not None else BUILT_IN.get(name)
 
-    data = pick("data")
-    data = data.replace("_", "-").lower() if data else "digits"
-    data = {"fashionmnist": "fashion-mnist"}.get(data, data)
-    if data not in DATASETS:
-        raise SystemExit(f"error: unknown dataset `{data}` (choose from {', '.join(DATASETS)})")
     optimizer = pick("optimizer")
-    options = dict(spec.optimizer_args) if optimizer == spec.optimizer else {}
-    for name in ("momentum", "weight_decay", "nesterov"):
-        value = getattr(args, name, None)
-        if value is not None:
-            options[name] = float(value)
-    lr = args.lr if args.lr is not None else spec.lr if spec.lr is not None and \
-        (spec.optimizer in (None, optimizer)) else DEFAULT_LR[optimizer]
-    data_path = spec.data_path if data == "folder" and args.data is None else None
-    return Settings(
+    lr, options = _optimizer_options(args, spec, optimizer)
+    data = pick("data")
+    data_path = spec.data_path if data in PATH_DATASETS and args.data is None else None
+    augment = args.augment if args.augment is not None else \
+        [list(pair) for pair in spec.augment or ()]
+    settings = Settings(
         data=data, data_path=data_path, data_dir=args.data_dir or data_path or "data",
-        download=args.download, epochs=pick("epochs"), batch=pick("batch"),
-        optimizer=optimizer, lr=float(lr), optimizer_args=options, loss=pick("loss"),
-        device=args.device, amp=args.amp, seed=args.seed, out=args.out, resume=args.resume,
-        workers=args.workers, progress=args.progress)
+        download=bool(args.download), val=pick("val"), augment=augment, mean=args.mean,
+        std=args.std, epochs=pick("epochs"), batch=pick("batch"), optimizer=optimizer,
+        lr=float(lr), optimizer_args=options, decay_all=bool(args.decay_all),
+        loss=pick("loss"), schedule=pick("schedule"), warmup=float(pick("warmup")),
+        step=pick("step"), gamma=pick("gamma"), smoothing=pick("smoothing"),
+        clip=pick("clip"), ema=pick("ema"), patience=pick("patience"),
+        device=args.device or "auto", amp=args.amp, channels_last=bool(args.channels_last),
+        compile=bool(args.compile), seed=pick("seed"), out=args.out,
+        resume=bool(args.resume), workers=args.workers, progress=pick("progress"))
+    if not settings.resume:    # a resumed run checks its recorded settings, with the flags
+        check_combinations(settings)
+    return settings
+
+
+def _optimizer_options(args, spec: TrainConfig, optimizer: str) -> tuple[float, dict]:
+    """The learning rate and options: flags, then the spec's (for its own optimizer)."""
+    same = spec.optimizer in (None, optimizer)
+    options = dict(spec.optimizer_args) if same else {}
+    for name in ("momentum", "weight_decay", "nesterov"):
+        if getattr(args, name, None) is not None:
+            options[name] = float(getattr(args, name))
+    lr = args.lr if args.lr is not None else spec.lr if spec.lr is not None and same \
+        else DEFAULT_LR[optimizer]
+    return lr, options
+
+
+def check_combinations(s: Settings) -> None:
+    """Refuse what the optimizer or the data would not take, before any work."""
+    taken = OPTIMIZERS[s.optimizer]
+    for name in ("momentum", "nesterov", "weight_decay"):
+        if name in s.optimizer_args and name not in taken:
+            flag = "--" + name.replace("_", "-")
+            raise OptionError(f"{flag}: {s.optimizer} takes no {name.replace('_', ' ')} "
+                              f"(it takes {', '.join(t for t in taken if t != 'lr')}); "
+                              f"use --optimizer sgd, or drop {flag}")
+    if s.optimizer_args.get("nesterov") and not s.optimizer_args.get("momentum"):
+        raise OptionError("--nesterov needs a momentum above 0: add --momentum 0.9")
+    if s.mean is not None and s.std is not None and len(s.mean) != len(s.std):
+        raise OptionError(f"--mean has {len(s.mean)} values but --std {len(s.std)}")
+    if s.std is not None and any(v <= 0 for v in s.std):
+        raise OptionError("--std: every value must be above 0")
+    if (s.mean is None) != (s.std is None):
+        raise OptionError("give --mean and --std together")

@@ -1,416 +1,360 @@
-"""The training loop: train/eval modes, per-epoch test metrics, AMP, seeds,
-checkpoints, resume, progress, and DistributedDataParallel under torchrun."""
+"""A training run from start to end: settings, checks before any work, the run
+folder, the epochs, checkpoints, early stopping, and resume.
+
+Everything a user can get wrong (flags, data, folders, checkpoints, devices,
+memory) is refused with one line before the first epoch; nothing is written
+until the run is ready to start, and a start that fails leaves no folder behind.
+Only completed epochs are saved, so `--resume` always continues from a whole one.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
-import math
-import random
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.distributed as dist
-import torch.nn.functional as F
 from torch import nn
 
-from cnndsl.api import CheckResult
-from cnndsl.train import checkpoint
-from cnndsl.train import data as datasets
-from cnndsl.train.devices import Placement, amp_dtype, memory_available, setup, teardown
-from cnndsl.train.options import Settings, resolve_settings
+from cnndsl import memory
+from cnndsl.files import FileProblem, printable, show_path, write_atomic
+from cnndsl.train import checkpoint, resume, spec
+from cnndsl.train.checkpoint import CheckpointError
+from cnndsl.train.data import Data, open_data
+from cnndsl.train.datasets import DataError
+from cnndsl.train.devices import DeviceError, Placement, amp_dtype, setup, teardown
+from cnndsl.train.folder import FolderError, RunFolder
+from cnndsl.train.images import ScanError
+from cnndsl.train.loop import Trainer, evaluate, train_epoch
+from cnndsl.train.optim import EMA, OPTIMIZER_STATES, optimizer
+from cnndsl.train.options import OptionError, Settings, resolve_settings
+from cnndsl.train.record import columns, plot_curves, write_metrics
 
-COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds",
-           "samples_per_s", "lr")
-EVAL_BATCH = 1024
+EVAL_BATCH = 512
 
 
 class TrainError(Exception):
     """A problem to report in one line, without a traceback."""
 
 
+#: every failure that is the user's to fix, reported as `error: ...`
+ERRORS = (TrainError, OptionError, DataError, ScanError, FolderError, CheckpointError,
+          DeviceError, memory.TooLarge, FileProblem)
+
+
 @dataclass
 class Run:
     settings: Settings
     placement: Placement
-    result: CheckResult
+    result: object                  # the CheckResult
+    facts: spec.SpecFacts
     model_cls: type
     code: str
-    out: Path | None = None
+    folder: RunFolder | None = None
+    record: dict = field(default_factory=dict)
     metrics: list[dict] = field(default_factory=list)
-    best_acc: float = -1.0
     start_epoch: int = 1
+    saved_epoch: int = 0            # the epoch last.pt holds
+    changes: dict = field(default_factory=dict)
+
+    @property
+    def out(self) -> Path:
+        return self.folder.path
+
+    def shown(self) -> str:
+        return show_path(self.folder.path) if self.folder is not None else "(rank 0's folder)"
 
     def say(self, text: str) -> None:
         if self.placement.main:
-            print(text, file=sys.stderr, flush=True)
+            print("\n".join(printable(line) for line in text.split("\n")), file=sys.stderr,
+                  flush=True)
 
 
-def train_from_result(result: CheckResult, args) -> int:
+def train_from_result(result, args) -> int:
     """`cnndsl train SPEC`: compile the checked spec and train it."""
     from cnndsl.codegen.api import compile_result
 
     code = compile_result(result)
-    namespace: dict = {"__name__": f"cnndsl_run_{result.network.model}"}
+    model = spec.facts(result).model
+    namespace: dict = {"__name__": f"cnndsl_run_{model}"}
     exec(compile(code, f"<cnndsl:{result.source.name}>", "exec"), namespace)
-    return train(namespace[result.network.model], result, args, code)
+    return train(namespace[model], result, args, code)
 
 
-def train(model_cls: type, result: CheckResult, args, code: str) -> int:
-    settings = resolve_settings(args, result.network.train)
-    placement = setup(settings.device)
-    run = Run(settings, placement, result, model_cls, code)
+def train(model_cls: type, result, args, code: str) -> int:
+    """Train `model_cls` (compiled from `result`) as the flags in `args` say."""
+    placement = None
+    run = None
     try:
+        settings = resolve_settings(args, spec.train_config(result))
+        placement = setup(settings.device)
+        run = Run(settings, placement, result, spec.facts(result), model_cls, code)
         return _train(run, args)
-    except (TrainError, datasets.DataError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except ERRORS as exc:
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 1
     finally:
-        teardown(placement)
+        if run is not None and run.folder is not None:
+            run.folder.release()
+        if placement is not None:
+            teardown(placement)
 
 
-def _seed(seed: int) -> torch.Generator:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    generator = torch.Generator()
-    generator.manual_seed(seed)
-    return generator
-
+# ---- before any work ---------------------------------------------------------------------
 
 def _train(run: Run, args) -> int:
-    s, p = run.settings, run.placement
-    generator = _seed(s.seed)
+    check_shape(run.facts)
+    state = resume.open_run(run, args) if run.settings.resume else None
+    _warn_loss(run)
     _check_memory(run)
-    data = _data(run)
-    run.out = _run_folder(run)
-    state = _resume_state(run) if s.resume else None
-    if state is not None:
-        s = run.settings = _resumed_settings(run, args)
-    model = run.model_cls()
-    _drop_training_softmax(run, model)
-    model.to(p.device)
-    optimizer = _optimizer(s, model)
-    dtype = amp_dtype(p.device, s.amp)
-    scaler = torch.amp.GradScaler(p.device.type, enabled=dtype == torch.float16)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scaler.load_state_dict(state["scaler"])
-        checkpoint.restore_rng(state["rng"], generator)
-    net = nn.parallel.DistributedDataParallel(model, device_ids=[p.device.index]
-                                              if p.device.type == "cuda" else None) \
-        if p.distributed else model
-    data = data.to(p.device)
+    stats = resume.recorded_stats(run.record) if state is not None else None
+    data = open_data(run.settings, run.facts, run.placement.device, run.placement.rank,
+                     run.placement.world, stats=stats)
+    _check_data(run, data)
+    if state is None and run.placement.main:
+        run.folder = RunFolder.open_new(run.settings.out, run.facts.model)
+    try:
+        return _start(run, data, state)
+    except BaseException:
+        if state is None and run.folder is not None:
+            _discard_unstarted(run)
+        raise
+
+
+def check_shape(facts: spec.SpecFacts) -> None:
+    """One input, one output, and an output that is scores or scores per pixel."""
+    if facts.inputs != 1 or facts.outputs != 1:
+        raise TrainError(f"cnndsl train takes networks with one input and one output; this "
+                         f"one has {facts.inputs} and {facts.outputs}")
+    if facts.task is None:
+        shape = "x".join(map(str, facts.output))
+        raise TrainError(f"the network's output is {shape}: cnndsl train trains classifiers "
+                         "(one score per class: end with `fc N`) and segmenters (C scores per "
+                         "pixel, at the input's size)")
+
+
+def _warn_loss(run: Run) -> None:
+    if run.settings.loss == "nll" and run.facts.last_op != "logsoftmax":
+        run.say("warning: --loss nll expects log-probabilities, but the network does not end "
+                "in `logsoftmax`: its losses can go below 0 and mean nothing; end the spec "
+                "with `-> logsoftmax`, or use --loss crossentropy")
+
+
+def _check_memory(run: Run) -> None:
+    s, f = run.settings, run.facts
+    states = OPTIMIZER_STATES[s.optimizer] + (1 if s.ema else 0)
+    memory.check_fits(params=f.params, activations=f.activations,
+                      batch=max(1, s.batch // run.placement.world), training=True,
+                      optimizer_states=states, device=run.placement.device)
+
+
+def _check_data(run: Run, data: Data) -> None:
+    f = run.facts
+    if f.task == "segment" and data.task != "segment":
+        raise TrainError(f"the network's output keeps its spatial size (a segmenter), but "
+                         f"{data.name} is a classification dataset: use `--data segmentation "
+                         "--data-dir PATH`")
+    if f.task == "classify" and data.task == "segment":
+        raise TrainError("`segmentation` data needs a network whose output keeps the input's "
+                         "spatial size (C scores per pixel); this one ends in "
+                         + "x".join(map(str, f.output)))
+    if f.task == "classify" and f.output[0] < len(data.classes):
+        raise TrainError(f"the network outputs {f.output[0]} scores, but {data.name} has "
+                         f"{len(data.classes)} classes: end with `fc {len(data.classes)}`")
+    if data.n_train < 2 or data.n_test < 1:
+        raise TrainError(f"{data.name} has {data.n_train} training and {data.n_test} held-out "
+                         "samples; training needs at least 2 and 1")
+
+
+def _discard_unstarted(run: Run) -> None:
+    """A start that failed, or was interrupted before an epoch completed, leaves
+    nothing that `--resume` could mistake for a run."""
+    if (run.out / "last.pt").exists():
+        return
+    for name in ("config.json", "model.py", "metrics.csv", "curves.png"):
+        (run.out / name).unlink(missing_ok=True)
+    run.folder.abandon()
+
+
+# ---- the run ----------------------------------------------------------------------------
+
+def _start(run: Run, data: Data, state: dict | None) -> int:
+    s, p = run.settings, run.placement
+    if run.folder is not None:
+        removed = checkpoint.clean_temporaries(run.out)
+        if removed:
+            run.say(f"removed {len(removed)} temporary file(s) a killed save left: "
+                    + ", ".join(removed[:3]))
+    trainer = _trainer(run, state)
     if run.start_epoch > s.epochs:
         run.say(f"already trained {s.epochs} epochs; pass --epochs N (N > {s.epochs}) to "
                 "train on")
         return 0
-    _write_run_files(run)
-    where = f"{p.device}" + (f" x {p.world} processes" if p.distributed else "")
-    amp = f", {str(dtype).replace('torch.', '')} autocast" if dtype else ""
-    run.say(f"training {run.result.network.model} on {data.name} ({len(data.train_y):,} "
-            f"train / {len(data.test_y):,} test) with {s.optimizer} lr={s.lr:g}, batch "
-            f"{s.batch}, {s.epochs} epochs, on {where}{amp} -> {run.out}")
-    epoch = run.start_epoch - 1
-    try:
-        for epoch in range(run.start_epoch, s.epochs + 1):
-            row = _epoch(run, net, model, optimizer, scaler, dtype, data, generator, epoch)
-            run.metrics.append(row)
-            if p.main:
-                _save(run, model, optimizer, scaler, generator, epoch, row)
-    except KeyboardInterrupt:
-        if p.main:
-            if not (run.out / "last.pt").exists():
-                _checkpoint(run, model, optimizer, scaler, generator, epoch, "last.pt")
-            done = max(epoch - 1, 0)
-            run.say(f"\ninterrupted in epoch {epoch}; {run.out / 'last.pt'} holds epoch "
-                    f"{done}: continue with `--resume --out {run.out}`")
-        return 130
-    best = max(run.metrics, key=lambda r: r["test_acc"]) if run.metrics else None
-    if best:
-        run.say(f"best test accuracy {best['test_acc']:.2%} (epoch {best['epoch']}); "
-                f"run saved in {run.out}")
-    return 0
+    if p.main:
+        resume.write_record(run, data, trainer)
+        write_atomic(run.out / "model.py", run.code)
+    _announce(run, data, trainer)
+    return _epochs(run, data, trainer)
 
 
-# ---- setup -----------------------------------------------------------------------------
-
-def _check_memory(run: Run) -> None:
-    params = run.result.summary.params
-    states = {"sgd": 1, "adam": 2, "adamw": 2}[run.settings.optimizer]
-    needed = params * 4 * (2 + states)
-    free = memory_available(run.placement.device)
-    if free is not None and needed > 0.9 * free:
-        raise TrainError(f"the model's {params:,} parameters need {needed / 2**30:.1f} GiB "
-                         f"for weights, gradients and {run.settings.optimizer} state, but "
-                         f"only {free / 2**30:.1f} GiB is free on {run.placement.device}")
-
-
-def _data(run: Run) -> datasets.Dataset:
-    s = run.settings
-    shape = run.result.network.input
-    data = datasets.load(s.data, s.data_dir, download=s.download, path=s.data_path,
-                         channels=shape[0], workers=s.workers)
-    data = datasets.adapt(data, shape)
-    if data.note:
-        run.say(data.note)
-    output = run.result.summary.output
-    if len(output) != 1:
-        raise TrainError(f"the network's output is {'x'.join(map(str, output))}, but "
-                         "classification needs one score per class: end with `fc N`")
-    if output[0] < data.classes:
-        raise TrainError(f"the network outputs {output[0]} scores, but {data.name} has "
-                         f"{data.classes} classes: end with `fc {data.classes}`")
-    return data
-
-
-def _run_folder(run: Run) -> Path:
-    s = run.settings
-    model = run.result.network.model
-    if s.out:
-        out = Path(s.out)
-    elif s.resume:
-        runs = sorted(Path("runs").glob(f"{model}-*"), key=_run_number)
-        if not runs:
-            raise TrainError(f"--resume: no run of {model} under runs/; pass --out DIR")
-        out = runs[-1]
-    else:
-        taken = [_run_number(p) for p in Path("runs").glob(f"{model}-*")]
-        out = Path("runs") / f"{model}-{max(taken, default=0) + 1}"
-    if s.resume:
-        if not (out / "last.pt").is_file():
-            raise TrainError(f"--resume: `{out / 'last.pt'}` does not exist")
-    elif out.exists() and any(out.iterdir()):
-        raise TrainError(f"`{out}` already holds a run; pass --resume to continue it, or "
-                         "another --out")
-    if run.placement.main:
-        out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _run_number(path: Path) -> int:
-    tail = path.name.rsplit("-", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
-
-
-def _resume_state(run: Run) -> dict:
-    state = checkpoint.load(run.out / "last.pt")
-    expected = checkpoint.spec_hash(run.result.source.text)
-    if state.get("spec_hash") != expected:
-        raise TrainError(f"the spec changed since this run was started: {run.out} was "
-                         f"trained from another version of {run.result.source.name}; "
-                         "start a new run instead of --resume")
-    run.start_epoch = int(state["epoch"]) + 1
-    run.metrics = list(state.get("metrics", []))
-    run.best_acc = float(state.get("best_acc", -1.0))
-    return state
-
-
-def _resumed_settings(run: Run, args) -> Settings:
-    """The settings the run was started with; --epochs, --device and --progress may change."""
-    saved = json.loads((run.out / "config.json").read_text())["settings"]
-    settings = Settings(**saved)
-    for name in ("epochs", "progress", "workers"):
-        value = getattr(args, name, None)
-        if value is not None:
-            setattr(settings, name, value)
-    if args.device != "auto":
-        settings.device = args.device
-    settings.resume = True
-    return settings
+def _trainer(run: Run, state: dict | None) -> Trainer:
+    s, p = run.settings, run.placement
+    torch.manual_seed(s.seed)
+    model = run.model_cls()
+    _drop_training_softmax(run, model)
+    model.to(p.device)
+    channels_last = s.channels_last and p.device.type == "cuda"
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    opt = optimizer(s, model)
+    dtype = amp_dtype(p.device, s.amp)
+    scaler = torch.amp.GradScaler(p.device.type, enabled=dtype == torch.float16)
+    ema = EMA(model, s.ema) if s.ema else None
+    if state is not None:
+        resume.load_state(state, model, opt, scaler, ema)
+    net = nn.parallel.DistributedDataParallel(
+        model, device_ids=[p.device.index] if p.device.type == "cuda" else None) \
+        if p.distributed else model
+    if s.compile and p.device.type == "cuda":
+        net = torch.compile(net)
+    return Trainer(net, model, opt, scaler, dtype, s, p.device, ema, channels_last)
 
 
 def _drop_training_softmax(run: Run, model: nn.Module) -> None:
     """Cross-entropy applies log-softmax itself: train on the logits, keep the
     softmax in the saved module for inference (it has no parameters)."""
-    top = [r for r in run.result.summary.rows if r.depth == 0]
-    if top and top[-1].op == "softmax" and run.settings.loss == "crossentropy":
-        setattr(model, top[-1].name, nn.Identity())
+    f = run.facts
+    if f.last_op == "softmax" and run.settings.loss == "crossentropy" and f.last_name:
+        setattr(model, f.last_name, nn.Identity())
         run.say("warning: the spec ends in `softmax`; training on the logits before it "
                 "(cross-entropy applies log-softmax itself)")
 
 
-def _optimizer(s: Settings, model: nn.Module) -> torch.optim.Optimizer:
-    options = dict(s.optimizer_args)
-    if s.optimizer == "sgd":
-        if "nesterov" in options:
-            options["nesterov"] = bool(options["nesterov"])
-        return torch.optim.SGD(model.parameters(), lr=s.lr, **options)
-    betas = (options.pop("beta1", 0.9), options.pop("beta2", 0.999))
-    cls = torch.optim.Adam if s.optimizer == "adam" else torch.optim.AdamW
-    return cls(model.parameters(), lr=s.lr, betas=betas, **options)
-
-
-def _write_run_files(run: Run) -> None:
-    if not run.placement.main:
-        return
-    (run.out / "model.py").write_text(run.code, encoding="utf-8")
-    config = {"spec": run.result.source.name, "model": run.result.network.model,
-              "spec_hash": checkpoint.spec_hash(run.result.source.text),
-              "input": list(run.result.network.input), "params": run.result.summary.params,
-              "world_size": run.placement.world, "torch": torch.__version__,
-              "settings": run.settings.to_json()}
-    (run.out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-
-
-# ---- one epoch ---------------------------------------------------------------------------
-
-def _loss(name: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    out = out.float()
-    if name == "crossentropy":
-        return F.cross_entropy(out, y)
-    if name == "nll":
-        return F.nll_loss(out, y)
-    return F.mse_loss(out, F.one_hot(y, out.shape[1]).float())
-
-
-def _batches(run: Run, n: int, generator: torch.Generator):
-    """Index batches of one epoch; under torchrun each process takes its slice of
-    every global batch, so the processes together see the single-process batches."""
-    order = torch.randperm(n, generator=generator)
-    p = run.placement
-    for start in range(0, n, run.settings.batch):
-        idx = order[start:start + run.settings.batch]
-        if p.distributed:
-            idx = idx[: len(idx) - len(idx) % p.world][p.rank::p.world]
-            if len(idx) == 0:
-                continue
-        yield idx
-
-
-def _epoch(run: Run, net, model, optimizer, scaler, dtype, data, generator, epoch: int) -> dict:
+def _announce(run: Run, data: Data, t: Trainer) -> None:
     s, p = run.settings, run.placement
-    net.train()
-    device = p.device
-    total = torch.zeros(3, device=device, dtype=torch.float64)  # loss sum, correct, count
-    steps = math.ceil(len(data.train_y) / s.batch)
-    bar = _progress(run, steps, epoch)
-    start = time.perf_counter()
-    for step, idx in enumerate(_batches(run, len(data.train_y), generator)):
-        idx = idx.to(device, non_blocking=True)
-        x, y = data.train_x[idx], data.train_y[idx]
-        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            out = net(x)
-            loss = _loss(s.loss, out, y)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        with torch.no_grad():
-            total += torch.stack([loss.detach().double() * len(y),
-                                  (out.argmax(1) == y).sum().double(),
-                                  torch.tensor(float(len(y)), device=device,
-                                               dtype=torch.float64)])
-        if bar is not None and (step % 10 == 0 or step == steps - 1):
-            seen = total.tolist()
-            bar.set_postfix(loss=f"{seen[0] / seen[2]:.4f}", acc=f"{seen[1] / seen[2]:.2%}",
-                            rate=f"{seen[2] * p.world / (time.perf_counter() - start):,.0f}/s")
-        if bar is not None:
-            bar.update(1)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    seconds = time.perf_counter() - start
-    if p.distributed:
-        dist.all_reduce(total)
-    loss_sum, correct, count = total.tolist()
-    test_loss, test_acc = evaluate(model, data.test_x, data.test_y, s.loss, dtype)
-    row = {"epoch": epoch, "train_loss": loss_sum / count, "train_acc": correct / count,
-           "test_loss": test_loss, "test_acc": test_acc, "seconds": seconds,
-           "samples_per_s": count / seconds, "lr": optimizer.param_groups[0]["lr"]}
-    if bar is not None:
-        bar.close()
-    run.say(f"epoch {epoch}/{s.epochs}  train loss {row['train_loss']:.4f} acc "
-            f"{row['train_acc']:.2%}  test loss {test_loss:.4f} acc {test_acc:.2%}  "
-            f"{seconds:.1f}s  {row['samples_per_s']:,.0f} samples/s")
+    for note in data.notes:
+        run.say(note)
+    for flag, wanted in (("--channels-last", s.channels_last), ("--compile", s.compile)):
+        if wanted and p.device.type != "cuda":
+            run.say(f"note: {flag} is for CUDA; not used on {p.device}")
+    where = f"{p.device}" + (f" x {p.world} processes" if p.distributed else "")
+    amp = f", {str(t.dtype).replace('torch.', '')} autocast" if t.dtype else ""
+    run.say(f"training {run.facts.model} on {data.name} ({data.n_train:,} train / "
+            f"{data.n_test:,} test) with {s.optimizer} lr={s.lr:g} ({s.schedule}), batch "
+            f"{s.batch}, {s.epochs} epochs, on {where}{amp} -> {run.shown()}")
+
+
+def _epochs(run: Run, data: Data, t: Trainer) -> int:
+    s = run.settings
+    header = columns(data.task, bool(s.ema))
+    key = ("ema_" if s.ema else "") + ("test_miou" if data.task == "segment" else "test_acc")
+    epoch = run.start_epoch
+    try:
+        for epoch in range(run.start_epoch, s.epochs + 1):
+            row = _one_epoch(run, data, t, epoch)
+            run.metrics.append(row)
+            if run.placement.main:
+                _save(run, data, t, epoch, key, header)
+            if _should_stop(run, key):
+                break
+    except KeyboardInterrupt:
+        done = run.saved_epoch
+        epoch = max(epoch, done + 1)
+        run.say(f"\ninterrupted in epoch {epoch}; "
+                + (f"{show_path(run.out / 'last.pt')} holds epoch {done}: continue with "
+                   f"`--resume --out {show_path(run.out)}`" if done else "no epoch was completed"))
+        if done == 0 and run.folder is not None:
+            _discard_unstarted(run)
+        return 130
+    _summary(run, key)
+    return 0
+
+
+def _one_epoch(run: Run, data: Data, t: Trainer, epoch: int) -> dict:
+    s = run.settings
+    known = len(t.problems)
+    row = {"epoch": epoch, **train_epoch(t, data, epoch, _progress(run, epoch),
+                                         run.placement.world)}
+    classes = run.facts.output[0]
+    test = evaluate(t.model, data.test_batches(), s.loss, classes, t.dtype, task=data.task,
+                    problems=t.problems)
+    row.update(_named("test_", test))
+    if t.ema is not None:
+        row.update(_named("ema_test_", evaluate(t.ema.model, data.test_batches(), s.loss,
+                                                classes, t.dtype, task=data.task)))
+    _report_problems(run, t, known)
+    run.say(_epoch_line(row, s.epochs, data.task))
     return row
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str,
-             dtype: torch.dtype | None = None) -> tuple[float, float]:
-    """Mean loss and accuracy on held-out data, in eval mode."""
-    model.eval()
-    loss_sum, correct = 0.0, 0
-    for start in range(0, len(y), EVAL_BATCH):
-        xb, yb = x[start:start + EVAL_BATCH], y[start:start + EVAL_BATCH]
-        with torch.autocast(x.device.type, dtype=dtype or torch.float32,
-                            enabled=dtype is not None):
-            out = model(xb)
-        loss_sum += float(_loss(loss, out, yb)) * len(yb)
-        correct += int((out.argmax(1) == yb).sum())
-    model.train()
-    return loss_sum / len(y), correct / len(y)
+def _named(prefix: str, figures: dict) -> dict:
+    return {prefix + k: v for k, v in figures.items() if k != "confusion"}
 
 
-def _progress(run: Run, steps: int, epoch: int):
+def _report_problems(run: Run, t: Trainer, known: int) -> None:
+    if len(t.problems) > known:
+        first, why = next(iter(t.problems.items()))
+        run.say(f"skipped {len(t.problems):,} unreadable file(s) so far; the first: "
+                f"{first}: {why}")
+
+
+def _epoch_line(row: dict, epochs: int, task: str) -> str:
+    extra = f" mIoU {row['test_miou']:.2%}" if task == "segment" else ""
+    ema = f"  EMA acc {row['ema_test_acc']:.2%}" if "ema_test_acc" in row else ""
+    return (f"epoch {row['epoch']}/{epochs}  lr {row['lr']:.3g}  train loss "
+            f"{row['train_loss']:.4f} acc {row['train_acc']:.2%}  test loss {row['test_loss']:.4f}"
+            f" acc {row['test_acc']:.2%}{extra}{ema}  {row['seconds']:.1f}s  "
+            f"{row['samples_per_s']:,.0f} samples/s")
+
+
+def _progress(run: Run, epoch: int):
     s = run.settings
     wanted = s.progress == "bar" or (s.progress == "auto" and sys.stderr.isatty())
     if not wanted or not run.placement.main:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=steps, desc=f"epoch {epoch}/{s.epochs}", leave=False, unit="step",
-                dynamic_ncols=True)
+    bar = {"bar": None}
+
+    def show(step: int, steps: int, total: torch.Tensor, start: float, world: int) -> None:
+        if bar["bar"] is None:
+            bar["bar"] = tqdm(total=steps, desc=f"epoch {epoch}/{s.epochs}", leave=False,
+                              unit="step", dynamic_ncols=True)
+        bar["bar"].update(1)
+        if step == steps - 1:
+            bar["bar"].close()
+    return show
 
 
-# ---- what a run leaves behind ------------------------------------------------------------
-
-def _checkpoint(run: Run, model, optimizer, scaler, generator, epoch: int, name: str) -> None:
-    payload = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-               "scaler": scaler.state_dict(), "rng": checkpoint.rng_state(generator),
-               "epoch": epoch, "metrics": run.metrics, "best_acc": run.best_acc,
-               "spec_hash": checkpoint.spec_hash(run.result.source.text),
-               "model_name": run.result.network.model, "settings": run.settings.to_json()}
-    checkpoint.save(run.out / name, payload)
-
-
-def _save(run: Run, model, optimizer, scaler, generator, epoch: int, row: dict) -> None:
-    improved = row["test_acc"] > run.best_acc
-    if improved:
-        run.best_acc = row["test_acc"]
-    _checkpoint(run, model, optimizer, scaler, generator, epoch, "last.pt")
-    if improved:
-        _checkpoint(run, model, optimizer, scaler, generator, epoch, "best.pt")
-    _write_metrics(run.out / "metrics.csv", run.metrics)
-    _plot(run.out / "curves.png", run.metrics, run.result.network.model)
+def _save(run: Run, data: Data, t: Trainer, epoch: int, key: str, header) -> None:
+    best = max(r[key] for r in run.metrics)
+    payload = resume.payload(run, data, t, epoch)
+    checkpoint.save(run.out / "last.pt", payload)
+    run.saved_epoch = epoch
+    if run.metrics[-1][key] >= best:
+        weights = t.ema.model.state_dict() if t.ema is not None else payload["model"]
+        checkpoint.save(run.out / "best.pt", {**payload, "model": weights,
+                                              "weights": "ema" if t.ema else "model"})
+    write_metrics(run.out / "metrics.csv", run.metrics, header)
+    plot_curves(run.out / "curves.png", run.metrics, run.facts.model)
 
 
-def _write_metrics(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
-                             for k, v in row.items()})
-    tmp.replace(path)
+def _should_stop(run: Run, key: str) -> bool:
+    patience = run.settings.patience
+    if not patience or not run.metrics:
+        return False
+    values = [r[key] for r in run.metrics]
+    since = len(values) - 1 - values.index(max(values))
+    if since < patience:
+        return False
+    run.say(f"early stop: the validation {key.replace('_', ' ')} has not improved for "
+            f"{since} epochs (--patience {patience})")
+    return True
 
 
-def _plot(path: Path, rows: list[dict], title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = [r["epoch"] for r in rows]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(epochs, [r["train_loss"] for r in rows], "o-", label="train")
-    left.plot(epochs, [r["test_loss"] for r in rows], "s--", label="test")
-    left.set(xlabel="epoch", ylabel="loss", title="loss")
-    right.plot(epochs, [100 * r["train_acc"] for r in rows], "o-", label="train")
-    right.plot(epochs, [100 * r["test_acc"] for r in rows], "s--", label="test")
-    right.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
-    for ax in (left, right):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
+def _summary(run: Run, key: str) -> None:
+    if not run.metrics:
+        return
+    best = max(run.metrics, key=lambda r: r[key])
+    run.say(f"best {key.replace('_', ' ')} {best[key]:.2%} (epoch {best['epoch']}); run "
+            f"saved in {run.shown()}")

@@ -1,0 +1,87 @@
+"""`cnndsl evaluate`: a trained run measured on held-out data, from its folder alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnndsl.files import show_path
+from cnndsl.train import images
+from cnndsl.train.data import Data, _Stream, open_data
+from cnndsl.train.datasets import DataError
+from cnndsl.train.devices import pick_device
+from cnndsl.train.inference import Trained, load_run
+from cnndsl.train.loop import evaluate
+from cnndsl.train.options import Settings
+from cnndsl.train.record import plot_confusion
+from cnndsl.train.streams import FolderDataset, SegmentationDataset
+
+
+def evaluate_run(args, confusion_png: Path) -> list[str]:
+    """Evaluate; returns the lines to print (the picture is written to `confusion_png`)."""
+    trained = load_run(args.run_dir, pick_device(args.device), args.weights)
+    data = _data(trained, args)
+    if data.classes != trained.classes:
+        raise DataError(f"{data.name}'s classes ({', '.join(data.classes[:6])}...) are not "
+                        f"those the run was trained on ({', '.join(trained.classes[:6])}...)")
+    s = Settings.from_json(trained.record["settings"])
+    figures = evaluate(trained.model, data.test_batches(), s.loss, trained.facts.output[0],
+                       task=trained.task, problems=(problems := {}))
+    plot_confusion(confusion_png, figures["confusion"], trained.classes,
+                   f"{trained.facts.model} on {data.name} ({data.n_test:,} held out)")
+    return _lines(Path(args.run_dir), trained, data, figures, problems, confusion_png)
+
+
+def _settings(trained: Trained, args) -> Settings:
+    s = Settings.from_json(trained.record["settings"])
+    if args.data:
+        s.data, s.data_path = args.data, None
+    if args.data_dir:
+        s.data_dir, s.data_path = args.data_dir, None
+    s.augment, s.batch, s.device = [], args.batch, args.device
+    s.workers = args.workers if args.workers is not None else s.workers
+    return s
+
+
+def _data(trained: Trained, args) -> Data:
+    s = _settings(trained, args)
+    norm = trained.record["normalisation"]
+    stats = (norm["mean"], norm["std"])
+    data = open_data(s, trained.facts, trained.device, stats=stats)
+    if args.all and s.data in ("folder", "segmentation"):
+        _every_file(data, s, trained)
+    return data
+
+
+def _every_file(data: Data, s: Settings, trained: Trained) -> None:
+    """`--all`: the held-out set becomes every image of the folder."""
+    root = Path(s.data_path or s.data_dir)
+    pre = trained.record["preprocess"]
+    size = tuple(pre["size"])
+    if s.data == "segmentation":
+        pictures, masks = images.scan_pairs(root)
+        dataset = SegmentationDataset(pictures, masks, pre["mode"], size, {},
+                                      trained.facts.output[0])
+    else:
+        paths, labels = images.scan_classes(root, trained.classes)
+        dataset = FolderDataset(paths, labels, pre["mode"], size, {}, False)
+    stream: _Stream = data.source
+    data.source = _Stream(dataset, dataset, data.sampler, s.batch, stream.workers,
+                          trained.device)
+    data.source.mean, data.source.std = stream.mean, stream.std
+    data.n_test = len(dataset)
+
+
+def _lines(run_dir: Path, trained: Trained, data: Data, figures: dict, problems: dict,
+           png: Path) -> list[str]:
+    lines = [f"{trained.facts.model} ({show_path(run_dir)}) on {data.name}: "
+             f"{data.n_test:,} held-out samples"]
+    if trained.task == "segment":
+        lines.append(f"pixel accuracy {figures['acc']:.2%}  mean IoU {figures['miou']:.2%}")
+    else:
+        top5 = f"  top-5 {figures['top5']:.2%}" if "top5" in figures else ""
+        lines.append(f"top-1 {figures['acc']:.2%}{top5}  loss {figures['loss']:.4f}")
+    if problems:
+        first, why = next(iter(problems.items()))
+        lines.append(f"skipped {len(problems):,} unreadable file(s); the first: {first}: {why}")
+    lines.append(f"confusion matrix: {show_path(png)}")
+    return lines

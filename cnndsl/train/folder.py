@@ -1,0 +1,167 @@
+"""The run folder: chosen, created, locked, and its record (`config.json`) read back.
+
+A run holds an exclusive `flock` on `.lock` inside its folder for as long as it
+runs, so a second `train` on the same `--out` refuses instead of both writing;
+the lock also makes it safe to remove a killed save's temporaries. A numbered
+folder (`runs/<model>-<n>/`) is made by `mkdir` (atomic: two runs never take the
+same number) only once the run is ready to start, and removed again if the start
+fails before anything was written, so `--resume` never picks an empty one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+from cnndsl.files import FileProblem, read_bytes, show_path, write_atomic
+
+LOCK = ".lock"
+#: descriptors of the locks this process holds (a forked worker closes its copies)
+_HELD: set[int] = set()
+CONFIG = "config.json"
+MAX_CONFIG_BYTES = 16 << 20
+
+
+class FolderError(Exception):
+    """A run folder problem, in words."""
+
+
+def latest_run(model: str, base: Path = Path("runs")) -> Path:
+    """The newest `runs/<model>-<n>/` that holds a checkpoint (for `--resume`)."""
+    runs = sorted((p for p in base.glob(f"{model}-*") if (p / "last.pt").is_file()),
+                  key=run_number)
+    if not runs:
+        raise FolderError(f"--resume: no run of {model} with a last.pt under "
+                          f"{show_path(base)}/; pass --out DIR")
+    return runs[-1]
+
+
+def run_number(path: Path) -> int:
+    tail = path.name.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class RunFolder:
+    """A locked run folder; `release()` (or the end of the process) unlocks it."""
+
+    def __init__(self, path: Path, created: bool) -> None:
+        self.path = path
+        self.created = created      # made by this run: removed if the start fails
+        self._fd: int | None = None
+
+    @classmethod
+    def open_new(cls, out: str | None, model: str, base: Path = Path("runs")) -> RunFolder:
+        """`--out DIR` (new or empty), or the next free `runs/<model>-<n>/`."""
+        if out:
+            path = Path(out)
+            if path.exists() and not path.is_dir():
+                raise FolderError(f"--out `{show_path(path)}` is a file, not a folder")
+            created = not path.exists()
+            _mkdir(path, parents=True, exist_ok=True)
+            folder = cls(path, created)
+            folder.lock()
+            if any(p.name != LOCK for p in path.iterdir()):
+                folder.release()
+                raise FolderError(f"`{show_path(path)}` already holds a run; pass --resume "
+                                  "to continue it, or another --out")
+            return folder
+        return cls._numbered(model, base)
+
+    @classmethod
+    def _numbered(cls, model: str, base: Path) -> RunFolder:
+        _mkdir(base, parents=True, exist_ok=True)
+        number = max((run_number(p) for p in base.glob(f"{model}-*")), default=0) + 1
+        while True:
+            path = base / f"{model}-{number}"
+            try:
+                path.mkdir()
+            except FileExistsError:   # another run took this number first
+                number += 1
+                continue
+            except OSError as exc:
+                raise FolderError(f"cannot create `{show_path(path)}`: {exc.strerror}") \
+                    from None
+            folder = cls(path, True)
+            folder.lock()
+            return folder
+
+    @classmethod
+    def open_existing(cls, path: Path) -> RunFolder:
+        if not (path / "last.pt").is_file():
+            raise FolderError(f"--resume: `{show_path(path / 'last.pt')}` does not exist")
+        folder = cls(path, False)
+        folder.lock()
+        return folder
+
+    def lock(self) -> None:
+        try:
+            fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise FolderError(f"cannot lock `{show_path(self.path)}`: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise FolderError(f"`{show_path(self.path)}` is in use by another cnndsl train "
+                              "run; wait for it, or pass another --out") from None
+        self._fd = fd
+        _HELD.add(fd)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            _HELD.discard(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+    def abandon(self) -> None:
+        """After a failed start: remove the folder if this run made it and it holds
+        nothing but the lock, then unlock."""
+        if self.created and self._fd is not None:
+            if all(p.name == LOCK for p in self.path.iterdir()):
+                (self.path / LOCK).unlink(missing_ok=True)
+                try:
+                    self.path.rmdir()
+                except OSError:
+                    pass
+        self.release()
+
+    # ---- the record ----------------------------------------------------------------
+
+    def read_config(self) -> dict:
+        path = self.path / CONFIG
+        try:
+            record = json.loads(read_bytes(path, MAX_CONFIG_BYTES, what="run record"))
+        except FileProblem as exc:
+            raise FolderError(str(exc)) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FolderError(f"`{show_path(path)}` is not valid JSON ({exc}); the run folder "
+                              "is damaged") from None
+        if not isinstance(record, dict) or not isinstance(record.get("settings"), dict):
+            raise FolderError(f"`{show_path(path)}` is not a cnndsl run record")
+        return record
+
+    def write_config(self, record: dict) -> None:
+        write_atomic(self.path / CONFIG, json.dumps(record, indent=2) + "\n")
+
+
+def forget_inherited_locks(*_) -> None:
+    """In a forked child (a loader worker): close the copies of the run's lock.
+
+    A `flock` belongs to the open file, which a fork shares: without this, a
+    worker outliving a killed trainer would keep the folder locked, and the
+    `--resume` that follows would be refused. Used as `worker_init_fn`."""
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+def _mkdir(path: Path, **kwargs) -> None:
+    try:
+        path.mkdir(**kwargs)
+    except OSError as exc:
+        raise FolderError(f"cannot create `{show_path(path)}`: {exc.strerror}") from None

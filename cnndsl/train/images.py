@@ -1,0 +1,135 @@
+"""Image files on disk: finding them (class folders, image/mask pairs) and
+decoding one safely with Pillow.
+
+A file that cannot be decoded (truncated, corrupt, not an image, or a
+decompression bomb: more pixels than `MAX_PIXELS`, checked from the header
+before anything is decoded) raises `BadImage`; the loaders skip such a sample,
+count it and name the first one, instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+#: 8,192 x 8,192: far above any training image, far below a decompression bomb
+MAX_PIXELS = 1 << 26
+MAX_FILES = 50_000_000
+
+
+class BadImage(Exception):
+    """One unreadable image; the message says why (the caller names the file)."""
+
+
+class ScanError(Exception):
+    """A folder that does not hold what the dataset needs, in words."""
+
+
+def pillow():
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ScanError("image folders need Pillow: pip install pillow") from None
+    return Image
+
+
+def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None):
+    """Decode `path` as a Pillow image in `mode` (`RGB`, `L`, or `mask`: class indices).
+
+    `size` (width, height), when given, lets JPEG decode at a reduced scale
+    (`draft`) when the file is at least twice as large as needed.
+    """
+    Image = pillow()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(os.fsdecode(path)) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise BadImage(f"{width}x{height} pixels, over the limit of "
+                                   f"{MAX_PIXELS:,} (a decompression bomb?)")
+                if mode == "mask":
+                    return _mask(image)
+                if size is not None and image.format == "JPEG":
+                    image.draft(mode, size)
+                return image.convert(mode) if image.mode != mode else image.copy()
+        except BadImage:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise BadImage(f"a decompression bomb ({exc})") from None
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise BadImage(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) \
+                from None
+
+
+def _mask(image):
+    """A class-index mask as it is: palette indices or grey levels are the classes."""
+    if image.mode in ("P", "L", "I"):
+        image.load()
+        return image.copy()
+    if image.mode == "1":                 # two classes: 0 and 1
+        return image.convert("L").point(lambda v: v // 255)
+    if image.mode in ("I;16", "I;16B", "I;16L"):
+        return image.convert("I")
+    raise BadImage(f"a mask must be a single-channel class-index image; this one is "
+                   f"{image.mode}")
+
+
+def class_folders(root: Path) -> list[str]:
+    """The class names of an image folder: its sub-folders, sorted."""
+    try:
+        names = sorted(d.name for d in root.iterdir() if d.is_dir() and
+                       d.name not in ("train", "test", "val") and not d.name.startswith("."))
+    except OSError as exc:
+        raise ScanError(f"cannot read `{root}`: {exc.strerror}") from None
+    if not names:
+        raise ScanError(f"`{root}` holds no class folders (expected one folder per class)")
+    return names
+
+
+def scan_classes(root: Path, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Paths (as bytes: no per-file Python objects for workers to copy) and labels."""
+    paths: list[bytes] = []
+    labels: list[int] = []
+    for label, name in enumerate(classes):
+        folder = root / name
+        for file in _images_in(folder) if folder.is_dir() else ():
+            paths.append(os.fsencode(file))
+            labels.append(label)
+    return _as_arrays(paths, labels, root)
+
+
+def scan_pairs(root: Path) -> tuple[np.ndarray, np.ndarray]:
+    """`images/NAME.*` with `masks/NAME.png`: paths of both, in name order."""
+    images, masks = root / "images", root / "masks"
+    if not images.is_dir() or not masks.is_dir():
+        raise ScanError(f"`{root}` needs `images/` and `masks/` folders (masks: class-index "
+                        "PNGs with the images' names)")
+    by_stem = {f.stem: f for f in _images_in(masks)}
+    pairs = [(os.fsencode(f), os.fsencode(by_stem[f.stem])) for f in _images_in(images)
+             if f.stem in by_stem]
+    if not pairs:
+        raise ScanError(f"no image in `{images}` has a mask of the same name in `{masks}`")
+    return (np.array([p[0] for p in pairs], dtype=object).astype(bytes),
+            np.array([p[1] for p in pairs], dtype=object).astype(bytes))
+
+
+def _images_in(folder: Path) -> list[Path]:
+    try:
+        files = sorted(f for f in folder.iterdir() if f.suffix.lower() in SUFFIXES)
+    except OSError as exc:
+        raise ScanError(f"cannot read `{folder}`: {exc.strerror}") from None
+    if len(files) > MAX_FILES:
+        raise ScanError(f"`{folder}` holds over {MAX_FILES:,} images")
+    return files
+
+
+def _as_arrays(paths: list[bytes], labels: list[int], root: Path):
+    if not paths:
+        raise ScanError(f"no images found under `{root}` (looked for "
+                        f"{', '.join(sorted(SUFFIXES))})")
+    return np.array(paths, dtype=bytes), np.array(labels, dtype=np.int64)

@@ -1,0 +1,120 @@
+"""A trained run, used: `cnndsl predict` and `cnndsl evaluate`.
+
+Both work from the run folder alone: `config.json` holds the spec's text (the
+model is compiled again from it: data, never code from the folder), the class
+names, the normalisation and the preprocessing; `best.pt` holds the weights and
+is loaded with `weights_only=True`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from cnndsl.files import show_path
+from cnndsl.train import checkpoint, spec
+from cnndsl.train.folder import FolderError, RunFolder
+from cnndsl.train.images import open_image
+from cnndsl.train.streams import to_tensor
+
+
+@dataclass
+class Trained:
+    """A model ready for inference, with what its run recorded."""
+
+    model: torch.nn.Module
+    facts: spec.SpecFacts
+    record: dict
+    classes: list[str]
+    mean: torch.Tensor
+    std: torch.Tensor
+    device: torch.device
+
+    @property
+    def task(self) -> str:
+        return self.record["task"]
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8 (N, C, H, W) -> normalised float on the device."""
+        x = x.to(self.device).float() / 255.0
+        return (x - self.mean) / self.std
+
+    def probabilities(self, out: torch.Tensor) -> torch.Tensor:
+        if self.facts.last_op == "softmax":
+            return out
+        if self.facts.last_op == "logsoftmax":
+            return out.exp()
+        return out.softmax(dim=1)
+
+
+def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt") -> Trained:
+    """The run's model with its best weights, in eval mode."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise FolderError(f"`{show_path(path)}` is not a run folder")
+    record = RunFolder(path, False).read_config()
+    text, name = record.get("spec_text"), record.get("spec", "spec")
+    if not isinstance(text, str) or record.get("spec_hash") != checkpoint.spec_hash(text):
+        raise FolderError(f"`{show_path(path / 'config.json')}` does not hold the spec its run "
+                          "was trained from; the run folder is damaged or from an older cnndsl")
+    model, facts = _compile_recorded(text, str(name), path)
+    state = checkpoint.load(path / weights)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise checkpoint.CheckpointError(f"`{show_path(path / weights)}` does not fit the "
+                                         f"recorded spec ({str(exc).splitlines()[0][:160]})") \
+            from None
+    model.to(device).eval()
+    norm = record["normalisation"]
+    view = (1, -1, 1, 1)
+    return Trained(model, facts, record, list(record["classes"]),
+                   torch.tensor(norm["mean"], device=device).view(view),
+                   torch.tensor(norm["std"], device=device).view(view), device)
+
+
+def _compile_recorded(text: str, name: str, path: Path):
+    """The model class compiled from the spec text a run recorded: a fresh instance."""
+    import cnndsl
+    from cnndsl.codegen.api import compile_result
+
+    result = cnndsl.check(text, name)
+    if not result.ok:
+        raise FolderError(f"the spec recorded in `{show_path(path)}` no longer checks with this "
+                          "version of cnndsl")
+    namespace: dict = {"__name__": "cnndsl_run"}
+    exec(compile(compile_result(result), f"<cnndsl:{name}>", "exec"), namespace)
+    facts = spec.facts(result)
+    return namespace[facts.model](), facts
+
+
+def load_image(trained: Trained, path: str | Path) -> torch.Tensor:
+    """One image file, preprocessed as the run's held-out images were (1, C, H, W)."""
+    from PIL import Image
+
+    pre = trained.record["preprocess"]
+    height, width = pre["size"]
+    image = open_image(path, pre["mode"], (width, height))
+    x = to_tensor(image.resize((width, height), resample=Image.Resampling.BILINEAR))
+    return trained.prepare(x[None])
+
+
+@torch.no_grad()
+def top_k(trained: Trained, x: torch.Tensor, k: int) -> list[tuple[str, float]]:
+    """The k most likely classes of one preprocessed image, with probabilities."""
+    probs = trained.probabilities(trained.model(x).float())[0]
+    k = min(k, len(trained.classes), probs.numel())
+    values, indices = probs.topk(k)
+    return [(_name(trained, int(i)), float(v)) for v, i in zip(values, indices)]
+
+
+@torch.no_grad()
+def segment(trained: Trained, x: torch.Tensor) -> torch.Tensor:
+    """The class of every pixel of one preprocessed image, (H, W) int64."""
+    return trained.model(x).argmax(1)[0].cpu()
+
+
+def _name(trained: Trained, index: int) -> str:
+    return trained.classes[index] if index < len(trained.classes) else f"output {index}"

@@ -1,0 +1,149 @@
+"""Image folders streamed through workers, segmentation on a synthetic shapes set,
+and `predict`/`evaluate` from a run folder alone (the spec file deleted)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_train_data import bomb_png
+
+from cnndsl.cli import main
+
+pytestmark = pytest.mark.slow
+
+#: the segmenter trained here; the lead's U-Net with skip connections can replace it
+SEGMENTER = """model ShapesFcn
+input 3x32x32
+conv 16 k3 p1 -> batchnorm -> relu -> conv 16 k3 p1 -> batchnorm -> relu -> conv 3 k1
+"""
+CLASSIFIER = "model Stripes\ninput 3x16x16\nconv 8 k3 p1 -> relu -> maxpool 2 -> fc 3\n"
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def metrics(out) -> list[dict]:
+    with (out / "metrics.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def stripes(root, n: int, seed: int) -> None:
+    """Three classes: a bright band at the top, middle or bottom of noise."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        label = i % 3
+        image = rng.integers(0, 80, (16, 16, 3)).astype(np.uint8)
+        image[label * 5: label * 5 + 5] = 230
+        folder = root / ["top", "middle", "bottom"][label]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(folder / f"{i}.png")
+
+
+def shapes(root, n: int, seed: int) -> None:
+    """Noise with a reddish disc (class 1) and a bluish square (class 2)."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:32, :32]
+    for i in range(n):
+        image = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
+        cy, cx, r = *rng.integers(8, 24, 2), rng.integers(4, 8)
+        disc = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+        y0, x0 = rng.integers(0, 24, 2)
+        square = np.zeros_like(disc)
+        square[y0:y0 + 8, x0:x0 + 8] = True
+        square &= ~disc
+        mask = np.zeros((32, 32), np.uint8)
+        mask[disc], mask[square] = 1, 2
+        image[disc] = image[disc] // 4 + np.array([190, 30, 30], np.uint8)
+        image[square] = image[square] // 4 + np.array([30, 30, 190], np.uint8)
+        Image.fromarray(image).save(root / "images" / f"{i:03d}.png")
+        Image.fromarray(mask).save(root / "masks" / f"{i:03d}.png")
+
+
+@pytest.fixture(scope="module")
+def classifier_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stripes")
+    stripes(root / "imgs", 90, 0)
+    (root / "imgs" / "top" / "bomb.png").write_bytes(bomb_png())
+    (root / "imgs" / "middle" / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    spec = root / "stripes.cnn"
+    spec.write_text(CLASSIFIER)
+    status = main(["train", str(spec), "--data", "folder", "--data-dir", str(root / "imgs"),
+                   "--epochs", "4", "--lr", "0.01", "--batch", "16", "--workers", "1",
+                   "--augment", "flip", "--schedule", "cosine", "--warmup", "1",
+                   "--out", str(root / "run"), "--progress", "plain"])
+    assert status == 0
+    spec.unlink()        # predict and evaluate need only the run folder
+    return root
+
+
+def test_a_streamed_folder_trains_and_skips_unreadable_files(classifier_run):
+    rows = metrics(classifier_run / "run")
+    assert len(rows) == 4 and float(rows[-1]["test_acc"]) > 0.8
+    lrs = [float(r["lr"]) for r in rows]
+    assert lrs[0] < lrs[1] and lrs[1] > lrs[2] > lrs[3]      # warm-up, then cosine decay
+    record = json.loads((classifier_run / "run" / "config.json").read_text())
+    assert record["classes"] == ["bottom", "middle", "top"]
+    assert len(record["normalisation"]["mean"]) == 3
+
+
+def test_unreadable_files_are_counted_and_the_first_named(capsys, classifier_run, tmp_path):
+    status, _, err = run(capsys, "evaluate", str(classifier_run / "run"), "--data-dir",
+                         str(classifier_run / "imgs"), "--all", "--workers", "0",
+                         "--confusion", str(tmp_path / "c.png"))
+    assert status == 0
+    assert "skipped 2 unreadable file(s)" in _ + err
+    assert "bomb.png: a decompression bomb" in _ + err or "cut.png" in _ + err
+
+
+def test_predict_from_the_run_folder(capsys, classifier_run, tmp_path):
+    stripes(tmp_path / "new", 3, 9)
+    pictures = sorted(str(p) for p in (tmp_path / "new").rglob("*.png"))
+    status, out, err = run(capsys, "predict", str(classifier_run / "run"), *pictures,
+                           "--top", "2")
+    assert status == 0, err
+    blocks = out.strip().split("\n")
+    assert len(blocks) == 3 * 3
+    for i, picture in enumerate(pictures):
+        assert blocks[3 * i] == picture
+        expected = picture.split("/")[-2]
+        assert blocks[3 * i + 1].split()[1] == expected and blocks[3 * i + 1].endswith("%")
+
+
+def test_evaluate_prints_top1_top5_and_draws_the_confusion_matrix(capsys, classifier_run):
+    status, out, err = run(capsys, "evaluate", str(classifier_run / "run"), "--workers", "0")
+    assert status == 0, err
+    assert "top-1" in out and "held-out samples" in out
+    assert float(out.split("top-1 ")[1].split("%")[0]) > 80
+    png = classifier_run / "run" / "confusion.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_segmenter_reaches_a_high_iou(capsys, tmp_path):
+    shapes(tmp_path / "shapes", 120, 0)
+    spec = tmp_path / "seg.cnn"
+    spec.write_text(SEGMENTER)
+    status, _, err = run(capsys, "train", str(spec), "--data", "segmentation", "--data-dir",
+                         str(tmp_path / "shapes"), "--epochs", "6", "--batch", "16", "--lr",
+                         "0.01", "--workers", "0", "--out", str(tmp_path / "r"),
+                         "--progress", "plain")
+    assert status == 0, err
+    rows = metrics(tmp_path / "r")
+    assert float(rows[-1]["test_miou"]) > 0.8 and float(rows[-1]["test_acc"]) > 0.9
+    picture = str(tmp_path / "shapes" / "images" / "000.png")
+    status, out, err = run(capsys, "predict", str(tmp_path / "r"), picture, "--masks",
+                           str(tmp_path / "masks"))
+    assert status == 0, err
+    written = np.asarray(Image.open(tmp_path / "masks" / "000.mask.png"))
+    truth = np.asarray(Image.open(tmp_path / "shapes" / "masks" / "000.png"))
+    assert (written == truth).mean() > 0.9
+    status, out, err = run(capsys, "evaluate", str(tmp_path / "r"), "--workers", "0")
+    assert status == 0 and "mean IoU" in out

@@ -1,0 +1,216 @@
+"""Run folders and checkpoints as a careless or hostile user meets them: planted
+pickles, two runs on one folder, stale temporaries, CRLF specs, damaged folders,
+contradicting flags on resume, failed starts, Ctrl-C, a lone last batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from cnndsl.cli import main
+from cnndsl.train.folder import RunFolder
+
+pytestmark = pytest.mark.slow
+TINY = "model Tiny\ninput 1x8x8\nconv 4 k3 -> relu -> fc 10\n"
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.cnn").write_text(TINY)
+    return tmp_path / "tiny.cnn"
+
+
+def train(capsys, spec, *flags):
+    try:
+        status = main(["train", str(spec), "--progress", "plain", *flags])
+    except SystemExit as exc:
+        status = exc.code
+    return status, capsys.readouterr().err
+
+
+class Planted:
+    """Unpickling this creates a file: the proof that a checkpoint ran code."""
+
+    def __init__(self, proof):
+        self.proof = str(proof)
+
+    def __reduce__(self):
+        return (open, (self.proof, "w"))
+
+
+@pytest.mark.parametrize("how", ["torch.save", "raw pickle"])
+def test_a_planted_checkpoint_never_runs(capsys, tiny, tmp_path, how):
+    import pickle
+
+    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+    proof = tmp_path / "proof.txt"
+    state = torch.load("r/last.pt")            # plain torch.load: weights_only by default
+    state["metrics"] = [Planted(proof)]
+    if how == "torch.save":
+        torch.save(state, "r/last.pt")
+    else:
+        (tmp_path / "r" / "last.pt").write_bytes(pickle.dumps(state))
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
+    assert status == 1 and not proof.exists()
+    assert "refusing to load it" in err and err.count("\n") == 1
+
+
+def test_checkpoints_load_with_plain_torch_load(capsys, tiny):
+    assert train(capsys, tiny, "--epochs", "1", "--out", "r", "--ema", "0.9")[0] == 0
+    for name in ("last.pt", "best.pt"):
+        state = torch.load(f"r/{name}")
+        assert state["epoch"] == 1 and state["classes"] == [str(i) for i in range(10)]
+        assert set(state["normalisation"]) == {"mean", "std"}
+    assert torch.load("r/best.pt")["weights"] == "ema"
+
+
+def test_the_record_holds_what_inference_needs(capsys, tiny):
+    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+    record = json.loads((tiny.parent / "r" / "config.json").read_text())
+    assert record["classes"] == [str(i) for i in range(10)]
+    assert record["normalisation"]["from"] == "the training split, once"
+    assert len(record["normalisation"]["mean"]) == 1
+    assert record["cnndsl"] and record["device"] == "cpu" and record["precision"] == "float32"
+    assert record["command"] and record["spec_text"] == TINY
+    assert record["preprocess"] == {"mode": "L", "size": [8, 8], "scale": 255}
+
+
+def test_a_locked_run_folder_refuses_a_second_run(capsys, tiny, tmp_path):
+    (tmp_path / "r").mkdir()
+    holder = RunFolder(tmp_path / "r", False)
+    holder.lock()
+    try:
+        status, err = train(capsys, tiny, "--epochs", "1", "--out", "r")
+    finally:
+        holder.release()
+    assert status == 1 and "in use by another cnndsl train run" in err
+    assert [p.name for p in (tmp_path / "r").iterdir()] == [".lock"]
+
+
+def test_two_processes_on_one_folder_one_refuses(tiny, tmp_path, cnndsl_cmd):
+    command = cnndsl_cmd + ["train", str(tiny), "--epochs", "3", "--out", "r",
+                            "--progress", "plain"]
+    runs = [subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outcomes = sorted((p.wait(timeout=300), p.stderr.read()) for p in runs)
+    assert outcomes[0][0] == 0 and outcomes[1][0] == 1
+    assert "in use by another" in outcomes[1][1] or "already holds a run" in outcomes[1][1]
+
+
+def test_stale_temporaries_are_removed_on_resume(capsys, tiny, tmp_path):
+    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+    stale = tmp_path / "r" / ".last.pt.k1ll3d.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
+    assert status == 0 and not stale.exists() and ".last.pt.k1ll3d.tmp" in err
+
+
+def test_a_crlf_spec_resumes_from_its_compiled_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "crlf.cnn"
+    spec.write_bytes(TINY.replace("\n", "\r\n").encode())
+    assert train(capsys, spec, "--epochs", "1", "--out", "r")[0] == 0
+    lf = tmp_path / "lf.cnn"
+    lf.write_text(TINY)
+    status, err = train(capsys, lf, "--resume", "--out", "r", "--epochs", "2")
+    assert status == 0, err
+    assert main(["compile", str(spec), "-o", str(tmp_path / "crlf.py")]) == 0
+    done = subprocess.run([sys.executable, "crlf.py", "--resume", "--out", "r", "--epochs", "3",
+                           "--progress", "plain"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "spec changed" not in done.stderr
+
+
+@pytest.mark.parametrize("damage, words", [
+    ("config.json", "not valid JSON"),
+    ("last.pt", "not a readable checkpoint"),
+    ("last.pt empty", "not a readable checkpoint"),
+    ("last.pt list", "not a cnndsl checkpoint"),
+])
+def test_a_damaged_run_folder_is_one_line(capsys, tiny, tmp_path, damage, words):
+    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+    run = tmp_path / "r"
+    if damage == "config.json":
+        text = (run / "config.json").read_text()
+        (run / "config.json").write_text(text[: len(text) // 2])
+    elif damage == "last.pt":
+        (run / "last.pt").write_bytes(os.urandom(300))
+    elif damage == "last.pt empty":
+        (run / "last.pt").write_bytes(b"")
+    else:
+        torch.save([1, 2, 3], run / "last.pt")
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
+    assert status == 1 and words in err and "Traceback" not in err, err
+
+
+def test_resume_keeps_the_recorded_settings_and_says_what_changed(capsys, tiny, tmp_path):
+    assert train(capsys, tiny, "--epochs", "1", "--out", "r", "--optimizer", "sgd",
+                 "--lr", "0.05", "--momentum", "0.9", "--augment", "crop=1")[0] == 0
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
+    assert status == 0 and "with sgd lr=0.05" in err
+    assert "--epochs 2: changed from 1 on resume" in err
+    record = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert record["settings"]["augment"] == [["crop", 1]]
+    assert record["resumes"][0]["changed"] == {"epochs": [1, 2]}
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "3", "--lr", "0.1")
+    assert status == 1 and "--lr 0.1 contradicts this run's recorded lr 0.05" in err
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "3",
+                        "--optimizer", "adam")
+    assert status == 1 and "contradicts" in err
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "3",
+                        "--lr", "0.05", "--momentum", "0.9")
+    assert status == 0, err
+
+
+def test_a_failed_start_leaves_no_folder_for_resume_to_pick(capsys, tiny, tmp_path):
+    status, err = train(capsys, tiny, "--data", "mnist", "--data-dir", "nowhere")
+    assert status == 1 and "cannot find" in err
+    assert not list((tmp_path / "runs").glob("Tiny-*")) if (tmp_path / "runs").exists() \
+        else True
+    status, err = train(capsys, tiny, "--resume")
+    assert status == 1 and "no run of Tiny" in err
+
+
+def test_a_lone_last_batch_meets_batch_norm(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "bn.cnn"
+    spec.write_text("input 1x8x8\nconv 4 k3 -> batchnorm -> relu -> fc 10\n")
+    status, err = train(capsys, spec, "--epochs", "1", "--batch", "1436", "--out", "r")
+    assert status == 0, err           # digits has 1,437 training samples: 1,436 + 1
+
+
+def _wait_for(path, proc, seconds=120):
+    deadline = time.time() + seconds
+    while not path.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("epoch", [1, 2])
+def test_ctrl_c_saves_only_completed_epochs(tmp_path, cnndsl_cmd, epoch):
+    spec = tmp_path / "slow.cnn"
+    spec.write_text("model Slow\ninput 1x28x28\nconv 32 k3 p1 -> relu -> conv 32 k3 p1 -> relu "
+                    "-> fc 10\n")
+    proc = subprocess.Popen(cnndsl_cmd + ["train", str(spec), "--epochs", "5", "--out", "r",
+                                          "--progress", "plain"],
+                            cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    if epoch == 1:
+        _wait_for(tmp_path / "r" / "model.py", proc)
+    else:
+        _wait_for(tmp_path / "r" / "last.pt", proc)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, err
+    if epoch == 1:
+        assert "no epoch was completed" in err and not (tmp_path / "r").exists()
+    else:
+        assert torch.load(tmp_path / "r" / "last.pt")["epoch"] == 1
+        assert "holds epoch 1" in err

@@ -254,11 +254,19 @@ CODES = _codes(
      numbers, compared against numbers."""),
     # ---- training section
     ("E0601", "unknown training setting", """
-     The `train { }` section holds defaults for `cnndsl train`: data, epochs, batch,
-     optimizer, lr, loss. Another key is a mistake."""),
+     The `train { }` section holds defaults for `cnndsl train` (data, epochs, batch,
+     optimizer, lr, loss, schedule, augment, and the others the README lists); another key
+     is a mistake. The help suggests the closest setting."""),
     ("E0602", "bad training value", """
      A value in the `train { }` section that `cnndsl train` cannot use: an unknown dataset,
      optimizer, option or loss, a number that is not positive, a wrong number of values."""),
+    ("E0603", "training value out of range", """
+     A number in `train { }` is not finite, or outside what its meaning allows: `lr nan`,
+     `epochs 0`, `optimizer adam beta1=2`, `val 1.5`. The message gives the range and whether
+     each end is included; `cnndsl train` refuses the same values as flags."""),
+    ("E0604", "training settings that contradict each other", """
+     Each value is valid alone, but PyTorch's optimizer refuses the pair: `nesterov=1`
+     without momentum above 0, or with `dampening`. The help says what to add or drop."""),
     # ---- warnings
     ("W0101", "stride drops rows", """
      The floor in ⌊(n + 2p − k)/s⌋ + 1 means the last rows or columns of the input are never

@@ -110,7 +110,26 @@ def build(path_or_source: str | Path, **constants: int) -> torch.nn.Module:
     """
     if constants:
         path_or_source = _override(path_or_source, constants)
-    return load(path_or_source)()
+    result = _result(path_or_source)
+    if result.ok:
+        _check_memory(result)
+    model = load(path_or_source)()
+    params = sum(p.numel() for p in model.parameters())
+    if result.summary is not None and params != result.summary.params:
+        raise AssertionError(f"cnndsl bug: {result.network.model} has {params:,} parameters, "
+                             f"`check` counted {result.summary.params:,}")
+    return model
+
+
+def _check_memory(result: CheckResult) -> None:
+    """Refuse, before allocating anything, a model whose weights and one sample's
+    activations would not fit (`cnndsl.memory.TooLarge`)."""
+    from cnndsl import memory
+    from cnndsl.train.spec import facts
+
+    found = facts(result)
+    memory.check_fits(params=found.params, activations=found.activations, batch=1,
+                      training=False, optimizer_states=0, device="cpu")
 
 
 def _override(path_or_source: str | Path, constants: dict[str, int]) -> str:

@@ -42,34 +42,13 @@ class SpecFacts:
 def facts(result) -> SpecFacts:
     """Read a checked `CheckResult` (one without errors) into `SpecFacts`."""
     summary, network = result.summary, result.network
-    top = [row for row in summary.rows if row.depth == 0 and row.kind == "layer"]
-    layers = [row for row in summary.rows if row.kind != "block"]
+    top = [row for row in summary.top if row.kind == "layer"]
     return SpecFacts(
         model=network.model, input=tuple(network.input), output=tuple(summary.output),
-        params=int(summary.params),
-        activations=sum(_elements(row.output) for row in layers),
-        inputs=_input_count(network), outputs=_output_count(network),
+        params=int(summary.params), activations=summary.activations,
+        inputs=len(network.inputs), outputs=len(network.output_chains),
         last_op=top[-1].op if top else None, last_name=top[-1].name if top else None,
-        ops=frozenset(row.op for row in layers))
-
-
-def _elements(shape: Shape) -> int:
-    count = 1
-    for n in shape:
-        count *= int(n)
-    return count
-
-
-def _input_count(network) -> int:
-    """Today's IR has one `input`; the lead's next IR may hold several."""
-    inputs = getattr(network, "inputs", None)
-    return len(inputs) if inputs is not None else 1
-
-
-def _output_count(network) -> int:
-    """Today's IR has one output; the lead's next IR may hold several."""
-    outputs = getattr(network, "outputs", None)
-    return len(outputs) if outputs is not None else 1
+        ops=frozenset(row.op for row in summary.layers))
 
 
 def train_config(result):

@@ -268,3 +268,18 @@ def test_sigkill_with_loader_workers_running_resumes(cnndsl_cmd, tmp_path):
     train(cnndsl_cmd, "specs/mnist_net.cnn", "--resume", "--out", str(out), "--epochs",
           str(epoch + 1))
     assert [int(r["epoch"]) for r in metrics(out)] == list(range(1, epoch + 2))
+
+
+@pytest.mark.parametrize("text, says", [
+    ("input image 1x8x8\ninput depth 1x8x8\nconv 4 k3 p1 -> concat(@depth, identity) -> fc 2\n",
+     "this one has 2 and 1"),
+    ("input 1x8x8\nconv 4 k3 p1 as a -> fc 2\noutput @a -> gap -> fc 2, @a -> fc 3\n",
+     "this one has 1 and 2"),
+])
+def test_train_refuses_several_inputs_or_outputs(cnndsl_cmd, tmp_path, text, says):
+    spec = tmp_path / "net.cnn"
+    spec.write_text(text)
+    done = subprocess.run(cnndsl_cmd + ["train", str(spec), "--epochs", "1", "--out",
+                                        str(tmp_path / "run")], capture_output=True, text=True)
+    assert done.returncode == 1 and says in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()

@@ -15,10 +15,14 @@ from cnndsl.cli import main
 
 pytestmark = pytest.mark.slow
 
-#: the segmenter trained here; the lead's U-Net with skip connections can replace it
-SEGMENTER = """model ShapesFcn
+#: the segmenter trained here: a small U-Net, one level down and up, the skip by label
+SEGMENTER = """model ShapesUNet
 input 3x32x32
-conv 16 k3 p1 -> batchnorm -> relu -> conv 16 k3 p1 -> batchnorm -> relu -> conv 3 k1
+block Double(c) { conv c k3 p1 nobias -> bn -> relu -> conv c k3 p1 nobias -> bn -> relu }
+Double(16) as e1 -> maxpool 2
+-> Double(32)
+-> convt 16 k2 s2 -> concat(@e1, identity) -> Double(16)
+-> conv 3 k1
 """
 CLASSIFIER = "model Stripes\ninput 3x16x16\nconv 8 k3 p1 -> relu -> maxpool 2 -> fc 3\n"
 

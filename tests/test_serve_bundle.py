@@ -51,3 +51,20 @@ def test_rebuilding_from_web_gives_the_committed_bytes(tmp_path):
     for name in built:
         assert (tmp_path / name).read_bytes() == (STATIC / name).read_bytes(), \
             f"cnndsl/serve/static/{name} is stale: run `npm run build` in web/ and commit it"
+
+
+def test_the_editor_highlights_exactly_the_languages_words():
+    import re
+
+    from cnndsl.layers import COMBINATORS, FLAG_LETTERS, KEYWORDS, layer_words
+
+    source = (ROOT / "web" / "src" / "cnn-language.js").read_text(encoding="utf-8")
+
+    def words(name: str) -> set[str]:
+        block = re.search(rf"const {name} = new Set\(\s*(.*?)\.split", source, re.S).group(1)
+        return set(" ".join(re.findall(r'"([^"]*)"', block)).split())
+
+    assert words("KEYWORDS") == set(KEYWORDS) | set(COMBINATORS)
+    assert words("LAYERS") == set(layer_words())
+    letters = re.search(r"const FLAG = /\^\[(\w+)\]", source).group(1)
+    assert set(letters) == set(FLAG_LETTERS)

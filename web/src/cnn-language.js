@@ -9,7 +9,8 @@ const KEYWORDS = new Set(
 );
 
 const LAYERS = new Set(
-  ("conv convt convT deconv maxpool avgpool gap adaptiveavgpool adaptivemaxpool flatten fc " +
+  ("conv convt convT deconv maxpool avgpool gap globalavgpool adaptiveavgpool adaptivemaxpool " +
+    "flatten fc " +
     "linear dropout batchnorm bn relu relu6 sigmoid tanh gelu silu swish elu leakyrelu " +
     "softmax logsoftmax identity upsample pixelshuffle pixelunshuffle layernorm ln groupnorm " +
     "gn instancenorm hardswish hardsigmoid mish selu softplus prelu scale droppath shuffle " +

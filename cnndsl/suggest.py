@@ -8,7 +8,6 @@ check time stays linear in its size).
 
 from __future__ import annotations
 
-import difflib
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +52,8 @@ def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF,
         if left <= 0:
             return None
         _local.left = left - 1
+    import difflib   # here: `check` of a correct spec never needs it
+
     slack = max(3, len(word) // 2)
     near = [c for c in candidates if c != word and c != "in" and abs(len(c) - len(word)) <= slack]
     near = sorted(set(near), key=lambda c: (abs(len(c) - len(word)), c))[:MAX_CANDIDATES]

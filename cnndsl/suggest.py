@@ -52,7 +52,7 @@ def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF,
         if left <= 0:
             return None
         _local.left = left - 1
-    import difflib   # here: `check` of a correct spec never needs it
+    import difflib  # here: `check` of a correct spec never needs it
 
     slack = max(3, len(word) // 2)
     near = [c for c in candidates if c != word and c != "in" and abs(len(c) - len(word)) <= slack]

@@ -22,11 +22,6 @@ class Code:
         return "warning" if self.code.startswith("W") else "error"
 
 
-_GROUPS = {"E00": "syntax", "E01": "structure", "E02": "names", "E03": "shapes",
-           "E04": "arguments", "E05": "assertions", "E06": "training section",
-           "W01": "warnings"}
-
-
 def _codes(*entries: tuple[str, str, str]) -> dict[str, Code]:
     return {code: Code(code, title, " ".join(text.split())) for code, title, text in entries}
 
@@ -301,10 +296,6 @@ def explain(code: str) -> str | None:
 
     body = textwrap.fill(entry.explanation, 79)
     return f"{entry.code}: {entry.title} ({entry.severity})\n\n{body}"
-
-
-def group(code: str) -> str:
-    return _GROUPS.get(code[:3], "other")
 
 
 def table() -> str:

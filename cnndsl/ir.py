@@ -126,10 +126,6 @@ class Norm(Element):
     affine: bool = False             # instancenorm (the others are always affine)
 
 
-ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu",
-               "hardswish", "hardsigmoid", "mish", "selu", "softplus", "prelu")
-
-
 class Activation(Element):
     op: Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu",
                 "hardswish", "hardsigmoid", "mish", "selu", "softplus", "prelu"]
@@ -225,7 +221,6 @@ Layer = (Conv | ConvT | Pool | AdaptivePool | Flatten | Unflatten | Linear | Dro
          | Activation | Softmax | Identity | Upsample | PixelShuffle | ChannelShuffle | Scale)
 Node = Annotated[Layer | Unresolved | Ref | Label | Sequence | Merge | BlockCall,
                  Field(discriminator="op")]
-LAYER_TYPES = Layer.__args__
 
 
 class NetInput(Frozen):

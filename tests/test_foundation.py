@@ -409,3 +409,11 @@ def test_every_code_has_a_catalogue_case():
         shown |= set(re.findall(r"^(?:error|warning)\[([EW]\d{4})\]", path.read_text(), re.M))
     missing = sorted(set(codes.CODES) - shown)
     assert not missing, f"codes without a case in tests/diagnostics/: {missing}"
+
+
+@pytest.mark.parametrize("use", ["(relu) * n -> fc 2", "B(n) -> fc 2", "conv n k3 -> fc 2",
+                                 "concat(conv n k1, conv 2 k1) -> fc 2"])
+def test_a_constant_used_anywhere_is_not_reported_unused(use):
+    text = f"let n = 2\ninput 1x8x8\nblock B(k) {{ conv k k3 }}\n{use}\n"
+    codes_found = [d.code for d in cnndsl.check(text).diagnostics]
+    assert "W0106" not in codes_found

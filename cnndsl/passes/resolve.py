@@ -236,18 +236,8 @@ def _trailing_comments(program: ast.Program, source: Source) -> dict[tuple[int, 
 
 def _item_spans(chains):
     """The spans of every layer, block use and merge in these chains, at any depth."""
-    stack = list(chains)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Chain):
-            stack.extend(node.items)
-        elif isinstance(node, (ast.Repeat, ast.Labelled)):
-            stack.append(node.item)
-        elif isinstance(node, ast.Combine):
-            yield node.span
-            stack.extend(node.branches)
-        elif isinstance(node, (ast.LayerUse, ast.BlockUse)):
-            yield node.span
+    return (item.span for item in _items(*chains)
+            if isinstance(item, (ast.LayerUse, ast.BlockUse, ast.Combine)))
 
 
 def _default(param: ast.Param, lets: Env) -> int | float | None:
@@ -280,44 +270,51 @@ def _unused(program: ast.Program, ctx: _Context, diagnostics: list[Diagnostic]) 
                                        help="use it, or remove it"))
 
 
+def _items(*nodes):
+    """Every chain item under these nodes, at any depth (not inside the blocks
+    they use): the one walk the name, label and comment scans share."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.Chain):
+            stack.extend(node.items)
+        elif isinstance(node, (ast.Repeat, ast.Labelled)):
+            stack.append(node.item)
+        elif isinstance(node, ast.Combine):
+            stack.extend(node.branches)
+
+
 def _names(node):
-    """Every name a piece of syntax refers to (constants and block parameters)."""
-    if isinstance(node, (ast.Name, ast.Flag)):
-        yield node.name
-    elif isinstance(node, ast.BinOp):
-        yield from _names(node.left)
-        yield from _names(node.right)
-    elif isinstance(node, (ast.Positional, ast.Option)):
-        yield from _names(node.value)
-    elif isinstance(node, (ast.LayerUse, ast.BlockUse)):
-        for arg in node.args:
-            yield from _names(arg)
-    elif isinstance(node, ast.Repeat):
-        yield from _names(node.item)
-        yield from _names(node.count)
-    elif isinstance(node, (ast.Labelled,)):
-        yield from _names(node.item)
-    elif isinstance(node, ast.Chain):
-        for item in node.items:
-            yield from _names(item)
-    elif isinstance(node, ast.Combine):
-        for branch in node.branches:
-            yield from _names(branch)
+    """Every name a piece of syntax refers to (constants and block parameters): a
+    chain, an item, an argument or an expression."""
+    if isinstance(node, (ast.Positional, ast.Option, *_EXPRESSIONS)):
+        yield from _expression_names(node)
+        return
+    for item in _items(node):
+        if isinstance(item, (ast.LayerUse, ast.BlockUse)):
+            for arg in item.args:
+                yield from _expression_names(arg.value)
+        elif isinstance(item, ast.Repeat):
+            yield from _expression_names(item.count)
+
+
+_EXPRESSIONS = (ast.Num, ast.SizeLit, ast.Name, ast.Flag, ast.InChannels, ast.BinOp)
+
+
+def _expression_names(expr):
+    if isinstance(expr, (ast.Positional, ast.Option)):
+        yield from _expression_names(expr.value)
+    elif isinstance(expr, (ast.Name, ast.Flag)):
+        yield expr.name
+    elif isinstance(expr, ast.BinOp):
+        yield from _expression_names(expr.left)
+        yield from _expression_names(expr.right)
 
 
 def _labels_in(node):
     """Every label a chain defines, at any depth (not inside blocks it uses)."""
-    if isinstance(node, ast.Labelled):
-        yield node.label
-        yield from _labels_in(node.item)
-    elif isinstance(node, ast.Repeat):
-        yield from _labels_in(node.item)
-    elif isinstance(node, ast.Chain):
-        for item in node.items:
-            yield from _labels_in(item)
-    elif isinstance(node, ast.Combine):
-        for branch in node.branches:
-            yield from _labels_in(branch)
+    return (item.label for item in _items(node) if isinstance(item, ast.Labelled))
 
 
 # ---- chains -----------------------------------------------------------------------

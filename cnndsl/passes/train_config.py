@@ -8,10 +8,9 @@ E0604 settings that contradict each other.
 
 from __future__ import annotations
 
-import difflib
-
 from cnndsl import syntax as ir
 from cnndsl.diagnostics import Diagnostic, Label, error
+from cnndsl.suggest import did_you_mean
 from cnndsl.training import (
     AUGMENTS,
     DATASETS,
@@ -56,8 +55,8 @@ def train_config(program: ir.Program, diagnostics: Diagnostics) -> TrainConfig:
 
 
 def _did_you_mean(word: str, choices, cutoff: float = 0.6) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
-    return f"did you mean `{close[0]}`?" if close else None
+    close = did_you_mean(word, choices, cutoff=cutoff)
+    return f"did you mean `{close.word}`?" if close else None
 
 
 def _only(item: ir.TrainItem, count: int, usage: str, diagnostics: Diagnostics) -> bool:

@@ -78,7 +78,10 @@ def load_module(path_or_source: str | Path,
     with `linecache`, so its classes pickle (`torch.save(model)`) and script
     (`torch.jit.script(model)`) in this process as a compiled file's would.
     """
-    result = _result(path_or_source)
+    return _module(_result(path_or_source), module_name)
+
+
+def _module(result: CheckResult, module_name: str | None = None) -> types.ModuleType:
     code = compile_result(result)
     digest = hashlib.sha256(code.encode("utf-8")).hexdigest()[:12]
     name = module_name or f"cnndsl_generated_{result.network.model}_{digest}"
@@ -98,8 +101,7 @@ def load_module(path_or_source: str | Path,
 def load(path_or_source: str | Path) -> type[torch.nn.Module]:
     """The model class of a spec: `LeNet = cnndsl.load("lenet.cnn"); model = LeNet()`."""
     result = _result(path_or_source)
-    module = load_module(path_or_source)
-    return getattr(module, result.network.model)
+    return getattr(_module(result), result.network.model)
 
 
 def build(path_or_source: str | Path, **constants: int) -> torch.nn.Module:
@@ -110,10 +112,10 @@ def build(path_or_source: str | Path, **constants: int) -> torch.nn.Module:
     """
     if constants:
         path_or_source = _override(path_or_source, constants)
-    result = _result(path_or_source)
+    result = _result(path_or_source)   # checked once: memory, module and count read it
     if result.ok:
         _check_memory(result)
-    model = load(path_or_source)()
+    model = getattr(_module(result), result.network.model)()
     params = sum(p.numel() for p in model.parameters())
     if result.summary is not None and params != result.summary.params:
         raise AssertionError(f"cnndsl bug: {result.network.model} has {params:,} parameters, "

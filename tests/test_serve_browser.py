@@ -215,7 +215,9 @@ def test_the_address_reproduces_the_spec(page, browser):
     text = "model Shared\ninput 3x16x16\nconv 8 k3 p1 -> relu -> gap -> fc 4\n"
     set_text(page, text)
     settled(page)
-    url = wait(page, "location.hash.includes('z=') && location.href")
+    # the address is written after the table, once compressed: wait for it to hold `text`
+    url = wait(page, "window.cnndsl.linked === window.cnndsl.view.state.doc.toString()"
+                     " && location.href")
     context, again, errors = open_page(browser, url)
     try:
         assert doc(again) == text

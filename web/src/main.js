@@ -41,7 +41,7 @@ const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\.cnn$/;
 /** Everything the page knows; `window.cnndsl` for the tests and the curious. */
 const app = {
   view: null, file: "playground.cnn", opened: null, openedName: null, digest: null, saved: null,
-  report: null, checked: null, svg: null, picked: null,
+  report: null, checked: null, linked: null, svg: null, picked: null,
   seq: 0, controller: null, timer: null, editAt: 0, timings: [],
 };
 window.cnndsl = app;
@@ -112,7 +112,11 @@ async function check() {
     server: answered - asked, render: shown - answered, diagram: null };
   app.timings.push(timing);
   if (app.timings.length > 100) app.timings.shift();   // the last hundred are enough
-  encode(text, app.file).then((hash) => history.replaceState(null, "", hash));
+  encode(text, app.file).then((hash) => {
+    if (seq !== app.seq) return;   // a newer edit owns the address (encodes may finish out of order)
+    history.replaceState(null, "", hash);
+    app.linked = text;             // the text the address now holds
+  });
   if (app.picked) explain({ name: app.picked }, false);
   drawDiagram(drawing, seq, editAt, timing);
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import struct
 import subprocess
 import sys
@@ -210,6 +211,52 @@ def test_a_planted_python_batch_never_runs(tmp_path):
     with pytest.raises(DataError, match="data_batch_1.*io.open.*binary version"):
         datasets.cifar10(tmp_path, download=False)
     assert not proof.exists()
+
+
+@pytest.mark.parametrize("labels, says", [
+    ([0, 1, 50, 2, 3], "data_batch_1` holds label 50; CIFAR-10 has 0-9"),
+    ([0, 1, -1, 2, 3], "data_batch_1` holds label -1; CIFAR-10 has 0-9"),
+    ([b"cat"] * 5, "data_batch_1`: its labels are not whole numbers"),
+    ([[1, 2]] * 5, "data_batch_1`: its labels are not a list of numbers"),
+])
+def test_a_python_batch_with_labels_out_of_range_is_named(tmp_path, labels, says):
+    pixels, _ = _cifar_arrays(5, 0)
+    _python_batches(tmp_path / "cifar-10-batches-py", {b"labels": labels, b"data": pixels})
+    with pytest.raises(DataError, match=re.escape(says)):
+        datasets.cifar10(tmp_path, download=False)
+
+
+def test_a_binary_batch_with_a_label_out_of_range_is_named(tmp_path):
+    root = tmp_path / "cifar-10-batches-bin"
+    root.mkdir()
+    for name in [f"data_batch_{k}.bin" for k in range(1, 6)] + ["test_batch.bin"]:
+        (root / name).write_bytes(bytes([12]) + b"\x00" * 3072)
+    with pytest.raises(DataError, match="data_batch_1.bin` holds label 12; CIFAR-10 has 0-9"):
+        datasets.cifar10(tmp_path, download=False)
+
+
+def test_idx_labels_out_of_range_are_named(tmp_path):
+    root = tmp_path / "MNIST" / "raw"
+    root.mkdir(parents=True)
+
+    def idx(path, array):
+        dims = struct.pack(">" + "I" * array.ndim, *array.shape)
+        path.write_bytes(bytes([0, 0, 0x08, array.ndim]) + dims + array.astype(np.uint8).tobytes())
+
+    for part, n in (("train", 3), ("t10k", 2)):
+        idx(root / f"{part}-images-idx3-ubyte", np.zeros((n, 4, 4)))
+        idx(root / f"{part}-labels-idx1-ubyte", np.array([1, 10, 2][:n]))
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte` holds label 10; mnist has 0-9"):
+        datasets.load("mnist", tmp_path)
+
+
+def test_a_malformed_python_batch_is_a_data_error(tmp_path):
+    root = tmp_path / "cifar-10-batches-py"
+    root.mkdir()
+    for name in [f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]:
+        (root / name).write_bytes(b"\x80\x02}K\x01a.")     # APPEND onto a dict
+    with pytest.raises(DataError, match="data_batch_1.*not a well-formed pickle"):
+        datasets.cifar10(tmp_path, download=False)
 
 
 # ---- unreadable images -------------------------------------------------------------------------

@@ -123,9 +123,24 @@ def idx_dataset(name: str, root: Path, download: bool) -> Arrays:
         if len(x) != len(y):
             raise DataError(f"{name}: {len(x):,} {split} images but {len(y):,} labels in "
                             f"`{show_path(found[split + '_y'])}`")
+        arrays[f"{split}_y"] = _labels(found[f"{split}_y"], y, name, 10)
     classes = _FASHION if name == "fashion-mnist" else [str(i) for i in range(10)]
-    return Arrays(name, arrays["train_x"][:, None], arrays["train_y"].astype(np.int64),
-                  arrays["test_x"][:, None], arrays["test_y"].astype(np.int64), classes)
+    return Arrays(name, arrays["train_x"][:, None], arrays["train_y"],
+                  arrays["test_x"][:, None], arrays["test_y"], classes)
+
+
+def _labels(path: Path, labels, name: str, classes: int) -> np.ndarray:
+    """`labels` as int64 class indices, or a `DataError` naming the file."""
+    try:
+        labels = np.asarray(labels, dtype=np.int64)
+    except (ValueError, TypeError, OverflowError):
+        raise DataError(f"`{show_path(path)}`: its labels are not whole numbers") from None
+    if labels.ndim != 1:
+        raise DataError(f"`{show_path(path)}`: its labels are not a list of numbers")
+    bad = labels[(labels < 0) | (labels >= classes)]
+    if len(bad):
+        raise DataError(f"`{show_path(path)}` holds label {bad[0]}; {name} has 0-{classes - 1}")
+    return labels
 
 
 # ---- CIFAR-10 ----------------------------------------------------------------------------
@@ -181,10 +196,7 @@ def _cifar_records(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"`{show_path(path)}` is not a CIFAR-10 binary batch: {len(data):,} "
                         f"bytes is not a whole number of {CIFAR_RECORD:,}-byte records")
     records = np.frombuffer(data, dtype=np.uint8).reshape(-1, CIFAR_RECORD)
-    labels = records[:, 0].astype(np.int64)
-    if labels.max() > 9:
-        raise DataError(f"`{show_path(path)}` holds label {labels.max()}; CIFAR-10 has 0-9")
-    return records[:, 1:].reshape(-1, 3, 32, 32), labels
+    return records[:, 1:].reshape(-1, 3, 32, 32), _labels(path, records[:, 0], "CIFAR-10", 10)
 
 
 def _cifar_python(folder: Path) -> Arrays:
@@ -204,7 +216,7 @@ def _cifar_pickled(path: Path) -> tuple[np.ndarray, np.ndarray]:
                         "binary version (cifar-10-binary.tar.gz) instead") from None
     if not isinstance(batch, dict) or "data" not in batch or "labels" not in batch:
         raise DataError(f"`{show_path(path)}` is not a CIFAR-10 python batch (no data/labels)")
-    data, labels = batch["data"], np.asarray(batch["labels"], dtype=np.int64)
+    data, labels = batch["data"], _labels(path, batch["labels"], "CIFAR-10", 10)
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or \
             data.shape[1] != 3072 or len(labels) != len(data):
         raise DataError(f"`{show_path(path)}`: expected rows of 3,072 bytes with one label each")

@@ -59,7 +59,7 @@ def loads(data: bytes):
             result = _step(op.name, arg, stack, memo)
             if result is not None:
                 return _finish(result[0])
-    except (ValueError, IndexError, KeyError, TypeError) as exc:
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
         raise UnsafePickle(f"it is not a well-formed pickle ({exc})") from None
     raise UnsafePickle("it ends without a STOP opcode")
 

@@ -66,6 +66,16 @@ class TrainConfig(Frozen):
     val: float | None = None             # held-out fraction when there is no test split
 
 
+def sgd_refuses(options: dict) -> str | None:
+    """What PyTorch's SGD would refuse in these options (`momentum` or `dampening`
+    beside `nesterov`), or None; the spec and the flags word it each their own way."""
+    if options.get("nesterov") and not options.get("momentum"):
+        return "momentum"
+    if options.get("nesterov") and options.get("dampening"):
+        return "dampening"
+    return None
+
+
 def out_of_range(value: float, bounds) -> str | None:
     """None when `value` is finite and within `bounds`, else what it must be.
 

@@ -98,3 +98,16 @@ def test_gpu_options_on_the_cpu_are_said_to_be_unused(capsys, tmp_path, monkeypa
     assert status == 0
     assert "--channels-last is for CUDA; not used on cpu" in err
     assert "--compile is for CUDA; not used on cpu" in err
+
+
+def test_nesterov_over_a_spec_with_dampening_is_refused_before_any_work(capsys, tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "damped.cnn"
+    spec.write_text("input 1x8x8\nconv 4 k3 -> relu -> fc 10\n"
+                    "train { optimizer sgd momentum=0.9 dampening=0.5 }\n", encoding="utf-8")
+    status = main(["train", str(spec), "--progress", "plain", "--nesterov"])
+    err = capsys.readouterr().err
+    assert status == 1 and err == "error: --nesterov needs dampening 0: drop the spec's " \
+                                  "`dampening=`\n", err
+    assert not (tmp_path / "runs").exists()

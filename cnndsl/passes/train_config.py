@@ -21,6 +21,7 @@ from cnndsl.training import (
     SCHEDULES,
     TrainConfig,
     out_of_range,
+    sgd_refuses,
 )
 
 KEYS = ("data", "epochs", "batch", "optimizer", "lr", "loss", "augment", "schedule",
@@ -209,12 +210,12 @@ def _schedule(item, fields, diagnostics) -> None:
 
 def _contradictions(fields: dict, seen: dict, diagnostics: Diagnostics) -> None:
     """E0604: `nesterov=1` without momentum, as PyTorch's SGD refuses it."""
-    options = dict(fields.get("optimizer_args", ()))
-    if options.get("nesterov") and not options.get("momentum") and "optimizer" in seen:
+    refused = sgd_refuses(dict(fields.get("optimizer_args", ())))
+    if refused == "momentum":
         diagnostics.append(error("E0604", "nesterov momentum needs a momentum above 0",
                                  seen["optimizer"].span, "nesterov=1 without momentum",
                                  help="add `momentum=0.9`, or drop `nesterov=1`"))
-    if options.get("nesterov") and options.get("dampening"):
+    elif refused == "dampening":
         diagnostics.append(error("E0604", "nesterov momentum needs dampening 0",
                                  seen["optimizer"].span, "nesterov=1 with dampening",
                                  help="drop `dampening=`"))

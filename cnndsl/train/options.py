@@ -21,6 +21,7 @@ from cnndsl.training import (
     SCHEDULES,
     TrainConfig,
     out_of_range,
+    sgd_refuses,
 )
 
 BUILT_IN = {"data": "digits", "epochs": 10, "batch": 32, "optimizer": "adam",
@@ -276,8 +277,11 @@ def check_combinations(s: Settings) -> None:
             raise OptionError(f"{flag}: {s.optimizer} takes no {name.replace('_', ' ')} "
                               f"(it takes {', '.join(t for t in taken if t != 'lr')}); "
                               f"use --optimizer sgd, or drop {flag}")
-    if s.optimizer_args.get("nesterov") and not s.optimizer_args.get("momentum"):
+    refused = sgd_refuses(s.optimizer_args)
+    if refused == "momentum":
         raise OptionError("--nesterov needs a momentum above 0: add --momentum 0.9")
+    if refused == "dampening":
+        raise OptionError("--nesterov needs dampening 0: drop the spec's `dampening=`")
     if s.mean is not None and s.std is not None and len(s.mean) != len(s.std):
         raise OptionError(f"--mean has {len(s.mean)} values but --std {len(s.std)}")
     if s.std is not None and any(v <= 0 for v in s.std):

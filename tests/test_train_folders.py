@@ -151,3 +151,14 @@ def test_a_segmenter_reaches_a_high_iou(capsys, tmp_path):
     assert (written == truth).mean() > 0.9
     status, out, err = run(capsys, "evaluate", str(tmp_path / "r"), "--workers", "0")
     assert status == 0 and "mean IoU" in out
+
+
+def test_the_data_dir_flag_wins_over_the_spec_s_path(capsys, tmp_path):
+    stripes(tmp_path / "imgs", 12, 1)
+    spec = tmp_path / "stripes.cnn"
+    spec.write_text(CLASSIFIER + f"train {{ data folder \"{tmp_path / 'nowhere'}\" }}\n")
+    status, _, err = run(capsys, "train", str(spec), "--data-dir", str(tmp_path / "imgs"),
+                         "--epochs", "1", "--out", str(tmp_path / "run"), "--progress", "plain")
+    assert status == 0, err
+    settings = json.loads((tmp_path / "run" / "config.json").read_text())["settings"]
+    assert settings["data_dir"] == str(tmp_path / "imgs")

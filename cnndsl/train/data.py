@@ -324,7 +324,7 @@ def split(labels: np.ndarray | None, n: int, fraction: float, seed: int):
 def _stream_data(s, facts, ops, device, rank, world, stats) -> Data:
     mode = _mode(facts)
     size = tuple(facts.input[1:])
-    root = Path(s.data_path or s.data_dir)
+    root = Path(s.data_dir)
     if not root.is_dir():
         raise DataError(f"{s.data} folder `{root}` does not exist")
     workers = s.workers if s.workers is not None else default_workers()

@@ -33,10 +33,7 @@ def evaluate_run(args, confusion_png: Path) -> list[str]:
 
 def _settings(trained: Trained, args) -> Settings:
     s = Settings.from_json(trained.record["settings"])
-    if args.data:
-        s.data, s.data_path = args.data, None
-    if args.data_dir:
-        s.data_dir, s.data_path = args.data_dir, None
+    s.data, s.data_dir = args.data or s.data, args.data_dir or s.data_dir
     s.augment, s.batch, s.device = [], args.batch, args.device
     s.workers = args.workers if args.workers is not None else s.workers
     return s
@@ -54,7 +51,7 @@ def _data(trained: Trained, args) -> Data:
 
 def _every_file(data: Data, s: Settings, trained: Trained) -> None:
     """`--all`: the held-out set becomes every image of the folder."""
-    root = Path(s.data_path or s.data_dir)
+    root = Path(s.data_dir)
     pre = trained.record["preprocess"]
     size = tuple(pre["size"])
     if s.data == "segmentation":

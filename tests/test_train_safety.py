@@ -151,6 +151,52 @@ def test_a_damaged_run_folder_is_one_line(capsys, tiny, tmp_path, damage, words)
     assert status == 1 and words in err and "Traceback" not in err, err
 
 
+def _damage(record: dict, where: str, value) -> None:
+    *path, last = where.split(".")
+    for key in path:
+        record = record[key]
+    if value is None:
+        del record[last]
+    else:
+        record[last] = value
+
+
+@pytest.mark.parametrize("where, value, words", [
+    ("settings.optimizer", "foo", "its setting `optimizer` is not one this cnndsl knows"),
+    ("settings.batch", "x", "its setting `batch` is damaged"),
+    ("settings.lr", -1, "its setting `lr` is out of range"),
+    ("normalisation.std", None, "no normalisation record"),
+])
+def test_a_damaged_record_is_one_line_on_resume(capsys, tiny, tmp_path, where, value, words):
+    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+    config = tmp_path / "r" / "config.json"
+    record = json.loads(config.read_text())
+    _damage(record, where, value)
+    config.write_text(json.dumps(record))
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
+    last = err.splitlines()[-1]
+    assert status == 1 and last.startswith("error: ") and words in last, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("where, value, words", [
+    ("settings.optimizer", "foo", "its setting `optimizer` is not one this cnndsl knows"),
+    ("classes", None, "its `classes` is missing or damaged"),
+    ("normalisation.mean", "x", "its `normalisation.mean` is missing or damaged"),
+    ("preprocess.size", None, "its `preprocess.size` is missing or damaged"),
+    ("task", "dance", "its `task` is missing or damaged"),
+])
+def test_a_damaged_record_is_one_line_on_evaluate(capsys, tiny, tmp_path, where, value, words):
+    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+    config = tmp_path / "r" / "config.json"
+    record = json.loads(config.read_text())
+    _damage(record, where, value)
+    config.write_text(json.dumps(record))
+    status = main(["evaluate", "r"])
+    err = capsys.readouterr().err
+    assert status == 1 and words in err and err.count("\n") == 1, err
+
+
 def test_resume_keeps_the_recorded_settings_and_says_what_changed(capsys, tiny, tmp_path):
     assert train(capsys, tiny, "--epochs", "1", "--out", "r", "--optimizer", "sgd",
                  "--lr", "0.05", "--momentum", "0.9", "--augment", "crop=1")[0] == 0

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cnndsl.files import show_path
 from cnndsl.train import checkpoint, spec
@@ -55,6 +57,7 @@ def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt")
     if not path.is_dir():
         raise FolderError(f"`{show_path(path)}` is not a run folder")
     record = RunFolder(path, False).read_config()
+    _check_record(record, path / "config.json")
     text, name = record.get("spec_text"), record.get("spec", "spec")
     if not isinstance(text, str) or record.get("spec_hash") != checkpoint.spec_hash(text):
         raise FolderError(f"`{show_path(path / 'config.json')}` does not hold the spec its run "
@@ -73,6 +76,35 @@ def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt")
     return Trained(model, facts, record, list(record["classes"]),
                    torch.tensor(norm["mean"], device=device).view(view),
                    torch.tensor(norm["std"], device=device).view(view), device)
+
+
+class _Normalisation(BaseModel):
+    mean: list[float]
+    std: list[float]
+
+
+class _Preprocess(BaseModel):
+    mode: Literal["L", "RGB"]
+    size: list[int]
+
+
+class _Recorded(BaseModel):
+    """What inference reads from `config.json`, each of its type."""
+
+    model_config = ConfigDict(strict=True)
+    task: Literal["classify", "segment"]
+    classes: list[str]
+    normalisation: _Normalisation
+    preprocess: _Preprocess
+
+
+def _check_record(record: dict, path: Path) -> None:
+    try:
+        _Recorded.model_validate(record)
+    except ValidationError as exc:
+        where = ".".join(str(part) for part in exc.errors()[0]["loc"])
+        raise FolderError(f"`{show_path(path)}`: its `{where}` is missing or damaged; the run "
+                          "folder is damaged or from an older cnndsl") from None
 
 
 def _compile_recorded(text: str, name: str, path: Path):

@@ -9,6 +9,7 @@ and the combinations once all are known (`check_combinations`), before any work.
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import asdict, dataclass, field, fields
 
 from cnndsl.training import (
@@ -78,11 +79,27 @@ class Settings:
 
     @classmethod
     def from_json(cls, data: dict) -> Settings:
-        """Settings from a `config.json` record; unknown or missing keys are refused."""
+        """Settings from a `config.json` record: the same keys, each value of its type,
+        every word one cnndsl knows and every number in its range; else `OptionError`."""
+        from pydantic import TypeAdapter, ValidationError
+
         names = {f.name for f in fields(cls)}
         if not isinstance(data, dict) or set(data) != names:
             raise OptionError("its `settings` are not those of this version of cnndsl")
-        return cls(**data)
+        try:
+            settings = TypeAdapter(cls).validate_json(json.dumps(data), strict=True)
+        except ValidationError as exc:
+            where = exc.errors()[0]["loc"]
+            raise OptionError(f"its setting `{where[0]}` is damaged") from None
+        for name, known in (("data", DATASETS), ("optimizer", OPTIMIZERS), ("loss", LOSSES),
+                            ("schedule", SCHEDULES)):
+            if getattr(settings, name) not in known:
+                raise OptionError(f"its setting `{name}` is not one this cnndsl knows")
+        for name, value in settings.to_json().items():
+            bounds = RANGES.get({"step": "every"}.get(name, name))
+            if bounds is not None and value is not None and out_of_range(value, bounds):
+                raise OptionError(f"its setting `{name}` is out of range")
+        return settings
 
 
 # ---- flags -------------------------------------------------------------------------------

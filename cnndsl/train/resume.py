@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from cnndsl import __version__
+from cnndsl.files import show_path
 from cnndsl.train import checkpoint
 from cnndsl.train.folder import FolderError, RunFolder, latest_run
 from cnndsl.train.options import RESUMABLE, OptionError, Settings, check_combinations
@@ -58,7 +59,7 @@ def reconcile(recorded: dict, args, path: Path) -> tuple[Settings, dict]:
     try:
         settings = Settings.from_json(recorded)
     except (OptionError, TypeError) as exc:
-        raise FolderError(f"`{path / 'config.json'}`: {exc}") from None
+        raise FolderError(f"`{show_path(path / 'config.json')}`: {exc}") from None
     changes = {}
     names = set(settings.to_json()) | set(_OPTION_FLAGS)
     for name, value in sorted(vars(args).items()):
@@ -109,7 +110,8 @@ def _show(value) -> str:
 def recorded_stats(record: dict):
     """The normalisation the run was started with (so a resumed run does not recompute)."""
     norm = record.get("normalisation")
-    if not isinstance(norm, dict) or not isinstance(norm.get("mean"), list):
+    if not isinstance(norm, dict) or not all(isinstance(norm.get(k), list)
+                                             for k in ("mean", "std")):
         raise FolderError("config.json has no normalisation record; the run folder is damaged")
     return norm["mean"], norm["std"]
 

@@ -212,7 +212,7 @@ class _ToSyntax(Transformer_NonRecursive):
         if isinstance(value, Token) and value.type == "SIZE":
             parsed: float | tuple[int, ...] = self._integers(value, str(value))
         else:
-            parsed = _quantity(str(value))
+            parsed = self._finite(_quantity(str(value)), value)
         return ast.AssertDef(span=self._cover(children), metric=str(metric),
                              metric_span=self._tok(metric), op=str(op), value=parsed,
                              value_text=str(value), value_span=self._tok(value))
@@ -317,13 +317,16 @@ class _ToSyntax(Transformer_NonRecursive):
 
     def decimal(self, children):
         (tok,) = children
-        value = float(tok)
+        return ast.Num(span=self._tok(tok), value=self._finite(float(tok), tok), text=str(tok))
+
+    def _finite(self, value: float, tok: Token) -> float:
+        """`value`, or E0415 (and 0) when it overflowed to infinity."""
         if value in (float("inf"), float("-inf")):
             self.diagnostics.append(error(
                 "E0415", "this number is too large to represent", self._tok(tok),
                 "beyond the largest floating-point number (about 1.8e308)"))
-            value = 0.0
-        return ast.Num(span=self._tok(tok), value=value, text=str(tok))
+            return 0.0
+        return value
 
     def size(self, children):
         (tok,) = children

@@ -76,6 +76,27 @@ def test_a_float_beyond_range_is_a_located_error():
     assert error.code == "E0415" and (error.span.line, error.span.column) == (2, 11)
 
 
+@pytest.mark.parametrize("bound", ["output == 1e999", "params < 1e999", "macs > 1e400"])
+def test_an_assertion_beyond_range_is_a_located_error(bound):
+    result = cnndsl.check(f"input 1x8x8\nfc 2\nassert {bound}\n")
+    (error,) = result.errors
+    column = len("assert ") + bound.rindex(" ") + 2
+    assert error.code == "E0415" and (error.span.line, error.span.column) == (3, column)
+
+
+def test_an_output_assertion_is_not_truncated():
+    assert cnndsl.check("input 1x8x8\nfc 10\nassert output == 10.5\n").errors[0].code == "E0501"
+    assert cnndsl.check("input 1x8x8\nfc 10\nassert output == 10\n").ok
+
+
+def test_a_dilated_kernel_that_does_not_fit_shows_true_arithmetic_and_a_working_fix():
+    (error,) = cnndsl.check("input 1x4x4\nconv 4 k3 d2 -> fc 2\n").errors
+    assert error.code == "E0301"
+    assert error.notes[0] == "⌊(4 + 2·0 − 2·(3 − 1) − 1) / 1⌋ + 1 = 0, below 1"
+    assert error.help == "add `p1` to keep the output at least 1x1"
+    assert cnndsl.check("input 1x4x4\nconv 4 k3 d2 p1 -> fc 2\n").ok
+
+
 def test_a_parameter_named_like_a_block_is_refused():
     result = cnndsl.check("input 1x8x8\nblock Inner { relu }\n"
                           "block Outer(Inner) { Inner }\nOuter(1) -> fc 2\n")

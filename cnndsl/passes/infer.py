@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from cnndsl import ir
+from cnndsl.arithmetic import window_size
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error, warning
 from cnndsl.passes.bind import show
 from cnndsl.source import Span
@@ -182,8 +183,8 @@ def _window(c: _Ctx, node, state: State, kernel, stride, padding, dilation, ceil
 
 
 def _arith(n, p, k, d, s) -> str:
-    window = f"{k}" if d == 1 else f"{d}·({k}−1)−1+1"
-    return f"⌊({n} + 2·{p} − {window}) / {s}⌋ + 1"
+    reach = f"{k}" if d == 1 else f"{d}·({k} − 1) − 1"
+    return f"⌊({n} + 2·{p} − {reach}) / {s}⌋ + 1"
 
 
 def _does_not_fit(node, state: State, kernel, padding, dilation, stride, axis) -> Diagnostic:
@@ -192,30 +193,29 @@ def _does_not_fit(node, state: State, kernel, padding, dilation, stride, axis) -
     padded = tuple(n + p0 + p1 for n, (p0, p1) in zip(spatial, padding))
     word = "kernel" if node.op == "conv" else "window"
     n, (p, _), k, d, s = spatial[axis], padding[axis], kernel[axis], dilation[axis], stride[axis]
-    result = (n + 2 * p - d * (k - 1) - 1) // s + 1
+    _, result = window_size(n, k, s, p, d)
     notes = [f"{_arith(n, p, k, d, s)} = {result}, below 1"]
     if state.trace:
         notes.append(" -> ".join(state.trace))
-    help, fixes = _fit_help(node, spatial, padding, kernel)
     return error("E0301", f"{word} does not fit its input", node.span_of("kernel"),
                  f"a {fmt(eff)} {word} needs at least {fmt(eff)} input, got {fmt(padded)}"
                  + (" with padding" if any(p0 or p1 for p0, p1 in padding) else ""),
                  secondary=_previous(state, f"output is {fmt(state.shape)}"),
-                 notes=notes, help=help, fixes=fixes)
+                 notes=notes, help=_fit_help(node, spatial, padding, kernel, eff))
 
 
-def _fit_help(node, spatial, padding, kernel) -> tuple[str, list[Fix]]:
+def _fit_help(node, spatial, padding, kernel, eff) -> str:
+    """Two ways out for a conv (a smaller kernel, or padding), so no fix to apply."""
     room = min(n + p0 + p1 for n, (p0, p1) in zip(spatial, padding))
     ones = "x".join("1" for _ in spatial)
     if node.op == "conv":
         smaller = room if room % 2 else room - 1
-        pad = max(math.ceil((k - n) / 2) for n, k in zip(spatial, kernel))
+        pad = max(math.ceil((e - n) / 2) for n, e in zip(spatial, eff))
         if 1 <= smaller < max(kernel):
-            return (f"use `k{smaller}`, or add `p{pad}`, to keep the output at least {ones}",
-                    [])   # two ways: nothing to apply automatically
-        return f"add `p{pad}` to keep the output at least {ones}", []
+            return f"use `k{smaller}`, or add `p{pad}`, to keep the output at least {ones}"
+        return f"add `p{pad}` to keep the output at least {ones}"
     return (f"use a window of at most {room}, e.g. `{node.op} {room}`, or remove this "
-            "pooling: the input is already small", [])
+            "pooling: the input is already small")
 
 
 def _floor_warning(c: _Ctx, node, state: State, kernel, stride, padding, dilation,

@@ -84,7 +84,7 @@ def _assertions(program: ir.Program, summary: Summary) -> list[Diagnostic]:
         actual = figures[metric]
         expected = check.value
         if metric == "output":
-            expected = expected if isinstance(expected, tuple) else (int(expected),)
+            expected = expected if isinstance(expected, tuple) else (expected,)
             if check.op not in ("==", "!="):
                 out.append(error("E0503", "`output` is a shape: compare it with `==` or `!=`",
                                  check.span, "not comparable"))

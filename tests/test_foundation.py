@@ -438,3 +438,11 @@ def test_a_constant_used_anywhere_is_not_reported_unused(use):
     text = f"let n = 2\ninput 1x8x8\nblock B(k) {{ conv k k3 }}\n{use}\n"
     codes_found = [d.code for d in cnndsl.check(text).diagnostics]
     assert "W0106" not in codes_found
+
+
+@pytest.mark.parametrize("text", [
+    "let n = 2\ninput 1x8x8\nblock C(c = n) { conv c k3 }\nC() -> fc 2\n",
+    "let n = 2\nlet m = n * 2\ninput 1x8x8\nconv m k3 -> fc 2\n",
+])
+def test_a_constant_used_by_a_default_or_another_constant_is_not_reported_unused(text):
+    assert [d.code for d in cnndsl.check(text).diagnostics] == []

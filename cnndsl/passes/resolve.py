@@ -263,8 +263,9 @@ def _unused(program: ast.Program, ctx: _Context, diagnostics: list[Diagnostic]) 
                         help="use it in the block's body, or remove it; a short flag "
                              "such as `s2` takes only a number, so pass a parameter by "
                              f"name: `stride={param.name}`"))
+    used = ctx.used_names.union(*(_names(let.value) for let in program.lets))
     for let in program.lets:
-        if let.name not in ctx.used_names:
+        if let.name not in used:
             diagnostics.append(warning("W0106", f"the constant `{let.name}` is never used",
                                        let.name_span, "defined here",
                                        help="use it, or remove it"))
@@ -801,6 +802,7 @@ def _defaults(block: ast.BlockDef, use, bound: dict[str, Value], ok: bool, signa
                     help=f"write `{block.name}({missing})`"))
             ok = False
             continue
+        ctx.used_names.update(_names(param.default))
         value = evaluate(param.default, ctx.constants, ctx.diagnostics)
         if value is None:
             ok = False

@@ -34,6 +34,8 @@ def test_help_lists_the_options(cnndsl_cmd):
     (["missing.cnn"], 2, "error: cannot read `missing.cnn`: no such file or directory"),
     (["--port", "70000"], 2, "error: `--port 70000` is not a port (0 to 65535)"),
     (["--examples", "nowhere"], 2, "error: `--examples nowhere` is not a directory"),
+    (["--examples", "n" * 300], 2, f"error: `--examples {'n' * 300}` is not a directory"),
+    (["--examples", "a\x1b[2Jb"], 2, "error: `--examples a\\x1b[2Jb` is not a directory"),
     (["--host", "no-such-host.invalid"], 2, "error: cannot listen on `no-such-host.invalid`"),
 ])
 def test_refusals_are_one_line(cnndsl_cmd, tmp_path, args, status, words):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnndsl.cli import common
+
+if TYPE_CHECKING:     # every command's module is imported to build the parser: keep it light
+    import socket
 
 NO_EXTRA = ("`cnndsl serve` needs Starlette and uvicorn, which are not installed: "
             "pip install 'cnndsl[serve]'")
@@ -58,14 +61,16 @@ def run(args) -> int:
 
 def examples(chosen: str | None) -> Path | None:
     """The examples folder: the one asked for, else `./specs`, else the checkout's `specs/`."""
+    from cnndsl.files import is_directory, show_path
+
     if chosen is not None:
-        if not Path(chosen).is_dir():
-            raise common.CommandError(f"`--examples {chosen}` is not a directory",
+        if not is_directory(chosen):
+            raise common.CommandError(f"`--examples {show_path(chosen)}` is not a directory",
                                       common.EXIT_USAGE)
         return Path(chosen)
     import cnndsl
 
-    if Path("specs").is_dir():
+    if is_directory("specs"):
         return Path("specs")
     checkout = Path(cnndsl.__file__).resolve().parent.parent   # an editable install's source
     if (checkout / "pyproject.toml").is_file() and (checkout / "specs").is_dir():
@@ -75,6 +80,8 @@ def examples(chosen: str | None) -> Path | None:
 
 def listen(host: str, port: int) -> socket.socket:
     """A listening socket, or one line saying why there cannot be one."""
+    import socket
+
     if not 0 <= port <= 65535:
         raise common.CommandError(f"`--port {port}` is not a port (0 to 65535)",
                                   common.EXIT_USAGE)
@@ -97,6 +104,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def _reason(exc: Exception) -> str:
+    import socket
+
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return "the port is in use; pick another with `--port`"
     if isinstance(exc, OSError) and exc.errno == errno.EACCES:

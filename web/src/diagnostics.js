@@ -3,7 +3,7 @@
 
 import { setDiagnostics } from "@codemirror/lint";
 import { el } from "./dom.js";
-import { rangeOf } from "./positions.js";
+import { offsets, rangeOf } from "./positions.js";
 
 let shown = false;
 
@@ -12,9 +12,10 @@ export function showDiagnostics(view, diagnostics) {
   if (!diagnostics.length && !shown) return;   // nothing to clear: no editor update
   shown = diagnostics.length > 0;
   const doc = view.state.doc;
+  const at = offsets(doc);
   const marks = diagnostics.map((d) => {
     const span = d.line ? d : { line: 1, column: 1, end_line: 1, end_column: 1 };
-    const { from, to } = rangeOf(doc, span);
+    const { from, to } = rangeOf(doc, span, at);
     return {
       from,
       to,

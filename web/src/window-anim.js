@@ -120,7 +120,8 @@ export class WindowAnimation {
     ctx.fillStyle = COLOURS.window;
     ctx.fillRect(X(c0), Y(r0), w, h);
     ctx.fillStyle = COLOURS.tap;
-    for (let a = 0; a < rows.k; a++) for (let b = 0; b < cols.k; b++) {
+    const [a0, a1] = tapsInView(r0, rows, view.rows), [b0, b1] = tapsInView(c0, cols, view.cols);
+    for (let a = a0; a < a1; a++) for (let b = b0; b < b1; b++) {
       ctx.fillRect(X(c0 + b * cols.d) + 1, Y(r0 + a * rows.d) + 1, Math.max(cell.w - 2, 1),
         Math.max(cell.h - 2, 1));
     }
@@ -201,4 +202,12 @@ function label(ctx, x, y, text) {
   ctx.fillStyle = COLOURS.text;
   ctx.font = "12px system-ui, sans-serif";
   ctx.fillText(text, x, y);
+}
+
+/** The taps `[first, last)` of a window starting at cell `start` that fall in the
+ * view (the rest are clipped away): a 20000x20000 kernel draws 24x24 taps, not 4e8. */
+function tapsInView(start, ax, view) {
+  const first = Math.max(0, Math.ceil((view.from - start) / ax.d));
+  const last = Math.min(ax.k, Math.floor((view.from + view.size - 1 - start) / ax.d) + 1);
+  return [first, Math.max(first, last)];
 }

@@ -250,10 +250,6 @@ class Network(Frozen):
         return self.inputs[0].shape
 
     @property
-    def input_span(self) -> Span:
-        return self.inputs[0].span
-
-    @property
     def output_chains(self) -> tuple[Sequence, ...]:
         """What the network returns: the `output` chains, or the body alone."""
         return self.outputs or (self.body,)

@@ -12,12 +12,12 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from cnndsl.diagnostics import Fix
+from cnndsl.diagnostics import MAX_SHOWN, Fix
 from cnndsl.source import Span
 
 MAX_CANDIDATES = 100
-#: as many as a file's diagnostics are shown (`diagnostics.MAX_SHOWN`)
-BUDGET = 100
+#: as many as a file's diagnostics are shown
+BUDGET = MAX_SHOWN
 CUTOFF = 0.6
 
 _local = threading.local()
@@ -33,18 +33,17 @@ class Suggestion:
 
 
 @contextmanager
-def budget(size: int = BUDGET):
+def budget():
     """Give one check a fresh budget of suggestions."""
     previous = getattr(_local, "left", None)
-    _local.left = size
+    _local.left = BUDGET
     try:
         yield
     finally:
         _local.left = previous
 
 
-def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF,
-                 fold_case: bool = True) -> Suggestion | None:
+def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF) -> Suggestion | None:
     """The candidate closest to `word`, when one is close enough. `candidates`
     may be any iterable: it is not read once the budget is spent."""
     left = getattr(_local, "left", None)
@@ -58,7 +57,7 @@ def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF,
     near = [c for c in candidates if c != word and c != "in" and abs(len(c) - len(word)) <= slack]
     near = sorted(set(near), key=lambda c: (abs(len(c) - len(word)), c))[:MAX_CANDIDATES]
     found = difflib.get_close_matches(word, near, n=1, cutoff=cutoff)
-    if not found and fold_case and word.lower() != word:
+    if not found and word.lower() != word:
         lowered = {c.lower(): c for c in near}
         found = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=1,
                                                                 cutoff=cutoff)]

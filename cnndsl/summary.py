@@ -56,10 +56,6 @@ class Row:
         return self.node.info.params
 
     @property
-    def trainable(self) -> int:
-        return self.node.info.params
-
-    @property
     def buffers(self) -> int:
         return self.node.info.buffers
 
@@ -79,10 +75,6 @@ class Row:
     def flatten(self) -> bool:
         """An `fc` that flattens its spatial input first."""
         return isinstance(self.node, ir.Linear) and len(self.input) > 1
-
-    @property
-    def is_layer(self) -> bool:
-        return self.kind == "layer"
 
 
 @dataclass(frozen=True)

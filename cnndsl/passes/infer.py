@@ -109,8 +109,12 @@ def layer(node, state: State, diagnostics: list[Diagnostic]) -> tuple[State, Cos
     if result is None:
         return None
     out, cost = result
-    word = node.text.split()[0] if node.text else node.op
-    return State(out.shape, out.rf, out.jump, step(state, word, out.shape), node.span), cost
+    return State(out.shape, out.rf, out.jump, step(state, _word(node), out.shape), node.span), cost
+
+
+def _word(node) -> str:
+    """The layer's word as written (`conv`, `maxpool`)."""
+    return node.text.split()[0] if node.text else node.op
 
 
 class _Ctx:
@@ -123,7 +127,7 @@ class _Ctx:
     def need_spatial(self, node, state: State, ranks=(1, 2, 3)) -> bool:
         if state.rank in ranks:
             return True
-        word = node.text.split()[0] if node.text else node.op
+        word = _word(node)
         if state.rank == 0:
             self.fail(error("E0309", f"`{word}` needs spatial input", node.span,
                             f"its input is {fmt(state.shape)} features",
@@ -151,9 +155,8 @@ def _previous(state: State, text: str) -> list[Label]:
     return [Label(span=state.last, text=text)] if state.last is not None else []
 
 
-def _same(state: State, rf=None, jump=None) -> State:
-    return State(state.shape, state.rf if rf is None else rf,
-                 state.jump if jump is None else jump)
+def _same(state: State) -> State:
+    return State(state.shape, state.rf, state.jump)
 
 
 # ---- windows (conv and pooling) -----------------------------------------------
@@ -559,9 +562,7 @@ def _unflatten(c: _Ctx, node: ir.Unflatten, state: State):
                      secondary=_previous(state, f"output is {fmt(state.shape)}"),
                      help=f"choose a shape whose product is {state.channels:,}"))
         return None
-    rank = len(shape) - 1
-    ones = (1,) * rank if rank else None
-    return State(tuple(shape), ones, ones), Cost()
+    return start(tuple(shape), None), Cost()     # a fresh grid: layer() adds trace and span
 
 
 def _linear(c: _Ctx, node: ir.Linear, state: State):
@@ -622,7 +623,7 @@ _RULES[ir.Activation] = _activation
 
 # ---- merges ---------------------------------------------------------------------------
 
-def split_input(node_span: Span, keyword: Span, count: int, state: State,
+def split_input(keyword: Span, count: int, state: State,
                 diagnostics: list[Diagnostic]) -> State | None:
     """The input of each branch of `split`: an equal share of the channels."""
     if state.channels % count:

@@ -346,8 +346,7 @@ def _annotate_sequence(seq: ir.Sequence, before: State | None,
                 params += part.info.params
                 buffers += part.info.buffers
                 macs += part.info.macs
-    info = ir.Info(input=start.shape, output=after.shape, params=params, buffers=buffers,
-                   macs=macs, rf=infer.exact(after.rf, ceil=True), jump=infer.exact(after.jump))
+    info = infer.info(start, after, infer.Cost(params, buffers, macs))
     return seq.model_copy(update={"info": info})
 
 
@@ -451,9 +450,7 @@ def _labelled(item: ast.Labelled, env: Env, scope: _Scope, labels: _Labels,
     labels.defined[name] = _Defined(state, item.label_span)
     label = ir.Label(span=item.label_span, text=name, name=name, label=name)
     if state is not None:
-        label = label.model_copy(update={"info": ir.Info(
-            input=state.shape, output=state.shape, rf=infer.exact(state.rf, ceil=True),
-            jump=infer.exact(state.jump))})
+        label = label.model_copy(update={"info": infer.info(state, state, infer.Cost())})
     return nodes + [label], state
 
 
@@ -464,9 +461,7 @@ def _ref(item: ast.Ref, labels: _Labels, ctx: _Context) -> tuple[ir.Ref, State |
         found.used = True
         state = found.state
         if state is not None:
-            node = node.model_copy(update={"info": ir.Info(
-                input=state.shape, output=state.shape, rf=infer.exact(state.rf, ceil=True),
-                jump=infer.exact(state.jump))})
+            node = node.model_copy(update={"info": infer.info(state, state, infer.Cost())})
         return node, state
     ctx.diagnostics.append(_unknown_label(item, labels))
     return node, None
@@ -522,7 +517,7 @@ def _merge(item: ast.Combine, env: Env, scope: _Scope, labels: _Labels, state: S
     syntax_branches = item.branches[:1] if form else item.branches
     branch_in = state
     if op == "split" and state is not None:
-        branch_in = infer.split_input(item.span, item.keyword_span, len(item.branches), state,
+        branch_in = infer.split_input(item.keyword_span, len(item.branches), state,
                                       ctx.diagnostics)
     branches, results = [], []
     if form:
@@ -568,7 +563,7 @@ def _branch_result(branch: ast.Chain, seq: ir.Sequence, out: State,
 
 def _branch_count_ok(item: ast.Combine, ctx: _Context) -> bool:
     if item.op in _ONE_BRANCH and len(item.branches) != 1:
-        other = {"residual": "add", "gate": "mul"}[item.op]
+        other = _ONE_BRANCH[item.op]
         ctx.diagnostics.append(error("E0410", f"`{item.op}` takes exactly one chain",
                                      item.branches[1].span, "a second chain",
                                      help=f"for several branches use `{other}(...)`"))

@@ -28,7 +28,7 @@ from cnndsl.diagnostics import Diagnostic, Fix, error
 from cnndsl.files import printable
 from cnndsl.layers import COMBINATORS
 from cnndsl.source import Source, Span
-from cnndsl.suggest import did_you_mean
+from cnndsl.suggest import did_you_mean, offer
 
 #: Parentheses nest at most this deep; deeper input is refused with a located
 #: error instead of exhausting the interpreter's stack in later passes.
@@ -512,9 +512,9 @@ def _unknown_combinator(source: Source, offset: int) -> Diagnostic | None:
     start = pos - (len(match.group(0)) - 1)
     span = source.span(start, start + len(match.group(1)))
     return error("E0201", f"unknown combinator `{match.group(1)}(`", span,
-                 "not a combinator", help=f"did you mean `{close.word}(`?",
+                 "not a combinator",
                  notes=["combinators: " + ", ".join(f"`{c}(`" for c in COMBINATORS)],
-                 fixes=close.fixes(span))
+                 **offer(close, span, "{}("))
 
 
 def _token_help(source: Source, token: Token, expected,

@@ -32,6 +32,16 @@ class Suggestion:
         return (Fix(span=span, replacement=template.format(self.word)),)
 
 
+def offer(close: Suggestion | None, span: Span, shown: str = "{}", fix: str = "{}",
+          otherwise: str | None = None) -> dict:
+    """A diagnostic's `help` and `fixes` when it may suggest a word: "did you mean
+    `{shown}`?" and the edit writing `fix` over `span`; else `otherwise`, no edit."""
+    if close is None:
+        return {"help": otherwise, "fixes": ()}
+    return {"help": f"did you mean `{shown.format(close.word)}`?",
+            "fixes": close.fixes(span, fix)}
+
+
 @contextmanager
 def budget():
     """Give one check a fresh budget of suggestions."""

@@ -11,7 +11,7 @@ from cnndsl.diagnostics import Diagnostic, Fix, Label, error
 from cnndsl.layers import FLAG_LETTERS, LAYERS, MAX_INT, Arg, LayerWord
 from cnndsl.passes.evaluate import Env, Value, evaluate, literal, unknown_name
 from cnndsl.source import Span
-from cnndsl.suggest import did_you_mean
+from cnndsl.suggest import did_you_mean, offer
 
 
 @dataclass
@@ -121,8 +121,7 @@ def _unknown_word(word: LayerWord, use: ast.LayerUse, expr: ast.Name, layer_word
     close = did_you_mean(name, chain(word.switches, env))
     return error("E0413", f"unknown argument `{name}` for `{use.name}`", expr.span,
                  "not a flag, a switch or a constant", notes=[f"usage: `{word.usage}`"],
-                 help=f"did you mean `{close.word}`?" if close else None,
-                 fixes=close.fixes(expr.span) if close else ())
+                 **offer(close, expr.span))
 
 
 def _bind_option(word: LayerWord, use: ast.LayerUse, option: ast.Option, env: Env,
@@ -143,8 +142,7 @@ def _bind_option(word: LayerWord, use: ast.LayerUse, option: ast.Option, env: En
             close = did_you_mean(value.name, arg.words)
             diagnostics.append(error("E0414", f"unknown {arg.describe} `{value.name}`",
                                      value.span, f"expected one of {choices}",
-                                     help=f"did you mean `{close.word}`?" if close else None,
-                                     fixes=close.fixes(value.span) if close else ()))
+                                     **offer(close, value.span)))
             return
     _set(word, arg, value, env, bound, diagnostics, use, span=option.span)
 
@@ -171,8 +169,7 @@ def _unknown_option(word: LayerWord, use: ast.LayerUse, option: ast.Option) -> D
     listed = ", ".join(f"`{n}=`" for n in names) or "none"
     return error("E0403", f"unknown option `{option.name}` for `{use.name}`",
                  option.name_span, "unknown option", notes=[f"its options: {listed}"],
-                 help=f"did you mean `{close.word}=`?" if close else None,
-                 fixes=close.fixes(option.name_span) if close else ())
+                 **offer(close, option.name_span, "{}="))
 
 
 def _set(word: LayerWord, arg: Arg, expr: ast.Expr, env: Env, bound: Bound,

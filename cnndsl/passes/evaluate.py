@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error
 from cnndsl.layers import FLAG_LETTERS
-from cnndsl.suggest import did_you_mean
+from cnndsl.suggest import did_you_mean, offer
 
 #: The largest magnitude an expression may reach (about 1.1e12): far beyond any
 #: size or count, far below what would make arithmetic slow.
@@ -149,6 +149,5 @@ def unknown_name(ref: ast.Name | ast.Flag, env: Env) -> Diagnostic:
                           "for a computed value, use the long form: `kernel=c*2`")
     close = did_you_mean(ref.name, env)
     return error("E0202", f"unknown name `{ref.name}`", ref.span, "not a constant or parameter",
-                 help=f"did you mean `{close.word}`?" if close else
-                 "define it with `let " + ref.name + " = ...` or make it a block parameter",
-                 fixes=close.fixes(ref.span) if close else ())
+                 **offer(close, ref.span, otherwise=f"define it with `let {ref.name} = ...` "
+                         "or make it a block parameter"))

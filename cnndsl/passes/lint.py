@@ -10,7 +10,7 @@ from cnndsl import ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, warning
 from cnndsl.passes.infer import fmt
-from cnndsl.suggest import did_you_mean
+from cnndsl.suggest import did_you_mean, offer
 from cnndsl.summary import Summary
 
 #: An `fc` holding more than this share of the parameters is worth a warning,
@@ -78,8 +78,7 @@ def _assertions(program: ir.Program, summary: Summary) -> list[Diagnostic]:
             close = did_you_mean(check.metric, METRICS, cutoff=0.5)
             out.append(error("E0502", f"unknown metric `{check.metric}`", check.metric_span,
                              "not a metric", notes=["metrics: " + ", ".join(METRICS)],
-                             help=f"did you mean `{close.word}`?" if close else None,
-                             fixes=close.fixes(check.metric_span) if close else ()))
+                             **offer(close, check.metric_span)))
             continue
         actual = figures[metric]
         expected = check.value

@@ -34,7 +34,7 @@ from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal
 from cnndsl.passes.infer import State
 from cnndsl.passes.train_config import train_config
 from cnndsl.source import Source, Span
-from cnndsl.suggest import did_you_mean
+from cnndsl.suggest import did_you_mean, offer
 
 #: More elements than this after unrolling is refused: no real network is
 #: that large, and a typo such as `relu * 1000000` should not hang the checker.
@@ -482,9 +482,8 @@ def _unknown_label(item: ast.Ref, labels: _Labels) -> Diagnostic:
                                              "names")
     close = did_you_mean(name, labels.visible())
     return error("E0211", f"unknown label `{name}`", item.span, "no item has this label",
-                 help=f"did you mean `@{close.word}`?" if close else
-                 "label an item with `as NAME` to use it as `@NAME`",
-                 fixes=close.fixes(item.span, "@{}") if close else ())
+                 **offer(close, item.span, "@{}", "@{}",
+                         otherwise="label an item with `as NAME` to use it as `@NAME`"))
 
 
 def _close(labels: _Labels, ctx: _Context) -> None:
@@ -680,12 +679,11 @@ def _unknown_layer(use, ctx: _Context) -> Diagnostic:
     if isinstance(use, ast.BlockUse) and close and close.word in COMBINATORS:
         return error("E0201", f"unknown combinator `{use.name}(`", use.name_span,
                      "not a combinator or a block of this file",
-                     help=f"did you mean `{close.word}(`?", fixes=close.fixes(use.name_span))
+                     **offer(close, use.name_span, "{}("))
     return error("E0201", f"unknown {kind} `{use.name}`", use.name_span,
                  "not a layer word or a block of this file",
-                 help=f"did you mean `{close.word}`?" if close else
-                 "layer words are listed in the language reference; blocks are defined with "
-                 "`block Name { ... }`", fixes=close.fixes(use.name_span) if close else ())
+                 **offer(close, use.name_span, otherwise="layer words are listed in the "
+                         "language reference; blocks are defined with `block Name { ... }`"))
 
 
 # ---- blocks -------------------------------------------------------------------------
@@ -749,8 +747,7 @@ def _bind_block_args(block: ast.BlockDef, use, args: tuple, env: Env,
                 ctx.diagnostics.append(error(
                     "E0208", f"the block `{block.name}` has no parameter `{arg.name}`",
                     arg.name_span, "unknown parameter", notes=[f"signature: `{signature}`"],
-                    help=f"did you mean `{close.word}`?" if close else None,
-                    fixes=close.fixes(arg.name_span) if close else ()))
+                    **offer(close, arg.name_span)))
                 ok = False
                 continue
             name = arg.name

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cnndsl import ir
-from cnndsl.api import CheckResult, check, check_file
+from cnndsl.api import CheckResult
 from cnndsl.files import printable
 from cnndsl.layers import LAYERS
 from cnndsl.passes.infer import fmt
@@ -215,13 +215,9 @@ def diagram(source_or_path: str | Path, *, rankdir: str = "TB",
 
     Raises `cnndsl.codegen.api.SpecError` when the spec has errors.
     """
-    from cnndsl.codegen.api import SpecError
+    from cnndsl.codegen.api import SpecError, _result
 
-    text = str(source_or_path)
-    if isinstance(source_or_path, Path) or ("\n" not in text and text.endswith(".cnn")):
-        result = check_file(source_or_path)
-    else:
-        result = check(text)
+    result = _result(source_or_path)
     if not result.ok:
         raise SpecError(result)
     return draw(result, rankdir=rankdir, collapse=collapse)

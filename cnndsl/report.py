@@ -22,14 +22,15 @@ def human(n: float) -> str:
     return str(int(n))
 
 
-def _clip(text: str, width: int) -> str:
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the last one an ellipsis when cut."""
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _line(cells: list[str]) -> str:
     parts = []
     for (_, width, align), cell in zip(_COLUMNS, cells):
-        cell = _clip(cell, width)
+        cell = clip(cell, width)
         parts.append(cell.ljust(width) if align == "<" else cell.rjust(width))
     return "  ".join(parts).rstrip()
 

@@ -13,6 +13,7 @@ could end on escaped); names are identifiers the checker has vetted.
 
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from cnndsl.codegen.helpers import HELPERS
 from cnndsl.codegen.modules import channel_part, channel_sum, features, module_for, out_channels
 from cnndsl.files import printable
 from cnndsl.passes.infer import fmt
-from cnndsl.report import human
+from cnndsl.report import clip, human
 from cnndsl.summary import Summary
 
 HEADER_MARK = "compiled by cnndsl"
@@ -176,7 +177,7 @@ class Emitter:
         src, ch = flow.var, flow.ch
         if isinstance(node, ir.Linear) and len(node.info.input) > 1:
             ch = features(ch, node.info.input)
-            cls.line(f"{target} = {src}.flatten(1)", _shape((_count(node.info.input),)),
+            cls.line(f"{target} = {src}.flatten(1)", _shape((math.prod(node.info.input),)),
                      symbolic.render(ch, ()) if flow.dims is not None else None)
             src = target
         callee, args = module_for(node, ch)
@@ -302,9 +303,9 @@ class Emitter:
                  f"{human(s.macs)} multiply-adds.", "",
                  f"    {'Module':<24} {'Layer':<28} {'Output':<16} {'Params':>12}", rule]
         for row in s.top:
-            layer = _doc(_clip(row.text if row.kind != "merge" else row.op, 28))
-            lines.append(f"    {_clip(row.name, 24):<24} {layer:<28} "
-                         f"{_clip(fmt(row.output), 16):<16} {row.params:>12,}")
+            layer = _doc(clip(row.text if row.kind != "merge" else row.op, 28))
+            lines.append(f"    {clip(row.name, 24):<24} {layer:<28} "
+                         f"{clip(fmt(row.output), 16):<16} {row.params:>12,}")
         lines += [rule, f"    {'Total':<24} {'':<28} {'':<16} {s.params:>12,}"]
         return "\n".join(lines) + '\n"""'
 
@@ -503,21 +504,10 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "(B, " + ", ".join(str(n) for n in shape) + ")"
 
 
-def _count(shape) -> int:
-    total = 1
-    for n in shape:
-        total *= n
-    return total
-
-
 # ---- user text, made safe ------------------------------------------------------------
 
 def _basename(name: str) -> str:
     return re.split(r"[\\/]", name)[-1] or name
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _doc(text: str) -> str:

@@ -26,8 +26,6 @@ def value(node: ir.Element, field: str, raw) -> str:
         return symbol
     if isinstance(raw, tuple):
         return "(" + ", ".join(str(v) for v in raw) + ")" if len(set(raw)) > 1 else str(raw[0])
-    if isinstance(raw, str):
-        return repr(raw)
     return repr(raw)
 
 
@@ -37,9 +35,9 @@ def _given(node: ir.Element, field: str, raw, default) -> bool:
     return raw != default or node.symbol(field) is not None
 
 
-def _keyword(args: list[str], node: ir.Element, field: str, raw, default, keyword=None) -> None:
+def _keyword(args: list[str], node: ir.Element, field: str, raw, default) -> None:
     if _given(node, field, raw, default):
-        args.append(f"{keyword or field}={value(node, field, raw)}")
+        args.append(f"{field}={value(node, field, raw)}")
 
 
 def rank(node: ir.Element) -> int:
@@ -183,8 +181,7 @@ def shuffle(node: ir.ChannelShuffle, ch: str) -> Call:
 def scale(node: ir.Scale, ch: str) -> Call:
     dims = len(node.info.input) - 1
     args = [ch]
-    if node.init != 1.0 or node.symbol("init") is not None:
-        args.append(f"init={value(node, 'init', node.init)}")
+    _keyword(args, node, "init", node.init, 1.0)
     if dims:
         args.append(f"dims={dims}")
     return "Scale", args

@@ -15,7 +15,6 @@ import errno
 import os
 import stat
 import tempfile
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,7 +52,7 @@ def printable(text: str) -> str:
 
 
 def _escape(char: str) -> str:
-    if char.isprintable() and unicodedata.category(char) not in ("Cf", "Cs"):
+    if char.isprintable():         # False for controls, format (bidi) and surrogates
         return char
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 \

@@ -80,8 +80,7 @@ def rows_at(result, line: int, column: int) -> list:
     offset = offset_of(result.source.text, line, column)
     hits = [r for r in _rows(result) if r.span.start <= offset <= r.span.end]
     inside = [r for r in hits if offset < r.span.end] or hits
-    order = {id(r): i for i, r in enumerate(_rows(result))}
-    return sorted(inside, key=lambda r: (r.span.end - r.span.start, order[id(r)]))
+    return sorted(inside, key=lambda r: r.span.end - r.span.start)   # stable: table order
 
 
 def layer_at(result, line: int, column: int) -> dict | None:

@@ -29,7 +29,7 @@ OPTION_RANGES = {
 }
 #: (low, high, low included, high included) of every numeric setting
 RANGES = {"epochs": (1, 1_000_000, True, True), "batch": (1, 1 << 20, True, True),
-          "lr": (0.0, None, False, False), "smoothing": (0.0, 1.0, True, False),
+          "smoothing": (0.0, 1.0, True, False),
           "clip": (0.0, None, False, False), "ema": (0.0, 1.0, False, False),
           "patience": (1, 1_000_000, True, True), "val": (0.0, 1.0, False, False),
           "warmup": (0.0, 1_000_000, True, True), "every": (1, 1_000_000, True, True),

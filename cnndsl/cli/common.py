@@ -67,9 +67,8 @@ def guarded(args: argparse.Namespace) -> int:
     try:
         return args.run(args)
     except (CommandError, FileProblem) as exc:
-        print(f"error: {printable(str(exc))}" if "\n" not in str(exc)
-              else "error: " + "\n".join(printable(line) for line in str(exc).split("\n")),
-              file=sys.stderr)
+        lines = str(exc).split("\n")    # each line escaped; the breaks are ours
+        print("error: " + "\n".join(printable(line) for line in lines), file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -22,9 +22,9 @@ def add(sub) -> None:
 def run(args) -> int:
     from cnndsl.files import printable
 
-    trained = _load(args)
     if args.top < 1:
         raise common.CommandError("--top must be at least 1")
+    trained = _load(args)
     failed = 0
     for image in args.images:
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cnndsl.api import CheckResult, check, check_file
-from cnndsl.codegen.emit import emit
+from cnndsl.codegen.emit import HEADER_MARK, emit
 
 if TYPE_CHECKING:
     import torch
@@ -29,8 +29,8 @@ class SpecError(ValueError):
 
 
 #: The first line of every generated file, and nothing else, marks it as ours.
-_FIRST_LINE = re.compile(rb'"""[A-Za-z][A-Za-z0-9_]*: compiled by cnndsl [0-9][0-9A-Za-z.+-]* '
-                         rb'from [^\r\n]*\.(\r?\n|$)')
+_FIRST_LINE = re.compile(rb'"""[A-Za-z][A-Za-z0-9_]*: ' + re.escape(HEADER_MARK.encode())
+                         + rb' [0-9][0-9A-Za-z.+-]* from [^\r\n]*\.(\r?\n|$)')
 
 
 def is_generated(path: Path) -> bool:

@@ -76,7 +76,9 @@ def available(device) -> Limit | None:
         return _cuda(device)
     if kind != "cpu":
         return None
-    limits = [limit for limit in (_rlimit_as(), _rlimit_data(), _cgroup(), _meminfo())
+    limits = [limit for limit in (_rlimit("RLIMIT_AS", "VmSize", "ulimit -v"),
+                                  _rlimit("RLIMIT_DATA", "VmData", "ulimit -d"),
+                                  _cgroup(), _meminfo())
               if limit is not None]
     return min(limits, key=lambda limit: limit.bytes) if limits else None
 
@@ -90,27 +92,18 @@ def _cuda(device) -> Limit | None:
     return Limit(free, f"free on {device}")
 
 
-def _rlimit(which: int, status_key: str, name: str) -> Limit | None:
-    """A resource limit less what this process already holds under it."""
-    import resource
-
-    soft, _ = resource.getrlimit(which)
+def _rlimit(which: str, status_key: str, name: str) -> Limit | None:
+    """A resource limit less what this process already holds under it (none where
+    the system has no such limits: `resource` is Unix only)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft, _ = resource.getrlimit(getattr(resource, which))
     if soft == resource.RLIM_INFINITY:
         return None
     used = _status_kib(status_key) * 1024
     return Limit(max(soft - used, 0), f"{name} {_gib(soft)}, {_gib(used)} already in use")
-
-
-def _rlimit_as() -> Limit | None:
-    import resource
-
-    return _rlimit(resource.RLIMIT_AS, "VmSize", "ulimit -v")
-
-
-def _rlimit_data() -> Limit | None:
-    import resource
-
-    return _rlimit(resource.RLIMIT_DATA, "VmData", "ulimit -d")
 
 
 def _status_kib(key: str) -> int:

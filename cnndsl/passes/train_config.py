@@ -24,8 +24,6 @@ from cnndsl.training import (
     sgd_refuses,
 )
 
-KEYS = ("data", "epochs", "batch", "optimizer", "lr", "loss", "augment", "schedule",
-        "smoothing", "clip", "ema", "patience", "val")
 SCHEDULE_OPTIONS = {"constant": ("warmup",), "cosine": ("warmup",), "onecycle": ("warmup",),
                     "step": ("warmup", "every", "gamma")}
 Diagnostics = list[Diagnostic]
@@ -230,3 +228,4 @@ _HANDLERS = {"data": _data, "epochs": _numeric("epochs", integer=True),
              "ema": _numeric("ema", integer=False, what="the EMA decay"),
              "patience": _numeric("patience", integer=True),
              "val": _numeric("val", integer=False, what="the held-out fraction")}
+KEYS = tuple(_HANDLERS)

@@ -70,7 +70,3 @@ class EpochBatches:
             return len(self.index_batches())
         full, rest = divmod(self.n, self.batch)
         return full + int(rest > 1 or (rest == 1 and (not self.train or self.n == 1)))
-
-    def dropped(self) -> int:
-        """Samples left out of each training epoch (0, or 1 for a lone last sample)."""
-        return int(self.train and self.n > 1 and self.n % self.batch == 1)

@@ -53,14 +53,15 @@ def train_epoch(t: Trainer, data, epoch: int, progress=None, world: int = 1) -> 
     total = torch.zeros(3, device=t.device, dtype=torch.float64)  # loss sum, correct, count
     steps, lr_sum, samples = data.steps, 0.0, 0
     start = time.perf_counter()
+    masks = data.task == "segment"
     for step, (x, y, problems) in enumerate(data.train_batches(epoch)):
-        _note(t, problems)
+        _note(t.problems, problems)
         lr = s.lr * lr_factor(s, (epoch - 1) * steps + step, steps)
         set_lr(t.optimizer, lr)
-        total += _step(t, x, y)
+        total += _step(t, x, y, may_ignore=masks or bool(problems))
         lr_sum, samples = lr_sum + lr, samples + len(y)
         if progress is not None:
-            progress(step, steps, total, start, world)
+            progress(step, steps)
     if t.device.type == "cuda":
         torch.cuda.synchronize(t.device)
     seconds = time.perf_counter() - start
@@ -74,8 +75,10 @@ def train_epoch(t: Trainer, data, epoch: int, progress=None, world: int = 1) -> 
             "samples_per_s": samples / max(seconds, 1e-9), "lr": lr_sum / lr_steps}
 
 
-def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """One optimizer step; returns (loss sum, correct, targets counted) of the batch."""
+def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor, may_ignore: bool) -> torch.Tensor:
+    """One optimizer step; returns (loss sum, correct, targets counted) of the batch.
+    Only a batch that may hold `IGNORE` targets (a mask, an unreadable image) asks
+    whether any target is left: on a GPU that question waits for the device."""
     if t.channels_last and x.dim() == 4:
         x = x.contiguous(memory_format=torch.channels_last)
     valid = (y != IGNORE)
@@ -84,7 +87,7 @@ def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         out = t.net(x)
         loss = loss_of(t.settings.loss, out, y, t.settings.smoothing)
     count = valid.sum()
-    if not bool(count):
+    if may_ignore and not bool(count):
         return torch.zeros(3, device=t.device, dtype=torch.float64)
     t.optimizer.zero_grad(set_to_none=True)
     t.scaler.scale(loss).backward()
@@ -100,10 +103,11 @@ def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.stack([loss.detach().double() * count, correct.double(), count.double()])
 
 
-def _note(t: Trainer, problems: list[str]) -> None:
+def _note(into: dict, problems: list[str]) -> None:
+    """Keep the first reason given for each unreadable file (`path: why`)."""
     for problem in problems:
         path, _, why = problem.partition(": ")
-        t.problems.setdefault(path, why)
+        into.setdefault(path, why)
 
 
 @torch.no_grad()
@@ -117,9 +121,7 @@ def evaluate(model, batches, loss: str, classes: int, dtype=None, *, task: str =
     confusion = torch.zeros(classes, classes, dtype=torch.int64)
     for x, y, batch_problems in batches:
         if problems is not None:
-            for problem in batch_problems:
-                path, _, why = problem.partition(": ")
-                problems.setdefault(path, why)
+            _note(problems, batch_problems)
         with torch.autocast(x.device.type, dtype=dtype or torch.float32,
                             enabled=dtype is not None):
             out = model(x)

@@ -30,8 +30,6 @@ from cnndsl.train.optim import EMA, OPTIMIZER_STATES, optimizer
 from cnndsl.train.options import OptionError, Settings, resolve_settings
 from cnndsl.train.record import columns, plot_curves, write_metrics
 
-EVAL_BATCH = 512
-
 
 class TrainError(Exception):
     """A problem to report in one line, without a traceback."""
@@ -316,7 +314,7 @@ def _progress(run: Run, epoch: int):
 
     bar = {"bar": None}
 
-    def show(step: int, steps: int, total: torch.Tensor, start: float, world: int) -> None:
+    def show(step: int, steps: int) -> None:
         if bar["bar"] is None:
             bar["bar"] = tqdm(total=steps, desc=f"epoch {epoch}/{s.epochs}", leave=False,
                               unit="step", dynamic_ncols=True)

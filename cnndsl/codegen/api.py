@@ -78,10 +78,13 @@ def load_module(path_or_source: str | Path,
     with `linecache`, so its classes pickle (`torch.save(model)`) and script
     (`torch.jit.script(model)`) in this process as a compiled file's would.
     """
-    return _module(_result(path_or_source), module_name)
+    return compiled_module(_result(path_or_source), module_name)
 
 
-def _module(result: CheckResult, module_name: str | None = None) -> types.ModuleType:
+def compiled_module(result: CheckResult, module_name: str | None = None) -> types.ModuleType:
+    """The checked spec's generated code run in a module of its own, registered in
+    `sys.modules` (so its classes pickle) with its source in `linecache` (so a
+    traceback shows the line); the same code is compiled once per process."""
     code = compile_result(result)
     digest = hashlib.sha256(code.encode("utf-8")).hexdigest()[:12]
     name = module_name or f"cnndsl_generated_{result.network.model}_{digest}"
@@ -101,7 +104,7 @@ def _module(result: CheckResult, module_name: str | None = None) -> types.Module
 def load(path_or_source: str | Path) -> type[torch.nn.Module]:
     """The model class of a spec: `LeNet = cnndsl.load("lenet.cnn"); model = LeNet()`."""
     result = _result(path_or_source)
-    return getattr(_module(result), result.network.model)
+    return getattr(compiled_module(result), result.network.model)
 
 
 def build(path_or_source: str | Path, **constants: int) -> torch.nn.Module:
@@ -115,7 +118,7 @@ def build(path_or_source: str | Path, **constants: int) -> torch.nn.Module:
     result = _result(path_or_source)   # checked once: memory, module and count read it
     if result.ok:
         _check_memory(result)
-    model = getattr(_module(result), result.network.model)()
+    model = getattr(compiled_module(result), result.network.model)()
     params = sum(p.numel() for p in model.parameters())
     if result.summary is not None and params != result.summary.params:
         raise AssertionError(f"cnndsl bug: {result.network.model} has {params:,} parameters, "

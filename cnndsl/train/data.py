@@ -26,6 +26,7 @@ from cnndsl.train.batches import EpochBatches, mix
 from cnndsl.train.datasets import DataError
 from cnndsl.train.folder import forget_inherited_locks
 from cnndsl.train.streams import FolderDataset, SegmentationDataset
+from cnndsl.training import PATH_DATASETS
 
 STATS_SAMPLES = 10_000      # in-memory samples the normalisation is computed from
 STATS_FILES = 1_000         # image files the normalisation is computed from
@@ -263,7 +264,7 @@ def open_data(s, facts, device, rank: int = 0, world: int = 1, *, stats=None) ->
     if ops and len(facts.input) != 3:
         raise DataError("augmentation works on 2-D images; this spec's input is "
                         + "x".join(map(str, facts.input)))
-    if s.data in ("folder", "segmentation"):
+    if s.data in PATH_DATASETS:
         return _stream_data(s, facts, ops, device, rank, world, stats)
     return _memory_data(s, facts, ops, device, rank, world, stats)
 
@@ -315,7 +316,7 @@ def split(labels: np.ndarray | None, n: int, fraction: float, seed: int):
     for group in groups:
         group = g.permutation(group)
         k = int(round(len(group) * fraction))
-        k = min(max(k, 1 if len(group) > 1 else 0), len(group) - 1) if len(group) > 1 else 0
+        k = min(max(k, 1), len(group) - 1) if len(group) > 1 else 0
         held.append(group[:k])
         train.append(group[k:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(held))

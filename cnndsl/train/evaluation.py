@@ -14,16 +14,17 @@ from cnndsl.train.loop import evaluate
 from cnndsl.train.options import Settings
 from cnndsl.train.record import plot_confusion
 from cnndsl.train.streams import FolderDataset, SegmentationDataset
+from cnndsl.training import PATH_DATASETS
 
 
 def evaluate_run(args, confusion_png: Path) -> list[str]:
     """Evaluate; returns the lines to print (the picture is written to `confusion_png`)."""
     trained = load_run(args.run_dir, pick_device(args.device), args.weights)
-    data = _data(trained, args)
+    s = _settings(trained, args)
+    data = _data(trained, s, args.all)
     if data.classes != trained.classes:
         raise DataError(f"{data.name}'s classes ({', '.join(data.classes[:6])}...) are not "
                         f"those the run was trained on ({', '.join(trained.classes[:6])}...)")
-    s = Settings.from_json(trained.record["settings"])
     figures = evaluate(trained.model, data.test_batches(), s.loss, trained.facts.output[0],
                        task=trained.task, problems=(problems := {}))
     plot_confusion(confusion_png, figures["confusion"], trained.classes,
@@ -39,12 +40,11 @@ def _settings(trained: Trained, args) -> Settings:
     return s
 
 
-def _data(trained: Trained, args) -> Data:
-    s = _settings(trained, args)
+def _data(trained: Trained, s: Settings, every: bool) -> Data:
     norm = trained.record["normalisation"]
     stats = (norm["mean"], norm["std"])
     data = open_data(s, trained.facts, trained.device, stats=stats)
-    if args.all and s.data in ("folder", "segmentation"):
+    if every and s.data in PATH_DATASETS:
         _every_file(data, s, trained)
     return data
 

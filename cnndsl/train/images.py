@@ -119,13 +119,18 @@ def scan_pairs(root: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _images_in(folder: Path) -> list[Path]:
+    """The images of a folder, in name order; refused as soon as it passes MAX_FILES
+    (counted while listing, so a huge folder is not read whole first)."""
+    files = []
     try:
-        files = sorted(f for f in folder.iterdir() if f.suffix.lower() in SUFFIXES)
+        for f in folder.iterdir():
+            if f.suffix.lower() in SUFFIXES:
+                files.append(f)
+                if len(files) > MAX_FILES:
+                    raise ScanError(f"`{folder}` holds over {MAX_FILES:,} images")
     except OSError as exc:
         raise ScanError(f"cannot read `{folder}`: {exc.strerror}") from None
-    if len(files) > MAX_FILES:
-        raise ScanError(f"`{folder}` holds over {MAX_FILES:,} images")
-    return files
+    return sorted(files)
 
 
 def _as_arrays(paths: list[bytes], labels: list[int], root: Path):

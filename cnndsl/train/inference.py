@@ -19,7 +19,7 @@ from cnndsl.files import show_path
 from cnndsl.train import checkpoint, spec
 from cnndsl.train.folder import FolderError, RunFolder
 from cnndsl.train.images import open_image
-from cnndsl.train.streams import to_tensor
+from cnndsl.train.streams import fit, to_tensor
 
 
 @dataclass
@@ -110,27 +110,22 @@ def _check_record(record: dict, path: Path) -> None:
 def _compile_recorded(text: str, name: str, path: Path):
     """The model class compiled from the spec text a run recorded: a fresh instance."""
     import cnndsl
-    from cnndsl.codegen.api import compile_result
+    from cnndsl.codegen.api import compiled_module
 
     result = cnndsl.check(text, name)
     if not result.ok:
         raise FolderError(f"the spec recorded in `{show_path(path)}` no longer checks with this "
                           "version of cnndsl")
-    namespace: dict = {"__name__": "cnndsl_run"}
-    exec(compile(compile_result(result), f"<cnndsl:{name}>", "exec"), namespace)
     facts = spec.facts(result)
-    return namespace[facts.model](), facts
+    return getattr(compiled_module(result), facts.model)(), facts
 
 
 def load_image(trained: Trained, path: str | Path) -> torch.Tensor:
     """One image file, preprocessed as the run's held-out images were (1, C, H, W)."""
-    from PIL import Image
-
     pre = trained.record["preprocess"]
     height, width = pre["size"]
     image = open_image(path, pre["mode"], (width, height))
-    x = to_tensor(image.resize((width, height), resample=Image.Resampling.BILINEAR))
-    return trained.prepare(x[None])
+    return trained.prepare(to_tensor(fit(image, (height, width)))[None])
 
 
 @torch.no_grad()

@@ -25,9 +25,8 @@ from cnndsl.training import (
     sgd_refuses,
 )
 
-BUILT_IN = {"data": "digits", "epochs": 10, "batch": 32, "optimizer": "adam",
-            "loss": "crossentropy", "schedule": "constant", "warmup": 0.0, "step": 30,
-            "gamma": 0.1, "smoothing": 0.0, "seed": 0, "progress": "auto"}
+#: the optimizer options that are also flags (`--momentum`), kept in `optimizer_args`
+OPTION_FLAGS = ("momentum", "weight_decay", "nesterov")
 DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
 #: flags a resumed run may change (applied, recorded in config.json, and said)
 RESUMABLE = ("epochs", "device", "progress", "workers", "patience")
@@ -100,6 +99,10 @@ class Settings:
             if bounds is not None and value is not None and out_of_range(value, bounds):
                 raise OptionError(f"its setting `{name}` is out of range")
         return settings
+
+
+#: what a setting is when neither the flags nor the spec's section give it
+BUILT_IN = Settings()
 
 
 # ---- flags -------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ def resolve_settings(args: argparse.Namespace, spec: TrainConfig) -> Settings:
         value = getattr(args, flag or name, None)
         if value is None:
             value = getattr(spec, name, None)
-        return value if value is not None else BUILT_IN.get(name)
+        return value if value is not None else getattr(BUILT_IN, name)
 
     optimizer = pick("optimizer")
     lr, options = _optimizer_options(args, spec, optimizer)
@@ -277,7 +280,7 @@ def _optimizer_options(args, spec: TrainConfig, optimizer: str) -> tuple[float, 
     """The learning rate and options: flags, then the spec's (for its own optimizer)."""
     same = spec.optimizer in (None, optimizer)
     options = dict(spec.optimizer_args) if same else {}
-    for name in ("momentum", "weight_decay", "nesterov"):
+    for name in OPTION_FLAGS:
         if getattr(args, name, None) is not None:
             options[name] = float(getattr(args, name))
     lr = args.lr if args.lr is not None else spec.lr if spec.lr is not None and same \
@@ -288,7 +291,7 @@ def _optimizer_options(args, spec: TrainConfig, optimizer: str) -> tuple[float, 
 def check_combinations(s: Settings) -> None:
     """Refuse what the optimizer or the data would not take, before any work."""
     taken = OPTIMIZERS[s.optimizer]
-    for name in ("momentum", "nesterov", "weight_decay"):
+    for name in OPTION_FLAGS:
         if name in s.optimizer_args and name not in taken:
             flag = "--" + name.replace("_", "-")
             raise OptionError(f"{flag}: {s.optimizer} takes no {name.replace('_', ' ')} "

@@ -16,10 +16,14 @@ from cnndsl import __version__
 from cnndsl.files import show_path
 from cnndsl.train import checkpoint
 from cnndsl.train.folder import FolderError, RunFolder, latest_run
-from cnndsl.train.options import RESUMABLE, OptionError, Settings, check_combinations
+from cnndsl.train.options import (
+    OPTION_FLAGS,
+    RESUMABLE,
+    OptionError,
+    Settings,
+    check_combinations,
+)
 
-#: flag (argparse dest) -> where its value lives in Settings
-_OPTION_FLAGS = {"momentum": "momentum", "weight_decay": "weight_decay", "nesterov": "nesterov"}
 _NOT_COMPARED = {"out", "resume"}
 
 
@@ -61,7 +65,7 @@ def reconcile(recorded: dict, args, path: Path) -> tuple[Settings, dict]:
     except (OptionError, TypeError) as exc:
         raise FolderError(f"`{show_path(path / 'config.json')}`: {exc}") from None
     changes = {}
-    names = set(settings.to_json()) | set(_OPTION_FLAGS)
+    names = set(settings.to_json()) | set(OPTION_FLAGS)
     for name, value in sorted(vars(args).items()):
         if value is None or name not in names or name in _NOT_COMPARED:
             continue
@@ -82,13 +86,13 @@ def reconcile(recorded: dict, args, path: Path) -> tuple[Settings, dict]:
 
 
 def _recorded(settings: Settings, name: str):
-    if name in _OPTION_FLAGS:
-        return settings.optimizer_args.get(_OPTION_FLAGS[name])
+    if name in OPTION_FLAGS:
+        return settings.optimizer_args.get(name)
     return getattr(settings, name, None)
 
 
 def _normalised(name: str, value):
-    if name in _OPTION_FLAGS:
+    if name in OPTION_FLAGS:
         return float(value)
     if name in ("download", "decay_all", "channels_last", "compile"):
         return bool(value)

@@ -70,13 +70,11 @@ class Run:
 
 def train_from_result(result, args) -> int:
     """`cnndsl train SPEC`: compile the checked spec and train it."""
-    from cnndsl.codegen.api import compile_result
+    from cnndsl.codegen.api import compiled_module
 
-    code = compile_result(result)
-    model = spec.facts(result).model
-    namespace: dict = {"__name__": f"cnndsl_run_{model}"}
-    exec(compile(code, f"<cnndsl:{result.source.name}>", "exec"), namespace)
-    return train(namespace[model], result, args, code)
+    module = compiled_module(result)
+    return train(getattr(module, spec.facts(result).model), result, args,
+                 module.__cnndsl_code__)
 
 
 def train(model_cls: type, result, args, code: str) -> int:

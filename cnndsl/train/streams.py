@@ -46,7 +46,7 @@ class FolderDataset(torch.utils.data.Dataset):
         try:
             image = open_image(path, self.mode, (self.size[1], self.size[0]))
             x = self._train(image, seed) if seed is not None and self.ops else \
-                to_tensor(_fit(image, self.size))
+                to_tensor(fit(image, self.size))
         except BadImage as exc:
             channels = 1 if self.mode == "L" else 3
             return (torch.zeros((channels, *self.size), dtype=torch.uint8), IGNORE,
@@ -59,7 +59,7 @@ class FolderDataset(torch.utils.data.Dataset):
             return self.pipeline(image)
         g = torch.Generator().manual_seed(seed)
         box = augment.rrc_box(*image.size, self.ops["rrc"], g) if "rrc" in self.ops else None
-        x = to_tensor(_fit(image, self.size, box))
+        x = to_tensor(fit(image, self.size, box))
         if "flip" in self.ops and augment.flip_draw(g):
             x = x.flip(-1)
         if self.ops.get("crop"):
@@ -120,7 +120,7 @@ class SegmentationDataset(torch.utils.data.Dataset):
         return y.masked_fill(ignore, IGNORE)
 
 
-def _fit(image, size: tuple[int, int], box=None):
+def fit(image, size: tuple[int, int], box=None):
     """`image` (or its `box`) resized to `size` (H, W); as it is when it already fits."""
     if box is None and image.size == size[::-1]:
         return image

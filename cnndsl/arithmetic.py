@@ -49,8 +49,7 @@ def window_size(n: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> F
     if not ceil:
         return f"⌊{inner}⌋ + 1", span // s + 1
     out = -(-span // s) + 1
-    if out >= 1 and (out - 1) * s >= n + p:
-        # PyTorch drops a last window that would start in the right padding
+    if last_window_dropped(n, k, s, p, d):
         return f"⌈{inner}⌉ + 1 − 1", out - 1
     return f"⌈{inner}⌉ + 1", out
 

@@ -65,7 +65,7 @@ def _heavy_fc(summary: Summary) -> list[Diagnostic]:
     return out
 
 
-def _assertions(program: ir.Program, summary: Summary) -> list[Diagnostic]:
+def _assertions(program: ast.Program, summary: Summary) -> list[Diagnostic]:
     figures = {"params": summary.params, "trainable_params": summary.trainable,
                "macs": summary.macs, "output": summary.output,
                "layers": len(summary.layers)}

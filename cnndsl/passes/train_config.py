@@ -8,7 +8,7 @@ E0604 settings that contradict each other.
 
 from __future__ import annotations
 
-from cnndsl import syntax as ir
+from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error
 from cnndsl.suggest import did_you_mean
 from cnndsl.training import (
@@ -29,10 +29,10 @@ SCHEDULE_OPTIONS = {"constant": ("warmup",), "cosine": ("warmup",), "onecycle": 
 Diagnostics = list[Diagnostic]
 
 
-def train_config(program: ir.Program, diagnostics: Diagnostics) -> TrainConfig:
+def train_config(program: ast.Program, diagnostics: Diagnostics) -> TrainConfig:
     """Validate the spec's training defaults; unknown keys and bad values are errors."""
     fields: dict[str, object] = {}
-    seen: dict[str, ir.TrainItem] = {}
+    seen: dict[str, ast.TrainItem] = {}
     for item in program.trains:
         if item.key in seen:
             diagnostics.append(error("E0405", f"`{item.key}` is set twice in `train`",
@@ -58,7 +58,7 @@ def _did_you_mean(word: str, choices, cutoff: float = 0.6) -> str | None:
     return f"did you mean `{close.word}`?" if close else None
 
 
-def _only(item: ir.TrainItem, count: int, usage: str, diagnostics: Diagnostics) -> bool:
+def _only(item: ast.TrainItem, count: int, usage: str, diagnostics: Diagnostics) -> bool:
     if len(item.values) == count and all(v.key is None for v in item.values):
         return True
     diagnostics.append(error("E0602", f"`{item.key}` takes {usage}", item.span,
@@ -67,7 +67,7 @@ def _only(item: ir.TrainItem, count: int, usage: str, diagnostics: Diagnostics) 
     return False
 
 
-def number(value: ir.TrainValue, what: str, bounds, diagnostics: Diagnostics, *,
+def number(value: ast.TrainValue, what: str, bounds, diagnostics: Diagnostics, *,
            integer: bool) -> float | int | None:
     """The value as a number within `bounds`, or None with a diagnostic."""
     try:
@@ -84,7 +84,7 @@ def number(value: ir.TrainValue, what: str, bounds, diagnostics: Diagnostics, *,
     return parsed
 
 
-def _word(value: ir.TrainValue, what: str, choices, diagnostics: Diagnostics) -> str | None:
+def _word(value: ast.TrainValue, what: str, choices, diagnostics: Diagnostics) -> str | None:
     name = value.value.lower().replace("_", "-")
     name = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10", "cross-entropy":
             "crossentropy"}.get(name, name)

@@ -41,6 +41,17 @@ def total(terms: list[int]) -> Formula:
 
 # ---- windows (convolution and pooling) ------------------------------------------
 
+def per_axis(value, rank: int) -> tuple:
+    """One value per spatial axis, from a number or a per-axis sequence."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
+
+
+def same_padding(kernel, dilation) -> tuple[tuple[int, int], ...]:
+    """PyTorch's `padding="same"` per axis as (before, after): the odd unit after."""
+    return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                 for k, d in zip(kernel, dilation))
+
+
 def window_size(n: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> Formula:
     """Output size along one axis: `⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1`, as PyTorch."""
     reach = f"{k}" if d == 1 else f"{d}·({k} − 1) − 1"

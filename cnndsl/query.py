@@ -23,6 +23,7 @@ import math
 import re
 
 from cnndsl import arithmetic as arith
+from cnndsl.arithmetic import per_axis, same_padding
 
 # ---- the adapter: everything that reads `.summary` and `.network` ----------------
 
@@ -155,23 +156,18 @@ def _per_dim(topic: str, formulas: list[arith.Formula], note: str = "") -> list[
     return [arith.step(topic, label, f, note) for label, f in zip(labels, formulas)]
 
 
-def _axes(value, rank: int) -> tuple[int, ...]:
-    return (value,) * rank if isinstance(value, int) else tuple(value)
-
-
 def _window(row, hyper: dict) -> dict:
     """The geometry the window animation needs, per spatial dim (padding split
     before and after, as PyTorch splits `same`)."""
     rank = len(row.input) - 1
-    kernel, dilation = _axes(hyper["kernel"], rank), _axes(hyper.get("dilation", 1), rank)
+    kernel, dilation = per_axis(hyper["kernel"], rank), per_axis(hyper.get("dilation", 1), rank)
     if hyper.get("padding") == "same":
-        before = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-        after = tuple(d * (k - 1) - b for k, d, b in zip(kernel, dilation, before))
+        before, after = zip(*same_padding(kernel, dilation))
     else:
-        before = after = _axes(hyper.get("padding", 0), rank)
+        before = after = per_axis(hyper.get("padding", 0), rank)
     return {"op": row.op, "channels": row.input[0], "input": list(row.input[1:]),
             "output": list(row.output[1:]), "kernel": list(kernel),
-            "stride": list(_axes(hyper["stride"], rank)), "dilation": list(dilation),
+            "stride": list(per_axis(hyper["stride"], rank)), "dilation": list(dilation),
             "padding": list(before), "padding_after": list(after),
             "same": hyper.get("padding") == "same", "ceil": bool(hyper.get("ceil", False))}
 
@@ -232,7 +228,7 @@ def _pool(row, hyper: dict) -> tuple[list[dict], dict]:
 
 def _adaptive(row, hyper: dict) -> tuple[list[dict], None]:
     rank = len(row.input) - 1
-    size = _axes(hyper["size"], rank)
+    size = per_axis(hyper["size"], rank)
     steps = _per_dim("output", [(str(o), o) for o in size],
                      "an adaptive pool's output size is fixed; its windows adapt")
     if row.rf and all(isinstance(j, int) for j in row.jump):
@@ -279,15 +275,15 @@ def _keeps(row) -> dict:
 
 def _convt(row, hyper: dict) -> tuple[list[dict], None]:
     rank = len(row.input) - 1
-    geometry = zip(row.input[1:], _axes(hyper["kernel"], rank), _axes(hyper["stride"], rank),
-                   _axes(hyper["padding"], rank), _axes(hyper["dilation"], rank),
-                   _axes(hyper["output_padding"], rank))
+    geometry = zip(row.input[1:], per_axis(hyper["kernel"], rank), per_axis(hyper["stride"], rank),
+                   per_axis(hyper["padding"], rank), per_axis(hyper["dilation"], rank),
+                   per_axis(hyper["output_padding"], rank))
     sizes = [(f"({n} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {o} + 1",
               (n - 1) * s - 2 * p + d * (k - 1) + o + 1) for n, k, s, p, d, o in geometry]
     steps = _per_dim("output", sizes, "a transposed convolution spreads each input position "
                                       "over a window of the output")
     c_in, out, groups = row.input[0], hyper["out"], hyper["groups"]
-    kernel = _axes(hyper["kernel"], rank)
+    kernel = per_axis(hyper["kernel"], rank)
     per_group = out // groups
     weights = math.prod(kernel) * c_in * per_group
     shown = "·".join(str(k) for k in kernel) + f"·{c_in}·{per_group}"
@@ -306,11 +302,10 @@ def _convt(row, hyper: dict) -> tuple[list[dict], None]:
 def _upsample(row, hyper: dict) -> tuple[list[dict], None]:
     rank = len(row.input) - 1
     if hyper.get("size") is not None:
-        sizes = [(str(o), o) for o in _axes(hyper["size"], rank)]
+        sizes = [(str(o), o) for o in per_axis(hyper["size"], rank)]
         note = "resized to the size given"
     else:
-        factors = hyper["scale"] if isinstance(hyper["scale"], tuple) else \
-            (hyper["scale"],) * rank
+        factors = per_axis(hyper["scale"], rank)
         if not all(isinstance(f, int) for f in factors):
             return [_keeps_text(row, f"each size times {hyper['scale']}, rounded down")], None
         sizes = [(f"{n}·{f}", n * f) for n, f in zip(row.input[1:], factors)]

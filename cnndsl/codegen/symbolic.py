@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from cnndsl import ir
+from cnndsl.arithmetic import per_axis, same_padding
 
 NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -64,10 +65,6 @@ def render(channels: str, dims: Dims | None) -> str | None:
     return "(B, " + ", ".join([channels, *(d.render() for d in dims)]) + ")"
 
 
-def _expand(value, rank: int) -> tuple:
-    return value if isinstance(value, tuple) else (value,) * rank
-
-
 def _window(dim: Dim, k: int, s: int, p0: int, p1: int, d: int, ceil: bool = False) -> Dim:
     t = p0 + p1 - d * (k - 1) - 1 + s      # out = ⌊(n + t) / s⌋
     if ceil:
@@ -110,7 +107,7 @@ def advance(node: ir.Element, dims: Dims | None) -> Dims | None:
             (isinstance(node, ir.Upsample) and node.size is not None):
         return tuple(Dim(name, const=n) for name, n in zip(NAMES[rank], out[1:]))
     if isinstance(node, ir.Upsample):
-        factors = _expand(node.scale, rank)
+        factors = per_axis(node.scale, rank)
         if any(Fraction(str(f)).denominator != 1 for f in factors):
             return None
         return _all(_scale(d, int(f), 0) for d, f in zip(dims, factors))
@@ -123,24 +120,23 @@ def advance(node: ir.Element, dims: Dims | None) -> Dims | None:
 
 
 def _windows(node, dims: Dims, rank: int) -> Dims | None:
-    kernel = _expand(node.kernel, rank)
-    stride = _expand(node.stride, rank)
-    dilation = _expand(node.dilation, rank)
+    kernel = per_axis(node.kernel, rank)
+    stride = per_axis(node.stride, rank)
+    dilation = per_axis(node.dilation, rank)
     ceil = isinstance(node, ir.Pool) and node.ceil
     if ceil and any(p + s > d * (k - 1) + 1 for p, s, k, d in
-                    zip(_expand(node.padding, rank), stride, kernel, dilation)):
+                    zip(per_axis(node.padding, rank), stride, kernel, dilation)):
         return None   # PyTorch may drop a last window that starts in the padding
     if getattr(node, "padding", 0) == "same":
-        pads = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
-                for k, d in zip(kernel, dilation)]
+        pads = same_padding(kernel, dilation)
     else:
-        pads = [(p, p) for p in _expand(node.padding, rank)]
+        pads = [(p, p) for p in per_axis(node.padding, rank)]
     return tuple(_window(dim, k, s, p0, p1, d, ceil)
                  for dim, k, s, (p0, p1), d in zip(dims, kernel, stride, pads, dilation))
 
 
 def _transposed(node: ir.ConvT, dims: Dims, rank: int) -> Dims | None:
-    parts = [_expand(getattr(node, f), rank)
+    parts = [per_axis(getattr(node, f), rank)
              for f in ("kernel", "stride", "padding", "dilation", "output_padding")]
     return _all(_scale(dim, s, -s - 2 * p + d * (k - 1) + o + 1)
                 for dim, k, s, p, d, o in zip(dims, *parts))

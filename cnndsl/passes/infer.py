@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from cnndsl import ir
-from cnndsl.arithmetic import window_size
+from cnndsl.arithmetic import same_padding, window_size
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error, warning
 from cnndsl.passes.bind import show
 from cnndsl.source import Span
@@ -263,8 +263,7 @@ def _conv(c: _Ctx, node: ir.Conv, state: State):
         if any(s > 1 for s in stride):
             c.fail(_same_with_stride(node, kernel, stride))
             return None
-        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
-        padding = tuple((t // 2, t - t // 2) for t in totals)
+        padding = same_padding(kernel, dilation)
     else:
         padding = c.expand(node, "padding", node.padding, state.rank)
         if padding is None:

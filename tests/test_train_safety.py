@@ -151,14 +151,21 @@ def test_a_damaged_run_folder_is_one_line(capsys, tiny, tmp_path, damage, words)
     assert status == 1 and words in err and "Traceback" not in err, err
 
 
-def _damage(record: dict, where: str, value) -> None:
+def _trained_then_damaged(capsys, tiny, tmp_path, where: str, value) -> None:
+    """A one-epoch run in `r/` whose config.json has `where` (dotted) set to `value`
+    (removed when None)."""
+    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+    config = tmp_path / "r" / "config.json"
+    record = json.loads(config.read_text())
     *path, last = where.split(".")
+    held = record
     for key in path:
-        record = record[key]
+        held = held[key]
     if value is None:
-        del record[last]
+        del held[last]
     else:
-        record[last] = value
+        held[last] = value
+    config.write_text(json.dumps(record))
 
 
 @pytest.mark.parametrize("where, value, words", [
@@ -168,11 +175,7 @@ def _damage(record: dict, where: str, value) -> None:
     ("normalisation.std", None, "no normalisation record"),
 ])
 def test_a_damaged_record_is_one_line_on_resume(capsys, tiny, tmp_path, where, value, words):
-    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
-    config = tmp_path / "r" / "config.json"
-    record = json.loads(config.read_text())
-    _damage(record, where, value)
-    config.write_text(json.dumps(record))
+    _trained_then_damaged(capsys, tiny, tmp_path, where, value)
     status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
     last = err.splitlines()[-1]
     assert status == 1 and last.startswith("error: ") and words in last, err
@@ -187,11 +190,7 @@ def test_a_damaged_record_is_one_line_on_resume(capsys, tiny, tmp_path, where, v
     ("task", "dance", "its `task` is missing or damaged"),
 ])
 def test_a_damaged_record_is_one_line_on_evaluate(capsys, tiny, tmp_path, where, value, words):
-    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
-    config = tmp_path / "r" / "config.json"
-    record = json.loads(config.read_text())
-    _damage(record, where, value)
-    config.write_text(json.dumps(record))
+    _trained_then_damaged(capsys, tiny, tmp_path, where, value)
     status = main(["evaluate", "r"])
     err = capsys.readouterr().err
     assert status == 1 and words in err and err.count("\n") == 1, err

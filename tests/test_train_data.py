@@ -311,6 +311,66 @@ except DataError as exc:
 """
 
 
+class _Worker:
+    def __init__(self, pid, alive):
+        self.pid, self.alive = pid, alive
+
+    def is_alive(self):
+        return self.alive
+
+
+class _BrokenHandOver:
+    """A loader whose worker died while handing over a batch: the main process sees the
+    shared-memory hand-over's connection reset before torch reports the death."""
+
+    def __init__(self, alive):
+        self._workers = [_Worker(4242, alive)]
+        self.shut = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    def _shutdown_workers(self):
+        self.shut = True
+
+
+def test_a_worker_dying_mid_hand_over_is_reported_as_its_death():
+    from cnndsl.train.data import watched
+
+    loader = _BrokenHandOver(alive=False)
+    with pytest.raises(DataError, match=r"^a data-loading worker died \(DataLoader worker "
+                                        r"\(pid\(s\) 4242\) exited unexpectedly"):
+        list(watched(loader))
+    assert loader.shut
+
+
+def test_torchs_report_arriving_while_the_death_is_awaited_is_the_one_shown():
+    from cnndsl.train.data import watched
+
+    class Reaped(_Worker):
+        def is_alive(self):        # torch's SIGCHLD handler raises from whatever is running
+            raise RuntimeError("DataLoader worker (pid 77) is killed by signal: Killed. ")
+
+    loader = _BrokenHandOver(alive=True)
+    loader._workers = [Reaped(77, True)]
+    with pytest.raises(DataError, match=r"^a data-loading worker died \(DataLoader worker "
+                                        r"\(pid 77\) is killed by signal: Killed\. \);"):
+        list(watched(loader))
+    assert loader.shut
+
+
+def test_a_connection_error_with_every_worker_alive_is_not_called_a_death(monkeypatch):
+    from cnndsl.train import data
+
+    monkeypatch.setattr(data.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(data.time, "monotonic", iter(range(0, 1000, 10)).__next__)
+    with pytest.raises(ConnectionResetError):
+        list(data.watched(_BrokenHandOver(alive=True)))
+
+
 def test_a_dying_worker_is_reported_clearly():
     # in a process of its own: torch's SIGCHLD handler belongs to the process
     done = subprocess.run([sys.executable, "-c", DYING], capture_output=True, text=True,

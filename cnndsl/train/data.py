@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,15 +239,43 @@ def watched(loader) -> Iterator:
             batch = next(iterator)
         except StopIteration:
             return
-        except RuntimeError as exc:
-            if "DataLoader worker" not in str(exc):
+        except (RuntimeError, OSError, EOFError) as exc:
+            message = _death(iterator, exc)
+            if message is None:
                 raise
-            message = str(exc).splitlines()[0]
             break
         yield batch
     _shut_down(iterator)
     raise DataError(f"a data-loading worker died ({message}); often it ran out of memory: "
                     "try fewer --workers or a smaller --batch")
+
+
+def _death(iterator, exc: BaseException) -> str | None:
+    """What `exc` says of a worker's death, or None if it is not one: torch's own report (a
+    RuntimeError naming the worker), or a hand-over broken by a worker killed while passing a
+    batch's shared memory (connection reset, end of file), which torch reports only later."""
+    if isinstance(exc, RuntimeError):
+        return str(exc).splitlines()[0] if "DataLoader worker" in str(exc) else None
+    try:
+        dead = _dead_workers(iterator)
+    except RuntimeError as report:       # torch's SIGCHLD handler spoke while we waited
+        return _death(iterator, report)
+    if not dead:
+        return None
+    return (f"DataLoader worker (pid(s) {', '.join(dead)}) exited unexpectedly: "
+            f"{type(exc).__name__}")
+
+
+def _dead_workers(iterator, wait: float = 5.0) -> list[str]:
+    """The pids of the iterator's workers that have exited, waiting up to `wait` seconds
+    for a dying one to be reaped."""
+    workers = getattr(iterator, "_workers", None) or []
+    deadline = time.monotonic() + wait
+    while True:
+        dead = [str(w.pid) for w in workers if not w.is_alive()]
+        if dead or not workers or time.monotonic() > deadline:
+            return dead
+        time.sleep(0.05)
 
 
 def _shut_down(iterator) -> None:

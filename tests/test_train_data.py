@@ -103,6 +103,23 @@ def test_rrc_boxes_respect_scale_and_ratio():
         assert w * h >= 0.25 * 8000 * 0.95 and 0.7 < w / h < 1.4
 
 
+@pytest.mark.parametrize("n, batch, world, sizes", [
+    (5, 1, 1, [1, 1, 1, 1, 1]),      # batches of one were asked for: none is dropped
+    (5, 2, 1, [2, 2]),               # a lone last sample is dropped (batch norm)
+    (6, 2, 1, [2, 2, 2]),
+    (1, 4, 1, [1]),                  # ... unless it is the only one
+    (7, 4, 2, [2, 1]),               # each process takes its share of the global batch
+    (5, 2, 2, [1, 1]),
+])
+def test_every_training_batch_is_kept_but_a_lone_last_one(n, batch, world, sizes):
+    for rank in range(world):
+        sampler = EpochBatches(n, batch, seed=3, train=True, rank=rank, world=world)
+        assert [len(b) for b in sampler.index_batches()] == sizes
+        assert len(sampler) == len(sizes) == len(list(sampler))
+    every = EpochBatches(n, batch, seed=3, train=False)
+    assert sum(len(b) for b in every.index_batches()) == n == sum(map(len, every))
+
+
 def test_the_same_seed_gives_the_same_sample_with_any_worker_count(half_bright):
     data = FolderDataset(*half_bright, "RGB", (24, 24), {"flip": None, "crop": 2}, False)
     batches = []

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -162,3 +165,32 @@ def test_the_data_dir_flag_wins_over_the_spec_s_path(capsys, tmp_path):
     assert status == 0, err
     settings = json.loads((tmp_path / "run" / "config.json").read_text())["settings"]
     assert settings["data_dir"] == str(tmp_path / "imgs")
+
+
+def test_a_rank_whose_batch_is_all_unreadable_still_joins_the_gradients(tmp_path):
+    """Under torchrun, every rank's backward all-reduces the gradients: a rank that skipped
+    its step because its whole share of the batch was unreadable left the others waiting."""
+    stripes(tmp_path / "imgs", 12, 0)
+    for i in range(6):     # one sample a rank a step: some step is unreadable on one rank only
+        (tmp_path / "imgs" / "top" / f"cut{i}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 9)
+    spec = tmp_path / "stripes.cnn"
+    spec.write_text(CLASSIFIER)
+
+    def torchrun(*flags):
+        return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                               "--nproc_per_node=2", "-m", "cnndsl", "train", str(spec),
+                               "--data", "folder", "--data-dir", str(tmp_path / "imgs"),
+                               "--workers", "0", "--epochs", "1", "--progress", "plain",
+                               *flags], capture_output=True, text=True,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=240)
+
+    done = torchrun("--batch", "2", "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    assert "unreadable file(s)" in done.stderr
+    row = metrics(tmp_path / "run")[-1]
+    assert float(row["samples_per_s"]) > 0 and float(row["train_loss"]) > 0
+    refused = torchrun("--batch", "1", "--out", str(tmp_path / "one"))
+    # torchrun reports its failed children with a traceback of its own; the children do not
+    assert refused.returncode == 1 and "internal error" not in refused.stderr
+    assert "--batch 1 is the global batch, shared by 2 processes" in refused.stderr
+    assert not (tmp_path / "one").exists()

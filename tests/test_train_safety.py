@@ -4,8 +4,10 @@ contradicting flags on resume, failed starts, Ctrl-C, a lone last batch."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-import os
+import random
 import signal
 import subprocess
 import sys
@@ -142,13 +144,38 @@ def test_a_damaged_run_folder_is_one_line(capsys, tiny, tmp_path, damage, words)
         text = (run / "config.json").read_text()
         (run / "config.json").write_text(text[: len(text) // 2])
     elif damage == "last.pt":
-        (run / "last.pt").write_bytes(os.urandom(300))
+        (run / "last.pt").write_bytes(random.Random(0).randbytes(300))
     elif damage == "last.pt empty":
         (run / "last.pt").write_bytes(b"")
     else:
         torch.save([1, 2, 3], run / "last.pt")
     status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
     assert status == 1 and words in err and "Traceback" not in err, err
+
+
+def test_any_damage_to_a_checkpoint_is_a_checkpoint_error(tmp_path):
+    """Damaged bytes stop the unpickler anywhere (an IndexError, a KeyError, struct.error,
+    a bad zip...): each is the one-line refusal, never an internal error."""
+    from cnndsl.train import checkpoint
+
+    buffer = io.BytesIO()
+    torch.save({"model": {"w": torch.ones(3)}, "epoch": 1}, buffer)
+    real = buffer.getvalue()
+    rng = random.Random(0)
+    path = tmp_path / "last.pt"
+    for case in range(1500):
+        if case % 2:
+            data = bytearray(real)
+            for _ in range(rng.choice([1, 4, 32])):
+                data[rng.randrange(len(data))] = rng.getrandbits(8)
+            data = bytes(data[: rng.choice([len(data), rng.randrange(len(data))])])
+        else:
+            data = (b"\x80\x02" if case % 4 else b"") + rng.randbytes(rng.choice([1, 9, 300]))
+        path.write_bytes(data)
+        try:
+            checkpoint.load(path)
+        except checkpoint.CheckpointError:
+            continue
 
 
 def _trained_then_damaged(capsys, tiny, tmp_path, where: str, value) -> None:
@@ -230,6 +257,14 @@ def test_a_lone_last_batch_meets_batch_norm(capsys, tmp_path, monkeypatch):
     spec.write_text("input 1x8x8\nconv 4 k3 -> batchnorm -> relu -> fc 10\n")
     status, err = train(capsys, spec, "--epochs", "1", "--batch", "1436", "--out", "r")
     assert status == 0, err           # digits has 1,437 training samples: 1,436 + 1
+
+
+def test_batches_of_one_train(capsys, tiny):
+    status, err = train(capsys, tiny, "--epochs", "1", "--batch", "1", "--out", "r")
+    assert status == 0, err
+    with (tiny.parent / "r" / "metrics.csv").open() as handle:
+        row = list(csv.DictReader(handle))[-1]
+    assert float(row["samples_per_s"]) > 0 and float(row["train_loss"]) > 0
 
 
 def _wait_for(path, proc, seconds=120):

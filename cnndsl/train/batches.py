@@ -27,9 +27,9 @@ class EpochBatches:
     tensors (`index_batches`) for data already in memory.
 
     Training batches are shuffled per epoch and a last batch of one sample is
-    dropped (batch norm cannot normalise a single sample; the order changes
-    every epoch, so that sample is seen in others). Under torchrun each process
-    takes its share of every global batch.
+    dropped when larger batches were asked for (batch norm cannot normalise a
+    single sample; the order changes every epoch, so that sample is seen in
+    others). Under torchrun each process takes its share of every global batch.
     """
 
     def __init__(self, n: int, batch: int, seed: int, *, train: bool, rank: int = 0,
@@ -50,7 +50,7 @@ class EpochBatches:
         out = []
         for start in range(0, self.n, self.batch):
             idx = order[start:start + self.batch]
-            if self.train and len(idx) == 1 and self.n > 1:
+            if self.train and len(idx) == 1 < self.batch and self.n > 1:
                 break
             if self.world > 1 and self.train:
                 idx = idx[: len(idx) - len(idx) % self.world][self.rank::self.world]

@@ -15,7 +15,6 @@ import io
 import pickle
 import random
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +90,8 @@ def load(path: Path) -> dict:
                                   "have been planted); refusing to load it") from None
         raise CheckpointError(f"`{name}` is not a readable checkpoint: it is damaged, or holds "
                               "more than tensors and plain data; refusing to load it") from None
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+    except Exception as exc:   # damaged bytes stop the unpickler anywhere: IndexError, KeyError,
+        # struct.error, UnicodeDecodeError, EOFError, zipfile.BadZipFile, torch's RuntimeError
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"`{name}` is not a readable checkpoint ({reason[:120]})") \
             from None

@@ -88,7 +88,10 @@ def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor, may_ignore: bool) -> tor
         loss = loss_of(t.settings.loss, out, y, t.settings.smoothing)
     count = valid.sum()
     if may_ignore and not bool(count):
-        return torch.zeros(3, device=t.device, dtype=torch.float64)
+        if not _distributed():
+            return torch.zeros(3, device=t.device, dtype=torch.float64)
+        # every process must join the gradients' all-reduce: this one adds zeros to it
+        loss = out.float().sum() * 0.0
     t.optimizer.zero_grad(set_to_none=True)
     t.scaler.scale(loss).backward()
     if t.settings.clip:
@@ -101,6 +104,10 @@ def _step(t: Trainer, x: torch.Tensor, y: torch.Tensor, may_ignore: bool) -> tor
     with torch.no_grad():
         correct = ((out.argmax(1) == y) & valid).sum()
         return torch.stack([loss.detach().double() * count, correct.double(), count.double()])
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def _note(into: dict, problems: list[str]) -> None:

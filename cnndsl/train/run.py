@@ -100,6 +100,11 @@ def train(model_cls: type, result, args, code: str) -> int:
 
 def _train(run: Run, args) -> int:
     check_shape(run.facts)
+    if run.settings.batch < run.placement.world:
+        world = run.placement.world
+        raise TrainError(f"--batch {run.settings.batch} is the global batch, shared by {world} "
+                         f"processes: give at least --batch {world} (each process takes "
+                         f"batch / {world})")
     state = resume.open_run(run, args) if run.settings.resume else None
     _warn_loss(run)
     _check_memory(run)

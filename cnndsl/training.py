@@ -37,10 +37,20 @@ RANGES = {"epochs": (1, 1_000_000, True, True), "batch": (1, 1 << 20, True, True
           "rrc": (0.0, 1.0, False, True), "workers": (0, 256, True, True),
           "seed": (0, 2**63 - 1, True, True), **OPTION_RANGES}
 LOSSES = ("crossentropy", "nll", "mse")
+#: other spellings of the words above, taken by the spec and the command line alike
+ALIASES = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10",
+           "cross-entropy": "crossentropy"}
 SCHEDULES = ("constant", "cosine", "onecycle", "step")
 #: augmentations and what their value is: None (a bare word) or a number
 AUGMENTS = {"flip": None, "crop": "pixels of padding (crop=4)",
             "rrc": "the smallest area kept, 0 < s <= 1 (rrc=0.35)"}
+
+
+def canonical(word: str) -> str:
+    """A dataset, optimizer, loss or schedule word as the vocabularies spell it: lower case,
+    `-` for `_`, aliases resolved (`cross_entropy` -> `crossentropy`)."""
+    word = word.lower().replace("_", "-")
+    return ALIASES.get(word, word)
 
 
 class TrainConfig(Frozen):

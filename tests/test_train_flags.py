@@ -111,3 +111,24 @@ def test_nesterov_over_a_spec_with_dampening_is_refused_before_any_work(capsys, 
     assert status == 1 and err == "error: --nesterov needs dampening 0: drop the spec's " \
                                   "`dampening=`\n", err
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("flag, word, means", [
+    ("--loss", "cross_entropy", "crossentropy"),
+    ("--loss", "Cross-Entropy", "crossentropy"),
+    ("--data", "Fashion_MNIST", "fashion-mnist"),
+    ("--data", "CIFAR_10", "cifar10"),
+    ("--optimizer", "AdamW", "adamw"),
+])
+def test_the_flags_take_the_spellings_the_spec_takes(flag, word, means):
+    import argparse
+
+    from cnndsl import check
+    from cnndsl.train.options import add_train_arguments
+
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    assert getattr(parser.parse_args([flag, word]), flag[2:]) == means
+    key = {"--loss": "loss", "--data": "data", "--optimizer": "optimizer"}[flag]
+    result = check(f"input 1x8x8\nfc 10\ntrain {{ {key} {word} }}\n", "a.cnn")
+    assert result.ok and getattr(result.network.train, key) == means

@@ -20,6 +20,7 @@ from cnndsl.training import (
     RANGES,
     SCHEDULES,
     TrainConfig,
+    canonical,
     out_of_range,
     sgd_refuses,
 )
@@ -85,9 +86,7 @@ def number(value: ast.TrainValue, what: str, bounds, diagnostics: Diagnostics, *
 
 
 def _word(value: ast.TrainValue, what: str, choices, diagnostics: Diagnostics) -> str | None:
-    name = value.value.lower().replace("_", "-")
-    name = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10", "cross-entropy":
-            "crossentropy"}.get(name, name)
+    name = canonical(value.value)
     if name in choices:
         return name
     diagnostics.append(error("E0602", f"unknown {what} `{value.text}`", value.span,

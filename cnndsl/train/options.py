@@ -21,6 +21,7 @@ from cnndsl.training import (
     RANGES,
     SCHEDULES,
     TrainConfig,
+    canonical,
     out_of_range,
     sgd_refuses,
 )
@@ -115,8 +116,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _data_flags(data) -> None:
-    data.add_argument("--data", type=_dataset, help=" | ".join(DATASETS) + " (folder and "
-                      "segmentation read --data-dir)")
+    data.add_argument("--data", type=_choice("dataset", DATASETS),
+                      help=" | ".join(DATASETS) + " (folder and segmentation read --data-dir)")
     data.add_argument("--data-dir", help="where dataset files are read from (default: ./data)")
     data.add_argument("--download", action="store_true", default=None,
                       help="fetch mnist/fashion-mnist/cifar10 with torchvision if missing")
@@ -194,18 +195,12 @@ def _ranged(name: str, kind: type):
 
 def _choice(what: str, choices: tuple[str, ...]):
     def parse(text: str) -> str:
-        word = text.lower().replace("_", "-")
+        word = canonical(text)
         if word not in choices:
             raise argparse.ArgumentTypeError(f"unknown {what} `{text}` (choose from "
                                              f"{', '.join(choices)})")
         return word
     return parse
-
-
-def _dataset(text: str) -> str:
-    word = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}.get(
-        text.lower().replace("_", "-"), text.lower().replace("_", "-"))
-    return _choice("dataset", DATASETS)(word)
 
 
 def _device(text: str) -> str:

@@ -45,7 +45,7 @@ def start_server() -> tuple[subprocess.Popen, int]:
 
 def client(port: int, bodies: list[bytes], deadline: float, out: list) -> None:
     """Send each body in turn over one keep-alive connection; record (status, seconds)."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    connection = http.client.HTTPConnection(HOST, port, timeout=120)
     headers = {"Content-Type": "application/json", "Host": f"{HOST}:{port}"}
     for body in bodies:
         if time.monotonic() > deadline:

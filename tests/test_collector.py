@@ -23,13 +23,13 @@ def test_overlapping_pauses_in_threads_end_with_the_collector_on():
     def hold():
         with collector.paused():
             inside.set()
-            release.wait(5)
+            release.wait(60)
 
     worker = threading.Thread(target=hold)
     worker.start()
-    inside.wait(5)
+    inside.wait(60)
     with collector.paused():     # starts while the other pause is in force...
         release.set()
-        worker.join(5)           # ...and outlives it
+        worker.join(60)          # ...and outlives it
         assert not gc.isenabled()
     assert gc.isenabled()

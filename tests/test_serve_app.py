@@ -270,7 +270,7 @@ def test_a_full_queue_answers_busy_at_once():
     gate = threading.Event()
 
     async def scenario():
-        first = asyncio.ensure_future(workers.run(gate.wait, 5))
+        first = asyncio.ensure_future(workers.run(gate.wait, 60))
         await asyncio.sleep(0.05)
         with pytest.raises(work.Busy):
             await workers.run(time.sleep, 0)

@@ -395,3 +395,35 @@ def test_a_dying_worker_is_reported_clearly():
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("a data-loading worker died (DataLoader worker (pid")
     assert "fewer --workers" in done.stdout
+
+
+def test_a_worker_death_reported_mid_step_is_one_line(capsys, tmp_path, monkeypatch):
+    # torch's SIGCHLD handler raises wherever the main process is: here, inside training
+    from cnndsl.cli import main
+    from cnndsl.train import run
+
+    def dies(*_):
+        raise RuntimeError("DataLoader worker (pid 77) is killed by signal: Killed. ")
+
+    monkeypatch.setattr(run, "_train", dies)
+    spec = tmp_path / "t.cnn"
+    spec.write_text("input 1x8x8\nfc 10\n")
+    assert main(["train", str(spec), "--out", str(tmp_path / "r")]) == 1
+    assert capsys.readouterr().err == (
+        "error: a data-loading worker died (DataLoader worker (pid 77) is killed by signal: "
+        "Killed. ); often it ran out of memory: try fewer --workers or a smaller --batch\n")
+
+
+def test_an_error_raised_inside_a_worker_is_not_called_its_death():
+    from cnndsl.train.data import watched
+
+    class Failing(torch.utils.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            raise RuntimeError("DataLoader worker saw a bad sample")   # named alike, not a death
+
+    loader = torch.utils.data.DataLoader(Failing(), batch_size=2, num_workers=1)
+    with pytest.raises(RuntimeError, match="Caught RuntimeError in DataLoader worker"):
+        list(watched(loader))

@@ -42,7 +42,8 @@ PROBE = textwrap.dedent("""
     import resource, sys
     from cnndsl import memory
     used = memory._status_kib("VmSize") * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (used + (1 << 30), resource.RLIM_INFINITY))
+    # 256 MiB of headroom: tighter than any cgroup or MemAvailable a CI machine may have
+    resource.setrlimit(resource.RLIMIT_AS, (used + (256 << 20), resource.RLIM_INFINITY))
     limit = memory.available("cpu")
     print(limit.source)
     try:

@@ -55,12 +55,12 @@ class Results:
         try:
             result = cnndsl.check(text, name)
         except BaseException as exc:
-            mine.set_exception(exc)
-            raise
-        finally:
             with self._lock:
                 del self._running[key]
-        with self._lock:
+            mine.set_exception(exc)
+            raise
+        with self._lock:      # one step: a request in between would find neither and check again
+            del self._running[key]
             _remember(self._done, key, result, self.size)
         mine.set_result(result)
         return result

@@ -231,23 +231,33 @@ class _Stream:
 def watched(loader) -> Iterator:
     """Iterate a `DataLoader`, turning a worker's death into one clear `DataError`.
 
-    The dead loader is shut down before the error is raised: torch's SIGCHLD handler
-    would otherwise report the same death again at any later point."""
+    torch's SIGCHLD handler raises its report wherever this code happens to be (while a
+    batch is fetched, when the generator resumes, while the death is being diagnosed), so
+    the whole loop is guarded. The dead loader is shut down before the error is raised:
+    the handler would otherwise report the same death again at any later point."""
     iterator = iter(loader)
-    while True:
+    try:
+        while True:
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                return
+            yield batch
+    except (RuntimeError, OSError, EOFError) as exc:
         try:
-            batch = next(iterator)
-        except StopIteration:
-            return
-        except (RuntimeError, OSError, EOFError) as exc:
             message = _death(iterator, exc)
-            if message is None:
-                raise
-            break
-        yield batch
+        except RuntimeError as report:       # torch's report, arriving while we looked
+            message = _death(iterator, report)
+        if message is None:
+            raise
     _shut_down(iterator)
-    raise DataError(f"a data-loading worker died ({message}); often it ran out of memory: "
-                    "try fewer --workers or a smaller --batch")
+    raise died(message)
+
+
+def died(message: str) -> DataError:
+    """The error for a worker's death, from torch's report of it (its first line)."""
+    return DataError(f"a data-loading worker died ({message}); often it ran out of memory: "
+                     "try fewer --workers or a smaller --batch")
 
 
 def _death(iterator, exc: BaseException) -> str | None:
@@ -255,11 +265,8 @@ def _death(iterator, exc: BaseException) -> str | None:
     RuntimeError naming the worker), or a hand-over broken by a worker killed while passing a
     batch's shared memory (connection reset, end of file), which torch reports only later."""
     if isinstance(exc, RuntimeError):
-        return str(exc).splitlines()[0] if "DataLoader worker" in str(exc) else None
-    try:
-        dead = _dead_workers(iterator)
-    except RuntimeError as report:       # torch's SIGCHLD handler spoke while we waited
-        return _death(iterator, report)
+        return worker_report(exc)
+    dead = _dead_workers(iterator)
     if not dead:
         return None
     return (f"DataLoader worker (pid(s) {', '.join(dead)}) exited unexpectedly: "
@@ -278,10 +285,23 @@ def _dead_workers(iterator, wait: float = 5.0) -> list[str]:
         time.sleep(0.05)
 
 
+def worker_report(exc: BaseException) -> str | None:
+    """The first line of torch's report of a worker's death, or None for any other error."""
+    text = str(exc)
+    if isinstance(exc, RuntimeError) and text.startswith("DataLoader worker"):
+        return text.splitlines()[0]
+    return None
+
+
 def _shut_down(iterator) -> None:
     shutdown = getattr(iterator, "_shutdown_workers", None)
-    if shutdown is not None:
+    if shutdown is None:
+        return
+    try:
         shutdown()
+    except RuntimeError as exc:
+        if worker_report(exc) is None:     # not the same death, reported again
+            raise
 
 
 # ---- choosing ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from cnndsl import memory
 from cnndsl.files import FileProblem, printable, show_path, write_atomic
 from cnndsl.train import checkpoint, resume, spec
 from cnndsl.train.checkpoint import CheckpointError
-from cnndsl.train.data import Data, open_data
+from cnndsl.train.data import Data, died, open_data, worker_report
 from cnndsl.train.datasets import DataError
 from cnndsl.train.devices import DeviceError, Placement, amp_dtype, setup, teardown
 from cnndsl.train.folder import FolderError, RunFolder
@@ -88,6 +88,12 @@ def train(model_cls: type, result, args, code: str) -> int:
         return _train(run, args)
     except ERRORS as exc:
         print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:    # torch's SIGCHLD handler reports a worker's death anywhere
+        report = worker_report(exc)
+        if report is None:
+            raise
+        print(f"error: {printable(str(died(report)))}", file=sys.stderr)
         return 1
     finally:
         if run is not None and run.folder is not None:

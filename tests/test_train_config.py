@@ -38,6 +38,8 @@ def diagnostics(line: str):
     ("val 0", "E0603", "0"),
     ("patience 0", "E0603", "0"),
     ("learning_rate 0.1", "E0601", "learning_rate"),
+    ("loss nll\n    smoothing 0.1", "E0604", "smoothing 0.1"),
+    ("smoothing 0.1\n    loss mse", "E0604", "smoothing 0.1"),
 ])
 def test_bad_training_values_are_located_errors(line, code, culprit):
     result, found = diagnostics(line)

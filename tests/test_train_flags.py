@@ -132,3 +132,39 @@ def test_the_flags_take_the_spellings_the_spec_takes(flag, word, means):
     key = {"--loss": "loss", "--data": "data", "--optimizer": "optimizer"}[flag]
     result = check(f"input 1x8x8\nfc 10\ntrain {{ {key} {word} }}\n", "a.cnn")
     assert result.ok and getattr(result.network.train, key) == means
+
+
+@pytest.mark.parametrize("flags, spec_line", [
+    (["--loss", "nll", "--smoothing", "0.1"], ""),
+    (["--loss", "mse"], "smoothing 0.1"),
+])
+def test_label_smoothing_with_a_loss_that_has_none_is_refused(capsys, tmp_path, monkeypatch,
+                                                               flags, spec_line):
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "net.cnn"
+    spec.write_text(f"input 1x8x8\nconv 4 k3 -> relu -> fc 10\ntrain {{\n    {spec_line}\n}}\n")
+    try:
+        status = main(["train", str(spec), "--out", "r", *flags])
+    except SystemExit as exc:
+        status = exc.code
+    err = capsys.readouterr().err
+    assert status == 1 and "label smoothing (0.1) is for cross-entropy" in err, err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_schedule_flag_leaves_the_spec_s_schedule_options_behind():
+    import argparse
+
+    from cnndsl import check
+    from cnndsl.train.options import add_train_arguments, resolve_settings
+
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    spec = check("input 1x8x8\nfc 10\ntrain {\n    schedule step warmup=2 every=3 gamma=0.5\n}\n",
+                 "a.cnn").network.train
+    other = resolve_settings(parser.parse_args(["--schedule", "constant"]), spec)
+    assert (other.schedule, other.warmup) == ("constant", 0.0)
+    same = resolve_settings(parser.parse_args(["--schedule", "step"]), spec)
+    assert (same.warmup, same.step, same.gamma) == (2.0, 3, 0.5)
+    flagged = resolve_settings(parser.parse_args(["--schedule", "cosine", "--warmup", "1"]), spec)
+    assert (flagged.schedule, flagged.warmup) == ("cosine", 1.0)

@@ -206,7 +206,8 @@ def _schedule(item, fields, diagnostics) -> None:
 
 
 def _contradictions(fields: dict, seen: dict, diagnostics: Diagnostics) -> None:
-    """E0604: `nesterov=1` without momentum, as PyTorch's SGD refuses it."""
+    """E0604: `nesterov=1` without momentum, as PyTorch's SGD refuses it; label smoothing
+    with a loss that has none."""
     refused = sgd_refuses(dict(fields.get("optimizer_args", ())))
     if refused == "momentum":
         diagnostics.append(error("E0604", "nesterov momentum needs a momentum above 0",
@@ -216,6 +217,12 @@ def _contradictions(fields: dict, seen: dict, diagnostics: Diagnostics) -> None:
         diagnostics.append(error("E0604", "nesterov momentum needs dampening 0",
                                  seen["optimizer"].span, "nesterov=1 with dampening",
                                  help="drop `dampening=`"))
+    loss = fields.get("loss", "crossentropy")
+    if fields.get("smoothing") and loss != "crossentropy":
+        diagnostics.append(error("E0604", f"label smoothing is for cross-entropy; the loss "
+                                 f"here is {loss}", seen["smoothing"].span,
+                                 f"not used by {loss}",
+                                 help="drop `smoothing`, or use `loss crossentropy`"))
 
 
 _HANDLERS = {"data": _data, "epochs": _numeric("epochs", integer=True),

@@ -243,9 +243,12 @@ def _augment(text: str) -> list[list]:
 
 def resolve_settings(args: argparse.Namespace, spec: TrainConfig) -> Settings:
     """Flags win over the spec's section, which wins over the built-ins."""
+    # the spec's warm-up, step and gamma belong to its schedule, not to another one a flag names
+    own_schedule = args.schedule is None or spec.schedule in (None, args.schedule)
+
     def pick(name: str, flag: str | None = None):
         value = getattr(args, flag or name, None)
-        if value is None:
+        if value is None and (own_schedule or name not in ("warmup", "step", "gamma")):
             value = getattr(spec, name, None)
         return value if value is not None else getattr(BUILT_IN, name)
 
@@ -297,6 +300,10 @@ def check_combinations(s: Settings) -> None:
         raise OptionError("--nesterov needs a momentum above 0: add --momentum 0.9")
     if refused == "dampening":
         raise OptionError("--nesterov needs dampening 0: drop the spec's `dampening=`")
+    if s.smoothing and s.loss != "crossentropy":
+        raise OptionError(f"label smoothing ({s.smoothing:g}) is for cross-entropy; --loss "
+                          f"{s.loss} has none: drop --smoothing (or the spec's `smoothing`), "
+                          "or use --loss crossentropy")
     if s.mean is not None and s.std is not None and len(s.mean) != len(s.std):
         raise OptionError(f"--mean has {len(s.mean)} values but --std {len(s.std)}")
     if s.std is not None and any(v <= 0 for v in s.std):

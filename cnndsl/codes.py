@@ -260,8 +260,10 @@ CODES = _codes(
      `epochs 0`, `optimizer adam beta1=2`, `val 1.5`. The message gives the range and whether
      each end is included; `cnndsl train` refuses the same values as flags."""),
     ("E0604", "training settings that contradict each other", """
-     Each value is valid alone, but PyTorch's optimizer refuses the pair: `nesterov=1`
-     without momentum above 0, or with `dampening`. The help says what to add or drop."""),
+     Each value is valid alone, but the pair is refused: `nesterov=1` without momentum above
+     0, or with `dampening` (PyTorch's SGD refuses both), or `smoothing` with a loss other
+     than cross-entropy (only cross-entropy smooths its labels). The help says what to add
+     or drop."""),
     # ---- warnings
     ("W0101", "stride drops rows", """
      The floor in ⌊(n + 2p − k)/s⌋ + 1 means the last rows or columns of the input are never

@@ -108,8 +108,9 @@ def test_rrc_boxes_respect_scale_and_ratio():
     (5, 2, 1, [2, 2]),               # a lone last sample is dropped (batch norm)
     (6, 2, 1, [2, 2, 2]),
     (1, 4, 1, [1]),                  # ... unless it is the only one
-    (7, 4, 2, [2, 1]),               # each process takes its share of the global batch
-    (5, 2, 2, [1, 1]),
+    (8, 4, 2, [2, 2]),               # each process takes its share of the global batch
+    (7, 4, 2, [2]),                  # ... and none is left with one sample
+    (5, 2, 2, [1, 1]),               # ... unless batches of one a process were asked for
 ])
 def test_every_training_batch_is_kept_but_a_lone_last_one(n, batch, world, sizes):
     for rank in range(world):

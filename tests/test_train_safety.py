@@ -294,3 +294,30 @@ def test_ctrl_c_saves_only_completed_epochs(tmp_path, cnndsl_cmd, epoch):
     else:
         assert torch.load(tmp_path / "r" / "last.pt")["epoch"] == 1
         assert "holds epoch 1" in err
+
+
+def test_batches_of_one_over_a_batch_norm_of_one_value_are_refused_first(capsys, tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "bnfc.cnn"
+    spec.write_text("input 1x8x8\nconv 4 k3 p1 -> relu\n-> fc 16 -> bn -> relu -> fc 10\n")
+    status, err = train(capsys, spec, "--batch", "1", "--out", "r")
+    assert status == 1 and err == (
+        "error: `bn` on line 3 normalises one value per channel, which batch norm cannot do "
+        "over one sample, and --batch 1 gives batches of one: use --batch 2 or more\n")
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_early_stop_is_kept_on_resume_and_ties_keep_the_first_best(capsys, tiny):
+    # a learning rate this small leaves every epoch's accuracy equal: a tie from epoch 1 on
+    flags = ["--lr", "1e-12", "--patience", "2", "--out", "r"]
+    status, err = train(capsys, tiny, "--epochs", "6", *flags)
+    assert status == 0 and "early stop" in err, err
+    with (tiny.parent / "r" / "metrics.csv").open() as handle:
+        assert len(list(csv.DictReader(handle))) == 3
+    assert torch.load(tiny.parent / "r" / "best.pt")["epoch"] == 1
+    assert "(epoch 1)" in err
+    status, err = train(capsys, tiny, "--resume", *flags[-2:])
+    assert status == 0 and "this run stopped early at epoch 3" in err, err
+    with (tiny.parent / "r" / "metrics.csv").open() as handle:
+        assert len(list(csv.DictReader(handle))) == 3

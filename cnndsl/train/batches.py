@@ -26,10 +26,11 @@ class EpochBatches:
     """A batch sampler: lists of (index, sample seed) for a `DataLoader`, or index
     tensors (`index_batches`) for data already in memory.
 
-    Training batches are shuffled per epoch and a last batch of one sample is
-    dropped when larger batches were asked for (batch norm cannot normalise a
-    single sample; the order changes every epoch, so that sample is seen in
-    others). Under torchrun each process takes its share of every global batch.
+    Training batches are shuffled per epoch, and a last batch that would leave a
+    process one sample is dropped when larger batches were asked for (batch norm
+    cannot normalise a single sample; the order changes every epoch, so those
+    samples are seen in others). Under torchrun each process takes its share of
+    every global batch.
     """
 
     def __init__(self, n: int, batch: int, seed: int, *, train: bool, rank: int = 0,
@@ -50,7 +51,7 @@ class EpochBatches:
         out = []
         for start in range(0, self.n, self.batch):
             idx = order[start:start + self.batch]
-            if self.train and len(idx) == 1 < self.batch and self.n > 1:
+            if self.train and len(idx) < 2 * self.world <= self.batch and self.n > 1:
                 break
             if self.world > 1 and self.train:
                 idx = idx[: len(idx) - len(idx) % self.world][self.rank::self.world]

@@ -9,6 +9,7 @@ Only completed epochs are saved, so `--resume` always continues from a whole one
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,12 @@ def _train(run: Run, args) -> int:
         raise TrainError(f"--batch {run.settings.batch} is the global batch, shared by {world} "
                          f"processes: give at least --batch {world} (each process takes "
                          f"batch / {world})")
+    if run.settings.batch // run.placement.world == 1 and run.facts.lone_norm:
+        each = " a process" if run.placement.world > 1 else ""
+        raise TrainError(f"{run.facts.lone_norm} normalises one value per channel, which batch "
+                         f"norm cannot do over one sample, and --batch {run.settings.batch} "
+                         f"gives batches of one{each}: use --batch "
+                         f"{2 * run.placement.world} or more")
     state = resume.open_run(run, args) if run.settings.resume else None
     _warn_loss(run)
     _check_memory(run)
@@ -256,6 +263,13 @@ def _epochs(run: Run, data: Data, t: Trainer) -> int:
     header = columns(data.task, bool(s.ema))
     key = ("ema_" if s.ema else "") + ("test_miou" if data.task == "segment" else "test_acc")
     epoch = run.start_epoch
+    since = _stalled(run, key)
+    if since is not None:        # resumed after an early stop: it stays stopped
+        run.say(f"this run stopped early at epoch {len(run.metrics)}: the validation "
+                f"{key.replace('_', ' ')} has not improved for {since} epochs (--patience "
+                f"{s.patience}); pass a larger --patience to train on")
+        _summary(run, key)
+        return 0
     try:
         for epoch in range(run.start_epoch, s.epochs + 1):
             row = _one_epoch(run, data, t, epoch)
@@ -334,11 +348,12 @@ def _progress(run: Run, epoch: int):
 
 
 def _save(run: Run, data: Data, t: Trainer, epoch: int, key: str, header) -> None:
-    best = max(r[key] for r in run.metrics)
+    # best.pt holds the first epoch with the best figure, as the summary and --patience count
+    before = max((r[key] for r in run.metrics[:-1]), default=-math.inf)
     payload = resume.payload(run, data, t, epoch)
     checkpoint.save(run.out / "last.pt", payload)
     run.saved_epoch = epoch
-    if run.metrics[-1][key] >= best:
+    if run.metrics[-1][key] > before:
         weights = t.ema.model.state_dict() if t.ema is not None else payload["model"]
         checkpoint.save(run.out / "best.pt", {**payload, "model": weights,
                                               "weights": "ema" if t.ema else "model"})
@@ -347,16 +362,22 @@ def _save(run: Run, data: Data, t: Trainer, epoch: int, key: str, header) -> Non
 
 
 def _should_stop(run: Run, key: str) -> bool:
-    patience = run.settings.patience
-    if not patience or not run.metrics:
-        return False
-    values = [r[key] for r in run.metrics]
-    since = len(values) - 1 - values.index(max(values))
-    if since < patience:
+    since = _stalled(run, key)
+    if since is None:
         return False
     run.say(f"early stop: the validation {key.replace('_', ' ')} has not improved for "
-            f"{since} epochs (--patience {patience})")
+            f"{since} epochs (--patience {run.settings.patience})")
     return True
+
+
+def _stalled(run: Run, key: str) -> int | None:
+    """The epochs since the best one, when --patience says that is enough to stop."""
+    patience = run.settings.patience
+    if not patience or not run.metrics:
+        return None
+    values = [r[key] for r in run.metrics]
+    since = len(values) - 1 - values.index(max(values))
+    return since if since >= patience else None
 
 
 def _summary(run: Run, key: str) -> None:

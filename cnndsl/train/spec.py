@@ -8,6 +8,7 @@ outputs) by re-pointing these few functions.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 Shape = tuple[int, ...]
@@ -27,6 +28,7 @@ class SpecFacts:
     last_op: str | None        # the op of the last top-level layer (`softmax`)
     last_name: str | None      # its attribute name on the module (`softmax1`)
     ops: frozenset[str]        # every layer word used (`batchnorm`, `logsoftmax`)
+    lone_norm: str | None = None   # the first batch norm over one value per channel, shown
 
     @property
     def task(self) -> str | None:
@@ -48,7 +50,16 @@ def facts(result) -> SpecFacts:
         params=int(summary.params), activations=summary.activations,
         inputs=len(network.inputs), outputs=len(network.output_chains),
         last_op=top[-1].op if top else None, last_name=top[-1].name if top else None,
-        ops=frozenset(row.op for row in summary.layers))
+        ops=frozenset(row.op for row in summary.layers), lone_norm=_lone_norm(summary))
+
+
+def _lone_norm(summary) -> str | None:
+    """The first `batchnorm` that sees one value per channel (after `fc` or `gap`), as
+    "`text` on line N": in training it needs two samples or more in every batch."""
+    for row in summary.layers:
+        if row.op == "batchnorm" and math.prod(row.input[1:]) == 1:
+            return f"`{row.text}` on line {row.span.line}"
+    return None
 
 
 def train_config(result):

@@ -3,8 +3,14 @@ workers and after a resume; images of any bit depth and unreadable masks include
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
+from PIL import Image
 from test_train_folders import metrics, run, stripes
+
+from cnndsl.train.images import BadImage, open_image
 
 pytestmark = pytest.mark.slow
 
@@ -34,3 +40,35 @@ def test_workers_and_resume_do_not_change_the_metrics(capsys, tmp_path):
     assert status == 0, err
     assert losses(tmp_path / "w0") == losses(tmp_path / "w1")
     assert losses(tmp_path / "part") == losses(tmp_path / "w1")
+
+
+def test_high_bit_depth_images_are_scaled_to_8_bits_not_clipped(tmp_path):
+    grey = np.array([[0, 20000], [40000, 65535]], np.uint16)
+    Image.fromarray(grey).save(tmp_path / "i16.png")                      # I;16
+    Image.fromarray(grey.astype(np.int32)).save(tmp_path / "i32.tif")     # I
+    Image.fromarray(grey / np.float32(65535)).save(tmp_path / "f01.tif")  # F, 0..1
+    want = [[0, 78], [156, 255]]
+    for name in ("i16.png", "i32.tif", "f01.tif"):
+        assert np.asarray(open_image(str(tmp_path / name), "L")).tolist() == want, name
+    assert np.asarray(open_image(str(tmp_path / "i16.png"), "RGB"))[1, 0].tolist() == [156] * 3
+    Image.fromarray(np.array([[0, 70000]], np.int32)).save(tmp_path / "wide.tif")
+    with pytest.raises(BadImage, match="outside 0-65535"):      # no range to scale it by
+        open_image(str(tmp_path / "wide.tif"), "L")
+
+
+def test_a_folder_of_16_bit_pngs_trains(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(24):
+        low = 0 if i % 2 else 40000
+        folder = tmp_path / "imgs" / ("dark" if i % 2 else "light")
+        folder.mkdir(parents=True, exist_ok=True)
+        pixels = rng.integers(low, low + 20000, (8, 8)).astype(np.uint16)
+        Image.fromarray(pixels).save(folder / f"{i}.png")
+    (tmp_path / "grey.cnn").write_text("model Grey16\ninput 1x8x8\nconv 4 k3 p1 -> relu -> fc 2\n")
+    status, _, err = run(capsys, "train", str(tmp_path / "grey.cnn"), "--data", "folder",
+                         "--data-dir", str(tmp_path / "imgs"), "--batch", "4", "--epochs", "3",
+                         "--workers", "0", "--out", str(tmp_path / "r"), "--progress", "plain")
+    assert status == 0, err
+    mean = json.loads((tmp_path / "r" / "config.json").read_text())["normalisation"]["mean"]
+    assert 0.3 < mean[0] < 0.7          # solid white (clipped at 255) gave 0.996
+    assert float(metrics(tmp_path / "r")[-1]["test_acc"]) == 1.0

@@ -72,3 +72,20 @@ def test_a_folder_of_16_bit_pngs_trains(capsys, tmp_path):
     mean = json.loads((tmp_path / "r" / "config.json").read_text())["normalisation"]["mean"]
     assert 0.3 < mean[0] < 0.7          # solid white (clipped at 255) gave 0.996
     assert float(metrics(tmp_path / "r")[-1]["test_acc"]) == 1.0
+
+
+def test_masks_all_out_of_range_name_the_reason(capsys, tmp_path):
+    seg = tmp_path / "seg"
+    (seg / "images").mkdir(parents=True)
+    (seg / "masks").mkdir()
+    for i in range(6):
+        Image.fromarray(np.full((16, 16, 3), 40 * i, np.uint8)).save(seg / "images" / f"{i}.png")
+        Image.fromarray(np.full((16, 16), 5, np.uint8)).save(seg / "masks" / f"{i}.png")
+    spec = tmp_path / "seg.cnn"
+    spec.write_text("model Seg\ninput 3x16x16\nconv 8 k3 p1 -> relu -> conv 3 k1\n")
+    status, _, err = run(capsys, "train", str(spec), "--data", "segmentation", "--data-dir",
+                         str(seg), "--epochs", "1", "--workers", "1", "--out",
+                         str(tmp_path / "r"), "--progress", "plain")
+    assert status == 1
+    assert "its mask holds class 5" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

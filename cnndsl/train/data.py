@@ -217,14 +217,16 @@ class _Stream:
                                              num_workers=self.workers,
                                              generator=own_generator(0, 3))
         total = square = count = 0
+        first = None        # the first unreadable file's "path: why", to say if none was read
         for x, _, problems in watched(loader):
+            first = first or next((p for p in problems if p), None)
             good = torch.tensor([not p for p in problems])
             x = x[good].double() / 255.0
             total = total + x.sum(dim=(0, 2, 3))
             square = square + (x * x).sum(dim=(0, 2, 3))
             count += x.numel() // x.shape[1] if len(x) else 0
         if not count:
-            raise DataError("none of the training images could be read")
+            raise DataError(f"none of the training images could be read; the first: {first}")
         mean = total / count
         std = (square / count - mean * mean).clamp_min(1e-12).sqrt()
         return mean.tolist(), std.clamp_min(1e-6).tolist()

@@ -180,15 +180,16 @@ class _Stream:
     """Two `DataLoader`s with worker processes; batches moved to the device as they come."""
 
     def __init__(self, train_set, test_set, sampler: EpochBatches, batch: int, workers: int,
-                 device) -> None:
+                 seed: int, device) -> None:
         self.device = device
         cuda = torch.device(device).type == "cuda"
         common = {"num_workers": workers, "pin_memory": cuda,
                   "persistent_workers": workers > 0, "worker_init_fn": forget_inherited_locks}
-        self.train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler,
-                                                        **common)
+        self.train_loader = torch.utils.data.DataLoader(
+            train_set, batch_sampler=sampler, generator=own_generator(seed, 1), **common)
         self.test_loader = torch.utils.data.DataLoader(
-            test_set, batch_sampler=EpochBatches(len(test_set), batch, 0, train=False), **common)
+            test_set, batch_sampler=EpochBatches(len(test_set), batch, 0, train=False),
+            generator=own_generator(seed, 2), **common)
         self.train_set, self.workers = train_set, workers
         self.mean = self.std = None
 
@@ -213,19 +214,31 @@ class _Stream:
         pick = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:STATS_FILES]
         keys = [[(int(i), None) for i in pick[s:s + 64]] for s in range(0, len(pick), 64)]
         loader = torch.utils.data.DataLoader(self.train_set, batch_sampler=keys,
-                                             num_workers=self.workers)
+                                             num_workers=self.workers,
+                                             generator=own_generator(0, 3))
         total = square = count = 0
+        first = None        # the first unreadable file's "path: why", to say if none was read
         for x, _, problems in watched(loader):
+            first = first or next((p for p in problems if p), None)
             good = torch.tensor([not p for p in problems])
             x = x[good].double() / 255.0
             total = total + x.sum(dim=(0, 2, 3))
             square = square + (x * x).sum(dim=(0, 2, 3))
             count += x.numel() // x.shape[1] if len(x) else 0
         if not count:
-            raise DataError("none of the training images could be read")
+            raise DataError(f"none of the training images could be read; the first: {first}")
         mean = total / count
         std = (square / count - mean * mean).clamp_min(1e-12).sqrt()
         return mean.tolist(), std.clamp_min(1e-6).tolist()
+
+
+def own_generator(seed: int, loader: int) -> torch.Generator:
+    """A loader's own RNG. Each new iterator draws its workers' base seed from it, which
+    would otherwise come from the global RNG that dropout draws from: with persistent
+    workers only the first epoch draws, with none every epoch, and a resumed run draws
+    anew after its RNG was restored, so the metrics would depend on --workers and on
+    resuming. (Augmentation draws from per-sample seeds, `batches.mix`, not from these.)"""
+    return torch.Generator().manual_seed(mix(seed, 0x10AD, loader))
 
 
 def watched(loader) -> Iterator:
@@ -383,7 +396,7 @@ def _stream_data(s, facts, ops, device, rank, world, stats) -> Data:
     else:
         train_set, test_set, classes, notes = _folder_sets(root, s, mode, size, ops)
     sampler = EpochBatches(len(train_set), s.batch, s.seed, train=True, rank=rank, world=world)
-    source = _Stream(train_set, test_set, sampler, s.batch, workers, device)
+    source = _Stream(train_set, test_set, sampler, s.batch, workers, s.seed, device)
     source.channels, source.spatial = facts.input[0], 2
     mean, std = _normalisation(s, source, stats)
     preprocess = {"mode": mode, "size": list(size), "scale": 255}

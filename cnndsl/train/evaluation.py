@@ -62,7 +62,7 @@ def _every_file(data: Data, s: Settings, trained: Trained) -> None:
         paths, labels = images.scan_classes(root, trained.classes)
         dataset = FolderDataset(paths, labels, pre["mode"], size, {}, False)
     stream: _Stream = data.source
-    data.source = _Stream(dataset, dataset, data.sampler, s.batch, stream.workers,
+    data.source = _Stream(dataset, dataset, data.sampler, s.batch, stream.workers, s.seed,
                           trained.device)
     data.source.mean, data.source.std = stream.mean, stream.std
     data.n_test = len(dataset)

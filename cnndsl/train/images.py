@@ -56,6 +56,7 @@ def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None
                     return _mask(image)
                 if size is not None and image.format == "JPEG":
                     image.draft(mode, size)
+                image = _eight_bit(image, Image)
                 return image.convert(mode) if image.mode != mode else image.copy()
         except BadImage:
             raise
@@ -64,6 +65,26 @@ def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise BadImage(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) \
                 from None
+
+
+def _eight_bit(image, Image):
+    """A 16-bit, 32-bit integer or float grey image scaled to 8 bits (mode L): Pillow's
+    `convert` clips such values at 255, which turns nearly every pixel white."""
+    if not image.mode.startswith(("I", "F")):
+        return image
+    values = np.asarray(image).astype(np.float64)
+    if image.mode.startswith("I;16"):
+        top = 65535.0
+    elif image.mode == "I":
+        if values.size and (values.min() < 0 or values.max() > 65535):
+            raise BadImage("a 32-bit integer image with values outside 0-65535 (the 16-bit "
+                           "range); save it as an 8- or 16-bit image")
+        top = 65535.0
+    else:                       # F: 0..1 if it stays within, else 0..255
+        values = np.nan_to_num(values)
+        top = 1.0 if values.size == 0 or values.max() <= 1 else 255.0
+    scaled = np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8)
+    return Image.fromarray(scaled)
 
 
 def _mask(image):

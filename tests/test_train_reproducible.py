@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from test_train_folders import metrics, run, stripes
 
@@ -89,3 +90,22 @@ def test_masks_all_out_of_range_name_the_reason(capsys, tmp_path):
     assert status == 1
     assert "its mask holds class 5" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_torchvision_pipeline_leaves_the_global_rng_as_it_was(tmp_path):
+    # torchvision's transforms draw from the global RNG; with --workers 0 they run in the
+    # training process, where dropout draws from it too
+    from cnndsl.train.streams import FolderDataset
+
+    path = tmp_path / "a.png"
+    Image.new("RGB", (8, 8)).save(path)
+    data = FolderDataset([str(path)], np.zeros(1, np.int64), "RGB", (8, 8), {}, False)
+    draws = []
+    data.pipeline = lambda image: draws.append(torch.rand(1)) or torch.zeros(3, 8, 8)
+    torch.manual_seed(5)
+    data._train(Image.open(path), 123)
+    data._train(Image.open(path), 123)
+    after = torch.rand(1)
+    torch.manual_seed(5)
+    assert torch.equal(after, torch.rand(1))          # the global stream is untouched
+    assert torch.equal(draws[0], draws[1])            # and each sample's draws are its seed's

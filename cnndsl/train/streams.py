@@ -55,8 +55,11 @@ class FolderDataset(torch.utils.data.Dataset):
 
     def _train(self, image, seed: int) -> torch.Tensor:
         if self.pipeline is not None:
-            torch.manual_seed(seed)     # the worker's own RNG: torchvision draws from it
-            return self.pipeline(image)
+            # torchvision draws from the global RNG: seed it for this sample only, so that
+            # with --workers 0 (in the training process) dropout's draws are left as they were
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                return self.pipeline(image)
         g = torch.Generator().manual_seed(seed)
         box = augment.rrc_box(*image.size, self.ops["rrc"], g) if "rrc" in self.ops else None
         x = to_tensor(fit(image, self.size, box))

@@ -12,13 +12,14 @@ from cnndsl.train.devices import pick_device
 from cnndsl.train.inference import Trained, load_run
 from cnndsl.train.loop import evaluate
 from cnndsl.train.options import Settings
-from cnndsl.train.record import plot_confusion
+from cnndsl.train.record import check_confusion_target, plot_confusion
 from cnndsl.train.streams import FolderDataset, SegmentationDataset
 from cnndsl.training import PATH_DATASETS
 
 
 def evaluate_run(args, confusion_png: Path) -> list[str]:
     """Evaluate; returns the lines to print (the picture is written to `confusion_png`)."""
+    check_confusion_target(confusion_png)   # before the work, not after it
     trained = load_run(args.run_dir, pick_device(args.device), args.weights)
     s = _settings(trained, args)
     data = _data(trained, s, args.all)

@@ -1,0 +1,63 @@
+"""`cnndsl evaluate` and `cnndsl predict` on a run folder: what they may overwrite,
+the loss they report, `--all` on a train/test layout, and masks written again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_train_folders import run
+
+pytestmark = pytest.mark.slow
+
+#: a spec ending in softmax: training drops it for cross-entropy, evaluate must too
+SOFTMAX = "model Sm\ninput 1x8x8\nconv 4 k3 p1 -> relu -> fc 10 -> softmax\n"
+
+
+@pytest.fixture(scope="module")
+def softmax_run(tmp_path_factory):
+    """One epoch on digits (the default data set): seconds."""
+    from cnndsl.cli import main
+
+    root = tmp_path_factory.mktemp("softmax")
+    spec = root / "sm.cnn"
+    spec.write_text(SOFTMAX)
+    assert main(["train", str(spec), "--epochs", "1", "--out", str(root / "run"),
+                 "--progress", "plain"]) == 0
+    return root / "run"
+
+
+# ---- evaluate --confusion overwrites only its own picture ---------------------------------
+
+def test_evaluate_refuses_to_draw_over_a_file_it_did_not_draw(capsys, softmax_run, tmp_path):
+    foreign = tmp_path / "photo.png"
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(foreign)
+    before = foreign.read_bytes()
+    status, out, err = run(capsys, "evaluate", str(softmax_run), "--confusion", str(foreign))
+    assert status == 1 and out == ""
+    assert "exists and was not written by cnndsl" in err and "\\x0a" not in err
+    assert foreign.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "best.pt"])
+def test_evaluate_draws_only_png_files(capsys, softmax_run, tmp_path, name):
+    target = softmax_run / name if name == "best.pt" else tmp_path / name
+    if not target.exists():
+        target.write_text("my notes\n")
+    before = target.read_bytes()
+    status, _, err = run(capsys, "evaluate", str(softmax_run), "--confusion", str(target))
+    assert status != 0 and "internal error" not in err
+    assert ".png" in err and len(err.strip().splitlines()) == 1
+    assert target.read_bytes() == before
+
+
+def test_evaluate_redraws_its_own_confusion_matrix(capsys, softmax_run, tmp_path):
+    picture = tmp_path / "c.png"
+    for _ in range(2):
+        status, out, err = run(capsys, "evaluate", str(softmax_run), "--confusion",
+                               str(picture))
+        assert status == 0, err
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for _ in range(2):     # the default: RUN_DIR/confusion.png
+        status, _, err = run(capsys, "evaluate", str(softmax_run))
+        assert status == 0, err

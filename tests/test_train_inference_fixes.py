@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from test_train_folders import run
+from test_train_folders import metrics, run
 
 pytestmark = pytest.mark.slow
 
@@ -61,3 +61,24 @@ def test_evaluate_redraws_its_own_confusion_matrix(capsys, softmax_run, tmp_path
     for _ in range(2):     # the default: RUN_DIR/confusion.png
         status, _, err = run(capsys, "evaluate", str(softmax_run))
         assert status == 0, err
+
+
+# ---- evaluate's loss is training's --------------------------------------------------------
+
+def test_evaluate_reports_training_s_loss_for_a_spec_ending_in_softmax(capsys, softmax_run,
+                                                                      tmp_path):
+    status, out, err = run(capsys, "evaluate", str(softmax_run), "--confusion",
+                           str(tmp_path / "c.png"))
+    assert status == 0, err
+    loss = float(out.split("loss ")[1].split()[0])
+    assert loss == pytest.approx(float(metrics(softmax_run)[-1]["test_loss"]), abs=1e-4)
+
+
+def test_predict_still_reports_probabilities_for_a_spec_ending_in_softmax(capsys, softmax_run,
+                                                                         tmp_path):
+    picture = tmp_path / "digit.png"
+    Image.fromarray(np.tile(np.arange(8, dtype=np.uint8) * 30, (8, 1))).save(picture)
+    status, out, err = run(capsys, "predict", str(softmax_run), str(picture), "--top", "10")
+    assert status == 0, err
+    shares = [float(line.split()[-1].rstrip("%")) for line in out.splitlines()[1:]]
+    assert len(shares) == 10 and sum(shares) == pytest.approx(100, abs=0.1)

@@ -10,7 +10,7 @@ from cnndsl.train.data import Data, _Stream, open_data
 from cnndsl.train.datasets import DataError
 from cnndsl.train.devices import pick_device
 from cnndsl.train.inference import Trained, load_run
-from cnndsl.train.loop import evaluate
+from cnndsl.train.loop import drop_final_softmax, evaluate
 from cnndsl.train.options import Settings
 from cnndsl.train.record import check_confusion_target, plot_confusion
 from cnndsl.train.streams import FolderDataset, SegmentationDataset
@@ -22,6 +22,8 @@ def evaluate_run(args, confusion_png: Path) -> list[str]:
     check_confusion_target(confusion_png)   # before the work, not after it
     trained = load_run(args.run_dir, pick_device(args.device), args.weights)
     s = _settings(trained, args)
+    # the loss as training measured it (this model serves evaluate alone, not predict)
+    drop_final_softmax(trained.model, trained.facts, s.loss)
     data = _data(trained, s, args.all)
     if data.classes != trained.classes:
         raise DataError(f"{data.name}'s classes ({', '.join(data.classes[:6])}...) are not "

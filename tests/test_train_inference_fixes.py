@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from test_train_folders import metrics, run
+from test_train_folders import CLASSIFIER, SEGMENTER, metrics, run, shapes, stripes
 
 pytestmark = pytest.mark.slow
 
@@ -82,3 +82,47 @@ def test_predict_still_reports_probabilities_for_a_spec_ending_in_softmax(capsys
     assert status == 0, err
     shares = [float(line.split()[-1].rstrip("%")) for line in out.splitlines()[1:]]
     assert len(shares) == 10 and sum(shares) == pytest.approx(100, abs=0.1)
+
+
+# ---- evaluate --all on a train/ + test/ layout --------------------------------------------
+
+def test_evaluate_all_reads_both_splits_of_a_train_test_folder(capsys, tmp_path):
+    stripes(tmp_path / "tt" / "train", 12, 0)
+    stripes(tmp_path / "tt" / "test", 6, 1)
+    spec = tmp_path / "stripes.cnn"
+    spec.write_text(CLASSIFIER)
+    status, _, err = run(capsys, "train", str(spec), "--data", "folder", "--data-dir",
+                         str(tmp_path / "tt"), "--epochs", "1", "--workers", "0",
+                         "--out", str(tmp_path / "run"), "--progress", "plain")
+    assert status == 0, err
+    status, out, err = run(capsys, "evaluate", str(tmp_path / "run"), "--all", "--workers", "0")
+    assert status == 0, err
+    assert "18 samples" in out and "held-out" not in out and "training" in out
+    status, out, err = run(capsys, "evaluate", str(tmp_path / "run"), "--workers", "0")
+    assert status == 0, err
+    assert "6 held-out samples" in out
+
+
+# ---- a segmenter: evaluate --all, predict --masks ----------------------------------------
+
+@pytest.fixture(scope="module")
+def segmenter_run(tmp_path_factory):
+    """A segmenter on a train/ + test/ layout: one epoch on twelve pictures."""
+    from cnndsl.cli import main
+
+    root = tmp_path_factory.mktemp("segmenter")
+    shapes(root / "shapes" / "train", 8, 0)
+    shapes(root / "shapes" / "test", 4, 1)
+    spec = root / "seg.cnn"
+    spec.write_text(SEGMENTER)
+    assert main(["train", str(spec), "--data", "segmentation", "--data-dir",
+                 str(root / "shapes"), "--epochs", "1", "--batch", "4", "--workers", "0",
+                 "--out", str(root / "run"), "--progress", "plain"]) == 0
+    return root
+
+
+def test_evaluate_all_reads_both_splits_of_a_segmentation_folder(capsys, segmenter_run):
+    status, out, err = run(capsys, "evaluate", str(segmenter_run / "run"), "--all",
+                           "--workers", "0")
+    assert status == 0, err
+    assert "12 samples" in out and "mean IoU" in out

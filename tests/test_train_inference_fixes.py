@@ -126,3 +126,41 @@ def test_evaluate_all_reads_both_splits_of_a_segmentation_folder(capsys, segment
                            "--workers", "0")
     assert status == 0, err
     assert "12 samples" in out and "mean IoU" in out
+
+
+def test_predict_writes_its_masks_again_into_the_same_folder(capsys, segmenter_run, tmp_path):
+    picture = str(segmenter_run / "shapes" / "test" / "images" / "000.png")
+    for _ in range(2):
+        status, out, err = run(capsys, "predict", str(segmenter_run / "run"), picture,
+                               "--masks", str(tmp_path / "outm"))
+        assert status == 0, err
+    mask = np.asarray(Image.open(tmp_path / "outm" / "000.mask.png"))
+    assert mask.shape == (32, 32) and mask.max() < 3
+
+
+def test_predict_does_not_write_over_a_mask_it_did_not_write(capsys, segmenter_run, tmp_path):
+    picture = str(segmenter_run / "shapes" / "test" / "images" / "000.png")
+    (tmp_path / "outm").mkdir()
+    mine = tmp_path / "outm" / "000.mask.png"
+    Image.fromarray(np.ones((32, 32), np.uint8)).save(mine)
+    before = mine.read_bytes()
+    status, out, err = run(capsys, "predict", str(segmenter_run / "run"), picture,
+                           "--masks", str(tmp_path / "outm"))
+    assert status == 1 and "was not written by cnndsl" in err
+    assert "\\x0a" not in err and "\n  = help: " in err
+    assert mine.read_bytes() == before
+
+
+def test_predict_keeps_apart_the_masks_of_images_with_the_same_name(capsys, segmenter_run,
+                                                                   tmp_path):
+    images = segmenter_run / "shapes"
+    first = images / "train" / "images" / "000.png"
+    second = images / "test" / "images" / "000.png"
+    status, out, err = run(capsys, "predict", str(segmenter_run / "run"), str(first),
+                           str(second), "--masks", str(tmp_path / "outm"))
+    assert status == 1
+    # the second is refused, in one line naming the first; the first's mask is kept
+    assert (tmp_path / "outm" / "000.mask.png").exists()
+    assert len(err.strip().splitlines()) == 1 and str(second) in err and str(first) in err
+    assert "not written by cnndsl" not in err
+    assert sorted(p.name for p in (tmp_path / "outm").iterdir()) == ["000.mask.png"]

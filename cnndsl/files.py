@@ -150,6 +150,19 @@ def read_head(path: Path, size: int = MARK_BYTES, *, tail: bool = False) -> byte
         os.close(fd)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_marked(path: Path, mark: str) -> bool:
+    """True when `path` is a PNG whose `Software` text chunk is exactly `mark`: how
+    cnndsl recognises a picture it wrote itself (and so may replace)."""
+    head = read_head(path)
+    body = b"tEXt" + b"Software\x00" + mark.encode("latin-1")
+    # the chunk's length field first, so that a longer text with `mark` as its prefix is not it
+    chunk = (len(body) - 4).to_bytes(4, "big") + body
+    return head is not None and head.startswith(PNG_SIGNATURE) and chunk in head
+
+
 # ---- writing ------------------------------------------------------------------------
 
 def target_of(path: str | os.PathLike) -> Path:

@@ -61,14 +61,19 @@ def say(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+def printable_lines(text: str) -> str:
+    """`text` escaped line by line: its own line breaks (a `= help:` line) are kept,
+    every other control character is shown escaped."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def guarded(args: argparse.Namespace) -> int:
     """Run the chosen command; every failure becomes a line and an exit status,
     never a traceback (unless `--debug`)."""
     try:
         return args.run(args)
     except (CommandError, FileProblem) as exc:
-        lines = str(exc).split("\n")    # each line escaped; the breaks are ours
-        print("error: " + "\n".join(printable(line) for line in lines), file=sys.stderr)
+        print("error: " + printable_lines(str(exc)), file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

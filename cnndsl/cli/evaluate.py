@@ -34,6 +34,12 @@ def run(args) -> int:
     if args.batch < 1 or (args.workers is not None and args.workers < 0):
         raise common.CommandError("--batch must be at least 1 and --workers at least 0")
     target = Path(args.confusion) if args.confusion else Path(args.run_dir) / "confusion.png"
+    if target.suffix.lower() != ".png":    # the picture is a PNG whatever the name says
+        from cnndsl.files import show_path
+
+        raise common.CommandError(f"`--confusion {show_path(target)}`: the confusion matrix is "
+                                  "drawn as a PNG; give a path ending in `.png`",
+                                  common.EXIT_USAGE)
     try:
         lines = evaluate_run(args, target)
     except (*ERRORS, DeviceError) as exc:

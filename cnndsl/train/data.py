@@ -405,6 +405,15 @@ def _stream_data(s, facts, ops, device, rank, world, stats) -> Data:
                 notes, sampler, source)
 
 
+def split_folders(root: Path, task: str) -> list[Path]:
+    """The folders under `root` that training read its images from, as it laid them
+    out: `train/` and `test/` (or `val/`), or the root itself, split by the seed."""
+    held = _held_out(root)
+    if not (root / "train").is_dir() or (task == "segment" and held is None):
+        return [root]
+    return [root / "train"] + ([held] if held is not None else [])
+
+
 def _held_out(root: Path) -> Path | None:
     for name in ("test", "val"):
         if (root / name).is_dir():

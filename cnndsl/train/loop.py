@@ -30,6 +30,16 @@ def loss_of(name: str, out: torch.Tensor, y: torch.Tensor, smoothing: float = 0.
     return (errors * valid).sum() / valid.sum().clamp_min(1)
 
 
+def drop_final_softmax(model: torch.nn.Module, facts, loss: str) -> bool:
+    """Cross-entropy applies log-softmax itself, so a spec ending in `softmax` is
+    trained, and measured, on the logits before it: that softmax (it has no
+    parameters) becomes an identity on `model`. True when it did."""
+    if facts.last_op == "softmax" and loss == "crossentropy" and facts.last_name:
+        setattr(model, facts.last_name, torch.nn.Identity())
+        return True
+    return False
+
+
 @dataclass
 class Trainer:
     """What one training step needs (built once per run)."""

@@ -7,7 +7,10 @@ import csv
 import io
 from pathlib import Path
 
-from cnndsl.files import write_atomic
+from cnndsl.files import guard, png_marked, target_of, write_atomic
+
+#: the `Software` text of the confusion-matrix PNG: a later `evaluate` replaces only such a file
+CONFUSION_MARK = "cnndsl evaluate: confusion matrix"
 
 COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds",
            "samples_per_s", "lr")
@@ -65,8 +68,19 @@ def plot_curves(path: Path, rows: list[dict], title: str) -> None:
     _save(fig, path, plt)
 
 
+def check_confusion_target(path: Path) -> None:
+    """Refuse, before any work, a picture path that holds a file `evaluate` did not draw."""
+    _confusion_guard()(target_of(path))
+
+
+def _confusion_guard():
+    return guard(lambda target: png_marked(target, CONFUSION_MARK), False,
+                 hint="remove it, or pass `--confusion` with another path")
+
+
 def plot_confusion(path: Path, confusion, classes: list[str], title: str) -> None:
-    """Rows: true class; columns: predicted; each row scaled to its own total."""
+    """Rows: true class; columns: predicted; each row scaled to its own total. An
+    existing file at `path` is replaced only if it is an earlier confusion matrix."""
     plt = _pyplot()
     counts = confusion.double()
     share = counts / counts.sum(1, keepdim=True).clamp_min(1)
@@ -84,11 +98,11 @@ def plot_confusion(path: Path, confusion, classes: list[str], title: str) -> Non
                         color="white" if share[i, j] > 0.5 else "black")
     ax.set(xlabel="predicted", ylabel="true", title=title)
     fig.tight_layout()
-    _save(fig, path, plt)
+    _save(fig, path, plt, CONFUSION_MARK, _confusion_guard())
 
 
-def _save(fig, path: Path, plt) -> None:
+def _save(fig, path: Path, plt, mark: str | None = None, before=None) -> None:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": mark} if mark else None)
     plt.close(fig)
-    write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue(), before=before)

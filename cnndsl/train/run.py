@@ -26,7 +26,7 @@ from cnndsl.train.datasets import DataError
 from cnndsl.train.devices import DeviceError, Placement, amp_dtype, setup, teardown
 from cnndsl.train.folder import FolderError, RunFolder
 from cnndsl.train.images import ScanError
-from cnndsl.train.loop import Trainer, evaluate, train_epoch
+from cnndsl.train.loop import Trainer, drop_final_softmax, evaluate, train_epoch
 from cnndsl.train.optim import EMA, OPTIMIZER_STATES, optimizer
 from cnndsl.train.options import OptionError, Settings, resolve_settings
 from cnndsl.train.record import columns, plot_curves, write_metrics
@@ -237,9 +237,7 @@ def _trainer(run: Run, state: dict | None) -> Trainer:
 def _drop_training_softmax(run: Run, model: nn.Module) -> None:
     """Cross-entropy applies log-softmax itself: train on the logits, keep the
     softmax in the saved module for inference (it has no parameters)."""
-    f = run.facts
-    if f.last_op == "softmax" and run.settings.loss == "crossentropy" and f.last_name:
-        setattr(model, f.last_name, nn.Identity())
+    if drop_final_softmax(model, run.facts, run.settings.loss):
         run.say("warning: the spec ends in `softmax`; training on the logits before it "
                 "(cross-entropy applies log-softmax itself)")
 

@@ -321,3 +321,20 @@ def test_an_early_stop_is_kept_on_resume_and_ties_keep_the_first_best(capsys, ti
     assert status == 0 and "this run stopped early at epoch 3" in err, err
     with (tiny.parent / "r" / "metrics.csv").open() as handle:
         assert len(list(csv.DictReader(handle))) == 3
+
+
+def test_resuming_with_fewer_epochs_than_trained_says_how_many_were(capsys, tiny):
+    assert train(capsys, tiny, "--epochs", "3", "--out", "r")[0] == 0
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
+    assert status == 0
+    assert err == "already trained 3 epochs; pass --epochs N (N > 3) to train on\n"
+    record = json.loads((tiny.parent / "r" / "config.json").read_text())
+    assert record["settings"]["epochs"] == 3 and "resumes" not in record
+
+
+def test_a_warm_up_as_long_as_the_run_is_warned_about(capsys, tiny):
+    status, err = train(capsys, tiny, "--epochs", "1", "--warmup", "2", "--out", "r")
+    assert status == 0 and ("warning: the warm-up (2 epochs) is as long as the run (1 epochs): "
+                            "the learning rate never reaches 0.001") in err
+    status, err = train(capsys, tiny, "--epochs", "2", "--warmup", "1", "--out", "r2")
+    assert status == 0 and "warm-up" not in err

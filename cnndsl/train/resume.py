@@ -42,13 +42,18 @@ def open_run(run, args) -> dict:
     run.record = record
     run.settings, run.changes = reconcile(record["settings"], args, path)
     run.settings.resume, run.settings.out = True, str(path)
-    for name, (old, new) in run.changes.items():
-        run.say(f"--{name.replace('_', '-')} {new}: changed from {old} on resume (recorded in "
-                "config.json)")
     run.start_epoch = state["epoch"] + 1
     run.saved_epoch = state["epoch"]
     run.metrics = list(state["metrics"])
     return state
+
+
+def say_changes(run) -> None:
+    """One line for each setting a resume changed; said once the run goes on (and records
+    them), not when there is nothing left to train."""
+    for name, (old, new) in run.changes.items():
+        run.say(f"--{name.replace('_', '-')} {new}: changed from {old} on resume (recorded in "
+                "config.json)")
 
 
 def _check_spec(run, state: dict, path: Path) -> None:

@@ -120,6 +120,7 @@ def _train(run: Run, args) -> int:
                          f"{2 * run.placement.world} or more")
     state = resume.open_run(run, args) if run.settings.resume else None
     _warn_loss(run)
+    _warn_warmup(run)
     _check_memory(run)
     stats = resume.recorded_stats(run.record) if state is not None else None
     data = open_data(run.settings, run.facts, run.placement.device, run.placement.rank,
@@ -152,6 +153,14 @@ def _warn_loss(run: Run) -> None:
         run.say("warning: --loss nll expects log-probabilities, but the network does not end "
                 "in `logsoftmax`: its losses can go below 0 and mean nothing; end the spec "
                 "with `-> logsoftmax`, or use --loss crossentropy")
+
+
+def _warn_warmup(run: Run) -> None:
+    s = run.settings
+    if s.warmup and s.warmup >= s.epochs:
+        run.say(f"warning: the warm-up ({s.warmup:g} epochs) is as long as the run ({s.epochs} "
+                f"epochs): the learning rate never reaches {s.lr:g}; shorten --warmup or "
+                "train for more --epochs")
 
 
 def _check_memory(run: Run) -> None:
@@ -201,9 +210,11 @@ def _start(run: Run, data: Data, state: dict | None) -> int:
                     + ", ".join(removed[:3]))
     trainer = _trainer(run, state)
     if run.start_epoch > s.epochs:
-        run.say(f"already trained {s.epochs} epochs; pass --epochs N (N > {s.epochs}) to "
-                "train on")
+        done = run.start_epoch - 1
+        run.say(f"already trained {done} epochs; pass --epochs N (N > {done}) to train on")
         return 0
+    if state is not None:
+        resume.say_changes(run)
     if p.main:
         resume.write_record(run, data, trainer)
         write_atomic(run.out / "model.py", run.code)

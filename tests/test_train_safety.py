@@ -338,3 +338,12 @@ def test_a_warm_up_as_long_as_the_run_is_warned_about(capsys, tiny):
                             "the learning rate never reaches 0.001") in err
     status, err = train(capsys, tiny, "--epochs", "2", "--warmup", "1", "--out", "r2")
     assert status == 0 and "warm-up" not in err
+
+
+def test_an_out_folder_holding_files_is_refused_without_a_trace(capsys, tiny):
+    mine = tiny.parent / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    status, err = train(capsys, tiny, "--epochs", "1", "--out", "mine")
+    assert status == 1 and "already holds a run" in err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]     # no .lock left in it

@@ -58,14 +58,16 @@ class RunFolder:
             path = Path(out)
             if path.exists() and not path.is_dir():
                 raise FolderError(f"--out `{show_path(path)}` is a file, not a folder")
+            _refuse_taken(path)       # before the lock: no `.lock` left in someone's folder
             created = not path.exists()
             _mkdir(path, parents=True, exist_ok=True)
             folder = cls(path, created)
             folder.lock()
-            if any(p.name != LOCK for p in path.iterdir()):
+            try:
+                _refuse_taken(path)   # again under the lock: another run may have started
+            except FolderError:
                 folder.release()
-                raise FolderError(f"`{show_path(path)}` already holds a run; pass --resume "
-                                  "to continue it, or another --out")
+                raise
             return folder
         return cls._numbered(model, base)
 
@@ -165,3 +167,10 @@ def _mkdir(path: Path, **kwargs) -> None:
         path.mkdir(**kwargs)
     except OSError as exc:
         raise FolderError(f"cannot create `{show_path(path)}`: {exc.strerror}") from None
+
+
+def _refuse_taken(path: Path) -> None:
+    """`--out` must be new or empty (but for our lock)."""
+    if path.is_dir() and any(p.name != LOCK for p in path.iterdir()):
+        raise FolderError(f"`{show_path(path)}` already holds a run; pass --resume to continue "
+                          "it, or another --out")

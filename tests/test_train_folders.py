@@ -194,3 +194,15 @@ def test_a_rank_whose_batch_is_all_unreadable_still_joins_the_gradients(tmp_path
     assert refused.returncode == 1 and "internal error" not in refused.stderr
     assert "--batch 1 is the global batch, shared by 2 processes" in refused.stderr
     assert not (tmp_path / "one").exists()
+
+
+def test_more_scores_than_classes_are_warned_about(capsys, tmp_path):
+    stripes(tmp_path / "imgs", 12, 0)
+    spec = tmp_path / "wide.cnn"
+    spec.write_text("input 3x16x16\nconv 4 k3 p1 -> relu -> fc 10\n")
+    status, _, err = run(capsys, "train", str(spec), "--data", "folder", "--data-dir",
+                         str(tmp_path / "imgs"), "--epochs", "1", "--workers", "0",
+                         "--out", str(tmp_path / "run"), "--progress", "plain")
+    assert status == 0
+    assert ("warning: the network outputs 10 scores, but folder has 3 class(es): 7 of the "
+            "scores are never a target (end with `fc 3`)") in err

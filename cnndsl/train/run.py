@@ -184,6 +184,14 @@ def _check_data(run: Run, data: Data) -> None:
     if f.task == "classify" and f.output[0] < len(data.classes):
         raise TrainError(f"the network outputs {f.output[0]} scores, but {data.name} has "
                          f"{len(data.classes)} classes: end with `fc {len(data.classes)}`")
+    extra = f.output[0] - len(data.classes) if f.task == "classify" else 0
+    if extra > 0:
+        run.say(f"warning: the network outputs {f.output[0]} scores, but {data.name} has "
+                f"{len(data.classes)} class(es): {extra} of the scores are never a target "
+                f"(end with `fc {len(data.classes)}`)")
+    if len(data.classes) < 2 and f.task == "classify":
+        run.say(f"warning: {data.name} has one class: every answer is right, nothing is "
+                "learned")
     if data.n_train < 2 or data.n_test < 1:
         raise TrainError(f"{data.name} has {data.n_train} training and {data.n_test} held-out "
                          "samples; training needs at least 2 and 1")

@@ -406,8 +406,9 @@ def _stream_data(s, facts, ops, device, rank, world, stats) -> Data:
 
 
 def split_folders(root: Path, task: str) -> list[Path]:
-    """The folders under `root` that training read its images from, as it laid them
-    out: `train/` and `test/` (or `val/`), or the root itself, split by the seed."""
+    """The folders under `root` that training reads its images from: `train/` and
+    `test/` (or `val/`); `train/` alone or the root, split by the seed (a segmenter
+    uses `train/` only with a held-out folder beside it)."""
     held = _held_out(root)
     if not (root / "train").is_dir() or (task == "segment" and held is None):
         return [root]
@@ -422,10 +423,10 @@ def _held_out(root: Path) -> Path | None:
 
 
 def _folder_sets(root: Path, s, mode: str, size: tuple[int, int], ops: dict):
-    base = root / "train" if (root / "train").is_dir() else root
+    base, *rest = split_folders(root, "classify")
+    held = rest[0] if rest else None
     classes = images.class_folders(base)
     paths, labels = images.scan_classes(base, classes)
-    held = _held_out(root) if base != root else None
     notes = []
     if held is not None:
         test_paths, test_labels = images.scan_classes(held, classes)
@@ -447,9 +448,10 @@ def _segmentation_sets(root: Path, s, facts, mode: str, ops: dict):
     size = tuple(facts.input[1:])
     classes = facts.output[0]
     notes = []
-    if (root / "train").is_dir() and _held_out(root) is not None:
-        train_images, train_masks = images.scan_pairs(root / "train")
-        test_images, test_masks = images.scan_pairs(_held_out(root))
+    folders = split_folders(root, "segment")
+    if len(folders) == 2:
+        train_images, train_masks = images.scan_pairs(folders[0])
+        test_images, test_masks = images.scan_pairs(folders[1])
     else:
         all_images, all_masks = images.scan_pairs(root)
         fraction = s.val if s.val is not None else DEFAULT_VAL

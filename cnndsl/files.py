@@ -42,6 +42,12 @@ def show_path(path: str | os.PathLike) -> str:
     return printable(os.fsdecode(path))
 
 
+def printable_lines(text: str) -> str:
+    """`text` escaped line by line: its own line breaks (a `= help:` line) are kept,
+    every other control character is shown escaped."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def printable(text: str) -> str:
     """`text` with every character a terminal would interpret shown escaped
     (`\\x1b`, `\\u202e`, `\\udcff`): nothing a file holds or a path spells can

@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from cnndsl.files import FileProblem, printable
+from cnndsl.files import FileProblem, printable, printable_lines
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_PIPE = 128 + 13  # as a tool killed by SIGPIPE: the reader (`| head`) stopped reading
@@ -59,12 +59,6 @@ def load_checked(path: str, colour_choice: str = "auto"):
 def say(text: str) -> None:
     """One line of progress for the user, on standard error."""
     print(text, file=sys.stderr)
-
-
-def printable_lines(text: str) -> str:
-    """`text` escaped line by line: its own line breaks (a `= help:` line) are kept,
-    every other control character is shown escaped."""
-    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def guarded(args: argparse.Namespace) -> int:

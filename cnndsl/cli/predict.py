@@ -23,7 +23,7 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
-    from cnndsl.files import printable
+    from cnndsl.files import printable, printable_lines
 
     if args.top < 1:
         raise common.CommandError("--top must be at least 1")
@@ -34,7 +34,7 @@ def run(args) -> int:
         try:
             lines = _predict(trained, image, args, masks)
         except _image_errors() as exc:
-            common.say(f"error: {printable(image)}: {common.printable_lines(str(exc))}")
+            common.say(f"error: {printable(image)}: {printable_lines(str(exc))}")
             failed += 1
             continue
         print("\n".join(printable(line) for line in lines))

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from cnndsl import memory
-from cnndsl.files import FileProblem, printable, show_path, write_atomic
+from cnndsl.files import FileProblem, printable, printable_lines, show_path, write_atomic
 from cnndsl.train import checkpoint, resume, spec
 from cnndsl.train.checkpoint import CheckpointError
 from cnndsl.train.data import Data, died, open_data, worker_report
@@ -65,8 +65,7 @@ class Run:
 
     def say(self, text: str) -> None:
         if self.placement.main:
-            print("\n".join(printable(line) for line in text.split("\n")), file=sys.stderr,
-                  flush=True)
+            print(printable_lines(text), file=sys.stderr, flush=True)
 
 
 def train_from_result(result, args) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from cnndsl import ir
 from cnndsl.api import CheckResult
-from cnndsl.files import printable
+from cnndsl.files import PNG_SIGNATURE, png_marked, printable, read_head
 from cnndsl.layers import LAYERS
 from cnndsl.passes.infer import fmt
 from cnndsl.report import human
@@ -179,7 +179,7 @@ def draw(result: CheckResult, *, rankdir: str = "TB",
 def mark(data: bytes, fmt: str) -> bytes:
     """The rendered diagram with cnndsl's mark, so that a later run may replace it
     (and nothing else). DOT and SVG carry it already, as the graph's comment."""
-    if fmt == "png" and data.startswith(_PNG):
+    if fmt == "png" and data.startswith(PNG_SIGNATURE):
         # a tEXt chunk right after IHDR (8-byte signature + 25-byte IHDR chunk)
         body = b"tEXt" + b"Software\x00" + MARK.encode()
         chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
@@ -191,8 +191,8 @@ def mark(data: bytes, fmt: str) -> bytes:
 
 def drawn_by_us(path: Path, fmt: str) -> bool:
     """True when the file at `path` is a diagram that cnndsl wrote."""
-    from cnndsl.files import read_head
-
+    if fmt == "png":
+        return png_marked(path, MARK)
     head = read_head(path)
     if head is None:
         return False
@@ -200,13 +200,8 @@ def drawn_by_us(path: Path, fmt: str) -> bool:
         return head.startswith(b"// " + MARK.encode())
     if fmt == "svg":
         return head.startswith(b"<?xml") and b"<!-- " + MARK.encode() in head
-    if fmt == "png":
-        return head.startswith(_PNG) and b"Software\x00" + MARK.encode() in head[:200]
     tail = read_head(path, 64, tail=True) or b""
     return head.startswith(b"%PDF-") and tail.endswith(b"%" + MARK.encode() + b"\n")
-
-
-_PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def diagram(source_or_path: str | Path, *, rankdir: str = "TB",

@@ -73,7 +73,8 @@ CODES = _codes(
     ("E0201", "unknown layer or block", """
      A word that is neither a layer word of the language nor a block of this file (or, before
      `(`, neither a combinator such as `concat(` nor a block). The help suggests the closest
-     known word."""),
+     known word. The layer words are listed below; with their options and the PyTorch modules
+     they become, in the layer reference (docs/layers.md in cnndsl's repository)."""),
     ("E0202", "unknown name", """
      A name used as a value is neither a `let` constant nor a parameter of the enclosing
      block. Define it with `let name = ...`, or make it a block parameter."""),
@@ -297,6 +298,10 @@ def explain(code: str) -> str | None:
     import textwrap
 
     body = textwrap.fill(entry.explanation, 79)
+    if entry.code == "E0201":  # the words themselves, from the layer registry
+        from cnndsl.layers import layer_words
+
+        body += "\n\n" + textwrap.fill("Layer words: " + ", ".join(layer_words()) + ".", 79)
     return f"{entry.code}: {entry.title} ({entry.severity})\n\n{body}"
 
 

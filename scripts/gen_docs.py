@@ -215,13 +215,16 @@ def layers_page() -> str:
 
 
 def _catalogue() -> dict[str, tuple[Path, str]]:
-    """The first catalogue case (by file name) that shows each code, with its text."""
-    cases: dict[str, tuple[Path, str]] = {}
+    """For each code, the catalogue case that shows it with the fewest other diagnostics
+    (then the first by file name), with its text."""
+    cases: dict[str, tuple[int, Path, str]] = {}
     for path in sorted((ROOT / "tests" / "diagnostics").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
-        for code in re.findall(r"^(?:error|warning)\[([EW]\d{4})\]", text, re.M):
-            cases.setdefault(code, (path, text))
-    return cases
+        found = re.findall(r"^(?:error|warning)\[([EW]\d{4})\]", text, re.M)
+        for code in found:
+            if code not in cases or len(found) < cases[code][0]:
+                cases[code] = (len(found), path, text)
+    return {code: (path, text) for code, (_, path, text) in cases.items()}
 
 
 def errors_page() -> str:
@@ -230,8 +233,10 @@ def errors_page() -> str:
     cases = _catalogue()
     out = ["# Errors and warnings", "", GENERATED.format(what="cnndsl/codes.py"), "",
            "Every diagnostic `cnndsl check` can report has a code. `cnndsl explain CODE` "
-           "prints its explanation; `cnndsl explain` lists them all. Warnings can be "
-           "silenced with `allow` (see [the language](language.md#warnings)); errors cannot.",
+           "prints its explanation; `cnndsl explain` lists them all. An error stops "
+           "`compile`, `diagram` and `train`; a [warning](language.md#warnings) does not. "
+           "Each example below is exactly what `check` prints for a case of the catalogue "
+           "in `tests/diagnostics/`.",
            "", codes.table(), ""]
     for entry in codes.CODES.values():
         out += [f"## {entry.code}: {entry.title}", "", f"*{entry.severity}*. {entry.explanation}",

@@ -682,8 +682,9 @@ def _unknown_layer(use, ctx: _Context) -> Diagnostic:
                      **offer(close, use.name_span, "{}("))
     return error("E0201", f"unknown {kind} `{use.name}`", use.name_span,
                  "not a layer word or a block of this file",
-                 **offer(close, use.name_span, otherwise="layer words are listed in the "
-                         "language reference; blocks are defined with `block Name { ... }`"))
+                 **offer(close, use.name_span, otherwise="`cnndsl explain E0201` lists the layer "
+                         "words (so does docs/layers.md); blocks are defined with "
+                         "`block Name { ... }`"))
 
 
 # ---- blocks -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 each with a title and a paragraph of explanation (`cnndsl explain CODE`).
 
 Every code the checker emits is listed here (a test scans the source for
-codes and checks them against this registry, and the README's code table is
+codes and checks them against this registry, and the code table of docs/errors.md is
 generated from it).
 """
 
@@ -251,7 +251,7 @@ CODES = _codes(
     # ---- training section
     ("E0601", "unknown training setting", """
      The `train { }` section holds defaults for `cnndsl train` (data, epochs, batch,
-     optimizer, lr, loss, schedule, augment, and the others the README lists); another key
+     optimizer, lr, loss, schedule, augment, and those docs/training.md lists); another key
      is a mistake. The help suggests the closest setting."""),
     ("E0602", "bad training value", """
      A value in the `train { }` section that `cnndsl train` cannot use: an unknown dataset,
@@ -306,7 +306,7 @@ def explain(code: str) -> str | None:
 
 
 def table() -> str:
-    """The README's table of codes, one row per code."""
+    """The table of codes in docs/errors.md, one row per code."""
     rows = ["| code | meaning |", "| --- | --- |"]
     rows += [f"| {c.code} | {c.title} |" for c in CODES.values()]
     return "\n".join(rows)

@@ -40,7 +40,6 @@ class CnnLexer(RegexLexer):
     aliases = ["cnn", "cnndsl"]
     filenames = ["*.cnn"]
     mimetypes = ["text/x-cnndsl"]
-    url = "https://github.com/cnndsl/cnndsl"
 
     tokens = {
         "root": [

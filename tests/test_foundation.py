@@ -194,9 +194,9 @@ def test_every_registered_code_is_emitted_somewhere():
     assert not unused, unused
 
 
-def test_the_readme_lists_exactly_the_registered_codes():
-    readme = (ROOT / "README.md").read_text()
-    assert codes.table() in readme
+def test_the_error_catalogue_page_lists_exactly_the_registered_codes():
+    page = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert codes.table() in page
 
 
 def test_explain_prints_the_explanation(cnndsl_cmd):
@@ -415,12 +415,11 @@ def test_load_module_shares_one_module_per_code():
     assert load_module(text) is load_module(text)
 
 
-def test_the_readme_layer_table_names_every_layer_word():
+def test_the_layer_reference_page_names_every_layer_word():
     from cnndsl.layers import layer_words
 
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## The language"):readme.index("## The gallery")]
-    missing = [w for w in layer_words() if f"`{w}" not in section]
+    page = (ROOT / "docs" / "layers.md").read_text(encoding="utf-8")
+    missing = [w for w in layer_words() if f"`{w}" not in page]
     assert not missing, missing
 
 

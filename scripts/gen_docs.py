@@ -156,28 +156,33 @@ def _values(option: OptionDoc) -> str:
     return text
 
 
-def _option_row(word: str, option: OptionDoc) -> str:
-    written = []
-    if option.positional:
-        written.append("bare, in order")
-    if option.flag:
-        written.append(f"`{option.flag}N`")
-    written += [f"`{name}=`" for name in option.names]
+def _option_row(option: OptionDoc) -> str:
+    written = ([f"`{option.flag}N`"] if option.flag else []) + [f"`{n}=`" for n in option.names]
+    text = ("*bare*; " if option.positional else "") + ", ".join(written)
     notes = "required" if option.required else ""
     if option.default is not None:
         notes = f"default {option.default}"
-    return f"| `{word}` | {option.describe} | {', '.join(written)} | {_values(option)} | {notes} |"
+    return f"| {option.describe} | {text} | {_values(option)} | {notes} |"
 
 
-def _switch_row(word: str, switch: tuple[str, str, object]) -> str:
-    name, field, value = switch
-    return f"| `{word}` | `{name}` | sets {field} to `{value}` |"
-
-
-def _layer_row(entry: LayerDoc) -> str:
-    usage = entry.usage.replace("|", "\\|")
+def _summary_row(entry: LayerDoc) -> str:
+    word = f"[`{entry.word}`](#{entry.word})" if entry.options or entry.switches \
+        else f"`{entry.word}`"
     aliases = ", ".join(f"`{a}`" for a in entry.aliases)
-    return f"| `{usage}` | {aliases} | {MEANING[entry.word]} | {_torch(entry)} |"
+    return f"| {word} | {aliases} | {MEANING[entry.word]} | {_torch(entry)} |"
+
+
+def _section(entry: LayerDoc) -> list[str]:
+    """A layer word's own section: its usage, options and switches."""
+    out = [f"### {entry.word}", "", "```text", entry.usage, "```", ""]
+    if entry.options:
+        out += ["| option | written | value | notes |", "| --- | --- | --- | --- |"]
+        out += [_option_row(o) for o in entry.options]
+        out.append("")
+    if entry.switches:
+        out += ["Switches: " + "; ".join(f"`{name}` sets {field} to `{value}`"
+                                         for name, field, value in entry.switches) + ".", ""]
+    return out
 
 
 def layers_page() -> str:
@@ -190,25 +195,24 @@ def layers_page() -> str:
            "becomes. Input channels are never written: each layer takes them from the shape "
            "that reaches it. Convolutions, pooling and batch norm take their rank (1-D, 2-D, "
            "3-D) from their input. [The language](language.md) explains how layers are "
-           "chained and combined.", ""]
+           "chained and combined.", "",
+           "An option may be written in its long form (`kernel=3`), which takes any "
+           "expression, or, where it has one, as a short flag (`k3`, `s2`, `k3x5`), which "
+           "takes a literal number or size; an option marked *bare* may be given as a "
+           "value alone, in order (`conv 16 k3`: 16 output channels). A switch is a word "
+           "written on its own (`nobias`).", ""]
     for family, title in FAMILIES:
         rows = [e for e in entries if e.family == family]
         if not rows:
             continue
-        out += [f"## {title}", "", "| syntax | aliases | what it does | PyTorch |",
+        out += [f"## {title}", "", "| word | aliases | what it does | PyTorch |",
                 "| --- | --- | --- | --- |"]
-        out += [_layer_row(e) for e in rows]
+        out += [_summary_row(e) for e in rows]
         out.append("")
-    out += ["## Options", "",
-            "Each option may be written in its long form (`kernel=3`), which takes any "
-            "expression; a short flag (`k3`, `s2`, `k3x5`) takes a literal number or size; "
-            "a bare value stands for the option marked *bare*.", "",
-            "| layer | option | written | value | notes |", "| --- | --- | --- | --- | --- |"]
-    out += [_option_row(e.word, o) for e in entries for o in e.options]
-    out += ["", "## Switches", "", "Words written on their own after a layer word.", "",
-            "| layer | switch | effect |", "| --- | --- | --- |"]
-    out += [_switch_row(e.word, s) for e in entries for s in e.switches]
-    return "\n".join(out) + "\n"
+        for entry in rows:
+            if entry.options or entry.switches:
+                out += _section(entry)
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 # ---- the error catalogue -----------------------------------------------------------------

@@ -197,8 +197,14 @@ def _tokens(text: str) -> list[tuple[object, str]]:
 @needs_pygments
 def test_the_lexer_is_registered_under_cnn():
     from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+    from pygments.util import ClassNotFound
 
-    assert type(get_lexer_by_name("cnn")).__name__ == "CnnLexer"
+    try:
+        lexer = get_lexer_by_name("cnn")
+    except ClassNotFound:
+        pytest.fail("no Pygments lexer `cnn`: the entry point in pyproject.toml is registered "
+                    "at install time; run pip install -e . again")
+    assert type(lexer).__name__ == "CnnLexer"
     assert type(get_lexer_for_filename("lenet.cnn")).__name__ == "CnnLexer"
 
 

@@ -173,6 +173,21 @@ def test_nothing_points_outside_the_repository():
         assert "LANGUAGE.md" not in text and "../shared" not in text, path
 
 
+def test_every_docs_page_a_message_names_exists():
+    """Help texts, explanations and messages name pages that are there."""
+    named = {name for path in ROOT.glob("cnndsl/**/*.py")
+             for name in re.findall(r"docs/[a-z_]+\.md", path.read_text(encoding="utf-8"))}
+    assert {"docs/layers.md", "docs/language.md", "docs/errors.md"} <= named
+    missing = sorted(name for name in named if not (ROOT / name).exists())
+    assert not missing, missing
+
+
+def test_the_root_help_points_at_the_docs(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "docs/language.md" in capsys.readouterr().out
+
+
 def test_an_unknown_word_is_pointed_at_the_layer_reference(capsys):
     (diagnostic,) = cnndsl.check("input 1x8x8\nzzqqxx 3\n").diagnostics
     assert diagnostic.code == "E0201"

@@ -21,7 +21,10 @@ COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "expl
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cnndsl", description="A declarative language and compiler for convolutional "
-                                   "networks.")
+                                   "networks.",
+        epilog="The language, every layer word and every command are documented in docs/ "
+               "(docs/language.md, docs/layers.md); `cnndsl explain CODE` explains a "
+               "diagnostic.")
     parser.add_argument("--version", action="version", version=f"cnndsl {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="validate every IR node and show Python tracebacks for "

@@ -46,7 +46,8 @@ pytestmark = pytest.mark.skipif(chromium() is None, reason="Chromium is not inst
 def start(cnndsl_cmd, spec: Path) -> tuple[subprocess.Popen, str]:
     server = subprocess.Popen([*cnndsl_cmd, "serve", str(spec), "--port", "0", "--examples",
                                str(ROOT / "specs")], stderr=subprocess.PIPE, text=True)
-    found = re.search(r"(http://127\.0\.0\.1:\d+/)", server.stderr.readline())
+    found = re.search(r"(http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]+)",
+                      server.stderr.readline())
     assert found, "cnndsl serve did not start"
     return server, found.group(1)
 
@@ -81,14 +82,15 @@ def browser():
         launched.close()
 
 
-def open_page(browser, url: str):
+def open_page(browser, url: str, ready: bool = True):
     context = browser.new_context(viewport={"width": 1400, "height": 800},
                                   accept_downloads=True)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
-    wait(page, "window.cnndsl && window.cnndsl.checked !== null")
+    if ready:
+        wait(page, "window.cnndsl && window.cnndsl.checked !== null")
     return context, page, errors
 
 
@@ -366,3 +368,129 @@ def test_screenshot_for_the_readme(page, request, tmp_path):
     with Image.open(path) as picture:
         assert picture.size == (1400, 800)
     assert SCREENSHOT.exists(), "docs/playground.png is missing: run pytest --update-goldens"
+
+
+# ---- never saving what the user did not mean to save (issue 17 item 2, issue 18 part 1) ------
+
+def link_to(url: str, text: str, file: str) -> str:
+    """The page's address holding `text` (as the page's own share.js writes it)."""
+    import base64
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed = packer.compress(text.encode("utf-8")) + packer.flush()
+    z = base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+    return f"{url}#file={file}&z={z}"
+
+
+@pytest.fixture
+def victim(browser, cnndsl_cmd, tmp_path):
+    """`cnndsl serve victim.cnn` and a page on it: (spec, url, open)."""
+    spec = tmp_path / "victim.cnn"
+    spec.write_text(LENET, encoding="utf-8")
+    server, url = start(cnndsl_cmd, spec)
+    contexts = []
+
+    def opened(address: str = url, ready: bool = True):
+        context, page, errors = open_page(browser, address, ready)
+        contexts.append((context, errors))
+        return page
+
+    yield spec, url, opened
+    for context, errors in contexts:
+        context.close()
+        assert errors == []
+    stop(server)
+
+
+HOSTILE = "model Evil\ninput 1x8x8\nfc 2\n"
+
+
+def test_a_link_never_writes_its_text_into_the_opened_file(victim):
+    spec, url, opened = victim
+    page = opened(link_to(url, HOSTILE, "victim.cnn"))
+    assert doc(page) == HOSTILE
+    assert page.inner_text("#save") == "Save as…"
+    page.click(".cm-content")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#replace-file")
+    assert "not victim.cnn" in page.inner_text("#save-note")
+    time.sleep(0.3)
+    assert spec.read_text(encoding="utf-8") == LENET          # Ctrl+S wrote nothing
+    page.click("#save")
+    assert spec.read_text(encoding="utf-8") == LENET          # nor did the button
+    assert page.inner_text("#replace-file") == \
+        "Replace victim.cnn with the text from the page's address"
+    page.click("#replace-file")                               # the explicit, named confirmation
+    wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
+    assert spec.read_text(encoding="utf-8") == HOSTILE
+    assert page.inner_text("#save") == "Save victim.cnn"
+
+
+def test_a_link_with_the_files_own_text_is_the_file(victim):
+    spec, url, opened = victim
+    page = opened(link_to(url, LENET, "victim.cnn"))
+    assert page.inner_text("#save") == "Save victim.cnn"
+
+
+def test_an_example_never_replaces_the_opened_file(victim):
+    spec, url, opened = victim
+    page = opened()
+    assert page.inner_text("#save") == "Save victim.cnn"
+    page.select_option("#examples", "resnet50.cnn")
+    wait(page, "document.querySelectorAll('tr.row').length > 150")
+    assert page.inner_text("#save") == "Save as…"
+    page.click(".cm-content")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#replace-file")
+    assert page.inner_text("#replace-file") == "Replace victim.cnn with the example resnet50.cnn"
+    with page.expect_download() as info:
+        page.click("#download-spec")
+    assert info.value.suggested_filename == "resnet50.cnn"
+    assert spec.read_text(encoding="utf-8") == LENET
+    page.click(".cm-content")
+    page.keyboard.press("Control+z")                          # back to the file's text ...
+    settled(page)
+    assert doc(page) == LENET and page.inner_text("#save") == "Save victim.cnn"   # ... and Save
+    page.keyboard.press("Control+Shift+z")                    # redo: the example again
+    settled(page)
+    assert page.inner_text("#save") == "Save as…"
+    assert spec.read_text(encoding="utf-8") == LENET
+
+
+def test_a_reload_shows_an_edit_made_on_disk(victim):
+    spec, url, opened = victim
+    page = opened()
+    settled(page)
+    spec.write_text(LENET + "# edited in another editor\n", encoding="utf-8")
+    page.reload()
+    wait(page, "window.cnndsl && window.cnndsl.checked !== null")
+    assert doc(page).endswith("# edited in another editor\n")
+    assert page.inner_text("#save") == "Save victim.cnn"
+
+
+def test_a_save_over_a_disk_edit_offers_reload_or_overwrite(victim):
+    spec, url, opened = victim
+    page = opened()
+    spec.write_text(LENET + "# edited in another editor\n", encoding="utf-8")
+    click_at(page, 1, 1)
+    page.keyboard.type("# mine\n")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#reload")
+    assert "changed on disk" in page.inner_text("#save-note")
+    assert spec.read_text(encoding="utf-8").endswith("# edited in another editor\n")
+    page.click("#reload")
+    wait(page, "window.cnndsl.view.state.doc.toString().endsWith('another editor\\n')")
+    assert page.inner_text("#save") == "Save victim.cnn"
+    click_at(page, 1, 1)
+    page.keyboard.type("# mine\n")
+    page.keyboard.press("Control+s")
+    wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
+    assert spec.read_text(encoding="utf-8") == "# mine\n" + LENET + "# edited in another editor\n"
+
+
+def test_without_the_token_the_page_gets_nothing(victim):
+    spec, url, opened = victim
+    page = opened(url.split("?")[0], ready=False)
+    wait(page, "document.querySelector('#status').textContent.includes('token')")
+    assert LENET.splitlines()[0] not in page.content()

@@ -1,6 +1,7 @@
 // The playground: an editor whose text is checked as it is typed (debounced), the
 // table, squiggles and diagram it gives, a layer's arithmetic on click, the spec
-// in the address, downloads, and saving back to the file the server opened.
+// in the address, downloads, and saving back to the file the server opened (only
+// text that came from that file, unless the user confirms replacing it by name).
 
 import { defaultKeymap, history as undoHistory, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { bracketMatching } from "@codemirror/language";
@@ -16,6 +17,7 @@ import { showDiagnostics, tally } from "./diagnostics.js";
 import { $, count, el, fill, human } from "./dom.js";
 import { download } from "./downloads.js";
 import { renderExplanation } from "./explain.js";
+import { describe, origin, originField, setOrigin } from "./origin.js";
 import { lineColumn, rangeOf } from "./positions.js";
 import { decode, encode } from "./share.js";
 import { safeSvg } from "./svg.js";
@@ -67,6 +69,11 @@ const pickField = StateField.define({
 // ---- checking as the user types ---------------------------------------------------
 
 function edited(update) {
+  const now = update.state.field(originField);
+  if (now !== update.startState.field(originField)) {
+    app.file = now.name;
+    markDirty();
+  }
   if (update.docChanged) {
     // Debounced on the leading edge: a keystroke after a pause is checked at once;
     // within a burst (a paste, a held key, fast typing) only the last one is.
@@ -112,13 +119,20 @@ async function check() {
     server: answered - asked, render: shown - answered, diagram: null };
   app.timings.push(timing);
   if (app.timings.length > 100) app.timings.shift();   // the last hundred are enough
-  encode(text, app.file).then((hash) => {
-    if (seq !== app.seq) return;   // a newer edit owns the address (encodes may finish out of order)
-    history.replaceState(null, "", hash);
-    app.linked = text;             // the text the address now holds
-  });
+  address(text, seq);
   if (app.picked) explain({ name: app.picked }, false);
   drawDiagram(drawing, seq, editAt, timing);
+}
+
+// The page's address holds the editor's text, so a link (or a reload) reproduces
+// it; but not while the editor holds the opened file as saved: then a reload
+// reads the file again, and shows what another editor wrote into it.
+async function address(text, seq) {
+  const unchanged = holdsFile() && text === app.saved;
+  const hash = unchanged ? "" : await encode(text, app.file);
+  if (seq !== app.seq) return;   // a newer edit owns the address (encodes may finish out of order)
+  history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
+  app.linked = text;             // the text the address now reproduces
 }
 
 function showCheck(data) {
@@ -202,46 +216,94 @@ async function explain(where, reveal) {
 
 // ---- files: examples, saving, downloads -------------------------------------------------
 
-function replaceText(text, file) {
-  app.file = file;
-  app.view.dispatch({ changes: { from: 0, to: app.view.state.doc.length, insert: text } });
+function replaceText(text, from) {
+  app.view.dispatch({ changes: { from: 0, to: app.view.state.doc.length, insert: text },
+    effects: setOrigin.of(from) });
 }
+
+const holdsFile = () => app.opened !== null &&
+  app.view.state.field(originField).kind === "file";
 
 async function loadExample(name) {
   try {
     const data = await post("example", { name });
-    replaceText(data.text, data.name);   // undoable: Ctrl-Z brings the previous text back
+    // undoable: Ctrl-Z brings the previous text back, and with it what Save does
+    replaceText(data.text, { kind: "example", name: data.name });
     say(`loaded ${data.name}; Ctrl-Z goes back`, "good");
   } catch (error) {
     say(`cannot load ${name}: ${error.message}`, "bad");
   }
 }
 
-async function save(force = false) {
+// Save (the button, Ctrl-S): text that came from the opened file is written back
+// to it; any other text (an example, a link) is not, unless the user confirms by
+// a button that names both the text and the file it would replace.
+function saveClicked() {
   if (!app.opened) return;
-  const text = app.view.state.doc.toString();
+  if (holdsFile()) {
+    save(app.view.state.doc.toString());
+    return;
+  }
+  const from = app.view.state.field(originField);
+  fill($("#save-note"),
+    el("span", { class: "warn" }, `the editor holds ${describe(from)}, not ${app.openedName}; `),
+    el("button", { type: "button", id: "download-spec", onclick: downloadSpec },
+      `Download ${from.name}`), " ",
+    el("button", { type: "button", id: "replace-file",
+      onclick: () => save(app.view.state.doc.toString(), false, true) },
+    `Replace ${app.openedName} with ${describe(from)}`));
+}
+
+async function save(text, force = false, adopt = false) {
   const note = $("#save-note");
   try {
     const data = await post("save", { text, digest: app.digest, force });
     app.digest = data.digest;
     app.saved = text;
+    if (adopt) {   // the file now holds this text: it is the file's again
+      app.view.dispatch({ effects: setOrigin.of({ kind: "file", name: app.openedName }) });
+    }
     markDirty();
     fill(note, el("span", { class: "good" }, `saved ${data.file}`));
   } catch (error) {
     if (error instanceof ApiError && error.status === 409 && !force) {
       fill(note, el("span", { class: "bad" }, error.message, " "),
-        el("button", { type: "button", id: "overwrite", onclick: () => save(true) }, "Overwrite"));
+        el("button", { type: "button", id: "reload", onclick: reloadFile },
+          `Reload ${app.openedName}`), " ",
+        el("button", { type: "button", id: "overwrite", onclick: () => save(text, true, adopt) },
+          "Overwrite"));
       return;
     }
     fill(note, el("span", { class: "bad" }, `not saved: ${error.message}`));
   }
 }
 
+// The file as it is on disk now, in place of the editor's text (undoable).
+async function reloadFile() {
+  try {
+    const info = await session();
+    app.digest = info.digest;
+    app.saved = info.text;
+    replaceText(info.text, { kind: "file", name: info.basename });
+    markDirty();
+    fill($("#save-note"), el("span", { class: "good" }, `reloaded ${app.openedName}; Ctrl-Z goes back`));
+  } catch (error) {
+    fill($("#save-note"), el("span", { class: "bad" }, `cannot reload: ${error.message}`));
+  }
+}
+
+function downloadSpec() {
+  download(app.file, app.view.state.doc.toString(), "text/plain");
+}
+
 function markDirty() {
   if (!app.opened) return;
-  const dirty = app.view.state.doc.toString() !== app.saved;
+  const mine = holdsFile();
+  const dirty = mine && app.view.state.doc.toString() !== app.saved;
   $("#save").classList.toggle("dirty", dirty);
-  $("#save").textContent = `Save ${app.openedName}${dirty ? " •" : ""}`;
+  $("#save").textContent = mine ? `Save ${app.openedName}${dirty ? " •" : ""}` : "Save as…";
+  $("#save").title = mine ? `write the editor's text to ${app.opened} (Ctrl-S)` :
+    `the editor does not hold ${app.opened}: download it, or replace the file (asks first)`;
 }
 
 const stem = () => app.file.replace(/\.cnn$/, "");
@@ -274,20 +336,21 @@ function say(text, mood = "") {
 
 // ---- start -------------------------------------------------------------------------------
 
-function editor(text) {
-  return new EditorView({
+function editor(text, from) {
+  const view = new EditorView({
     parent: $("#editor"),
     state: EditorState.create({
       doc: text,
       extensions: [
         lineNumbers(), undoHistory(), drawSelection(), highlightActiveLine(), bracketMatching(),
-        cnn(), lintGutter(), pickField, EditorView.lineWrapping,
-        keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (save(), true) },
+        cnn(), lintGutter(), pickField, origin(from), EditorView.lineWrapping,
+        keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (saveClicked(), true) },
           ...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.updateListener.of(edited),
       ],
     }),
   });
+  return view;
 }
 
 function menus(info) {
@@ -302,10 +365,9 @@ function menus(info) {
     app.opened = info.file;
     app.openedName = info.basename;
     app.digest = info.digest;
-    $("#save").title = `write the editor's text to ${info.file} (Ctrl-S)`;
     app.saved = info.text;
     $("#save").hidden = false;
-    $("#save").addEventListener("click", () => save());
+    $("#save").addEventListener("click", saveClicked);
     markDirty();
   }
   $("#get-py").addEventListener("click", downloadCode);
@@ -313,14 +375,25 @@ function menus(info) {
   $("#get-json").addEventListener("click", downloadJson);
 }
 
+// The editor starts from the link's text if the address holds one (then it is the
+// file's only if it is the file's text, byte for byte), else from the opened file.
+function firstText(info, shared) {
+  const named = [shared && shared.file, info.basename].find((f) => f && FILE_NAME.test(f)) ||
+    "playground.cnn";
+  if (shared && !(info.file && shared.text === info.text)) {
+    return [shared.text, { kind: "link", name: named }];
+  }
+  if (info.file) return [info.text, { kind: "file", name: info.basename }];
+  return [LENET, { kind: "none", name: named }];
+}
+
 async function start() {
   const info = await session();
   const shared = await decode(location.hash);
-  app.file = [shared && shared.file, info.basename].find((f) => f && FILE_NAME.test(f)) ||
-    "playground.cnn";
-  const text = shared ? shared.text : info.file ? info.text : LENET;
+  const [text, from] = firstText(info, shared);
+  app.file = from.name;
   app.editAt = performance.now();
-  app.view = editor(text);
+  app.view = editor(text, from);
   menus(info);
   renderExplanation($("#explain"), null);
   await check();

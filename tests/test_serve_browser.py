@@ -494,3 +494,46 @@ def test_without_the_token_the_page_gets_nothing(victim):
     page = opened(url.split("?")[0], ready=False)
     wait(page, "document.querySelector('#status').textContent.includes('token')")
     assert LENET.splitlines()[0] not in page.content()
+
+
+# ---- v2: problems in view, quick fixes (issue 18 part 2) -------------------------------------
+
+def test_the_problems_list_shows_every_diagnostic_jumps_and_explains(page):
+    set_text(page, "input 1x8x8\nfc 2 -> sigmoud\n-> tanhh\n")
+    wait(page, "document.querySelectorAll('#problems li').length === 2")
+    rows = page.eval_on_selector_all("#problems li", "ls => ls.map(l => l.textContent)")
+    assert rows[0].startswith("E0201 line 2 unknown layer `sigmoud`")
+    assert rows[1].startswith("E0201 line 3 unknown layer `tanhh`")
+    page.click("#problems li:nth-child(2) .jump")
+    where = page.evaluate("""(() => { const v = window.cnndsl.view, s = v.state.selection.main;
+        return [v.state.doc.lineAt(s.from).number, v.state.sliceDoc(s.from, s.to)]; })()""")
+    assert where == [3, "tanhh"]
+    page.click("#problems li:first-child .code")
+    wait(page, "document.querySelector('#explain h2').textContent.startsWith('E0201')")
+    assert "neither a layer word" in page.inner_text("#explain")
+
+
+def test_the_hover_shows_the_whole_diagnostic(page):
+    set_text(page, "input 1x28x28\nconv 6 k5 -> maxpool 2 -> conv 16 k5 -> maxpool 2\n"
+                   "-> conv 32 k5 -> relu\n")
+    wait(page, "document.querySelector('.cm-lintRange-error')")
+    page.hover(".cm-lintRange-error")
+    text = page.wait_for_selector(".cm-tooltip-lint").inner_text()
+    assert "3:12 ^ a 5x5 kernel needs at least 5x5 input, got 4x4" in text
+    assert "2:41 - output is 16x4x4" in text
+
+
+def test_a_quick_fix_is_one_click(page):
+    set_text(page, "input 1x8x8\nfc 2 -> sigmoud\n")
+    wait(page, "document.querySelector('#problems .fix')")
+    assert page.inner_text("#problems .fix") == "Fix: write `sigmoid`"
+    page.click("#problems .fix")
+    settled(page)
+    assert doc(page) == "input 1x8x8\nfc 2 -> sigmoid\n"
+    wait(page, "document.querySelector('#problems').textContent === 'No problems.'")
+    set_text(page, "input 1x8x8\nfc 2 -> sigmoud\n")      # the same button in the hover
+    wait(page, "document.querySelector('.cm-lintRange-error')")
+    page.hover(".cm-lintRange-error")
+    page.wait_for_selector(".cm-tooltip-lint .fix").click()
+    settled(page)
+    assert doc(page) == "input 1x8x8\nfc 2 -> sigmoid\n"

@@ -23,8 +23,14 @@ def encode(data: dict) -> bytes:
 
 
 def checked(result) -> dict:
-    """Diagnostics, summary and table of one spec."""
-    return {"report": result_json(result), "table": query.table(result)}
+    """Diagnostics, summary and table of one spec, and the explanation of each
+    diagnostic's code (`cnndsl explain CODE`) for the problems list."""
+    from cnndsl import codes
+
+    report = result_json(result)
+    found = sorted({d["code"] for d in report["diagnostics"]})
+    return {"report": report, "table": query.table(result),
+            "explanations": {code: codes.explain(code) for code in found}}
 
 
 def diagram(result, drawings=None) -> dict:

@@ -13,7 +13,7 @@ import {
 
 import { ApiError, post, session } from "./api.js";
 import { cnn } from "./cnn-language.js";
-import { showDiagnostics, tally } from "./diagnostics.js";
+import { renderProblems, showDiagnostics, tally } from "./diagnostics.js";
 import { $, count, el, fill, human } from "./dom.js";
 import { download } from "./downloads.js";
 import { renderExplanation } from "./explain.js";
@@ -137,8 +137,11 @@ async function address(text, seq) {
 
 function showCheck(data) {
   app.report = data.report;
+  app.explanations = data.explanations || {};
   const diagnostics = data.report.diagnostics;
-  showDiagnostics(app.view, diagnostics);
+  showDiagnostics(app.view, diagnostics, applyFix);
+  renderProblems($("#problems"), diagnostics, { onJump: jumpTo, onExplain: explainCode,
+    onFix: applyFix });
   const tableRoot = $("#table");
   if (data.table) {
     renderTable(tableRoot, data.table, (name) => explain({ name }, true));
@@ -183,6 +186,33 @@ async function drawDiagram(drawing, seq, editAt, timing) {
   await nextPaint();
   timing.diagram = performance.now() - editAt;
   document.body.dataset.drawn = String(seq);
+}
+
+// ---- problems: jump, explain, fix ------------------------------------------------------
+
+function jumpTo(d) {
+  const span = d.line ? d : { line: 1, column: 1 };
+  const { from, to } = rangeOf(app.view.state.doc, span);
+  app.view.dispatch({ selection: { anchor: from, head: to },
+    effects: EditorView.scrollIntoView(from, { y: "center" }) });
+  app.view.focus();
+}
+
+function explainCode(code) {
+  const text = app.explanations[code] || `no explanation for ${code}`;
+  const [title, ...body] = text.split("\n");
+  app.picked = null;
+  fill($("#explain"), el("h2", {}, title),
+    el("pre", { class: "explanation" }, body.join("\n").trim()));
+}
+
+// One click applies an exact fix (`check --format json`'s `fixes`) to the text it
+// was computed for; if the text changed since, the fix is not applied.
+function applyFix(d, fix) {
+  if (app.view.state.doc.toString() !== app.checked) return;
+  const { from, to } = rangeOf(app.view.state.doc, fix.span);
+  app.view.dispatch({ changes: { from, to, insert: fix.replacement }, userEvent: "input.fix" });
+  app.view.focus();
 }
 
 // ---- a layer's arithmetic -----------------------------------------------------------

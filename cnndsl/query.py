@@ -215,7 +215,8 @@ def _conv(row, hyper: dict) -> tuple[list[dict], dict]:
                                             f"{row.input[0]} input channels")
     steps.append(arith.step("params", "", params, note))
     steps.append(arith.step("macs", "", arith.applied_macs(params[1], tuple(row.output[1:])),
-                            "weights and bias applied at every output position"))
+                            "weights and bias applied at every output position"
+                            if hyper["bias"] else "weights applied at every output position"))
     return steps + _field_steps(row, window), window
 
 
@@ -250,7 +251,8 @@ def _linear(row, hyper: dict) -> tuple[list[dict], None]:
                                 "the input is flattened first"))
     params = arith.linear_params(features, hyper["out"], hyper["bias"])
     steps.append(arith.step("params", "", params))
-    steps.append(arith.step("macs", "", params, "each weight and bias is used once"))
+    steps.append(arith.step("macs", "", params, "each weight and bias is used once"
+                            if hyper["bias"] else "each weight is used once"))
     return steps, None
 
 

@@ -537,3 +537,15 @@ def test_a_quick_fix_is_one_click(page):
     page.wait_for_selector(".cm-tooltip-lint .fix").click()
     settled(page)
     assert doc(page) == "input 1x8x8\nfc 2 -> sigmoid\n"
+
+
+def test_an_empty_editor_shows_an_empty_state(page):
+    settled(page, drawn=True)
+    assert page.query_selector("tr.row") and page.query_selector("#diagram svg")
+    page.click(".cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    settled(page)
+    assert page.query_selector("tr.row") is None and page.query_selector("#diagram svg") is None
+    assert "The editor is empty" in page.inner_text("#table")
+    assert page.inner_text("#status") == "empty spec"

@@ -14,7 +14,7 @@ import {
 import { ApiError, post, session } from "./api.js";
 import { cnn } from "./cnn-language.js";
 import { renderProblems, showDiagnostics, tally } from "./diagnostics.js";
-import { $, count, el, fill, human } from "./dom.js";
+import { $, el, fill, human, plural } from "./dom.js";
 import { download } from "./downloads.js";
 import { renderExplanation } from "./explain.js";
 import { describe, origin, originField, setOrigin } from "./origin.js";
@@ -95,6 +95,10 @@ async function check() {
   if (app.controller) app.controller.abort();
   const controller = (app.controller = new AbortController());
   const text = app.view.state.doc.toString();
+  if (!text.trim()) {
+    showEmpty(text);
+    return;
+  }
   const editAt = app.editAt;
   const asked = performance.now();
   // Both at once: the server checks the text once for the two (and draws only
@@ -135,6 +139,27 @@ async function address(text, seq) {
   app.linked = text;             // the text the address now reproduces
 }
 
+// An empty editor shows an empty state, not the last spec's table and diagram.
+function showEmpty(text) {
+  app.report = null;
+  app.svg = null;
+  app.picked = null;
+  showDiagnostics(app.view, []);
+  fill($("#problems"));
+  fill($("#table"), el("p", { class: "hint empty" }, "The editor is empty: type a spec " +
+    "(`input 1x28x28`, then layers), or pick one from the Examples menu."));
+  fill($("#diagram"));
+  fill($("#diagram-note"));
+  renderExplanation($("#explain"), null);
+  $("#table-pane").classList.remove("stale");
+  $("#diagram-pane").classList.remove("stale");
+  say("empty spec");
+  app.checked = text;
+  address(text, app.seq);
+  document.body.dataset.checked = String(app.seq);
+  document.body.dataset.drawn = String(app.seq);
+}
+
 function showCheck(data) {
   app.report = data.report;
   app.explanations = data.explanations || {};
@@ -148,7 +173,7 @@ function showCheck(data) {
     if (app.picked) markRow(tableRoot, app.picked);
     const t = data.table.totals;
     const found = tally(diagnostics);
-    say(`${t.model}: ${count(t.params)} parameters, ${human(t.macs)} multiply-adds` +
+    say(`${t.model}: ${plural(t.params, "parameter")}, ${human(t.macs)} multiply-adds` +
       (found ? ` (${found})` : ""), found ? "warn" : "good");
   } else {
     say(tally(diagnostics) || "not checked", "bad");

@@ -97,7 +97,19 @@ def test_check_reports_errors_at_their_spans(client):
     assert (diagnostic["code"], diagnostic["line"], diagnostic["column"],
             diagnostic["end_column"]) == ("E0301", 3, 12, 13)
     assert diagnostic["message"] == "kernel does not fit its input"
-    assert answer["table"] is None
+    table = answer["table"]                     # the layers before the error keep their figures
+    assert table["partial"] and [r["name"] for r in table["rows"]] == ["conv1", "pool1",
+                                                                       "conv2", "pool2"]
+    assert table["rows"][-1]["output"] == [16, 4, 4] and table["totals"]["params"] == 2572
+
+
+def test_a_failed_assert_alone_leaves_the_table_and_the_diagram(client):
+    answer = post(client, "check", {"text": "input 1x8x8\nfc 2\nassert params == 5\n"}).json()
+    assert [d["code"] for d in answer["report"]["diagnostics"]] == ["E0501"]
+    assert answer["table"]["partial"] is False and answer["table"]["totals"]["params"] == 130
+    if HAS_DOT:
+        drawn = post(client, "diagram", {"text": "input 1x8x8\nfc 2\nassert params == 5\n"})
+        assert drawn.json()["svg"].startswith("<?xml")
 
 
 def test_the_file_name_names_the_model_but_is_never_a_path(client):

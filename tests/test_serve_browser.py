@@ -188,7 +188,7 @@ def test_an_error_is_a_squiggle_at_its_span_with_its_message(page):
     assert "error[E0301]: kernel does not fit its input" in text
     assert "note: ⌊(4 + 2·0 − 5) / 1⌋ + 1 = 0, below 1" in text
     assert "help: use `k3`, or add `p1`, to keep the output at least 1x1" in text
-    assert "stale" in page.get_attribute("#table-pane", "class")
+    assert "stale" not in page.get_attribute("#table-pane", "class")   # partial, not frozen
     assert "1 error" in page.inner_text("#status")
 
 
@@ -549,3 +549,21 @@ def test_an_empty_editor_shows_an_empty_state(page):
     assert page.query_selector("tr.row") is None and page.query_selector("#diagram svg") is None
     assert "The editor is empty" in page.inner_text("#table")
     assert page.inner_text("#status") == "empty spec"
+
+
+def test_an_error_keeps_the_layers_before_it(page):
+    set_text(page, "input 1x28x28\nconv 6 k5 -> maxpool 2 -> conv 16 k5 -> maxpool 2\n"
+                   "-> conv 32 k5 -> relu -> fc 10\n")
+    wait(page, "document.querySelector('table.summary.partial')")
+    names = page.eval_on_selector_all("tr.row", "rs => rs.map(r => r.dataset.name)")
+    assert names == ["conv1", "pool1", "conv2", "pool2"]
+    assert cells(page, "pool2")[2] == "16x4x4" and cells(page, "conv2")[3] == "2,416"
+    assert "stale" not in page.get_attribute("#table-pane", "class")
+    assert "Checked up to the first error" in page.inner_text("#table")
+    page.click('tr.row[data-name="conv2"]')                  # and their arithmetic
+    wait(page, "document.querySelector('#explain h2') && "
+               "document.querySelector('#explain h2').textContent.includes('conv2')")
+    set_text(page, "input 1x8x8\nfc 2\nassert params == 5\n")   # an assert alone: all valid
+    wait(page, "!document.querySelector('table.summary.partial')")
+    assert cells(page, "fc1")[3] == "130"
+    assert "stale" not in page.get_attribute("#table-pane", "class")

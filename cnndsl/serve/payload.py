@@ -4,6 +4,7 @@ diagram as SVG text, the compiled module, a layer's arithmetic."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -37,8 +38,11 @@ def diagram(result, drawings=None) -> dict:
     """The network drawn as SVG text, or why not (`drawings`: a `work.Drawings` cache)."""
     from cnndsl.draw import draw
 
-    if not result.ok or result.summary is None:
-        return {"svg": None, "problem": "the spec has errors"}
+    if result.summary is None:   # a failed `assert` alone leaves the network to draw
+        summary = query.assert_only_summary(result)
+        if summary is None:
+            return {"svg": None, "problem": "the spec has errors"}
+        result = dataclasses.replace(result, summary=summary)
     if shutil.which("dot") is None:
         return {"svg": None, "problem": "drawing needs Graphviz's `dot` program, which is "
                                         "not installed"}

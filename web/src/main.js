@@ -173,8 +173,11 @@ function showCheck(data) {
     if (app.picked) markRow(tableRoot, app.picked);
     const t = data.table.totals;
     const found = tally(diagnostics);
-    say(`${t.model}: ${plural(t.params, "parameter")}, ${human(t.macs)} multiply-adds` +
-      (found ? ` (${found})` : ""), found ? "warn" : "good");
+    if (data.table.partial) say(`${t.model}: checked up to the first error (${found})`, "bad");
+    else {
+      say(`${t.model}: ${plural(t.params, "parameter")}, ${human(t.macs)} multiply-adds` +
+        (found ? ` (${found})` : ""), found ? "warn" : "good");
+    }
   } else {
     say(tally(diagnostics) || "not checked", "bad");
   }

@@ -15,8 +15,11 @@ export function renderTable(root, table, onPick) {
   const names = rows.map((r) => `${r.name} ${r.kind} ${r.depth}`).join("\n");
   if (old && old.dataset.names === names) patch(old, lines);
   else build(root, table, lines, names, onPick);
+  root.querySelector("table.summary").classList.toggle("partial", Boolean(table.partial));
   fill(root.querySelector(".totals"),
-    el("div", {}, `Total params: ${count(totals.params)}`),
+    table.partial ? el("div", { class: "partial-note" }, "Checked up to the first error: " +
+      "these rows hold; the layers after it are not checked yet.") : null,
+    el("div", {}, `${table.partial ? "Params so far" : "Total params"}: ${count(totals.params)}`),
     el("div", {}, `Multiply-adds: ${human(totals.macs)} (${count(totals.macs)})`),
     el("div", {}, `Input: ${shape(totals.input)}   Output: ${shape(totals.output)}`));
 }

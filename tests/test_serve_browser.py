@@ -567,3 +567,65 @@ def test_an_error_keeps_the_layers_before_it(page):
     wait(page, "!document.querySelector('table.summary.partial')")
     assert cells(page, "fc1")[3] == "130"
     assert "stale" not in page.get_attribute("#table-pane", "class")
+
+
+# ---- v2: layout, folding, linked selection -----------------------------------------------------
+
+def load_resnet(page) -> None:
+    page.select_option("#examples", "resnet50.cnn")
+    wait(page, "document.querySelectorAll('tr.row').length > 150")
+    settled(page, drawn=True)
+
+
+def test_output_and_params_are_on_screen_at_1280x720(browser, served):
+    context, page, errors = open_page(browser, served[0])
+    try:
+        page.set_viewport_size({"width": 1280, "height": 720})
+        load_resnet(page)
+        edges = page.evaluate("""(() => {
+            const pane = document.querySelector('#table-pane').getBoundingClientRect();
+            const th = [...document.querySelectorAll('table.summary th')];
+            const at = (t) => th.find(h => h.textContent === t).getBoundingClientRect();
+            return [pane.right, at('Output').right, at('Params').right, innerWidth]; })()""")
+        assert edges[1] <= edges[0] and edges[2] <= edges[0] <= edges[3], edges
+        page.set_viewport_size({"width": 800, "height": 720})       # narrow: the panes stack
+        lefts = page.evaluate("['#editor-pane', '#table-pane', '#diagram-pane'].map(s => "
+                              "Math.round(document.querySelector(s).getBoundingClientRect().left))")
+        assert len(set(lefts)) == 1, lefts
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_a_block_use_is_one_row_that_opens(page):
+    load_resnet(page)
+    assert page.is_visible('tr.row[data-name="bottleneck1"]')
+    assert page.is_hidden('tr.row[data-name="bottleneck1.conv2"]')
+    page.click('tr.row[data-name="bottleneck1"]')
+    assert page.is_visible('tr.row[data-name="bottleneck1.conv2"]')
+    page.click('tr.row[data-name="bottleneck1"]')
+    assert page.is_hidden('tr.row[data-name="bottleneck1.conv2"]')
+    line = doc(page).splitlines().index("        -> conv c k3 p1 nobias -> bn -> relu") + 1
+    click_at(page, line, 12)          # a layer inside a folded block opens it in the table
+    wait(page, "document.querySelector('tr.picked')")
+    assert page.is_visible("tr.picked")
+
+
+def test_selecting_a_layer_anywhere_shows_it_in_the_other_two(page):
+    settled(page, drawn=True)
+    page.click('tr.row[data-name="conv2"]')                     # table -> diagram, editor
+    wait(page, "document.querySelector('#diagram g.node.picked title')")
+    assert page.evaluate("document.querySelector('#diagram g.node.picked title')"
+                         ".textContent") == "conv2"
+    assert page.evaluate("document.querySelector('.cm-picked').textContent") == "conv 16 k5"
+    page.click("#diagram g.node:has(title:text-is('fc1'))")     # diagram -> table, editor
+    wait(page, "document.querySelector('tr.picked') && "
+               "document.querySelector('tr.picked').dataset.name === 'fc1'")
+    assert page.evaluate("document.querySelector('.cm-picked').textContent") == "fc 120"
+    width = page.evaluate("document.querySelector('#diagram svg').getBoundingClientRect().width")
+    page.click("#zoom-in")
+    wider = page.evaluate("document.querySelector('#diagram svg').getBoundingClientRect().width")
+    assert wider > width * 1.2
+    page.click("#zoom-fit")
+    assert page.evaluate("document.querySelector('#diagram svg').getBoundingClientRect()"
+                         ".width") == width

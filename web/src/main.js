@@ -44,7 +44,7 @@ const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\.cnn$/;
 const app = {
   view: null, file: "playground.cnn", opened: null, openedName: null, digest: null, saved: null,
   report: null, checked: null, linked: null, svg: null, picked: null,
-  seq: 0, controller: null, timer: null, editAt: 0, timings: [],
+  seq: 0, controller: null, timer: null, editAt: 0, timings: [], zoom: 1, dragged: false,
 };
 window.cnndsl = app;
 
@@ -209,7 +209,9 @@ async function drawDiagram(drawing, seq, editAt, timing) {
   app.svg = data.svg;
   picture.removeAttribute("width");    // scaled to the pane by CSS, its viewBox kept
   picture.removeAttribute("height");
+  picture.style.width = `${100 * app.zoom}%`;
   fill($("#diagram"), picture);
+  markNode(app.picked, false);
   fill($("#diagram-note"));
   await nextPaint();
   timing.diagram = performance.now() - editAt;
@@ -243,6 +245,58 @@ function applyFix(d, fix) {
   app.view.focus();
 }
 
+// ---- the diagram: linked to the table and the editor; zoom and pan ------------------------
+
+// Graphviz names a node by its layer's dotted name with `.` as `__`, a block's
+// cluster `cluster_<name>` (cnndsl.draw).
+const nodeName = (title) => title.replace(/^cluster_/, "").replace(/__/g, ".");
+
+function markNode(name, reveal) {
+  const root = $("#diagram");
+  for (const g of root.querySelectorAll("g.picked")) g.classList.remove("picked");
+  if (!name) return;
+  const g = [...root.querySelectorAll("g.node, g.cluster")].find((node) =>
+    nodeName(node.querySelector("title")?.textContent || "") === name);
+  if (!g) return;
+  g.classList.add("picked");
+  if (reveal) g.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
+
+function diagramClicked(event) {
+  const g = event.target.closest("g.node, g.cluster");
+  const title = g && g.querySelector("title");
+  if (title && !app.dragged) explain({ name: nodeName(title.textContent) }, true);
+}
+
+function zoom(factor) {
+  app.zoom = factor === null ? 1 : Math.min(8, Math.max(0.25, app.zoom * factor));
+  const picture = $("#diagram svg");
+  if (picture) picture.style.width = `${100 * app.zoom}%`;
+}
+
+// Drag to pan (when zoomed in, the pane scrolls both ways); Ctrl + wheel zooms.
+function panning(pane) {
+  let from = null;
+  pane.addEventListener("mousedown", (event) => {
+    if (event.button !== 0 || event.target.closest("button")) return;
+    from = { x: event.clientX, y: event.clientY, left: pane.scrollLeft, top: pane.scrollTop };
+    app.dragged = false;
+  });
+  window.addEventListener("mousemove", (event) => {
+    if (!from) return;
+    const dx = event.clientX - from.x, dy = event.clientY - from.y;
+    if (Math.abs(dx) + Math.abs(dy) > 4) app.dragged = true;
+    pane.scrollLeft = from.left - dx;
+    pane.scrollTop = from.top - dy;
+  });
+  window.addEventListener("mouseup", () => { from = null; });
+  pane.addEventListener("wheel", (event) => {
+    if (!event.ctrlKey) return;
+    event.preventDefault();
+    zoom(event.deltaY < 0 ? 1.25 : 0.8);
+  }, { passive: false });
+}
+
 // ---- a layer's arithmetic -----------------------------------------------------------
 
 function explainAtCursor() {
@@ -265,6 +319,7 @@ async function explain(where, reveal) {
   app.picked = layer ? layer.name : null;
   renderExplanation($("#explain"), layer, (name) => explain({ name }, true));
   markRow($("#table"), app.picked);
+  markNode(app.picked, true);
   const range = layer ? rangeOf(app.view.state.doc, layer.span) : null;
   app.view.dispatch({
     effects: [pickEffect.of(range), ...(range && reveal ? [EditorView.scrollIntoView(range.from,
@@ -428,6 +483,11 @@ function menus(info) {
     $("#save").addEventListener("click", saveClicked);
     markDirty();
   }
+  $("#diagram").addEventListener("click", diagramClicked);
+  $("#zoom-in").addEventListener("click", () => zoom(1.25));
+  $("#zoom-out").addEventListener("click", () => zoom(0.8));
+  $("#zoom-fit").addEventListener("click", () => zoom(null));
+  panning($("#diagram-pane"));
   $("#get-py").addEventListener("click", downloadCode);
   $("#get-svg").addEventListener("click", downloadSvg);
   $("#get-json").addEventListener("click", downloadJson);

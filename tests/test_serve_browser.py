@@ -356,6 +356,7 @@ def test_keystroke_to_screen_on_resnet50(page, capsys):
 
 
 def test_screenshot_for_the_readme(page, request, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 720})
     click_at(page, 5, 3)
     page.wait_for_selector("#explain canvas.window")
     settled(page, drawn=True)
@@ -366,7 +367,7 @@ def test_screenshot_for_the_readme(page, request, tmp_path):
     from PIL import Image
 
     with Image.open(path) as picture:
-        assert picture.size == (1400, 800)
+        assert picture.size == (1280, 720)
     assert SCREENSHOT.exists(), "docs/playground.png is missing: run pytest --update-goldens"
 
 
@@ -629,3 +630,15 @@ def test_selecting_a_layer_anywhere_shows_it_in_the_other_two(page):
     page.click("#zoom-fit")
     assert page.evaluate("document.querySelector('#diagram svg').getBoundingClientRect()"
                          ".width") == width
+
+
+def test_the_cheat_sheet_is_one_click_away(page):
+    assert not page.is_visible("#cheatsheet")
+    page.click("#help")
+    assert page.is_visible("#cheatsheet")
+    sheet = page.inner_text("#cheatsheet")
+    for words in ("conv OUT kK", "residual(x)", "assert params",
+                  "⌊(n + 2p − d·(k−1) − 1) / s⌋ + 1"):
+        assert words in sheet
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#cheatsheet")

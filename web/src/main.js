@@ -444,7 +444,7 @@ function downloadJson() {
 }
 
 function say(text, mood = "") {
-  fill($("#status"), el("span", { class: mood }, text));
+  fill($("#status"), el("span", { class: mood, title: text }, text));
 }
 
 // ---- start -------------------------------------------------------------------------------
@@ -483,6 +483,8 @@ function menus(info) {
     $("#save").addEventListener("click", saveClicked);
     markDirty();
   }
+  $("#help").addEventListener("click", () => $("#cheatsheet").showModal());
+  $("#cheatsheet-close").addEventListener("click", () => $("#cheatsheet").close());
   $("#diagram").addEventListener("click", diagramClicked);
   $("#zoom-in").addEventListener("click", () => zoom(1.25));
   $("#zoom-out").addEventListener("click", () => zoom(0.8));

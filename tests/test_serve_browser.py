@@ -642,3 +642,13 @@ def test_the_cheat_sheet_is_one_click_away(page):
         assert words in sheet
     page.keyboard.press("Escape")
     assert not page.is_visible("#cheatsheet")
+
+
+def test_the_diagram_folds_its_blocks(page):
+    load_resnet(page)
+    nodes = page.evaluate("document.querySelectorAll('#diagram g.node').length")
+    page.click("#fold-diagram")
+    wait(page, f"document.querySelectorAll('#diagram g.node').length < {nodes} / 3")
+    assert page.inner_text("#fold-diagram") == "Unfold blocks"
+    page.click("#fold-diagram")
+    wait(page, f"document.querySelectorAll('#diagram g.node').length === {nodes}")

@@ -3,7 +3,7 @@
     GET  /                 the page (static: no user text is ever put into HTML)
     GET  /api/session      the opened file's text (read now), its digest, the examples
     POST /api/check        {text, file?} -> diagnostics, summary, table
-    POST /api/diagram      {text, file?} -> {svg | problem}
+    POST /api/diagram      {text, file?, collapse?} -> {svg | problem}
     POST /api/explain      {text, file?, line, column | name} -> {layer}
     POST /api/compile      {text, file?} -> {code, filename | problem}
     POST /api/example      {name} -> {name, text}
@@ -76,9 +76,10 @@ class Api:
         return await self.answer(lambda: payload.checked(self.results.check(text, name)))
 
     async def diagram(self, request) -> Response:
-        _, text, name = await self.spec(request)
+        data, text, name = await self.spec(request, {"collapse": bool})
         return await self.answer(lambda: payload.diagram(self.results.check(text, name),
-                                                          self.drawings))
+                                                          self.drawings,
+                                                          data.get("collapse", False)))
 
     async def explain(self, request) -> Response:
         data, text, name = await self.spec(request, {"line": int, "column": int, "name": str})

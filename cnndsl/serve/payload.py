@@ -34,8 +34,9 @@ def checked(result) -> dict:
             "explanations": {code: codes.explain(code) for code in found}}
 
 
-def diagram(result, drawings=None) -> dict:
-    """The network drawn as SVG text, or why not (`drawings`: a `work.Drawings` cache)."""
+def diagram(result, drawings=None, collapse: bool = False) -> dict:
+    """The network drawn as SVG text, or why not (`drawings`: a `work.Drawings` cache;
+    `collapse`: each block use drawn as one node, as `draw --collapse`)."""
     from cnndsl.draw import draw
 
     if result.summary is None:   # a failed `assert` alone leaves the network to draw
@@ -46,7 +47,7 @@ def diagram(result, drawings=None) -> dict:
     if shutil.which("dot") is None:
         return {"svg": None, "problem": "drawing needs Graphviz's `dot` program, which is "
                                         "not installed"}
-    source = draw(result).source
+    source = draw(result, collapse=collapse).source
     try:
         svg = drawings.svg(source, render) if drawings is not None else render(source)
     except subprocess.TimeoutExpired:

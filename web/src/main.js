@@ -45,6 +45,7 @@ const app = {
   view: null, file: "playground.cnn", opened: null, openedName: null, digest: null, saved: null,
   report: null, checked: null, linked: null, svg: null, picked: null,
   seq: 0, controller: null, timer: null, editAt: 0, timings: [], zoom: 1, dragged: false,
+  foldDiagram: false,
 };
 window.cnndsl = app;
 
@@ -104,7 +105,8 @@ async function check() {
   // Both at once: the server checks the text once for the two (and draws only
   // when the diagram's layout changed); the table shows as soon as it is back.
   const checking = post("check", { text, file: app.file }, controller.signal);
-  const drawing = post("diagram", { text, file: app.file }, controller.signal);
+  const drawing = post("diagram", { text, file: app.file,
+    ...(app.foldDiagram ? { collapse: true } : {}) }, controller.signal);
   drawing.catch(() => {});   // read (or dropped) by drawDiagram
   let data;
   try {
@@ -486,6 +488,12 @@ function menus(info) {
   $("#help").addEventListener("click", () => $("#cheatsheet").showModal());
   $("#cheatsheet-close").addEventListener("click", () => $("#cheatsheet").close());
   $("#diagram").addEventListener("click", diagramClicked);
+  $("#fold-diagram").addEventListener("click", () => {
+    app.foldDiagram = !app.foldDiagram;
+    $("#fold-diagram").setAttribute("aria-pressed", String(app.foldDiagram));
+    $("#fold-diagram").textContent = app.foldDiagram ? "Unfold blocks" : "Fold blocks";
+    check();
+  });
   $("#zoom-in").addEventListener("click", () => zoom(1.25));
   $("#zoom-out").addEventListener("click", () => zoom(0.8));
   $("#zoom-fit").addEventListener("click", () => zoom(null));

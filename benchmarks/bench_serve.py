@@ -27,26 +27,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "specs" / "resnet50.cnn"
 HOST = "127.0.0.1"
+#: the server's session token, as it printed it (every API call carries it)
+SESSION = {"token": ""}
 
 
-def start_server() -> tuple[subprocess.Popen, int]:
-    """`cnndsl serve --port 0` on loopback; returns the process and its port."""
+def start_server() -> tuple[subprocess.Popen, int, str]:
+    """`cnndsl serve --port 0` on loopback; returns the process, its port and its token."""
     script = Path(sys.executable).parent / "cnndsl"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "cnndsl"]
     server = subprocess.Popen([*command, "serve", "--host", HOST, "--port", "0"],
                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     line = server.stderr.readline()
-    found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    found = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=([A-Za-z0-9_-]+)", line)
     if found is None:
         server.kill()
         raise SystemExit(f"cnndsl serve did not start: {line.strip()}")
-    return server, int(found.group(1))
+    return server, int(found.group(1)), found.group(2)
 
 
 def client(port: int, bodies: list[bytes], deadline: float, out: list) -> None:
     """Send each body in turn over one keep-alive connection; record (status, seconds)."""
     connection = http.client.HTTPConnection(HOST, port, timeout=120)
-    headers = {"Content-Type": "application/json", "Host": f"{HOST}:{port}"}
+    headers = {"Content-Type": "application/json", "Host": f"{HOST}:{port}",
+               "X-Cnndsl-Token": SESSION["token"]}
     for body in bodies:
         if time.monotonic() > deadline:
             break
@@ -107,7 +110,7 @@ def main() -> None:
     parser.add_argument("--same", action="store_true", help="send one text throughout")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    server, port = start_server()
+    server, port, SESSION["token"] = start_server()
     try:
         load(port, min(50, args.requests), min(4, args.clients), 30.0, args.same)   # warm up
         figures = load(port, args.requests, args.clients, args.seconds, args.same)

@@ -125,6 +125,6 @@ def norm_params(channels: int) -> Formula:
 
 
 def applied_macs(params: int, positions: tuple[int, ...]) -> Formula:
-    """A convolution applies its weights and bias at every output position:
-    `156·24·24 = 89,856`."""
-    return "·".join(str(n) for n in (params, *positions)), params * math.prod(positions)
+    """A convolution applies its weights (and bias) at every output position:
+    `156·24·24 = 89,856`; the count is a result, so it is grouped (`36,864·56·56`)."""
+    return "·".join([grouped(params), *map(str, positions)]), params * math.prod(positions)

@@ -33,8 +33,12 @@ _HYPERPARAMETERS = ("out", "kernel", "stride", "padding", "dilation", "groups", 
 
 
 def _rows(result) -> tuple:
-    """The summary rows of a checked spec, in table order (none when it has errors)."""
-    return result.summary.rows if result.summary is not None else ()
+    """The summary rows of a checked spec, in table order; with errors, the rows
+    the checker could annotate before the first error (see `table`)."""
+    if result.summary is not None:
+        return result.summary.rows
+    summary = assert_only_summary(result)
+    return summary.rows if summary is not None else tuple(row for row, _ in _annotated(result))
 
 
 def _node_of(result, row):
@@ -56,9 +60,10 @@ def hyperparameters(result, row) -> dict:
 
 def totals(result) -> dict | None:
     """The whole network's figures (the lines under `check`'s table)."""
-    summary = result.summary
-    if summary is None:
-        return None
+    return _totals(result.summary) if result.summary is not None else None
+
+
+def _totals(summary) -> dict:
     return {"model": summary.model, "input": list(summary.input),
             "output": list(summary.output), "params": summary.params,
             "trainable": summary.trainable, "macs": summary.macs}
@@ -114,14 +119,72 @@ def span_json(span) -> dict:
 
 
 def table(result) -> dict | None:
-    """`check`'s table as data: every row with its columns and span, and the totals."""
-    if result.summary is None:
+    """`check`'s table as data: every row with its columns and span, and the totals.
+    A spec with errors gets the rows the checker could still annotate, in order up
+    to the first it could not, with `partial` true (the totals then add up the rows
+    shown); a spec whose only errors are failed `assert`s gets its whole table."""
+    if result.summary is not None:
+        rows = [_row_json(r) for r in _rows(result)]
+        return {"totals": totals(result), "rows": rows, "partial": False}
+    summary = assert_only_summary(result)
+    if summary is not None:
+        return {"totals": _totals(summary), "rows": [_row_json(r) for r in summary.rows],
+                "partial": False}
+    return _partial_table(result)
+
+
+def _row_json(r) -> dict:
+    return {"name": r.name, "op": r.op, "kind": r.kind, "text": r.text, "depth": r.depth,
+            "output": list(r.output), "params": r.params, "macs": r.macs,
+            "rf": list(r.rf) if r.rf else None, "span": span_json(r.span)}
+
+
+#: failed `assert`s: the network itself is sound, its figures are what was asserted on
+ASSERT_CODES = frozenset({"E0501"})
+
+
+def assert_only_summary(result):
+    """The whole summary of a spec whose only errors are failed `assert`s, else None."""
+    from cnndsl.summary import summarize
+
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    if result.network is None or not errors or any(d.code not in ASSERT_CODES for d in errors):
         return None
-    rows = [{"name": r.name, "op": r.op, "kind": r.kind, "text": r.text, "depth": r.depth,
-             "output": list(r.output), "params": r.params, "macs": r.macs,
-             "rf": list(r.rf) if r.rf else None, "span": span_json(r.span)}
-            for r in _rows(result)]
-    return {"totals": totals(result), "rows": rows}
+    try:
+        return summarize(result.network)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _annotated(result) -> list[tuple]:
+    """(row, its JSON) for the rows before the first the checker could not annotate."""
+    from cnndsl.summary import summarize
+
+    if result.network is None:
+        return []
+    try:
+        summary = summarize(result.network)
+    except (AttributeError, TypeError, ValueError):
+        return []
+    rows = []
+    for row in summary.rows:
+        try:
+            rows.append((row, _row_json(row)))
+        except (AttributeError, TypeError, ValueError):   # not annotated: after the error
+            break
+    return rows
+
+
+def _partial_table(result) -> dict | None:
+    """The rows before the first one the checker could not annotate."""
+    rows = [shown for _, shown in _annotated(result)]
+    if not rows:
+        return None
+    layers = [r for r in rows if r["kind"] == "layer"]
+    shown = {"model": result.network.model, "input": list(result.network.input),
+             "output": rows[-1]["output"], "params": sum(r["params"] for r in layers),
+             "trainable": None, "macs": sum(r["macs"] for r in layers)}
+    return {"totals": shown, "rows": rows, "partial": True}
 
 
 # ---- explanations ----------------------------------------------------------------------
@@ -215,7 +278,8 @@ def _conv(row, hyper: dict) -> tuple[list[dict], dict]:
                                             f"{row.input[0]} input channels")
     steps.append(arith.step("params", "", params, note))
     steps.append(arith.step("macs", "", arith.applied_macs(params[1], tuple(row.output[1:])),
-                            "weights and bias applied at every output position"))
+                            "weights and bias applied at every output position"
+                            if hyper["bias"] else "weights applied at every output position"))
     return steps + _field_steps(row, window), window
 
 
@@ -250,7 +314,8 @@ def _linear(row, hyper: dict) -> tuple[list[dict], None]:
                                 "the input is flattened first"))
     params = arith.linear_params(features, hyper["out"], hyper["bias"])
     steps.append(arith.step("params", "", params))
-    steps.append(arith.step("macs", "", params, "each weight and bias is used once"))
+    steps.append(arith.step("macs", "", params, "each weight and bias is used once"
+                            if hyper["bias"] else "each weight is used once"))
     return steps, None
 
 

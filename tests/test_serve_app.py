@@ -30,6 +30,8 @@ from cnndsl.serve.bodies import MAX_BODY, nesting
 from cnndsl.serve.workspace import Workspace
 
 LOCAL = "http://127.0.0.1:8000"
+TOKEN = "test-token-0123456789abcdef"
+WITH_TOKEN = {"X-Cnndsl-Token": TOKEN}
 LENET = (ROOT / "specs" / "lenet.cnn").read_text(encoding="utf-8")
 HAS_DOT = shutil.which("dot") is not None
 
@@ -43,7 +45,8 @@ def opened(tmp_path) -> Path:
 
 @pytest.fixture
 def client(opened):
-    with TestClient(create_app(Workspace(opened, ROOT / "specs")), base_url=LOCAL) as c:
+    with TestClient(create_app(Workspace(opened, ROOT / "specs"), TOKEN), base_url=LOCAL,
+                    headers=WITH_TOKEN) as c:
         yield c
 
 
@@ -94,7 +97,19 @@ def test_check_reports_errors_at_their_spans(client):
     assert (diagnostic["code"], diagnostic["line"], diagnostic["column"],
             diagnostic["end_column"]) == ("E0301", 3, 12, 13)
     assert diagnostic["message"] == "kernel does not fit its input"
-    assert answer["table"] is None
+    table = answer["table"]                     # the layers before the error keep their figures
+    assert table["partial"] and [r["name"] for r in table["rows"]] == ["conv1", "pool1",
+                                                                       "conv2", "pool2"]
+    assert table["rows"][-1]["output"] == [16, 4, 4] and table["totals"]["params"] == 2572
+
+
+def test_a_failed_assert_alone_leaves_the_table_and_the_diagram(client):
+    answer = post(client, "check", {"text": "input 1x8x8\nfc 2\nassert params == 5\n"}).json()
+    assert [d["code"] for d in answer["report"]["diagnostics"]] == ["E0501"]
+    assert answer["table"]["partial"] is False and answer["table"]["totals"]["params"] == 130
+    if HAS_DOT:
+        drawn = post(client, "diagram", {"text": "input 1x8x8\nfc 2\nassert params == 5\n"})
+        assert drawn.json()["svg"].startswith("<?xml")
 
 
 def test_the_file_name_names_the_model_but_is_never_a_path(client):
@@ -166,7 +181,8 @@ def test_save_refuses_to_overwrite_a_file_changed_on_disk(client, opened):
 def test_save_keeps_crlf_and_a_byte_order_mark(tmp_path):
     path = tmp_path / "win.cnn"
     path.write_bytes(b"\xef\xbb\xbfinput 1x8x8\r\nfc 2\r\n")
-    with TestClient(create_app(Workspace(path)), base_url=LOCAL) as c:
+    with TestClient(create_app(Workspace(path), TOKEN), base_url=LOCAL,
+                    headers=WITH_TOKEN) as c:
         session = c.get("/api/session").json()
         assert session["text"] == "input 1x8x8\nfc 2\n"
         post(c, "save", {"text": "input 1x8x8\nfc 3\n", "digest": session["digest"]})
@@ -174,7 +190,8 @@ def test_save_keeps_crlf_and_a_byte_order_mark(tmp_path):
 
 
 def test_without_an_opened_file_nothing_is_saved(tmp_path):
-    with TestClient(create_app(Workspace(None, tmp_path)), base_url=LOCAL) as c:
+    with TestClient(create_app(Workspace(None, tmp_path), TOKEN), base_url=LOCAL,
+                    headers=WITH_TOKEN) as c:
         assert c.get("/api/session").json()["file"] is None
         refused = post(c, "save", {"text": "input 1x8x8\nfc 2", "digest": "absent"})
     assert refused.status_code == 409 and "no file was opened" in refused.json()["error"]
@@ -228,13 +245,13 @@ def test_size_limits(client):
         yield b'"}'
 
     streamed = client.post("/api/check", content=chunks(),
-                           headers={"Content-Type": "application/json"})
+                           headers={"Content-Type": "application/json", **WITH_TOKEN})
     assert streamed.status_code == 413
 
 
 def test_json_only(client):
     answer = client.post("/api/check", content=json.dumps({"text": "x"}),
-                         headers={"Content-Type": "text/plain"})
+                         headers={"Content-Type": "text/plain", **WITH_TOKEN})
     assert answer.status_code == 415
 
 
@@ -249,7 +266,8 @@ def test_foreign_hosts_and_cross_origin_posts_are_refused(client):
 
 
 def test_any_host_when_serving_beyond_loopback(opened):
-    with TestClient(create_app(Workspace(opened), hosts=None), base_url=LOCAL) as c:
+    with TestClient(create_app(Workspace(opened), TOKEN, hosts=None), base_url=LOCAL,
+                    headers=WITH_TOKEN) as c:
         assert c.get("/", headers={"Host": "lab-machine:8000"}).status_code == 200
 
 
@@ -330,3 +348,126 @@ def test_nothing_is_executed(client, tmp_path, monkeypatch):
             {"text": hostile}
         assert post(client, path, body).status_code == 200
     assert not marker.exists() and not os.path.exists(f"/{marker}")
+
+
+# ---- the session's token (issue 17 item 3) -------------------------------------------------
+
+def test_every_api_call_needs_the_sessions_token(opened):
+    app = create_app(Workspace(opened, ROOT / "specs"), TOKEN)
+    with TestClient(app, base_url=LOCAL) as c:
+        assert c.get("/").status_code == 200            # the page holds no user data
+        for headers in ({}, {"X-Cnndsl-Token": "guess"}, {"X-Cnndsl-Token": TOKEN + "x"}):
+            session = c.get("/api/session", headers=headers)
+            assert session.status_code == 403 and "token" in session.json()["error"]
+            assert LENET not in session.text
+            saved = post(c, "save", {"text": "input 1x8x8\nfc 2\n", "digest": "absent",
+                                     "force": True}, **headers)
+            assert saved.status_code == 403
+            assert post(c, "check", {"text": LENET}, **headers).status_code == 403
+        assert opened.read_text(encoding="utf-8") == LENET
+        assert c.get("/api/session", headers=WITH_TOKEN).json()["text"] == LENET
+    with pytest.raises(ValueError, match="too short"):
+        create_app(Workspace(opened), "")
+
+
+# ---- bodies: linear, off the event loop, bounded (issue 17 item 9) ----------------------------
+
+def test_an_unterminated_string_is_scanned_in_linear_time():
+    """200 KB of `\\"` inside an unterminated string: the old regex retried at every
+    quote (quadratic: minutes); one pass is milliseconds. A hang guard, not a timing."""
+    from cnndsl.serve.bodies import BadRequest, parse
+
+    body = ('{"text": "' + '\\"' * 100_000).encode()
+    done = []
+    worker = threading.Thread(target=lambda: done.append(_refusal(parse, body)), daemon=True)
+    worker.start()
+    worker.join(30)
+    assert done == ["the request is not valid JSON"]
+    assert _refusal(parse, ('{"text": "x", ' + '"a": "b", ' * 200 + '"z": 1}').encode()) \
+        .startswith("the request holds over 256 strings")
+    assert issubclass(BadRequest, Exception)
+
+
+def _refusal(parse, body: bytes) -> str:
+    from cnndsl.serve.bodies import BadRequest
+
+    try:
+        parse(body)
+    except BadRequest as exc:
+        return str(exc)
+    return "accepted"
+
+
+def test_bodies_are_parsed_off_the_event_loop(client, monkeypatch):
+    from cnndsl.serve import app as app_module
+
+    threads = []
+    real = app_module.parse
+
+    def spy(body):
+        threads.append(threading.current_thread().name)
+        return real(body)
+
+    monkeypatch.setattr(app_module, "parse", spy)
+    assert post(client, "check", {"text": LENET}).status_code == 200
+    assert threads and all(name.startswith("cnndsl-serve") for name in threads)
+
+
+def test_a_body_that_never_arrives_is_refused_in_time():
+    from cnndsl.serve.bodies import BadRequest, read_body
+
+    class Stalled:
+        headers = {"content-type": "application/json"}
+
+        async def stream(self):
+            yield b'{"text": '
+            await asyncio.sleep(3600)
+
+    with pytest.raises(BadRequest, match="did not arrive within 0.2 s") as refused:
+        asyncio.run(read_body(Stalled(), seconds=0.2))
+    assert refused.value.status == 408
+
+
+# ---- the cache is bounded by bytes (issue 17 item 15) ------------------------------------------
+
+def test_the_check_cache_is_bounded_by_bytes():
+    specs = [f"model M{i}\ninput 1x8x8\n(relu * 30) * 30\n" for i in range(6)]
+    one = work.footprint(specs[0], cnndsl.check(specs[0], "a.cnn"))
+    assert one >= 900 * work.LAYER_BYTES          # 900 layers unrolled from 40 bytes
+    results = work.Results(size=16, budget=2 * one + 100)
+    for text in specs:
+        results.check(text, "a.cnn")
+        assert results.held <= results.budget
+    assert len(results._done) == 2 and results.held == sum(results._weights.values())
+    tiny = work.Results(budget=one - 1)              # larger than the whole budget: not kept
+    tiny.check(specs[0], "a.cnn")
+    assert len(tiny._done) == 0 and tiny.held == 0
+    broken = cnndsl.check("input 1x8x8\n(relu * 30) * 30\nconv 3 k9\n", "a.cnn")
+    assert work.footprint("", broken) >= 900 * work.LAYER_BYTES   # a failed check is weighed too
+
+
+# ---- the opened file: read when the page loads, saved byte-exact (issues 18.1, 17.19) -------
+
+def test_the_session_reads_the_file_as_it_is_now(client, opened):
+    assert client.get("/api/session").json()["text"] == LENET
+    opened.write_text(LENET + "# edited in another editor\n", encoding="utf-8")
+    session = client.get("/api/session").json()
+    assert session["text"].endswith("# edited in another editor\n")
+    saved = post(client, "save", {"text": session["text"] + "# mine\n",
+                                  "digest": session["digest"]})
+    assert saved.status_code == 200
+
+
+def test_an_unedited_save_keeps_mixed_line_endings(tmp_path):
+    path = tmp_path / "mixed.cnn"
+    original = b"input 1x8x8\r\nfc 2\n# a comment\r\n"
+    path.write_bytes(original)
+    with TestClient(create_app(Workspace(path), TOKEN), base_url=LOCAL,
+                    headers=WITH_TOKEN) as c:
+        session = c.get("/api/session").json()
+        post(c, "save", {"text": session["text"], "digest": session["digest"]})
+        assert path.read_bytes() == original
+        session = c.get("/api/session").json()
+        post(c, "save", {"text": session["text"].replace("fc 2", "fc 3"),
+                         "digest": session["digest"]})
+    assert path.read_bytes() == b"input 1x8x8\r\nfc 3\r\n# a comment\r\n"   # most lines: CRLF

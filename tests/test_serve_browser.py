@@ -46,7 +46,8 @@ pytestmark = pytest.mark.skipif(chromium() is None, reason="Chromium is not inst
 def start(cnndsl_cmd, spec: Path) -> tuple[subprocess.Popen, str]:
     server = subprocess.Popen([*cnndsl_cmd, "serve", str(spec), "--port", "0", "--examples",
                                str(ROOT / "specs")], stderr=subprocess.PIPE, text=True)
-    found = re.search(r"(http://127\.0\.0\.1:\d+/)", server.stderr.readline())
+    found = re.search(r"(http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]+)",
+                      server.stderr.readline())
     assert found, "cnndsl serve did not start"
     return server, found.group(1)
 
@@ -81,14 +82,15 @@ def browser():
         launched.close()
 
 
-def open_page(browser, url: str):
+def open_page(browser, url: str, ready: bool = True):
     context = browser.new_context(viewport={"width": 1400, "height": 800},
                                   accept_downloads=True)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
-    wait(page, "window.cnndsl && window.cnndsl.checked !== null")
+    if ready:
+        wait(page, "window.cnndsl && window.cnndsl.checked !== null")
     return context, page, errors
 
 
@@ -186,7 +188,7 @@ def test_an_error_is_a_squiggle_at_its_span_with_its_message(page):
     assert "error[E0301]: kernel does not fit its input" in text
     assert "note: ⌊(4 + 2·0 − 5) / 1⌋ + 1 = 0, below 1" in text
     assert "help: use `k3`, or add `p1`, to keep the output at least 1x1" in text
-    assert "stale" in page.get_attribute("#table-pane", "class")
+    assert "stale" not in page.get_attribute("#table-pane", "class")   # partial, not frozen
     assert "1 error" in page.inner_text("#status")
 
 
@@ -354,6 +356,7 @@ def test_keystroke_to_screen_on_resnet50(page, capsys):
 
 
 def test_screenshot_for_the_readme(page, request, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 720})
     click_at(page, 5, 3)
     page.wait_for_selector("#explain canvas.window")
     settled(page, drawn=True)
@@ -364,5 +367,288 @@ def test_screenshot_for_the_readme(page, request, tmp_path):
     from PIL import Image
 
     with Image.open(path) as picture:
-        assert picture.size == (1400, 800)
+        assert picture.size == (1280, 720)
     assert SCREENSHOT.exists(), "docs/playground.png is missing: run pytest --update-goldens"
+
+
+# ---- never saving what the user did not mean to save (issue 17 item 2, issue 18 part 1) ------
+
+def link_to(url: str, text: str, file: str) -> str:
+    """The page's address holding `text` (as the page's own share.js writes it)."""
+    import base64
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed = packer.compress(text.encode("utf-8")) + packer.flush()
+    z = base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+    return f"{url}#file={file}&z={z}"
+
+
+@pytest.fixture
+def victim(browser, cnndsl_cmd, tmp_path):
+    """`cnndsl serve victim.cnn` and a page on it: (spec, url, open)."""
+    spec = tmp_path / "victim.cnn"
+    spec.write_text(LENET, encoding="utf-8")
+    server, url = start(cnndsl_cmd, spec)
+    contexts = []
+
+    def opened(address: str = url, ready: bool = True):
+        context, page, errors = open_page(browser, address, ready)
+        contexts.append((context, errors))
+        return page
+
+    yield spec, url, opened
+    for context, errors in contexts:
+        context.close()
+        assert errors == []
+    stop(server)
+
+
+HOSTILE = "model Evil\ninput 1x8x8\nfc 2\n"
+
+
+def test_a_link_never_writes_its_text_into_the_opened_file(victim):
+    spec, url, opened = victim
+    page = opened(link_to(url, HOSTILE, "victim.cnn"))
+    assert doc(page) == HOSTILE
+    assert page.inner_text("#save") == "Save as…"
+    page.click(".cm-content")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#replace-file")
+    assert "not victim.cnn" in page.inner_text("#save-note")
+    time.sleep(0.3)
+    assert spec.read_text(encoding="utf-8") == LENET          # Ctrl+S wrote nothing
+    page.click("#save")
+    assert spec.read_text(encoding="utf-8") == LENET          # nor did the button
+    assert page.inner_text("#replace-file") == \
+        "Replace victim.cnn with the text from the page's address"
+    page.click("#replace-file")                               # the explicit, named confirmation
+    wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
+    assert spec.read_text(encoding="utf-8") == HOSTILE
+    assert page.inner_text("#save") == "Save victim.cnn"
+
+
+def test_a_link_with_the_files_own_text_is_the_file(victim):
+    spec, url, opened = victim
+    page = opened(link_to(url, LENET, "victim.cnn"))
+    assert page.inner_text("#save") == "Save victim.cnn"
+
+
+def test_an_example_never_replaces_the_opened_file(victim):
+    spec, url, opened = victim
+    page = opened()
+    assert page.inner_text("#save") == "Save victim.cnn"
+    page.select_option("#examples", "resnet50.cnn")
+    wait(page, "document.querySelectorAll('tr.row').length > 150")
+    assert page.inner_text("#save") == "Save as…"
+    page.click(".cm-content")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#replace-file")
+    assert page.inner_text("#replace-file") == "Replace victim.cnn with the example resnet50.cnn"
+    with page.expect_download() as info:
+        page.click("#download-spec")
+    assert info.value.suggested_filename == "resnet50.cnn"
+    assert spec.read_text(encoding="utf-8") == LENET
+    page.click(".cm-content")
+    page.keyboard.press("Control+z")                          # back to the file's text ...
+    settled(page)
+    assert doc(page) == LENET and page.inner_text("#save") == "Save victim.cnn"   # ... and Save
+    page.keyboard.press("Control+Shift+z")                    # redo: the example again
+    settled(page)
+    assert page.inner_text("#save") == "Save as…"
+    assert spec.read_text(encoding="utf-8") == LENET
+
+
+def test_a_reload_shows_an_edit_made_on_disk(victim):
+    spec, url, opened = victim
+    page = opened()
+    settled(page)
+    spec.write_text(LENET + "# edited in another editor\n", encoding="utf-8")
+    page.reload()
+    wait(page, "window.cnndsl && window.cnndsl.checked !== null")
+    assert doc(page).endswith("# edited in another editor\n")
+    assert page.inner_text("#save") == "Save victim.cnn"
+
+
+def test_a_save_over_a_disk_edit_offers_reload_or_overwrite(victim):
+    spec, url, opened = victim
+    page = opened()
+    spec.write_text(LENET + "# edited in another editor\n", encoding="utf-8")
+    click_at(page, 1, 1)
+    page.keyboard.type("# mine\n")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#reload")
+    assert "changed on disk" in page.inner_text("#save-note")
+    assert spec.read_text(encoding="utf-8").endswith("# edited in another editor\n")
+    page.click("#reload")
+    wait(page, "window.cnndsl.view.state.doc.toString().endsWith('another editor\\n')")
+    assert page.inner_text("#save") == "Save victim.cnn"
+    click_at(page, 1, 1)
+    page.keyboard.type("# mine\n")
+    page.keyboard.press("Control+s")
+    wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
+    assert spec.read_text(encoding="utf-8") == "# mine\n" + LENET + "# edited in another editor\n"
+
+
+def test_without_the_token_the_page_gets_nothing(victim):
+    spec, url, opened = victim
+    page = opened(url.split("?")[0], ready=False)
+    wait(page, "document.querySelector('#status').textContent.includes('token')")
+    assert LENET.splitlines()[0] not in page.content()
+
+
+# ---- v2: problems in view, quick fixes (issue 18 part 2) -------------------------------------
+
+def test_the_problems_list_shows_every_diagnostic_jumps_and_explains(page):
+    set_text(page, "input 1x8x8\nfc 2 -> sigmoud\n-> tanhh\n")
+    wait(page, "document.querySelectorAll('#problems li').length === 2")
+    rows = page.eval_on_selector_all("#problems li", "ls => ls.map(l => l.textContent)")
+    assert rows[0].startswith("E0201 line 2 unknown layer `sigmoud`")
+    assert rows[1].startswith("E0201 line 3 unknown layer `tanhh`")
+    page.click("#problems li:nth-child(2) .jump")
+    where = page.evaluate("""(() => { const v = window.cnndsl.view, s = v.state.selection.main;
+        return [v.state.doc.lineAt(s.from).number, v.state.sliceDoc(s.from, s.to)]; })()""")
+    assert where == [3, "tanhh"]
+    page.click("#problems li:first-child .code")
+    wait(page, "document.querySelector('#explain h2').textContent.startsWith('E0201')")
+    assert "neither a layer word" in page.inner_text("#explain")
+
+
+def test_the_hover_shows_the_whole_diagnostic(page):
+    set_text(page, "input 1x28x28\nconv 6 k5 -> maxpool 2 -> conv 16 k5 -> maxpool 2\n"
+                   "-> conv 32 k5 -> relu\n")
+    wait(page, "document.querySelector('.cm-lintRange-error')")
+    page.hover(".cm-lintRange-error")
+    text = page.wait_for_selector(".cm-tooltip-lint").inner_text()
+    assert "3:12 ^ a 5x5 kernel needs at least 5x5 input, got 4x4" in text
+    assert "2:41 - output is 16x4x4" in text
+
+
+def test_a_quick_fix_is_one_click(page):
+    set_text(page, "input 1x8x8\nfc 2 -> sigmoud\n")
+    wait(page, "document.querySelector('#problems .fix')")
+    assert page.inner_text("#problems .fix") == "Fix: write `sigmoid`"
+    page.click("#problems .fix")
+    settled(page)
+    assert doc(page) == "input 1x8x8\nfc 2 -> sigmoid\n"
+    wait(page, "document.querySelector('#problems').textContent === 'No problems.'")
+    set_text(page, "input 1x8x8\nfc 2 -> sigmoud\n")      # the same button in the hover
+    wait(page, "document.querySelector('.cm-lintRange-error')")
+    page.hover(".cm-lintRange-error")
+    page.wait_for_selector(".cm-tooltip-lint .fix").click()
+    settled(page)
+    assert doc(page) == "input 1x8x8\nfc 2 -> sigmoid\n"
+
+
+def test_an_empty_editor_shows_an_empty_state(page):
+    settled(page, drawn=True)
+    assert page.query_selector("tr.row") and page.query_selector("#diagram svg")
+    page.click(".cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    settled(page)
+    assert page.query_selector("tr.row") is None and page.query_selector("#diagram svg") is None
+    assert "The editor is empty" in page.inner_text("#table")
+    assert page.inner_text("#status") == "empty spec"
+
+
+def test_an_error_keeps_the_layers_before_it(page):
+    set_text(page, "input 1x28x28\nconv 6 k5 -> maxpool 2 -> conv 16 k5 -> maxpool 2\n"
+                   "-> conv 32 k5 -> relu -> fc 10\n")
+    wait(page, "document.querySelector('table.summary.partial')")
+    names = page.eval_on_selector_all("tr.row", "rs => rs.map(r => r.dataset.name)")
+    assert names == ["conv1", "pool1", "conv2", "pool2"]
+    assert cells(page, "pool2")[2] == "16x4x4" and cells(page, "conv2")[3] == "2,416"
+    assert "stale" not in page.get_attribute("#table-pane", "class")
+    assert "Checked up to the first error" in page.inner_text("#table")
+    page.click('tr.row[data-name="conv2"]')                  # and their arithmetic
+    wait(page, "document.querySelector('#explain h2') && "
+               "document.querySelector('#explain h2').textContent.includes('conv2')")
+    set_text(page, "input 1x8x8\nfc 2\nassert params == 5\n")   # an assert alone: all valid
+    wait(page, "!document.querySelector('table.summary.partial')")
+    assert cells(page, "fc1")[3] == "130"
+    assert "stale" not in page.get_attribute("#table-pane", "class")
+
+
+# ---- v2: layout, folding, linked selection -----------------------------------------------------
+
+def load_resnet(page) -> None:
+    page.select_option("#examples", "resnet50.cnn")
+    wait(page, "document.querySelectorAll('tr.row').length > 150")
+    settled(page, drawn=True)
+
+
+def test_output_and_params_are_on_screen_at_1280x720(browser, served):
+    context, page, errors = open_page(browser, served[0])
+    try:
+        page.set_viewport_size({"width": 1280, "height": 720})
+        load_resnet(page)
+        edges = page.evaluate("""(() => {
+            const pane = document.querySelector('#table-pane').getBoundingClientRect();
+            const th = [...document.querySelectorAll('table.summary th')];
+            const at = (t) => th.find(h => h.textContent === t).getBoundingClientRect();
+            return [pane.right, at('Output').right, at('Params').right, innerWidth]; })()""")
+        assert edges[1] <= edges[0] and edges[2] <= edges[0] <= edges[3], edges
+        page.set_viewport_size({"width": 800, "height": 720})       # narrow: the panes stack
+        lefts = page.evaluate("['#editor-pane', '#table-pane', '#diagram-pane'].map(s => "
+                              "Math.round(document.querySelector(s).getBoundingClientRect().left))")
+        assert len(set(lefts)) == 1, lefts
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_a_block_use_is_one_row_that_opens(page):
+    load_resnet(page)
+    assert page.is_visible('tr.row[data-name="bottleneck1"]')
+    assert page.is_hidden('tr.row[data-name="bottleneck1.conv2"]')
+    page.click('tr.row[data-name="bottleneck1"]')
+    assert page.is_visible('tr.row[data-name="bottleneck1.conv2"]')
+    page.click('tr.row[data-name="bottleneck1"]')
+    assert page.is_hidden('tr.row[data-name="bottleneck1.conv2"]')
+    line = doc(page).splitlines().index("        -> conv c k3 p1 nobias -> bn -> relu") + 1
+    click_at(page, line, 12)          # a layer inside a folded block opens it in the table
+    wait(page, "document.querySelector('tr.picked')")
+    assert page.is_visible("tr.picked")
+
+
+def test_selecting_a_layer_anywhere_shows_it_in_the_other_two(page):
+    settled(page, drawn=True)
+    page.click('tr.row[data-name="conv2"]')                     # table -> diagram, editor
+    wait(page, "document.querySelector('#diagram g.node.picked title')")
+    assert page.evaluate("document.querySelector('#diagram g.node.picked title')"
+                         ".textContent") == "conv2"
+    assert page.evaluate("document.querySelector('.cm-picked').textContent") == "conv 16 k5"
+    page.click("#diagram g.node:has(title:text-is('fc1'))")     # diagram -> table, editor
+    wait(page, "document.querySelector('tr.picked') && "
+               "document.querySelector('tr.picked').dataset.name === 'fc1'")
+    assert page.evaluate("document.querySelector('.cm-picked').textContent") == "fc 120"
+    width = page.evaluate("document.querySelector('#diagram svg').getBoundingClientRect().width")
+    page.click("#zoom-in")
+    wider = page.evaluate("document.querySelector('#diagram svg').getBoundingClientRect().width")
+    assert wider > width * 1.2
+    page.click("#zoom-fit")
+    assert page.evaluate("document.querySelector('#diagram svg').getBoundingClientRect()"
+                         ".width") == width
+
+
+def test_the_cheat_sheet_is_one_click_away(page):
+    assert not page.is_visible("#cheatsheet")
+    page.click("#help")
+    assert page.is_visible("#cheatsheet")
+    sheet = page.inner_text("#cheatsheet")
+    for words in ("conv OUT kK", "residual(x)", "assert params",
+                  "⌊(n + 2p − d·(k−1) − 1) / s⌋ + 1"):
+        assert words in sheet
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#cheatsheet")
+
+
+def test_the_diagram_folds_its_blocks(page):
+    load_resnet(page)
+    nodes = page.evaluate("document.querySelectorAll('#diagram g.node').length")
+    page.click("#fold-diagram")
+    wait(page, f"document.querySelectorAll('#diagram g.node').length < {nodes} / 3")
+    assert page.inner_text("#fold-diagram") == "Unfold blocks"
+    page.click("#fold-diagram")
+    wait(page, f"document.querySelectorAll('#diagram g.node').length === {nodes}")

@@ -80,9 +80,12 @@ def test_it_serves_the_opened_file_on_loopback(cnndsl_cmd, tmp_path):
                               stderr=subprocess.PIPE, text=True)
     try:
         line = server.stderr.readline()
-        url = re.match(r"cnndsl serve: (http://127\.0\.0\.1:\d+/)  \(Ctrl-C to stop\)", line)
+        url = re.match(r"cnndsl serve: (http://127\.0\.0\.1:\d+/)\?token=(\S+)  "
+                       r"\(Ctrl-C to stop\)", line)
         assert url, line
-        with urllib.request.urlopen(url.group(1) + "api/session", timeout=30) as answer:
+        asked = urllib.request.Request(url.group(1) + "api/session",
+                                       headers={"X-Cnndsl-Token": url.group(2)})
+        with urllib.request.urlopen(asked, timeout=30) as answer:
             session = json.load(answer)
         assert session["basename"] == "lenet.cnn"
         assert session["text"] == spec.read_text(encoding="utf-8")
@@ -103,3 +106,68 @@ def test_the_load_test_reports_no_failed_request():
     figures = json.loads(done.stdout)
     assert figures["failed"] == 0, figures["failures"]
     assert figures["requests"] == 120 and figures["p99_ms"] > 0
+
+
+# ---- the token in the printed URL; the loopback decided on the bound address ---------------
+
+def _started(cnndsl_cmd, *args) -> tuple[subprocess.Popen, str]:
+    server = subprocess.Popen([*cnndsl_cmd, "serve", "--port", "0", *args],
+                              stderr=subprocess.PIPE, text=True)
+    return server, server.stderr.readline()
+
+
+def _ask(port: int, path: str, host: str, token: str | None) -> tuple[int, bytes]:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Host": host, **({"X-Cnndsl-Token": token} if token else {})}
+    connection.request("GET", path, headers=headers)
+    answer = connection.getresponse()
+    return answer.status, answer.read()
+
+
+@pytest.mark.parametrize("host", ["LOCALHOST", "127.1", "127.0.0.1"])
+def test_loopback_spelt_any_way_keeps_the_host_check(cnndsl_cmd, tmp_path, host):
+    spec = tmp_path / "victim.cnn"
+    spec.write_bytes((ROOT / "specs" / "lenet.cnn").read_bytes())
+    server, line = _started(cnndsl_cmd, str(spec), "--host", host)
+    try:
+        found = re.match(r"cnndsl serve: http://[^:]+:(\d+)/\?token=([A-Za-z0-9_-]{40,})  "
+                         r"\(Ctrl-C to stop\)$", line.rstrip("\n"))
+        assert found, line
+        port, token = int(found.group(1)), found.group(2)
+        assert _ask(port, "/api/session", "evil.example", token)[0] == 421
+        assert _ask(port, "/api/session", f"127.0.0.1:{port}", None)[0] == 403
+        status, body = _ask(port, "/api/session", f"127.0.0.1:{port}", token)
+        assert status == 200 and json.loads(body)["basename"] == "victim.cnn"
+    finally:
+        server.terminate()
+        _, rest = server.communicate(timeout=30)
+    assert "listening beyond this machine" not in line + rest
+
+
+def test_a_connection_that_sends_half_its_headers_is_closed(tmp_path):
+    """uvicorn in this process, with the header deadline at half a second."""
+    import threading
+
+    import uvicorn
+
+    from cnndsl.serve.app import create_app
+    from cnndsl.serve.server import config
+    from cnndsl.serve.workspace import Workspace
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    server = uvicorn.Server(config(create_app(Workspace(), "t" * 32), header_seconds=0.5))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for sent in (b"", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"):
+            with socket.create_connection(sock.getsockname(), timeout=20) as client:
+                client.sendall(sent)
+                assert client.recv(100) == b""     # closed by the server, not by the timeout
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()

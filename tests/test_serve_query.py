@@ -78,6 +78,9 @@ def test_a_layer_in_a_block_lists_every_use():
     assert answer["name"] == "bottleneck1.conv2"
     assert len(answer["uses"]) == 12 and answer["uses"][-1] == "bottleneck12.conv2"
     assert texts(answer, "params") == ["3·3·64·64 = 36,864"]   # nobias: no + 1
+    assert texts(answer, "macs") == ["36,864·56·56 = 115,605,504"]   # grouped, as results are
+    (macs,) = [s for s in answer["steps"] if s["topic"] == "macs"]
+    assert "bias" not in macs["note"]                        # a nobias conv has none to apply
     later = query.explain(result, "bottleneck12.conv2")
     assert texts(later, "params") == ["3·3·512·512 = 2,359,296"]
 
@@ -166,7 +169,8 @@ def _value(node):
 
 def evaluate(formula: str) -> int:
     """A shown formula as Python arithmetic: `⌊a/b⌋` floors, `⌈a/b⌉` rounds up."""
-    text = formula.replace("·", "*").replace("−", "-").replace("/", "//")
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", formula)       # `36,864` is one number
+    text = text.replace("·", "*").replace("−", "-").replace("/", "//")
     text = re.sub(r"⌈([^⌉]*)//(\d+)⌉", r"(-(-(\1)//\2))", text)
     text = text.replace("⌊", "(").replace("⌋", ")")
     return _value(ast.parse(text, mode="eval").body)
@@ -199,3 +203,11 @@ def test_every_formula_is_true_and_matches_the_checker(spec):
                 assert expected[axis.index(step["label"])] == step["value"], (row.name, step)
             elif expected:
                 assert expected == [step["value"]], (row.name, step)
+
+
+def test_a_layer_without_bias_never_mentions_one():
+    result = cnndsl.check("input 1x8x8\nconv 4 k3 nobias -> fc 2 nobias -> fc 2\n", "a.cnn")
+    for name in ("conv1", "fc1"):
+        notes = [s["note"] for s in query.explain(result, name)["steps"]]
+        assert not any("bias" in note for note in notes), (name, notes)
+    assert any("bias" in s["note"] for s in query.explain(result, "fc2")["steps"])

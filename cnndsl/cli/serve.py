@@ -34,17 +34,19 @@ def add(sub) -> None:
 
 def run(args) -> int:
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  (imported first: its absence is the usual reason)
 
         from cnndsl.serve.app import create_app
-        from cnndsl.serve.guard import LOCAL_HOSTS
+        from cnndsl.serve.guard import LOCAL_HOSTS, new_token
+        from cnndsl.serve.server import serve
         from cnndsl.serve.workspace import Workspace
     except ImportError:
         raise common.CommandError(NO_EXTRA) from None
     workspace = Workspace(Path(args.file) if args.file else None, examples(args.examples))
     sock = listen(args.host, args.port)
-    url = address(args.host, sock.getsockname()[1])
-    local = is_loopback(args.host)
+    token = new_token()
+    url = address(args.host, sock.getsockname()[1]) + f"?token={token}"
+    local = is_loopback(sock.getsockname()[0])   # what was bound, not how it was spelt
     common.say(f"cnndsl serve: {url}  (Ctrl-C to stop)")
     if not local:
         common.say("note: listening beyond this machine: anyone who reaches this address can "
@@ -53,9 +55,8 @@ def run(args) -> int:
         import webbrowser
 
         webbrowser.open(url)
-    app = create_app(workspace, hosts=LOCAL_HOSTS | {args.host.lower()} if local else None)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    hosts = LOCAL_HOSTS | {host_name(args.host)} if local else None
+    serve(create_app(workspace, token, hosts=hosts), sock)
     return common.EXIT_OK
 
 
@@ -121,11 +122,14 @@ def address(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def is_loopback(host: str) -> bool:
-    """True when `host` is this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
+def host_name(host: str) -> str:
+    """`--host` as a Host header names it: lowercase, an IPv6 address unbracketed."""
+    return host.strip("[]").lower()
+
+
+def is_loopback(address: str) -> bool:
+    """True when a bound address is this machine only (127.0.0.0/8, ::1)."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(address.partition("%")[0]).is_loopback
     except ValueError:
         return False

@@ -8,5 +8,6 @@ per-position arithmetic. The page itself is bundled from `web/` into `static/`.
 Modules: `bodies` (bounded, validated request bodies), `work` (the thread pool,
 its bounded queue and the cache of checked specs), `workspace` (the file opened
 for editing and the examples), `payload` (the JSON answers), `guard` (host,
-origin and security headers), `app` (the routes).
+origin, the session's token and security headers), `app` (the routes), `server`
+(uvicorn with a deadline on each request's headers).
 """

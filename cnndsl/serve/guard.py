@@ -6,9 +6,18 @@ a hostile site could point its own name at 127.0.0.1 (DNS rebinding) or post a
 form across origins. Requests therefore must name a local host (unless `--host`
 chose to serve others), and a POST must come from the page's own origin. The
 page's Content-Security-Policy loads scripts only from the server itself.
+
+Any local process (on a shared machine, any user) can reach a loopback port, so
+every API request must also carry the session's secret token, which only the
+person who started `cnndsl serve` sees: it is in the URL the command prints (as
+Jupyter does), and the page sends it in the `X-Cnndsl-Token` header.
 """
 
 from __future__ import annotations
+
+import hmac
+import json
+import secrets
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -24,6 +33,14 @@ HEADERS = [(b"content-security-policy", POLICY.encode()),
            (b"cache-control", b"no-store")]
 
 
+TOKEN_HEADER = b"x-cnndsl-token"
+
+
+def new_token() -> str:
+    """A fresh session secret: 32 random bytes, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
 def host_name(header: str) -> str:
     """The host of a Host header without its port: `[::1]:8000` -> `::1`."""
     if header.startswith("["):
@@ -32,10 +49,14 @@ def host_name(header: str) -> str:
 
 
 class Guard:
-    """ASGI middleware: refuse foreign hosts and cross-origin posts; add headers."""
+    """ASGI middleware: refuse foreign hosts, cross-origin posts and API calls
+    without the session's token; add headers."""
 
-    def __init__(self, app, hosts: frozenset[str] | None = LOCAL_HOSTS) -> None:
+    def __init__(self, app, token: str, hosts: frozenset[str] | None = LOCAL_HOSTS) -> None:
+        if len(token) < 16:
+            raise ValueError("the session token is too short to be a secret")
         self.app = app
+        self.token = token.encode("ascii")
         self.hosts = hosts   # None: any host (the user chose `--host`)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -44,7 +65,7 @@ class Guard:
             return
         problem = self.refusal(scope)
         if problem is not None:
-            await _plain(send, *problem)
+            await _refuse(send, *problem, api=scope["path"].startswith("/api/"))
             return
 
         async def send_with_headers(message) -> None:
@@ -64,10 +85,17 @@ class Guard:
         if scope["method"] not in ("GET", "HEAD") and origin is not None \
                 and origin.decode("latin-1") != f"http://{host}":
             return 403, "cross-origin requests are refused"
+        if scope["path"].startswith("/api/") and \
+                not hmac.compare_digest(headers.get(TOKEN_HEADER, b""), self.token):
+            return 403, ("this request lacks the session's token: open the address "
+                         "`cnndsl serve` printed, with its ?token=")
         return None
 
 
-async def _plain(send, status: int, text: str) -> None:
+async def _refuse(send, status: int, text: str, api: bool) -> None:
+    """The refusal as the API answers (`{"error": ...}`) or as plain text."""
+    body, kind = (json.dumps({"error": text}).encode(), b"application/json") if api else \
+        (text.encode() + b"\n", b"text/plain; charset=utf-8")
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), *HEADERS]})
-    await send({"type": "http.response.body", "body": text.encode() + b"\n"})
+                "headers": [(b"content-type", kind), *HEADERS]})
+    await send({"type": "http.response.body", "body": body})

@@ -4,6 +4,7 @@ diagram as SVG text, the compiled module, a layer's arithmetic."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -23,20 +24,30 @@ def encode(data: dict) -> bytes:
 
 
 def checked(result) -> dict:
-    """Diagnostics, summary and table of one spec."""
-    return {"report": result_json(result), "table": query.table(result)}
+    """Diagnostics, summary and table of one spec, and the explanation of each
+    diagnostic's code (`cnndsl explain CODE`) for the problems list."""
+    from cnndsl import codes
+
+    report = result_json(result)
+    found = sorted({d["code"] for d in report["diagnostics"]})
+    return {"report": report, "table": query.table(result),
+            "explanations": {code: codes.explain(code) for code in found}}
 
 
-def diagram(result, drawings=None) -> dict:
-    """The network drawn as SVG text, or why not (`drawings`: a `work.Drawings` cache)."""
+def diagram(result, drawings=None, collapse: bool = False) -> dict:
+    """The network drawn as SVG text, or why not (`drawings`: a `work.Drawings` cache;
+    `collapse`: each block use drawn as one node, as `draw --collapse`)."""
     from cnndsl.draw import draw
 
-    if not result.ok or result.summary is None:
-        return {"svg": None, "problem": "the spec has errors"}
+    if result.summary is None:   # a failed `assert` alone leaves the network to draw
+        summary = query.assert_only_summary(result)
+        if summary is None:
+            return {"svg": None, "problem": "the spec has errors"}
+        result = dataclasses.replace(result, summary=summary)
     if shutil.which("dot") is None:
         return {"svg": None, "problem": "drawing needs Graphviz's `dot` program, which is "
                                         "not installed"}
-    source = draw(result).source
+    source = draw(result, collapse=collapse).source
     try:
         svg = drawings.svg(source, render) if drawings is not None else render(source)
     except subprocess.TimeoutExpired:

@@ -1,6 +1,6 @@
-"""The files the playground touches: the one spec it was opened on (read once,
-written back only on an explicit save, and only if nobody changed it meanwhile)
-and a folder of examples it only reads.
+"""The files the playground touches: the one spec it was opened on (read again
+each time the page loads, written back only on an explicit save, and only if
+nobody changed it since the page read it) and a folder of examples it only reads.
 
 No request names a path: a save always goes to the opened file, and an example
 is looked up by name among the folder's own `.cnn` files.
@@ -42,13 +42,16 @@ class Workspace:
         self.path = path
         self.examples = examples
         self.text, self.digest = "", digest(None)
-        self._bom = self._crlf = False
+        self._data = b""
         self._saving = threading.Lock()   # two saves never interleave their check and write
         if path is not None:
-            data = read_bytes(path, what="spec file")
-            self.text = decode(data, path).replace("\r\n", "\n")
-            self.digest = digest(data)
-            self._bom, self._crlf = data.startswith(_BOM), b"\r\n" in data
+            self.read()
+
+    def read(self) -> None:
+        """Read the opened file (again): the page shows what is on disk now."""
+        data = read_bytes(self.path, MAX_SPEC_BYTES, what="spec file")
+        self.text = decode(data, self.path).replace("\r\n", "\n")
+        self.digest, self._data = digest(data), data
 
     @property
     def name(self) -> str | None:
@@ -56,7 +59,10 @@ class Workspace:
         return show_path(self.path) if self.path is not None else None
 
     def session(self) -> dict:
-        """What the page starts from."""
+        """What the page starts from: the opened file as it is on disk now."""
+        if self.path is not None:
+            with self._saving:
+                self.read()
         return {"file": self.name, "basename": self.path.name if self.path else None,
                 "text": self.text, "digest": self.digest, "examples": self.example_names()}
 
@@ -73,11 +79,20 @@ class Workspace:
         if now != base and not force:
             raise BadRequest(f"`{self.name}` changed on disk since it was loaded; "
                              "save again to overwrite it", 409)
-        data = text.replace("\n", "\r\n") if self._crlf else text
-        payload = (_BOM if self._bom else b"") + data.encode("utf-8")
+        payload = self.encode(text)
         write_atomic(self.path, payload)
-        self.text, self.digest = text, digest(payload)
+        self.text, self.digest, self._data = text, digest(payload), payload
         return {"file": self.name, "digest": self.digest, "bytes": len(payload)}
+
+    def encode(self, text: str) -> bytes:
+        """The bytes to write for `text` (the page's lines end in `\n`): the file's own
+        bytes when the text is unchanged (mixed line endings stay mixed); else its
+        byte-order mark kept and its lines ending as most of its lines ended."""
+        if text == self.text:
+            return self._data
+        crlf = self._data.count(b"\r\n")
+        data = text.replace("\n", "\r\n") if crlf > self._data.count(b"\n") - crlf else text
+        return (_BOM if self._data.startswith(_BOM) else b"") + data.encode("utf-8")
 
     def _current(self) -> str:
         try:

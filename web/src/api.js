@@ -1,5 +1,10 @@
 // The server's JSON API. Every call is a POST of one flat JSON object (or the
-// session GET); an error answer carries one line in `error`.
+// session GET); an error answer carries one line in `error`. Every call carries
+// the session's token, which `cnndsl serve` printed in the page's address
+// (`?token=…`): without it the server answers nothing.
+
+const TOKEN = new URLSearchParams(location.search).get("token") || "";
+const headers = (extra = {}) => ({ "X-Cnndsl-Token": TOKEN, ...extra });
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -12,7 +17,7 @@ export class ApiError extends Error {
 export async function post(path, body, signal) {
   const response = await fetch(`/api/${path}`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: headers({ "Content-Type": "application/json" }),
     body: JSON.stringify(body),
     signal,
   });
@@ -21,7 +26,7 @@ export async function post(path, body, signal) {
 
 /** The opened file, its digest and the examples. */
 export async function session() {
-  return answer(await fetch("/api/session"));
+  return answer(await fetch("/api/session", { headers: headers() }));
 }
 
 async function answer(response) {

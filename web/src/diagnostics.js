@@ -1,14 +1,17 @@
-// The checker's diagnostics as CodeMirror squiggles, with the message, notes and
-// help in the hover tooltip, as `cnndsl check` prints them.
+// The checker's diagnostics as CodeMirror squiggles, with the whole diagnostic in
+// the hover tooltip as `cnndsl check` prints it (the caret's label, the other
+// spans' labels, notes, help) and each exact fix as a button; and the same list
+// under the editor, each line a jump to its place.
 
 import { setDiagnostics } from "@codemirror/lint";
-import { el } from "./dom.js";
+import { el, fill } from "./dom.js";
 import { offsets, rangeOf } from "./positions.js";
 
 let shown = false;
 
-/** Replace the editor's squiggles with a check's diagnostics. */
-export function showDiagnostics(view, diagnostics) {
+/** Replace the editor's squiggles with a check's diagnostics; `onFix(d, fix)`
+ * applies one of a diagnostic's exact fixes. */
+export function showDiagnostics(view, diagnostics, onFix) {
   if (!diagnostics.length && !shown) return;   // nothing to clear: no editor update
   shown = diagnostics.length > 0;
   const doc = view.state.doc;
@@ -23,22 +26,52 @@ export function showDiagnostics(view, diagnostics) {
       source: d.code,
       message: d.message,
       markClass: `cnn-${d.code}`,
-      renderMessage: () => message(d),
+      renderMessage: () => message(d, onFix),
     };
   });
   view.dispatch(setDiagnostics(view.state, marks));
 }
 
-/** `error[E0301]: kernel does not fit its input`, then its notes and help. */
-export function message(d) {
+/** `error[E0301]: kernel does not fit its input`, the caret's label, the other
+ * spans' labels, then its notes, help and fixes. */
+export function message(d, onFix) {
+  const where = (span) => (span && span.line ? `${span.line}:${span.column}` : "");
   return el(
     "div",
     { class: "diagnostic" },
     el("div", { class: "diagnostic-head" },
       el("span", { class: `severity ${d.severity}` }, `${d.severity}[${d.code}]`), ": ", d.message),
+    d.label ? el("div", { class: "label primary" }, `${where(d)} ^ `, d.label) : null,
+    (d.secondary || []).map((s) => el("div", { class: "label secondary" },
+      `${where(s.span)} - `, s.label)),
     (d.notes || []).map((note) => el("div", { class: "note" }, el("b", {}, "note"), ": ", note)),
     d.help ? el("div", { class: "help" }, el("b", {}, "help"), ": ", d.help) : null,
+    fixButtons(d, onFix),
   );
+}
+
+/** One button per exact fix: `replace with sigmoid`. */
+export function fixButtons(d, onFix) {
+  if (!onFix || !(d.fixes || []).length) return null;
+  return el("div", { class: "fixes" }, d.fixes.map((fix) => el("button", {
+    type: "button", class: "fix", onclick: () => onFix(d, fix),
+  }, fix.replacement ? `Fix: write \`${fix.replacement}\`` : "Fix: delete it")));
+}
+
+/** The problems list: every diagnostic, its code a link to its explanation
+ * (`onExplain(code)`), its line a jump (`onJump(d)`), its fixes buttons. */
+export function renderProblems(root, diagnostics, { onJump, onExplain, onFix }) {
+  if (!diagnostics.length) {
+    fill(root, el("p", { class: "hint" }, "No problems."));
+    return;
+  }
+  fill(root, el("ul", {}, diagnostics.map((d) => el("li", { class: `problem ${d.severity}` },
+    el("a", { href: `#explain-${d.code}`, class: "code", title: "what this code means",
+      onclick: (event) => { event.preventDefault(); onExplain(d.code); } }, d.code), " ",
+    el("button", { type: "button", class: "jump", onclick: () => onJump(d) },
+      d.line ? `line ${d.line}` : "file"), " ",
+    el("span", { class: "message" }, d.message),
+    fixButtons(d, onFix)))));
 }
 
 /** `2 errors, 1 warning` (empty when there are none). */

@@ -37,3 +37,9 @@ export function human(n) {
   }
   return String(Math.trunc(n));
 }
+
+/** `1 parameter`, `2 parameters`, `1,024 multiply-adds`: a count and its noun, in
+ * the singular for exactly one (`many`: the plural when it is not `one` + "s"). */
+export function plural(n, one, many = `${one}s`) {
+  return `${count(n)} ${Number(n) === 1 ? one : many}`;
+}

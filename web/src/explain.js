@@ -1,7 +1,7 @@
 // A layer's arithmetic, as `cnndsl.query` writes it, with its own numbers; for a
 // convolution or pooling layer, the window sliding over its input beside it.
 
-import { count, el, fill, shape } from "./dom.js";
+import { el, fill, plural, shape } from "./dom.js";
 import { WindowAnimation } from "./window-anim.js";
 
 const TOPICS = {
@@ -29,7 +29,7 @@ export function renderExplanation(root, layer, onPick) {
   fill(root,
     el("h2", {}, el("code", {}, layer.text), " ", el("span", { class: "name" }, layer.name)),
     el("div", { class: "io" }, `${shape(layer.input)} → ${shape(layer.output)}`,
-      `   ·   ${count(layer.params)} parameters   ·   ${count(layer.macs)} multiply-adds`),
+      `   ·   ${plural(layer.params, "parameter")}   ·   ${plural(layer.macs, "multiply-add")}`),
     uses(layer, onPick),
     canvas ? el("div", { class: "animation" }, canvas, controls()) : null,
     el("div", { class: "steps" }, groups(layer.steps)));

@@ -1,6 +1,7 @@
 // The playground: an editor whose text is checked as it is typed (debounced), the
 // table, squiggles and diagram it gives, a layer's arithmetic on click, the spec
-// in the address, downloads, and saving back to the file the server opened.
+// in the address, downloads, and saving back to the file the server opened (only
+// text that came from that file, unless the user confirms replacing it by name).
 
 import { defaultKeymap, history as undoHistory, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { bracketMatching } from "@codemirror/language";
@@ -12,10 +13,11 @@ import {
 
 import { ApiError, post, session } from "./api.js";
 import { cnn } from "./cnn-language.js";
-import { showDiagnostics, tally } from "./diagnostics.js";
-import { $, count, el, fill, human } from "./dom.js";
+import { renderProblems, showDiagnostics, tally } from "./diagnostics.js";
+import { $, el, fill, human, plural } from "./dom.js";
 import { download } from "./downloads.js";
 import { renderExplanation } from "./explain.js";
+import { describe, origin, originField, setOrigin } from "./origin.js";
 import { lineColumn, rangeOf } from "./positions.js";
 import { decode, encode } from "./share.js";
 import { safeSvg } from "./svg.js";
@@ -42,7 +44,8 @@ const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\.cnn$/;
 const app = {
   view: null, file: "playground.cnn", opened: null, openedName: null, digest: null, saved: null,
   report: null, checked: null, linked: null, svg: null, picked: null,
-  seq: 0, controller: null, timer: null, editAt: 0, timings: [],
+  seq: 0, controller: null, timer: null, editAt: 0, timings: [], zoom: 1, dragged: false,
+  foldDiagram: false,
 };
 window.cnndsl = app;
 
@@ -67,6 +70,11 @@ const pickField = StateField.define({
 // ---- checking as the user types ---------------------------------------------------
 
 function edited(update) {
+  const now = update.state.field(originField);
+  if (now !== update.startState.field(originField)) {
+    app.file = now.name;
+    markDirty();
+  }
   if (update.docChanged) {
     // Debounced on the leading edge: a keystroke after a pause is checked at once;
     // within a burst (a paste, a held key, fast typing) only the last one is.
@@ -88,12 +96,17 @@ async function check() {
   if (app.controller) app.controller.abort();
   const controller = (app.controller = new AbortController());
   const text = app.view.state.doc.toString();
+  if (!text.trim()) {
+    showEmpty(text);
+    return;
+  }
   const editAt = app.editAt;
   const asked = performance.now();
   // Both at once: the server checks the text once for the two (and draws only
   // when the diagram's layout changed); the table shows as soon as it is back.
   const checking = post("check", { text, file: app.file }, controller.signal);
-  const drawing = post("diagram", { text, file: app.file }, controller.signal);
+  const drawing = post("diagram", { text, file: app.file,
+    ...(app.foldDiagram ? { collapse: true } : {}) }, controller.signal);
   drawing.catch(() => {});   // read (or dropped) by drawDiagram
   let data;
   try {
@@ -112,27 +125,61 @@ async function check() {
     server: answered - asked, render: shown - answered, diagram: null };
   app.timings.push(timing);
   if (app.timings.length > 100) app.timings.shift();   // the last hundred are enough
-  encode(text, app.file).then((hash) => {
-    if (seq !== app.seq) return;   // a newer edit owns the address (encodes may finish out of order)
-    history.replaceState(null, "", hash);
-    app.linked = text;             // the text the address now holds
-  });
+  address(text, seq);
   if (app.picked) explain({ name: app.picked }, false);
   drawDiagram(drawing, seq, editAt, timing);
 }
 
+// The page's address holds the editor's text, so a link (or a reload) reproduces
+// it; but not while the editor holds the opened file as saved: then a reload
+// reads the file again, and shows what another editor wrote into it.
+async function address(text, seq) {
+  const unchanged = holdsFile() && text === app.saved;
+  const hash = unchanged ? "" : await encode(text, app.file);
+  if (seq !== app.seq) return;   // a newer edit owns the address (encodes may finish out of order)
+  history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
+  app.linked = text;             // the text the address now reproduces
+}
+
+// An empty editor shows an empty state, not the last spec's table and diagram.
+function showEmpty(text) {
+  app.report = null;
+  app.svg = null;
+  app.picked = null;
+  showDiagnostics(app.view, []);
+  fill($("#problems"));
+  fill($("#table"), el("p", { class: "hint empty" }, "The editor is empty: type a spec " +
+    "(`input 1x28x28`, then layers), or pick one from the Examples menu."));
+  fill($("#diagram"));
+  fill($("#diagram-note"));
+  renderExplanation($("#explain"), null);
+  $("#table-pane").classList.remove("stale");
+  $("#diagram-pane").classList.remove("stale");
+  say("empty spec");
+  app.checked = text;
+  address(text, app.seq);
+  document.body.dataset.checked = String(app.seq);
+  document.body.dataset.drawn = String(app.seq);
+}
+
 function showCheck(data) {
   app.report = data.report;
+  app.explanations = data.explanations || {};
   const diagnostics = data.report.diagnostics;
-  showDiagnostics(app.view, diagnostics);
+  showDiagnostics(app.view, diagnostics, applyFix);
+  renderProblems($("#problems"), diagnostics, { onJump: jumpTo, onExplain: explainCode,
+    onFix: applyFix });
   const tableRoot = $("#table");
   if (data.table) {
     renderTable(tableRoot, data.table, (name) => explain({ name }, true));
     if (app.picked) markRow(tableRoot, app.picked);
     const t = data.table.totals;
     const found = tally(diagnostics);
-    say(`${t.model}: ${count(t.params)} parameters, ${human(t.macs)} multiply-adds` +
-      (found ? ` (${found})` : ""), found ? "warn" : "good");
+    if (data.table.partial) say(`${t.model}: checked up to the first error (${found})`, "bad");
+    else {
+      say(`${t.model}: ${plural(t.params, "parameter")}, ${human(t.macs)} multiply-adds` +
+        (found ? ` (${found})` : ""), found ? "warn" : "good");
+    }
   } else {
     say(tally(diagnostics) || "not checked", "bad");
   }
@@ -164,11 +211,92 @@ async function drawDiagram(drawing, seq, editAt, timing) {
   app.svg = data.svg;
   picture.removeAttribute("width");    // scaled to the pane by CSS, its viewBox kept
   picture.removeAttribute("height");
+  picture.style.width = `${100 * app.zoom}%`;
   fill($("#diagram"), picture);
+  markNode(app.picked, false);
   fill($("#diagram-note"));
   await nextPaint();
   timing.diagram = performance.now() - editAt;
   document.body.dataset.drawn = String(seq);
+}
+
+// ---- problems: jump, explain, fix ------------------------------------------------------
+
+function jumpTo(d) {
+  const span = d.line ? d : { line: 1, column: 1 };
+  const { from, to } = rangeOf(app.view.state.doc, span);
+  app.view.dispatch({ selection: { anchor: from, head: to },
+    effects: EditorView.scrollIntoView(from, { y: "center" }) });
+  app.view.focus();
+}
+
+function explainCode(code) {
+  const text = app.explanations[code] || `no explanation for ${code}`;
+  const [title, ...body] = text.split("\n");
+  app.picked = null;
+  fill($("#explain"), el("h2", {}, title),
+    el("pre", { class: "explanation" }, body.join("\n").trim()));
+}
+
+// One click applies an exact fix (`check --format json`'s `fixes`) to the text it
+// was computed for; if the text changed since, the fix is not applied.
+function applyFix(d, fix) {
+  if (app.view.state.doc.toString() !== app.checked) return;
+  const { from, to } = rangeOf(app.view.state.doc, fix.span);
+  app.view.dispatch({ changes: { from, to, insert: fix.replacement }, userEvent: "input.fix" });
+  app.view.focus();
+}
+
+// ---- the diagram: linked to the table and the editor; zoom and pan ------------------------
+
+// Graphviz names a node by its layer's dotted name with `.` as `__`, a block's
+// cluster `cluster_<name>` (cnndsl.draw).
+const nodeName = (title) => title.replace(/^cluster_/, "").replace(/__/g, ".");
+
+function markNode(name, reveal) {
+  const root = $("#diagram");
+  for (const g of root.querySelectorAll("g.picked")) g.classList.remove("picked");
+  if (!name) return;
+  const g = [...root.querySelectorAll("g.node, g.cluster")].find((node) =>
+    nodeName(node.querySelector("title")?.textContent || "") === name);
+  if (!g) return;
+  g.classList.add("picked");
+  if (reveal) g.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
+
+function diagramClicked(event) {
+  const g = event.target.closest("g.node, g.cluster");
+  const title = g && g.querySelector("title");
+  if (title && !app.dragged) explain({ name: nodeName(title.textContent) }, true);
+}
+
+function zoom(factor) {
+  app.zoom = factor === null ? 1 : Math.min(8, Math.max(0.25, app.zoom * factor));
+  const picture = $("#diagram svg");
+  if (picture) picture.style.width = `${100 * app.zoom}%`;
+}
+
+// Drag to pan (when zoomed in, the pane scrolls both ways); Ctrl + wheel zooms.
+function panning(pane) {
+  let from = null;
+  pane.addEventListener("mousedown", (event) => {
+    if (event.button !== 0 || event.target.closest("button")) return;
+    from = { x: event.clientX, y: event.clientY, left: pane.scrollLeft, top: pane.scrollTop };
+    app.dragged = false;
+  });
+  window.addEventListener("mousemove", (event) => {
+    if (!from) return;
+    const dx = event.clientX - from.x, dy = event.clientY - from.y;
+    if (Math.abs(dx) + Math.abs(dy) > 4) app.dragged = true;
+    pane.scrollLeft = from.left - dx;
+    pane.scrollTop = from.top - dy;
+  });
+  window.addEventListener("mouseup", () => { from = null; });
+  pane.addEventListener("wheel", (event) => {
+    if (!event.ctrlKey) return;
+    event.preventDefault();
+    zoom(event.deltaY < 0 ? 1.25 : 0.8);
+  }, { passive: false });
 }
 
 // ---- a layer's arithmetic -----------------------------------------------------------
@@ -193,6 +321,7 @@ async function explain(where, reveal) {
   app.picked = layer ? layer.name : null;
   renderExplanation($("#explain"), layer, (name) => explain({ name }, true));
   markRow($("#table"), app.picked);
+  markNode(app.picked, true);
   const range = layer ? rangeOf(app.view.state.doc, layer.span) : null;
   app.view.dispatch({
     effects: [pickEffect.of(range), ...(range && reveal ? [EditorView.scrollIntoView(range.from,
@@ -202,46 +331,94 @@ async function explain(where, reveal) {
 
 // ---- files: examples, saving, downloads -------------------------------------------------
 
-function replaceText(text, file) {
-  app.file = file;
-  app.view.dispatch({ changes: { from: 0, to: app.view.state.doc.length, insert: text } });
+function replaceText(text, from) {
+  app.view.dispatch({ changes: { from: 0, to: app.view.state.doc.length, insert: text },
+    effects: setOrigin.of(from) });
 }
+
+const holdsFile = () => app.opened !== null &&
+  app.view.state.field(originField).kind === "file";
 
 async function loadExample(name) {
   try {
     const data = await post("example", { name });
-    replaceText(data.text, data.name);   // undoable: Ctrl-Z brings the previous text back
+    // undoable: Ctrl-Z brings the previous text back, and with it what Save does
+    replaceText(data.text, { kind: "example", name: data.name });
     say(`loaded ${data.name}; Ctrl-Z goes back`, "good");
   } catch (error) {
     say(`cannot load ${name}: ${error.message}`, "bad");
   }
 }
 
-async function save(force = false) {
+// Save (the button, Ctrl-S): text that came from the opened file is written back
+// to it; any other text (an example, a link) is not, unless the user confirms by
+// a button that names both the text and the file it would replace.
+function saveClicked() {
   if (!app.opened) return;
-  const text = app.view.state.doc.toString();
+  if (holdsFile()) {
+    save(app.view.state.doc.toString());
+    return;
+  }
+  const from = app.view.state.field(originField);
+  fill($("#save-note"),
+    el("span", { class: "warn" }, `the editor holds ${describe(from)}, not ${app.openedName}; `),
+    el("button", { type: "button", id: "download-spec", onclick: downloadSpec },
+      `Download ${from.name}`), " ",
+    el("button", { type: "button", id: "replace-file",
+      onclick: () => save(app.view.state.doc.toString(), false, true) },
+    `Replace ${app.openedName} with ${describe(from)}`));
+}
+
+async function save(text, force = false, adopt = false) {
   const note = $("#save-note");
   try {
     const data = await post("save", { text, digest: app.digest, force });
     app.digest = data.digest;
     app.saved = text;
+    if (adopt) {   // the file now holds this text: it is the file's again
+      app.view.dispatch({ effects: setOrigin.of({ kind: "file", name: app.openedName }) });
+    }
     markDirty();
     fill(note, el("span", { class: "good" }, `saved ${data.file}`));
   } catch (error) {
     if (error instanceof ApiError && error.status === 409 && !force) {
       fill(note, el("span", { class: "bad" }, error.message, " "),
-        el("button", { type: "button", id: "overwrite", onclick: () => save(true) }, "Overwrite"));
+        el("button", { type: "button", id: "reload", onclick: reloadFile },
+          `Reload ${app.openedName}`), " ",
+        el("button", { type: "button", id: "overwrite", onclick: () => save(text, true, adopt) },
+          "Overwrite"));
       return;
     }
     fill(note, el("span", { class: "bad" }, `not saved: ${error.message}`));
   }
 }
 
+// The file as it is on disk now, in place of the editor's text (undoable).
+async function reloadFile() {
+  try {
+    const info = await session();
+    app.digest = info.digest;
+    app.saved = info.text;
+    replaceText(info.text, { kind: "file", name: info.basename });
+    markDirty();
+    fill($("#save-note"), el("span", { class: "good" }, `reloaded ${app.openedName}; Ctrl-Z goes back`));
+  } catch (error) {
+    fill($("#save-note"), el("span", { class: "bad" }, `cannot reload: ${error.message}`));
+  }
+}
+
+function downloadSpec() {
+  download(app.file, app.view.state.doc.toString(), "text/plain");
+}
+
 function markDirty() {
   if (!app.opened) return;
-  const dirty = app.view.state.doc.toString() !== app.saved;
+  const mine = holdsFile();
+  const dirty = mine && app.view.state.doc.toString() !== app.saved;
   $("#save").classList.toggle("dirty", dirty);
-  $("#save").textContent = `Save ${app.openedName}${dirty ? " •" : ""}`;
+  $("#save").textContent = mine ? `Save ${app.openedName}${dirty ? " •" : ""}` : "Save as…";
+  $("#save").title = mine ? `write the editor's text to ${app.opened} (Ctrl-S)` :
+    `the editor does not hold ${app.opened}: download it, or replace the file (asks first)`;
 }
 
 const stem = () => app.file.replace(/\.cnn$/, "");
@@ -269,25 +446,26 @@ function downloadJson() {
 }
 
 function say(text, mood = "") {
-  fill($("#status"), el("span", { class: mood }, text));
+  fill($("#status"), el("span", { class: mood, title: text }, text));
 }
 
 // ---- start -------------------------------------------------------------------------------
 
-function editor(text) {
-  return new EditorView({
+function editor(text, from) {
+  const view = new EditorView({
     parent: $("#editor"),
     state: EditorState.create({
       doc: text,
       extensions: [
         lineNumbers(), undoHistory(), drawSelection(), highlightActiveLine(), bracketMatching(),
-        cnn(), lintGutter(), pickField, EditorView.lineWrapping,
-        keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (save(), true) },
+        cnn(), lintGutter(), pickField, origin(from), EditorView.lineWrapping,
+        keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (saveClicked(), true) },
           ...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.updateListener.of(edited),
       ],
     }),
   });
+  return view;
 }
 
 function menus(info) {
@@ -302,25 +480,48 @@ function menus(info) {
     app.opened = info.file;
     app.openedName = info.basename;
     app.digest = info.digest;
-    $("#save").title = `write the editor's text to ${info.file} (Ctrl-S)`;
     app.saved = info.text;
     $("#save").hidden = false;
-    $("#save").addEventListener("click", () => save());
+    $("#save").addEventListener("click", saveClicked);
     markDirty();
   }
+  $("#help").addEventListener("click", () => $("#cheatsheet").showModal());
+  $("#cheatsheet-close").addEventListener("click", () => $("#cheatsheet").close());
+  $("#diagram").addEventListener("click", diagramClicked);
+  $("#fold-diagram").addEventListener("click", () => {
+    app.foldDiagram = !app.foldDiagram;
+    $("#fold-diagram").setAttribute("aria-pressed", String(app.foldDiagram));
+    $("#fold-diagram").textContent = app.foldDiagram ? "Unfold blocks" : "Fold blocks";
+    check();
+  });
+  $("#zoom-in").addEventListener("click", () => zoom(1.25));
+  $("#zoom-out").addEventListener("click", () => zoom(0.8));
+  $("#zoom-fit").addEventListener("click", () => zoom(null));
+  panning($("#diagram-pane"));
   $("#get-py").addEventListener("click", downloadCode);
   $("#get-svg").addEventListener("click", downloadSvg);
   $("#get-json").addEventListener("click", downloadJson);
 }
 
+// The editor starts from the link's text if the address holds one (then it is the
+// file's only if it is the file's text, byte for byte), else from the opened file.
+function firstText(info, shared) {
+  const named = [shared && shared.file, info.basename].find((f) => f && FILE_NAME.test(f)) ||
+    "playground.cnn";
+  if (shared && !(info.file && shared.text === info.text)) {
+    return [shared.text, { kind: "link", name: named }];
+  }
+  if (info.file) return [info.text, { kind: "file", name: info.basename }];
+  return [LENET, { kind: "none", name: named }];
+}
+
 async function start() {
   const info = await session();
   const shared = await decode(location.hash);
-  app.file = [shared && shared.file, info.basename].find((f) => f && FILE_NAME.test(f)) ||
-    "playground.cnn";
-  const text = shared ? shared.text : info.file ? info.text : LENET;
+  const [text, from] = firstText(info, shared);
+  app.file = from.name;
   app.editAt = performance.now();
-  app.view = editor(text);
+  app.view = editor(text, from);
   menus(info);
   renderExplanation($("#explain"), null);
   await check();

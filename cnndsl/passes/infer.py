@@ -19,13 +19,14 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from cnndsl import ir
-from cnndsl.arithmetic import same_padding, window_size
+from cnndsl.arithmetic import same_padding, upsampled, window_size
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error, warning
 from cnndsl.passes.bind import show
 from cnndsl.source import Span
 
 Shape = tuple[int, ...]
 TRACE = 8  # steps kept for the "how did we get here" note
+MAX_ELEMENTS = 2**63 - 1   # PyTorch counts a tensor's values in 64 bits
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,14 @@ def layer(node, state: State, diagnostics: list[Diagnostic]) -> tuple[State, Cos
     if result is None:
         return None
     out, cost = result
+    if math.prod(out.shape) > MAX_ELEMENTS:
+        shown = fmt(out.shape) if len(fmt(out.shape)) <= 40 else "the output"
+        diagnostics.append(error(
+            "E0325", "this layer's output is too large for PyTorch", node.span,
+            f"{shown} holds about 10^{len(str(math.prod(out.shape))) - 1} values",
+            secondary=_previous(state, f"output is {fmt(state.shape)}"),
+            notes=["a tensor holds at most 2^63 − 1 values"], help="upsample or stride less"))
+        return None
     return State(out.shape, out.rf, out.jump, step(state, _word(node), out.shape), node.span), cost
 
 
@@ -440,8 +449,8 @@ def _adaptive(c: _Ctx, node: ir.AdaptivePool, state: State):
     if state.rf is not None:
         spatial = state.shape[1:]
         # the largest window PyTorch uses: ceil((i+1)n/o) - floor(in/o) over outputs i
-        windows = [max(math.ceil((i + 1) * n / o) - (i * n) // o for i in range(min(o, 4096)))
-                   if o <= 4096 else math.ceil(n / o) + 1 for n, o in zip(spatial, size)]
+        windows = [max(-(-(i + 1) * n // o) - (i * n) // o for i in range(min(o, 4096)))
+                   if o <= 4096 else -(-n // o) + 1 for n, o in zip(spatial, size)]
         rf = tuple(r + (w - 1) * j for r, w, j in zip(state.rf, windows, state.jump))
         jump = tuple(_divide(j * n, o) for j, n, o in zip(state.jump, spatial, size))
     return State((state.channels,) + tuple(size), rf, jump), Cost()
@@ -464,7 +473,7 @@ def _upsample(c: _Ctx, node: ir.Upsample, state: State):
         scale = c.expand(node, "scale", node.scale, state.rank)
         if scale is None:
             return None
-        sizes = [math.floor(n * Fraction(str(f))) for n, f in zip(state.shape[1:], scale)]
+        sizes = [upsampled(n, f) for n, f in zip(state.shape[1:], scale)]
         factors = [Fraction(str(f)) for f in scale]
         if any(s < 1 for s in sizes):
             c.fail(error("E0306", "upsampling makes the input empty", node.span_of("scale"),

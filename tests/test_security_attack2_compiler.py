@@ -8,6 +8,8 @@ PyTorch is the oracle: every size the checker states for `upsample` is the size
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -106,3 +108,122 @@ def test_a_huge_upsample_factor_is_an_answer_not_an_internal_error(tmp_path):
     for factor in ("1e300", "1e12 -> upsample 1e12 -> upsample 1e12 -> upsample 1e12"):
         (tmp_path / "big.cnn").write_text(f"input 3x45x45\nupsample {factor} -> fc 10\n")
         harness.assert_no_crash(harness.cnndsl("check", "big.cnn", cwd=tmp_path))
+
+
+# ---- items 12-14 and 19: `check --fix` applies exact fixes only -------------------------
+
+def _fix(tmp_path, text: str | bytes, capsys=None) -> str | bytes:
+    """Run `check --fix` in process on a file holding `text`; the file afterwards."""
+    from cnndsl.cli import main
+
+    spec = tmp_path / "spec.cnn"
+    (spec.write_bytes if isinstance(text, bytes) else spec.write_text)(text)
+    assert main(["check", "--quiet", "--fix", str(spec)]) in (0, 1)
+    return spec.read_bytes() if isinstance(text, bytes) else spec.read_text()
+
+
+@pytest.mark.parametrize("written, meant", [("Relu", "relu"), ("Gelu", "gelu"),
+                                            ("Selu", "selu"), ("Prelu", "prelu"),
+                                            ("RELU", "relu"), ("Swish", "swish")])
+def test_fix_corrects_the_case_of_a_layer_word_and_never_swaps_the_word(tmp_path, written,
+                                                                         meant):
+    text = f"input 3x8x8\nconv 4 k3 -> {written} -> fc 2\n"
+    fixed = _fix(tmp_path, text)
+    assert fixed == text.replace(written, meant)
+    assert cnndsl.check(fixed).summary.params == cnndsl.check(
+        text.replace(written, meant)).summary.params
+
+
+def test_every_layer_word_and_alias_written_in_capitals_is_fixed_to_itself(tmp_path):
+    from cnndsl.layers import ALIASES, LAYERS, canonical
+
+    for word in [*LAYERS, *ALIASES]:
+        for written in {word.capitalize(), word.upper()} - {word}:
+            result = cnndsl.check(f"input 3x8x8\n{written} -> fc 2\n")
+            fixes = [f.replacement for d in result.diagnostics for f in d.fixes]
+            assert [canonical(f) for f in fixes] == [canonical(word)], (written, fixes)
+
+
+@pytest.mark.parametrize("text, guess", [
+    ("input 1x28x28\nconv 6 k5 -> covn 3 k3 -> fc 10\n", "conv"),
+    ("input 1x28x28\nconv 6 k5 -> relu -> maxpool 2 strde=2 -> fc 10\n", "stride="),
+    ("input 1x28x28\nlet width = 4\nconv widht k3 -> fc 10\n", "width"),
+    ("input 1x28x28\nconv 6 k5 as stem -> relu -> add(@stme, relu) -> fc 10\n", "@stem"),
+    ("input 1x28x28\nblock B(c) { conv c k3 }\nB(d=4) -> fc 10\n", "c"),
+    ("input 1x28x28\nconv 6 k5 -> dropout 0.5 -> rleu -> fc 10\n", "relu"),
+])
+def test_a_spelling_guess_is_a_suggestion_never_an_edit(tmp_path, text, guess):
+    result = cnndsl.check(text)
+    (error,) = result.errors
+    assert error.help and f"`{guess}" in error.help and not error.fixes
+    assert _fix(tmp_path, text) == text
+
+
+def test_a_fix_inside_a_block_that_would_change_a_valid_use_is_not_applied(tmp_path, capsys):
+    text = "input 8x8x8\nblock B(c) { conv c k3 p1 g4 }\nB(8) -> B(6) -> fc 2\n"
+    (error,) = cnndsl.check(text).errors
+    assert error.code == "E0304" and error.fixes     # the fix is shown to editors ...
+    assert _fix(tmp_path, text) == text              # ... but `--fix` leaves B(8) alone
+    assert "shared by 2 uses" in capsys.readouterr().err
+
+
+def test_a_pool_padding_fix_in_a_shared_block_body_is_not_applied(tmp_path):
+    text = "input 3x16x16\nblock P(k) { maxpool k s1 p2 }\nP(5) -> P(3) -> fc 2\n"
+    assert cnndsl.check(text).errors[0].code == "E0308"
+    assert _fix(tmp_path, text) == text
+
+
+def test_a_repeated_layer_shares_its_text_and_is_not_fixed_for_one_repetition(tmp_path):
+    text = "input 12x8x8\n(conv 6 k3 p1 g4) * 2 -> fc 2\n"
+    assert _fix(tmp_path, text) == text
+
+
+def test_a_fix_inside_a_block_used_once_is_still_applied(tmp_path):
+    text = "input 8x8x8\nblock B(c) { conv c k3 p1 g4 }\nB(6) -> fc 2\n"
+    assert _fix(tmp_path, text) == text.replace("g4", "g2")
+
+
+@pytest.mark.parametrize("layer, size", [("conv 8 k3 d2 s2 same", 8), ("conv 8 k5 d3 s2 same", 8),
+                                         ("conv 8 k3 d2 s3 same", 6), ("conv 8 k3 s2 same", 8)])
+def test_the_same_with_stride_fix_pads_the_dilated_kernel(tmp_path, layer, size):
+    text = f"input 1x16x16\n{layer} -> fc 2\n"
+    (error,) = cnndsl.check(text).errors
+    assert error.code == "E0305"
+    result = cnndsl.check(_fix(tmp_path, text))
+    assert result.ok and result.network.body.items[0].info.output == (8, size, size)
+
+
+def test_every_same_with_stride_fix_gives_the_size_divided_by_the_stride_rounded_up():
+    for k in range(1, 8):
+        for d in (1, 2, 3):
+            for s in (2, 3):
+                (error,) = cnndsl.check(f"input 1x17x16\nconv 2 k{k} d{d} s{s} same\n").errors
+                if not error.fixes:
+                    assert (d * (k - 1)) % 2, (k, d)    # an even extent has no one padding
+                    continue
+                fixed = f"input 1x17x16\nconv 2 k{k} d{d} s{s} {error.fixes[0].replacement}\n"
+                out = cnndsl.check(fixed).network.body.items[0].info.output
+                assert out == (2, -(-17 // s), -(-16 // s)), (k, d, s, out)
+
+
+def test_the_same_with_stride_help_promises_what_the_fix_gives():
+    (error,) = cnndsl.check("input 1x16x16\nconv 8 k3 d2 s2 same -> fc 2\n").errors
+    assert error.fixes[0].replacement == "p2" and "`p2`" in error.help
+
+
+def test_fix_keeps_a_byte_order_mark(tmp_path):
+    text = "\ufeffinput 3x8x8\r\nconv 4 k3 -> Relu -> fc 2\r\n".encode()
+    assert _fix(tmp_path, text) == text.replace(b"Relu", b"relu")
+
+
+def test_write_atomic_syncs_the_file_and_its_folder(tmp_path, monkeypatch):
+    import stat
+
+    from cnndsl import files
+
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (synced.append(
+        stat.S_ISDIR(os.fstat(fd).st_mode)), real(fd)))
+    files.write_atomic(tmp_path / "out.cnn", "input 1x8x8\n")
+    assert synced == [False, True]

@@ -7,6 +7,8 @@ import sys
 
 from cnndsl.cli import common
 
+BOM = b"\xef\xbb\xbf"   # kept by `--fix` where the file had one
+
 
 def add(sub) -> None:
     p = sub.add_parser("check", help="check specs: shapes, parameters, MACs, errors")
@@ -55,17 +57,30 @@ def run(args) -> int:
 def _fix(path: str, result):
     """Apply the result's exact fixes to the file, say what changed, check again."""
     from cnndsl.api import check
-    from cnndsl.files import printable, write_atomic
+    from cnndsl.files import UnreadableFile, printable, read_bytes, write_atomic
     from cnndsl.fix import plan
 
-    edits = plan(result.diagnostics)
+    edits = plan(result.diagnostics, result.network)
     if edits.refused:
         common.say(f"{printable(result.source.name)}: nothing fixed: {edits.refused}")
         return result
+    for diagnostic, fix, why in edits.skipped:
+        common.say(f"{printable(result.source.name)}:{fix.span.line}:{fix.span.column}: not "
+                   f"fixed [{diagnostic.code}]: {why}")
     if not edits.edits:
         return result
     text = edits.apply(result.source.text)
-    write_atomic(path, text)
+    try:
+        data = read_bytes(path, what="spec file")
+    except UnreadableFile as exc:
+        common.say(f"{printable(result.source.name)}: nothing fixed: {printable(str(exc))}")
+        return result
+    bom = BOM if data.startswith(BOM) else b""
+    if data[len(bom):] != result.source.text.encode("utf-8"):
+        common.say(f"{printable(result.source.name)}: nothing fixed: the file changed while "
+                   "it was checked; check it again")
+        return result
+    write_atomic(path, bom + text.encode("utf-8"))
     for diagnostic, fix in edits.edits:
         old = result.source.text[fix.span.start:fix.span.end]
         common.say(f"{printable(result.source.name)}:{fix.span.line}:{fix.span.column}: fixed "

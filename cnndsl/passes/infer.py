@@ -270,7 +270,7 @@ def _conv(c: _Ctx, node: ir.Conv, state: State):
     kernel, stride, dilation = geometry
     if node.padding == "same":
         if any(s > 1 for s in stride):
-            c.fail(_same_with_stride(node, kernel, stride))
+            c.fail(_same_with_stride(node, kernel, stride, dilation))
             return None
         padding = same_padding(kernel, dilation)
     else:
@@ -289,14 +289,24 @@ def _conv(c: _Ctx, node: ir.Conv, state: State):
     return State((node.out,) + sizes, rf, jump), Cost(params, 0, params * math.prod(sizes))
 
 
-def _same_with_stride(node: ir.Conv, kernel, stride) -> Diagnostic:
+def _same_with_stride(node: ir.Conv, kernel, stride, dilation) -> Diagnostic:
+    """`same` with a stride: the fix pads half the dilated kernel's extent, `d·(k−1)/2`,
+    which gives ⌈n/s⌉ (`k3 d2` spans 5 pixels: `p2`, not `p1`)."""
     fixes, fix = [], ""
-    if all(k % 2 for k in kernel) and len(set(kernel)) == 1:
-        fix = f"p{(kernel[0] - 1) // 2}"
+    extents = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    if all(e % 2 for e in extents):
+        fix = "p" + "x".join(str((e - 1) // 2) for e in extents[:1 if len(set(extents)) == 1
+                                                                  else None])
         fixes = [Fix(span=node.span_of("padding"), replacement=fix)]
+    if set(stride) == {2}:
+        effect = "halves the size with this stride"
+    elif len(set(stride)) == 1:
+        effect = f"divides the size by {stride[0]}, rounding up"
+    else:
+        effect = "divides each size by its stride, rounding up"
     return error("E0305", "`same` padding needs stride 1", node.span_of("padding"),
                  f"stride is {show(node.stride)}",
-                 help=(f"replace `same` with `{fix}`, which halves the size with this stride"
+                 help=(f"replace `same` with `{fix}`, which {effect}"
                        if fix else "drop `same` and give the padding with `p`"), fixes=fixes)
 
 

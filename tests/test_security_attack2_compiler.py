@@ -149,7 +149,7 @@ def test_every_layer_word_and_alias_written_in_capitals_is_fixed_to_itself(tmp_p
     ("input 1x28x28\nconv 6 k5 -> relu -> maxpool 2 strde=2 -> fc 10\n", "stride="),
     ("input 1x28x28\nlet width = 4\nconv widht k3 -> fc 10\n", "width"),
     ("input 1x28x28\nconv 6 k5 as stem -> relu -> add(@stme, relu) -> fc 10\n", "@stem"),
-    ("input 1x28x28\nblock B(c) { conv c k3 }\nB(d=4) -> fc 10\n", "c"),
+    ("input 1x28x28\nblock B(width) { conv width k3 }\nB(widht=4) -> fc 10\n", "width"),
     ("input 1x28x28\nconv 6 k5 -> dropout 0.5 -> rleu -> fc 10\n", "relu"),
 ])
 def test_a_spelling_guess_is_a_suggestion_never_an_edit(tmp_path, text, guess):
@@ -227,3 +227,104 @@ def test_write_atomic_syncs_the_file_and_its_folder(tmp_path, monkeypatch):
         stat.S_ISDIR(os.fstat(fd).st_mode)), real(fd)))
     files.write_atomic(tmp_path / "out.cnn", "input 1x8x8\n")
     assert synced == [False, True]
+
+
+# ---- item 11: `diagram` bounds Graphviz, folds huge graphs ------------------------------
+
+HUGE = "input 3x8x8\nblock A { relu * 30 }\nblock B { A * 30 }\nB * 12 -> fc 2\n"   # 10,800 relus
+
+
+def _diagram(tmp_path, text: str, *args: str) -> tuple[int, str, str]:
+    from cnndsl.cli import main
+
+    (tmp_path / "net.cnn").write_text(text)
+    status = main(["diagram", str(tmp_path / "net.cnn"), *args])
+    return status
+
+
+def _fake_dot(tmp_path, monkeypatch, body: str) -> None:
+    """A `dot` program on PATH that does `body` (a shell script) instead of drawing."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "dot").write_text(f"#!/bin/sh\n{body}\n")
+    (folder / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_a_huge_network_is_drawn_folded_and_says_so(tmp_path, capsys):
+    from cnndsl.draw import MAX_NODES
+
+    assert _diagram(tmp_path, HUGE, "-o", "-", "--format", "dot") == 0
+    out, err = capsys.readouterr()
+    assert out.count("label=") - out.count("->") <= MAX_NODES
+    assert "folded" in err and "10,801 layers" in err
+
+
+def test_a_repetition_is_folded_into_its_first_copy_and_a_count(tmp_path, capsys):
+    text = "input 3x8x8\n(conv 3 k3 p1 -> relu) * 3000 -> fc 2\n"
+    assert _diagram(tmp_path, text, "-o", "-", "--format", "dot") == 0
+    out, err = capsys.readouterr()
+    assert "× 3000" in out and out.count("conv 3 k3 p1") == 1
+
+
+def test_a_small_network_is_drawn_in_full(tmp_path, capsys):
+    text = "input 3x8x8\n(conv 3 k3 p1 -> relu) * 3 -> fc 2\n"
+    assert _diagram(tmp_path, text, "-o", "-", "--format", "dot") == 0
+    out, err = capsys.readouterr()
+    assert out.count("conv 3 k3 p1") == 3 and "folded" not in err
+
+
+def test_too_many_distinct_layers_are_a_one_line_refusal(tmp_path, capsys):
+    text = "input 3x8x8\n" + "conv 3 k1 ->\n" * 2500 + "fc 2\n"   # distinct lines: no fold
+    assert _diagram(tmp_path, text, "-o", "-", "--format", "dot") == 1
+    out, err = capsys.readouterr()
+    assert not out and err.count("\n") == 1 and "too many" in err
+
+
+def test_a_crashing_dot_is_one_line_not_an_internal_error(tmp_path, monkeypatch, capsys):
+    _fake_dot(tmp_path, monkeypatch, "echo 'Error: something broke\nmore' >&2; kill -SEGV $$")
+    assert _diagram(tmp_path, "input 3x8x8\nrelu -> fc 2\n", "-o", str(tmp_path / "x.svg")) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Graphviz" in err and "SIGSEGV" in err
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_a_dot_that_fails_names_its_first_line(tmp_path, monkeypatch, capsys):
+    _fake_dot(tmp_path, monkeypatch, "printf 'Error: \\033[31mbad\\n' >&2; exit 1")
+    assert _diagram(tmp_path, "input 3x8x8\nrelu -> fc 2\n", "-o", str(tmp_path / "x.svg")) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Error: " in err and "\033" not in err
+
+
+def test_a_hanging_dot_is_stopped(tmp_path, monkeypatch, capsys):
+    from cnndsl import draw
+
+    monkeypatch.setattr(draw, "DOT_SECONDS", 1)
+    _fake_dot(tmp_path, monkeypatch, "exec sleep 30")
+    assert _diagram(tmp_path, "input 3x8x8\nrelu -> fc 2\n", "-o", str(tmp_path / "x.svg")) == 1
+    assert "took over 1 s" in capsys.readouterr().err
+
+
+def test_dot_runs_under_a_memory_limit(tmp_path, monkeypatch, capsys):
+    from cnndsl import draw
+
+    monkeypatch.setattr(draw, "DOT_MEMORY", 256 << 20)
+    _fake_dot(tmp_path, monkeypatch, "ulimit -v >&2; exit 1")
+    assert _diagram(tmp_path, "input 3x8x8\nrelu -> fc 2\n", "-o", str(tmp_path / "x.svg")) == 1
+    assert str(256 << 10) in capsys.readouterr().err     # KiB, as `ulimit -v` counts
+
+
+@pytest.mark.skipif(not __import__("shutil").which("dot"), reason="Graphviz not installed")
+def test_the_huge_network_renders_with_real_graphviz_in_bounded_time(tmp_path):
+    (tmp_path / "net.cnn").write_text(HUGE)
+    done = harness.cnndsl("diagram", "net.cnn", "-o", "net.svg", cwd=tmp_path)
+    harness.assert_no_crash(done, (0,))
+    assert (tmp_path / "net.svg").stat().st_size < 5 << 20
+
+
+def test_the_playground_draws_through_the_same_bounded_helper(monkeypatch, tmp_path):
+    from cnndsl.serve import payload
+
+    _fake_dot(tmp_path, monkeypatch, "kill -SEGV $$")
+    answer = payload.diagram(cnndsl.check("input 3x8x8\nrelu -> fc 2\n"))
+    assert answer["svg"] is None and "SIGSEGV" in answer["problem"]

@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import PurePath
 
 from cnndsl import query
 from cnndsl.report import result_json
-
-#: Graphviz lays out ResNet-50 in ~60 ms; a spec that takes longer than this is
-#: left undrawn rather than holding a worker.
-DOT_SECONDS = 20
 
 
 def encode(data: dict) -> bytes:
@@ -29,28 +24,27 @@ def checked(result) -> dict:
 
 def diagram(result, drawings=None) -> dict:
     """The network drawn as SVG text, or why not (`drawings`: a `work.Drawings` cache)."""
-    from cnndsl.draw import draw
+    from cnndsl.draw import DrawProblem, draw
 
     if not result.ok or result.summary is None:
         return {"svg": None, "problem": "the spec has errors"}
     if shutil.which("dot") is None:
         return {"svg": None, "problem": "drawing needs Graphviz's `dot` program, which is "
                                         "not installed"}
-    source = draw(result).source
     try:
+        source = draw(result).source
         svg = drawings.svg(source, render) if drawings is not None else render(source)
-    except subprocess.TimeoutExpired:
-        return {"svg": None, "problem": f"Graphviz took over {DOT_SECONDS} s to lay it out"}
-    except (OSError, subprocess.CalledProcessError) as exc:
-        return {"svg": None, "problem": f"Graphviz failed: {type(exc).__name__}"}
+    except DrawProblem as exc:
+        return {"svg": None, "problem": str(exc)}
     return {"svg": svg, "problem": None}
 
 
 def render(dot: str) -> str:
-    """SVG text from DOT source, by Graphviz's `dot`, within `DOT_SECONDS`."""
-    done = subprocess.run(["dot", "-Tsvg"], input=dot.encode("utf-8"), capture_output=True,
-                          timeout=DOT_SECONDS, check=True)
-    return done.stdout.decode("utf-8", "replace")
+    """SVG text from DOT source, by Graphviz's `dot`, within the drawing's time and
+    memory bounds (`cnndsl.draw.render`, shared with `cnndsl diagram`)."""
+    from cnndsl.draw import render as render_bytes
+
+    return render_bytes(dot, "svg").decode("utf-8", "replace")
 
 
 def compiled(result) -> dict:

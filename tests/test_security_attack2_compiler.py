@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from attacks import harness
 
 import cnndsl
+from cnndsl import ir
 from cnndsl.arithmetic import upsampled
 
 # ---- item 1: upsampling by a decimal factor --------------------------------------------
@@ -328,3 +329,78 @@ def test_the_playground_draws_through_the_same_bounded_helper(monkeypatch, tmp_p
     _fake_dot(tmp_path, monkeypatch, "kill -SEGV $$")
     answer = payload.diagram(cnndsl.check("input 3x8x8\nrelu -> fc 2\n"))
     assert answer["svg"] is None and "SIGSEGV" in answer["problem"]
+
+
+# ---- the class: other sizes the checker computes where PyTorch rounds -----------------
+
+def _pool_size(op: str, n: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    """The checker's size for one pooling layer on a 1-D input of `n`, or 0 if refused."""
+    from cnndsl.passes.infer import layer, start
+    from cnndsl.source import Source
+
+    span = Source("x", "<t>").span(0, 1)
+    node = ir.Pool(op=op, span=span, text=op, name="pool1", kernel=k, stride=s, padding=p,
+                   dilation=d, ceil=ceil)
+    done = layer(node, start((1, n), None), [])
+    return done[0].shape[1] if done is not None else 0
+
+
+def _torch_pool(op: str, n: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    pool = (torch.nn.MaxPool1d(k, s, p, d, ceil_mode=ceil) if op == "maxpool"
+            else torch.nn.AvgPool1d(k, s, p, ceil_mode=ceil))
+    try:
+        return pool(torch.zeros(1, 1, n)).shape[-1]
+    except RuntimeError:
+        return 0
+
+
+def test_pooling_sizes_with_and_without_ceil_are_pytorchs():
+    wrong = []
+    for op, dilations in (("maxpool", (1, 2)), ("avgpool", (1,))):
+        for n in range(1, 21):
+            for k in range(1, 5):
+                for s in range(1, 4):
+                    for p in range(0, k // 2 + 1):
+                        for d in dilations:
+                            for ceil in (False, True):
+                                ours = _pool_size(op, n, k, s, p, d, ceil)
+                                if ours != _torch_pool(op, n, k, s, p, d, ceil):
+                                    wrong.append((op, n, k, s, p, d, ceil, ours))
+    assert not wrong, wrong[:10]
+
+
+@pytest.mark.parametrize("n, out", [(1, 1), (7, 3), (5, 5), (3, 7), (100, 13)])
+def test_adaptive_pools_and_sized_upsampling_give_the_size_asked_for(n, out):
+    text = (f"input 2x{n}x{n}\nadaptivemaxpool {out} -> upsample size={2 * out + 1} linear "
+            f"-> adaptiveavgpool {out} -> flatten -> fc 2\n")
+    result = cnndsl.check(text)
+    assert result.ok, str(result)
+    model = cnndsl.build(text)
+    x = torch.randn(1, 2, n, n)
+    assert model(x).shape == (1, 2)
+    sizes = [item.info.output for item in result.network.body.items[:3]]
+    assert sizes == [(2, out, out), (2, 2 * out + 1, 2 * out + 1), (2, out, out)]
+
+
+def _catalogue():
+    from pathlib import Path
+
+    return sorted((Path(__file__).parent / "diagnostics").glob("*.cnn"))
+
+
+def test_every_fix_the_catalogue_offers_is_exact_and_removes_its_error():
+    from cnndsl.fix import plan
+
+    applied = 0
+    for path in _catalogue():
+        result = cnndsl.check(path.read_text(), path.name)
+        edits = plan(result.diagnostics, result.network)
+        if edits.refused or not edits.edits:
+            continue
+        after = cnndsl.check(edits.apply(result.source.text), path.name)
+        assert len(after.errors) < len(result.errors) or after.ok, path.name
+        for diagnostic, fix in edits.edits:
+            applied += 1
+            assert not any(d.code == diagnostic.code and d.span.line == fix.span.line
+                           for d in after.errors), (path.name, diagnostic.code)
+    assert applied >= 5

@@ -404,3 +404,21 @@ def test_every_fix_the_catalogue_offers_is_exact_and_removes_its_error():
             assert not any(d.code == diagnostic.code and d.span.line == fix.span.line
                            for d in after.errors), (path.name, diagnostic.code)
     assert applied >= 5
+
+
+def test_fixes_that_would_break_the_syntax_are_not_applied(tmp_path, capsys):
+    text = "input 8x16x16\nconv 8 k3 (relu) -> fc 2\n"
+    assert _fix(tmp_path, text) == text          # it wrote `conv 8 k3 (-> relu)`
+    assert "would not parse" in capsys.readouterr().err
+
+
+def test_a_file_changed_since_it_was_checked_is_not_overwritten(tmp_path, capsys):
+    from cnndsl.cli.check import _fix as fix_file
+
+    spec = tmp_path / "spec.cnn"
+    spec.write_text("input 3x8x8\nconv 4 k3 -> Relu -> fc 2\n")
+    result = cnndsl.check_file(spec)
+    spec.write_text("input 3x8x8\nconv 4 k3 -> Relu -> fc 3\n")   # edited meanwhile
+    fix_file(str(spec), result)
+    assert spec.read_text() == "input 3x8x8\nconv 4 k3 -> Relu -> fc 3\n"
+    assert "changed while it was checked" in capsys.readouterr().err

@@ -57,7 +57,7 @@ def run(args) -> int:
 def _fix(path: str, result):
     """Apply the result's exact fixes to the file, say what changed, check again."""
     from cnndsl.api import check
-    from cnndsl.files import UnreadableFile, printable, read_bytes, write_atomic
+    from cnndsl.files import printable, write_atomic
     from cnndsl.fix import plan
 
     edits = plan(result.diagnostics, result.network)
@@ -70,19 +70,35 @@ def _fix(path: str, result):
     if not edits.edits:
         return result
     text = edits.apply(result.source.text)
-    try:
-        data = read_bytes(path, what="spec file")
-    except UnreadableFile as exc:
-        common.say(f"{printable(result.source.name)}: nothing fixed: {printable(str(exc))}")
+    after = check(text, result.source.name)
+    if result.program is not None and after.program is None:
+        common.say(f"{printable(result.source.name)}: nothing fixed: the fixes together would "
+                   "not parse; fix it by hand")
         return result
-    bom = BOM if data.startswith(BOM) else b""
-    if data[len(bom):] != result.source.text.encode("utf-8"):
-        common.say(f"{printable(result.source.name)}: nothing fixed: the file changed while "
-                   "it was checked; check it again")
+    bom = _unchanged(path, result)
+    if bom is None:
         return result
     write_atomic(path, bom + text.encode("utf-8"))
     for diagnostic, fix in edits.edits:
         old = result.source.text[fix.span.start:fix.span.end]
         common.say(f"{printable(result.source.name)}:{fix.span.line}:{fix.span.column}: fixed "
                    f"[{diagnostic.code}] `{printable(old)}` -> `{printable(fix.replacement)}`")
-    return check(text, result.source.name)
+    return after
+
+
+def _unchanged(path: str, result) -> bytes | None:
+    """The file's byte-order mark (`b""` if none) when it still holds what was
+    checked; None, said in a line, when it cannot be read or has changed since."""
+    from cnndsl.files import UnreadableFile, printable, read_bytes
+
+    try:
+        data = read_bytes(path, what="spec file")
+    except UnreadableFile as exc:
+        common.say(f"{printable(result.source.name)}: nothing fixed: {printable(str(exc))}")
+        return None
+    bom = BOM if data.startswith(BOM) else b""
+    if data[len(bom):] != result.source.text.encode("utf-8"):
+        common.say(f"{printable(result.source.name)}: nothing fixed: the file changed while "
+                   "it was checked; check it again")
+        return None
+    return bom

@@ -422,3 +422,14 @@ def test_a_file_changed_since_it_was_checked_is_not_overwritten(tmp_path, capsys
     fix_file(str(spec), result)
     assert spec.read_text() == "input 3x8x8\nconv 4 k3 -> Relu -> fc 3\n"
     assert "changed while it was checked" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, column", [
+    ("input 3x45x45\nupsample 1e300 -> fc 10\n", 1),
+    ("input 1x8x8\nupsample 250000000 -> concat(identity, identity, identity) -> fc 2\n", 23),
+    ("input 1x8\nconvt 1 k2 s2000000000 -> convt 1 k2 s2000000000 -> convt 1 k2 s2000000000\n",
+     27),
+])
+def test_an_output_no_tensor_can_hold_is_a_located_error(text, column):
+    (error,) = cnndsl.check(text).errors
+    assert error.code == "E0325" and error.span.column == column

@@ -110,15 +110,22 @@ def layer(node, state: State, diagnostics: list[Diagnostic]) -> tuple[State, Cos
     if result is None:
         return None
     out, cost = result
-    if math.prod(out.shape) > MAX_ELEMENTS:
-        shown = fmt(out.shape) if len(fmt(out.shape)) <= 40 else "the output"
-        diagnostics.append(error(
-            "E0325", "this layer's output is too large for PyTorch", node.span,
-            f"{shown} holds about 10^{len(str(math.prod(out.shape))) - 1} values",
-            secondary=_previous(state, f"output is {fmt(state.shape)}"),
-            notes=["a tensor holds at most 2^63 − 1 values"], help="upsample or stride less"))
+    if _too_large(node, out.shape, state, diagnostics):
         return None
     return State(out.shape, out.rf, out.jump, step(state, _word(node), out.shape), node.span), cost
+
+
+def _too_large(node, shape: Shape, state: State, diagnostics: list[Diagnostic]) -> bool:
+    """True (with E0325) when `shape` holds more values than a PyTorch tensor can count."""
+    if math.prod(shape) <= MAX_ELEMENTS:
+        return False
+    shown = fmt(shape) if len(fmt(shape)) <= 40 else "the output"
+    diagnostics.append(error(
+        "E0325", "this layer's output is too large for PyTorch", node.span,
+        f"{shown} holds about 10^{len(str(math.prod(shape))) - 1} values",
+        secondary=_previous(state, f"output is {fmt(state.shape)}"),
+        notes=["a tensor holds at most 2^63 − 1 values"], help="upsample or stride less"))
+    return True
 
 
 def _word(node) -> str:
@@ -673,6 +680,8 @@ def merge(node: ir.Merge, state: State, branches: list[Branch],
     shape = _merged_shape(node, shapes)
     if shape is None:
         diagnostics.append(_mismatch(node, branches))
+        return None
+    if _too_large(node, shape, state, diagnostics):
         return None
     states = [b.state for b in branches]
     rf = jump = None

@@ -336,20 +336,19 @@ def test_the_playground_draws_through_the_same_bounded_helper(monkeypatch, tmp_p
 def _pool_size(op: str, n: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
     """The checker's size for one pooling layer on a 1-D input of `n`, or 0 if refused."""
     from cnndsl.passes.infer import layer, start
-    from cnndsl.source import Source
 
-    span = Source("x", "<t>").span(0, 1)
-    node = ir.Pool(op=op, span=span, text=op, name="pool1", kernel=k, stride=s, padding=p,
-                   dilation=d, ceil=ceil)
+    node = ir.Pool.model_construct(op=op, span=None, text=op, name="pool1", kernel=k, stride=s,
+                                   padding=p, dilation=d, ceil=ceil, sym=(), spans=())
     done = layer(node, start((1, n), None), [])
     return done[0].shape[1] if done is not None else 0
 
 
 def _torch_pool(op: str, n: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
-    pool = (torch.nn.MaxPool1d(k, s, p, d, ceil_mode=ceil) if op == "maxpool"
-            else torch.nn.AvgPool1d(k, s, p, ceil_mode=ceil))
+    x = torch.zeros(1, 1, n)
     try:
-        return pool(torch.zeros(1, 1, n)).shape[-1]
+        if op == "maxpool":
+            return F.max_pool1d(x, k, s, p, d, ceil_mode=ceil).shape[-1]
+        return F.avg_pool1d(x, k, s, p, ceil_mode=ceil).shape[-1]
     except RuntimeError:
         return 0
 

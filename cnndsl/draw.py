@@ -305,8 +305,8 @@ def render(source: str, fmt: str) -> bytes:
         done = subprocess.run(argv, input=source.encode("utf-8"), capture_output=True,
                               timeout=DOT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
-        raise DrawProblem(f"Graphviz took over {DOT_SECONDS} s to lay the diagram out; "
-                          "try `--collapse`") from None
+        raise DrawProblem(f"Graphviz took over {DOT_SECONDS} s to lay the diagram "
+                          "out") from None
     except OSError as exc:
         raise DrawProblem(f"Graphviz's `dot` could not be run: "
                           f"{printable(exc.strerror or type(exc).__name__)}") from None

@@ -13,6 +13,7 @@ shown (`⌊(28 + 2·0 − 5)/1⌋ + 1 = 24`).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 Formula = tuple[str, int]
 
@@ -92,12 +93,39 @@ def jump(j: int, s: int) -> Formula:
 
 def adaptive_field(rf: int, n: int, o: int, j: int) -> Formula:
     """An adaptive pool's widest window is `⌈n/o⌉`: `r_in + (⌈n/o⌉ − 1)·j_in`."""
-    return f"{rf} + (⌈{n}/{o}⌉ − 1)·{j}", rf + (math.ceil(n / o) - 1) * j
+    return f"{rf} + (⌈{n}/{o}⌉ − 1)·{j}", rf + (-(-n // o) - 1) * j
 
 
 def adaptive_jump(j: int, n: int, o: int) -> Formula:
     """As the checker counts it: `j_in·max(1, ⌊n/o⌋)`."""
     return f"{j}·max(1, ⌊{n}/{o}⌋)", j * max(1, n // o)
+
+
+# ---- resizing -------------------------------------------------------------------
+
+def upsampled(n: int, factor: int | float) -> int:
+    """The size `nn.Upsample(scale_factor=factor)` gives along an axis of `n`.
+
+    PyTorch multiplies in double precision and rounds down, so a decimal factor
+    is not exact: `upsampled(45, 1.4)` is 62 (45·1.4 is 62.99999999999999 as a
+    double), not 63. The checker, the playground and the symbolic shapes all ask here.
+    """
+    if isinstance(factor, int):
+        return n * factor
+    try:
+        product = n * float(factor)
+    except OverflowError:
+        product = math.inf
+    if math.isfinite(product):
+        return math.floor(product)
+    return math.floor(n * Fraction(factor))   # beyond a double, and any tensor: exact
+
+
+def upsample_size(n: int, factor: int | float) -> Formula:
+    """`⌊45·1.4⌋ = 62`: the size after upsampling, rounded down as PyTorch rounds."""
+    if isinstance(factor, int):
+        return f"{n}·{factor}", n * factor
+    return f"⌊{n}·{factor}⌋", upsampled(n, factor)
 
 
 # ---- parameters and multiply-adds -------------------------------------------------

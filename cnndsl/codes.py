@@ -195,6 +195,10 @@ CODES = _codes(
     ("E0324", "instance norm over one position", """
      Instance norm normalises each channel of each sample over its positions; with a
      single position (a 1x1 input) there is nothing to normalise, and PyTorch refuses."""),
+    ("E0325", "output too large for PyTorch", """
+     A layer's output would hold more values than a PyTorch tensor can count (2^63 − 1,
+     its 64-bit limit): an upsampling or transposed convolution by a huge factor, or
+     several in a row. No machine could hold it; the checker stops there."""),
     # ---- arguments
     ("E0401", "missing argument", """
      A layer needs an argument that is not given: a convolution its output channels and

@@ -232,8 +232,11 @@ def write_atomic(path: str | os.PathLike, data: bytes | str, *,
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())   # the data reaches the disk before the rename
         os.chmod(tmp, mode)
         os.replace(tmp, target)
+        _sync_folder(target.parent)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise _describe(exc, Path(path), "write") from None
@@ -241,6 +244,21 @@ def write_atomic(path: str | os.PathLike, data: bytes | str, *,
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (a crash could otherwise leave the old
+    or an empty file); a file system that cannot sync a folder is left as it is."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def guard(recognise: Callable[[Path], bool], force: bool, *,

@@ -371,10 +371,10 @@ def _upsample(row, hyper: dict) -> tuple[list[dict], None]:
         note = "resized to the size given"
     else:
         factors = per_axis(hyper["scale"], rank)
-        if not all(isinstance(f, int) for f in factors):
-            return [_keeps_text(row, f"each size times {hyper['scale']}, rounded down")], None
-        sizes = [(f"{n}·{f}", n * f) for n, f in zip(row.input[1:], factors)]
+        sizes = [arith.upsample_size(n, f) for n, f in zip(row.input[1:], factors)]
         note = f"{hyper.get('mode', 'nearest')} interpolation; nothing learnt"
+        if not all(isinstance(f, int) for f in factors):
+            note += "; PyTorch multiplies in floating point and rounds down"
     return _per_dim("output", sizes, note), None
 
 

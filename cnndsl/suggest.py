@@ -9,6 +9,7 @@ check time stays linear in its size).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -26,9 +27,14 @@ _local = threading.local()
 @dataclass(frozen=True)
 class Suggestion:
     word: str
+    #: the word differs only in case (`Relu` for `relu`), so the edit is exact; a
+    #: word merely close in spelling (`Relu` and `elu`) is shown, never applied
+    exact: bool = False
 
     def fixes(self, span: Span, template: str = "{}") -> tuple[Fix, ...]:
-        """The exact edit that replaces the misspelt text by the suggestion."""
+        """The edit that replaces the misspelt text by the suggestion, when exact."""
+        if not self.exact:
+            return ()
         return (Fix(span=span, replacement=template.format(self.word)),)
 
 
@@ -53,9 +59,13 @@ def budget():
         _local.left = previous
 
 
-def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF) -> Suggestion | None:
-    """The candidate closest to `word`, when one is close enough. `candidates`
-    may be any iterable: it is not read once the budget is spent."""
+def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF,
+                 meaning: Callable[[str], str] | None = None) -> Suggestion | None:
+    """The candidate closest to `word`, when one is close enough: the one word
+    equal to it but for case first (an exact suggestion), else the nearest in
+    spelling (a guess). Two words equal but for case are still exact when
+    `meaning` maps both to one word (`convt` and its alias `convT`): that word.
+    `candidates` may be any iterable: it is not read once the budget is spent."""
     left = getattr(_local, "left", None)
     if left is not None:
         if left <= 0:
@@ -65,6 +75,11 @@ def did_you_mean(word: str, candidates, *, cutoff: float = CUTOFF) -> Suggestion
 
     slack = max(3, len(word) // 2)
     near = [c for c in candidates if c != word and c != "in" and abs(len(c) - len(word)) <= slack]
+    same = {c for c in near if c.lower() == word.lower()}
+    if len(same) > 1 and meaning is not None and len({meaning(c) for c in same}) == 1:
+        same = {meaning(same.pop())}
+    if len(same) == 1:
+        return Suggestion(same.pop(), exact=True)
     near = sorted(set(near), key=lambda c: (abs(len(c) - len(word)), c))[:MAX_CANDIDATES]
     found = difflib.get_close_matches(word, near, n=1, cutoff=cutoff)
     if not found and word.lower() != word:

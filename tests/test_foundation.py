@@ -214,20 +214,26 @@ def test_json_carries_labels_secondary_spans_and_exact_fixes(cnndsl_cmd, tmp_pat
     (entry,) = json.loads(done.stdout)["files"]
     first, second = entry["diagnostics"]
     assert first["code"] == "E0201" and first["label"]
-    assert first["fixes"] == [{"span": first["span"], "replacement": "conv"}]
+    # a spelling guess is a suggestion, not an exact fix (issue 17, item 12)
+    assert first["help"] == "did you mean `conv`?" and first["fixes"] == []
     assert second["code"] == "E0412"
     assert second["fixes"][0]["replacement"] == "-> "
 
 
 def test_fix_applies_only_unambiguous_fixes_in_place(cnndsl_cmd, tmp_path):
     spec = tmp_path / "typo.cnn"
-    spec.write_text("input 1x28x28\nconv 6 k5 -> covn 3 k3 -> maxpool 2 strde=2 -> relu fc 10\n")
+    spec.write_text("input 1x28x28\nconv 6 k5 -> Conv 3 k3 -> maxpool 2 Stride=2 -> relu fc 10\n")
     done = subprocess.run(cnndsl_cmd + ["check", "--quiet", "--fix", str(spec)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert spec.read_text() == ("input 1x28x28\n"
                                 "conv 6 k5 -> conv 3 k3 -> maxpool 2 stride=2 -> relu -> fc 10\n")
     assert done.stderr.count("fixed [") == 3
+    guess = tmp_path / "guess.cnn"
+    guess.write_text("input 1x28x28\nconv 6 k5 -> covn 3 k3 -> fc 10\n")
+    done = subprocess.run(cnndsl_cmd + ["check", "--quiet", "--fix", str(guess)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "covn" in guess.read_text()
     ambiguous = tmp_path / "small.cnn"
     text = "input 1x4x4\nconv 4 k5 -> fc 2\n"
     ambiguous.write_text(text)

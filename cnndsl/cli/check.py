@@ -7,6 +7,8 @@ import sys
 
 from cnndsl.cli import common
 
+BOM = b"\xef\xbb\xbf"   # kept by `--fix` where the file had one
+
 
 def add(sub) -> None:
     p = sub.add_parser("check", help="check specs: shapes, parameters, MACs, errors")
@@ -58,16 +60,45 @@ def _fix(path: str, result):
     from cnndsl.files import printable, write_atomic
     from cnndsl.fix import plan
 
-    edits = plan(result.diagnostics)
+    edits = plan(result.diagnostics, result.network)
     if edits.refused:
         common.say(f"{printable(result.source.name)}: nothing fixed: {edits.refused}")
         return result
+    for diagnostic, fix, why in edits.skipped:
+        common.say(f"{printable(result.source.name)}:{fix.span.line}:{fix.span.column}: not "
+                   f"fixed [{diagnostic.code}]: {why}")
     if not edits.edits:
         return result
     text = edits.apply(result.source.text)
-    write_atomic(path, text)
+    after = check(text, result.source.name)
+    if result.program is not None and after.program is None:
+        common.say(f"{printable(result.source.name)}: nothing fixed: the fixes together would "
+                   "not parse; fix it by hand")
+        return result
+    bom = _unchanged(path, result)
+    if bom is None:
+        return result
+    write_atomic(path, bom + text.encode("utf-8"))
     for diagnostic, fix in edits.edits:
         old = result.source.text[fix.span.start:fix.span.end]
         common.say(f"{printable(result.source.name)}:{fix.span.line}:{fix.span.column}: fixed "
                    f"[{diagnostic.code}] `{printable(old)}` -> `{printable(fix.replacement)}`")
-    return check(text, result.source.name)
+    return after
+
+
+def _unchanged(path: str, result) -> bytes | None:
+    """The file's byte-order mark (`b""` if none) when it still holds what was
+    checked; None, said in a line, when it cannot be read or has changed since."""
+    from cnndsl.files import UnreadableFile, printable, read_bytes
+
+    try:
+        data = read_bytes(path, what="spec file")
+    except UnreadableFile as exc:
+        common.say(f"{printable(result.source.name)}: nothing fixed: {printable(str(exc))}")
+        return None
+    bom = BOM if data.startswith(BOM) else b""
+    if data[len(bom):] != result.source.text.encode("utf-8"):
+        common.say(f"{printable(result.source.name)}: nothing fixed: the file changed while "
+                   "it was checked; check it again")
+        return None
+    return bom

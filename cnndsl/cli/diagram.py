@@ -52,7 +52,7 @@ def output_format(output: str | None, chosen: str | None) -> str:
 
 
 def run(args) -> int:
-    from cnndsl.draw import draw, drawn_by_us, mark
+    from cnndsl.draw import MAX_NODES, DrawProblem, drawing, drawn_by_us, mark, render
     from cnndsl.files import guard, is_directory, show_path, write_atomic
 
     fmt = output_format(args.output, args.format)
@@ -65,8 +65,16 @@ def run(args) -> int:
     result = common.load_checked(args.file, args.color)
     if result is None:
         return common.EXIT_ERRORS
-    graph = draw(result, rankdir=args.rankdir, collapse=args.collapse)
-    data = mark(graph.source.encode("utf-8") if fmt == "dot" else graph.pipe(format=fmt), fmt)
+    try:
+        drawn = drawing(result, rankdir=args.rankdir, collapse=args.collapse)
+        source = drawn.graph.source
+        if drawn.folded:
+            common.say(f"note: {drawn.layers:,} layers are over the diagram's budget of "
+                       f"{MAX_NODES:,} nodes; drawn folded: block uses as one node, "
+                       "repetitions as their first copy and a count")
+        data = mark(source.encode("utf-8") if fmt == "dot" else render(source, fmt), fmt)
+    except DrawProblem as exc:
+        raise common.CommandError(str(exc)) from None
     if out is None:
         sys.stdout.buffer.write(data)
         return common.EXIT_OK

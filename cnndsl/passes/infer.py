@@ -19,13 +19,14 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from cnndsl import ir
-from cnndsl.arithmetic import same_padding, window_size
+from cnndsl.arithmetic import same_padding, upsampled, window_size
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error, warning
 from cnndsl.passes.bind import show
 from cnndsl.source import Span
 
 Shape = tuple[int, ...]
 TRACE = 8  # steps kept for the "how did we get here" note
+MAX_ELEMENTS = 2**63 - 1   # PyTorch counts a tensor's values in 64 bits
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,22 @@ def layer(node, state: State, diagnostics: list[Diagnostic]) -> tuple[State, Cos
     if result is None:
         return None
     out, cost = result
+    if _too_large(node, out.shape, state, diagnostics):
+        return None
     return State(out.shape, out.rf, out.jump, step(state, _word(node), out.shape), node.span), cost
+
+
+def _too_large(node, shape: Shape, state: State, diagnostics: list[Diagnostic]) -> bool:
+    """True (with E0325) when `shape` holds more values than a PyTorch tensor can count."""
+    if math.prod(shape) <= MAX_ELEMENTS:
+        return False
+    shown = fmt(shape) if len(fmt(shape)) <= 40 else "the output"
+    diagnostics.append(error(
+        "E0325", "this layer's output is too large for PyTorch", node.span,
+        f"{shown} holds about 10^{len(str(math.prod(shape))) - 1} values",
+        secondary=_previous(state, f"output is {fmt(state.shape)}"),
+        notes=["a tensor holds at most 2^63 − 1 values"], help="upsample or stride less"))
+    return True
 
 
 def _word(node) -> str:
@@ -261,7 +277,7 @@ def _conv(c: _Ctx, node: ir.Conv, state: State):
     kernel, stride, dilation = geometry
     if node.padding == "same":
         if any(s > 1 for s in stride):
-            c.fail(_same_with_stride(node, kernel, stride))
+            c.fail(_same_with_stride(node, kernel, stride, dilation))
             return None
         padding = same_padding(kernel, dilation)
     else:
@@ -280,14 +296,24 @@ def _conv(c: _Ctx, node: ir.Conv, state: State):
     return State((node.out,) + sizes, rf, jump), Cost(params, 0, params * math.prod(sizes))
 
 
-def _same_with_stride(node: ir.Conv, kernel, stride) -> Diagnostic:
+def _same_with_stride(node: ir.Conv, kernel, stride, dilation) -> Diagnostic:
+    """`same` with a stride: the fix pads half the dilated kernel's extent, `d·(k−1)/2`,
+    which gives ⌈n/s⌉ (`k3 d2` spans 5 pixels: `p2`, not `p1`)."""
     fixes, fix = [], ""
-    if all(k % 2 for k in kernel) and len(set(kernel)) == 1:
-        fix = f"p{(kernel[0] - 1) // 2}"
+    extents = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    if all(e % 2 for e in extents):
+        fix = "p" + "x".join(str((e - 1) // 2) for e in extents[:1 if len(set(extents)) == 1
+                                                                  else None])
         fixes = [Fix(span=node.span_of("padding"), replacement=fix)]
+    if set(stride) == {2}:
+        effect = "halves the size with this stride"
+    elif len(set(stride)) == 1:
+        effect = f"divides the size by {stride[0]}, rounding up"
+    else:
+        effect = "divides each size by its stride, rounding up"
     return error("E0305", "`same` padding needs stride 1", node.span_of("padding"),
                  f"stride is {show(node.stride)}",
-                 help=(f"replace `same` with `{fix}`, which halves the size with this stride"
+                 help=(f"replace `same` with `{fix}`, which {effect}"
                        if fix else "drop `same` and give the padding with `p`"), fixes=fixes)
 
 
@@ -440,8 +466,8 @@ def _adaptive(c: _Ctx, node: ir.AdaptivePool, state: State):
     if state.rf is not None:
         spatial = state.shape[1:]
         # the largest window PyTorch uses: ceil((i+1)n/o) - floor(in/o) over outputs i
-        windows = [max(math.ceil((i + 1) * n / o) - (i * n) // o for i in range(min(o, 4096)))
-                   if o <= 4096 else math.ceil(n / o) + 1 for n, o in zip(spatial, size)]
+        windows = [max(-(-(i + 1) * n // o) - (i * n) // o for i in range(min(o, 4096)))
+                   if o <= 4096 else -(-n // o) + 1 for n, o in zip(spatial, size)]
         rf = tuple(r + (w - 1) * j for r, w, j in zip(state.rf, windows, state.jump))
         jump = tuple(_divide(j * n, o) for j, n, o in zip(state.jump, spatial, size))
     return State((state.channels,) + tuple(size), rf, jump), Cost()
@@ -464,7 +490,7 @@ def _upsample(c: _Ctx, node: ir.Upsample, state: State):
         scale = c.expand(node, "scale", node.scale, state.rank)
         if scale is None:
             return None
-        sizes = [math.floor(n * Fraction(str(f))) for n, f in zip(state.shape[1:], scale)]
+        sizes = [upsampled(n, f) for n, f in zip(state.shape[1:], scale)]
         factors = [Fraction(str(f)) for f in scale]
         if any(s < 1 for s in sizes):
             c.fail(error("E0306", "upsampling makes the input empty", node.span_of("scale"),
@@ -654,6 +680,8 @@ def merge(node: ir.Merge, state: State, branches: list[Branch],
     shape = _merged_shape(node, shapes)
     if shape is None:
         diagnostics.append(_mismatch(node, branches))
+        return None
+    if _too_large(node, shape, state, diagnostics):
         return None
     states = [b.state for b in branches]
     rf = jump = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import operator
+from fractions import Fraction
 
 from cnndsl import ir
 from cnndsl import syntax as ast
@@ -53,7 +54,7 @@ def _heavy_fc(summary: Summary) -> list[Diagnostic]:
     for row in summary.layers:
         spatial = row.input if row.flatten else flattened
         flattened = row.input if row.op == "flatten" and len(row.input) > 1 else None
-        if row.op == "fc" and spatial and row.params > FC_SHARE * total:
+        if row.op == "fc" and spatial and row.params > Fraction(FC_SHARE) * total:
             share = 100 * row.params / total
             out.append(warning(
                 "W0103", f"this fully connected layer holds {share:.0f}% of the parameters",

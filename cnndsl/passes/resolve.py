@@ -675,7 +675,7 @@ def _unknown_layer(use, ctx: _Context) -> Diagnostic:
     words = list(ctx.words)
     if isinstance(use, ast.BlockUse):
         words += [f"{c}" for c in COMBINATORS]
-    close = did_you_mean(use.name, words)
+    close = did_you_mean(use.name, words, meaning=lambda w: canonical(w) or w)
     if isinstance(use, ast.BlockUse) and close and close.word in COMBINATORS:
         return error("E0201", f"unknown combinator `{use.name}(`", use.name_span,
                      "not a combinator or a block of this file",

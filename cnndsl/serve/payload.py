@@ -7,15 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import subprocess
 from pathlib import PurePath
 
 from cnndsl import query
 from cnndsl.report import result_json
-
-#: Graphviz lays out ResNet-50 in ~60 ms; a spec that takes longer than this is
-#: left undrawn rather than holding a worker.
-DOT_SECONDS = 20
 
 
 def encode(data: dict) -> bytes:
@@ -37,7 +32,7 @@ def checked(result) -> dict:
 def diagram(result, drawings=None, collapse: bool = False) -> dict:
     """The network drawn as SVG text, or why not (`drawings`: a `work.Drawings` cache;
     `collapse`: each block use drawn as one node, as `draw --collapse`)."""
-    from cnndsl.draw import draw
+    from cnndsl.draw import DrawProblem, draw
 
     if result.summary is None:   # a failed `assert` alone leaves the network to draw
         summary = query.assert_only_summary(result)
@@ -47,21 +42,20 @@ def diagram(result, drawings=None, collapse: bool = False) -> dict:
     if shutil.which("dot") is None:
         return {"svg": None, "problem": "drawing needs Graphviz's `dot` program, which is "
                                         "not installed"}
-    source = draw(result, collapse=collapse).source
     try:
+        source = draw(result, collapse=collapse).source
         svg = drawings.svg(source, render) if drawings is not None else render(source)
-    except subprocess.TimeoutExpired:
-        return {"svg": None, "problem": f"Graphviz took over {DOT_SECONDS} s to lay it out"}
-    except (OSError, subprocess.CalledProcessError) as exc:
-        return {"svg": None, "problem": f"Graphviz failed: {type(exc).__name__}"}
+    except DrawProblem as exc:
+        return {"svg": None, "problem": str(exc)}
     return {"svg": svg, "problem": None}
 
 
 def render(dot: str) -> str:
-    """SVG text from DOT source, by Graphviz's `dot`, within `DOT_SECONDS`."""
-    done = subprocess.run(["dot", "-Tsvg"], input=dot.encode("utf-8"), capture_output=True,
-                          timeout=DOT_SECONDS, check=True)
-    return done.stdout.decode("utf-8", "replace")
+    """SVG text from DOT source, by Graphviz's `dot`, within the drawing's time and
+    memory bounds (`cnndsl.draw.render`, shared with `cnndsl diagram`)."""
+    from cnndsl.draw import render as render_bytes
+
+    return render_bytes(dot, "svg").decode("utf-8", "replace")
 
 
 def compiled(result) -> dict:

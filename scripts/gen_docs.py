@@ -110,7 +110,9 @@ MEANING = {
     "logsoftmax": "log-softmax over the class dimension (dim 1)",
     "identity": "passes its input through (writes no module)",
     "upsample": "resize by a factor F or to a size S; `nearest` by default, `linear` is "
-                "bilinear in 2-D and trilinear in 3-D, `cubic` is 2-D only",
+                "bilinear in 2-D and trilinear in 3-D, `cubic` is 2-D only; a decimal factor gives "
+                "PyTorch's size, the size times the factor in floating point rounded down "
+                "(`45 × 1.4` is 62)",
     "pixelshuffle": "`(C·R², H, W)` → `(C, H·R, W·R)`, 2-D",
     "pixelunshuffle": "`(C, H·R, W·R)` → `(C·R², H, W)`, 2-D",
     "scale": "a learnable per-channel multiplier initialised to INIT (default 1): "

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from cnndsl.expr import Expr
 from cnndsl.frozen import Frozen
 from cnndsl.source import Span
 from cnndsl.training import TrainConfig
@@ -40,7 +41,7 @@ class Element(Frozen):
     span: Span
     text: str            # the user's own text for this element, comments left out
     name: str            # its role name in its class: `conv1`, `inception1`
-    sym: tuple[tuple[str, str], ...] = ()  # field -> Python expression over block params
+    sym: tuple[tuple[str, Expr], ...] = ()  # field -> its tree over block params and `in`
     spans: tuple[tuple[str, Span], ...] = ()  # field -> where the user set it
     info: Info | None = None  # None where inference could not reach
     comment: str = ""    # the trailing comment of the line this element ends
@@ -49,8 +50,8 @@ class Element(Frozen):
         """Where `field` was written (`k5` for the kernel), else the whole element."""
         return next((s for f, s in self.spans if f == field), self.span)
 
-    def symbol(self, field: str) -> str | None:
-        """The Python expression that computes `field` in a block class, if symbolic."""
+    def symbol(self, field: str) -> Expr | None:
+        """The tree that computes `field` in a block class, if symbolic."""
         return next((t for f, t in self.sym if f == field), None)
 
 

@@ -221,3 +221,37 @@ def test_substitute_folds():
     body = E.total([E.mul(E.Name("c"), E.Const(4)), E.In()])
     assert E.python(E.substitute(body, {"c": E.Const(8), E.IN: E.Const(3)})) == "35"
     assert E.python(E.substitute(body, {"c": E.Name("w")})) == "w * 4 + in_channels"
+
+
+# ---- exact numbers through the checker and the emitter ----------------------------------
+
+def _first_layer(text: str):
+    import cnndsl
+
+    result = cnndsl.check(text)
+    assert result.ok, result
+    return result.network.body.items[0]
+
+
+def test_a_whole_value_is_an_integer_where_one_is_needed():
+    conv = _first_layer("input 3x8x8\nconv 64*0.5 k3\n")
+    assert conv.out == 32 and type(conv.out) is int
+    assert _first_layer("input 3x8x8\nconv 3.0 k3\n").out == 3
+
+
+def test_floor_division_works_on_decimals():
+    assert _first_layer("input 3x8x8\nmaxpool 5.5 // 2\n").kernel == 2
+    assert _first_layer("input 3x8x8\nconv 8 k3 s(7.5 // 2.5)\n".replace("s(7.5 // 2.5)",
+                                                                       "stride=7.5 // 2.5")
+                        ).stride == 3
+
+
+def test_decimal_arithmetic_is_exact_in_the_generated_code():
+    import cnndsl
+
+    code = cnndsl.compile("input 3x8x8\nlet r = 0.1\nconv 8 k3 -> dropout r * 3 -> "
+                          "leakyrelu 0.025 * 3\n")
+    assert "p=0.3)" in code and "0.30000000000000004" not in code
+    assert "negative_slope=0.075)" in code
+    block = cnndsl.compile("input 8x8x8\nblock B(p) { droppath p }\nB(0.0125 * 6)\n")
+    assert "B(8, p=0.075)" in block, block

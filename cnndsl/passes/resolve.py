@@ -15,12 +15,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from cnndsl import expr as E
 from cnndsl import ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error, warning
 from cnndsl.layers import COMBINATORS, LAYERS, canonical, layer_words
 from cnndsl.passes import infer
-from cnndsl.passes.bind import Bound, bind
+from cnndsl.passes.bind import Bound, bind, show
 from cnndsl.passes.declare import (
     block_defs,
     body_chain,
@@ -30,7 +31,7 @@ from cnndsl.passes.declare import (
     model_name,
     output_chains,
 )
-from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal
+from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal, plain
 from cnndsl.passes.infer import State
 from cnndsl.passes.train_config import train_config
 from cnndsl.source import Source, Span
@@ -244,7 +245,9 @@ def _default(param: ast.Param, lets: Env) -> int | float | None:
     if param.default is None:
         return None
     value = evaluate(param.default, lets, [])
-    return value.value if value is not None and isinstance(value.value, (int, float)) else None
+    if value is None or not value.known or isinstance(value.value, tuple):
+        return None
+    return plain(value.value)
 
 
 def _unused(program: ast.Program, ctx: _Context, diagnostics: list[Diagnostic]) -> None:
@@ -420,7 +423,7 @@ def _repeat(item: ast.Repeat, env: Env, scope: _Scope, labels: _Labels, state: S
         return [], None
     if not isinstance(count.value, int) or count.value < 1:
         ctx.diagnostics.append(error("E0407", "a repetition count is a whole number, at least 1",
-                                     item.count.span, f"got {count.value}"))
+                                     item.count.span, f"got {show(plain(count.value))}"))
         return [], None
     ctx.count(count.value)
     out: Nodes = []
@@ -715,15 +718,15 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
     bound = _bind_block_args(block, use, args, env, ctx)
     if bound is None:
         return unresolved, None
-    inner = {**ctx.constants, **{k: Value(v.value, k) for k, v in bound.items()},
-             IN: Value(state.channels, "in_channels") if state is not None else UNKNOWN}
+    inner = {**ctx.constants, **{k: Value(v.value, E.Name(k)) for k, v in bound.items()},
+             IN: Value(state.channels, E.In()) if state is not None else UNKNOWN}
     labels = _Labels(later=frozenset(_labels_in(block.body)))
     body, out = _sequence(block.body, inner, _Scope(_Names()), labels, state,
                           stack + (use.name,), ctx)
     _close(labels, ctx)
-    sym = tuple((k, v.text) for k, v in bound.items() if v.symbolic)
+    sym = tuple((k, v.expr) for k, v in bound.items() if v.symbolic)
     node = ir.BlockCall(span=use.span, text=text, name=scope.name(_snake(block.name)),
-                        block=block.name, args=tuple((k, v.value) for k, v in bound.items()),
+                        block=block.name, args=tuple((k, plain(v.value)) for k, v in bound.items()),
                         body=body, sym=sym)
     if state is None or out is None or body.info is None:
         return node, None

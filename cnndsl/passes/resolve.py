@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cnndsl import expr as E
 from cnndsl import ir
@@ -350,7 +350,7 @@ def _annotate_sequence(seq: ir.Sequence, before: State | None,
                 buffers += part.info.buffers
                 macs += part.info.macs
     info = infer.info(start, after, infer.Cost(params, buffers, macs))
-    return seq.model_copy(update={"info": info})
+    return replace(seq, info=info)
 
 
 def _chain(chain: ast.Chain, env: Env, scope: _Scope, labels: _Labels, state: State | None,
@@ -380,7 +380,7 @@ def _with_comments(items: Nodes, ctx: _Context) -> Nodes:
         if key in ctx.comments:
             last[key] = index
     for key, index in last.items():
-        items[index] = items[index].model_copy(update={"comment": ctx.comments[key]})
+        items[index] = replace(items[index], comment=ctx.comments[key])
     return items
 
 
@@ -453,7 +453,7 @@ def _labelled(item: ast.Labelled, env: Env, scope: _Scope, labels: _Labels,
     labels.defined[name] = _Defined(state, item.label_span)
     label = ir.Label(span=item.label_span, text=name, name=name, label=name)
     if state is not None:
-        label = label.model_copy(update={"info": infer.info(state, state, infer.Cost())})
+        label = replace(label, info=infer.info(state, state, infer.Cost()))
     return nodes + [label], state
 
 
@@ -464,7 +464,7 @@ def _ref(item: ast.Ref, labels: _Labels, ctx: _Context) -> tuple[ir.Ref, State |
         found.used = True
         state = found.state
         if state is not None:
-            node = node.model_copy(update={"info": infer.info(state, state, infer.Cost())})
+            node = replace(node, info=infer.info(state, state, infer.Cost()))
         return node, state
     ctx.diagnostics.append(_unknown_label(item, labels))
     return node, None
@@ -546,7 +546,7 @@ def _merge(item: ast.Combine, env: Env, scope: _Scope, labels: _Labels, state: S
     if merged is None:
         return node, None
     cost = infer.Cost()
-    return node.model_copy(update={"info": infer.info(state, merged, cost)}), merged
+    return replace(node, info=infer.info(state, merged, cost)), merged
 
 
 def _branch_result(branch: ast.Chain, seq: ir.Sequence, out: State,
@@ -612,7 +612,7 @@ def _layer(use: ast.LayerUse, env: Env, scope: _Scope, state: State | None,
     if result is None:
         return node, None
     after, cost = result
-    return node.model_copy(update={"info": infer.info(state, after, cost)}), after
+    return replace(node, info=infer.info(state, after, cost)), after
 
 
 def _build(op: str, bound: Bound, use: ast.LayerUse, text: str, scope: _Scope) -> ir.Node:
@@ -733,7 +733,7 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
     after = State(out.shape, out.rf, out.jump, infer.step(state, _snake(block.name), out.shape),
                   use.span)
     summed = infer.Cost(body.info.params, body.info.buffers, body.info.macs)
-    return node.model_copy(update={"info": infer.info(state, after, summed)}), after
+    return replace(node, info=infer.info(state, after, summed)), after
 
 
 def _bind_block_args(block: ast.BlockDef, use, args: tuple, env: Env,

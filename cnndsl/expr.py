@@ -394,7 +394,11 @@ def _positive_int(value) -> bool:
 
 
 def _whole(expr: Expr) -> bool:
-    """True where `expr` is an integer whatever its names (channels are)."""
+    """True where `expr` is an integer whenever its names are (channels and sizes are)."""
+    if isinstance(expr, Binary) and expr.op in ("+", "-", "*"):
+        return _whole(expr.left) and _whole(expr.right)
+    if isinstance(expr, Unary) and expr.op == "-":
+        return _whole(expr.operand)
     return isinstance(expr, (In, Name)) or (isinstance(expr, Binary) and expr.op == "//") or \
         (isinstance(expr, Const) and isinstance(expr.value, int))
 

@@ -268,7 +268,7 @@ class Emitter:
         out = _bounded(E.substitute(end.ch, passed), node)
         if not E.names(out):
             out = E.Const(node.info.output[0])
-        dims = _rebase(end.dims, flow.dims)
+        dims = _rebase(end.dims, flow.dims, passed)
         cls.line(f"{target} = self.{node.name}({flow.var})", _shape(node.info.output),
                  _symbolic(out, dims), node.comment)
         return _Flow(target, out, dims)
@@ -530,13 +530,19 @@ def _shallow(names: list[str], op: str) -> str:
     return f" {op} ".join(names)
 
 
-def _rebase(inner: symbolic.Dims | None, outer: symbolic.Dims | None) -> symbolic.Dims | None:
-    """A block's output sizes (in terms of its input) in the caller's terms:
-    exact when the block keeps them, or the caller's are undivided."""
+def _rebase(inner: symbolic.Dims | None, outer: symbolic.Dims | None,
+            passed: dict[str, E.Expr]) -> symbolic.Dims | None:
+    """A block's output sizes (in terms of its input and parameters) in the
+    caller's terms: exact when the block keeps them, or the caller's are
+    undivided; as trees where either side is one."""
     if inner is None or inner == ():
         return inner
     if outer is None or len(inner) != len(outer):
         return None
+    if any(d.tree is not None for d in (*inner, *outer)):
+        names = {**passed, **{i.var: o.as_tree() for i, o in zip(inner, outer)}}
+        return tuple(symbolic.tree_dim(o.var, E.substitute(i.as_tree(), names))
+                     for i, o in zip(inner, outer))
     out = []
     for i, o in zip(inner, outer):
         if i.const is not None:

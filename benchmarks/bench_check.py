@@ -86,25 +86,23 @@ SWEEP = (500, 1_000, 2_000, 4_000, 8_000, 16_000)
 def _stages(text: str) -> dict[str, float]:
     """Seconds per pipeline stage of one check, as `cnndsl.check` runs them."""
     from cnndsl.api import model_name_for
-    from cnndsl.collector import paused
     from cnndsl.parser import parse
     from cnndsl.passes.lint import lint
     from cnndsl.passes.resolve import resolve
     from cnndsl.source import Source
     from cnndsl.summary import summarize
 
-    with paused():
-        source = Source(text)
-        marks = [time.perf_counter()]
-        program, _ = parse(source)
-        marks.append(time.perf_counter())
-        network, _ = resolve(program, source, model_name_for("<string>"))
-        marks.append(time.perf_counter())
-        summary = summarize(network)
-        lint(network, summary, program)
-        marks.append(time.perf_counter())
+    source = Source(text)
+    marks = [time.perf_counter()]
+    program, _ = parse(source)
+    marks.append(time.perf_counter())
+    network, _ = resolve(program, source, model_name_for("<string>"))
+    marks.append(time.perf_counter())
+    summary = summarize(network)
+    lint(network, summary, program)
+    marks.append(time.perf_counter())
     return dict(zip(("parse", "resolve+infer", "summary+lint"),
-                    (b - a for a, b in zip(marks, marks[1:]))))
+                (b - a for a, b in zip(marks, marks[1:]))))
 
 
 def _best(runs: int, sizes, measure) -> dict[int, dict[str, float]]:

@@ -4,10 +4,7 @@ The checker (`check`, `check_file`) needs no PyTorch; `compile` emits Python
 source; `build`, `load` and `diagram` import their heavier dependencies lazily.
 """
 
-from cnndsl.collector import paused as _paused
-
-with _paused():  # see cnndsl/collector.py
-    from cnndsl.api import CheckResult, check, check_file
+from cnndsl.api import CheckResult, check, check_file
 
 __version__ = "0.1.0"
 

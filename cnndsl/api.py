@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnndsl import collector, ir, suggest
+from cnndsl import ir, suggest
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, has_errors
 from cnndsl.files import printable, read_bytes, show_path
@@ -93,7 +93,7 @@ def check(source: str, filename: str = "<string>") -> CheckResult:
 
 def _checked(src: Source, default_model: str) -> CheckResult:
     try:
-        with collector.paused(), suggest.budget():
+        with suggest.budget():
             return _check(src, default_model)
     except RecursionError:
         return CheckResult(src, (error("E0005", "the spec nests too deeply to check", None,

@@ -243,6 +243,14 @@ CODES = _codes(
     ("E0415", "number too large to represent", """
      A decimal beyond the largest floating-point number (about 1.8e308), which would become
      infinity."""),
+    ("E0416", "value too precise", """
+     Arithmetic is exact, with decimals kept as fractions; a result finer than 60 decimal
+     places (`1e-40 * 1e-40`) is refused rather than carried through every later step.
+     Round the numbers it is made of."""),
+    ("E0417", "generated code too large", """
+     `compile` writes block classes whose channel counts are formulas of the block's
+     parameters; a formula of more than 400 terms, or a file of more than 64 MiB, is refused
+     rather than written. Split the block, or use blocks for repeated parts."""),
     # ---- assertions
     ("E0501", "assertion failed", """
      An `assert` in the spec does not hold for the network as checked; the label shows the

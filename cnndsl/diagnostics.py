@@ -9,10 +9,10 @@ move the cursor or reorder what is shown.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from cnndsl.files import printable
-from cnndsl.frozen import Frozen
 from cnndsl.source import Source, Span
 
 Severity = Literal["error", "warning", "note"]
@@ -23,21 +23,24 @@ MAX_SHOWN = 100
 MAX_LINE = 120
 
 
-class Label(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Label:
     """A secondary span with a short label (`output is 16x4x4`)."""
 
     span: Span
     text: str
 
 
-class Fix(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fix:
     """An exact edit: replace the text under `span` by `replacement`."""
 
     span: Span
     replacement: str
 
 
-class Diagnostic(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnostic:
     """One finding of the checker: where, what, why, and how to fix it.
 
     `fixes` lists exact edits; one fix is applied by `check --fix`, several are

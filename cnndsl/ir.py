@@ -7,15 +7,19 @@ arguments validated, every element named after its role in its scope (`conv1`,
 (`Info`: input and output shape, parameters, multiply-adds, receptive field).
 The emitter, the drawer and the summary read these annotations; none of them
 re-derives a shape. Elements are a discriminated union on `op`.
+
+Every node is a frozen, slotted dataclass: plain data, built by the passes from
+values they have already checked and reported on (and checked against these
+annotations by the test suite, `tests/test_ir.py`); `dataclasses.replace` makes
+an updated copy.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass, field
+from typing import Literal
 
-from pydantic import Field
-
-from cnndsl.frozen import Frozen
+from cnndsl.expr import Expr
 from cnndsl.source import Span
 from cnndsl.training import TrainConfig
 
@@ -23,7 +27,8 @@ Shape = tuple[int, ...]
 IntOrSize = int | tuple[int, ...]
 
 
-class Info(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Info:
     """What inference learnt about one element (shapes without the batch)."""
 
     input: Shape
@@ -36,11 +41,12 @@ class Info(Frozen):
     jump: tuple[int | float, ...] | None = None
 
 
-class Element(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Element:
     span: Span
     text: str            # the user's own text for this element, comments left out
     name: str            # its role name in its class: `conv1`, `inception1`
-    sym: tuple[tuple[str, str], ...] = ()  # field -> Python expression over block params
+    sym: tuple[tuple[str, Expr], ...] = ()  # field -> its tree over block params and `in`
     spans: tuple[tuple[str, Span], ...] = ()  # field -> where the user set it
     info: Info | None = None  # None where inference could not reach
     comment: str = ""    # the trailing comment of the line this element ends
@@ -49,13 +55,14 @@ class Element(Frozen):
         """Where `field` was written (`k5` for the kernel), else the whole element."""
         return next((s for f, s in self.spans if f == field), self.span)
 
-    def symbol(self, field: str) -> str | None:
-        """The Python expression that computes `field` in a block class, if symbolic."""
+    def symbol(self, field: str) -> Expr | None:
+        """The tree that computes `field` in a block class, if symbolic."""
         return next((t for f, t in self.sym if f == field), None)
 
 
 # ---- layers ----------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Conv(Element):
     op: Literal["conv"] = "conv"
     out: int
@@ -68,6 +75,7 @@ class Conv(Element):
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConvT(Element):
     op: Literal["convt"] = "convt"
     out: int
@@ -80,6 +88,7 @@ class ConvT(Element):
     output_padding: IntOrSize = 0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Pool(Element):
     op: Literal["maxpool", "avgpool"]
     kernel: IntOrSize
@@ -89,6 +98,7 @@ class Pool(Element):
     ceil: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AdaptivePool(Element):
     """`gap` is `adaptiveavgpool 1`."""
 
@@ -96,21 +106,25 @@ class AdaptivePool(Element):
     size: IntOrSize
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Flatten(Element):
     op: Literal["flatten"] = "flatten"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unflatten(Element):
     op: Literal["unflatten"] = "unflatten"
     shape: IntOrSize
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Linear(Element):
     op: Literal["fc"] = "fc"
     out: int
     bias: bool = True
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Dropout(Element):
     """`dropout P`, or `droppath P` (stochastic depth: a whole sample's branch)."""
 
@@ -118,6 +132,7 @@ class Dropout(Element):
     p: float
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Norm(Element):
     op: Literal["batchnorm", "layernorm", "groupnorm", "instancenorm"]
     groups: int | None = None        # groupnorm
@@ -126,20 +141,24 @@ class Norm(Element):
     affine: bool = False             # instancenorm (the others are always affine)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Activation(Element):
     op: Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu",
                 "hardswish", "hardsigmoid", "mish", "selu", "softplus", "prelu"]
     param: float | None = None   # elu alpha, leakyrelu negative slope
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Softmax(Element):
     op: Literal["softmax", "logsoftmax"]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Identity(Element):
     op: Literal["identity"] = "identity"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Upsample(Element):
     op: Literal["upsample"] = "upsample"
     scale: int | float | tuple[int, ...] | None = None
@@ -148,16 +167,19 @@ class Upsample(Element):
     align: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PixelShuffle(Element):
     op: Literal["pixelshuffle", "pixelunshuffle"]
     factor: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelShuffle(Element):
     op: Literal["shuffle"] = "shuffle"
     groups: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Scale(Element):
     """A learnable per-channel multiplier (ConvNeXt's layer scale)."""
 
@@ -167,6 +189,7 @@ class Scale(Element):
 
 # ---- structure ---------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unresolved(Element):
     """Stands where a layer had errors (already reported). Inference goes on past
     it when the layer keeps its input's shape whatever its arguments (an activation,
@@ -176,6 +199,7 @@ class Unresolved(Element):
     keeps_shape: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Ref(Element):
     """`@NAME` starting a chain: the chain runs on that tensor, not its input."""
 
@@ -183,6 +207,7 @@ class Ref(Element):
     label: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Label(Element):
     """`... as NAME`: names the tensor flowing at this point."""
 
@@ -190,6 +215,7 @@ class Label(Element):
     label: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Sequence(Element):
     """Elements applied one after another."""
 
@@ -197,6 +223,7 @@ class Sequence(Element):
     items: tuple[Node, ...]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Merge(Element):
     """Branches run on the same input (or, for `split`, on its channel groups),
     then merged: `concat` on channels, `add` and `mul` element-wise, `split`
@@ -208,6 +235,7 @@ class Merge(Element):
     form: Literal["residual", "gate"] | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BlockCall(Element):
     """One use of a block: its arguments and its own copy of the body."""
 
@@ -219,11 +247,11 @@ class BlockCall(Element):
 
 Layer = (Conv | ConvT | Pool | AdaptivePool | Flatten | Unflatten | Linear | Dropout | Norm
          | Activation | Softmax | Identity | Upsample | PixelShuffle | ChannelShuffle | Scale)
-Node = Annotated[Layer | Unresolved | Ref | Label | Sequence | Merge | BlockCall,
-                 Field(discriminator="op")]
+Node = Layer | Unresolved | Ref | Label | Sequence | Merge | BlockCall
 
 
-class NetInput(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetInput:
     """One input of the network: `x` when it is the only one and unnamed."""
 
     name: str
@@ -232,7 +260,8 @@ class NetInput(Frozen):
     named: bool = True   # written `input NAME ...`, so `@NAME` reaches it
 
 
-class Network(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Network:
     """A resolved network: ready for code generation, drawing and summaries."""
 
     model: str
@@ -242,7 +271,7 @@ class Network(Frozen):
     outputs: tuple[Sequence, ...] = ()
     #: the blocks used, each with its parameters and their default values
     blocks: tuple[tuple[str, tuple[tuple[str, int | float | None], ...]], ...] = ()
-    train: TrainConfig = Field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
 
     @property
     def input(self) -> Shape:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import threading
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 
@@ -388,7 +389,7 @@ def parse(source: Source) -> tuple[ast.Program | None, list[Diagnostic]]:
         return None, transformer.diagnostics
     notes = tuple(ast.Comment(span=source.span(c.start_pos, c.end_pos), text=str(c)[1:].strip())
                   for c in comments)
-    return program.model_copy(update={"comments": notes}), []
+    return replace(program, comments=notes), []
 
 
 # ---- syntax errors in the language's own words ------------------------------------

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
 from functools import cached_property
 
-from cnndsl.frozen import Frozen
 
-
-class Span(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Span:
     """A half-open character range `[start, end)` of one source file.
 
     `line`/`column` are 1-based; `end_line`/`end_column` point at the last

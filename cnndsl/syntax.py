@@ -1,30 +1,30 @@
 """The syntax tree: a `.cnn` file exactly as written, with a span on every node.
 
 Produced by the parser, read by the passes; expressions are unevaluated and
-names unresolved. Frozen pydantic models (see `cnndsl.frozen`), each item kind a
-member of a discriminated union on `kind`.
+names unresolved. Frozen, slotted dataclasses, each item kind a member of a
+discriminated union on `kind`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Literal
 
-from pydantic import Field
-
-from cnndsl.frozen import Frozen
 from cnndsl.source import Span
 
 # ---- expressions ---------------------------------------------------------------
 
 
-class Num(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Num:
     kind: Literal["num"] = "num"
     span: Span
     value: int | float
     text: str
 
 
-class SizeLit(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SizeLit:
     """`3x32x32`: two to four integers joined by `x`."""
 
     kind: Literal["size"] = "size"
@@ -32,7 +32,8 @@ class SizeLit(Frozen):
     values: tuple[int, ...]
 
 
-class Name(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Name:
     """A name used as a value: a constant or a block parameter."""
 
     kind: Literal["name"] = "name"
@@ -40,7 +41,8 @@ class Name(Frozen):
     name: str
 
 
-class Flag(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flag:
     """A short flag as lexed (`k5`, `s2`, `k3x5`): the letter and its literal
     value. Where the layer has no such flag, it is an ordinary name (`c1`)."""
 
@@ -51,7 +53,8 @@ class Flag(Frozen):
     values: tuple[int, ...]
 
 
-class InChannels(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InChannels:
     """`in`: the channel count entering the block use (the network's input at
     the top level)."""
 
@@ -59,7 +62,8 @@ class InChannels(Frozen):
     span: Span
 
 
-class BinOp(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BinOp:
     kind: Literal["binop"] = "binop"
     span: Span
     op: Literal["+", "-", "*", "//"]
@@ -67,16 +71,18 @@ class BinOp(Frozen):
     right: Expr
 
 
-Expr = Annotated[Num | SizeLit | Name | Flag | InChannels | BinOp, Field(discriminator="kind")]
+Expr = Num | SizeLit | Name | Flag | InChannels | BinOp
 
 
-class Positional(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Positional:
     kind: Literal["pos"] = "pos"
     span: Span
     value: Expr
 
 
-class Option(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Option:
     """`name=value` in a layer or a block use."""
 
     kind: Literal["opt"] = "opt"
@@ -86,12 +92,13 @@ class Option(Frozen):
     value: Expr
 
 
-Arg = Annotated[Positional | Option, Field(discriminator="kind")]
+Arg = Positional | Option
 
 # ---- chain items ------------------------------------------------------------------
 
 
-class LayerUse(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerUse:
     """A layer word with its arguments (`conv 6 k5 s1`), or a bare block name."""
 
     kind: Literal["layer"] = "layer"
@@ -101,7 +108,8 @@ class LayerUse(Frozen):
     args: tuple[Arg, ...] = ()
 
 
-class BlockUse(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockUse:
     """`Name(args)`."""
 
     kind: Literal["use"] = "use"
@@ -111,7 +119,8 @@ class BlockUse(Frozen):
     args: tuple[Arg, ...] = ()
 
 
-class Repeat(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Repeat:
     """`item * N`: N copies in sequence, each with its own weights."""
 
     kind: Literal["repeat"] = "repeat"
@@ -120,7 +129,8 @@ class Repeat(Frozen):
     count: Expr
 
 
-class Chain(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chain:
     """`a -> b -> c`, or a parenthesised group."""
 
     kind: Literal["chain"] = "chain"
@@ -131,7 +141,8 @@ class Chain(Frozen):
 CombineKind = Literal["concat", "add", "residual", "mul", "gate", "split"]
 
 
-class Combine(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Combine:
     """`concat(...)`, `add(...)`, `mul(...)`, `split(...)`, `residual(...)` or
     `gate(...)` with their branches."""
 
@@ -142,7 +153,8 @@ class Combine(Frozen):
     branches: tuple[Chain, ...]
 
 
-class Labelled(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Labelled:
     """`item as NAME`: the item's output, reachable later as `@NAME`."""
 
     kind: Literal["labelled"] = "labelled"
@@ -152,7 +164,8 @@ class Labelled(Frozen):
     label_span: Span
 
 
-class Ref(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ref:
     """`@NAME` starting a chain: a labelled output or a named input."""
 
     kind: Literal["ref"] = "ref"
@@ -160,19 +173,20 @@ class Ref(Frozen):
     name: str
 
 
-Item = Annotated[LayerUse | BlockUse | Repeat | Chain | Combine | Labelled | Ref,
-                 Field(discriminator="kind")]
+Item = LayerUse | BlockUse | Repeat | Chain | Combine | Labelled | Ref
 
 # ---- declarations ---------------------------------------------------------------------
 
 
-class Param(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Param:
     span: Span
     name: str
     default: Expr | None = None
 
 
-class BlockDef(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockDef:
     span: Span
     name: str
     name_span: Span
@@ -180,20 +194,23 @@ class BlockDef(Frozen):
     body: Chain
 
 
-class LetDef(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LetDef:
     span: Span
     name: str
     name_span: Span
     value: Expr
 
 
-class ModelDecl(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelDecl:
     span: Span
     name: str
     name_span: Span
 
 
-class InputDecl(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputDecl:
     span: Span
     name: str | None = None
     name_span: Span | None = None
@@ -201,12 +218,14 @@ class InputDecl(Frozen):
     shape_span: Span
 
 
-class OutputDecl(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputDecl:
     span: Span
     chains: tuple[Chain, ...]
 
 
-class AssertDef(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssertDef:
     span: Span
     metric: str
     metric_span: Span
@@ -216,28 +235,32 @@ class AssertDef(Frozen):
     value_span: Span
 
 
-class TrainValue(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainValue:
     span: Span
     text: str
     key: str | None = None  # `momentum=0.9` has key "momentum"
     value: str
 
 
-class TrainItem(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainItem:
     span: Span
     key: str
     key_span: Span
     values: tuple[TrainValue, ...]
 
 
-class Comment(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comment:
     """A comment that ends a line of code: it travels to the generated line."""
 
     span: Span
     text: str
 
 
-class Program(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Program:
     """A whole `.cnn` file as written. Counts are checked by the declare pass."""
 
     models: tuple[ModelDecl, ...] = ()

@@ -9,8 +9,7 @@ place both the checker and the command line take their words from.
 from __future__ import annotations
 
 import math
-
-from cnndsl.frozen import Frozen
+from dataclasses import dataclass
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "folder", "segmentation")
 #: datasets that name a folder: `data folder PATH`, `data segmentation PATH`
@@ -53,7 +52,8 @@ def canonical(word: str) -> str:
     return ALIASES.get(word, word)
 
 
-class TrainConfig(Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainConfig:
     """The spec's `train { }` defaults, validated; unset fields are None."""
 
     data: str | None = None

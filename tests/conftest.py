@@ -11,13 +11,6 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from cnndsl.frozen import set_validation
-
-# Validate every IR node, strictly, in the tests' own process (cnndsl/frozen.py
-# explains why this is off by default). The CLI subprocesses run as users run them;
-# tests/test_frozen.py checks that both ways build equal objects.
-set_validation(True)
-
 # `.ci/run` picks the "ci" profile: a fixed sequence of examples, so that a landing
 # never depends on the draw; elsewhere every run draws new ones.
 settings.register_profile("ci", derandomize=True)

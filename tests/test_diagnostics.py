@@ -15,6 +15,12 @@ CASES = sorted((Path(__file__).parent / "diagnostics").glob("*.cnn"))
 
 def render(path: Path) -> tuple[str, object]:
     result = cnndsl.check_file(f"tests/diagnostics/{path.name}")
+    if path.stem.startswith("compile_") and result.ok:   # an error only `compile` finds
+        from cnndsl.codegen.api import SpecError, compile_result
+
+        with pytest.raises(SpecError) as raised:
+            compile_result(result)
+        result = raised.value.result
     text = "\n\n".join(render_text(d, result.source) for d in result.diagnostics)
     return text + "\n", result
 

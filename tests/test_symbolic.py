@@ -56,3 +56,45 @@ def test_symbolic_sizes_equal_the_checkers(body, sizes):
                     break
                 assert tuple(d.value(values) for d in dims) == node.info.output[1:], \
                     (node.text, [d.render() for d in dims])
+
+
+@st.composite
+def parametric_layer(draw) -> str:
+    """A layer whose geometry is a block parameter's (`stride=s`)."""
+    kind = draw(st.sampled_from(["conv", "pool", "convt", "relu", "unshuffle"]))
+    if kind == "conv":
+        return draw(st.sampled_from(["conv 4 kernel=k stride=s padding=k//2",
+                                     "conv 4 kernel=k stride=s", "conv 4 k3 stride=s p1",
+                                     "conv 4 kernel=k padding=p dilation=s"]))
+    if kind == "pool":
+        return draw(st.sampled_from(["maxpool k", "avgpool kernel=k stride=s",
+                                     "maxpool kernel=k stride=s padding=p"]))
+    if kind == "convt":
+        return "convt 4 kernel=k stride=s padding=p"
+    if kind == "unshuffle":
+        return "pixelunshuffle factor=s -> conv 4 k1"
+    return "relu"
+
+
+@settings(max_examples=60 * SCALE, deadline=None)
+@given(body=st.lists(parametric_layer(), min_size=1, max_size=4),
+       k=st.integers(1, 4), s=st.integers(1, 3), p=st.integers(0, 1),
+       h=st.integers(12, 40), w=st.integers(12, 40))
+def test_sizes_over_block_parameters_equal_the_checkers(body, k, s, p, h, w):
+    """Where a block parameter sets the geometry, the comment is a formula of the
+    input size and the parameters (no fall-back to the first use's numbers)."""
+    text = (f"input 4x{h}x{w}\nblock B(k, s, p) {{ {' -> '.join(body)} }}\n"
+            f"B({k}, {s}, {p}) -> B({k}, {s}, {p})\n")
+    result = cnndsl.check(text)
+    if not result.ok:
+        return
+    params = {"k": k, "s": s, "p": p}
+    for call in result.network.body.items:
+        values = dict(zip(("H", "W"), call.info.input[1:]))
+        dims = symbolic.start(2)
+        for node in call.body.items:
+            dims = symbolic.advance(node, dims)
+            if dims is None:
+                break
+            assert tuple(d.value(values, params) for d in dims) == node.info.output[1:], \
+                (node.text, [d.render() for d in dims])

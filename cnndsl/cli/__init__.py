@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 from cnndsl import __version__
 from cnndsl.cli import common
-from cnndsl.frozen import set_validation
 
 COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve")
 
@@ -27,8 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
                "diagnostic.")
     parser.add_argument("--version", action="version", version=f"cnndsl {__version__}")
     parser.add_argument("--debug", action="store_true",
-                        help="validate every IR node and show Python tracebacks for "
-                             "internal errors")
+                        help="show Python tracebacks for internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     from importlib import import_module
@@ -65,6 +63,4 @@ def run() -> None:
 def _dispatch(argv: Sequence[str] | None) -> tuple[int, str]:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.debug:
-        set_validation(True)
     return common.guarded(args), args.command

@@ -20,13 +20,17 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
-    from cnndsl.codegen.api import compile_result, is_generated
+    from cnndsl.codegen.api import SpecError, compile_result, is_generated
     from cnndsl.files import guard, is_directory, show_path, write_atomic
 
     result = common.load_checked(args.file, args.color)
     if result is None:
         return common.EXIT_ERRORS
-    code = compile_result(result)
+    try:
+        code = compile_result(result)
+    except SpecError as exc:   # a bound of the generated code (E0417), located in the spec
+        common.print_diagnostics(exc.result, colour=common.colour(sys.stderr, args.color))
+        return common.EXIT_ERRORS
     if args.output == "-":
         sys.stdout.write(code)
         return common.EXIT_OK

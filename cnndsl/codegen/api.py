@@ -7,11 +7,12 @@ import linecache
 import re
 import sys
 import types
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cnndsl.api import CheckResult, check, check_file
-from cnndsl.codegen.emit import HEADER_MARK, emit
+from cnndsl.codegen.emit import HEADER_MARK, GeneratedTooLarge, emit
 
 if TYPE_CHECKING:
     import torch
@@ -45,7 +46,11 @@ def compile_result(result: CheckResult) -> str:
     """Python source for a checked spec; raises SpecError when it has errors."""
     if not result.ok or result.summary is None:
         raise SpecError(result)
-    code = emit(result.network, result.summary, result.source.name, result.source.text)
+    try:
+        code = emit(result.network, result.summary, result.source.name, result.source.text)
+    except GeneratedTooLarge as exc:   # a bound on the output: located, like any error
+        raise SpecError(replace(result, diagnostics=(*result.diagnostics, exc.diagnostic))) \
+            from None
     builtins_compile(code, result.source.name + ".py", "exec")  # fail here, not at import
     return code
 

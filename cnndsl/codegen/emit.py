@@ -17,11 +17,22 @@ import math
 import re
 import textwrap
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from cnndsl import __version__, ir
+from cnndsl import expr as E
 from cnndsl.codegen import symbolic
 from cnndsl.codegen.helpers import HELPERS
-from cnndsl.codegen.modules import channel_part, channel_sum, features, module_for, out_channels
+from cnndsl.codegen.modules import (
+    Arg,
+    channel_part,
+    channel_sum,
+    features,
+    module_for,
+    out_channels,
+    render,
+)
+from cnndsl.diagnostics import Diagnostic, error
 from cnndsl.files import printable
 from cnndsl.passes.infer import fmt
 from cnndsl.report import clip, human
@@ -30,6 +41,22 @@ from cnndsl.summary import Summary
 HEADER_MARK = "compiled by cnndsl"
 INDENT = "    "
 WIDTH = 100
+#: The most nodes one symbolic value may have in generated code, and the largest
+#: file written: past either, `compile` refuses with a located E0417. Trees fold
+#: as they are built (`in + in` is `in * 2`), so no real spec comes near.
+MAX_EXPR_NODES = 400
+MAX_GENERATED = 64 << 20
+#: operands of `add` or `mul` summed in one run: more are grouped in parentheses,
+#: so a 3,000-operand sum stays a few levels deep for Python's compiler
+SUM_RUN = 16
+
+
+class GeneratedTooLarge(Exception):
+    """The generated code would pass a bound; `.diagnostic` says where and why."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
 
 
 # ---- the text of one class ---------------------------------------------------------
@@ -67,11 +94,26 @@ class _Locals:
 @dataclass(frozen=True)
 class _Flow:
     """The tensor flowing at a point of `forward`: its variable, its channel
-    count as Python text, and its symbolic spatial sizes (None if unwritable)."""
+    count as a tree, and its symbolic spatial sizes (None if unwritable)."""
 
     var: str
-    ch: str
+    ch: E.Expr
     dims: symbolic.Dims | None
+
+
+@dataclass(frozen=True)
+class _Stmt:
+    """`target = callee(args)` in `__init__`, its values trees."""
+
+    target: str
+    callee: str
+    args: tuple[Arg, ...]
+
+    def text(self) -> str:
+        return _call(self.target, self.callee, [render(a) for a in self.args])
+
+    def names(self) -> set[str]:
+        return {n for _, v in self.args if not isinstance(v, str) for n in E.names(v)}
 
 
 @dataclass
@@ -79,7 +121,7 @@ class _Class:
     """The text of one generated class, built line by line."""
 
     locals: _Locals
-    init: list[str] = field(default_factory=list)
+    init: list[_Stmt] = field(default_factory=list)
     forward: list[_Line] = field(default_factory=list)
     labels: dict[str, _Flow] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)
@@ -88,10 +130,11 @@ class _Class:
     def line(self, code: str, shape: str = "", sym: str | None = "", note: str = "") -> None:
         self.forward.append(_Line(code, shape, sym, note))
 
-    def structure(self) -> str:
-        """The code without comments: two uses of a block share a class exactly
-        when their structures agree."""
-        return "\n".join(self.init + [line.code for line in self.forward] + self.returns)
+    def structure(self) -> tuple:
+        """The code without comments, its values as trees: two uses of a block
+        share a class exactly when their structures agree."""
+        return (tuple(self.init), tuple(line.code for line in self.forward),
+                tuple(self.returns))
 
     @property
     def symbolic(self) -> bool:
@@ -133,7 +176,13 @@ class Emitter:
         parts.append(self._model_text(model))
         parts.append(self._spec_constants())
         parts.append(self._main())
-        return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
+        text = "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
+        if len(text) > MAX_GENERATED:
+            raise GeneratedTooLarge(error(
+                "E0417", "this network's generated code would be too large",
+                self.network.body.span, f"more than {MAX_GENERATED >> 20} MiB of Python",
+                help="use blocks for repeated parts: one class serves every use"))
+        return text
 
     # -- walking the network
     def _model_class(self) -> _Class:
@@ -143,7 +192,7 @@ class Emitter:
         # an unnamed input is the main chain's own variable (`x`, unless a label took it)
         cls.inputs = [i.name if i.named else cls.locals.main for i in net.inputs]
         for net_input, var in zip(net.inputs, cls.inputs):
-            cls.labels[net_input.name] = _Flow(var, str(net_input.shape[0]), None)
+            cls.labels[net_input.name] = _Flow(var, E.Const(net_input.shape[0]), None)
         end = self._sequence(net.body, cls.labels[net.inputs[0].name], cls, cls.locals.main)
         if not net.outputs:
             cls.returns = [end.var]
@@ -176,18 +225,21 @@ class Emitter:
             return flow   # `identity` needs no module and no line: the tensor itself
         src, ch = flow.var, flow.ch
         if isinstance(node, ir.Linear) and len(node.info.input) > 1:
-            ch = features(ch, node.info.input)
+            ch = _bounded(features(ch, node.info.input), node)
             cls.line(f"{target} = {src}.flatten(1)", _shape((math.prod(node.info.input),)),
-                     symbolic.render(ch, ()) if flow.dims is not None else None)
+                     _symbolic(ch, ()) if flow.dims is not None else None)
             src = target
         callee, args = module_for(node, ch)
         if callee in HELPERS:
             self.helpers.add(callee)
-        cls.init.append(_call(f"self.{node.name}", callee, args))
-        out = out_channels(node, ch)
+        for _, value in args:
+            if not isinstance(value, str):
+                _bounded(value, node)
+        cls.init.append(_Stmt(f"self.{node.name}", callee, tuple(args)))
+        out = _bounded(out_channels(node, ch), node)
         dims = symbolic.advance(node, flow.dims)
         cls.line(f"{target} = self.{node.name}({src})", _shape(node.info.output),
-                 symbolic.render(out, dims), node.comment)
+                 _symbolic(out, dims), node.comment)
         return _Flow(target, out, dims)
 
     def _block_call(self, node: ir.BlockCall, flow: _Flow, cls: _Class,
@@ -196,7 +248,7 @@ class Emitter:
         main = body.locals.main
         body.inputs = [main]
         rank = len(node.info.input) - 1
-        end = self._sequence(node.body, _Flow(main, "in_channels", symbolic.start(rank)),
+        end = self._sequence(node.body, _Flow(main, E.In(), symbolic.start(rank)),
                              body, main)
         body.returns = [end.var]
         name = self._class_for(node, body)
@@ -204,18 +256,21 @@ class Emitter:
         used = _used_params(params, body)
         defaults = dict(params)
         given = dict(node.sym)
-        args = [flow.ch]
-        passed = {"in_channels": flow.ch}
+        args: list[Arg] = [(None, flow.ch)]
+        passed: dict[str, E.Expr] = {E.IN: flow.ch}
         for key, raw in node.args:
-            text = given.get(key, repr(raw))
-            passed[key] = text
+            tree = given.get(key, _number(raw))
+            passed[key] = tree
             if key in used and (key in given or raw != defaults.get(key)):
-                args.append(f"{key}={text}")
-        cls.init.append(_call(f"self.{node.name}", name, args))
-        out = _substitute(end.ch, passed, node.info.output[0])
-        dims = _rebase(end.dims, flow.dims)
+                args.append((key, tree if key in given or not isinstance(raw, float)
+                             else repr(raw)))
+        cls.init.append(_Stmt(f"self.{node.name}", name, tuple(args)))
+        out = _bounded(E.substitute(end.ch, passed), node)
+        if not E.names(out):
+            out = E.Const(node.info.output[0])
+        dims = _rebase(end.dims, flow.dims, passed)
         cls.line(f"{target} = self.{node.name}({flow.var})", _shape(node.info.output),
-                 symbolic.render(out, dims), node.comment)
+                 _symbolic(out, dims), node.comment)
         return _Flow(target, out, dims)
 
     def _merge(self, node: ir.Merge, flow: _Flow, cls: _Class, target: str) -> _Flow:
@@ -225,7 +280,7 @@ class Emitter:
             if skip != flow.var:
                 cls.line(f"{skip} = {flow.var}")
             out = self._sequence(node.branches[1], flow, cls, target)
-            cls.line(f"{target} = {out.var} + {skip}", shape, symbolic.render(out.ch, out.dims),
+            cls.line(f"{target} = {out.var} + {skip}", shape, _symbolic(out.ch, out.dims),
                      node.comment)
             cls.locals.release(skip)
             return replace(out, var=target)
@@ -233,7 +288,7 @@ class Emitter:
             gate = cls.locals.take("gate")
             out = self._sequence(node.branches[1], flow, cls, gate)
             cls.line(f"{target} = {flow.var} * {out.var}", shape,
-                     symbolic.render(flow.ch, flow.dims), node.comment)
+                     _symbolic(flow.ch, flow.dims), node.comment)
             cls.locals.release(gate)
             return replace(flow, var=target)
         if node.op == "split":
@@ -250,27 +305,30 @@ class Emitter:
         names = [o.var for o in operands]
         if node.op == "concat":
             code = f"torch.cat([{', '.join(names)}], dim=1)"
-            ch = channel_sum([o.ch for o in operands])
+            ch = _bounded(channel_sum([o.ch for o in operands]), node)
         else:
-            code, ch = (" + " if node.op == "add" else " * ").join(names), operands[0].ch
+            code, ch = _shallow(names, "+" if node.op == "add" else "*"), operands[0].ch
         dims = _merged_dims(operands)
-        cls.line(f"{target} = {code}", shape, symbolic.render(ch, dims), node.comment)
+        cls.line(f"{target} = {code}", shape, _symbolic(ch, dims), node.comment)
         cls.locals.release(*temps)
         return _Flow(target, ch, dims)
 
     def _split(self, node: ir.Merge, flow: _Flow, cls: _Class, target: str) -> _Flow:
         count = len(node.branches)
         parts = [cls.locals.take(f"branch{i}") for i in range(1, count + 1)]
-        part_ch = channel_part(flow.ch, count)
+        part_ch = _bounded(channel_part(flow.ch, count), node)
         cls.line(f"{', '.join(parts)} = torch.chunk({flow.var}, {count}, dim=1)")
         outs = [self._sequence(branch, _Flow(part, part_ch, flow.dims), cls, part)
                 if not all(isinstance(n, ir.Identity) for n in branch.items)
                 else _Flow(part, part_ch, flow.dims)
                 for part, branch in zip(parts, node.branches)]
-        ch = channel_sum([o.ch for o in outs])
+        if all(o.ch == part_ch for o in outs):
+            ch = flow.ch   # the parts put back together (the checker saw them divide evenly)
+        else:
+            ch = _bounded(channel_sum([o.ch for o in outs]), node)
         dims = _merged_dims(outs)
         cls.line(f"{target} = torch.cat([{', '.join(o.var for o in outs)}], dim=1)",
-                 _shape(node.info.output), symbolic.render(ch, dims), node.comment)
+                 _shape(node.info.output), _symbolic(ch, dims), node.comment)
         cls.locals.release(*parts)
         return _Flow(target, ch, dims)
 
@@ -373,7 +431,7 @@ def _class_text(name: str, doc: str, signature: str, body: _Class, *, symbolic: 
     for line, shape, note in zip(body.forward, comments, notes):
         text = "  ".join(t for t in (shape, note) if t)
         forward.extend(_forward_line(line.code, text, width))
-    init = [textwrap.indent(stmt, INDENT * 2) for stmt in body.init]
+    init = [textwrap.indent(stmt.text(), INDENT * 2) for stmt in body.init]
     args = ", ".join(f"{arg}: torch.Tensor" for arg in body.inputs)
     returns = ", ".join(body.returns)
     result = "torch.Tensor" if len(body.returns) == 1 else \
@@ -436,33 +494,55 @@ def _used_params(params, body: _Class) -> set[str]:
     """The block parameters the class's code refers to. The others only shaped
     its structure (a repetition count): the class is built for their values and
     does not take them, so no caller can pass another value and be ignored."""
-    code = body.structure()
-    # a value, not an attribute (`.c`) nor a keyword (`stride=`)
-    return {name for name, _ in params
-            if re.search(rf"(?<![\w.]){re.escape(name)}\b(?!=)", code)}
+    used = set().union(*(stmt.names() for stmt in body.init))
+    return {name for name, _ in params if name in used}
 
 
-_IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+def _number(raw) -> E.Expr:
+    """A block argument's value as a tree (a float read back as the decimal it prints as)."""
+    if isinstance(raw, float):
+        return E.const(Fraction(repr(raw)))
+    return E.Const(raw)
 
 
-def _substitute(text: str, names: dict[str, str], concrete: int) -> str:
-    """A block's output channels (text over its own parameters) in the caller's
-    terms; the number itself when nothing symbolic is left."""
-    def swap(match: re.Match) -> str:
-        value = names.get(match.group(0), match.group(0))
-        return value if value.isidentifier() or value.isdigit() else f"({value})"
+def _bounded(tree: E.Expr, node: ir.Element) -> E.Expr:
+    """`tree`, if it is small enough to write; else a located refusal."""
+    if E.size(tree, MAX_EXPR_NODES + 1) > MAX_EXPR_NODES:
+        raise GeneratedTooLarge(error(
+            "E0417", "this network's generated code would be too large", node.span,
+            f"a value here takes more than {MAX_EXPR_NODES} terms to write",
+            notes=["the generated class writes channel counts as formulas of its "
+                   "block's parameters"],
+            help="split the block into smaller blocks"))
+    return tree
 
-    result = names.get(text, text) if text.isidentifier() else _IDENTIFIER.sub(swap, text)
-    return str(concrete) if not _IDENTIFIER.search(result) else result
+
+def _symbolic(channels: E.Expr, dims: symbolic.Dims | None) -> str | None:
+    return symbolic.render(E.python(channels), dims)
 
 
-def _rebase(inner: symbolic.Dims | None, outer: symbolic.Dims | None) -> symbolic.Dims | None:
-    """A block's output sizes (in terms of its input) in the caller's terms:
-    exact when the block keeps them, or the caller's are undivided."""
+def _shallow(names: list[str], op: str) -> str:
+    """`a + b + c`; past `SUM_RUN` operands, runs of them in parentheses, so the
+    expression is a few levels deep however many operands it has."""
+    while len(names) > SUM_RUN:
+        names = [f"({f' {op} '.join(names[i:i + SUM_RUN])})"
+                 for i in range(0, len(names), SUM_RUN)]
+    return f" {op} ".join(names)
+
+
+def _rebase(inner: symbolic.Dims | None, outer: symbolic.Dims | None,
+            passed: dict[str, E.Expr]) -> symbolic.Dims | None:
+    """A block's output sizes (in terms of its input and parameters) in the
+    caller's terms: exact when the block keeps them, or the caller's are
+    undivided; as trees where either side is one."""
     if inner is None or inner == ():
         return inner
     if outer is None or len(inner) != len(outer):
         return None
+    if any(d.tree is not None for d in (*inner, *outer)):
+        names = {**passed, **{i.var: o.as_tree() for i, o in zip(inner, outer)}}
+        return tuple(symbolic.tree_dim(o.var, E.substitute(i.as_tree(), names))
+                     for i, o in zip(inner, outer))
     out = []
     for i, o in zip(inner, outer):
         if i.const is not None:

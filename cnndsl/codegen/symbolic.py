@@ -7,8 +7,11 @@ in terms of the block input's sizes, as nanoGPT writes `(B, nh, T, hs)`.
 Each spatial size is `⌊(f·X + a) / m⌋` of the input's size X (or a constant
 after adaptive pooling); a convolution or pooling window maps that form to
 another of the same form exactly, since ⌊(⌊y/m⌋ + t)/s⌋ = ⌊(y + t·m)/(m·s)⌋.
-Where a size cannot be written so (a `ceil` window, upsampling a divided
-size), `advance` returns None and the class keeps the numbers of its first use.
+Where a layer's geometry depends on a block parameter (`stride=s`), no such
+form exists: the size is then an expression tree (`cnndsl.expr`) over the input
+size and the parameters, `(H + k // 2 * 2 - k) // s + 1`. Where a size cannot be
+written either way (a `ceil` window, upsampling a divided size), `advance`
+returns None and the class keeps the numbers of its first use.
 """
 
 from __future__ import annotations
@@ -16,29 +19,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from cnndsl import expr as E
 from cnndsl import ir
 from cnndsl.arithmetic import per_axis, same_padding
 
 NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
+#: the most nodes a size's tree may have and still be written in a comment
+MAX_TREE = 200
+
+
 @dataclass(frozen=True)
 class Dim:
-    """`⌊(f·var + a) / m⌋`, or the constant `const`."""
+    """`⌊(f·var + a) / m⌋`, the constant `const`, or a `tree` over the input's
+    sizes (names `H`, `W`, ...) and block parameters."""
 
     var: str
     f: int = 1
     a: int = 0
     m: int = 1
     const: int | None = None
+    tree: E.Expr | None = None
 
-    def value(self, sizes: dict[str, int]) -> int:
-        """The size for concrete input sizes (`{"H": 28, "W": 28}`)."""
+    def value(self, sizes: dict[str, int], params: dict | None = None) -> int:
+        """The size for concrete input sizes (`{"H": 28, "W": 28}`) and parameters."""
+        if self.tree is not None:
+            return E.evaluate(self.tree, {**(params or {}), **sizes})
         if self.const is not None:
             return self.const
         return (self.f * sizes[self.var] + self.a) // self.m
 
+    def as_tree(self) -> E.Expr:
+        if self.tree is not None:
+            return self.tree
+        if self.const is not None:
+            return E.Const(self.const)
+        scaled = E.total([E.mul(E.Name(self.var), E.Const(self.f)), E.Const(self.a)])
+        return E.floordiv(scaled, E.Const(self.m))
+
     def render(self) -> str:
+        if self.tree is not None:
+            return E.python(self.tree)
         if self.const is not None:
             return str(self.const)
         x = self.var if self.f == 1 else f"{self.f}*{self.var}"
@@ -60,7 +82,8 @@ def start(rank: int) -> Dims:
 
 
 def render(channels: str, dims: Dims | None) -> str | None:
-    if dims is None:
+    if dims is None or any(d.tree is not None and E.size(d.tree, MAX_TREE + 1) > MAX_TREE
+                           for d in dims):
         return None
     return "(B, " + ", ".join([channels, *(d.render() for d in dims)]) + ")"
 
@@ -93,8 +116,9 @@ def advance(node: ir.Element, dims: Dims | None) -> Dims | None:
     """The symbolic sizes after `node`, or None where they cannot be written."""
     if dims is None or node.info is None:
         return None
-    if any(field in _GEOMETRY for field, _ in node.sym):
-        return None   # the sizes depend on a block parameter: no one formula
+    if any(field in _GEOMETRY for field, _ in node.sym) or \
+            any(d.tree is not None for d in dims):
+        return _trees(node, dims)   # the sizes depend on a block parameter
     out = node.info.output
     if len(out) == 1:
         return ()
@@ -145,3 +169,62 @@ def _transposed(node: ir.ConvT, dims: Dims, rank: int) -> Dims | None:
 def _all(dims) -> Dims | None:
     dims = tuple(dims)
     return None if any(d is None for d in dims) else dims
+
+
+# ---- sizes as trees, where the geometry is a block parameter's --------------------------
+
+def tree_dim(var: str, tree: E.Expr) -> Dim:
+    if isinstance(tree, E.Const) and isinstance(tree.value, int):
+        return Dim(var, const=tree.value)
+    return Dim(var, tree=tree)
+
+
+def _axes(node: ir.Element, field: str, rank: int) -> tuple[E.Expr, ...]:
+    """A geometry field per spatial axis, each a tree."""
+    symbol = node.symbol(field)
+    if symbol is not None:
+        return (symbol,) * rank
+    return tuple(E.Const(v) for v in per_axis(getattr(node, field), rank))
+
+
+def _trees(node: ir.Element, dims: Dims) -> Dims | None:
+    out = node.info.output
+    if len(out) == 1:
+        return ()
+    rank = len(out) - 1
+    if isinstance(node, (ir.AdaptivePool, ir.Unflatten)) or \
+            (isinstance(node, ir.Upsample) and node.size is not None):
+        return tuple(Dim(name, const=n) for name, n in zip(NAMES[rank], out[1:]))
+    if isinstance(node, (ir.Conv, ir.Pool)):
+        return _tree_windows(node, dims, rank)
+    if isinstance(node, ir.ConvT):
+        k, s, p, d, o = (_axes(node, f, rank) for f in
+                         ("kernel", "stride", "padding", "dilation", "output_padding"))
+        return tuple(tree_dim(dim.var, E.total([
+            E.mul(E.sub(dim.as_tree(), E.Const(1)), s_), E.mul(p_, E.Const(-2)),
+            E.mul(d_, E.sub(k_, E.Const(1))), o_, E.Const(1)]))
+            for dim, k_, s_, p_, d_, o_ in zip(dims, k, s, p, d, o))
+    if isinstance(node, ir.PixelShuffle):
+        (r,) = _axes(node, "factor", 1)
+        grow = node.op == "pixelshuffle"
+        return tuple(tree_dim(dim.var, E.mul(dim.as_tree(), r) if grow
+                              else E.floordiv(dim.as_tree(), r)) for dim in dims)
+    if isinstance(node, ir.Upsample):
+        return None
+    return dims if len(dims) == rank else None
+
+
+def _tree_windows(node, dims: Dims, rank: int) -> Dims | None:
+    """`⌊(n + 2p − d·(k − 1) − 1) / s⌋ + 1` per axis."""
+    if isinstance(node, ir.Pool) and node.ceil:
+        return None
+    if node.padding == "same":
+        return dims   # PyTorch takes `same` at stride 1 only: the size is kept
+    k, p, d = (_axes(node, f, rank) for f in ("kernel", "padding", "dilation"))
+    stride_is_kernel = isinstance(node, ir.Pool) and node.symbol("stride") is None and \
+        node.stride == node.kernel and node.symbol("kernel") is not None
+    s = k if stride_is_kernel else _axes(node, "stride", rank)
+    return tuple(tree_dim(dim.var, E.add(E.floordiv(E.total([
+        dim.as_tree(), E.mul(p_, E.Const(2)), E.neg(E.mul(d_, E.sub(k_, E.Const(1)))),
+        E.Const(-1)]), s_), E.Const(1)))
+        for dim, k_, s_, p_, d_ in zip(dims, k, s, p, d))

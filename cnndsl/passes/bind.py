@@ -3,13 +3,15 @@ as the table in `cnndsl.layers` describes them."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import chain
 
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error
+from cnndsl.expr import Expr
 from cnndsl.layers import FLAG_LETTERS, LAYERS, MAX_INT, Arg, LayerWord
-from cnndsl.passes.evaluate import Env, Value, evaluate, literal, unknown_name
+from cnndsl.passes.evaluate import Env, Value, evaluate, literal, plain, unknown_name
 from cnndsl.source import Span
 from cnndsl.suggest import did_you_mean, offer
 
@@ -21,7 +23,7 @@ class Bound:
 
     values: dict[str, object] = field(default_factory=dict)
     spans: dict[str, Span] = field(default_factory=dict)
-    sym: dict[str, str] = field(default_factory=dict)
+    sym: dict[str, Expr] = field(default_factory=dict)   # field -> its tree, if symbolic
     ok: bool = True
     unknown: bool = False
     stop: bool = False    # the rest of the arguments belong to a layer written here
@@ -191,15 +193,15 @@ def _store(word: LayerWord, arg: Arg, value: Value, span: Span, bound: Bound,
         _duplicate(use, arg.field, span, bound, diagnostics)
         return
     bound.spans[arg.field] = span
-    problem = check_value(arg, value.value)
+    problem = check_value(arg, plain(value.value))
     if problem:
         bound.ok = False
         code, message, label, help = problem
         diagnostics.append(error(code, message, expr_span or span, label, help=help))
         return
-    bound.values[arg.field] = value.value
+    bound.values[arg.field] = plain(value.value)
     if value.symbolic:
-        bound.sym[arg.field] = value.text
+        bound.sym[arg.field] = value.expr
 
 
 def _duplicate(use: ast.LayerUse, field_name: str, span: Span, bound: Bound,
@@ -222,7 +224,9 @@ def check_value(arg: Arg, value) -> tuple[str, str, str, str | None] | None:
         return "E0402", f"a {arg.describe} has one to {words} numbers", shown, None
     whole = arg.kind in ("int", "size") or (arg.kind == "number" and isinstance(value, tuple))
     if whole and any(isinstance(n, float) for n in numbers):
-        return "E0402", f"the {arg.describe} must be a whole number", shown, None
+        below = next(math.floor(n) for n in numbers if isinstance(n, float))
+        return ("E0402", f"the {arg.describe} must be a whole number", shown,
+                f"round it down with `// 1` (giving {below}), or write a whole number")
     if arg.minimum is not None and any(n < arg.minimum for n in numbers):
         low = "at least 1" if arg.minimum == 1 else f"at least {arg.minimum:g}"
         if arg.kind == "number" and arg.minimum == 0:

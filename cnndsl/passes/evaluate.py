@@ -1,15 +1,22 @@
-"""Expressions: evaluate them, and render them back as Python text over block
-parameters and `in_channels` (for generated block classes).
+"""Expressions: evaluate them exactly, and keep, beside each value, its tree
+over block parameters and `in` (`cnndsl.expr`) for generated block classes.
 
-Every value is bounded: an integer beyond `MAX_VALUE` or a non-finite float is a
-located error, so no spec can make the checker compute with huge numbers.
+Arithmetic is exact: decimals are `fractions.Fraction`, never binary floats
+(`0.1 * 3` is `3/10`), and a whole result is an `int` (`64 * 0.5` is `32`).
+Every value is bounded: beyond `MAX_VALUE` in magnitude, or with a denominator
+past `MAX_DENOMINATOR`, it is a located error, so no spec can make the checker
+compute with huge numbers.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 
+from cnndsl import expr as E
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error
 from cnndsl.layers import FLAG_LETTERS
@@ -18,56 +25,77 @@ from cnndsl.suggest import did_you_mean, offer
 #: The largest magnitude an expression may reach (about 1.1e12): far beyond any
 #: size or count, far below what would make arithmetic slow.
 MAX_VALUE = 2**40
+#: The finest a value may be (60 decimal places): `1e-40 * 1e-40` is refused
+#: rather than carried exactly through every later step.
+MAX_DENOMINATOR = 10**60
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "//": 2}
-
-Number = int | float | tuple[int, ...]
+Number = int | Fraction | tuple[int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
-    """An evaluated expression: its value, and its text in generated Python
-    (a block parameter stays a name there, `in` is `in_channels`; constants
-    are folded). `value` is None when it depends on an input whose shape is
-    unknown (after an error that was already reported)."""
+    """An evaluated expression: its exact value, and its tree (`expr`) for
+    generated Python (a block parameter stays a name there, `in` is `In`;
+    constants are folded; None for a size). `value` is None when it depends on
+    an input whose shape is unknown (after an error that was already reported)."""
 
     value: Number | None
-    text: str
-    precedence: int = 3
+    expr: E.Expr | None = None
 
     @property
     def symbolic(self) -> bool:
-        return self.value is not None and self.text != render_literal(self.value)
+        return self.value is not None and self.expr is not None and \
+            not isinstance(self.expr, E.Const)
 
     @property
     def known(self) -> bool:
         return self.value is not None
 
 
-UNKNOWN = Value(None, "?")
-
-
-def render_literal(value: Number) -> str:
-    if isinstance(value, tuple):
-        return "(" + ", ".join(str(v) for v in value) + ")"
-    return repr(value)
+UNKNOWN = Value(None, None)
 
 
 def literal(value: Number) -> Value:
-    return Value(value, render_literal(value))
+    if isinstance(value, tuple):
+        return Value(value, None)
+    return Value(value, E.const(value))
+
+
+def plain(value):
+    """A value for the IR and for PyTorch: an `int`, a `float` (the nearest to an
+    exact decimal), or a size."""
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return value
 
 
 Env = dict[str, Value]
 
 #: The key of `in` in an environment (a reserved word, so never a user's name).
-IN = "in"
+IN = E.IN
+
+_EXPONENT = re.compile(r"[eE]([-+]?[0-9]+)$")
+
+
+def exact(num: ast.Num) -> int | Fraction:
+    """The exact value of a number as written (`0.1` is 1/10). A decimal with an
+    exponent past 400 either way is the float the parser read (0, or refused)."""
+    if isinstance(num.value, int):
+        return num.value
+    found = _EXPONENT.search(num.text)
+    if len(num.text) > 400 or (found and abs(int(found.group(1))) > 400) or \
+            math.isinf(float(num.text)):   # past a float: as the parser read it (and refused)
+        value = Fraction(num.value)
+    else:
+        value = Fraction(num.text)
+    return int(value) if value.denominator == 1 else value
 
 
 def evaluate(expr: ast.Expr, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
     """Evaluate `expr` in `env`; on failure append a diagnostic and return None.
     Returns UNKNOWN (no diagnostic) when the value depends on an unknown `in`."""
     if isinstance(expr, ast.Num):
-        return literal(expr.value)
+        return literal(exact(expr))
     if isinstance(expr, ast.SizeLit):
         return literal(expr.values)
     if isinstance(expr, ast.InChannels):
@@ -104,41 +132,43 @@ def _apply(expr: ast.BinOp, left: Value, right: Value,
     if expr.op == "//" and b == 0:
         diagnostics.append(error("E0406", "division by zero", expr.right.span, "this is 0"))
         return None
-    if expr.op == "//" and (isinstance(a, float) or isinstance(b, float)):
-        diagnostics.append(error("E0402", "`//` takes whole numbers", expr.span,
-                                 f"{a} // {b}"))
-        return None
-    value = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-             "//": lambda: a // b}[expr.op]()
+    value = E.evaluate(E.Binary(expr.op, E.const(a), E.const(b)), {})
     if not _in_bounds(value):
         diagnostics.append(_too_large(expr, a, b, value))
         return None
-    prec = _PRECEDENCE[expr.op]
-    text = (f"{_wrap(left, prec, right_side=False)} {expr.op} "
-            f"{_wrap(right, prec, right_side=True)}")
+    if isinstance(value, Fraction) and value.denominator > MAX_DENOMINATOR:
+        diagnostics.append(error("E0416", "this value is too precise to compute exactly",
+                                 expr.span, f"{_show(a)} {expr.op} {_show(b)} has more than "
+                                 "60 decimal places",
+                                 help="round the numbers it is made of"))
+        return None
     if not (left.symbolic or right.symbolic):
         return literal(value)
-    return Value(value, text, prec)
+    # the tree as written (`4 * c` stays `4 * c`); the emitter folds what it combines
+    return Value(value, E.Binary(expr.op, left.expr, right.expr))
 
 
-def _in_bounds(value: int | float) -> bool:
-    if isinstance(value, float) and not math.isfinite(value):
-        return False
+def _show(value, digits: int = 6) -> str:
+    """A number for a message: exact when short, else to `digits` figures (never
+    through a float, which a large value would overflow)."""
+    if isinstance(value, int) and abs(value) < 10**15:
+        return str(value)
+    if isinstance(value, Fraction) and E.decimal(value, 12) is not None:
+        return E.decimal(value, 12)
+    return format(Decimal(value.numerator) / Decimal(value.denominator), f".{digits}g")
+
+
+def _in_bounds(value: int | Fraction) -> bool:
     return abs(value) <= MAX_VALUE
 
 
 def _too_large(expr: ast.BinOp, a, b, value) -> Diagnostic:
-    shown = "too large to represent" if isinstance(value, float) and not math.isfinite(value) \
-        else f"{value:.3g}" if isinstance(value, float) else f"{value:.3e}"
-    return error("E0408", "this value is too large", expr.span, f"{a} {expr.op} {b} = {shown}",
+    shown = _show(Fraction(value), 3) if isinstance(value, Fraction) else \
+        format(Decimal(value), ".3e")
+    return error("E0408", "this value is too large", expr.span,
+                 f"{_show(a)} {expr.op} {_show(b)} = {shown}",
                  notes=[f"values in a spec are at most {MAX_VALUE:,} in magnitude"],
                  help="sizes, channels and counts are at most 2,147,483,647")
-
-
-def _wrap(side: Value, prec: int, *, right_side: bool) -> str:
-    if side.precedence < prec or (right_side and side.precedence == prec):
-        return f"({side.text})"
-    return side.text
 
 
 def unknown_name(ref: ast.Name | ast.Flag, env: Env) -> Diagnostic:

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from cnndsl import expr as E
 from cnndsl import ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error, warning
 from cnndsl.layers import COMBINATORS, LAYERS, canonical, layer_words
 from cnndsl.passes import infer
-from cnndsl.passes.bind import Bound, bind
+from cnndsl.passes.bind import Bound, bind, show
 from cnndsl.passes.declare import (
     block_defs,
     body_chain,
@@ -30,7 +31,7 @@ from cnndsl.passes.declare import (
     model_name,
     output_chains,
 )
-from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal
+from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal, plain
 from cnndsl.passes.infer import State
 from cnndsl.passes.train_config import train_config
 from cnndsl.source import Source, Span
@@ -244,7 +245,9 @@ def _default(param: ast.Param, lets: Env) -> int | float | None:
     if param.default is None:
         return None
     value = evaluate(param.default, lets, [])
-    return value.value if value is not None and isinstance(value.value, (int, float)) else None
+    if value is None or not value.known or isinstance(value.value, tuple):
+        return None
+    return plain(value.value)
 
 
 def _unused(program: ast.Program, ctx: _Context, diagnostics: list[Diagnostic]) -> None:
@@ -347,7 +350,7 @@ def _annotate_sequence(seq: ir.Sequence, before: State | None,
                 buffers += part.info.buffers
                 macs += part.info.macs
     info = infer.info(start, after, infer.Cost(params, buffers, macs))
-    return seq.model_copy(update={"info": info})
+    return replace(seq, info=info)
 
 
 def _chain(chain: ast.Chain, env: Env, scope: _Scope, labels: _Labels, state: State | None,
@@ -377,7 +380,7 @@ def _with_comments(items: Nodes, ctx: _Context) -> Nodes:
         if key in ctx.comments:
             last[key] = index
     for key, index in last.items():
-        items[index] = items[index].model_copy(update={"comment": ctx.comments[key]})
+        items[index] = replace(items[index], comment=ctx.comments[key])
     return items
 
 
@@ -420,7 +423,7 @@ def _repeat(item: ast.Repeat, env: Env, scope: _Scope, labels: _Labels, state: S
         return [], None
     if not isinstance(count.value, int) or count.value < 1:
         ctx.diagnostics.append(error("E0407", "a repetition count is a whole number, at least 1",
-                                     item.count.span, f"got {count.value}"))
+                                     item.count.span, f"got {show(plain(count.value))}"))
         return [], None
     ctx.count(count.value)
     out: Nodes = []
@@ -450,7 +453,7 @@ def _labelled(item: ast.Labelled, env: Env, scope: _Scope, labels: _Labels,
     labels.defined[name] = _Defined(state, item.label_span)
     label = ir.Label(span=item.label_span, text=name, name=name, label=name)
     if state is not None:
-        label = label.model_copy(update={"info": infer.info(state, state, infer.Cost())})
+        label = replace(label, info=infer.info(state, state, infer.Cost()))
     return nodes + [label], state
 
 
@@ -461,7 +464,7 @@ def _ref(item: ast.Ref, labels: _Labels, ctx: _Context) -> tuple[ir.Ref, State |
         found.used = True
         state = found.state
         if state is not None:
-            node = node.model_copy(update={"info": infer.info(state, state, infer.Cost())})
+            node = replace(node, info=infer.info(state, state, infer.Cost()))
         return node, state
     ctx.diagnostics.append(_unknown_label(item, labels))
     return node, None
@@ -543,7 +546,7 @@ def _merge(item: ast.Combine, env: Env, scope: _Scope, labels: _Labels, state: S
     if merged is None:
         return node, None
     cost = infer.Cost()
-    return node.model_copy(update={"info": infer.info(state, merged, cost)}), merged
+    return replace(node, info=infer.info(state, merged, cost)), merged
 
 
 def _branch_result(branch: ast.Chain, seq: ir.Sequence, out: State,
@@ -609,7 +612,7 @@ def _layer(use: ast.LayerUse, env: Env, scope: _Scope, state: State | None,
     if result is None:
         return node, None
     after, cost = result
-    return node.model_copy(update={"info": infer.info(state, after, cost)}), after
+    return replace(node, info=infer.info(state, after, cost)), after
 
 
 def _build(op: str, bound: Bound, use: ast.LayerUse, text: str, scope: _Scope) -> ir.Node:
@@ -716,22 +719,22 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
     bound = _bind_block_args(block, use, args, env, ctx)
     if bound is None:
         return unresolved, None
-    inner = {**ctx.constants, **{k: Value(v.value, k) for k, v in bound.items()},
-             IN: Value(state.channels, "in_channels") if state is not None else UNKNOWN}
+    inner = {**ctx.constants, **{k: Value(v.value, E.Name(k)) for k, v in bound.items()},
+             IN: Value(state.channels, E.In()) if state is not None else UNKNOWN}
     labels = _Labels(later=frozenset(_labels_in(block.body)))
     body, out = _sequence(block.body, inner, _Scope(_Names()), labels, state,
                           stack + (use.name,), ctx)
     _close(labels, ctx)
-    sym = tuple((k, v.text) for k, v in bound.items() if v.symbolic)
+    sym = tuple((k, v.expr) for k, v in bound.items() if v.symbolic)
     node = ir.BlockCall(span=use.span, text=text, name=scope.name(_snake(block.name)),
-                        block=block.name, args=tuple((k, v.value) for k, v in bound.items()),
+                        block=block.name, args=tuple((k, plain(v.value)) for k, v in bound.items()),
                         body=body, sym=sym)
     if state is None or out is None or body.info is None:
         return node, None
     after = State(out.shape, out.rf, out.jump, infer.step(state, _snake(block.name), out.shape),
                   use.span)
     summed = infer.Cost(body.info.params, body.info.buffers, body.info.macs)
-    return node.model_copy(update={"info": infer.info(state, after, summed)}), after
+    return replace(node, info=infer.info(state, after, summed)), after
 
 
 def _bind_block_args(block: ast.BlockDef, use, args: tuple, env: Env,

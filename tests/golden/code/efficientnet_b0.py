@@ -112,7 +112,7 @@ class MBConv(nn.Module):
     """The `MBConv` block of the spec; its first use, `MBConv(24, s=2)` on 16x112x112 input, has
     6,004 parameters.
 
-    Shapes in comments are for `MBConv(24, s=2)` on 16x112x112 input.
+    Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
     def __init__(self, in_channels: int, c: int, k: int = 3, s: int = 1, t: int = 6) -> None:
@@ -131,15 +131,19 @@ class MBConv(nn.Module):
         self.bn3 = nn.BatchNorm2d(c)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1(x)  # (B, 96, 112, 112)
-        x = self.bn1(x)    # (B, 96, 112, 112)
-        x = self.silu1(x)  # (B, 96, 112, 112)
-        x = self.conv2(x)  # (B, 96, 56, 56)
-        x = self.bn2(x)    # (B, 96, 56, 56)
-        x = self.silu2(x)  # (B, 96, 56, 56)
-        x = self.se1(x)    # (B, 96, 56, 56)
-        x = self.conv3(x)  # (B, 24, 56, 56)
-        x = self.bn3(x)    # (B, 24, 56, 56)
+        x = self.conv1(x)  # (B, in_channels * t, H, W)
+        x = self.bn1(x)    # (B, in_channels * t, H, W)
+        x = self.silu1(x)  # (B, in_channels * t, H, W)
+        # (B, in_channels * t, (H + k // 2 * 2 - k) // s + 1, (W + k // 2 * 2 - k) // s + 1)
+        x = self.conv2(x)
+        # (B, in_channels * t, (H + k // 2 * 2 - k) // s + 1, (W + k // 2 * 2 - k) // s + 1)
+        x = self.bn2(x)
+        # (B, in_channels * t, (H + k // 2 * 2 - k) // s + 1, (W + k // 2 * 2 - k) // s + 1)
+        x = self.silu2(x)
+        # (B, in_channels * t, (H + k // 2 * 2 - k) // s + 1, (W + k // 2 * 2 - k) // s + 1)
+        x = self.se1(x)
+        x = self.conv3(x)  # (B, c, (H + k // 2 * 2 - k) // s + 1, (W + k // 2 * 2 - k) // s + 1)
+        x = self.bn3(x)    # (B, c, (H + k // 2 * 2 - k) // s + 1, (W + k // 2 * 2 - k) // s + 1)
         return x
 
 
@@ -147,7 +151,7 @@ class Skip(nn.Module):
     """The `Skip` block of the spec; its first use, `Skip(3, sd*2)` on 24x56x56 input, has 10,710
     parameters.
 
-    Shapes in comments are for `Skip(3, sd*2)` on 24x56x56 input.
+    Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
     def __init__(self, in_channels: int, k: int, p: float) -> None:
@@ -157,9 +161,9 @@ class Skip(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x
-        x = self.mbconv1(x)    # (B, 24, 56, 56)
-        x = self.droppath1(x)  # (B, 24, 56, 56)
-        x = x + identity       # (B, 24, 56, 56)
+        x = self.mbconv1(x)    # (B, in_channels, H + k // 2 * 2 - k + 1, W + k // 2 * 2 - k + 1)
+        x = self.droppath1(x)  # (B, in_channels, H + k // 2 * 2 - k + 1, W + k // 2 * 2 - k + 1)
+        x = x + identity       # (B, in_channels, H + k // 2 * 2 - k + 1, W + k // 2 * 2 - k + 1)
         return x
 
 
@@ -177,15 +181,15 @@ class EfficientNetB0(nn.Module):
         self.mbconv2 = MBConv(24, c=40, k=5, s=2)
         self.skip2 = Skip(40, k=5, p=0.05)
         self.mbconv3 = MBConv(40, c=80, s=2)
-        self.skip3 = Skip(80, k=3, p=0.07500000000000001)
-        self.skip4 = Skip(80, k=3, p=0.08750000000000001)
+        self.skip3 = Skip(80, k=3, p=0.075)
+        self.skip4 = Skip(80, k=3, p=0.0875)
         self.mbconv4 = MBConv(80, c=112, k=5)
         self.skip5 = Skip(112, k=5, p=0.1125)
         self.skip6 = Skip(112, k=5, p=0.125)
         self.mbconv5 = MBConv(112, c=192, k=5, s=2)
-        self.skip7 = Skip(192, k=5, p=0.15000000000000002)
+        self.skip7 = Skip(192, k=5, p=0.15)
         self.skip8 = Skip(192, k=5, p=0.1625)
-        self.skip9 = Skip(192, k=5, p=0.17500000000000002)
+        self.skip9 = Skip(192, k=5, p=0.175)
         self.mbconv6 = MBConv(192, c=320)
         self.conv2 = nn.Conv2d(320, 1280, kernel_size=1, bias=False)
         self.bn2 = nn.BatchNorm2d(1280)

@@ -37,7 +37,7 @@ class BasicConv(nn.Module):
     """The `BasicConv` block of the spec; its first use, `BasicConv(64, k=7, s=2, p=3)` on
     3x224x224 input, has 9,536 parameters.
 
-    Shapes in comments are for `BasicConv(64, k=7, s=2, p=3)` on 3x224x224 input.
+    Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
     def __init__(self, in_channels: int, c: int, k: int = 1, s: int = 1, p: int = 0) -> None:
@@ -47,9 +47,9 @@ class BasicConv(nn.Module):
         self.relu1 = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1(x)  # (B, 64, 112, 112)
-        x = self.bn1(x)    # (B, 64, 112, 112)
-        x = self.relu1(x)  # (B, 64, 112, 112)
+        x = self.conv1(x)  # (B, c, (H + p * 2 - k) // s + 1, (W + p * 2 - k) // s + 1)
+        x = self.bn1(x)    # (B, c, (H + p * 2 - k) // s + 1, (W + p * 2 - k) // s + 1)
+        x = self.relu1(x)  # (B, c, (H + p * 2 - k) // s + 1, (W + p * 2 - k) // s + 1)
         return x
 
 
@@ -57,7 +57,7 @@ class Inception(nn.Module):
     """The `Inception` block of the spec; its first use, `Inception(64, 96, 128, 16, 32, 32)` on
     192x28x28 input, has 155,872 parameters.
 
-    Shapes in comments are for `Inception(64, 96, 128, 16, 32, 32)` on 192x28x28 input.
+    Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
     def __init__(
@@ -80,14 +80,15 @@ class Inception(nn.Module):
         self.branch4_basic_conv1 = BasicConv(in_channels, c=pool_proj)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1_basic_conv1(x)                     # (B, 64, 28, 28)
-        branch2 = self.branch2_basic_conv1(x)                     # (B, 96, 28, 28)
-        branch2 = self.branch2_basic_conv2(branch2)               # (B, 128, 28, 28)
-        branch3 = self.branch3_basic_conv1(x)                     # (B, 16, 28, 28)
-        branch3 = self.branch3_basic_conv2(branch3)               # (B, 32, 28, 28)
-        branch4 = self.branch4_pool1(x)                           # (B, 192, 28, 28)
-        branch4 = self.branch4_basic_conv1(branch4)               # (B, 32, 28, 28)
-        x = torch.cat([branch1, branch2, branch3, branch4], dim=1)  # (B, 256, 28, 28)
+        branch1 = self.branch1_basic_conv1(x)                     # (B, ch1x1, H, W)
+        branch2 = self.branch2_basic_conv1(x)                     # (B, ch3x3red, H, W)
+        branch2 = self.branch2_basic_conv2(branch2)               # (B, ch3x3, H, W)
+        branch3 = self.branch3_basic_conv1(x)                     # (B, ch5x5red, H, W)
+        branch3 = self.branch3_basic_conv2(branch3)               # (B, ch5x5, H, W)
+        branch4 = self.branch4_pool1(x)                           # (B, in_channels, H, W)
+        branch4 = self.branch4_basic_conv1(branch4)               # (B, pool_proj, H, W)
+        # (B, ch1x1 + ch3x3 + ch5x5 + pool_proj, H, W)
+        x = torch.cat([branch1, branch2, branch3, branch4], dim=1)
         return x
 
 

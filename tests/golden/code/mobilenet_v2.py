@@ -48,7 +48,7 @@ class Inverted(nn.Module):
     """The `Inverted` block of the spec; its first use, `Inverted(16, 24, s=2)` on 16x112x112
     input, has 5,136 parameters.
 
-    Shapes in comments are for `Inverted(16, 24, s=2)` on 16x112x112 input.
+    Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
     def __init__(self, in_channels: int, cin: int, c: int, s: int = 1, t: int = 6) -> None:
@@ -65,14 +65,14 @@ class Inverted(nn.Module):
         self.bn3 = nn.BatchNorm2d(c)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1(x)    # (B, 96, 112, 112)
-        x = self.bn1(x)      # (B, 96, 112, 112)
-        x = self.relu6_1(x)  # (B, 96, 112, 112)
-        x = self.conv2(x)    # (B, 96, 56, 56)
-        x = self.bn2(x)      # (B, 96, 56, 56)
-        x = self.relu6_2(x)  # (B, 96, 56, 56)
-        x = self.conv3(x)    # (B, 24, 56, 56)
-        x = self.bn3(x)      # (B, 24, 56, 56)
+        x = self.conv1(x)    # (B, cin * t, H, W)
+        x = self.bn1(x)      # (B, cin * t, H, W)
+        x = self.relu6_1(x)  # (B, cin * t, H, W)
+        x = self.conv2(x)    # (B, cin * t, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.bn2(x)      # (B, cin * t, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.relu6_2(x)  # (B, cin * t, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.conv3(x)    # (B, c, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.bn3(x)      # (B, c, (H - 1) // s + 1, (W - 1) // s + 1)
         return x
 
 
@@ -80,7 +80,7 @@ class Skip(nn.Module):
     """The `Skip` block of the spec; its first use, `Skip(24)` on 24x56x56 input, has 8,832
     parameters.
 
-    Shapes in comments are for `Skip(24)` on 24x56x56 input.
+    Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
     def __init__(self, in_channels: int, c: int) -> None:
@@ -89,8 +89,8 @@ class Skip(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x
-        x = self.inverted1(x)  # (B, 24, 56, 56)
-        x = x + identity       # (B, 24, 56, 56)
+        x = self.inverted1(x)  # (B, c, H, W)
+        x = x + identity       # (B, c, H, W)
         return x
 
 

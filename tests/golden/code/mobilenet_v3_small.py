@@ -69,7 +69,7 @@ class BneckRE(nn.Module):
     """The `BneckRE` block of the spec; its first use, `BneckRE(72, 24, s=2)` on 16x56x56 input,
     has 3,864 parameters.
 
-    Shapes in comments are for `BneckRE(72, 24, s=2)` on 16x56x56 input.
+    Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
     def __init__(self, in_channels: int, e: int, c: int, s: int = 1) -> None:
@@ -84,14 +84,14 @@ class BneckRE(nn.Module):
         self.bn3 = nn.BatchNorm2d(c, eps=0.001, momentum=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1(x)  # (B, 72, 56, 56)
-        x = self.bn1(x)    # (B, 72, 56, 56)
-        x = self.relu1(x)  # (B, 72, 56, 56)
-        x = self.conv2(x)  # (B, 72, 28, 28)
-        x = self.bn2(x)    # (B, 72, 28, 28)
-        x = self.relu2(x)  # (B, 72, 28, 28)
-        x = self.conv3(x)  # (B, 24, 28, 28)
-        x = self.bn3(x)    # (B, 24, 28, 28)
+        x = self.conv1(x)  # (B, e, H, W)
+        x = self.bn1(x)    # (B, e, H, W)
+        x = self.relu1(x)  # (B, e, H, W)
+        x = self.conv2(x)  # (B, e, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.bn2(x)    # (B, e, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.relu2(x)  # (B, e, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.conv3(x)  # (B, c, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.bn3(x)    # (B, c, (H - 1) // s + 1, (W - 1) // s + 1)
         return x
 
 
@@ -99,7 +99,7 @@ class BneckHS(nn.Module):
     """The `BneckHS` block of the spec; its first use, `BneckHS(96, 40, 24, s=2)` on 24x28x28
     input, has 13,736 parameters.
 
-    Shapes in comments are for `BneckHS(96, 40, 24, s=2)` on 24x28x28 input.
+    Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
     def __init__(self, in_channels: int, e: int, c: int, squeeze: int, s: int = 1) -> None:
@@ -115,15 +115,15 @@ class BneckHS(nn.Module):
         self.bn3 = nn.BatchNorm2d(c, eps=0.001, momentum=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1(x)       # (B, 96, 28, 28)
-        x = self.bn1(x)         # (B, 96, 28, 28)
-        x = self.hardswish1(x)  # (B, 96, 28, 28)
-        x = self.conv2(x)       # (B, 96, 14, 14)
-        x = self.bn2(x)         # (B, 96, 14, 14)
-        x = self.hardswish2(x)  # (B, 96, 14, 14)
-        x = self.se1(x)         # (B, 96, 14, 14)
-        x = self.conv3(x)       # (B, 40, 14, 14)
-        x = self.bn3(x)         # (B, 40, 14, 14)
+        x = self.conv1(x)       # (B, e, H, W)
+        x = self.bn1(x)         # (B, e, H, W)
+        x = self.hardswish1(x)  # (B, e, H, W)
+        x = self.conv2(x)       # (B, e, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.bn2(x)         # (B, e, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.hardswish2(x)  # (B, e, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.se1(x)         # (B, e, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.conv3(x)       # (B, c, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.bn3(x)         # (B, c, (H - 1) // s + 1, (W - 1) // s + 1)
         return x
 
 

@@ -40,7 +40,7 @@ class Down(nn.Module):
     """The `Down` block of the spec; its first use, `Down(64, s=1)` on 64x56x56 input, has 75,008
     parameters.
 
-    Shapes in comments are for `Down(64, s=1)` on 64x56x56 input.
+    Shapes in comments are for an input of (B, in_channels, H, W).
     """
 
     def __init__(self, in_channels: int, c: int, s: int = 2) -> None:
@@ -58,18 +58,18 @@ class Down(nn.Module):
         self.relu1 = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch1 = self.branch1_conv1(x)        # (B, 64, 56, 56)
-        branch1 = self.branch1_bn1(branch1)    # (B, 64, 56, 56)
-        branch1 = self.branch1_relu1(branch1)  # (B, 64, 56, 56)
-        branch1 = self.branch1_conv2(branch1)  # (B, 64, 56, 56)
-        branch1 = self.branch1_bn2(branch1)    # (B, 64, 56, 56)
-        branch1 = self.branch1_relu2(branch1)  # (B, 64, 56, 56)
-        branch1 = self.branch1_conv3(branch1)  # (B, 256, 56, 56)
-        branch1 = self.branch1_bn3(branch1)    # (B, 256, 56, 56)
-        branch2 = self.branch2_conv1(x)        # (B, 256, 56, 56)
-        branch2 = self.branch2_bn1(branch2)    # (B, 256, 56, 56)
-        x = branch1 + branch2                  # (B, 256, 56, 56)
-        x = self.relu1(x)                      # (B, 256, 56, 56)
+        branch1 = self.branch1_conv1(x)        # (B, c, H, W)
+        branch1 = self.branch1_bn1(branch1)    # (B, c, H, W)
+        branch1 = self.branch1_relu1(branch1)  # (B, c, H, W)
+        branch1 = self.branch1_conv2(branch1)  # (B, c, (H - 1) // s + 1, (W - 1) // s + 1)
+        branch1 = self.branch1_bn2(branch1)    # (B, c, (H - 1) // s + 1, (W - 1) // s + 1)
+        branch1 = self.branch1_relu2(branch1)  # (B, c, (H - 1) // s + 1, (W - 1) // s + 1)
+        branch1 = self.branch1_conv3(branch1)  # (B, c * 4, (H - 1) // s + 1, (W - 1) // s + 1)
+        branch1 = self.branch1_bn3(branch1)    # (B, c * 4, (H - 1) // s + 1, (W - 1) // s + 1)
+        branch2 = self.branch2_conv1(x)        # (B, c * 4, (H - 1) // s + 1, (W - 1) // s + 1)
+        branch2 = self.branch2_bn1(branch2)    # (B, c * 4, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = branch1 + branch2                  # (B, c * 4, (H - 1) // s + 1, (W - 1) // s + 1)
+        x = self.relu1(x)                      # (B, c * 4, (H - 1) // s + 1, (W - 1) // s + 1)
         return x
 
 

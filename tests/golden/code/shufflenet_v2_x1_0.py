@@ -82,8 +82,8 @@ class Down(nn.Module):
         branch2 = self.branch2_conv3(branch2)     # (B, c // 2, (H + 1) // 2, (W + 1) // 2)
         branch2 = self.branch2_bn3(branch2)       # (B, c // 2, (H + 1) // 2, (W + 1) // 2)
         branch2 = self.branch2_relu2(branch2)     # (B, c // 2, (H + 1) // 2, (W + 1) // 2)
-        x = torch.cat([branch1, branch2], dim=1)  # (B, c // 2 + c // 2, (H + 1) // 2, (W + 1) // 2)
-        x = self.shuffle1(x)                      # (B, c // 2 + c // 2, (H + 1) // 2, (W + 1) // 2)
+        x = torch.cat([branch1, branch2], dim=1)  # (B, c // 2 * 2, (H + 1) // 2, (W + 1) // 2)
+        x = self.shuffle1(x)                      # (B, c // 2 * 2, (H + 1) // 2, (W + 1) // 2)
         return x
 
 
@@ -123,8 +123,8 @@ class Unit(nn.Module):
         branch2 = self.branch2_conv3(branch2)     # (B, in_channels // 2, H, W)
         branch2 = self.branch2_bn3(branch2)       # (B, in_channels // 2, H, W)
         branch2 = self.branch2_relu2(branch2)     # (B, in_channels // 2, H, W)
-        x = torch.cat([branch1, branch2], dim=1)  # (B, in_channels // 2 + in_channels // 2, H, W)
-        x = self.shuffle1(x)                      # (B, in_channels // 2 + in_channels // 2, H, W)
+        x = torch.cat([branch1, branch2], dim=1)  # (B, in_channels, H, W)
+        x = self.shuffle1(x)                      # (B, in_channels, H, W)
         return x
 
 

@@ -38,6 +38,8 @@ MAX_NESTING = 64
 MAX_DIGITS = 15
 
 _OPENERS = {"LPAR", "CALL", "COMBINE"}
+#: a line ending with one of these goes on on the next line
+_GO_ON = ("ARROW", "LBRACE", "COMMA")
 _OPTIONS = dict(parser="lalr", lexer="basic", maybe_placeholders=True)
 
 
@@ -47,8 +49,9 @@ class _NestingTooDeep(Exception):
 
 
 class _PostLex:
-    """Makes newlines insignificant inside parentheses, next to `->`, and just
-    inside `{ }`, so chains and branch lists may span lines."""
+    """Makes newlines insignificant inside parentheses, next to `->`, after a
+    comma, and just inside `{ }`, so chains and every comma-separated list (the
+    `output` list too) may span lines."""
 
     always_accept = ("_NL",)
 
@@ -58,7 +61,7 @@ class _PostLex:
         previous: Token | None = None
         for token in stream:
             if token.type == "_NL":
-                if depth == 0 and previous is not None and previous.type not in ("ARROW", "LBRACE"):
+                if depth == 0 and previous is not None and previous.type not in _GO_ON:
                     pending = pending or token
                 continue
             if pending is not None and token.type not in ("ARROW", "RBRACE"):

@@ -35,3 +35,48 @@ def test_a_list_without_a_trailing_comma_still_ends_at_the_newline():
     result = cnndsl.check("input 1x28x28\nconv 8 k3 as a -> fc 10 as b\noutput @a, @b\n"
                           "assert params < 100k\n")
     assert result.ok, codes(result)
+
+
+# ---- an error inside a block names the use that caused it --------------------------------
+
+RES = """input 16x28x28
+block Res(c) {
+    residual(conv c k3 p1 -> relu -> conv c k3 p1) -> relu
+}
+conv 16 k3 p1 -> maxpool 2 -> Res(16) -> Res(32) -> fc 10
+"""
+
+
+def test_an_error_in_a_block_body_points_at_the_use_with_its_arguments_and_input():
+    (error,) = cnndsl.check(RES).errors
+    assert error.span.line == 3
+    (use,) = [label for label in error.secondary if label.span.line == 5]
+    assert use.text == "used here with c = 32, on 16x14x14"
+    assert RES.splitlines()[4][use.span.column - 1:].startswith("Res(32)")
+
+
+def test_a_residual_names_its_skip_path_and_body_not_branch_numbers():
+    (error,) = cnndsl.check(RES).errors
+    assert error.notes == ("the input (the skip path): 16x14x14", "the body: 32x14x14")
+
+
+def test_nested_block_uses_are_each_named():
+    spec = ("input 16x8x8\nblock Inner(c) { residual(conv c k3 p1) }\n"
+            "block Outer(w) { Inner(w) }\nOuter(16) -> Outer(8)\n")
+    (error,) = cnndsl.check(spec).errors
+    texts = sorted(label.text for label in error.secondary)
+    assert "used here with c = 8, on 16x8x8" in texts
+    assert "used here with w = 8, on 16x8x8" in texts
+
+
+def test_an_error_in_the_arguments_of_a_use_gets_no_use_label():
+    spec = "input 16x8x8\nblock B(c) { conv c k3 }\nB(zz)\n"
+    (error,) = cnndsl.check(spec).errors
+    assert error.code == "E0202"
+    assert not any(label.text.startswith("used here") for label in error.secondary)
+
+
+def test_an_error_that_does_not_depend_on_the_use_is_not_labelled_with_it():
+    result = cnndsl.check("input 16x8x8\nblock B(c) { conv c k3 p1 -> rleu }\nB(8) -> B(16)\n")
+    (error,) = result.errors
+    assert error.code == "E0201" and error.secondary == ()

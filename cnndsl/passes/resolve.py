@@ -20,7 +20,7 @@ from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error, warning
 from cnndsl.layers import COMBINATORS, LAYERS, canonical, layer_words
 from cnndsl.passes import infer
-from cnndsl.passes.bind import Bound, bind
+from cnndsl.passes.bind import Bound, bind, show
 from cnndsl.passes.declare import (
     block_defs,
     body_chain,
@@ -718,9 +718,11 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
     inner = {**ctx.constants, **{k: Value(v.value, k) for k, v in bound.items()},
              IN: Value(state.channels, "in_channels") if state is not None else UNKNOWN}
     labels = _Labels(later=frozenset(_labels_in(block.body)))
+    before = len(ctx.diagnostics)
     body, out = _sequence(block.body, inner, _Scope(_Names()), labels, state,
                           stack + (use.name,), ctx)
     _close(labels, ctx)
+    _name_the_use(ctx.diagnostics, before, use, bound, state)
     sym = tuple((k, v.text) for k, v in bound.items() if v.symbolic)
     node = ir.BlockCall(span=use.span, text=text, name=scope.name(_snake(block.name)),
                         block=block.name, args=tuple((k, v.value) for k, v in bound.items()),
@@ -731,6 +733,28 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
                   use.span)
     summed = infer.Cost(body.info.params, body.info.buffers, body.info.macs)
     return node.model_copy(update={"info": infer.info(state, after, summed)}), after
+
+
+#: shapes and values depend on the use; names, labels and recursion do not
+_USE_DEPENDENT = ("E03", "E04")
+
+
+def _name_the_use(diagnostics: list[Diagnostic], since: int, use, bound: dict[str, Value],
+                  state: State | None) -> None:
+    """Label the block use that caused what was found in the block's body
+    (`used here with c = 32, on 16x14x14`): the body alone does not say which
+    of its uses went wrong."""
+    given = ", ".join(f"{name} = {show(value.value)}" for name, value in bound.items())
+    text = "used here" + (f" with {given}" if given else "")
+    if state is not None:
+        text += f"{',' if given else ''} on {infer.fmt(state.shape)}"
+    for index in range(since, len(diagnostics)):
+        found = diagnostics[index]
+        if (found.span is None or use.span.start <= found.span.start < use.span.end
+                or not found.code.startswith(_USE_DEPENDENT)):
+            continue
+        label = Label(span=use.span, text=text)
+        diagnostics[index] = found.model_copy(update={"secondary": found.secondary + (label,)})
 
 
 def _bind_block_args(block: ast.BlockDef, use, args: tuple, env: Env,

@@ -80,3 +80,20 @@ def test_an_error_that_does_not_depend_on_the_use_is_not_labelled_with_it():
     result = cnndsl.check("input 16x8x8\nblock B(c) { conv c k3 p1 -> rleu }\nB(8) -> B(16)\n")
     (error,) = result.errors
     assert error.code == "E0201" and error.secondary == ()
+
+
+# ---- cnndsl.build(spec, name=value) speaks of the user's file and value ------------------
+
+def test_build_with_a_bad_constant_names_the_file_and_the_value(tmp_path):
+    import pytest
+
+    from cnndsl.codegen.api import SpecError
+
+    spec = tmp_path / "digits.cnn"
+    spec.write_text("let classes = 10\ninput 1x8x8\nconv 4 k3 -> fc classes\n")
+    with pytest.raises(SpecError) as caught:
+        cnndsl.build(spec, classes=-3)
+    text = str(caught.value)
+    assert "<string>" not in text and "unexpected" not in text
+    assert text.startswith(f"{spec} (with classes=-3) has errors:")
+    assert "digits.cnn:3:" in text and "got -3" in text

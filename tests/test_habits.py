@@ -97,3 +97,70 @@ def test_build_with_a_bad_constant_names_the_file_and_the_value(tmp_path):
     assert "<string>" not in text and "unexpected" not in text
     assert text.startswith(f"{spec} (with classes=-3) has errors:")
     assert "digits.cnn:3:" in text and "got -3" in text
+
+
+# ---- small things a newcomer trips on ----------------------------------------------------
+
+def test_a_released_run_folder_keeps_no_lock_file(tmp_path):
+    from cnndsl.train.folder import RunFolder
+
+    folder = RunFolder(tmp_path, False)
+    folder.lock()
+    assert [p.name for p in tmp_path.iterdir()] == [".lock"]
+    folder.release()
+    assert list(tmp_path.iterdir()) == []
+    again = RunFolder(tmp_path, False)
+    again.lock()            # and the folder can be locked again
+    again.release()
+
+
+def test_a_lock_taken_on_a_removed_lock_file_is_taken_again_on_the_new_one(tmp_path):
+    import fcntl
+    import os
+
+    from cnndsl.train.folder import RunFolder
+
+    first = RunFolder(tmp_path, False)
+    first.lock()
+    stale = os.open(tmp_path / ".lock", os.O_RDWR)   # opened before the first run ends
+    first.release()
+    second = RunFolder(tmp_path, False)
+    second.lock()
+    try:
+        fcntl.flock(stale, fcntl.LOCK_EX | fcntl.LOCK_NB)   # the old file is free, but
+        assert os.fstat(stale).st_ino != os.stat(tmp_path / ".lock").st_ino   # not the lock
+        third = RunFolder(tmp_path, False)
+        import pytest
+
+        from cnndsl.train.folder import FolderError
+        with pytest.raises(FolderError, match="in use"):
+            third.lock()
+    finally:
+        os.close(stale)
+        second.release()
+
+
+def test_a_missing_data_folder_is_named_once(tmp_path):
+    from types import SimpleNamespace
+
+    import pytest
+
+    from cnndsl.train import data
+
+    settings = SimpleNamespace(data="folder", data_dir=str(tmp_path / "x"), workers=0)
+    facts = SimpleNamespace(input=(1, 8, 8))
+    with pytest.raises(data.DataError) as caught:
+        data._stream_data(settings, facts, None, "cpu", 0, 1, None)
+    assert str(caught.value).startswith("folder `")
+    assert "folder folder" not in str(caught.value)
+
+
+def test_progress_has_help_text():
+    import argparse
+
+    from cnndsl.train.options import add_train_arguments
+
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    (action,) = [a for a in parser._actions if "--progress" in a.option_strings]
+    assert action.help and "bar" in action.help

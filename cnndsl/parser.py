@@ -23,6 +23,7 @@ from importlib import resources
 from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from cnndsl import habits
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, error
 from cnndsl.files import printable
@@ -382,7 +383,7 @@ def parse(source: Source) -> tuple[ast.Program | None, list[Diagnostic]]:
                             f"more than {MAX_NESTING} levels deep",
                             help="name the inner part as a `block` and use it")]
     except UnexpectedInput as exc:
-        return None, [_syntax_error(source, exc)]
+        return None, _pasted_or(source, _syntax_error(source, exc))
     finally:
         _local.comments = None
     transformer = _ToSyntax(source)
@@ -395,6 +396,17 @@ def parse(source: Source) -> tuple[ast.Program | None, list[Diagnostic]]:
 
 
 # ---- syntax errors in the language's own words ------------------------------------
+
+def _pasted_or(source: Source, found: Diagnostic) -> list[Diagnostic]:
+    """A syntax error inside a pasted PyTorch or Keras call (`nn.Conv2d(1, 8, 3)`,
+    `Conv2D(8, (3, 3), padding='same')`) is reported as what it is, with every other
+    such call in the file, each with its translation."""
+    at = found.span.start if found.span is not None else -1
+    pasted = habits.pasted_calls(source)
+    if any(d.span.start <= at < d.span.end for d in pasted):
+        return pasted
+    return [found]
+
 
 _WORDS = {
     "ARROW": "`->`", "_NL": "a newline", "NAME": "a name", "INT": "a number",

@@ -3,6 +3,8 @@ language's words (issue 18, part 4), and lists that continue after a comma."""
 
 from __future__ import annotations
 
+import pytest
+
 import cnndsl
 
 
@@ -164,3 +166,220 @@ def test_progress_has_help_text():
     add_train_arguments(parser)
     (action,) = [a for a in parser._actions if "--progress" in a.option_strings]
     assert action.help and "bar" in action.help
+
+
+# ---- PyTorch and Keras layers, pasted ----------------------------------------------------
+
+def pasted(spec: str):
+    result = cnndsl.check(spec)
+    found = [d for d in result.diagnostics if d.code == "E0010"]
+    assert found, codes(result)
+    return found
+
+
+def known(text: str) -> str | None:
+    """`text`, when every layer word in it is in this version's registry."""
+    from cnndsl.layers import canonical
+
+    return text if all(canonical(s.split()[0]) for s in text.split("->")) else None
+
+
+def translation(call: str) -> str | None:
+    """The exact cnndsl text offered for a call pasted as a whole chain."""
+    (diagnostic,) = pasted(f"input 4x16x16\n{call}\n")
+    if not diagnostic.fixes:
+        return None
+    (fix,) = diagnostic.fixes
+    assert diagnostic.help == f"in cnndsl: `{fix.replacement}`"
+    return fix.replacement
+
+
+#: (a PyTorch call on 4x16x16, its translation): PyTorch is the oracle below
+TORCH = [
+    ("nn.Conv2d(4, 8, 3)", "conv 8 k3"),
+    ("nn.Conv2d(4, 8, 3, padding=1)", "conv 8 k3 p1"),
+    ("Conv2d(4, 8, kernel_size=(3, 5), stride=2, padding=(1, 2), bias=False)",
+     "conv 8 k3x5 s2 p1x2 nobias"),
+    ("torch.nn.Conv2d(4, 8, 3, 1, 2, 2, 2)", "conv 8 k3 p2 d2 g2"),
+    ("nn.Conv2d(in_channels=4, out_channels=8, kernel_size=3, padding='same')", "conv 8 k3 same"),
+    ("nn.Conv2d(4, 8, 3, padding=1, padding_mode='reflect')", "conv 8 k3 p1 pad=reflect"),
+    ("nn.ConvTranspose2d(4, 8, 2, stride=2)", "convt 8 k2 s2"),
+    ("nn.ConvTranspose2d(4, 8, 3, stride=2, padding=1, output_padding=1, bias=False)",
+     "convt 8 k3 s2 p1 nobias output_padding=1"),
+    ("nn.MaxPool2d(2)", "maxpool 2"),
+    ("nn.MaxPool2d(2, 2)", "maxpool 2"),
+    ("nn.MaxPool2d(kernel_size=3, stride=2, padding=1, ceil_mode=True)", "maxpool 3 s2 p1 ceil"),
+    ("nn.AvgPool2d(3, stride=1, padding=1)", "avgpool 3 s1 p1"),
+    ("nn.AdaptiveAvgPool2d(1)", "gap"),
+    ("nn.AdaptiveAvgPool2d((1, 1))", "gap"),
+    ("nn.AdaptiveAvgPool2d((7, 7))", "adaptiveavgpool 7"),
+    ("nn.AdaptiveMaxPool2d(1)", "gmp" if known("gmp") else "adaptivemaxpool 1"),
+    ("nn.BatchNorm2d(4)", "batchnorm"),
+    ("nn.BatchNorm2d(4, eps=1e-3, momentum=0.01)", "batchnorm eps=1e-3 momentum=0.01"),
+    ("nn.Dropout()", "dropout 0.5"),
+    ("nn.Dropout(p=0.2)", "dropout 0.2"),
+    ("nn.Flatten()", "flatten"),
+    ("nn.Linear(1024, 10)", "fc 10"),
+    ("nn.Linear(1024, 10, bias=False)", "fc 10 nobias"),
+    ("nn.ReLU(inplace=True)", "relu"),
+    ("nn.ReLU6()", "relu6"),
+    ("nn.Sigmoid()", "sigmoid"),
+    ("nn.Tanh()", "tanh"),
+    ("nn.GELU()", "gelu"),
+    ("nn.SiLU()", "silu"),
+    ("nn.LeakyReLU(0.2)", "leakyrelu 0.2"),
+    ("nn.LeakyReLU()", "leakyrelu"),
+    ("nn.ELU(alpha=0.5)", "elu 0.5"),
+    ("nn.Softmax(dim=1)", "softmax"),
+    ("nn.LogSoftmax(dim=1)", "logsoftmax"),
+    ("nn.Identity()", "identity"),
+    ("nn.GroupNorm(2, 4)", "groupnorm 2"),
+    ("nn.InstanceNorm2d(4, affine=True)", "instancenorm affine"),
+    ("nn.Upsample(scale_factor=2)", "upsample 2"),
+    ("nn.Upsample(scale_factor=2, mode='bilinear', align_corners=True)",
+     "upsample 2 linear align"),
+    ("nn.PixelShuffle(2)", "pixelshuffle 2"),
+    ("nn.ZeroPad2d(1)", "pad 1"),
+]
+
+
+@pytest.mark.parametrize(("call", "expected"), TORCH, ids=[c for c, _ in TORCH])
+def test_a_pasted_pytorch_call_gets_its_exact_translation(call, expected):
+    assert translation(call) == known(expected)
+
+
+@pytest.mark.parametrize(("call", "expected"), TORCH, ids=[c for c, _ in TORCH])
+def test_the_translation_is_what_pytorch_computes(call, expected):
+    torch = pytest.importorskip("torch")
+    if known(expected) is None:
+        pytest.skip(f"this version has no `{expected.split()[0]}`")
+
+    theirs = eval(call.removeprefix("torch."), {"nn": torch.nn, "Conv2d": torch.nn.Conv2d})
+    if "Linear" in call:     # cnndsl's `fc` flattens its input first
+        theirs = torch.nn.Sequential(torch.nn.Flatten(), theirs)
+    ours = cnndsl.build(f"input 4x16x16\n{expected}\n")
+    x = torch.randn(2, 4, 16, 16)
+    theirs.eval()
+    ours.eval()
+    assert ours(x).shape == theirs(x).shape
+    count = sum(p.numel() for p in theirs.parameters())
+    assert sum(p.numel() for p in ours.parameters()) == count
+    if count:   # the same weights give the same output
+        with torch.no_grad():
+            for mine, given in zip(ours.parameters(), theirs.parameters()):
+                mine.copy_(given)
+            for mine, given in zip(ours.buffers(), theirs.buffers()):
+                mine.copy_(given)
+            torch.testing.assert_close(ours(x), theirs(x))
+
+
+KERAS = [
+    ("Conv2D(8, 3)", "conv 8 k3"),
+    ("Conv2D(8, (3, 3), activation='relu')", "conv 8 k3 -> relu"),
+    ("layers.Conv2D(filters=8, kernel_size=3, padding='same', use_bias=False)",
+     "conv 8 k3 same nobias"),
+    ("keras.layers.Conv2D(8, 3, strides=2)", "conv 8 k3 s2"),
+    ("MaxPooling2D()", "maxpool 2"),
+    ("MaxPooling2D(pool_size=(3, 3), strides=2)", "maxpool 3 s2"),
+    ("AveragePooling2D(2)", "avgpool 2"),
+    ("GlobalAveragePooling2D()", "gap -> flatten"),
+    ("Dense(10)", "fc 10"),
+    ("Dense(10, activation=\"softmax\")", "fc 10 -> softmax"),
+    ("BatchNormalization()", "batchnorm eps=0.001 momentum=0.01"),
+    ("BatchNormalization(momentum=0.9, epsilon=1e-5)", "batchnorm"),
+    ("layers.Dropout(0.25)", "dropout 0.25"),
+    ("Activation('relu')", "relu"),
+    ("Activation('swish')", "silu"),
+    ("UpSampling2D(size=(2, 2))", "upsample 2"),
+    ("Conv2DTranspose(8, 2, strides=2)", "convt 8 k2 s2"),
+    ("tf.keras.layers.ZeroPadding2D(padding=1)", "pad 1"),
+]
+
+
+@pytest.mark.parametrize(("call", "expected"), KERAS, ids=[c for c, _ in KERAS])
+def test_a_pasted_keras_call_gets_its_exact_translation(call, expected):
+    assert translation(call) == known(expected)
+
+
+NAMED_ONLY = [
+    ("nn.Dropout2d(0.5)", "dropout", "whole channels"),
+    ("Conv2D(8, 3, strides=2, padding='same')", "conv", "unevenly"),
+    ("MaxPooling2D(2, padding='same')", "maxpool", "unevenly"),
+    ("nn.Softmax()", "softmax", "dim=1"),
+    ("nn.MaxPool2d(2, return_indices=True)", "maxpool", "indices"),
+    ("nn.Conv2d(4, 8, 3, device=dev, frobnicate=2)", "conv", "frobnicate"),
+    ("nn.BatchNorm2d(4, affine=False)", "batchnorm", "affine"),
+    ("nn.LayerNorm(64)", "layernorm", "channels at each position"),
+    ("Activation('hard_silu')", "activation", "hard_silu"),
+    ("nn.Conv2d(4, out, 3)", "conv", ""),
+    ("nn.Sequential(nn.ReLU())", "->", "->"),
+]
+
+
+@pytest.mark.parametrize(("call", "word", "reason"), NAMED_ONLY, ids=[c for c, *_ in NAMED_ONLY])
+def test_a_call_without_an_exact_translation_is_named_without_a_fix(call, word, reason):
+    (diagnostic,) = pasted(f"input 4x16x16\n{call}\n")
+    assert diagnostic.fixes == ()
+    assert f"`{word}`" in diagnostic.help or word in diagnostic.help
+    assert reason in " ".join(diagnostic.notes) + diagnostic.help
+
+
+def test_a_name_both_libraries_use_with_different_defaults_is_not_guessed():
+    (diagnostic,) = pasted("input 4x16x16\nLeakyReLU()\n")
+    assert diagnostic.fixes == ()
+    assert "`leakyrelu`" in " ".join(diagnostic.notes) and "`leakyrelu 0.3`" in \
+        " ".join(diagnostic.notes)
+    (prefixed,) = pasted("input 4x16x16\nnn.LeakyReLU()\n")
+    assert prefixed.fixes[0].replacement == "leakyrelu"
+
+
+def test_every_pasted_call_in_the_file_is_reported_at_once_and_fix_makes_it_check():
+    from cnndsl.fix import plan
+
+    spec = ("input 1x28x28\nnn.Conv2d(1, 8, 3, padding=1) -> nn.ReLU() -> nn.MaxPool2d(2)\n"
+            "-> nn.Flatten() -> nn.Linear(8 * 14 * 14, 10)\n")
+    found = pasted(spec)
+    assert len(found) == 5
+    fixed = plan(found).apply(spec)
+    assert fixed == "input 1x28x28\nconv 8 k3 p1 -> relu -> maxpool 2\n-> flatten -> fc 10\n"
+    assert cnndsl.check(fixed).ok
+
+
+def test_a_translation_keeps_its_meaning_before_a_repetition():
+    spec = "input 4x16x16\nDense(10) * 2 -> Dense(10, activation='relu') as out\n"
+    first, second = pasted(spec)
+    assert first.fixes[0].replacement == "(fc 10)"
+    assert second.fixes[0].replacement == "(fc 10 -> relu)"
+
+
+def test_a_keras_input_shape_is_named_as_the_input_declaration():
+    (diagnostic,) = pasted("input 1x28x28\nConv2D(8, 3, input_shape=(28, 28, 1))\n")
+    assert diagnostic.fixes[0].replacement == "conv 8 k3"
+    assert any("`input 1x28x28`" in n for n in diagnostic.notes)
+
+
+def test_a_users_block_of_that_name_is_not_a_habit():
+    result = cnndsl.check("input 4x16x16\nblock Dense(n) { fc n }\nDense(10)\n")
+    assert result.ok, codes(result)
+
+
+def test_a_pasted_call_is_read_within_bounds():
+    spec = "input 4x16x16\nnn.Conv2d(" + "1, " * 5000 + "3)\n"
+    (diagnostic,) = cnndsl.check(spec).diagnostics     # too long to read: no translation
+    assert diagnostic.code == "E0002" and not diagnostic.fixes
+    huge = "input 4x16x16\nnn.Conv2d(4, 99999999999999999999, 3)\n"
+    (diagnostic,) = pasted(huge)
+    assert diagnostic.fixes == ()
+
+
+BARE = [("dense 10", "fc", "Keras"), ("max 2", "maxpool", ""), ("Dense", "fc", "Keras"),
+        ("MaxPooling2D", "maxpool", "Keras"), ("conv2d 8 k3", "conv", "PyTorch"),
+        ("Linear", "fc", "PyTorch"), ("avg 2", "avgpool", "")]
+
+
+@pytest.mark.parametrize(("text", "word", "library"), BARE, ids=[t for t, *_ in BARE])
+def test_another_librarys_word_is_named_by_cnndsls(text, word, library):
+    (diagnostic,) = cnndsl.check(f"input 4x16x16\nconv 8 k3 -> {text}\n").diagnostics
+    assert diagnostic.code == "E0201"
+    assert diagnostic.help.endswith(f"cnndsl writes `{word}`") and library in diagnostic.help
+    assert [f.replacement for f in diagnostic.fixes] == [word]

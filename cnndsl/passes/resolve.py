@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from cnndsl import ir
+from cnndsl import habits, ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error, warning
 from cnndsl.layers import COMBINATORS, LAYERS, canonical, layer_words
@@ -671,6 +671,10 @@ _BUILDERS = {
 
 
 def _unknown_layer(use, ctx: _Context) -> Diagnostic:
+    habit = (habits.pasted_call(ctx.source, use.span.start) if isinstance(use, ast.BlockUse)
+             else habits.bare_word(use.name, use.name_span))
+    if habit is not None:    # PyTorch's or Keras's word: name cnndsl's
+        return habit
     kind = "block" if use.name[:1].isupper() else "layer"
     words = list(ctx.words)
     if isinstance(use, ast.BlockUse):

@@ -383,3 +383,40 @@ def test_another_librarys_word_is_named_by_cnndsls(text, word, library):
     assert diagnostic.code == "E0201"
     assert diagnostic.help.endswith(f"cnndsl writes `{word}`") and library in diagnostic.help
     assert [f.replacement for f in diagnostic.fixes] == [word]
+
+
+# ---- numbers and words where cnndsl writes flags -----------------------------------------
+
+def test_a_bare_kernel_size_is_answered_with_its_flag():
+    (error,) = cnndsl.check("input 1x28x28\nconv 8 3 -> relu\n").errors
+    assert error.code == "E0409"
+    assert "`k3`" in error.help
+    assert [(f.span.start, f.replacement) for f in error.fixes] == [(21, "k3")]
+
+
+def test_further_bare_numbers_follow_pytorchs_order_as_suggestions():
+    result = cnndsl.check("input 1x28x28\nconv 8 3 2 1\n")
+    first, second, third = result.errors
+    assert [f.replacement for f in first.fixes] == ["k3"]
+    assert "`s2`" in second.help and not second.fixes
+    assert "`p1`" in third.help and not third.fixes
+
+
+def test_a_flag_written_as_a_word_is_one_error_with_its_short_form():
+    (error,) = cnndsl.check("input 1x28x28\nconv 8 k3 -> maxpool 2 stride 2\n").errors
+    assert error.code == "E0413"
+    assert "`s2`" in error.help and "`stride=2`" in error.help
+    (fix,) = error.fixes
+    assert fix.replacement == "s2"
+    assert "input 1x28x28\nconv 8 k3 -> maxpool 2 stride 2\n"[fix.span.start:fix.span.end] \
+        == "stride 2"
+
+
+def test_a_flag_word_with_an_expression_gets_the_long_form():
+    (error,) = cnndsl.check("let s = 2\ninput 1x28x28\nconv 8 kernel 3 stride s\n").errors[1:]
+    assert error.fixes[0].replacement == "stride=s"
+
+
+def test_a_constant_named_like_an_option_is_still_a_constant():
+    result = cnndsl.check("let stride = 2\ninput 1x28x28\nconv 8 k3 -> maxpool stride\n")
+    assert result.ok, codes(result)

@@ -34,11 +34,16 @@ def bind(op: str, use: ast.LayerUse, env: Env, layer_words: set[str],
     word = LAYERS[op]
     bound = Bound(values=dict(word.defaults))
     positional = [a for a in word.args if a.positional]
-    for arg in use.args:
+    claimed: set[str] = set()     # flags a bare number was taken for, in PyTorch's order
+    args = list(use.args)
+    while args:
+        arg = args.pop(0)
         if bound.stop:
             break
         if isinstance(arg, ast.Option):
             _bind_option(word, use, arg, env, bound, diagnostics)
+        elif _flag_as_word(word, use, arg, args, env, bound, diagnostics):
+            args.pop(0)       # `stride 2`: the value went with its word
         elif not _bind_word(word, use, arg.value, bound, env, layer_words, diagnostics):
             flag = _flag_in(arg.value, env)
             if flag is not None:
@@ -47,7 +52,7 @@ def bind(op: str, use: ast.LayerUse, env: Env, layer_words: set[str],
                 continue
             if not positional:
                 bound.ok = False
-                diagnostics.append(_too_many(word, use, arg.span))
+                diagnostics.append(_too_many(word, use, arg, bound, claimed))
                 continue
             _set(word, positional.pop(0), arg.value, env, bound, diagnostics, use)
     for arg in word.args:
@@ -244,8 +249,76 @@ def show(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _too_many(word: LayerWord, use: ast.LayerUse, span: Span) -> Diagnostic:
+def _too_many(word: LayerWord, use: ast.LayerUse, arg: ast.Positional, bound: Bound,
+              claimed: set[str]) -> Diagnostic:
+    span = arg.span
+    flag = _bare_number_flag(word, arg.value, bound, claimed)
+    if flag is not None:   # `conv 8 3`: PyTorch's positional order, written as cnndsl's flags
+        written = f"{flag.flag}{_simple_text(arg.value)}"
+        exact = flag.required and flag.field not in bound.spans and len(claimed) == 1
+        return error("E0409", f"too many arguments for `{use.name}`", span,
+                     f"a bare number: cnndsl names its {flag.describe}",
+                     notes=[f"usage: `{word.usage}`"],
+                     help=f"write the {flag.describe} as a flag: `{written}`",
+                     fixes=[Fix(span=span, replacement=written)] if exact else ())
     return error("E0409", f"too many arguments for `{use.name}`", span, "not expected here",
                  notes=[f"usage: `{word.usage}`"],
                  help="to repeat a layer whose last argument is a number, group it: "
                       f"`({use.name} ...) * N`" if word.args else None)
+
+
+def _bare_number_flag(word: LayerWord, value: ast.Expr, bound: Bound,
+                      claimed: set[str]) -> Arg | None:
+    """The flag a bare literal number stands for, in PyTorch's order (kernel, stride,
+    padding, dilation, groups), skipping those already given; None for anything else."""
+    literal_number = (isinstance(value, ast.Num) and isinstance(value.value, int)) or \
+        isinstance(value, ast.SizeLit)
+    if not literal_number:
+        return None
+    for arg in word.args:
+        if arg.flag and not arg.positional and arg.field not in bound.spans and \
+                arg.flag not in claimed:
+            claimed.add(arg.flag)
+            return arg
+    return None
+
+
+def _flag_as_word(word: LayerWord, use: ast.LayerUse, arg, rest: list, env: Env, bound: Bound,
+                  diagnostics: list[Diagnostic]) -> bool:
+    """`maxpool 2 stride 2`: an option's name and its value written apart. One error,
+    spanning both, with the short flag (or `stride=s`) as its fix."""
+    value = rest[0] if rest and isinstance(rest[0], ast.Positional) else None
+    if not isinstance(arg, ast.Positional) or not isinstance(arg.value, ast.Name) or \
+            arg.value.name in env or value is None:
+        return False
+    option = next((a for a in word.args if arg.value.name in a.names), None)
+    if option is None:
+        return False
+    text = value.value
+    if option.flag and isinstance(text, (ast.Num, ast.SizeLit)) and \
+            (isinstance(text, ast.SizeLit) or isinstance(text.value, int)):
+        short = option.flag + (show(text.values) if isinstance(text, ast.SizeLit) else text.text)
+    else:
+        short = None
+    shown = _simple_text(text)
+    long = f"{arg.value.name}={shown if shown is not None else '...'}"
+    span = arg.span.cover(value.span)
+    bound.ok = False
+    fix = short or (long if shown is not None else None)
+    diagnostics.append(error(
+        "E0413", f"`{arg.value.name}` is an option of `{use.name}`, written with `=`", span,
+        "a word and a value apart", notes=[f"usage: `{word.usage}`"],
+        help=f"write `{short}` or `{long}`" if short else f"write `{long}`",
+        fixes=[Fix(span=span, replacement=fix)] if fix else ()))
+    return True
+
+
+def _simple_text(expr: ast.Expr) -> str | None:
+    """A name, number or size as written; None for anything longer."""
+    if isinstance(expr, ast.Name):
+        return expr.name
+    if isinstance(expr, ast.Num):
+        return expr.text
+    if isinstance(expr, ast.SizeLit):
+        return show(expr.values)
+    return None

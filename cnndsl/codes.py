@@ -294,6 +294,12 @@ CODES = _codes(
     ("W0107", "unused label or input", """
      A label (or a named input) is never reached with `@name`: its tensor is computed but
      nothing reads it by name. Use it, or remove the label."""),
+    ("W0110", "input looks channels-last", """
+     The input is written as Keras and NumPy write an image, channels last (`input 28x28x1`,
+     `input 32x32x3`), or without its channel (`input 28x28`). PyTorch, and so cnndsl, reads
+     the first number as the channels: `28x28x1` is 28 channels of 28x1. Such an input may
+     even check (`32x32x3` is 32 channels of 32x3), but it is not the network meant: write
+     the channels first, `input 1x28x28`, `input 3x32x32`."""),
 )
 
 

@@ -420,3 +420,33 @@ def test_a_flag_word_with_an_expression_gets_the_long_form():
 def test_a_constant_named_like_an_option_is_still_a_constant():
     result = cnndsl.check("let stride = 2\ninput 1x28x28\nconv 8 k3 -> maxpool stride\n")
     assert result.ok, codes(result)
+
+
+# ---- channels-last inputs ----------------------------------------------------------------
+
+def test_a_channels_last_input_that_still_checks_is_warned_about():
+    result = cnndsl.check("input 32x32x3\nconv 8 k3 -> relu -> fc 10\n")
+    assert result.ok
+    (warning,) = [d for d in result.diagnostics if not d.is_error]
+    assert warning.code == "W0110" and (warning.span.line, warning.span.column) == (1, 7)
+    assert "`input 3x32x32`" in warning.help and warning.fixes == ()
+    assert "32 channels of 32x3" in warning.label
+
+
+def test_a_channels_last_input_that_fails_gets_the_warning_beside_the_error():
+    result = cnndsl.check("input 28x28x1\nconv 8 k3 -> fc 10\n")
+    assert [d.code for d in result.diagnostics] == ["W0110", "E0301"]
+    assert "`input 1x28x28`" in result.diagnostics[0].help
+
+
+def test_an_image_without_its_channel_is_warned_about():
+    result = cnndsl.check("input 28x28\nfc 10\n")
+    (warning,) = [d for d in result.diagnostics if not d.is_error]
+    assert "`input 1x28x28`" in warning.help
+
+
+@pytest.mark.parametrize("shape", ["3x32x32", "1x28x28", "16x28x28", "64x7x7", "32x16x3",
+                                   "1x128", "3x16x64x64", "3x3x3", "4x4"])
+def test_channels_first_inputs_are_not_warned_about(shape):
+    result = cnndsl.check(f"input {shape}\nrelu\n")
+    assert not [d for d in result.diagnostics if d.code == "W0110"]

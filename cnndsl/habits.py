@@ -24,6 +24,8 @@ from cnndsl.source import Source, Span
 MAX_CALL = 400
 #: a file's pasted calls are reported up to this many
 MAX_CALLS = 20
+#: and at most this many foreign names are looked at
+MAX_TRIES = 4 * MAX_CALLS
 MAX_DIGITS = 15
 
 PYTORCH, KERAS = "PyTorch", "Keras"
@@ -875,22 +877,27 @@ def _in_place(text: str, source: Source, end: int) -> str:
 
 
 def pasted_calls(source: Source) -> list[Diagnostic]:
-    """Every foreign layer call in the file (up to MAX_CALLS), in order."""
+    """Every foreign layer call in the file (up to MAX_CALLS), in order. Only names
+    of foreign layers are read further, at most MAX_TRIES of them, each at most
+    MAX_CALL characters: the work is bounded whatever the file holds."""
     found: list[Diagnostic] = []
     text = source.text
-    at = 0
-    while len(found) < MAX_CALLS:
+    at, tries = 0, 0
+    while len(found) < MAX_CALLS and tries < MAX_TRIES:
         match = _CALL.search(text, at)
         if match is None:
             break
+        at = match.end()
+        if not candidates(match.group(1)):
+            continue
+        tries += 1
         line_start = text.rfind("\n", 0, match.start()) + 1
-        comment = text.find("#", line_start, match.start()) >= 0
-        diagnostic = None if comment else pasted_call(source, match.start())
+        if text.find("#", line_start, match.start()) >= 0:
+            continue     # in a comment
+        diagnostic = pasted_call(source, match.start())
         if diagnostic is not None:
             found.append(diagnostic)
             at = diagnostic.span.end
-        else:
-            at = match.end()
     return found
 
 

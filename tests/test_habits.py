@@ -450,3 +450,13 @@ def test_an_image_without_its_channel_is_warned_about():
 def test_channels_first_inputs_are_not_warned_about(shape):
     result = cnndsl.check(f"input {shape}\nrelu\n")
     assert not [d for d in result.diagnostics if d.code == "W0110"]
+
+
+def test_looking_for_pasted_calls_is_bounded_in_a_large_file():
+    from cnndsl import habits
+    from cnndsl.source import Source
+
+    calls = habits.pasted_calls(Source("nn.Conv2d(" * 200_000 + "\n", "big.cnn"))
+    assert calls == []
+    many = habits.pasted_calls(Source("nn.ReLU() -> " * 10_000 + "relu\n", "many.cnn"))
+    assert len(many) == habits.MAX_CALLS

@@ -135,6 +135,7 @@ class _Context:
     elements: int = 0
     texts: dict[tuple[int, int], str] = field(default_factory=dict)
     unused: dict[int, Diagnostic] = field(default_factory=dict)
+    habits: dict[int, Diagnostic | None] = field(default_factory=dict)   # by use start
 
     def text(self, span: Span) -> str:
         """The user's text under a span, comments left out, one string per span
@@ -671,8 +672,11 @@ _BUILDERS = {
 
 
 def _unknown_layer(use, ctx: _Context) -> Diagnostic:
-    habit = (habits.pasted_call(ctx.source, use.span.start) if isinstance(use, ast.BlockUse)
-             else habits.bare_word(use.name, use.name_span))
+    if use.span.start not in ctx.habits:   # once per use, however often a block unrolls it
+        ctx.habits[use.span.start] = (
+            habits.pasted_call(ctx.source, use.span.start) if isinstance(use, ast.BlockUse)
+            else habits.bare_word(use.name, use.name_span))
+    habit = ctx.habits[use.span.start]
     if habit is not None:    # PyTorch's or Keras's word: name cnndsl's
         return habit
     kind = "block" if use.name[:1].isupper() else "layer"

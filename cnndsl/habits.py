@@ -807,7 +807,7 @@ def _input_note(entry: Foreign, shape) -> str:
 
 
 _CALL = re.compile(r"(?<![A-Za-z0-9_.@])((?:[A-Za-z_][A-Za-z0-9_]*\.){0,3}[A-Za-z_][A-Za-z0-9_]*)"
-                   r"[ \t]*\(")
+                   r"(?:[ \t]*(\())?")
 
 
 def call_at(text: str, start: int) -> tuple[str, int, int] | None:
@@ -816,6 +816,8 @@ def call_at(text: str, start: int) -> tuple[str, int, int] | None:
     match = _CALL.match(text, start)
     if match is None:
         return None
+    if match.group(2) is None:     # `nn.ReLU`, without its call: the dotted name alone
+        return (match.group(1), match.end(), match.end()) if "." in match.group(1) else None
     depth, at = 1, match.end()
     limit = min(len(text), match.end() + MAX_CALL)
     while at < limit:
@@ -842,13 +844,15 @@ def pasted_call(source: Source, start: int) -> Diagnostic | None:
     entries = candidates(name)
     if not entries:
         return None
-    results = [(e, translate(e, source.text[args_start:end - 1])) for e in entries]
+    arguments = source.text[args_start:end - 1] if args_start < end else ""
+    results = [(e, translate(e, arguments)) for e in entries]
     texts = {t.text for _, t in results}
     entry, result = results[0]
     span = source.span(start, end)
     origin = " and ".join(f"{e.library}'s `{e.qualified}`" for e, _ in results)
     libraries = " or ".join(dict.fromkeys(e.library for e, _ in results))
-    message = f"`{name}(...)` is a {libraries} layer, not cnndsl"
+    called = f"{name}(...)" if args_start < end else name
+    message = f"`{called}` is a {libraries} layer, not cnndsl"
     notes = list(result.notes)
     if len(texts) == 1 and result.text is not None:
         return error("E0010", message, span, origin, notes=notes,

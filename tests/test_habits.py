@@ -460,3 +460,10 @@ def test_looking_for_pasted_calls_is_bounded_in_a_large_file():
     assert calls == []
     many = habits.pasted_calls(Source("nn.ReLU() -> " * 10_000 + "relu\n", "many.cnn"))
     assert len(many) == habits.MAX_CALLS
+
+
+def test_a_dotted_layer_name_without_its_call_is_named_too():
+    (relu, conv) = pasted("input 4x16x16\nconv 8 k3 -> nn.ReLU -> nn.Conv2d -> fc 10\n")
+    assert relu.message == "`nn.ReLU` is a PyTorch layer, not cnndsl"
+    assert relu.fixes[0].replacement == "relu"
+    assert conv.fixes == () and "`conv`" in conv.help

@@ -494,9 +494,30 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> Diagnostic:
     message = f"unexpected {_found(token)}"
     if after:
         message += f" after `{after}`"
-    help, fix = _token_help(source, token, exc.expected, after)
-    return error("E0001", message, span, f"expected {_expected(exc.expected)}", help=help,
+    expected = set(exc.expected)
+    comma = _comma_line(source, start)
+    if comma is not None:   # the list went on past its last line
+        expected.discard("_NL")
+        help, fix = (f"a line ending with `,` goes on on the next; remove the `,` at the end "
+                     f"of line {comma} to end the list there"), None
+    else:
+        help, fix = _token_help(source, token, exc.expected, after)
+    return error("E0001", message, span, f"expected {_expected(expected)}", help=help,
                  fixes=[fix] if fix else ())
+
+
+def _comma_line(source: Source, offset: int) -> int | None:
+    """The line of a `,` ending the line before `offset`'s, if one does (a list that
+    goes on), else None. Comments and blank lines between are skipped; bounded."""
+    before = source.text[max(0, offset - 2000):offset]
+    lines = before.split("\n")
+    if len(lines) < 2 or lines[-1].strip():
+        return None
+    for back, line in enumerate(reversed(lines[:-1]), start=1):
+        code = re.sub(r"#.*", "", line).rstrip()
+        if code:
+            return source.position(offset)[0] - back if code.endswith(",") else None
+    return None
 
 
 _CALL_BEFORE = re.compile(r"([a-z_][A-Za-z0-9_]*)[ \t]*\($")

@@ -467,3 +467,12 @@ def test_a_dotted_layer_name_without_its_call_is_named_too():
     assert relu.message == "`nn.ReLU` is a PyTorch layer, not cnndsl"
     assert relu.fixes[0].replacement == "relu"
     assert conv.fixes == () and "`conv`" in conv.help
+
+
+def test_a_trailing_comma_before_another_statement_says_the_list_went_on():
+    result = cnndsl.check("input 1x28x28\nconv 8 k3 as a -> fc 10 as b\noutput @a, @b,\n"
+                          "assert params < 100k\n")
+    (error,) = result.errors
+    assert error.span.line == 4
+    assert "a newline" not in error.label
+    assert "remove the `,` at the end of line 3" in error.help

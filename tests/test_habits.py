@@ -476,3 +476,35 @@ def test_a_trailing_comma_before_another_statement_says_the_list_went_on():
     assert error.span.line == 4
     assert "a newline" not in error.label
     assert "remove the `,` at the end of line 3" in error.help
+
+
+#: (input, a PyTorch call, its translation) in other ranks
+RANKS = [
+    ("4x32", "nn.Conv1d(4, 8, 5, stride=2, padding=2)", "conv 8 k5 s2 p2"),
+    ("4x32", "nn.MaxPool1d(3, stride=2)", "maxpool 3 s2"),
+    ("4x32", "nn.BatchNorm1d(4)", "batchnorm"),
+    ("4x8x8x8", "nn.Conv3d(4, 8, kernel_size=(3, 3, 3), padding=1, bias=False)",
+     "conv 8 k3 p1 nobias"),
+    ("4x8x8x8", "nn.AvgPool3d(2)", "avgpool 2"),
+    ("4x8x8x8", "nn.ConvTranspose3d(4, 2, 2, stride=2)", "convt 2 k2 s2"),
+]
+
+
+@pytest.mark.parametrize(("shape", "call", "expected"), RANKS, ids=[c for _, c, _ in RANKS])
+def test_calls_of_other_ranks_translate_exactly_as_pytorch_computes(shape, call, expected):
+    torch = pytest.importorskip("torch")
+    (diagnostic,) = pasted(f"input {shape}\n{call}\n")
+    assert [f.replacement for f in diagnostic.fixes] == [expected]
+    theirs = eval(call, {"nn": torch.nn}).eval()
+    ours = cnndsl.build(f"input {shape}\n{expected}\n").eval()
+    x = torch.randn(2, *map(int, shape.split("x")))
+    assert ours(x).shape == theirs(x).shape
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in theirs.parameters())
+
+
+def test_every_bare_word_answer_is_a_layer_word_of_this_version():
+    from cnndsl.habits import BARE_WORDS
+    from cnndsl.layers import canonical
+
+    assert BARE_WORDS and all(canonical(word) for word in BARE_WORDS.values())
+    assert not [w for w in BARE_WORDS if canonical(w)]    # only words cnndsl lacks

@@ -715,7 +715,7 @@ BARE_WORDS = {"dense": "fc", "max": "maxpool", "avg": "avgpool", "maxpooling": "
 for (_, _name), _entry in FOREIGN.items():
     if _entry.exact and _entry.word != "->" and _name != "Activation":
         BARE_WORDS.setdefault(_name.lower(), _entry.word)
-BARE_WORDS = {k: v for k, v in BARE_WORDS.items() if canonical(v) and not canonical(k)}
+BARE_WORDS = {k: v for k, v in BARE_WORDS.items() if canonical(v)}   # words of this version
 
 
 def candidates(name: str) -> list[Foreign]:

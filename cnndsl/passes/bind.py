@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import chain
 
+from cnndsl import habits
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error
 from cnndsl.layers import FLAG_LETTERS, LAYERS, MAX_INT, Arg, LayerWord
@@ -42,8 +43,10 @@ def bind(op: str, use: ast.LayerUse, env: Env, layer_words: set[str],
             break
         if isinstance(arg, ast.Option):
             _bind_option(word, use, arg, env, bound, diagnostics)
-        elif _flag_as_word(word, use, arg, args, env, bound, diagnostics):
-            args.pop(0)       # `stride 2`: the value went with its word
+        elif (apart := habits.option_apart(word, use, arg, args, env)) is not None:
+            bound.ok = False          # `stride 2`: the value goes with its word
+            diagnostics.append(apart)
+            args.pop(0)
         elif not _bind_word(word, use, arg.value, bound, env, layer_words, diagnostics):
             flag = _flag_in(arg.value, env)
             if flag is not None:
@@ -251,74 +254,10 @@ def show(value) -> str:
 
 def _too_many(word: LayerWord, use: ast.LayerUse, arg: ast.Positional, bound: Bound,
               claimed: set[str]) -> Diagnostic:
-    span = arg.span
-    flag = _bare_number_flag(word, arg.value, bound, claimed)
-    if flag is not None:   # `conv 8 3`: PyTorch's positional order, written as cnndsl's flags
-        written = f"{flag.flag}{_simple_text(arg.value)}"
-        exact = flag.required and flag.field not in bound.spans and len(claimed) == 1
-        return error("E0409", f"too many arguments for `{use.name}`", span,
-                     f"a bare number: cnndsl names its {flag.describe}",
-                     notes=[f"usage: `{word.usage}`"],
-                     help=f"write the {flag.describe} as a flag: `{written}`",
-                     fixes=[Fix(span=span, replacement=written)] if exact else ())
-    return error("E0409", f"too many arguments for `{use.name}`", span, "not expected here",
+    habit = habits.bare_number(word, use, arg, set(bound.spans), claimed)   # `conv 8 3`
+    if habit is not None:
+        return habit
+    return error("E0409", f"too many arguments for `{use.name}`", arg.span, "not expected here",
                  notes=[f"usage: `{word.usage}`"],
                  help="to repeat a layer whose last argument is a number, group it: "
                       f"`({use.name} ...) * N`" if word.args else None)
-
-
-def _bare_number_flag(word: LayerWord, value: ast.Expr, bound: Bound,
-                      claimed: set[str]) -> Arg | None:
-    """The flag a bare literal number stands for, in PyTorch's order (kernel, stride,
-    padding, dilation, groups), skipping those already given; None for anything else."""
-    literal_number = (isinstance(value, ast.Num) and isinstance(value.value, int)) or \
-        isinstance(value, ast.SizeLit)
-    if not literal_number:
-        return None
-    for arg in word.args:
-        if arg.flag and not arg.positional and arg.field not in bound.spans and \
-                arg.flag not in claimed:
-            claimed.add(arg.flag)
-            return arg
-    return None
-
-
-def _flag_as_word(word: LayerWord, use: ast.LayerUse, arg, rest: list, env: Env, bound: Bound,
-                  diagnostics: list[Diagnostic]) -> bool:
-    """`maxpool 2 stride 2`: an option's name and its value written apart. One error,
-    spanning both, with the short flag (or `stride=s`) as its fix."""
-    value = rest[0] if rest and isinstance(rest[0], ast.Positional) else None
-    if not isinstance(arg, ast.Positional) or not isinstance(arg.value, ast.Name) or \
-            arg.value.name in env or value is None:
-        return False
-    option = next((a for a in word.args if arg.value.name in a.names), None)
-    if option is None:
-        return False
-    text = value.value
-    if option.flag and isinstance(text, (ast.Num, ast.SizeLit)) and \
-            (isinstance(text, ast.SizeLit) or isinstance(text.value, int)):
-        short = option.flag + (show(text.values) if isinstance(text, ast.SizeLit) else text.text)
-    else:
-        short = None
-    shown = _simple_text(text)
-    long = f"{arg.value.name}={shown if shown is not None else '...'}"
-    span = arg.span.cover(value.span)
-    bound.ok = False
-    fix = short or (long if shown is not None else None)
-    diagnostics.append(error(
-        "E0413", f"`{arg.value.name}` is an option of `{use.name}`, written with `=`", span,
-        "a word and a value apart", notes=[f"usage: `{word.usage}`"],
-        help=f"write `{short}` or `{long}`" if short else f"write `{long}`",
-        fixes=[Fix(span=span, replacement=fix)] if fix else ()))
-    return True
-
-
-def _simple_text(expr: ast.Expr) -> str | None:
-    """A name, number or size as written; None for anything longer."""
-    if isinstance(expr, ast.Name):
-        return expr.name
-    if isinstance(expr, ast.Num):
-        return expr.text
-    if isinstance(expr, ast.SizeLit):
-        return show(expr.values)
-    return None

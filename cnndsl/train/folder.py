@@ -1,7 +1,8 @@
 """The run folder: chosen, created, locked, and its record (`config.json`) read back.
 
 A run holds an exclusive `flock` on `.lock` inside its folder for as long as it
-runs, so a second `train` on the same `--out` refuses instead of both writing;
+runs (and removes the file as it lets go, so a finished run leaves none), so a
+second `train` on the same `--out` refuses instead of both writing;
 the lock also makes it safe to remove a killed save's temporaries. A numbered
 folder (`runs/<model>-<n>/`) is made by `mkdir` (atomic: two runs never take the
 same number) only once the run is ready to start, and removed again if the start

@@ -49,6 +49,14 @@ CODES = _codes(
     ("E0006", "network too large", """
      Once repetition is unrolled the network would have more than 200,000 layers. No real
      network is that large; check the repetition counts (`relu * 1000000` is a typo)."""),
+    ("E0010", "a PyTorch or Keras layer", """
+     A layer written as PyTorch or Keras writes it (`nn.Conv2d(1, 8, 3, padding=1)`,
+     `Dense(10, activation="relu")`). cnndsl writes layers as words with flags, and never
+     writes input channels: they come from the shape flowing in. Where cnndsl has the same
+     layer with the same settings, the help gives the exact translation (`conv 8 k3 p1`) and
+     `cnndsl check --fix` writes it; otherwise the help names the cnndsl word and the note
+     says what differs (Keras's `padding="same"` at stride 2 pads unevenly; `nn.Dropout2d`
+     drops whole channels)."""),
     # ---- structure
     ("E0101", "no input", """
      Every spec declares one sample's shape with `input`: `input 3x32x32` (channels, then
@@ -299,6 +307,12 @@ CODES = _codes(
     ("W0107", "unused label or input", """
      A label (or a named input) is never reached with `@name`: its tensor is computed but
      nothing reads it by name. Use it, or remove the label."""),
+    ("W0110", "input looks channels-last", """
+     The input is written as Keras and NumPy write an image, channels last (`input 28x28x1`,
+     `input 32x32x3`), or without its channel (`input 28x28`). PyTorch, and so cnndsl, reads
+     the first number as the channels: `28x28x1` is 28 channels of 28x1. Such an input may
+     even check (`32x32x3` is 32 channels of 32x3), but it is not the network meant: write
+     the channels first, `input 1x28x28`, `input 3x32x32`."""),
 )
 
 

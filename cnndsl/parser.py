@@ -24,6 +24,7 @@ from importlib import resources
 from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from cnndsl import habits
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, error
 from cnndsl.files import printable
@@ -39,6 +40,8 @@ MAX_NESTING = 64
 MAX_DIGITS = 15
 
 _OPENERS = {"LPAR", "CALL", "COMBINE"}
+#: a line ending with one of these goes on on the next line
+_GO_ON = ("ARROW", "LBRACE", "COMMA")
 _OPTIONS = dict(parser="lalr", lexer="basic", maybe_placeholders=True)
 
 
@@ -48,8 +51,9 @@ class _NestingTooDeep(Exception):
 
 
 class _PostLex:
-    """Makes newlines insignificant inside parentheses, next to `->`, and just
-    inside `{ }`, so chains and branch lists may span lines."""
+    """Makes newlines insignificant inside parentheses, next to `->`, after a
+    comma, and just inside `{ }`, so chains and every comma-separated list (the
+    `output` list too) may span lines."""
 
     always_accept = ("_NL",)
 
@@ -59,7 +63,7 @@ class _PostLex:
         previous: Token | None = None
         for token in stream:
             if token.type == "_NL":
-                if depth == 0 and previous is not None and previous.type not in ("ARROW", "LBRACE"):
+                if depth == 0 and previous is not None and previous.type not in _GO_ON:
                     pending = pending or token
                 continue
             if pending is not None and token.type not in ("ARROW", "RBRACE"):
@@ -380,7 +384,7 @@ def parse(source: Source) -> tuple[ast.Program | None, list[Diagnostic]]:
                             f"more than {MAX_NESTING} levels deep",
                             help="name the inner part as a `block` and use it")]
     except UnexpectedInput as exc:
-        return None, [_syntax_error(source, exc)]
+        return None, _pasted_or(source, _syntax_error(source, exc))
     finally:
         _local.comments = None
     transformer = _ToSyntax(source)
@@ -393,6 +397,17 @@ def parse(source: Source) -> tuple[ast.Program | None, list[Diagnostic]]:
 
 
 # ---- syntax errors in the language's own words ------------------------------------
+
+def _pasted_or(source: Source, found: Diagnostic) -> list[Diagnostic]:
+    """A syntax error inside a pasted PyTorch or Keras call (`nn.Conv2d(1, 8, 3)`,
+    `Conv2D(8, (3, 3), padding='same')`) is reported as what it is, with every other
+    such call in the file, each with its translation."""
+    at = found.span.start if found.span is not None else -1
+    pasted = habits.pasted_calls(source)
+    if any(d.span.start <= at < d.span.end for d in pasted):
+        return pasted
+    return [found]
+
 
 _WORDS = {
     "ARROW": "`->`", "_NL": "a newline", "NAME": "a name", "INT": "a number",
@@ -480,9 +495,30 @@ def _syntax_error(source: Source, exc: UnexpectedInput) -> Diagnostic:
     message = f"unexpected {_found(token)}"
     if after:
         message += f" after `{after}`"
-    help, fix = _token_help(source, token, exc.expected, after)
-    return error("E0001", message, span, f"expected {_expected(exc.expected)}", help=help,
+    expected = set(exc.expected)
+    comma = _comma_line(source, start)
+    if comma is not None:   # the list went on past its last line
+        expected.discard("_NL")
+        help, fix = (f"a line ending with `,` goes on on the next; remove the `,` at the end "
+                     f"of line {comma} to end the list there"), None
+    else:
+        help, fix = _token_help(source, token, exc.expected, after)
+    return error("E0001", message, span, f"expected {_expected(expected)}", help=help,
                  fixes=[fix] if fix else ())
+
+
+def _comma_line(source: Source, offset: int) -> int | None:
+    """The line of a `,` ending the line before `offset`'s, if one does (a list that
+    goes on), else None. Comments and blank lines between are skipped; bounded."""
+    before = source.text[max(0, offset - 2000):offset]
+    lines = before.split("\n")
+    if len(lines) < 2 or lines[-1].strip():
+        return None
+    for back, line in enumerate(reversed(lines[:-1]), start=1):
+        code = re.sub(r"#.*", "", line).rstrip()
+        if code:
+            return source.position(offset)[0] - back if code.endswith(",") else None
+    return None
 
 
 _CALL_BEFORE = re.compile(r"([a-z_][A-Za-z0-9_]*)[ \t]*\($")

@@ -94,7 +94,7 @@ def test_a_locked_run_folder_refuses_a_second_run(capsys, tiny, tmp_path):
     finally:
         holder.release()
     assert status == 1 and "in use by another cnndsl train run" in err
-    assert [p.name for p in (tmp_path / "r").iterdir()] == [".lock"]
+    assert [p.name for p in (tmp_path / "r").iterdir()] == []  # released: no .lock
 
 
 def test_two_processes_on_one_folder_one_refuses(tiny, tmp_path, cnndsl_cmd):

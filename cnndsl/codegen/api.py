@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 class SpecError(ValueError):
     """A spec with errors; `.result` holds the diagnostics."""
 
-    def __init__(self, result: CheckResult) -> None:
+    def __init__(self, result: CheckResult, given: str = "") -> None:
         from cnndsl.diagnostics import render_text
 
         self.result = result
         text = "\n\n".join(render_text(d, result.source) for d in result.errors)
-        super().__init__(f"{result.source.name} has errors:\n{text}")
+        super().__init__(f"{result.source.name}{given} has errors:\n{text}")
 
 
 #: The first line of every generated file, and nothing else, marks it as ours.
@@ -118,9 +118,8 @@ def build(path_or_source: str | Path, **constants: int) -> torch.nn.Module:
     Keyword arguments override the spec's `let` constants:
     `cnndsl.build("lenet.cnn", classes=100)`.
     """
-    if constants:
-        path_or_source = _override(path_or_source, constants)
-    result = _result(path_or_source)   # checked once: memory, module and count read it
+    # checked once: memory, module and count read it
+    result = _overridden(path_or_source, constants) if constants else _result(path_or_source)
     if result.ok:
         _check_memory(result)
     model = getattr(compiled_module(result), result.network.model)()
@@ -142,7 +141,18 @@ def _check_memory(result: CheckResult) -> None:
                       training=False, optimizer_states=0, device="cpu")
 
 
-def _override(path_or_source: str | Path, constants: dict[str, int]) -> str:
+def _overridden(path_or_source: str | Path, constants: dict[str, int]) -> CheckResult:
+    """The spec checked with `constants` written over its `let` values, under its
+    own file name; errors say which values were given (`(with classes=-3)`)."""
+    text, name = _override(path_or_source, constants)
+    result = check(text, name)
+    if not result.ok:
+        given = ", ".join(f"{k}={v}" for k, v in constants.items())
+        raise SpecError(result, f" (with {given})")
+    return result
+
+
+def _override(path_or_source: str | Path, constants: dict[str, int]) -> tuple[str, str]:
     result = _result(path_or_source)
     program = result.program
     if program is None:
@@ -158,8 +168,10 @@ def _override(path_or_source: str | Path, constants: dict[str, int]) -> str:
         value = constants[let.name]
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"constant `{let.name}` must be an int, got {value!r}")
-        text = text[:let.value.span.start] + str(value) + text[let.value.span.end:]
-    return text if "\n" in text else text + "\n"
+        # a negative value as the language writes it: no unary minus in a `let`
+        shown = str(value) if value >= 0 else f"(0 - {-value})"
+        text = text[:let.value.span.start] + shown + text[let.value.span.end:]
+    return (text if "\n" in text else text + "\n"), result.source.name
 
 
 __all__ = ["SpecError", "build", "compile", "load", "load_module"]

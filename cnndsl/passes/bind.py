@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from itertools import chain
 
+from cnndsl import habits
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error
 from cnndsl.expr import Expr
@@ -36,11 +37,18 @@ def bind(op: str, use: ast.LayerUse, env: Env, layer_words: set[str],
     word = LAYERS[op]
     bound = Bound(values=dict(word.defaults))
     positional = [a for a in word.args if a.positional]
-    for arg in use.args:
+    claimed: set[str] = set()     # flags a bare number was taken for, in PyTorch's order
+    args = list(use.args)
+    while args:
+        arg = args.pop(0)
         if bound.stop:
             break
         if isinstance(arg, ast.Option):
             _bind_option(word, use, arg, env, bound, diagnostics)
+        elif (apart := habits.option_apart(word, use, arg, args, env)) is not None:
+            bound.ok = False          # `stride 2`: the value goes with its word
+            diagnostics.append(apart)
+            args.pop(0)
         elif not _bind_word(word, use, arg.value, bound, env, layer_words, diagnostics):
             flag = _flag_in(arg.value, env)
             if flag is not None:
@@ -49,7 +57,7 @@ def bind(op: str, use: ast.LayerUse, env: Env, layer_words: set[str],
                 continue
             if not positional:
                 bound.ok = False
-                diagnostics.append(_too_many(word, use, arg.span))
+                diagnostics.append(_too_many(word, use, arg, bound, claimed))
                 continue
             _set(word, positional.pop(0), arg.value, env, bound, diagnostics, use)
     for arg in word.args:
@@ -248,8 +256,12 @@ def show(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _too_many(word: LayerWord, use: ast.LayerUse, span: Span) -> Diagnostic:
-    return error("E0409", f"too many arguments for `{use.name}`", span, "not expected here",
+def _too_many(word: LayerWord, use: ast.LayerUse, arg: ast.Positional, bound: Bound,
+              claimed: set[str]) -> Diagnostic:
+    habit = habits.bare_number(word, use, arg, set(bound.spans), claimed)   # `conv 8 3`
+    if habit is not None:
+        return habit
+    return error("E0409", f"too many arguments for `{use.name}`", arg.span, "not expected here",
                  notes=[f"usage: `{word.usage}`"],
                  help="to repeat a layer whose last argument is a number, group it: "
                       f"`({use.name} ...) * N`" if word.args else None)

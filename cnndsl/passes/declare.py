@@ -12,7 +12,7 @@ import keyword
 
 from cnndsl import ir
 from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, Label, error
+from cnndsl.diagnostics import Diagnostic, Label, error, warning
 from cnndsl.layers import FLAG_LETTERS, MAX_INT, RESERVED
 from cnndsl.passes.evaluate import UNKNOWN, Env, evaluate, literal
 from cnndsl.source import Span
@@ -98,7 +98,32 @@ def _input_shape(decl: ast.InputDecl, diagnostics: list[Diagnostic]) -> tuple[in
         diagnostics.append(error("E0404", f"every dimension of the input must be at most "
                                  f"{MAX_INT:,}", decl.shape_span, "a dimension is larger"))
         return None
+    _channels_last(decl, diagnostics)
     return decl.shape
+
+
+def _channels_last(decl: ast.InputDecl, diagnostics: list[Diagnostic]) -> None:
+    """W0110 for an image written as Keras and NumPy write it: `28x28x1` (28 channels
+    of 28x1 to PyTorch), or without its channel: `28x28` (a 1-D signal). Even where
+    the network still checks (`32x32x3`), it is not the network meant."""
+    shape = decl.shape
+    square = len(shape) in (2, 3) and shape[0] == shape[1] >= 8
+    if not square or (len(shape) == 3 and shape[2] not in (1, 3)):
+        return
+    if len(shape) == 3:
+        size, channels = shape[:2], shape[2]
+        read = f"{shape[0]} channels of {shape[1]}x{shape[2]}"
+    else:
+        size, channels = shape, 1
+        read = f"{shape[0]} channels of a 1-D signal of {shape[1]}"
+    meant = "x".join(str(n) for n in (channels, *size))
+    written = "x".join(str(n) for n in shape)
+    diagnostics.append(warning(
+        "W0110", f"the input `{written}` looks channels-last", decl.shape_span,
+        f"read as {read}", notes=["PyTorch, and so cnndsl, puts the channels first: "
+                                  "channels, height, width"],
+        help=f"for a {'grey' if channels == 1 else 'colour'} image of {size[0]}x{size[1]}, "
+             f"write `input {decl.name + ' ' if decl.name else ''}{meant}`"))
 
 
 def _twice(what: str, span: Span, first: Span) -> Diagnostic:

@@ -724,11 +724,19 @@ _MISMATCH = {
 }
 
 
+#: what `residual(...)` and `gate(...)` call their two branches, as the user sees them
+_FORM_PARTS = {"residual": ("the input (the skip path)", "the body"),
+               "gate": ("the input", "the gate")}
+
+
 def _mismatch(node: ir.Merge, branches: list[Branch]) -> Diagnostic:
     labels = [Label(span=b.where, text=f"{b.what} is {fmt(b.state.shape)}") for b in branches]
     primary = labels[-1]
     notes = [f"branch {i + 1}{' (' + b.what + ')' if b.what.startswith('@') else ''}: "
              f"{fmt(b.state.shape)}" for i, b in enumerate(branches)]
+    if node.form in _FORM_PARTS:   # one branch written, the other implied: name them
+        notes = [f"{part}: {fmt(b.state.shape)}"
+                 for part, b in zip(_FORM_PARTS[node.form], branches)]
     if any(b.what.startswith("@") for b in branches):
         notes += [f"path of branch {i + 1}: " + " -> ".join(b.trace)
                   for i, b in enumerate(branches) if b.trace]

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from cnndsl import expr as E
-from cnndsl import ir
+from cnndsl import habits, ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error, warning
 from cnndsl.layers import COMBINATORS, LAYERS, canonical, layer_words
@@ -136,6 +136,7 @@ class _Context:
     elements: int = 0
     texts: dict[tuple[int, int], str] = field(default_factory=dict)
     unused: dict[int, Diagnostic] = field(default_factory=dict)
+    habits: dict[int, Diagnostic | None] = field(default_factory=dict)   # by use start
 
     def text(self, span: Span) -> str:
         """The user's text under a span, comments left out, one string per span
@@ -674,6 +675,13 @@ _BUILDERS = {
 
 
 def _unknown_layer(use, ctx: _Context) -> Diagnostic:
+    if use.span.start not in ctx.habits:   # once per use, however often a block unrolls it
+        ctx.habits[use.span.start] = (
+            habits.pasted_call(ctx.source, use.span.start) if isinstance(use, ast.BlockUse)
+            else habits.bare_word(use.name, use.name_span))
+    habit = ctx.habits[use.span.start]
+    if habit is not None:    # PyTorch's or Keras's word: name cnndsl's
+        return habit
     kind = "block" if use.name[:1].isupper() else "layer"
     words = list(ctx.words)
     if isinstance(use, ast.BlockUse):
@@ -722,9 +730,11 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
     inner = {**ctx.constants, **{k: Value(v.value, E.Name(k)) for k, v in bound.items()},
              IN: Value(state.channels, E.In()) if state is not None else UNKNOWN}
     labels = _Labels(later=frozenset(_labels_in(block.body)))
+    before = len(ctx.diagnostics)
     body, out = _sequence(block.body, inner, _Scope(_Names()), labels, state,
                           stack + (use.name,), ctx)
     _close(labels, ctx)
+    _name_the_use(ctx.diagnostics, before, use, bound, state)
     sym = tuple((k, v.expr) for k, v in bound.items() if v.symbolic)
     node = ir.BlockCall(span=use.span, text=text, name=scope.name(_snake(block.name)),
                         block=block.name, args=tuple((k, plain(v.value)) for k, v in bound.items()),
@@ -735,6 +745,28 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
                   use.span)
     summed = infer.Cost(body.info.params, body.info.buffers, body.info.macs)
     return replace(node, info=infer.info(state, after, summed)), after
+
+
+#: shapes and values depend on the use; names, labels and recursion do not
+_USE_DEPENDENT = ("E03", "E04")
+
+
+def _name_the_use(diagnostics: list[Diagnostic], since: int, use, bound: dict[str, Value],
+                  state: State | None) -> None:
+    """Label the block use that caused what was found in the block's body
+    (`used here with c = 32, on 16x14x14`): the body alone does not say which
+    of its uses went wrong."""
+    given = ", ".join(f"{name} = {show(value.value)}" for name, value in bound.items())
+    text = "used here" + (f" with {given}" if given else "")
+    if state is not None:
+        text += f"{',' if given else ''} on {infer.fmt(state.shape)}"
+    for index in range(since, len(diagnostics)):
+        found = diagnostics[index]
+        if (found.span is None or use.span.start <= found.span.start < use.span.end
+                or not found.code.startswith(_USE_DEPENDENT)):
+            continue
+        label = Label(span=use.span, text=text)
+        diagnostics[index] = replace(found, secondary=found.secondary + (label,))
 
 
 def _bind_block_args(block: ast.BlockDef, use, args: tuple, env: Env,

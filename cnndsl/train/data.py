@@ -389,7 +389,8 @@ def _stream_data(s, facts, ops, device, rank, world, stats) -> Data:
     size = tuple(facts.input[1:])
     root = Path(s.data_dir)
     if not root.is_dir():
-        raise DataError(f"{s.data} folder `{root}` does not exist")
+        what = "folder" if s.data == "folder" else f"{s.data} folder"
+        raise DataError(f"{what} `{root}` does not exist")
     workers = s.workers if s.workers is not None else default_workers()
     if s.data == "segmentation":
         train_set, test_set, classes, notes = _segmentation_sets(root, s, facts, mode, ops)

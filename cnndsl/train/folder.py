@@ -1,7 +1,8 @@
 """The run folder: chosen, created, locked, and its record (`config.json`) read back.
 
 A run holds an exclusive `flock` on `.lock` inside its folder for as long as it
-runs, so a second `train` on the same `--out` refuses instead of both writing;
+runs (and removes the file as it lets go, so a finished run leaves none), so a
+second `train` on the same `--out` refuses instead of both writing;
 the lock also makes it safe to remove a killed save's temporaries. A numbered
 folder (`runs/<model>-<n>/`) is made by `mkdir` (atomic: two runs never take the
 same number) only once the run is ready to start, and removed again if the start
@@ -18,6 +19,7 @@ from pathlib import Path
 from cnndsl.files import FileProblem, read_bytes, show_path, write_atomic
 
 LOCK = ".lock"
+_LOCK_TRIES = 20
 #: descriptors of the locks this process holds (a forked worker closes its copies)
 _HELD: set[int] = set()
 CONFIG = "config.json"
@@ -98,21 +100,37 @@ class RunFolder:
         return folder
 
     def lock(self) -> None:
-        try:
-            fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise FolderError(f"cannot lock `{show_path(self.path)}`: {exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise FolderError(f"`{show_path(self.path)}` is in use by another cnndsl train "
-                              "run; wait for it, or pass another --out") from None
-        self._fd = fd
-        _HELD.add(fd)
+        """Take the folder's lock. The lock file is removed when a run releases it,
+        so a lock taken on a file already removed is let go and taken again."""
+        path = self.path / LOCK
+        for _ in range(_LOCK_TRIES):
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as exc:
+                raise FolderError(f"cannot lock `{show_path(self.path)}`: {exc.strerror}") \
+                    from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise FolderError(f"`{show_path(self.path)}` is in use by another cnndsl train "
+                                  "run; wait for it, or pass another --out") from None
+            if _is_file(fd, path):
+                self._fd = fd
+                _HELD.add(fd)
+                return
+            os.close(fd)    # a run released (and removed) it meanwhile: take the new one
+        raise FolderError(f"cannot lock `{show_path(self.path)}`: its lock keeps changing")
 
     def release(self) -> None:
+        """Unlock, removing the lock file first (while still holding it), so a
+        finished run leaves no empty `.lock` behind."""
         if self._fd is not None:
+            if _is_file(self._fd, self.path / LOCK):
+                try:
+                    (self.path / LOCK).unlink()
+                except OSError:
+                    pass
             _HELD.discard(self._fd)
             os.close(self._fd)
             self._fd = None
@@ -146,6 +164,15 @@ class RunFolder:
 
     def write_config(self, record: dict) -> None:
         write_atomic(self.path / CONFIG, json.dumps(record, indent=2) + "\n")
+
+
+def _is_file(fd: int, path: Path) -> bool:
+    """Whether `fd` is still the file at `path` (not one removed since)."""
+    try:
+        mine, there = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)
 
 
 def forget_inherited_locks(*_) -> None:

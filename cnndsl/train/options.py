@@ -172,11 +172,14 @@ def _run_flags(run) -> None:
                      help="channels-last memory format (CUDA)")
     run.add_argument("--compile", action="store_true", default=None,
                      help="torch.compile the model (CUDA)")
-    run.add_argument("--seed", type=_ranged("seed", int))
+    run.add_argument("--seed", type=_ranged("seed", int),
+                     help="seed of every random draw: weights, shuffling, augmentation (default 0)")
     run.add_argument("--out", help="run folder (default: runs/<model>-<n>/)")
     run.add_argument("--resume", action="store_true", default=None,
                      help="continue the run in --out (default: the latest run) from last.pt")
-    run.add_argument("--progress", type=_choice("progress", ("auto", "bar", "plain")))
+    run.add_argument("--progress", type=_choice("progress", ("auto", "bar", "plain")),
+                     help="auto | bar | plain: a bar per epoch (auto: only on a terminal), "
+                          "or one line per epoch alone")
 
 
 def _ranged(name: str, kind: type):

@@ -125,7 +125,10 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_SPEC_BYTES, *,
             raise UnreadableFile(f"`{show_path(path)}` is {info.st_size:,} bytes; a {what} may be "
                               f"at most {limit:,}")
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(limit + 1)
+            # sized by the file, not the limit: read(n) reserves n bytes before reading
+            data = handle.read(min(limit, info.st_size) + 1)
+            if len(data) > info.st_size:     # it grew since fstat
+                data += handle.read(limit + 1 - len(data))
     except OSError as exc:
         raise _describe(exc, path, "read") from None
     finally:
@@ -134,6 +137,39 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_SPEC_BYTES, *,
         raise UnreadableFile(f"`{show_path(path)}` is over {limit:,} bytes; a {what} may be at "
                           f"most {limit:,}")
     return data
+
+
+class NotRegular(UnreadableFile):
+    """An input that is not a regular file; `reason` says what it is, without the path."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def open_regular(path: str | os.PathLike, *, what: str = "file"):
+    """`path` opened for reading (binary) if it is a regular file: a FIFO is opened without
+    blocking and refused, as are a directory, a device, a socket or a link loop
+    (`NotRegular` for those, `UnreadableFile` for a missing or unreadable file)."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except ValueError:   # a NUL in the name
+        raise NotRegular(f"cannot read `{show_path(path)}`: the name holds a NUL character",
+                         "the name holds a NUL character") from None
+    except OSError as exc:
+        problem = _describe(exc, path, "read")
+        raise NotRegular(str(problem), str(problem).split("`: ", 1)[-1]) from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        raise _describe(exc, path, "read") from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        reason = f"it is {_kind(mode)}, not a {what}"
+        raise NotRegular(f"`{show_path(path)}` is {_kind(mode)}, not a {what}", reason)
+    return os.fdopen(fd, "rb")
 
 
 def read_head(path: Path, size: int = MARK_BYTES, *, tail: bool = False) -> bytes | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pickle
 import random
 import warnings
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnndsl.files import FileProblem, show_path, write_atomic
+from cnndsl.files import FileProblem, open_regular, show_path, write_atomic
 
 #: what every checkpoint holds, and what each entry is
 REQUIRED = {"model": dict, "optimizer": dict, "scaler": dict, "rng": dict, "epoch": int,
@@ -74,16 +75,24 @@ def save(path: Path, payload: dict) -> None:
 def load(path: Path) -> dict:
     """A checkpoint, loaded with `weights_only=True` and checked to be one of ours."""
     name = show_path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise CheckpointError(f"cannot read `{name}`: {exc.strerror}") from None
-    if size > MAX_BYTES:
-        raise CheckpointError(f"`{name}` is {size:,} bytes: not a cnndsl checkpoint")
+    try:    # a regular file only: torch.load would block forever on a FIFO
+        handle = open_regular(path, what="checkpoint")
+    except FileProblem as exc:
+        raise CheckpointError(str(exc)) from None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_BYTES:
+            raise CheckpointError(f"`{name}` is {size:,} bytes: not a cnndsl checkpoint")
+        state = _unpickled(handle, name)
+    _validate(state, name)
+    return state
+
+
+def _unpickled(handle, name: str):
     try:
         with warnings.catch_warnings():     # torch's notes on old pickle protocols
             warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(handle, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "global" in str(exc).lower():   # it names code: refused by weights_only
             raise CheckpointError(f"`{name}` holds more than tensors and plain data (it may "
@@ -95,8 +104,6 @@ def load(path: Path) -> dict:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"`{name}` is not a readable checkpoint ({reason[:120]})") \
             from None
-    _validate(state, name)
-    return state
 
 
 def _validate(state, name: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import os
 import shutil
 import signal
@@ -296,3 +297,186 @@ def test_a_high_bit_depth_image_converts_in_little_memory(tmp_path, mode):
     assert np.abs(got.astype(int) - expected.astype(int)).max() <= (1 if mode == "F" else 0)
     # the 8-bit result and a band at a time; not copies of the whole image in float64
     assert peak < side * side * 3, f"{peak / side / side:.1f} bytes a pixel"
+
+
+# ---- a trained run, shared: special files and tampered run folders (items 8, 10, 17) ----------
+
+TINY = "model Tiny\ninput 1x8x8\nconv 4 k3 -> relu -> fc 2\n"
+
+
+def grey_folders(root: Path, names: list[str | bytes], n: int = 6) -> None:
+    """`n` 8x8 grey images per class folder: class k is brighter than class k - 1."""
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(names):
+        folder = Path(os.fsdecode(root / os.fsdecode(name)))
+        folder.mkdir(parents=True)
+        for i in range(n):
+            pixels = rng.integers(0, 60, (8, 8)) + 120 * label
+            Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{i}.png")
+
+
+def train_tiny(root: Path, names, *flags) -> int:
+    grey_folders(root / "imgs", names)
+    (root / "tiny.cnn").write_text(TINY)
+    return main(["train", str(root / "tiny.cnn"), "--data", "folder", "--data-dir",
+                 str(root / "imgs"), "--epochs", "1", "--batch", "4", "--workers", "0",
+                 "--out", str(root / "run"), "--progress", "plain", *flags])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    assert train_tiny(root, ["a", "b"]) == 0
+    return root
+
+
+def command(capsys, *argv) -> tuple[int, str]:
+    with within(120):
+        try:
+            status = main([str(a) for a in argv])
+        except SystemExit as exc:
+            status = exc.code
+    return status, capsys.readouterr().err
+
+
+@pytest.fixture
+def run_copy(trained, tmp_path):
+    """A fresh copy of the trained run folder, to damage."""
+    shutil.copytree(trained / "run", tmp_path / "r", ignore=shutil.ignore_patterns(".lock"))
+    return tmp_path / "r"
+
+
+def set_in(record: dict, where: str, value) -> None:
+    *path, last = where.split(".")
+    for key in path:
+        record = record[key]
+    record[last] = value
+
+
+def tamper_config(run: Path, where: str, value) -> None:
+    record = json.loads((run / "config.json").read_text())
+    set_in(record, where, value)
+    (run / "config.json").write_text(json.dumps(record))
+
+
+def tamper_checkpoint(run: Path, where: str, value, name: str = "last.pt") -> None:
+    state = torch.load(run / name, weights_only=True)
+    set_in(state, where, value)
+    torch.save(state, run / name)
+
+
+def uses(kind: str, trained: Path, run: Path) -> list:
+    image = trained / "imgs" / "a" / "0.png"
+    return {"predict": ["predict", run, image],
+            "evaluate": ["evaluate", run],
+            "resume": ["train", trained / "tiny.cnn", "--resume", "--out", run, "--epochs", "2",
+                       "--progress", "plain", "--workers", "0"],
+            "predict-last": ["predict", run, image, "--weights", "last.pt"]}[kind]
+
+
+CONFIG_DAMAGE = [
+    ("classes", [], "classes"),
+    ("classes", ["a", "b", "c"], "classes"),
+    ("preprocess.size", [8], "preprocess"),
+    ("preprocess.size", [0, 0], "preprocess.size"),
+    ("preprocess.size", [-3, 8], "preprocess.size"),
+    ("preprocess.size", [60000, 60000], "preprocess"),
+    ("preprocess.mode", "RGB", "preprocess"),
+    ("normalisation.mean", [0.1, 0.2], "normalisation"),
+    ("normalisation.mean", ["0.1"], "normalisation.mean"),
+    ("normalisation.std", [0], "normalisation.std"),
+    ("normalisation.std", [float("nan")], "normalisation.std"),
+    ("task", "segment", "task"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("use", ["predict", "evaluate", "resume"])
+@pytest.mark.parametrize("where, value, words", CONFIG_DAMAGE,
+                         ids=[f"{w}={v}" for w, v, _ in CONFIG_DAMAGE])
+def test_a_tampered_config_is_one_line(capsys, trained, run_copy, use, where, value, words):
+    tamper_config(run_copy, where, value)
+    status, err = command(capsys, *uses(use, trained, run_copy))
+    one_line_error(status, err)
+    assert "config.json" in err and words in err, err
+
+
+CHECKPOINT_DAMAGE = [
+    ("epoch", -5, "epoch"),
+    ("epoch", 0, "epoch"),
+    ("metrics", [1, 2], "metrics"),
+    ("metrics", [{"epoch": "x"}], "metrics"),
+    ("rng.numpy.keys", 5, "rng"),
+    ("rng.python.state", [2 ** 40] * 625, "rng"),
+    ("rng.numpy.pos", 10 ** 6, "rng"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("use", ["resume", "predict-last"])
+@pytest.mark.parametrize("where, value, words", CHECKPOINT_DAMAGE,
+                         ids=[f"{w}={v}"[:30] for w, v, _ in CHECKPOINT_DAMAGE])
+def test_a_tampered_checkpoint_is_one_line(capsys, trained, run_copy, use, where, value,
+                                           words):
+    tamper_checkpoint(run_copy, where, value)
+    status, err = command(capsys, *uses(use, trained, run_copy))
+    one_line_error(status, err)
+    assert "last.pt" in err and words in err, err
+
+
+@pytest.mark.slow
+def test_a_recorded_spec_too_large_to_hold_is_refused_before_it_is_built(
+        capsys, trained, run_copy, monkeypatch):
+    from cnndsl import memory
+
+    text = TINY.replace("fc 2", "fc 200000")
+    tamper_config(run_copy, "spec_text", text)
+    tamper_config(run_copy, "spec_hash", checkpoint.spec_hash(text))
+    monkeypatch.setattr(memory, "available", lambda device: memory.Limit(64 << 20, "a test"))
+    for use in ("predict", "evaluate"):
+        status, err = command(capsys, *uses(use, trained, run_copy))
+        one_line_error(status, err)
+        assert "needs at least" in err, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", SPECIAL)
+def test_predict_on_a_special_file_is_one_line(capsys, trained, kind, tmp_path):
+    make_special(tmp_path / "zz.png", kind)
+    status, err = command(capsys, "predict", trained / "run", tmp_path / "zz.png")
+    assert status == 1 and "zz.png" in err and err.count("\n") == 1, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["best.pt", "config.json"])
+def test_a_run_file_that_is_a_fifo_is_one_line(capsys, trained, run_copy, name):
+    (run_copy / name).unlink()
+    os.mkfifo(run_copy / name)
+    for use in ("predict", "evaluate", "resume"):
+        if use == "resume" and name == "best.pt":
+            continue
+        status, err = command(capsys, *uses(use, trained, run_copy))
+        one_line_error(status, err)
+        assert "FIFO" in err, err
+
+
+@pytest.mark.slow
+def test_a_fifo_in_a_class_folder_is_skipped_by_evaluate_and_train(capsys, trained, tmp_path):
+    shutil.copytree(trained / "imgs", tmp_path / "imgs")
+    os.mkfifo(tmp_path / "imgs" / "a" / "zz.png")
+    (tmp_path / "imgs" / "b" / "dir.png").mkdir()
+    status, err = command(capsys, "evaluate", trained / "run", "--data-dir", tmp_path / "imgs",
+                          "--all", "--confusion", tmp_path / "c.png", "--workers", "0")
+    assert status == 0, err
+    status, err = command(capsys, "train", trained / "tiny.cnn", "--data", "folder",
+                          "--data-dir", tmp_path / "imgs", "--epochs", "1", "--batch", "4",
+                          "--workers", "0", "--out", tmp_path / "new", "--progress", "plain")
+    assert status == 0 and "skipped 2 unreadable file(s)" in err, err
+
+
+@pytest.mark.slow
+def test_evaluate_on_a_class_folder_with_a_non_utf8_name(capsys, tmp_path):
+    assert train_tiny(tmp_path, [b"a", b"b\xff"]) == 0
+    capsys.readouterr()
+    status, err = command(capsys, "evaluate", tmp_path / "run", "--workers", "0")
+    assert status == 0 and (tmp_path / "run" / "confusion.png").is_file(), err

@@ -107,6 +107,8 @@ def _unpickled(handle, name: str):
 
 
 def _validate(state, name: str) -> None:
+    from cnndsl.train.runfolder import checkpoint_problem
+
     if not isinstance(state, dict):
         raise CheckpointError(f"`{name}` is not a cnndsl checkpoint")
     for key, kind in REQUIRED.items():
@@ -115,6 +117,9 @@ def _validate(state, name: str) -> None:
     if state["format"] != FORMAT:
         raise CheckpointError(f"`{name}` was written by another version of cnndsl "
                               f"(format {state['format']}, this one reads {FORMAT})")
+    problem = checkpoint_problem(state)
+    if problem:
+        raise CheckpointError(f"`{name}`: {problem}; the run folder is damaged")
 
 
 def clean_temporaries(folder: Path) -> list[str]:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from cnndsl import __version__
 from cnndsl.files import show_path
-from cnndsl.train import checkpoint
-from cnndsl.train.folder import FolderError, RunFolder, latest_run
+from cnndsl.train import checkpoint, runfolder
+from cnndsl.train.folder import CONFIG, FolderError, RunFolder, latest_run
 from cnndsl.train.options import (
     OPTION_FLAGS,
     RESUMABLE,
@@ -37,8 +37,10 @@ def open_run(run, args) -> dict:
         record = run.folder.read_config()
     else:
         record = RunFolder(path, False).read_config()
+    checked = runfolder.check_record(record, path / CONFIG)
     state = checkpoint.load(path / "last.pt")
     _check_spec(run, state, path)
+    runfolder.check_against(checked, run.facts, path / CONFIG)
     run.record = record
     run.settings, run.changes = reconcile(record["settings"], args, path)
     run.settings.resume, run.settings.out = True, str(path)

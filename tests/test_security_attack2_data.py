@@ -480,3 +480,14 @@ def test_evaluate_on_a_class_folder_with_a_non_utf8_name(capsys, tmp_path):
     capsys.readouterr()
     status, err = command(capsys, "evaluate", tmp_path / "run", "--workers", "0")
     assert status == 0 and (tmp_path / "run" / "confusion.png").is_file(), err
+
+
+@pytest.mark.slow
+def test_a_resume_whose_rows_lack_the_figure_it_ranks_by_is_one_line(capsys, trained,
+                                                                      run_copy):
+    tamper_config(run_copy, "settings.ema", 0.99)
+    state = torch.load(run_copy / "last.pt", weights_only=True)
+    tamper_checkpoint(run_copy, "ema", state["model"])
+    status, err = command(capsys, *uses("resume", trained, run_copy))
+    one_line_error(status, err)
+    assert "last.pt" in err and "ema_test_acc" in err, err

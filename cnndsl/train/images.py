@@ -70,11 +70,11 @@ def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None
 def _regular(path: str | bytes):
     """The image file, opened only if it is a regular file: Pillow's own open would block
     forever on a FIFO, and read a device or a directory named `x.png`."""
-    from cnndsl.files import NotRegular, open_regular
+    from cnndsl.files import Unopened, open_regular
 
     try:
         return open_regular(os.fsdecode(path), what="regular file")
-    except NotRegular as exc:
+    except Unopened as exc:
         raise BadImage(exc.reason) from None
 
 

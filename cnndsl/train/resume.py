@@ -44,10 +44,20 @@ def open_run(run, args) -> dict:
     run.record = record
     run.settings, run.changes = reconcile(record["settings"], args, path)
     run.settings.resume, run.settings.out = True, str(path)
+    _check_rows(state, checked.task, bool(run.settings.ema), path / "last.pt")
     run.start_epoch = state["epoch"] + 1
     run.saved_epoch = state["epoch"]
     run.metrics = list(state["metrics"])
     return state
+
+
+def _check_rows(state: dict, task: str, ema: bool, path: Path) -> None:
+    """Every recorded epoch holds the figure the run ranks epochs by (best.pt, --patience)."""
+    key = ("ema_" if ema else "") + ("test_miou" if task == "segment" else "test_acc")
+    if any(key not in row for row in state["metrics"]):
+        raise checkpoint.CheckpointError(f"`{show_path(path)}`: its `metrics` have no `{key}`, "
+                                         "which this run ranks its epochs by; the run folder "
+                                         "is damaged")
 
 
 def say_changes(run) -> None:

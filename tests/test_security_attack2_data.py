@@ -491,3 +491,18 @@ def test_a_resume_whose_rows_lack_the_figure_it_ranks_by_is_one_line(capsys, tra
     status, err = command(capsys, *uses("resume", trained, run_copy))
     one_line_error(status, err)
     assert "last.pt" in err and "ema_test_acc" in err, err
+
+
+def test_a_checkpoint_with_compressed_entries_is_not_inflated(tmp_path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    torch.save({"w": torch.zeros(1 << 16)}, buffer)
+    plain = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    with zipfile.ZipFile(tmp_path / "last.pt", "w") as out:
+        for info in plain.infolist():
+            out.writestr(info.filename, plain.read(info.filename), zipfile.ZIP_DEFLATED)
+    assert (tmp_path / "last.pt").stat().st_size < 8 << 10       # 256 KiB of zeros inside
+    with pytest.raises(checkpoint.CheckpointError, match="compressed"):
+        checkpoint.load(tmp_path / "last.pt")

@@ -83,9 +83,28 @@ def load(path: Path) -> dict:
         size = os.fstat(handle.fileno()).st_size
         if size > MAX_BYTES:
             raise CheckpointError(f"`{name}` is {size:,} bytes: not a cnndsl checkpoint")
+        _stored_only(handle, name)
         state = _unpickled(handle, name)
     _validate(state, name)
     return state
+
+
+def _stored_only(handle, name: str) -> None:
+    """torch.save writes its archive uncompressed; torch.load would inflate a compressed
+    entry to whatever size the archive claims (a few kilobytes to gigabytes)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            packed = [i.filename for i in archive.infolist()
+                      if i.compress_type != zipfile.ZIP_STORED]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        packed = []     # not an archive: torch.load says what it is
+    finally:
+        handle.seek(0)
+    if packed:
+        raise CheckpointError(f"`{name}` holds compressed entries ({packed[0][:60]}), which "
+                              "torch.save never writes; refusing to inflate it")
 
 
 def _unpickled(handle, name: str):

@@ -54,7 +54,7 @@ class Normalisation(_Strict):
     @model_validator(mode="after")
     def _same_length(self):
         if len(self.mean) != len(self.std):
-            raise ValueError(f"{len(self.mean)} means but {len(self.std)} deviations")
+            raise ValueError(f"{len(self.mean)} mean(s) but {len(self.std)} deviation(s)")
         return self
 
 
@@ -203,8 +203,9 @@ def _disagreement(record: RunRecord, facts) -> str | None:
 
 
 def _where(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    return ".".join(str(part) for part in first["loc"]) or "(the whole file)"
+    """The entry's dotted path, without pydantic's names for the members of a union."""
+    parts = [str(p) for p in exc.errors()[0]["loc"] if p not in ("int", "float", "str")]
+    return ".".join(parts) or "(the whole file)"
 
 
 def _why(exc: ValidationError) -> str:

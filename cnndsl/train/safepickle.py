@@ -211,7 +211,7 @@ class _Finish:
         self.open.add(id(value))
         try:
             if isinstance(value, dict):
-                return {k: self(v, depth + 1) for k, v in value.items()}
+                return {self(k, depth + 1): self(v, depth + 1) for k, v in value.items()}
             items = [self(v, depth + 1) for v in value]
             return items if isinstance(value, list) else tuple(items)
         finally:

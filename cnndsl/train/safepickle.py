@@ -175,7 +175,8 @@ def _build_state(target, state) -> None:
 #: a CIFAR batch is a dict of lists and one array: two levels deep, some 20,000 values
 MAX_DEPTH = 32
 #: values in the finished data, each shared reference counted again where it is used
-MAX_VALUES = 1 << 18
+#: (a CIFAR-10 batch holds some 20,000: 10,000 labels and 10,000 file names)
+MAX_VALUES = 1 << 17
 
 
 class _Finish:

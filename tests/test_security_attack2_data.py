@@ -377,7 +377,8 @@ def uses(kind: str, trained: Path, run: Path) -> list:
 CONFIG_DAMAGE = [
     ("classes", [], "classes"),
     ("classes", ["a", "b", "c"], "classes"),
-    ("preprocess.size", [8], "preprocess"),
+    ("preprocess.size", [8], "preprocess.size"),
+    ("preprocess.size", [1, 8, 8], "preprocess.size"),
     ("preprocess.size", [0, 0], "preprocess.size"),
     ("preprocess.size", [-3, 8], "preprocess.size"),
     ("preprocess.size", [60000, 60000], "preprocess"),

@@ -60,7 +60,7 @@ class Normalisation(_Strict):
 
 class Preprocess(_Strict):
     mode: Literal["L", "RGB"]
-    size: list[Side] = Field(min_length=1, max_length=3)
+    size: list[Side] = Field(min_length=2, max_length=2)     # (height, width): 2-D images only
 
     @model_validator(mode="after")
     def _bounded(self):

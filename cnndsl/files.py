@@ -67,7 +67,11 @@ def _escape(char: str) -> str:
 
 def _describe(error: OSError, path: Path, verb: str) -> FileProblem:
     cls = UnreadableFile if verb == "read" else FileProblem
-    shown = show_path(path)
+    return cls(f"cannot {verb} `{show_path(path)}`: {_reason(error)}")
+
+
+def _reason(error: OSError) -> str:
+    """An operating-system error in words, without the path."""
     reasons = {
         errno.ENOENT: "no such file or directory",
         errno.EACCES: "permission denied",
@@ -82,8 +86,7 @@ def _describe(error: OSError, path: Path, verb: str) -> FileProblem:
         errno.EFBIG: "the file is too large",
         errno.EIO: "an input/output error",
     }
-    reason = reasons.get(error.errno or 0) or (error.strerror or type(error).__name__).lower()
-    return cls(f"cannot {verb} `{shown}`: {reason}")
+    return reasons.get(error.errno or 0) or (error.strerror or type(error).__name__).lower()
 
 
 def _kind(mode: int) -> str:
@@ -125,7 +128,10 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_SPEC_BYTES, *,
             raise UnreadableFile(f"`{show_path(path)}` is {info.st_size:,} bytes; a {what} may be "
                               f"at most {limit:,}")
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(limit + 1)
+            # sized by the file, not the limit: read(n) reserves n bytes before reading
+            data = handle.read(min(limit, info.st_size) + 1)
+            if len(data) > info.st_size:     # it grew since fstat
+                data += handle.read(limit + 1 - len(data))
     except OSError as exc:
         raise _describe(exc, path, "read") from None
     finally:
@@ -134,6 +140,40 @@ def read_bytes(path: str | os.PathLike, limit: int = MAX_SPEC_BYTES, *,
         raise UnreadableFile(f"`{show_path(path)}` is over {limit:,} bytes; a {what} may be at "
                           f"most {limit:,}")
     return data
+
+
+class Unopened(UnreadableFile):
+    """An input file that could not be opened as a regular file; `reason` says why in
+    words without the path (for a caller that names the file itself)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def open_regular(path: str | os.PathLike, *, what: str = "file"):
+    """`path` opened for reading (binary) if it is a regular file; `Unopened` otherwise.
+    A FIFO is opened without blocking and refused, as are a directory, a device, a
+    socket, a link loop, and a missing or unreadable file."""
+    path = Path(path)
+    shown = show_path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except ValueError:   # a NUL in the name
+        raise Unopened(f"cannot read `{shown}`: the name holds a NUL character",
+                       "the name holds a NUL character") from None
+    except OSError as exc:
+        raise Unopened(f"cannot read `{shown}`: {_reason(exc)}", _reason(exc)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        raise Unopened(f"cannot read `{shown}`: {_reason(exc)}", _reason(exc)) from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise Unopened(f"`{shown}` is {_kind(mode)}, not a {what}",
+                       f"it is {_kind(mode)}, not a {what}")
+    return os.fdopen(fd, "rb")
 
 
 def read_head(path: Path, size: int = MARK_BYTES, *, tail: bool = False) -> bytes | None:

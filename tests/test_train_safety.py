@@ -199,7 +199,7 @@ def _trained_then_damaged(capsys, tiny, tmp_path, where: str, value) -> None:
     ("settings.optimizer", "foo", "its setting `optimizer` is not one this cnndsl knows"),
     ("settings.batch", "x", "its setting `batch` is damaged"),
     ("settings.lr", -1, "its setting `lr` is out of range"),
-    ("normalisation.std", None, "no normalisation record"),
+    ("normalisation.std", None, "its `normalisation.std` is missing or damaged"),
 ])
 def test_a_damaged_record_is_one_line_on_resume(capsys, tiny, tmp_path, where, value, words):
     _trained_then_damaged(capsys, tiny, tmp_path, where, value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pickle
 import random
 import warnings
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnndsl.files import FileProblem, show_path, write_atomic
+from cnndsl.files import FileProblem, open_regular, show_path, write_atomic
 
 #: what every checkpoint holds, and what each entry is
 REQUIRED = {"model": dict, "optimizer": dict, "scaler": dict, "rng": dict, "epoch": int,
@@ -74,16 +75,43 @@ def save(path: Path, payload: dict) -> None:
 def load(path: Path) -> dict:
     """A checkpoint, loaded with `weights_only=True` and checked to be one of ours."""
     name = show_path(path)
+    try:    # a regular file only: torch.load would block forever on a FIFO
+        handle = open_regular(path, what="checkpoint")
+    except FileProblem as exc:
+        raise CheckpointError(str(exc)) from None
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_BYTES:
+            raise CheckpointError(f"`{name}` is {size:,} bytes: not a cnndsl checkpoint")
+        _stored_only(handle, name)
+        state = _unpickled(handle, name)
+    _validate(state, name)
+    return state
+
+
+def _stored_only(handle, name: str) -> None:
+    """torch.save writes its archive uncompressed; torch.load would inflate a compressed
+    entry to whatever size the archive claims (a few kilobytes to gigabytes)."""
+    import zipfile
+
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise CheckpointError(f"cannot read `{name}`: {exc.strerror}") from None
-    if size > MAX_BYTES:
-        raise CheckpointError(f"`{name}` is {size:,} bytes: not a cnndsl checkpoint")
+        with zipfile.ZipFile(handle) as archive:
+            packed = [i.filename for i in archive.infolist()
+                      if i.compress_type != zipfile.ZIP_STORED]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        packed = []     # not an archive: torch.load says what it is
+    finally:
+        handle.seek(0)
+    if packed:
+        raise CheckpointError(f"`{name}` holds compressed entries ({packed[0][:60]}), which "
+                              "torch.save never writes; refusing to inflate it")
+
+
+def _unpickled(handle, name: str):
     try:
         with warnings.catch_warnings():     # torch's notes on old pickle protocols
             warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(handle, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if "global" in str(exc).lower():   # it names code: refused by weights_only
             raise CheckpointError(f"`{name}` holds more than tensors and plain data (it may "
@@ -95,11 +123,11 @@ def load(path: Path) -> dict:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"`{name}` is not a readable checkpoint ({reason[:120]})") \
             from None
-    _validate(state, name)
-    return state
 
 
 def _validate(state, name: str) -> None:
+    from cnndsl.train.runfolder import checkpoint_problem
+
     if not isinstance(state, dict):
         raise CheckpointError(f"`{name}` is not a cnndsl checkpoint")
     for key, kind in REQUIRED.items():
@@ -108,6 +136,9 @@ def _validate(state, name: str) -> None:
     if state["format"] != FORMAT:
         raise CheckpointError(f"`{name}` was written by another version of cnndsl "
                               f"(format {state['format']}, this one reads {FORMAT})")
+    problem = checkpoint_problem(state)
+    if problem:
+        raise CheckpointError(f"`{name}`: {problem}; the run folder is damaged")
 
 
 def clean_temporaries(folder: Path) -> list[str]:

@@ -9,7 +9,10 @@ distribution (`cifar-10-batches-bin`) or its python batches, which are read by
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,11 +64,18 @@ def digits() -> Arrays:
                   test_y.astype(np.int64), [str(i) for i in range(10)])
 
 
-def _read(path: Path, what: str) -> bytes:
+def _read(path: Path, what: str, *, inflate: bool = True) -> bytes:
+    """A data file's bytes, bounded by MAX_DATA_BYTES (inflated too, if `.gz`)."""
     try:
         data = read_bytes(path, MAX_DATA_BYTES, what=what)
-        return gzip.decompress(data) if path.suffix == ".gz" else data
-    except (FileProblem, OSError, EOFError, gzip.BadGzipFile) as exc:
+        if inflate and path.suffix == ".gz":
+            with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as stream:
+                data = stream.read(MAX_DATA_BYTES + 1)
+            if len(data) > MAX_DATA_BYTES:
+                raise DataError(f"`{show_path(path)}` inflates to over {MAX_DATA_BYTES:,} "
+                                f"bytes; a {what} may be at most that")
+        return data
+    except (FileProblem, OSError, EOFError, zlib.error) as exc:
         raise DataError(f"cannot read `{show_path(path)}`: {exc}") from None
 
 
@@ -88,21 +98,45 @@ def _find(root: Path, names: list[str], stem: str) -> Path | None:
 
 
 def read_idx(path: Path) -> np.ndarray:
-    """Read one IDX file (optionally gzipped), checking its header."""
-    data = _read(path, "IDX file")
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
-        raise DataError(f"`{show_path(path)}` is not an IDX file (bad magic number)")
-    dims = data[3]
-    if len(data) < 4 + 4 * dims:
-        raise DataError(f"`{show_path(path)}` is truncated: its header is incomplete")
-    shape = struct.unpack(f">{dims}I", data[4:4 + 4 * dims])
-    dtype = np.dtype(_IDX_TYPES[data[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    body = data[4 + 4 * dims:]
+    """Read one IDX file (optionally gzipped), checking its header. A gzipped file is
+    inflated no further than its header's counts say it holds (a few megabytes of zeros
+    would otherwise inflate to gigabytes)."""
+    with _opened(path) as stream:
+        head = _take(stream, path, 4)
+        if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES:
+            raise DataError(f"`{show_path(path)}` is not an IDX file (bad magic number)")
+        dims = head[3]
+        counts = _take(stream, path, 4 * dims)
+        if len(counts) < 4 * dims:
+            raise DataError(f"`{show_path(path)}` is truncated: its header is incomplete")
+        shape = struct.unpack(f">{dims}I", counts)
+        dtype = np.dtype(_IDX_TYPES[head[2]])
+        expected = math.prod(shape) * dtype.itemsize
+        if expected > MAX_DATA_BYTES:
+            raise DataError(f"`{show_path(path)}` declares {expected:,} bytes of data (shape "
+                            f"{shape}); an IDX file here may hold at most {MAX_DATA_BYTES:,}")
+        body = _take(stream, path, expected + 1)
+    if len(body) > expected:
+        raise DataError(f"`{show_path(path)}` holds more data than its header declares "
+                        f"({expected:,} bytes for shape {shape}); the file is corrupt")
     if len(body) != expected:
         raise DataError(f"`{show_path(path)}` is truncated or corrupt: expected "
                         f"{expected:,} bytes of data for shape {shape}, found {len(body):,}")
     return np.frombuffer(body, dtype=dtype).reshape(shape)
+
+
+def _opened(path: Path):
+    """The file's bytes as a stream: read whole (bounded), inflated on demand if `.gz`."""
+    raw = io.BytesIO(_read(path, "IDX file", inflate=False))
+    return gzip.GzipFile(fileobj=raw, mode="rb") if path.suffix == ".gz" else raw
+
+
+def _take(stream, path: Path, size: int) -> bytes:
+    """Up to `size` bytes of `stream`; a damaged gzip stream is a `DataError`."""
+    try:
+        return stream.read(size)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"cannot read `{show_path(path)}`: {exc}") from None
 
 
 def idx_dataset(name: str, root: Path, download: bool) -> Arrays:
@@ -120,6 +154,12 @@ def idx_dataset(name: str, root: Path, download: bool) -> Arrays:
     arrays = {k: read_idx(v) for k, v in found.items()}
     for split in ("train", "test"):
         x, y = arrays[f"{split}_x"], arrays[f"{split}_y"]
+        if x.ndim != 3:
+            raise DataError(f"`{show_path(found[split + '_x'])}` holds {x.ndim}-dimensional "
+                            "data; IDX images are (count, height, width)")
+        if y.ndim != 1:
+            raise DataError(f"`{show_path(found[split + '_y'])}` holds {y.ndim}-dimensional "
+                            "data; IDX labels are one list of numbers")
         if len(x) != len(y):
             raise DataError(f"{name}: {len(x):,} {split} images but {len(y):,} labels in "
                             f"`{show_path(found[split + '_y'])}`")

@@ -47,7 +47,7 @@ def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(os.fsdecode(path)) as image:
+            with _regular(path) as handle, Image.open(handle) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise BadImage(f"{width}x{height} pixels, over the limit of "
@@ -67,24 +67,74 @@ def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None
                 from None
 
 
+def _regular(path: str | bytes):
+    """The image file, opened only if it is a regular file: Pillow's own open would block
+    forever on a FIFO, and read a device or a directory named `x.png`."""
+    from cnndsl.files import Unopened, open_regular
+
+    try:
+        return open_regular(os.fsdecode(path), what="regular file")
+    except Unopened as exc:
+        raise BadImage(exc.reason) from None
+
+
+#: pixels converted at a time: the working copies stay a few megabytes, whatever the image
+BAND_PIXELS = 1 << 16
+
+
 def _eight_bit(image, Image):
     """A 16-bit, 32-bit integer or float grey image scaled to 8 bits (mode L): Pillow's
-    `convert` clips such values at 255, which turns nearly every pixel white."""
+    `convert` clips such values at 255, which turns nearly every pixel white.
+
+    Converted band of rows by band, each in the image's own dtype, into one uint8 array:
+    beyond what Pillow holds, the largest image allowed (MAX_PIXELS) needs one byte a
+    pixel and a band's working copies (not the float64 copies of the whole image)."""
     if not image.mode.startswith(("I", "F")):
         return image
-    values = np.asarray(image).astype(np.float64)
-    if image.mode.startswith("I;16"):
-        top = 65535.0
-    elif image.mode == "I":
-        if values.size and (values.min() < 0 or values.max() > 65535):
-            raise BadImage("a 32-bit integer image with values outside 0-65535 (the 16-bit "
-                           "range); save it as an 8- or 16-bit image")
-        top = 65535.0
-    else:                       # F: 0..1 if it stays within, else 0..255
-        values = np.nan_to_num(values)
-        top = 1.0 if values.size == 0 or values.max() <= 1 else 255.0
-    scaled = np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8)
-    return Image.fromarray(scaled)
+    width, height = image.size
+    rows = max(1, BAND_PIXELS // max(width, 1))
+    bands = [(top, min(height, top + rows)) for top in range(0, height, rows)]
+
+    def band(top: int, bottom: int) -> np.ndarray:
+        return np.asarray(image.crop((0, top, width, bottom))).reshape(-1)
+    if image.mode.startswith("I"):
+        if image.mode == "I":
+            low, high = _extremes(band(*b) for b in bands)
+            if low < 0 or high > 65535:
+                raise BadImage("a 32-bit integer image with values outside 0-65535 (the "
+                               "16-bit range); save it as an 8- or 16-bit image")
+        scale = _to_eight_bits
+    else:
+        scale = _float_scale(_extremes(band(*b) for b in bands)[1])
+    out = np.empty((height, width), np.uint8)
+    for top, bottom in bands:
+        out[top:bottom] = scale(band(top, bottom)).reshape(bottom - top, width)
+    return Image.fromarray(out)
+
+
+def _extremes(bands) -> tuple[float, float]:
+    """The lowest and highest value over every band, NaN left out (0, 0 for none)."""
+    low, high = np.inf, -np.inf
+    for values in bands:
+        if values.size:
+            low = min(low, float(np.fmin.reduce(values)))
+            high = max(high, float(np.fmax.reduce(values)))
+    return (0.0, 0.0) if low > high else (low, high)
+
+
+def _to_eight_bits(band: np.ndarray) -> np.ndarray:
+    """0-65535 to 0-255, rounded to nearest: rint(v / 257) is (v + 128) // 257 (no ties)."""
+    return ((band.astype(np.int32) + 128) // 257).astype(np.uint8)
+
+
+def _float_scale(high: float):
+    """F: 0..1 if it stays within, else 0..255 (NaN counts as 0, infinities as extremes)."""
+    factor = np.float32(255.0 if high <= 1 else 1.0)
+
+    def scale(band: np.ndarray) -> np.ndarray:
+        band = np.nan_to_num(band * factor, nan=0.0, posinf=255.0, neginf=0.0)
+        return np.clip(np.rint(band), 0, 255).astype(np.uint8)
+    return scale
 
 
 def _mask(image):

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cnndsl.files import show_path
-from cnndsl.train import checkpoint, spec
+from cnndsl.train import checkpoint, runfolder, spec
 from cnndsl.train.folder import FolderError, RunFolder
 from cnndsl.train.images import open_image
 from cnndsl.train.streams import fit, to_tensor
@@ -57,12 +55,13 @@ def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt")
     if not path.is_dir():
         raise FolderError(f"`{show_path(path)}` is not a run folder")
     record = RunFolder(path, False).read_config()
-    _check_record(record, path / "config.json")
-    text, name = record.get("spec_text"), record.get("spec", "spec")
-    if not isinstance(text, str) or record.get("spec_hash") != checkpoint.spec_hash(text):
+    checked = runfolder.check_record(record, path / "config.json")
+    if checked.spec_hash != checkpoint.spec_hash(checked.spec_text):
         raise FolderError(f"`{show_path(path / 'config.json')}` does not hold the spec its run "
                           "was trained from; the run folder is damaged or from an older cnndsl")
-    model, facts = _compile_recorded(text, str(name), path)
+    model_cls, facts = _compile_recorded(checked.spec_text, checked.spec, path, device)
+    runfolder.check_against(checked, facts, path / "config.json")
+    model = model_cls()
     state = checkpoint.load(path / weights)
     try:
         model.load_state_dict(state["model"])
@@ -71,45 +70,18 @@ def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt")
                                          f"recorded spec ({str(exc).splitlines()[0][:160]})") \
             from None
     model.to(device).eval()
-    norm = record["normalisation"]
+    norm = checked.normalisation
     view = (1, -1, 1, 1)
-    return Trained(model, facts, record, list(record["classes"]),
-                   torch.tensor(norm["mean"], device=device).view(view),
-                   torch.tensor(norm["std"], device=device).view(view), device)
+    return Trained(model, facts, record, list(checked.classes),
+                   torch.tensor(norm.mean, device=device).view(view),
+                   torch.tensor(norm.std, device=device).view(view), device)
 
 
-class _Normalisation(BaseModel):
-    mean: list[float]
-    std: list[float]
-
-
-class _Preprocess(BaseModel):
-    mode: Literal["L", "RGB"]
-    size: list[int]
-
-
-class _Recorded(BaseModel):
-    """What inference reads from `config.json`, each of its type."""
-
-    model_config = ConfigDict(strict=True)
-    task: Literal["classify", "segment"]
-    classes: list[str]
-    normalisation: _Normalisation
-    preprocess: _Preprocess
-
-
-def _check_record(record: dict, path: Path) -> None:
-    try:
-        _Recorded.model_validate(record)
-    except ValidationError as exc:
-        where = ".".join(str(part) for part in exc.errors()[0]["loc"])
-        raise FolderError(f"`{show_path(path)}`: its `{where}` is missing or damaged; the run "
-                          "folder is damaged or from an older cnndsl") from None
-
-
-def _compile_recorded(text: str, name: str, path: Path):
-    """The model class compiled from the spec text a run recorded: a fresh instance."""
+def _compile_recorded(text: str, name: str, path: Path, device: torch.device):
+    """The model class compiled from the spec text a run recorded, once the memory guard
+    says an instance fits (the record may name any spec)."""
     import cnndsl
+    from cnndsl import memory
     from cnndsl.codegen.api import compiled_module
 
     result = cnndsl.check(text, name)
@@ -117,7 +89,9 @@ def _compile_recorded(text: str, name: str, path: Path):
         raise FolderError(f"the spec recorded in `{show_path(path)}` no longer checks with this "
                           "version of cnndsl")
     facts = spec.facts(result)
-    return getattr(compiled_module(result), facts.model)(), facts
+    memory.check_fits(params=facts.params, activations=facts.activations, batch=1,
+                      training=False, optimizer_states=0, device=device)
+    return getattr(compiled_module(result), facts.model), facts
 
 
 def load_image(trained: Trained, path: str | Path) -> torch.Tensor:

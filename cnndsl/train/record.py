@@ -7,7 +7,7 @@ import csv
 import io
 from pathlib import Path
 
-from cnndsl.files import guard, png_marked, target_of, write_atomic
+from cnndsl.files import guard, png_marked, printable, target_of, write_atomic
 
 #: the `Software` text of the confusion-matrix PNG: a later `evaluate` replaces only such a file
 CONFUSION_MARK = "cnndsl evaluate: confusion matrix"
@@ -88,17 +88,24 @@ def plot_confusion(path: Path, confusion, classes: list[str], title: str) -> Non
     size = min(4 + 0.4 * n, 24)
     fig, ax = plt.subplots(figsize=(size, size))
     ax.imshow(share.numpy(), cmap="Blues", vmin=0, vmax=1)
-    if n <= 40:
-        ax.set_xticks(range(n), [c[:16] for c in classes], rotation=90)
-        ax.set_yticks(range(n), [c[:16] for c in classes])
+    if n <= 40:     # names as a terminal shows them: a non-UTF-8 folder name cannot be drawn
+        names = [_drawable(c[:16]) for c in classes]
+        ax.set_xticks(range(n), names, rotation=90)
+        ax.set_yticks(range(n), names)
     if n <= 20:
         for i in range(n):
             for j in range(n):
                 ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", fontsize=8,
                         color="white" if share[i, j] > 0.5 else "black")
-    ax.set(xlabel="predicted", ylabel="true", title=title)
+    ax.set(xlabel="predicted", ylabel="true", title=_drawable(title))
     fig.tight_layout()
     _save(fig, path, plt, CONFUSION_MARK, _confusion_guard())
+
+
+def _drawable(text: str) -> str:
+    """`text` as matplotlib draws it literally: escaped for a terminal (a non-UTF-8 name
+    cannot be drawn) and with `$` escaped (a pair of them starts mathtext)."""
+    return printable(text).replace("$", r"\$")
 
 
 def _save(fig, path: Path, plt, mark: str | None = None, before=None) -> None:

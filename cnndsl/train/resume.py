@@ -14,8 +14,8 @@ from pathlib import Path
 
 from cnndsl import __version__
 from cnndsl.files import show_path
-from cnndsl.train import checkpoint
-from cnndsl.train.folder import FolderError, RunFolder, latest_run
+from cnndsl.train import checkpoint, runfolder
+from cnndsl.train.folder import CONFIG, FolderError, RunFolder, latest_run
 from cnndsl.train.options import (
     OPTION_FLAGS,
     RESUMABLE,
@@ -37,15 +37,27 @@ def open_run(run, args) -> dict:
         record = run.folder.read_config()
     else:
         record = RunFolder(path, False).read_config()
+    checked = runfolder.check_record(record, path / CONFIG)
     state = checkpoint.load(path / "last.pt")
     _check_spec(run, state, path)
+    runfolder.check_against(checked, run.facts, path / CONFIG)
     run.record = record
     run.settings, run.changes = reconcile(record["settings"], args, path)
     run.settings.resume, run.settings.out = True, str(path)
+    _check_rows(state, checked.task, bool(run.settings.ema), path / "last.pt")
     run.start_epoch = state["epoch"] + 1
     run.saved_epoch = state["epoch"]
     run.metrics = list(state["metrics"])
     return state
+
+
+def _check_rows(state: dict, task: str, ema: bool, path: Path) -> None:
+    """Every recorded epoch holds the figure the run ranks epochs by (best.pt, --patience)."""
+    key = ("ema_" if ema else "") + ("test_miou" if task == "segment" else "test_acc")
+    if any(key not in row for row in state["metrics"]):
+        raise checkpoint.CheckpointError(f"`{show_path(path)}`: its `metrics` have no `{key}`, "
+                                         "which this run ranks its epochs by; the run folder "
+                                         "is damaged")
 
 
 def say_changes(run) -> None:

@@ -58,7 +58,7 @@ def loads(data: bytes):
         for op, arg, _ in pickletools.genops(data):
             result = _step(op.name, arg, stack, memo)
             if result is not None:
-                return _finish(result[0])
+                return _Finish()(result[0])
     except (ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
         raise UnsafePickle(f"it is not a well-formed pickle ({exc})") from None
     raise UnsafePickle("it ends without a STOP opcode")
@@ -172,17 +172,48 @@ def _build_state(target, state) -> None:
     target.value = array.reshape(shape, order="F" if fortran else "C")
 
 
-def _finish(value):
-    if isinstance(value, _Array):
-        if value.value is None:
-            raise UnsafePickle("it holds an array without data")
-        return value.value
-    if isinstance(value, dict):
-        return {k: _finish(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finish(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_finish(v) for v in value)
-    if isinstance(value, (_Global, _DType)):
-        raise UnsafePickle("it holds a reference to code")
-    return value
+#: a CIFAR batch is a dict of lists and one array: two levels deep, some 20,000 values
+MAX_DEPTH = 32
+#: values in the finished data, each shared reference counted again where it is used
+#: (a CIFAR-10 batch holds some 20,000: 10,000 labels and 10,000 file names)
+MAX_VALUES = 1 << 17
+
+
+class _Finish:
+    """The plain data a pickle built, as a tree (no shared or cyclic references left for
+    a later reader to expand): bounded in depth and in values, counted as expanded, so a
+    few hundred bytes of references to references cannot grow to gigabytes."""
+
+    def __init__(self) -> None:
+        self.values = 0
+        self.open: set[int] = set()       # the containers on the way down to this value
+
+    def __call__(self, value, depth: int = 0):
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise UnsafePickle(f"it holds over {MAX_VALUES:,} values once its shared "
+                               "references are expanded, far more than a data batch")
+        if isinstance(value, _Array):
+            if value.value is None:
+                raise UnsafePickle("it holds an array without data")
+            return value.value
+        if isinstance(value, (_Global, _DType)):
+            raise UnsafePickle("it holds a reference to code")
+        if not isinstance(value, (dict, list, tuple)):
+            return value
+        return self._container(value, depth)
+
+    def _container(self, value, depth: int):
+        if depth >= MAX_DEPTH:
+            raise UnsafePickle(f"it is nested over {MAX_DEPTH} levels deep, which a data "
+                               "batch never is")
+        if id(value) in self.open:
+            raise UnsafePickle("it holds a list, tuple or dict that contains itself")
+        self.open.add(id(value))
+        try:
+            if isinstance(value, dict):
+                return {self(k, depth + 1): self(v, depth + 1) for k, v in value.items()}
+            items = [self(v, depth + 1) for v in value]
+            return items if isinstance(value, list) else tuple(items)
+        finally:
+            self.open.discard(id(value))

@@ -116,10 +116,12 @@ class SegmentationDataset(torch.utils.data.Dataset):
     def _targets(self, mask: torch.Tensor) -> torch.Tensor:
         y = mask.to(torch.int64)
         ignore = y == MASK_IGNORE
-        high = int(y[~ignore].max()) if (~ignore).any() else 0
-        if high >= self.classes:
-            raise BadImage(f"its mask holds class {high}, but the network outputs "
-                           f"{self.classes} classes (0-{self.classes - 1}; 255: none)")
+        kept = y[~ignore]
+        low, high = (int(kept.min()), int(kept.max())) if kept.numel() else (0, 0)
+        if high >= self.classes or low < 0:
+            raise BadImage(f"its mask holds class {high if high >= self.classes else low}, "
+                           f"but the network outputs {self.classes} classes "
+                           f"(0-{self.classes - 1}; 255: none)")
         return y.masked_fill(ignore, IGNORE)
 
 

@@ -471,3 +471,12 @@ def test_an_unedited_save_keeps_mixed_line_endings(tmp_path):
         post(c, "save", {"text": session["text"].replace("fc 2", "fc 3"),
                          "digest": session["digest"]})
     assert path.read_bytes() == b"input 1x8x8\r\nfc 3\r\n# a comment\r\n"   # most lines: CRLF
+
+
+def test_a_module_past_the_generated_code_bound_is_a_problem_not_a_crash():
+    """The playground's compile download answers E0417 (a generated formula past its bound)
+    as a problem line, as `cnndsl compile` does, instead of failing the request."""
+    text = (ROOT / "tests" / "diagnostics" / "compile_formula_too_large.cnn").read_text()
+    answer = payload.compiled(cnndsl.check(text, "big.cnn"))
+    assert answer["code"] is None
+    assert answer["problem"].startswith("E0417: ")

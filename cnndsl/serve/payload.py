@@ -60,12 +60,17 @@ def render(dot: str) -> str:
 
 def compiled(result) -> dict:
     """The generated PyTorch module and the file name to save it under."""
-    from cnndsl.codegen.api import compile_result
+    from cnndsl.codegen.api import SpecError, compile_result
 
     if not result.ok or result.summary is None:
         return {"code": None, "filename": None, "problem": "the spec has errors"}
     name = PurePath(result.source.name).stem or "model"
-    return {"code": compile_result(result), "filename": f"{name}.py", "problem": None}
+    try:
+        code = compile_result(result)
+    except SpecError as exc:   # a bound on the generated code (E0417): say which
+        found = exc.result.diagnostics[-1]
+        return {"code": None, "filename": None, "problem": f"{found.code}: {found.message}"}
+    return {"code": code, "filename": f"{name}.py", "problem": None}
 
 
 def explained(result, data: dict) -> dict:

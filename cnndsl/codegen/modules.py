@@ -175,7 +175,7 @@ def factor(node: ir.PixelShuffle, ch: str) -> Call:
 
 
 def shuffle(node: ir.ChannelShuffle, ch: str) -> Call:
-    return "nn.ChannelShuffle", [value(node, "groups", node.groups)]
+    return "ChannelShuffle", [value(node, "groups", node.groups)]
 
 
 def scale(node: ir.Scale, ch: str) -> Call:

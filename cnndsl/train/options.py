@@ -177,6 +177,11 @@ def _run_flags(run) -> None:
     run.add_argument("--resume", action="store_true", default=None,
                      help="continue the run in --out (default: the latest run) from last.pt")
     run.add_argument("--progress", type=_choice("progress", ("auto", "bar", "plain")))
+    run.add_argument("--init", metavar="WEIGHTS",
+                     help="start from these weights: a state_dict, a run's best.pt, or any "
+                          "PyTorch checkpoint whose names and shapes match")
+    run.add_argument("--init-partial", action="store_true", default=None,
+                     help="with --init: load what matches, list what is skipped (a new head)")
 
 
 def _ranged(name: str, kind: type):

@@ -100,6 +100,7 @@ def export_result(result, output: str | Path, fmt: str | None = None, *,
     fmt, out = _target(output, fmt, force)
     facts = spec.facts(result)
     _one_input(facts)
+    _fits(facts, sample_shape(input, facts.input))
     torch.manual_seed(0)
     model = getattr(compiled_module(result), facts.model)()
     said = "initial weights (seed 0)"
@@ -132,6 +133,7 @@ def export_run(folder: str | Path, output: str | Path, fmt: str | None = None, *
     except ERRORS as exc:
         raise ExportError(str(exc)) from None
     _one_input(trained.facts)
+    _fits(trained.facts, sample_shape(input, trained.facts.input))
     record = trained.record
     said = f"{name} of the run {show_path(folder)}"
     facts_json = {"spec": record.get("spec"), "model": trained.facts.model, "weights": said,
@@ -179,6 +181,20 @@ def _need_onnx() -> None:
         raise ExportError(NO_ONNX.format(missing=", ".join(missing)))
 
 
+def _fits(facts, shape: tuple[int, ...]) -> None:
+    """Refuse, before building anything, a network whose weights and activations at the
+    largest check batch would not fit in memory."""
+    from cnndsl import memory
+
+    scale = math.prod(shape) / max(1, math.prod(facts.input))
+    try:
+        memory.check_fits(params=facts.params, activations=int(facts.activations * scale),
+                          batch=max(CHECK_BATCHES), training=False, optimizer_states=0,
+                          device="cpu")
+    except memory.TooLarge as exc:
+        raise ExportError(str(exc)) from None
+
+
 def _one_input(facts) -> None:
     if facts.inputs != 1:
         raise ExportError(f"cnndsl export takes networks with one input; this one has "
@@ -205,13 +221,9 @@ def sample_shape(text: str | None, spec_input: tuple[int, ...]) -> tuple[int, ..
 
 def _export(model, facts, fmt: str, out: Path, input: str | None, said: str,
             facts_json: dict, force: bool) -> Exported:
-    from cnndsl import __version__, memory
+    from cnndsl import __version__
 
     shape = sample_shape(input, facts.input)
-    scale = math.prod(shape) / max(1, math.prod(facts.input))
-    memory.check_fits(params=facts.params, activations=int(facts.activations * scale),
-                      batch=max(CHECK_BATCHES), training=False, optimizer_states=0,
-                      device="cpu")
     example = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
     _runs(model, example, shape)
     meta = {"cnndsl": __version__, "format": fmt, "input": ["batch", *shape], **facts_json}

@@ -80,7 +80,10 @@ def _load(path: Path):
         with warnings.catch_warnings():     # torch's notes on old pickle protocols
             warnings.simplefilter("ignore")
             return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as exc:
+        if "global" not in str(exc).lower():    # damaged, rather than naming code
+            raise WeightsError(f"`{name}` is not a readable PyTorch file (damaged, or not "
+                               "one)") from None
         raise WeightsError(f"`{name}` holds more than tensors and plain data (a whole pickled "
                            "model, or code); refusing to load it: save `model.state_dict()` "
                            "instead") from None

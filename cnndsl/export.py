@@ -163,10 +163,10 @@ def output_format(output: str | Path, fmt: str | None) -> str:
 
 
 def _target(output: str | Path, fmt: str | None, force: bool) -> tuple[str, Path]:
-    fmt = output_format(output, fmt)
     out = Path(output)
     if is_directory(out):
         raise ExportError(f"`{show_path(out)}` is a directory; give a file name")
+    fmt = output_format(output, fmt)
     if fmt == "onnx":
         _need_onnx()
     _guard(force)(target_of(out))     # refused now, before minutes of exporting

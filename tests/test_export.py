@@ -194,6 +194,7 @@ def test_without_the_onnx_packages_it_says_what_to_install(tmp_path, capsys, mon
 @pytest.mark.parametrize("args,says", [
     (["-o", "x.onnx", "--format", "torchscript"], "has the extension `.onnx` but --format"),
     (["-o", "x.bin"], "cannot tell the format from"),
+    (["-o", "."], "is a directory; give a file name"),
     (["-o", "x.pt", "--input", "3x32"], "the network takes 3x32x32 (channels first)"),
     (["-o", "x.pt", "--input", "1x32x32"], "the network takes 3x32x32"),
     (["-o", "x.pt", "--input", "3xax2"], "write one sample's shape as sizes joined by `x`"),
@@ -201,8 +202,8 @@ def test_without_the_onnx_packages_it_says_what_to_install(tmp_path, capsys, mon
     (["-o", "x.pt", "--input", "3x64x64"], "the network does not take input 3x64x64"),
     (["-o", "x.pt", "--weights", "nothing.pt"], "cannot read"),
 ])
-def test_bad_options_are_one_line(tmp_path, capsys, args, says):
-    os.chdir(tmp_path)
+def test_bad_options_are_one_line(tmp_path, capsys, monkeypatch, args, says):
+    monkeypatch.chdir(tmp_path)
     status, err = cli(capsys, LENET, *args)
     assert status in (1, 2) and says in err and err.count("\n") == 1, err
     assert not any(p.suffix in (".pt", ".onnx", ".pt2") for p in tmp_path.iterdir())

@@ -136,3 +136,13 @@ def test_init_and_resume_do_not_mix(tmp_path, capsys, small, source_run):
     assert status == 1 and "--init starts a new run from weights, --resume continues" in err
     status, err = train(capsys, small, tmp_path / "r", "--init-partial")
     assert status == 1 and "--init-partial goes with --init WEIGHTS" in err
+
+
+def test_a_run_started_from_weights_resumes_and_keeps_its_record(tmp_path, capsys, small,
+                                                                 source_run):
+    out = tmp_path / "r"
+    assert train(capsys, small, out, "--init", source_run / "best.pt")[0] == 0
+    status, err = train(capsys, small, out, "--resume", "--epochs", "2")
+    assert status == 0, err
+    record = json.loads((out / "config.json").read_text())
+    assert record["init"]["path"] == str(source_run / "best.pt") and len(record["resumes"]) == 1

@@ -4,6 +4,17 @@ its network uses them: they keep the file self-contained (torch only)."""
 from __future__ import annotations
 
 HELPERS = {
+    "ChannelShuffle": '''class ChannelShuffle(nn.Module):
+    """ShuffleNet's channel shuffle: (B, g * n, *) -> (B, n * g, *), channel i * n + j
+    moving to j * g + i. A view, a transpose and a flatten, which every exporter takes
+    (`nn.ChannelShuffle` fails the TorchScript-based ONNX exporter)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.unflatten(1, (self.groups, -1)).transpose(1, 2).flatten(1, 2)''',
     "ChannelLayerNorm": '''class ChannelLayerNorm(nn.Module):
     """Layer norm over the channels at each position of a (B, C, *) tensor
     (ConvNeXt's channels-first layer norm)."""

@@ -195,7 +195,7 @@ def factor(node: ir.PixelShuffle, ch: E.Expr) -> Call:
 
 
 def shuffle(node: ir.ChannelShuffle, ch: E.Expr) -> Call:
-    return "nn.ChannelShuffle", [(None, value(node, "groups", node.groups))]
+    return "ChannelShuffle", [(None, value(node, "groups", node.groups))]
 
 
 def scale(node: ir.Scale, ch: E.Expr) -> Call:

@@ -21,7 +21,10 @@ MAX_NAME = 80
 
 #: Names the generated Python file uses itself; a spec may not take them.
 PYTHON_TAKEN = frozenset({"torch", "nn", "F", "self", "in_channels", "identity",
-                          "main", "cnndsl", "SPEC", "SPEC_PATH"}) | frozenset(dir(builtins))
+                          "main", "cnndsl", "SPEC", "SPEC_PATH",
+                          # the helper classes a generated file may define (codegen/helpers.py)
+                          "ChannelLayerNorm", "ChannelShuffle", "DropPath", "Scale"}) \
+    | frozenset(dir(builtins))
 
 
 def model_name(program: ast.Program, default: str, blocks: dict[str, ast.BlockDef],

@@ -180,6 +180,11 @@ def _run_flags(run) -> None:
     run.add_argument("--progress", type=_choice("progress", ("auto", "bar", "plain")),
                      help="auto | bar | plain: a bar per epoch (auto: only on a terminal), "
                           "or one line per epoch alone")
+    run.add_argument("--init", metavar="WEIGHTS",
+                     help="start from these weights: a state_dict, a run's best.pt, or any "
+                          "PyTorch checkpoint whose names and shapes match")
+    run.add_argument("--init-partial", action="store_true", default=None,
+                     help="with --init: load what matches, list what is skipped (a new head)")
 
 
 def _ranged(name: str, kind: type):

@@ -170,7 +170,8 @@ def _new_record(run, data, now: dict) -> dict:
             "input": list(f.input), "output": list(f.output), "params": f.params,
             "task": data.task, "data": data.name, "classes": data.classes,
             "normalisation": {"mean": data.mean, "std": data.std, "from": source},
-            "preprocess": data.preprocess, **now, "settings": run.settings.to_json()}
+            "preprocess": data.preprocess, **now, "settings": run.settings.to_json(),
+            **({"init": run.init} if run.init is not None else {})}
 
 
 def payload(run, data, t, epoch: int) -> dict:

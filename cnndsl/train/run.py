@@ -55,6 +55,8 @@ class Run:
     start_epoch: int = 1
     saved_epoch: int = 0            # the epoch last.pt holds
     changes: dict = field(default_factory=dict)
+    init: dict | None = None        # --init: what config.json records of it
+    init_state: dict | None = None  # --init: the tensors to load
 
     @property
     def out(self) -> Path:
@@ -117,6 +119,7 @@ def _train(run: Run, args) -> int:
                          f"norm cannot do over one sample, and --batch {run.settings.batch} "
                          f"gives batches of one{each}: use --batch "
                          f"{2 * run.placement.world} or more")
+    _read_init(run, args)
     state = resume.open_run(run, args) if run.settings.resume else None
     _warn_loss(run)
     _warn_warmup(run)
@@ -145,6 +148,43 @@ def check_shape(facts: spec.SpecFacts) -> None:
         raise TrainError(f"the network's output is {shape}: cnndsl train trains classifiers "
                          "(one score per class: end with `fc N`) and segmenters (C scores per "
                          "pixel, at the input's size)")
+
+
+def _read_init(run: Run, args) -> None:
+    """--init WEIGHTS: read and match the file now, before any data or folder; strict
+    unless --init-partial, which lists what it skips."""
+    from cnndsl.train import weights
+
+    path, partial = getattr(args, "init", None), bool(getattr(args, "init_partial", None))
+    if path is None:
+        if partial:
+            raise TrainError("--init-partial goes with --init WEIGHTS")
+        return
+    if run.settings.resume:
+        raise TrainError("--init starts a new run from weights, --resume continues a run "
+                         "from its last.pt: use one of them")
+    with torch.device("meta"):      # names and shapes only: nothing allocated
+        probe = run.model_cls()
+    try:
+        found = weights.match(weights.read_state_dict(path), probe)
+        if not partial and (found.missing or found.unexpected or found.reshaped):
+            raise weights.WeightsError(weights.refusal(
+                path, found, "pass --init-partial to load only what matches"))
+    except weights.WeightsError as exc:
+        raise TrainError(f"--init: {exc}") from None
+    if not found.state:
+        raise TrainError(f"--init: `{show_path(path)}` has no tensor of the network's names "
+                         "and shapes; nothing to load")
+    run.init_state = found.state
+    run.init = {"path": str(path), "sha256": weights.digest(path), "partial": partial,
+                "loaded": len(found.state), "skipped": found.skipped}
+    total = len(found.state) + len(found.missing) + len(found.reshaped)
+    run.say(f"--init: {len(found.state)} of the network's {total} tensors from "
+            f"`{show_path(path)}`")
+    if found.skipped:
+        shown = found.skipped[:20]
+        more = f"; and {len(found.skipped) - 20} more" if len(found.skipped) > 20 else ""
+        run.say("--init-partial skipped " + "; ".join(shown) + more)
 
 
 def _warn_loss(run: Run) -> None:
@@ -233,6 +273,8 @@ def _trainer(run: Run, state: dict | None) -> Trainer:
     s, p = run.settings, run.placement
     torch.manual_seed(s.seed)
     model = run.model_cls()
+    if run.init_state is not None:
+        model.load_state_dict(run.init_state, strict=False)
     _drop_training_softmax(run, model)
     model.to(p.device)
     channels_last = s.channels_last and p.device.type == "cuda"

@@ -39,6 +39,19 @@ import torch
 from torch import nn
 
 
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's channel shuffle: (B, g * n, *) -> (B, n * g, *), channel i * n + j
+    moving to j * g + i. A view, a transpose and a flatten, which every exporter takes
+    (`nn.ChannelShuffle` fails the TorchScript-based ONNX exporter)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.unflatten(1, (self.groups, -1)).transpose(1, 2).flatten(1, 2)
+
+
 class Down(nn.Module):
     """The `Down` block of the spec; its first use, `Down(116)` on 24x56x56 input, has 7,398
     parameters.
@@ -66,7 +79,7 @@ class Down(nn.Module):
         self.branch2_conv3 = nn.Conv2d(c // 2, c // 2, kernel_size=1, bias=False)
         self.branch2_bn3 = nn.BatchNorm2d(c // 2)
         self.branch2_relu2 = nn.ReLU()
-        self.shuffle1 = nn.ChannelShuffle(2)
+        self.shuffle1 = ChannelShuffle(2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch1 = self.branch1_conv1(x)           # (B, in_channels, (H + 1) // 2, (W + 1) // 2)
@@ -111,7 +124,7 @@ class Unit(nn.Module):
         )
         self.branch2_bn3 = nn.BatchNorm2d(in_channels // 2)
         self.branch2_relu2 = nn.ReLU()
-        self.shuffle1 = nn.ChannelShuffle(2)
+        self.shuffle1 = ChannelShuffle(2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch1, branch2 = torch.chunk(x, 2, dim=1)

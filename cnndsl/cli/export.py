@@ -1,0 +1,54 @@
+"""`cnndsl export SPEC|RUN -o FILE`: ONNX, TorchScript or an ExportedProgram, checked."""
+
+from __future__ import annotations
+
+from cnndsl.cli import common
+
+FORMATS = ("onnx", "torchscript", "exported-program")
+
+
+def add(sub) -> None:
+    p = sub.add_parser("export", help="export a spec's or a trained run's network to ONNX, "
+                                      "TorchScript or a torch.export program")
+    p.add_argument("source", metavar="SPEC|RUN", help="a spec (initial weights) or a run "
+                   "folder (its best weights)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="where to write; .onnx, .pt2 and .pt name their format")
+    p.add_argument("--format", choices=FORMATS,
+                   help="onnx, torchscript or exported-program (default: from FILE's "
+                        "extension)")
+    p.add_argument("--weights", metavar="W",
+                   help="a spec: a weights file (a state_dict or a checkpoint); a run: "
+                        "best.pt (default) or last.pt")
+    p.add_argument("--input", metavar="SIZE",
+                   help="one sample's shape, e.g. 3x320x320 (default: the spec's input); "
+                        "the batch is always dynamic")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite FILE even if cnndsl did not write it")
+    common.add_colour_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from cnndsl.export import ExportError, export_result, export_run
+    from cnndsl.files import is_directory, show_path
+
+    options = {"weights": args.weights, "input": args.input, "force": args.force}
+    try:
+        if is_directory(args.source):
+            done = export_run(args.source, args.output, args.format, **options)
+        else:
+            result = common.load_checked(args.source, args.color)
+            if result is None:
+                return common.EXIT_ERRORS
+            done = export_result(result, args.output, args.format, **options)
+    except ExportError as exc:
+        raise common.CommandError(str(exc)) from None
+    shape = "x".join(map(str, done.input))
+    common.say(f"wrote {show_path(done.path)} ({done.format}, {done.model}, input Bx{shape}, "
+               f"{done.weights})")
+    verdict = "" if done.agrees else \
+        f"; warning: more than the {done.tolerance:.1e} float32 rounding explains"
+    common.say(f"checked with {done.checked_with} at batch 1 and 3: max difference from "
+               f"PyTorch {done.max_difference:.2e}{verdict}")
+    return common.EXIT_OK if done.agrees else common.EXIT_ERRORS

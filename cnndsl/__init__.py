@@ -9,7 +9,7 @@ from cnndsl.collector import paused as _paused
 with _paused():  # see cnndsl/collector.py
     from cnndsl.api import CheckResult, check, check_file
 
-__version__ = "0.1.0"
+from cnndsl.version import __version__
 
 __all__ = ["CheckResult", "__version__", "build", "check", "check_file", "compile",
            "diagram", "load", "render_summary"]

@@ -11,9 +11,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cnndsl import __version__
 from cnndsl.cli import common
 from cnndsl.frozen import set_validation
+from cnndsl.version import __version__
 
 COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve",
             "schema")

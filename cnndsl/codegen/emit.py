@@ -18,7 +18,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field, replace
 
-from cnndsl import __version__, ir
+from cnndsl import ir
 from cnndsl.codegen import symbolic
 from cnndsl.codegen.helpers import HELPERS
 from cnndsl.codegen.modules import channel_part, channel_sum, features, module_for, out_channels
@@ -26,6 +26,7 @@ from cnndsl.files import printable
 from cnndsl.passes.infer import fmt
 from cnndsl.report import clip, human
 from cnndsl.summary import Summary
+from cnndsl.version import __version__
 
 HEADER_MARK = "compiled by cnndsl"
 INDENT = "    "

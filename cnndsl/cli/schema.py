@@ -1,7 +1,9 @@
 """`cnndsl schema`: the JSON Schema of the layer words, the one source the docs'
 layer tables, the playground's word lists and editors read.
 
-`cnndsl schema --web` prints the playground's word lists (the generated block of
+`cnndsl schema --train` prints the JSON Schema of a run's settings (the train
+section, the flags and `config.json` share its bounds). `cnndsl schema --web`
+prints the playground's word lists (the generated block of
 `web/src/cnn-language.js`), built from that schema alone.
 """
 
@@ -21,12 +23,19 @@ def add(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the layer words")
     p.add_argument("--web", action="store_true",
                    help="print the playground's word lists built from it instead")
+    p.add_argument("--train", action="store_true",
+                   help="print the JSON Schema of the training settings instead")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from cnndsl.layers import schema
 
+    if args.train:
+        from cnndsl.training import settings_schema
+
+        print(json.dumps(settings_schema(), indent=2))
+        return common.EXIT_OK
     document = schema()
     print(web_words(document) if args.web else json.dumps(document, indent=2))
     return common.EXIT_OK

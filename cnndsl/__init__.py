@@ -12,7 +12,7 @@ with _paused():  # see cnndsl/collector.py
 from cnndsl.version import __version__
 
 __all__ = ["CheckResult", "__version__", "build", "check", "check_file", "compile",
-           "diagram", "load", "render_summary"]
+           "diagram", "layer_schema", "load", "render_summary"]
 
 
 def __getattr__(name: str):
@@ -25,6 +25,10 @@ def __getattr__(name: str):
         from cnndsl.draw import diagram
 
         return diagram
+    if name == "layer_schema":
+        from cnndsl.layers import schema
+
+        return schema
     if name == "render_summary":
         from cnndsl.report import render_summary
 

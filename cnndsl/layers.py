@@ -44,6 +44,7 @@ class Arg:
     below: float | None = None        # exclusive upper bound
     describe: str = ""
     longest: int = 3                  # a size has at most this many numbers
+    default: object = None            # the value when not written (None: none, or see docs)
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,11 @@ def _arg(name: str, kind: ValueKind, describe: str, **extra) -> Arg:
     return Arg(name, kind, describe=describe, **extra)
 
 
-_S = _arg("stride", "size", "stride", flag="s", names=("stride",), minimum=1)
-_D = _arg("dilation", "size", "dilation", flag="d", names=("dilation",), minimum=1)
-_G = _arg("groups", "int", "groups", flag="g", names=("groups",), minimum=1)
+_S = _arg("stride", "size", "stride", flag="s", names=("stride",), minimum=1, default=1)
+#: a pool's stride is its window's size unless written
+_POOL_S = _arg("stride", "size", "stride", flag="s", names=("stride",), minimum=1)
+_D = _arg("dilation", "size", "dilation", flag="d", names=("dilation",), minimum=1, default=1)
+_G = _arg("groups", "int", "groups", flag="g", names=("groups",), minimum=1, default=1)
 _EPS = _arg("eps", "float", "epsilon", names=("eps",), minimum=0)
 
 
@@ -84,12 +87,12 @@ def _kernel(positional: bool, describe: str = "kernel size") -> Arg:
 
 def _padding(same: bool) -> Arg:
     return _arg("padding", "size", "padding", flag="p", names=("padding",), minimum=0,
-                words=("same",) if same else ())
+                words=("same",) if same else (), default=0)
 
 
 def _conv() -> LayerWord:
     mode = _arg("padding_mode", "word", "padding mode", names=("pad", "padding_mode"),
-                words=("zeros", "reflect", "replicate", "circular"))
+                words=("zeros", "reflect", "replicate", "circular"), default="zeros")
     return LayerWord(
         "conv", (_out(), _kernel(False), _S, _padding(True), _D, _G, mode),
         {"nobias": ("bias", False), "same": ("padding", "same")},
@@ -99,7 +102,7 @@ def _conv() -> LayerWord:
 
 def _convt() -> LayerWord:
     output_padding = _arg("output_padding", "size", "output padding",
-                          names=("output_padding",), minimum=0)
+                          names=("output_padding",), minimum=0, default=0)
     return LayerWord(
         "convt", (_out(), _kernel(False), _S, _padding(False), _D, _G, output_padding),
         {"nobias": ("bias", False)},
@@ -108,7 +111,7 @@ def _convt() -> LayerWord:
 
 
 def _pool(op: str, dilation: bool) -> LayerWord:
-    args = (_kernel(True, "window size"), _S, _padding(False)) + ((_D,) if dilation else ())
+    args = (_kernel(True, "window size"), _POOL_S, _padding(False)) + ((_D,) if dilation else ())
     usage = f"{op} K [sS] [pP]" + (" [dD]" if dilation else "") + " [ceil]"
     torch = "MaxPool{n}d" if op == "maxpool" else "AvgPool{n}d"
     return LayerWord(op, args, {"ceil": ("ceil", True)}, usage, f"`{op} 2`", role="pool",
@@ -145,7 +148,8 @@ def _upsample() -> LayerWord:
     factor = _arg("scale", "number", "scale factor", positional=True,
                   names=("scale", "scale_factor"), above=0)
     size = _arg("size", "size", "output size", names=("size",), minimum=1)
-    mode = _arg("mode", "word", "mode", names=("mode",), words=("nearest", "linear", "cubic"))
+    mode = _arg("mode", "word", "mode", names=("mode",), words=("nearest", "linear", "cubic"),
+                default="nearest")
     return LayerWord(
         "upsample", (factor, size, mode),
         {"nearest": ("mode", "nearest"), "linear": ("mode", "linear"),
@@ -348,8 +352,7 @@ def arguments(op: str) -> dict:
     for arg in word.args:
         kind = _core(arg)
         if not arg.required:
-            kind = cs.with_default_schema(cs.nullable_schema(kind),
-                                          default=word.defaults.get(arg.field))
+            kind = cs.with_default_schema(cs.nullable_schema(kind), default=_default(word, arg))
         fields[arg.field] = cs.typed_dict_field(kind, required=arg.required)
     for name, value in _switched(word).items():
         if name not in fields:
@@ -357,6 +360,11 @@ def arguments(op: str) -> dict:
                 cs.with_default_schema(cs.bool_schema(strict=True), default=not value),
                 required=False)
     return cs.typed_dict_schema(fields, extra_behavior="forbid", strict=True)
+
+
+def _default(word: LayerWord, arg: Arg):
+    default = word.defaults.get(arg.field, arg.default)
+    return list(default) if isinstance(default, tuple) else default
 
 
 def _switched(word: LayerWord) -> dict[str, object]:
@@ -384,7 +392,7 @@ def _field_schema(word: LayerWord, arg: Arg) -> dict:
     out.update({"description": arg.describe, "x-names": list(arg.names),
                 "x-positional": arg.positional})
     if not arg.required:
-        out["default"] = word.defaults.get(arg.field)
+        out["default"] = _default(word, arg)
     if arg.flag:
         out["x-flag"] = arg.flag
     switches = {s: v for s, (f, v) in word.switches.items() if f == arg.field}

@@ -37,6 +37,7 @@ def test_every_word_is_defined_once_with_docs_class_and_aliases():
 
 
 def test_the_schema_is_json_and_the_command_prints_it(capsys):
+    assert cnndsl.layer_schema() == schema()
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(schema()))
 
@@ -109,3 +110,34 @@ def test_a_value_breaking_two_rules_is_told_the_form_first():
     errors = caught.value.errors()
     assert {"greater_than_equal", "int_type"} <= {e["type"] for e in errors}
     assert problem(stride, (0, 1.5), errors)[:2] == ("E0402", "the stride must be a whole number")
+
+
+def _ir_classes() -> dict[str, type]:
+    """op -> the IR node class that holds it."""
+    import typing
+
+    from cnndsl import ir
+
+    found = {}
+    for cls in vars(ir).values():
+        if isinstance(cls, type) and issubclass(cls, ir.Element) and "op" in cls.model_fields:
+            for op in typing.get_args(cls.model_fields["op"].annotation):
+                found[op] = cls
+    return found
+
+
+def test_the_schemas_defaults_are_the_ones_the_network_gets():
+    """A default the schema documents is the value a layer written without it has."""
+    classes = _ir_classes()
+    compared = 0
+    for op, definition in schema()["$defs"].items():
+        fields = classes[op].model_fields
+        for name, field in definition["properties"].items():
+            if "default" not in field or name in LAYERS[op].defaults or name not in fields:
+                continue
+            if fields[name].is_required():
+                assert field["default"] is None, (op, name)   # filled in by the resolver
+                continue
+            assert field["default"] == fields[name].default, (op, name)
+            compared += 1
+    assert compared > 20

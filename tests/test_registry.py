@@ -141,3 +141,17 @@ def test_the_schemas_defaults_are_the_ones_the_network_gets():
             assert field["default"] == fields[name].default, (op, name)
             compared += 1
     assert compared > 20
+
+
+def test_the_docs_layer_table_is_built_from_the_schema(capsys):
+    from cnndsl.cli.schema import markdown_table
+
+    assert main(["schema", "--markdown"]) == 0
+    table = capsys.readouterr().out.rstrip("\n")
+    assert table == markdown_table(schema())
+    rows = table.splitlines()[2:]
+    assert [row.split("`")[1] for row in rows] == list(LAYERS)
+    for row, word in zip(rows, LAYERS.values()):
+        assert row.replace("\\|", "").count("|") == 6, row   # five cells, pipes escaped
+        assert all(f"`{a.flag}N`" in row for a in word.args if a.flag), row
+        assert all(f"`{s}`" in row for s in word.switches), row

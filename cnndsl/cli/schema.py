@@ -23,6 +23,8 @@ def add(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the layer words")
     p.add_argument("--web", action="store_true",
                    help="print the playground's word lists built from it instead")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the layer table of the docs built from it instead")
     p.add_argument("--train", action="store_true",
                    help="print the JSON Schema of the training settings instead")
     p.set_defaults(run=run)
@@ -37,7 +39,12 @@ def run(args) -> int:
         print(json.dumps(settings_schema(), indent=2))
         return common.EXIT_OK
     document = schema()
-    print(web_words(document) if args.web else json.dumps(document, indent=2))
+    if args.web:
+        print(web_words(document))
+    elif args.markdown:
+        print(markdown_table(document))
+    else:
+        print(json.dumps(document, indent=2))
     return common.EXIT_OK
 
 
@@ -63,3 +70,50 @@ def _js_set(name: str, words: list[str]) -> str:
     body = " +\n    ".join(json.dumps(line + (" " if i < len(lines) - 1 else ""))
                            for i, line in enumerate(lines))
     return f"const {name} = new Set(\n  ({body}).split(\" \"),\n);"
+
+
+def markdown_table(document: dict) -> str:
+    """The docs' layer table, from `document` (the layer schema): each word with its
+    other spellings, its usage, its arguments (flag, `name=`, bounds, default), its
+    PyTorch class and what it does."""
+    rows = ["| word | usage | arguments | PyTorch | what it does |",
+            "| --- | --- | --- | --- | --- |"]
+    for op, d in document["$defs"].items():
+        word = " ".join(f"`{w}`" for w in (op, *d["x-aliases"]))
+        arguments = "<br>".join(_argument(name, p) for name, p in d["properties"].items())
+        torch = "`" + d["x-torch"].replace("{n}", "N") + "`"
+        cells = [word, f"`{d['x-usage']}`", arguments or "—", torch, d["description"]]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows)
+
+
+def _argument(name: str, p: dict) -> str:
+    if "x-names" not in p:      # a switch
+        return " ".join(f"`{s}`" for s in p["x-switches"]) + f": {name} = " \
+            + ", ".join(json.dumps(v) for v in p["x-switches"].values())
+    spelled = (["bare"] if p["x-positional"] else []) + \
+        ([f"`{p['x-flag']}N`"] if "x-flag" in p else []) + [f"`{n}=`" for n in p["x-names"]]
+    text = f"{p['description']}: " + " or ".join(spelled)
+    bounds = _bounds(p)
+    if bounds:
+        text += f", {bounds}"
+    if p.get("x-switches"):
+        text += ", or the word " + " or ".join(f"`{s}`" for s in p["x-switches"])
+    if p.get("default") is not None:
+        text += f", default {json.dumps(p['default'])}"
+    return text
+
+
+def _bounds(p: dict) -> str:
+    """The bounds of a number (the first number form of a field), in words."""
+    forms = p.get("oneOf", [p])
+    number = next((f for f in forms if f.get("type") in ("integer", "number")), None)
+    if number is None:
+        words = p.get("enum") or [f["const"] for f in forms if "const" in f]
+        return "one of " + ", ".join(f"`{w}`" for w in words) if words else ""
+    parts = [f"≥ {number['minimum']}" if "minimum" in number else "",
+             f"> {number['exclusiveMinimum']}" if "exclusiveMinimum" in number else "",
+             f"< {number['exclusiveMaximum']}" if "exclusiveMaximum" in number else ""]
+    if any(f.get("type") == "array" for f in forms):
+        parts.append("or a size `AxB`")
+    return " ".join(part for part in parts if part)

@@ -325,8 +325,9 @@ def _core(arg: Arg) -> dict:
     if arg.kind == "int":
         return whole
     if arg.kind == "float":
-        return cs.float_schema(strict=True, **bounds)
-    one = whole if arg.kind == "size" else cs.float_schema(strict=True, **bounds)
+        return cs.float_schema(strict=True, allow_inf_nan=False, **bounds)
+    one = whole if arg.kind == "size" else cs.float_schema(strict=True, allow_inf_nan=False,
+                                                           **bounds)
     many = cs.tuple_schema([whole], variadic_item_index=0, min_length=1,
                            max_length=arg.longest, strict=True)
     forms = {"one": one, "many": many}

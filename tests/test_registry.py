@@ -99,6 +99,20 @@ def test_every_bad_value_of_a_layer_is_reported_with_its_other_errors():
     assert [code for code, _ in found] == ["E0402", "E0404", "E0413"]
 
 
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_a_value_that_is_not_finite_is_refused_in_words(value):
+    """The parser refuses `1e400` first (E0415); the registry holds to it as well."""
+    from pydantic_core import ValidationError
+
+    from cnndsl.passes.bind import problem
+
+    eps = next(a for a in LAYERS["batchnorm"].args if a.field == "eps")
+    with pytest.raises(ValidationError) as caught:
+        validator("batchnorm").validate_python({"eps": value})
+    assert problem(eps, value, caught.value.errors())[:2] == \
+        ("E0404", "the epsilon must be a finite number")
+
+
 def test_a_value_breaking_two_rules_is_told_the_form_first():
     from pydantic_core import ValidationError
 

@@ -236,8 +236,8 @@ def _validate(word: LayerWord, use: ast.LayerUse, bound: Bound,
 
 
 #: pydantic's error types, most telling first: a value breaking several rules is told the first
-_RANK = ("size", "too_long", "too_short", "whole", "literal_error", "greater_than_equal",
-         "greater_than", "less_than", "less_than_equal")
+_RANK = ("size", "too_long", "too_short", "whole", "literal_error", "finite_number",
+         "greater_than_equal", "greater_than", "less_than", "less_than_equal")
 
 
 def problem(arg: Arg, value, errors: list[dict]) -> tuple[str, str, str, str | None]:
@@ -267,6 +267,8 @@ def problem(arg: Arg, value, errors: list[dict]) -> tuple[str, str, str, str | N
     if where == "literal_error":
         choices = ", ".join(f"`{w}`" for w in arg.words)
         return "E0414", f"unknown {what} `{show(value)}`", f"expected one of {choices}", None
+    if where == "finite_number":
+        return "E0404", f"the {what} must be a finite number", shown, None
     if where == "greater_than_equal":
         return "E0404", f"the {what} must be at least {ctx['ge']:g}", shown, None
     if where == "greater_than":

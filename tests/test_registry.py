@@ -169,3 +169,20 @@ def test_the_docs_layer_table_is_built_from_the_schema(capsys):
         assert row.replace("\\|", "").count("|") == 6, row   # five cells, pipes escaped
         assert all(f"`{a.flag}N`" in row for a in word.args if a.flag), row
         assert all(f"`{s}`" in row for s in word.switches), row
+
+
+def test_every_word_reaches_every_stage():
+    """A word added to the registry once is built, inferred and emitted: the stages'
+    tables (keyed by IR class, per kind of work) cover every word's class, and the
+    binder's model matches the class's fields."""
+    from cnndsl.codegen.modules import MODULES
+    from cnndsl.passes.infer import _RULES
+    from cnndsl.passes.resolve import _BUILDERS
+
+    classes = _ir_classes()
+    for op, word in LAYERS.items():
+        cls = classes[op]
+        assert cls in _RULES and cls in MODULES, op
+        assert op in _BUILDERS or cls.__name__ == "Activation", op
+        bound = {a.field for a in word.args} | {f for f, _ in word.switches.values()}
+        assert bound <= set(cls.model_fields), (op, bound - set(cls.model_fields))

@@ -21,11 +21,12 @@ WEB_END = "// ---- end of the generated words ----"
 
 def add(sub) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of the layer words")
-    p.add_argument("--web", action="store_true",
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--web", action="store_true",
                    help="print the playground's word lists built from it instead")
-    p.add_argument("--markdown", action="store_true",
+    form.add_argument("--markdown", action="store_true",
                    help="print the layer table of the docs built from it instead")
-    p.add_argument("--train", action="store_true",
+    form.add_argument("--train", action="store_true",
                    help="print the JSON Schema of the training settings instead")
     p.set_defaults(run=run)
 

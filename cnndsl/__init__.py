@@ -6,10 +6,10 @@ source; `build`, `load` and `diagram` import their heavier dependencies lazily.
 
 from cnndsl.api import CheckResult, check, check_file
 
-__version__ = "0.1.0"
+from cnndsl.version import __version__
 
 __all__ = ["CheckResult", "__version__", "build", "check", "check_file", "compile",
-           "diagram", "load", "render_summary"]
+           "diagram", "layer_schema", "load", "render_summary"]
 
 
 def __getattr__(name: str):
@@ -22,6 +22,10 @@ def __getattr__(name: str):
         from cnndsl.draw import diagram
 
         return diagram
+    if name == "layer_schema":
+        from cnndsl.layers import schema
+
+        return schema
     if name == "render_summary":
         from cnndsl.report import render_summary
 

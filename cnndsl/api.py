@@ -159,3 +159,12 @@ def check_file(path: str | Path) -> CheckResult:
         return CheckResult(src, (problem,))
     # the model's default name comes from the file's real name, not its printable form
     return _checked(src, model_name_for(os.fsdecode(path)))
+
+
+def check_spec(path_or_source: str | Path) -> CheckResult:
+    """Check a spec given either way: a `Path`, or one line ending in `.cnn`, is a
+    file (`check_file`); other text is the spec itself (`check`)."""
+    text = str(path_or_source)
+    if isinstance(path_or_source, Path) or ("\n" not in text and text.endswith(".cnn")):
+        return check_file(path_or_source)
+    return check(text)

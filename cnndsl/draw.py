@@ -365,9 +365,10 @@ def diagram(source_or_path: str | Path, *, rankdir: str = "TB",
 
     Raises `cnndsl.codegen.api.SpecError` when the spec has errors.
     """
-    from cnndsl.codegen.api import SpecError, _result
+    from cnndsl.api import check_spec
+    from cnndsl.codegen.api import SpecError
 
-    result = _result(source_or_path)
+    result = check_spec(source_or_path)
     if not result.ok:
         raise SpecError(result)
     return draw(result, rankdir=rankdir, collapse=collapse)

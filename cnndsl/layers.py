@@ -1,14 +1,18 @@
 """The layer words, as one table: what each takes, what it is called in module
 names and in PyTorch, how it is drawn, and whether it keeps its input's shape.
 
-The binder reads `args`/`switches` to check a layer's arguments; the resolver
-reads `role` to name modules and `keeps_shape` to go on past a wrong one; the
-emitter reads `torch`; the drawer reads `family`. Nothing else lists layer words.
+The binder reads `args`/`switches` to find a layer's arguments and validates
+them through the word's pydantic model (`model(op)`, built from this table on
+first use); the resolver reads `role` to name modules and `keeps_shape` to go on
+past a wrong one; the emitter reads `torch`; the drawer reads `family`. The
+models' JSON Schema (`schema()`, `cnndsl schema`) is what the docs, the
+playground's word lists and editors read. Nothing else lists layer words.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Literal
 
 ValueKind = Literal["int", "size", "float", "number", "word"]
@@ -36,9 +40,11 @@ class Arg:
     required: bool = False
     words: tuple[str, ...] = ()      # allowed words for kind "word" (or as a value)
     minimum: float | None = None      # inclusive lower bound
+    above: float | None = None        # exclusive lower bound
     below: float | None = None        # exclusive upper bound
     describe: str = ""
     longest: int = 3                  # a size has at most this many numbers
+    default: object = None            # the value when not written (None: none, or see docs)
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,11 @@ def _arg(name: str, kind: ValueKind, describe: str, **extra) -> Arg:
     return Arg(name, kind, describe=describe, **extra)
 
 
-_S = _arg("stride", "size", "stride", flag="s", names=("stride",), minimum=1)
-_D = _arg("dilation", "size", "dilation", flag="d", names=("dilation",), minimum=1)
-_G = _arg("groups", "int", "groups", flag="g", names=("groups",), minimum=1)
+_S = _arg("stride", "size", "stride", flag="s", names=("stride",), minimum=1, default=1)
+#: a pool's stride is its window's size unless written
+_POOL_S = _arg("stride", "size", "stride", flag="s", names=("stride",), minimum=1)
+_D = _arg("dilation", "size", "dilation", flag="d", names=("dilation",), minimum=1, default=1)
+_G = _arg("groups", "int", "groups", flag="g", names=("groups",), minimum=1, default=1)
 _EPS = _arg("eps", "float", "epsilon", names=("eps",), minimum=0)
 
 
@@ -79,12 +87,12 @@ def _kernel(positional: bool, describe: str = "kernel size") -> Arg:
 
 def _padding(same: bool) -> Arg:
     return _arg("padding", "size", "padding", flag="p", names=("padding",), minimum=0,
-                words=("same",) if same else ())
+                words=("same",) if same else (), default=0)
 
 
 def _conv() -> LayerWord:
     mode = _arg("padding_mode", "word", "padding mode", names=("pad", "padding_mode"),
-                words=("zeros", "reflect", "replicate", "circular"))
+                words=("zeros", "reflect", "replicate", "circular"), default="zeros")
     return LayerWord(
         "conv", (_out(), _kernel(False), _S, _padding(True), _D, _G, mode),
         {"nobias": ("bias", False), "same": ("padding", "same")},
@@ -94,7 +102,7 @@ def _conv() -> LayerWord:
 
 def _convt() -> LayerWord:
     output_padding = _arg("output_padding", "size", "output padding",
-                          names=("output_padding",), minimum=0)
+                          names=("output_padding",), minimum=0, default=0)
     return LayerWord(
         "convt", (_out(), _kernel(False), _S, _padding(False), _D, _G, output_padding),
         {"nobias": ("bias", False)},
@@ -103,7 +111,7 @@ def _convt() -> LayerWord:
 
 
 def _pool(op: str, dilation: bool) -> LayerWord:
-    args = (_kernel(True, "window size"), _S, _padding(False)) + ((_D,) if dilation else ())
+    args = (_kernel(True, "window size"), _POOL_S, _padding(False)) + ((_D,) if dilation else ())
     usage = f"{op} K [sS] [pP]" + (" [dD]" if dilation else "") + " [ceil]"
     torch = "MaxPool{n}d" if op == "maxpool" else "AvgPool{n}d"
     return LayerWord(op, args, {"ceil": ("ceil", True)}, usage, f"`{op} 2`", role="pool",
@@ -138,9 +146,10 @@ def _norm(op: str, role: str, torch: str, args: tuple[Arg, ...], switches=None,
 
 def _upsample() -> LayerWord:
     factor = _arg("scale", "number", "scale factor", positional=True,
-                  names=("scale", "scale_factor"), minimum=0)
+                  names=("scale", "scale_factor"), above=0)
     size = _arg("size", "size", "output size", names=("size",), minimum=1)
-    mode = _arg("mode", "word", "mode", names=("mode",), words=("nearest", "linear", "cubic"))
+    mode = _arg("mode", "word", "mode", names=("mode",), words=("nearest", "linear", "cubic"),
+                default="nearest")
     return LayerWord(
         "upsample", (factor, size, mode),
         {"nearest": ("mode", "nearest"), "linear": ("mode", "linear"),
@@ -254,3 +263,182 @@ def canonical(word: str) -> str | None:
 def layer_words() -> list[str]:
     """Every word that names a layer (canonical words and aliases)."""
     return [*LAYERS, *ALIASES]
+
+
+#: One line on what each word does, for the docs and for editors' hovers.
+DOCS = {
+    "conv": "convolution: OUT channels from a kK window",
+    "convt": "transposed convolution, the upsampling inverse of `conv`",
+    "maxpool": "the largest value of each K window",
+    "avgpool": "the mean of each K window",
+    "gap": "global average pooling: one value per channel",
+    "adaptiveavgpool": "average pooling to an output of size S, whatever the input",
+    "adaptivemaxpool": "max pooling to an output of size S, whatever the input",
+    "flatten": "everything but the batch as one vector",
+    "unflatten": "a vector back into the shape S",
+    "fc": "fully connected (linear) layer with N outputs",
+    "dropout": "zeroes each value with probability P while training",
+    "droppath": "drops the whole branch per sample with probability P (stochastic depth)",
+    "batchnorm": "batch normalisation over each channel",
+    "layernorm": "layer normalisation over each sample",
+    "groupnorm": "group normalisation over G groups of channels",
+    "instancenorm": "instance normalisation over each channel of each sample",
+    "relu": "max(x, 0)",
+    "relu6": "min(max(x, 0), 6)",
+    "sigmoid": "1 / (1 + exp(-x))",
+    "tanh": "the hyperbolic tangent",
+    "gelu": "the Gaussian error linear unit",
+    "silu": "x * sigmoid(x) (swish)",
+    "elu": "the exponential linear unit, with slope alpha below 0",
+    "leakyrelu": "max(x, 0) + slope * min(x, 0)",
+    "hardswish": "a piecewise-linear swish",
+    "hardsigmoid": "a piecewise-linear sigmoid",
+    "mish": "x * tanh(softplus(x))",
+    "selu": "the self-normalising ELU",
+    "softplus": "log(1 + exp(x))",
+    "prelu": "a leaky ReLU whose slope is learnt",
+    "softmax": "probabilities over the channels",
+    "logsoftmax": "log-probabilities over the channels",
+    "identity": "passes its input on unchanged",
+    "upsample": "scales the picture by F, or to the size S",
+    "pixelshuffle": "moves channels into space: C*R*R x H x W to C x H*R x W*R",
+    "pixelunshuffle": "moves space into channels, the inverse of `pixelshuffle`",
+    "scale": "multiplies by one learnt number, starting at INIT",
+    "shuffle": "interleaves the channels of G groups",
+}
+
+
+# ---- the models: one pydantic-core schema per layer word --------------------------------
+# Built from the table on first use, as pydantic-core schemas with a `SchemaValidator`:
+# a pydantic `BaseModel` class would cost start-up time (its first one imports
+# importlib.metadata for pydantic's plugins, ~20 ms), and a spec uses few words.
+
+def _core(arg: Arg) -> dict:
+    """The pydantic-core schema of one argument, its bounds as constraints."""
+    from pydantic_core import core_schema as cs
+
+    if arg.kind == "word":
+        return cs.literal_schema(list(arg.words))
+    bounds = {k: v for k, v in (("ge", arg.minimum), ("gt", arg.above), ("lt", arg.below))
+              if v is not None}
+    whole = cs.int_schema(le=MAX_INT, strict=True, **bounds)
+    if arg.kind == "int":
+        return whole
+    if arg.kind == "float":
+        return cs.float_schema(strict=True, allow_inf_nan=False, **bounds)
+    one = whole if arg.kind == "size" else cs.float_schema(strict=True, allow_inf_nan=False,
+                                                           **bounds)
+    many = cs.tuple_schema([whole], variadic_item_index=0, min_length=1,
+                           max_length=arg.longest, strict=True)
+    forms = {"one": one, "many": many}
+    if arg.words:
+        forms["word"] = cs.literal_schema(list(arg.words))
+    return cs.tagged_union_schema(forms, _form, custom_error_type="form",
+                                  custom_error_message="not a number or a size")
+
+
+def _form(value) -> str:
+    return "many" if isinstance(value, tuple) else "word" if isinstance(value, str) else "one"
+
+
+@cache
+def arguments(op: str) -> dict:
+    """The pydantic-core schema of the arguments of the layer word `op` (canonical): a
+    typed dict, strict (a value is never converted), no other keys. Switches are
+    fields too (`nobias` sets `bias`)."""
+    from pydantic_core import core_schema as cs
+
+    word = LAYERS[op]
+    fields = {}
+    for arg in word.args:
+        kind = _core(arg)
+        if not arg.required:
+            kind = cs.with_default_schema(cs.nullable_schema(kind), default=_default(word, arg))
+        fields[arg.field] = cs.typed_dict_field(kind, required=arg.required)
+    for name, value in _switched(word).items():
+        if name not in fields:
+            fields[name] = cs.typed_dict_field(
+                cs.with_default_schema(cs.bool_schema(strict=True), default=not value),
+                required=False)
+    return cs.typed_dict_schema(fields, extra_behavior="forbid", strict=True)
+
+
+def _default(word: LayerWord, arg: Arg):
+    default = word.defaults.get(arg.field, arg.default)
+    return list(default) if isinstance(default, tuple) else default
+
+
+def _switched(word: LayerWord) -> dict[str, object]:
+    """field -> the value its switches set (for a bool switch: the non-default value)."""
+    return {name: value for name, value in word.switches.values()}
+
+
+@cache
+def validator(op: str):
+    """The `pydantic_core.SchemaValidator` of `op`'s arguments: what binding runs.
+
+    >>> validator("conv").validate_python({"out": 16, "kernel": 3})["stride"] is None
+    True
+    """
+    from pydantic_core import SchemaValidator
+
+    return SchemaValidator(arguments(op))
+
+
+def _field_schema(word: LayerWord, arg: Arg) -> dict:
+    from pydantic.json_schema import GenerateJsonSchema
+
+    out = GenerateJsonSchema().generate(_core(arg))
+    out.pop("$schema", None)
+    out.update({"description": arg.describe, "x-names": list(arg.names),
+                "x-positional": arg.positional})
+    if not arg.required:
+        out["default"] = _default(word, arg)
+    if arg.flag:
+        out["x-flag"] = arg.flag
+    switches = {s: v for s, (f, v) in word.switches.items() if f == arg.field}
+    if switches:
+        out["x-switches"] = switches
+    return out
+
+
+def word_schema(op: str) -> dict:
+    """The JSON Schema of one layer word's arguments, with its docs and PyTorch class.
+
+    >>> word_schema("conv")["properties"]["kernel"]["x-flag"]
+    'k'
+    """
+    word = LAYERS[op]
+    properties = {arg.field: _field_schema(word, arg) for arg in word.args}
+    for name, value in _switched(word).items():
+        if name not in properties:
+            properties[name] = {
+                "type": "boolean", "default": not value,
+                "x-switches": {s: v for s, (f, v) in word.switches.items() if f == name},
+                "description": " or ".join(f"`{s}`" for s, (f, _) in word.switches.items()
+                                           if f == name) + f" sets it to {value}"}
+    return {"title": op, "description": DOCS[op], "type": "object",
+            "properties": properties, "additionalProperties": False,
+            "required": [a.field for a in word.args if a.required],
+            "x-usage": word.usage, "x-example": word.example, "x-torch": word.torch,
+            "x-aliases": sorted(a for a, w in ALIASES.items() if w == op),
+            "x-role": word.role, "x-family": word.family, "x-keeps-shape": word.keeps_shape}
+
+
+def schema() -> dict:
+    """The JSON Schema of the language's layer words: one definition per word (its
+    arguments, bounds, defaults, flags, docs and PyTorch class), with the aliases,
+    combinators and keywords beside them. The docs, the playground and editors read
+    it (`cnndsl schema` prints it).
+
+    >>> sorted(schema()["$defs"]["fc"]["properties"])
+    ['bias', 'out']
+    """
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "cnndsl layer words",
+            "description": "the arguments of each layer word of the `.cnn` language",
+            "oneOf": [{"$ref": f"#/$defs/{op}"} for op in LAYERS],
+            "$defs": {op: word_schema(op) for op in LAYERS},
+            "x-aliases": dict(ALIASES), "x-combinators": list(COMBINATORS),
+            "x-keywords": sorted(KEYWORDS),
+            "x-flags": {letter: list(ops) for letter, ops in FLAG_LETTERS.items()}}

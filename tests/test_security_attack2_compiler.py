@@ -337,8 +337,8 @@ def _pool_size(op: str, n: int, k: int, s: int, p: int, d: int, ceil: bool) -> i
     """The checker's size for one pooling layer on a 1-D input of `n`, or 0 if refused."""
     from cnndsl.passes.infer import layer, start
 
-    node = ir.Pool.model_construct(op=op, span=None, text=op, name="pool1", kernel=k, stride=s,
-                                   padding=p, dilation=d, ceil=ceil, sym=(), spans=())
+    node = ir.Pool(op=op, span=None, text=op, name="pool1", kernel=k, stride=s,
+                   padding=p, dilation=d, ceil=ceil, sym=(), spans=())
     done = layer(node, start((1, n), None), [])
     return done[0].shape[1] if done is not None else 0
 

@@ -11,11 +11,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cnndsl import __version__
 from cnndsl.cli import common
+from cnndsl.version import __version__
 
 COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve",
-            "export")
+            "export", "schema")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cnndsl.api import CheckResult, check, check_file
+from cnndsl.api import CheckResult, check, check_spec
 from cnndsl.codegen.emit import HEADER_MARK, GeneratedTooLarge, emit
 
 if TYPE_CHECKING:
@@ -68,13 +68,6 @@ def compile(source: str, filename: str = "<string>") -> str:  # shadows on purpo
     return compile_result(check(source, filename))
 
 
-def _result(path_or_source: str | Path) -> CheckResult:
-    text = str(path_or_source)
-    if isinstance(path_or_source, Path) or ("\n" not in text and text.endswith(".cnn")):
-        return check_file(path_or_source)
-    return check(text)
-
-
 def load_module(path_or_source: str | Path,
                 module_name: str | None = None) -> types.ModuleType:
     """Compile a spec and execute the code in a fresh module (no file written).
@@ -83,7 +76,7 @@ def load_module(path_or_source: str | Path,
     with `linecache`, so its classes pickle (`torch.save(model)`) and script
     (`torch.jit.script(model)`) in this process as a compiled file's would.
     """
-    return compiled_module(_result(path_or_source), module_name)
+    return compiled_module(check_spec(path_or_source), module_name)
 
 
 def compiled_module(result: CheckResult, module_name: str | None = None) -> types.ModuleType:
@@ -108,7 +101,7 @@ def compiled_module(result: CheckResult, module_name: str | None = None) -> type
 
 def load(path_or_source: str | Path) -> type[torch.nn.Module]:
     """The model class of a spec: `LeNet = cnndsl.load("lenet.cnn"); model = LeNet()`."""
-    result = _result(path_or_source)
+    result = check_spec(path_or_source)
     return getattr(compiled_module(result), result.network.model)
 
 
@@ -119,7 +112,7 @@ def build(path_or_source: str | Path, **constants: int) -> torch.nn.Module:
     `cnndsl.build("lenet.cnn", classes=100)`.
     """
     # checked once: memory, module and count read it
-    result = _overridden(path_or_source, constants) if constants else _result(path_or_source)
+    result = _overridden(path_or_source, constants) if constants else check_spec(path_or_source)
     if result.ok:
         _check_memory(result)
     model = getattr(compiled_module(result), result.network.model)()
@@ -134,10 +127,9 @@ def _check_memory(result: CheckResult) -> None:
     """Refuse, before allocating anything, a model whose weights and one sample's
     activations would not fit (`cnndsl.memory.TooLarge`)."""
     from cnndsl import memory
-    from cnndsl.train.spec import facts
 
-    found = facts(result)
-    memory.check_fits(params=found.params, activations=found.activations, batch=1,
+    summary = result.summary
+    memory.check_fits(params=int(summary.params), activations=summary.activations, batch=1,
                       training=False, optimizer_states=0, device="cpu")
 
 
@@ -153,7 +145,7 @@ def _overridden(path_or_source: str | Path, constants: dict[str, int]) -> CheckR
 
 
 def _override(path_or_source: str | Path, constants: dict[str, int]) -> tuple[str, str]:
-    result = _result(path_or_source)
+    result = check_spec(path_or_source)
     program = result.program
     if program is None:
         raise SpecError(result)

@@ -19,8 +19,8 @@ import textwrap
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from cnndsl import __version__, ir
 from cnndsl import expr as E
+from cnndsl import ir
 from cnndsl.codegen import symbolic
 from cnndsl.codegen.helpers import HELPERS
 from cnndsl.codegen.modules import (
@@ -37,6 +37,7 @@ from cnndsl.files import printable
 from cnndsl.passes.infer import fmt
 from cnndsl.report import clip, human
 from cnndsl.summary import Summary
+from cnndsl.version import __version__
 
 HEADER_MARK = "compiled by cnndsl"
 INDENT = "    "

@@ -1,5 +1,8 @@
 """Binding a layer word's arguments (`conv 16 k3 s2 nobias`) to its fields,
-as the table in `cnndsl.layers` describes them."""
+as the table in `cnndsl.layers` describes them, then validating them through the
+word's pydantic-core schema (`cnndsl.layers.validator`), whose errors become located
+diagnostics: E0401 a missing argument, E0402 a value of the wrong form, E0404
+one out of its bounds, E0414 an unknown word."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from cnndsl import habits
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error
 from cnndsl.expr import Expr
-from cnndsl.layers import FLAG_LETTERS, LAYERS, MAX_INT, Arg, LayerWord
+from cnndsl.layers import FLAG_LETTERS, LAYERS, Arg, LayerWord, validator
 from cnndsl.passes.evaluate import Env, Value, evaluate, literal, plain, unknown_name
 from cnndsl.source import Span
 from cnndsl.suggest import did_you_mean, offer
@@ -24,6 +27,7 @@ class Bound:
 
     values: dict[str, object] = field(default_factory=dict)
     spans: dict[str, Span] = field(default_factory=dict)
+    at: dict[str, Span] = field(default_factory=dict)    # where a bad value is pointed at
     sym: dict[str, Expr] = field(default_factory=dict)   # field -> its tree, if symbolic
     ok: bool = True
     unknown: bool = False
@@ -60,13 +64,7 @@ def bind(op: str, use: ast.LayerUse, env: Env, layer_words: set[str],
                 diagnostics.append(_too_many(word, use, arg, bound, claimed))
                 continue
             _set(word, positional.pop(0), arg.value, env, bound, diagnostics, use)
-    for arg in word.args:
-        if arg.required and arg.field not in bound.values and bound.ok and not bound.unknown:
-            bound.ok = False
-            diagnostics.append(error(
-                "E0401", f"`{use.name}` needs its {arg.describe}", use.span,
-                f"no {arg.describe} given", notes=[f"usage: `{word.usage}`"],
-                help=f"for example {word.example}" if word.example else None))
+    _validate(word, use, bound, diagnostics, missing_too=bound.ok and not bound.unknown)
     return bound if bound.ok and not bound.unknown else None
 
 
@@ -201,12 +199,7 @@ def _store(word: LayerWord, arg: Arg, value: Value, span: Span, bound: Bound,
         _duplicate(use, arg.field, span, bound, diagnostics)
         return
     bound.spans[arg.field] = span
-    problem = check_value(arg, plain(value.value))
-    if problem:
-        bound.ok = False
-        code, message, label, help = problem
-        diagnostics.append(error(code, message, expr_span or span, label, help=help))
-        return
+    bound.at[arg.field] = expr_span or span
     bound.values[arg.field] = plain(value.value)
     if value.symbolic:
         bound.sym[arg.field] = value.expr
@@ -221,33 +214,85 @@ def _duplicate(use: ast.LayerUse, field_name: str, span: Span, bound: Bound,
                              help="keep one of them"))
 
 
-def check_value(arg: Arg, value) -> tuple[str, str, str, str | None] | None:
-    """(code, message, label, help) when `value` does not suit `arg`."""
-    numbers = value if isinstance(value, tuple) else (value,)
+def _validate(word: LayerWord, use: ast.LayerUse, bound: Bound,
+              diagnostics: list[Diagnostic], missing_too: bool) -> None:
+    """Validate the bound values through the word's model; its errors, in the
+    language's words, at the value each is about. A missing argument is told (at
+    the layer) only when nothing else is wrong and no value was unknown."""
+    from pydantic_core import ValidationError
+
+    try:
+        validator(word.op).validate_python(bound.values)
+        return
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    bound.ok = False
+    args = {a.field: a for a in word.args}
+    wrong = {}
+    for e in errors:
+        if e["type"] != "missing":
+            wrong.setdefault(e["loc"][0], []).append(e)
+    for name, found in wrong.items():
+        code, message, label, help = problem(args[name], bound.values[name], found)
+        diagnostics.append(error(code, message, bound.at[name], label, help=help))
+    missing = [a for a in word.args if any(e["loc"] == (a.field,) and e["type"] == "missing"
+                                           for e in errors)]
+    if missing and not wrong and missing_too:
+        arg = missing[0]
+        diagnostics.append(error(
+            "E0401", f"`{use.name}` needs its {arg.describe}", use.span,
+            f"no {arg.describe} given", notes=[f"usage: `{word.usage}`"],
+            help=f"for example {word.example}" if word.example else None))
+
+
+#: pydantic's error types, most telling first: a value breaking several rules is told the first
+_RANK = ("size", "too_long", "too_short", "whole", "literal_error", "finite_number",
+         "greater_than_equal", "greater_than", "less_than", "less_than_equal")
+
+
+def problem(arg: Arg, value, errors: list[dict]) -> tuple[str, str, str, str | None]:
+    """(code, message, label, help) for `value`, which `arg`'s type refused with
+    pydantic's `errors`, in the language's words."""
+    def rank(e: dict) -> int:
+        kind = e["type"]
+        if kind in ("int_type", "float_type", "int_from_float"):
+            kind = "size" if isinstance(e["input"], tuple) else "whole"
+        return _RANK.index(kind) if kind in _RANK else len(_RANK)
+
+    # pydantic-core counts only the valid items against `min_length`: (0, 0) is "too short"
+    errors = [e for e in errors if e["type"] != "too_short"
+              or len(e["input"]) < e["ctx"]["min_length"]] or errors
+    first = min(errors, key=rank)
+    where = _RANK[rank(first)] if rank(first) < len(_RANK) else first["type"]
     shown = f"got {show(value)}"
-    if isinstance(value, tuple) and arg.kind not in ("size", "number"):
-        return "E0402", f"the {arg.describe} is one number, not a size", shown, None
-    if isinstance(value, tuple) and not 1 <= len(value) <= arg.longest:
+    ctx = first.get("ctx", {})
+    what = arg.describe
+    if where == "size":
+        return "E0402", f"the {what} is one number, not a size", shown, None
+    if where in ("too_long", "too_short"):
         words = {3: "three", 4: "four"}[arg.longest]
-        return "E0402", f"a {arg.describe} has one to {words} numbers", shown, None
-    whole = arg.kind in ("int", "size") or (arg.kind == "number" and isinstance(value, tuple))
-    if whole and any(isinstance(n, float) for n in numbers):
-        below = next(math.floor(n) for n in numbers if isinstance(n, float))
-        return ("E0402", f"the {arg.describe} must be a whole number", shown,
-                f"round it down with `// 1` (giving {below}), or write a whole number")
-    if arg.minimum is not None and any(n < arg.minimum for n in numbers):
-        low = "at least 1" if arg.minimum == 1 else f"at least {arg.minimum:g}"
-        if arg.kind == "number" and arg.minimum == 0:
-            low = "above 0"
-        return "E0404", f"the {arg.describe} must be {low}", shown, None
-    if arg.kind == "number" and any(n <= 0 for n in numbers):
-        return "E0404", f"the {arg.describe} must be above 0", shown, None
-    if arg.below is not None and any(n >= arg.below for n in numbers):
-        return ("E0404", f"the {arg.describe} must be below {arg.below:g}", shown,
-                f"{arg.describe} is a fraction in [0, 1): `0.5` drops half")
-    if whole and any(n > MAX_INT for n in numbers):
-        return "E0404", f"the {arg.describe} must be at most {MAX_INT:,}", shown, None
-    return None
+        return "E0402", f"a {what} has one to {words} numbers", shown, None
+    if where == "whole":
+        numbers = value if isinstance(value, tuple) else (value,)
+        below = next((math.floor(n) for n in numbers if isinstance(n, float)), None)
+        help = (f"round it down with `// 1` (giving {below}), or write a whole number"
+                if below is not None else None)
+        return "E0402", f"the {what} must be a whole number", shown, help
+    if where == "literal_error":
+        choices = ", ".join(f"`{w}`" for w in arg.words)
+        return "E0414", f"unknown {what} `{show(value)}`", f"expected one of {choices}", None
+    if where == "finite_number":
+        return "E0404", f"the {what} must be a finite number", shown, None
+    if where == "greater_than_equal":
+        return "E0404", f"the {what} must be at least {ctx['ge']:g}", shown, None
+    if where == "greater_than":
+        return "E0404", f"the {what} must be above {ctx['gt']:g}", shown, None
+    if where == "less_than":
+        return ("E0404", f"the {what} must be below {ctx['lt']:g}", shown,
+                f"{what} is a fraction in [0, 1): `0.5` drops half")
+    if where == "less_than_equal":
+        return "E0404", f"the {what} must be at most {ctx['le']:,}", shown, None
+    return "E0402", f"the {what} is not {first['msg'].lower()}", shown, None
 
 
 def show(value) -> str:

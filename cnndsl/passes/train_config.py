@@ -17,7 +17,6 @@ from cnndsl.training import (
     LOSSES,
     OPTIMIZERS,
     PATH_DATASETS,
-    RANGES,
     SCHEDULES,
     TrainConfig,
     canonical,
@@ -68,16 +67,17 @@ def _only(item: ast.TrainItem, count: int, usage: str, diagnostics: Diagnostics)
     return False
 
 
-def number(value: ast.TrainValue, what: str, bounds, diagnostics: Diagnostics, *,
+def number(value: ast.TrainValue, what: str, name: str, diagnostics: Diagnostics, *,
            integer: bool) -> float | int | None:
-    """The value as a number within `bounds`, or None with a diagnostic."""
+    """The value as a number within the bounds of the number `name`
+    (`cnndsl.training.limits`), or None with a diagnostic."""
     try:
         parsed = int(value.value) if integer else float(value.value)
     except ValueError:
         diagnostics.append(error("E0602", f"{what} must be a {'whole ' if integer else ''}number",
                                  value.span, f"got `{value.text}`"))
         return None
-    problem = out_of_range(parsed, bounds)
+    problem = out_of_range(parsed, name)
     if problem:
         diagnostics.append(error("E0603", f"{what} must be {problem}", value.span,
                                  f"got `{value.text}`"))
@@ -121,7 +121,7 @@ def _numeric(key: str, *, integer: bool, what: str | None = None):
     def handle(item, fields, diagnostics) -> None:
         usage = "a whole number" if integer else "a number"
         if _only(item, 1, usage, diagnostics):
-            value = number(item.values[0], what or f"`{key}`", RANGES[key], diagnostics,
+            value = number(item.values[0], what or f"`{key}`", key, diagnostics,
                            integer=integer)
             if value is not None:
                 fields[key] = value
@@ -151,7 +151,7 @@ def _optimizer(item, fields, diagnostics) -> None:
                                      "not an option of " + name, notes=[f"its options: {known}"],
                                      help=_did_you_mean(value.key or "", OPTIMIZERS[name])))
             continue
-        parsed = number(value, f"`{value.key}`", RANGES[value.key], diagnostics,
+        parsed = number(value, f"`{value.key}`", value.key, diagnostics,
                         integer=False)
         if parsed is None:
             continue
@@ -178,7 +178,7 @@ def _augment(item, fields, diagnostics) -> None:
             diagnostics.append(error("E0602", f"write {form}", value.span, "here"))
             continue
         amount = None if value.key is None else number(
-            value, f"`{word}`", RANGES[word], diagnostics, integer=word == "crop")
+            value, f"`{word}`", word, diagnostics, integer=word == "crop")
         if value.key is None or amount is not None:
             chosen.append((word, amount))
     fields["augment"] = tuple(chosen)
@@ -199,7 +199,7 @@ def _schedule(item, fields, diagnostics) -> None:
                                      f"`{value.key or value.text}`", value.span, "not an option",
                                      notes=[f"its options: {known}"]))
             continue
-        parsed = number(value, f"`{value.key}`", RANGES[value.key], diagnostics,
+        parsed = number(value, f"`{value.key}`", value.key, diagnostics,
                         integer=value.key == "every")
         if parsed is not None:
             fields[{"every": "step"}.get(value.key, value.key)] = parsed

@@ -9,8 +9,6 @@ and the combinations once all are known (`check_combinations`), before any work.
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import asdict, dataclass, field, fields
 
 from cnndsl.training import (
     AUGMENTS,
@@ -18,8 +16,11 @@ from cnndsl.training import (
     LOSSES,
     OPTIMIZERS,
     PATH_DATASETS,
-    RANGES,
+    PROGRESS,
     SCHEDULES,
+    AugmentAmounts,
+    OptimizerOptions,
+    Settings,
     TrainConfig,
     canonical,
     out_of_range,
@@ -32,78 +33,71 @@ DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
 #: flags a resumed run may change (applied, recorded in config.json, and said)
 RESUMABLE = ("epochs", "device", "progress", "workers", "patience")
 
+__all__ = ["OPTION_FLAGS", "RESUMABLE", "OptionError", "Settings", "add_train_arguments",
+           "check_combinations", "read_settings", "resolve_settings"]
+
 
 class OptionError(Exception):
     """A flag or a combination of flags the harness refuses, in words."""
 
 
-@dataclass
-class Settings:
-    """Every resolved setting of a run; written to `config.json`."""
+def read_settings(data: dict) -> Settings:
+    """Settings from a `config.json` record: the same keys, each value of its type,
+    every word one cnndsl knows and every number in its range (the `Field` bounds
+    of `Settings` and `OptimizerOptions`); else `OptionError`."""
+    from pydantic import ValidationError
 
-    data: str = "digits"
-    data_path: str | None = None
-    data_dir: str = "data"
-    download: bool = False
-    val: float | None = None
-    augment: list[list] = field(default_factory=list)   # [["flip", None], ["crop", 4]]
-    mean: list[float] | None = None
-    std: list[float] | None = None
-    epochs: int = 10
-    batch: int = 32
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    optimizer_args: dict[str, float] = field(default_factory=dict)
-    decay_all: bool = False
-    loss: str = "crossentropy"
-    schedule: str = "constant"
-    warmup: float = 0.0
-    step: int = 30
-    gamma: float = 0.1
-    smoothing: float = 0.0
-    clip: float | None = None
-    ema: float | None = None
-    patience: int | None = None
-    device: str = "auto"
-    amp: bool | None = None
-    channels_last: bool = False
-    compile: bool = False
-    seed: int = 0
-    out: str | None = None
-    resume: bool = False
-    workers: int | None = None
-    progress: str = "auto"
+    if not isinstance(data, dict) or set(data) != set(Settings.model_fields):
+        raise OptionError("its `settings` are not those of this version of cnndsl")
+    if not _plain_json(data):
+        raise OptionError("its `settings` are damaged")
+    where = None
+    try:
+        settings = Settings.model_validate(data, strict=True)
+        where = "optimizer_args"
+        OptimizerOptions.model_validate(settings.optimizer_args, strict=True)
+        where = "augment"
+        _augment_record(settings.augment)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise OptionError(f"its setting `{where or first['loc'][0]}` "
+                          f"{_fault(first['type'])}") from None
+    return settings
 
-    def to_json(self) -> dict:
-        return asdict(self)
 
-    @classmethod
-    def from_json(cls, data: dict) -> Settings:
-        """Settings from a `config.json` record: the same keys, each value of its type,
-        every word one cnndsl knows and every number in its range; else `OptionError`."""
-        from pydantic import TypeAdapter, ValidationError
+def _augment_record(chosen: list[list]) -> None:
+    """Each recorded augmentation is a known word with a value of its kind, in range."""
+    for pair in chosen:
+        word, value = pair if len(pair) == 2 else (None, None)
+        if word not in AUGMENTS or (AUGMENTS[word] is None) != (value is None):
+            raise OptionError("its setting `augment` is damaged")
+        if value is not None:
+            AugmentAmounts.model_validate({word: value}, strict=True)
 
-        names = {f.name for f in fields(cls)}
-        if not isinstance(data, dict) or set(data) != names:
-            raise OptionError("its `settings` are not those of this version of cnndsl")
-        try:
-            settings = TypeAdapter(cls).validate_json(json.dumps(data), strict=True)
-        except ValidationError as exc:
-            where = exc.errors()[0]["loc"]
-            raise OptionError(f"its setting `{where[0]}` is damaged") from None
-        for name, known in (("data", DATASETS), ("optimizer", OPTIMIZERS), ("loss", LOSSES),
-                            ("schedule", SCHEDULES)):
-            if getattr(settings, name) not in known:
-                raise OptionError(f"its setting `{name}` is not one this cnndsl knows")
-        for name, value in settings.to_json().items():
-            bounds = RANGES.get({"step": "every"}.get(name, name))
-            if bounds is not None and value is not None and out_of_range(value, bounds):
-                raise OptionError(f"its setting `{name}` is out of range")
-        return settings
+
+def _plain_json(value) -> bool:
+    """Only what JSON holds (so strict validation reads a record as JSON would be read)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _fault(kind: str) -> str:
+    if kind == "literal_error":
+        return "is not one this cnndsl knows"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                "finite_number"):
+        return "is out of range"
+    return "is damaged"
+
+
+Settings.from_json = staticmethod(read_settings)
 
 
 #: what a setting is when neither the flags nor the spec's section give it
-BUILT_IN = Settings()
+BUILT_IN = Settings.model_construct()
 
 
 # ---- flags -------------------------------------------------------------------------------
@@ -177,7 +171,7 @@ def _run_flags(run) -> None:
     run.add_argument("--out", help="run folder (default: runs/<model>-<n>/)")
     run.add_argument("--resume", action="store_true", default=None,
                      help="continue the run in --out (default: the latest run) from last.pt")
-    run.add_argument("--progress", type=_choice("progress", ("auto", "bar", "plain")),
+    run.add_argument("--progress", type=_choice("progress", PROGRESS),
                      help="auto | bar | plain: a bar per epoch (auto: only on a terminal), "
                           "or one line per epoch alone")
     run.add_argument("--init", metavar="WEIGHTS",
@@ -194,7 +188,7 @@ def _ranged(name: str, kind: type):
         except (ValueError, OverflowError):
             raise argparse.ArgumentTypeError(
                 f"`{text}` is not a {'whole ' if kind is int else ''}number") from None
-        problem = out_of_range(value, RANGES[name])
+        problem = out_of_range(value, name)
         if problem:
             raise argparse.ArgumentTypeError(f"must be {problem}, got `{text}`")
         return value
@@ -226,7 +220,7 @@ def _floats(text: str) -> list[float]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"`{text}`: write numbers separated by commas") \
             from None
-    if not values or any(out_of_range(v, (None, None, True, True)) for v in values):
+    if not values or any(out_of_range(v, None) for v in values):
         raise argparse.ArgumentTypeError(f"`{text}`: every value must be a finite number")
     return values
 

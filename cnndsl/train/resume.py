@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cnndsl import __version__
 from cnndsl.files import show_path
 from cnndsl.train import checkpoint, runfolder
 from cnndsl.train.folder import CONFIG, FolderError, RunFolder, latest_run
@@ -23,6 +22,7 @@ from cnndsl.train.options import (
     Settings,
     check_combinations,
 )
+from cnndsl.version import __version__
 
 _NOT_COMPARED = {"out", "resume"}
 

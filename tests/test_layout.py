@@ -1,0 +1,120 @@
+"""The package's layout: its import graph (module-level imports, read from the
+source) has no cycle, and nothing inside imports the package root (`cnndsl`)
+for a name, `__version__` included: that is a leaf module's."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "cnndsl"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _top_level(tree: ast.Module):
+    """The module's own statements, into `if`/`try` blocks but not `if TYPE_CHECKING:`
+    ones, nor functions or classes (imported when called, not when imported)."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If):
+            if "TYPE_CHECKING" not in ast.unparse(node.test):
+                stack += node.body + node.orelse
+        elif isinstance(node, ast.Try):
+            stack += node.body + node.orelse + node.finalbody + \
+                [n for h in node.handlers for n in h.body]
+        else:
+            yield node
+
+
+def imports(name: str) -> set[tuple[str, str | None]]:
+    """(module imported, the name taken from it or None) for each module-level import."""
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    found = set()
+    for node in _top_level(tree):
+        if isinstance(node, ast.Import):
+            found |= {(a.name, None) for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add((sub, None) if sub in MODULES else (node.module, alias.name))
+    return {(m, n) for m, n in found if m.split(".")[0] == "cnndsl"}
+
+
+def graph() -> dict[str, set[str]]:
+    return {name: {m for m, _ in imports(name) if m in MODULES} for name in MODULES}
+
+
+def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(edges):
+        if start not in state and (found := visit(start)):
+            return found
+    return None
+
+
+def test_the_walk_finds_a_cycle_when_there_is_one():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_walk_reads_the_package():
+    edges = graph()
+    assert "cnndsl.passes.bind" in edges["cnndsl.passes.resolve"]
+    assert "cnndsl.layers" in edges["cnndsl.passes.bind"]
+
+
+def test_the_import_graph_has_no_cycle():
+    assert _cycle(graph()) is None
+
+
+def test_nothing_inside_imports_a_name_from_the_package_root():
+    taken = {name: sorted(n for m, n in imports(name) if m == "cnndsl" and n is not None)
+             for name in MODULES if name != "cnndsl"}
+    assert {name: names for name, names in taken.items() if names} == {}
+
+
+def test_the_version_lives_in_a_leaf_module():
+    import cnndsl
+    from cnndsl.version import __version__
+
+    assert cnndsl.__version__ == __version__
+    assert imports("cnndsl.version") == set()
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'version = "{__version__}"' in pyproject
+
+
+def test_drawing_and_compiling_keep_to_their_own_layers():
+    """draw takes no private name of codegen; codegen's API does not reach into train/."""
+    for name, other in (("cnndsl.draw", "cnndsl.codegen"), ("cnndsl.codegen.api", "cnndsl.train")):
+        tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not node.module.startswith("cnndsl.codegen") or not private, \
+                    f"{name} imports {node.module}.{private}"
+                assert not (name == "cnndsl.codegen.api" and node.module.startswith(other)), \
+                    f"{name} imports {node.module}"

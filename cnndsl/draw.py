@@ -8,6 +8,7 @@ user's text made printable; the graphviz package quotes it for DOT.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -37,8 +38,19 @@ FAMILIES = {
     "merge": ("#ffffff", "circle"),
     "io": ("#ffffff", "box"),
 }
+# The same hues at full strength, for dark backgrounds.
+_DARK = {"conv": "#56b4e9", "pool": "#009e73", "norm": "#f0e442", "activation": "#e69f00",
+         "fc": "#cc79a7", "reshape": "#9d8ac7", "other": "#aaaaaa", "merge": "#ffffff",
+         "io": "#ffffff"}
+_FAMILY_NAMES = {"conv": "convolution", "pool": "pooling", "norm": "normalisation",
+                 "activation": "activation", "fc": "fully connected", "reshape": "reshape",
+                 "other": "other / block"}
 _SYMBOLS = {"concat": "C", "add": "+", "mul": "×", "split": "C"}
+# Shapes that point along the flow: turned a quarter for left-to-right drawings.
+_POINTED = {"invtrapezium", "invtriangle"}
 
+THEMES = ("light", "dark", "print")
+RANKDIRS = ("TB", "LR")
 FONT = "Helvetica"
 MARK = "drawn by cnndsl"
 
@@ -55,70 +67,212 @@ class _End:
     shape: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class Options:
+    """How a network is drawn (the same for DOT and TikZ).
+
+    `collapse`: each block use is one node, except blocks named in `expand`;
+    `node_shapes`: print each node's output shape inside it too (edges always
+    carry them); `theme`: light, dark or print (greyscale, no fills).
+    """
+
+    rankdir: str = "TB"
+    collapse: bool = False
+    expand: frozenset[str] = frozenset()
+    legend: bool = False
+    theme: str = "light"
+    node_shapes: bool = False
+    dpi: int | None = None
+
+    def folded(self, node: ir.BlockCall) -> bool:
+        return self.collapse and node.block not in self.expand
+
+
+def runs(items) -> list[list]:
+    """`items` grouped into runs of one repeated use: `Block(64) * 3` resolves to
+    three calls with the same span and text, drawn as one node marked ×3."""
+    out: list[list] = []
+    for item in items:
+        if out and _repeats(out[-1][0], item):
+            out[-1].append(item)
+        else:
+            out.append([item])
+    return out
+
+
+def stages(groups: list[list], folded) -> list[list[list]]:
+    """Runs of folded block uses joined into stages: consecutive uses whose shared
+    arguments agree (`Down(128) -> Bottleneck(128) * 3`) are one stage, one node."""
+    out: list[list[list]] = []
+    for run in groups:
+        item = run[0]
+        prev = out[-1][-1][0] if out else None
+        if isinstance(item, ir.BlockCall) and folded(item) and isinstance(prev, ir.BlockCall) \
+                and folded(prev) and _agree(prev, item):
+            out[-1].append(run)
+        else:
+            out.append([run])
+    return out
+
+
+def _agree(first: ir.BlockCall, item: ir.BlockCall) -> bool:
+    mine, theirs = dict(first.args), dict(item.args)
+    shared = mine.keys() & theirs.keys()
+    return bool(shared) and all(mine[k] == theirs[k] for k in shared)
+
+
+def _repeats(first, item) -> bool:
+    if isinstance(item, (ir.Label, ir.Ref, ir.Identity)) or type(item) is not type(first):
+        return False
+    return item.span == first.span and item.text == first.text and \
+        getattr(item, "args", None) == getattr(first, "args", None)
+
+
+def times(count: int) -> str:
+    return f" ×{count}" if count > 1 else ""
+
+
+def _value(value) -> str:
+    if isinstance(value, tuple):
+        return "x".join(_value(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def written(node: ir.Element, source: str) -> str:
+    """The user's text of `node` with a block's parameters replaced by this use's
+    values: `conv c*4 k1` inside `Bottleneck(64)` reads `conv 256 k1`."""
+    spans = dict(node.spans)
+    fields = sorted((spans[f].start, spans[f].end, f) for f, _ in node.sym if f in spans)
+    if not fields or source[node.span.start:node.span.end] != node.text:
+        return printable(node.text)
+    pieces, pos = [], node.span.start
+    for start, end, field in fields:
+        value = getattr(node, field, None)
+        if isinstance(value, bool) or not isinstance(value, (int, float, tuple)) or start < pos:
+            continue
+        text = source[start:end]
+        cut = text.index("=") + 1 if "=" in text else 1 if re.match(r"[a-z]\(", text) else 0
+        pieces += [source[pos:start + cut], _value(value)]
+        pos = end
+    pieces.append(source[pos:node.span.end])
+    return printable("".join(pieces))
+
+
+def arguments(node: ir.BlockCall) -> str:
+    """`c = 64, s = 2`: a block use's argument values."""
+    return ", ".join(f"{name} = {_value(value)}" for name, value in node.args)
+
+
 class _Drawer:
-    def __init__(self, collapse: bool) -> None:
-        self.collapse = collapse
+    def __init__(self, options: Options, source: str) -> None:
+        self.options = options
+        self.source = source
         self.edges: list[tuple[str, str, str, dict]] = []
+        self.families: set[str] = set()
+        self.io: set[str] = set()
 
     def finish(self, graph) -> None:
         for tail, head, label, extra in self.edges:
             graph.edge(tail, head, label=label, **extra)
 
     def node(self, graph, node_id: str, label: str, family: str, **extra) -> None:
+        theme = self.options.theme
         fill, shape = FAMILIES[family]
+        fill = _DARK[family] if theme == "dark" else fill
         shape = extra.pop("shape", shape)
+        if shape in _POINTED and self.options.rankdir == "LR":
+            extra["orientation"] = "90"
+        if family in _FAMILY_NAMES:
+            self.families.add(family)
         style = "filled,rounded" if shape == "box" and family != "io" else "filled"
         if family == "io":
             style = "bold"
+        if theme == "print":
+            style = style.replace("filled", "").strip(",") or "solid"
+            fill = "white"
         graph.node(node_id, label, shape=shape, style=style, fillcolor=fill, **extra)
+
+    def label(self, text: str, shape, params: int, count: int = 1) -> str:
+        lines = [text + times(count)]
+        if self.options.node_shapes:
+            lines.append(fmt(shape))
+        if params:
+            lines.append(f"{params:,} params")
+        return "\n".join(lines)
 
     def edge(self, tail: _End, head: str, **extra) -> None:
         # Edges go to the top graph: an edge inside a cluster would pull the
-        # node it comes from into that cluster.
-        self.edges.append((tail.node, head, f" {fmt(tail.shape)} ", extra))
+        # node it comes from into that cluster. An input or output node shows
+        # its shape already, so its edge goes unlabelled: one shape per edge.
+        bare = tail.node in self.io or head in self.io
+        self.edges.append((tail.node, head, "" if bare else f" {fmt(tail.shape)} ", extra))
 
     def sequence(self, graph, seq: ir.Sequence, end: _End, path: str,
                  labels: dict[str, _End]) -> _End:
-        for item in seq.items:
+        for stage in stages(runs(seq.items), self.options.folded):
+            if len(stage) > 1:
+                end = self.stage(graph, stage, end, path)
+                continue
+            run = stage[0]
+            item = run[0]
             if isinstance(item, ir.Ref):
                 end = labels[item.label]
             elif isinstance(item, ir.Label):
                 labels[item.label] = end
             elif isinstance(item, ir.BlockCall):
-                end = self.block(graph, item, end, path)
+                end = self.block(graph, run, end, path)
             elif isinstance(item, ir.Merge):
-                end = self.merge(graph, item, end, path, labels)
+                end = self.merge(graph, item, end, path, labels, len(run))
+                end = _End(end.node, run[-1].info.output)
             elif isinstance(item, ir.Identity):
                 continue   # the tensor itself: an edge, not a node
             else:
-                end = self.layer(graph, item, end, path)
+                end = self.layer(graph, run, end, path)
         return end
 
-    def layer(self, graph, node, end: _End, path: str) -> _End:
-        info = node.info
-        params = f" · {info.params:,} params" if info.params else ""
+    def layer(self, graph, run: list, end: _End, path: str) -> _End:
+        node = run[0]
+        params = sum(n.info.params for n in run)
         node_id = _id(path + node.name)
-        self.node(graph, node_id, f"{printable(node.text)}\n{fmt(info.output)}{params}",
-                  LAYERS[node.op].family)
+        self.node(graph, node_id, self.label(written(node, self.source), run[-1].info.output,
+                                             params, len(run)), LAYERS[node.op].family)
         self.edge(end, node_id)
-        return _End(node_id, info.output)
+        return _End(node_id, run[-1].info.output)
 
-    def block(self, graph, node: ir.BlockCall, end: _End, path: str) -> _End:
-        info = node.info
+    def block(self, graph, run: list[ir.BlockCall], end: _End, path: str) -> _End:
+        node = run[0]
+        params = sum(n.info.params for n in run)
+        macs = sum(n.info.macs for n in run)
         node_id = _id(path + node.name)
-        if self.collapse:
-            label = (f"{printable(node.text)}\n{fmt(info.output)} · {info.params:,} params\n"
-                     f"{human(info.macs)} MACs")
+        text = written(node, self.source) + times(len(run))
+        if self.options.folded(node):
+            label = self.label(text, run[-1].info.output, params) + f"\n{human(macs)} MACs"
             self.node(graph, node_id, label, "other", peripheries="2")
             self.edge(end, node_id)
-            return _End(node_id, info.output)
+            return _End(node_id, run[-1].info.output)
         with graph.subgraph(name=f"cluster_{node_id}") as cluster:
-            cluster.attr(label=f"{printable(node.text)}  ({info.params:,} params)",
-                         style="rounded,dashed", color="#555555", fontname=FONT)
-            return self.sequence(cluster, node.body, end, f"{path}{node.name}.", {})
+            args = f"\n{arguments(node)}" if node.args else ""
+            colour = "#555555" if self.options.theme != "dark" else "#bbbbbb"
+            cluster.attr(label=f"{text}  ({params:,} params){args}",
+                         style="rounded,dashed", color=colour, fontname=FONT)
+            inner = self.sequence(cluster, node.body, end, f"{path}{node.name}.", {})
+        return _End(inner.node, run[-1].info.output)
+
+    def stage(self, graph, stage: list[list[ir.BlockCall]], end: _End, path: str) -> _End:
+        uses = [use for run in stage for use in run]
+        text = " → ".join(written(run[0], self.source) + times(len(run)) for run in stage)
+        output = uses[-1].info.output
+        label = self.label(text, output, sum(n.info.params for n in uses))
+        node_id = _id(path + uses[0].name)
+        self.node(graph, node_id, label + f"\n{human(sum(n.info.macs for n in uses))} MACs",
+                  "other", peripheries="2")
+        self.edge(end, node_id)
+        return _End(node_id, output)
 
     def merge(self, graph, node: ir.Merge, end: _End, path: str,
-              labels: dict[str, _End]) -> _End:
+              labels: dict[str, _End], count: int = 1) -> _End:
         merge_id = _id(path + node.name)
         start = end
         if node.op == "split":
@@ -136,33 +290,64 @@ class _Drawer:
                 {"style": "bold", "color": "#0072b2", "constraint": "false"} if by_label else {}
             ends.append((tail, style))
         symbol = _SYMBOLS[node.op]
-        self.node(graph, merge_id, symbol, "merge", xlabel=f"{node.form or node.op} "
-                  f"{fmt(node.info.output)}", width="0.4", fixedsize="true")
+        self.node(graph, merge_id, symbol, "merge", xlabel=f"{node.form or node.op}"
+                  f"{times(count)}", width="0.4", fixedsize="true")
         for tail, style in ends:
             self.edge(tail, merge_id, **style)
         return _End(merge_id, node.info.output)
 
+    def legend(self, graph) -> None:
+        """One node per layer family drawn, in a box of its own."""
+        with graph.subgraph(name="cluster_legend") as box:
+            box.attr(label="legend", style="rounded", fontname=FONT)
+            names = [f for f in _FAMILY_NAMES if f in self.families]
+            for family in names:
+                self.node(box, f"legend_{family}", _FAMILY_NAMES[family], family)
+            for upper, lower in zip(names, names[1:]):
+                box.edge(f"legend_{upper}", f"legend_{lower}", style="invis")
 
-def draw(result: CheckResult, *, rankdir: str = "TB",
-         collapse: bool = False) -> graphviz.Digraph:
-    """The `graphviz.Digraph` of a checked spec."""
+
+_THEME_COLOURS = {"light": ("black", "#444444", None), "dark": ("#eeeeee", "#bbbbbb", "#1e1e1e"),
+                  "print": ("black", "black", "white")}
+
+
+def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False,
+         options: Options | None = None) -> graphviz.Digraph:
+    """The `graphviz.Digraph` of a checked spec (`options` wins over the two
+    keyword shortcuts)."""
     import graphviz
 
+    options = options or Options(rankdir=rankdir, collapse=collapse)
     summary = result.summary
     network = result.network
     graph = graphviz.Digraph(network.model, comment=MARK)
     title = (f"{network.model}\n{summary.params:,} parameters · "
              f"{human(summary.macs)} multiply-adds")
-    graph.attr(comment=MARK, rankdir=rankdir, label=title, labelloc="t", fontname=FONT,
-               fontsize="16")
-    graph.attr("node", fontname=FONT, fontsize="11")
-    graph.attr("edge", fontname=FONT, fontsize="9", color="#444444")
-    drawer = _Drawer(collapse)
+    ink, line, background = _THEME_COLOURS[options.theme]
+    graph.attr(comment=MARK, rankdir=options.rankdir, label=title, labelloc="t",
+               fontname=FONT, fontsize="16", fontcolor=ink)
+    if background:
+        graph.attr(bgcolor=background)
+    if options.dpi:
+        graph.attr(dpi=str(options.dpi))
+    graph.attr("node", fontname=FONT, fontsize="11", color=line if options.theme != "light"
+               else "black")
+    graph.attr("edge", fontname=FONT, fontsize="9", color=line, fontcolor=ink)
+    drawer = _Drawer(options, result.source.text)
+    _body(drawer, graph, network)
+    if options.legend:
+        drawer.legend(graph)
+    drawer.finish(graph)
+    return graph
+
+
+def _body(drawer: _Drawer, graph, network: ir.Network) -> None:
     labels: dict[str, _End] = {}
     for index, net_input in enumerate(network.inputs):
         node_id = "input" if index == 0 else f"input_{net_input.name}"
         name = "input" if len(network.inputs) == 1 else f"input {net_input.name}"
         drawer.node(graph, node_id, f"{name}\n{fmt(net_input.shape)}", "io")
+        drawer.io.add(node_id)
         labels[net_input.name] = _End(node_id, net_input.shape)
     end = drawer.sequence(graph, network.body, labels[network.inputs[0].name], "", labels)
     ends = [end] if not network.outputs else \
@@ -171,9 +356,8 @@ def draw(result: CheckResult, *, rankdir: str = "TB",
         node_id = "output" if len(ends) == 1 else f"output{index + 1}"
         name = "output" if len(ends) == 1 else f"output {index + 1}"
         drawer.node(graph, node_id, f"{name}\n{fmt(tail.shape)}", "io")
+        drawer.io.add(node_id)
         drawer.edge(tail, node_id)
-    drawer.finish(graph)
-    return graph
 
 
 def mark(data: bytes, fmt: str) -> bytes:
@@ -204,8 +388,8 @@ def drawn_by_us(path: Path, fmt: str) -> bool:
     return head.startswith(b"%PDF-") and tail.endswith(b"%" + MARK.encode() + b"\n")
 
 
-def diagram(source_or_path: str | Path, *, rankdir: str = "TB",
-            collapse: bool = False) -> graphviz.Digraph:
+def diagram(source_or_path: str | Path, *, rankdir: str = "TB", collapse: bool = False,
+            options: Options | None = None) -> graphviz.Digraph:
     """A spec (path or text) as a `graphviz.Digraph`; notebooks display it.
 
     Raises `cnndsl.codegen.api.SpecError` when the spec has errors.
@@ -215,4 +399,4 @@ def diagram(source_or_path: str | Path, *, rankdir: str = "TB",
     result = _result(source_or_path)
     if not result.ok:
         raise SpecError(result)
-    return draw(result, rankdir=rankdir, collapse=collapse)
+    return draw(result, rankdir=rankdir, collapse=collapse, options=options)

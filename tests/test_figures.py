@@ -132,3 +132,113 @@ def test_dpi_sets_the_png_resolution(cnndsl_cmd, tmp_path):
                    "-o", str(out)).returncode == 0
         sizes.append(struct.unpack(">II", out.read_bytes()[16:24]))
     assert sizes[1][0] >= 1.9 * sizes[0][0]
+
+
+# ---- summary tables -----------------------------------------------------------------------
+
+HOSTILE = ("model Net_1\ninput 1x8x8\nblock My_Block(c=4) { conv c k3 p1 -> relu }\n"
+           "My_Block(4) * 2 -> fc 2\n")
+
+
+def test_markdown_table_has_a_row_per_summary_row_and_totals():
+    import cnndsl
+
+    result = cnndsl.check_file(SPECS / "lenet.cnn")
+    table = result.to_markdown()
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    assert len(rows) == 3 + len(result.summary.rows) + 1   # header, rule, input, rows, total
+    assert rows[-1] == "| **Total** |  | 10 | 62,006 | 658,238 |  |"
+    assert all(row.count(" | ") == 5 for row in rows)
+
+
+def test_collapsed_tables_fold_repeated_uses():
+    import cnndsl
+
+    result = cnndsl.check_file(SPECS / "resnet50.cnn")
+    table = result.to_markdown(collapse=True)
+    assert "| Bottleneck(256) ×5 | bottleneck6 | 1024x14x14 | 5,585,920 |" in table
+    assert "bottleneck7" not in table and "conv 256 k1" not in table
+    latex = result.to_latex(collapse=True)
+    assert r"Bottleneck(256) $\times5$" in latex and "25,557,032" in latex
+
+
+def test_csv_rows_are_the_layers_with_unformatted_numbers():
+    import csv
+    import io
+
+    import cnndsl
+
+    result = cnndsl.check_file(SPECS / "resnet50.cnn")
+    rows = list(csv.DictReader(io.StringIO(result.to_csv())))
+    assert len(rows) == len(result.summary.layers)
+    assert sum(int(r["params"]) for r in rows) == result.summary.params == 25557032
+    assert rows[0]["output"] == "64x112x112" and rows[0]["receptive_field"] == "7x7"
+    folded = list(csv.DictReader(io.StringIO(result.to_csv(collapse=True))))
+    assert sum(int(r["params"]) for r in folded) == 25557032
+    assert [r["count"] for r in folded if r["text"] == "Bottleneck(256)"] == ["5"]
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1+1", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_a_csv_cell_is_never_a_formula(cell):
+    from cnndsl.tables import csv_cell
+
+    assert csv_cell(cell)[0] not in "=+-@\t\r" and csv_cell("conv 4 k3") == "conv 4 k3"
+    assert csv_cell(cell).startswith("'") or csv_cell(cell).startswith("\\x")
+    assert csv_cell(-2) == -2   # numbers stay numbers
+
+
+def test_markdown_escapes_what_would_break_the_table():
+    from cnndsl.tables import md_escape
+
+    assert md_escape("a|b<script>*x*_y_`z`") == r"a\|b\<script\>\*x\*\_y\_\`z\`"
+    import cnndsl
+
+    table = cnndsl.check(HOSTILE, "hostile.cnn").to_markdown()
+    assert r"**Net\_1**" in table and r"My\_Block(4)" in table
+
+
+def test_latex_escapes_every_special_character():
+    from cnndsl.tables import tex_escape
+
+    assert tex_escape("a_b & 50% $x$ #1 {y} ~^\\") == (
+        r"a\_b \& 50\% \$x\$ \#1 \{y\} \textasciitilde{}\textasciicircum{}\textbackslash{}")
+    assert tex_escape("\x1b[31m") == r"\textbackslash{}x1b[31m"
+
+
+def pdflatex(tmp_path, body: str, packages: str) -> subprocess.CompletedProcess:
+    doc = tmp_path / "doc.tex"
+    doc.write_text(body if body.startswith("\\documentclass") else
+                   f"\\documentclass{{article}}\n{packages}\n\\begin{{document}}\n{body}\n"
+                   "\\end{document}\n", encoding="utf-8")
+    return subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                           "-no-shell-escape", doc.name], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+
+
+HAS_LATEX = __import__("shutil").which("pdflatex") is not None
+NO_LATEX = ("pdflatex is not installed (Debian: scripts/install.sh --figures installs "
+            "texlive-latex-base and texlive-pictures); the LaTeX output was not compiled")
+
+
+@pytest.mark.skipif(not HAS_LATEX, reason=NO_LATEX)
+def test_latex_tables_compile(tmp_path):
+    import cnndsl
+
+    tables = [cnndsl.check_file(SPECS / "resnet50.cnn").to_latex(collapse=True),
+              cnndsl.check_file(SPECS / "inception_net.cnn").to_latex(),
+              cnndsl.check(HOSTILE, "hostile_&_%.cnn").to_latex()]
+    done = pdflatex(tmp_path, "\n\n".join(r"\resizebox{\textwidth}{!}{" + t + "}"
+                                          for t in tables),
+                    "\\usepackage{booktabs}\n\\usepackage{graphicx}")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("fmt,first", [("markdown", "**LeNet**"), ("csv", "index,kind"),
+                                       ("latex", "% LeNet")])
+def test_check_prints_the_table_alone(cnndsl_cmd, fmt, first):
+    done = run(cnndsl_cmd, "check", "specs/lenet.cnn", "--format", fmt)
+    assert done.returncode == 0 and done.stdout.startswith(first)
+    broken = run(cnndsl_cmd, "check", "tests/diagnostics/kernel_does_not_fit.cnn",
+                 "--format", fmt)
+    assert broken.returncode == 1 and broken.stdout == "" and "E0301" in broken.stderr

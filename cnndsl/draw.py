@@ -172,6 +172,8 @@ class _Drawer:
         self.edges: list[tuple[str, str, str, dict]] = []
         self.families: set[str] = set()
         self.io: set[str] = set()
+        self.family: dict[str, str] = {}                 # node id -> its layer family
+        self.shapes: dict[str, tuple[int, ...]] = {}     # node id -> its output shape
 
     def finish(self, graph) -> None:
         for tail, head, label, extra in self.edges:
@@ -186,6 +188,7 @@ class _Drawer:
             extra["orientation"] = "90"
         if family in _FAMILY_NAMES:
             self.families.add(family)
+        self.family.setdefault(node_id, family)
         style = "filled,rounded" if shape == "box" and family != "io" else "filled"
         if family == "io":
             style = "bold"
@@ -207,6 +210,9 @@ class _Drawer:
         # node it comes from into that cluster. An input or output node shows
         # its shape already, so its edge goes unlabelled: one shape per edge.
         bare = tail.node in self.io or head in self.io
+        self.shapes.setdefault(tail.node, tail.shape)
+        if head in self.io:
+            self.shapes.setdefault(head, tail.shape)
         self.edges.append((tail.node, head, "" if bare else f" {fmt(tail.shape)} ", extra))
 
     def sequence(self, graph, seq: ir.Sequence, end: _End, path: str,
@@ -382,6 +388,8 @@ def drawn_by_us(path: Path, fmt: str) -> bool:
         return False
     if fmt == "dot":
         return head.startswith(b"// " + MARK.encode())
+    if fmt == "tex":
+        return head.startswith(b"% " + MARK.encode() + b"\n")
     if fmt == "svg":
         return head.startswith(b"<?xml") and b"<!-- " + MARK.encode() in head
     tail = read_head(path, 64, tail=True) or b""

@@ -207,7 +207,7 @@ def test_latex_escapes_every_special_character():
 
 def pdflatex(tmp_path, body: str, packages: str) -> subprocess.CompletedProcess:
     doc = tmp_path / "doc.tex"
-    doc.write_text(body if body.startswith("\\documentclass") else
+    doc.write_text(body if "\\documentclass" in body else
                    f"\\documentclass{{article}}\n{packages}\n\\begin{{document}}\n{body}\n"
                    "\\end{document}\n", encoding="utf-8")
     return subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
@@ -242,3 +242,81 @@ def test_check_prints_the_table_alone(cnndsl_cmd, fmt, first):
     broken = run(cnndsl_cmd, "check", "tests/diagnostics/kernel_does_not_fit.cnn",
                  "--format", fmt)
     assert broken.returncode == 1 and broken.stdout == "" and "E0301" in broken.stderr
+
+
+# ---- TikZ ---------------------------------------------------------------------------------
+
+GOLDEN = ROOT / "tests" / "golden" / "tikz"
+ALL_SPECS = sorted(SPECS.glob("*.cnn"))
+
+
+def tikz_of(path, style="flow", standalone=True, **options):
+    from cnndsl.tikz import tikz
+
+    return tikz(_result(path), Options(**options), style, standalone=standalone)
+
+
+@pytest.mark.parametrize("path", ALL_SPECS, ids=lambda p: p.stem)
+def test_tikz_golden(path, golden):
+    golden(GOLDEN / f"{path.stem}.tex", tikz_of(path))
+    golden(GOLDEN / f"{path.stem}.boxes.tex", tikz_of(path, "boxes", standalone=False))
+
+
+def test_tikz_folds_and_carries_one_shape_per_edge():
+    flow = tikz_of(SPECS / "resnet50.cnn")
+    assert r"conv 256 k1 nobias\\16,384 params" in flow   # the use's values, not `c*4`
+    assert r"1024$\times$14$\times$14" in flow
+    assert "Bottleneck(64) ×2" not in flow   # non-ASCII never reaches pdflatex raw
+    boxes = tikz_of(SPECS / "resnet50.cnn", "boxes")
+    assert r"Down(256) $\to$ Bottleneck(256) $\times$5" in boxes
+    assert "relu" not in boxes   # activations ride on the box before them
+
+
+def test_tikz_escapes_hostile_names():
+    import cnndsl
+    from cnndsl.tikz import tikz
+
+    text = tikz(cnndsl.check(HOSTILE, "x.cnn"), Options())
+    assert r"My\_Block(4) $\times$2" in text and r"% Net\_1:" in text
+    assert "My_Block" not in text and "Net_1" not in text
+
+
+@pytest.mark.skipif(not HAS_LATEX, reason=NO_LATEX)
+@pytest.mark.parametrize("name", ["lenet", "resnet50", "unet_small"])
+@pytest.mark.parametrize("style", ["flow", "boxes"])
+def test_tikz_compiles_to_a_pdf(tmp_path, name, style):
+    done = pdflatex(tmp_path, tikz_of(SPECS / f"{name}.cnn", style), "")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
+    picture = tikz_of(SPECS / f"{name}.cnn", style, standalone=False)
+    done = pdflatex(tmp_path, picture, "\\usepackage{tikz}\n"
+                    "\\usetikzlibrary{shapes.geometric,arrows.meta}")
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+@pytest.mark.skipif(not HAS_LATEX, reason=NO_LATEX)
+def test_tikz_of_hostile_names_compiles(tmp_path):
+    import cnndsl
+    from cnndsl.tikz import tikz
+
+    done = pdflatex(tmp_path, tikz(cnndsl.check(HOSTILE, "x.cnn"), Options()), "")
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_diagram_writes_tex_and_guards_it(cnndsl_cmd, tmp_path):
+    out = tmp_path / "net.tex"
+    done = run(cnndsl_cmd, "diagram", str(SPECS / "lenet.cnn"), "-o", str(out), "--style",
+               "boxes", "--tikz-only")
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().startswith("% drawn by cnndsl\n") and "\\documentclass" not in \
+        out.read_text()
+    assert run(cnndsl_cmd, "diagram", str(SPECS / "lenet.cnn"), "-o", str(out)).returncode == 0
+    assert "\\documentclass" in out.read_text()   # our own file: replaced
+    paper = tmp_path / "paper.tex"
+    paper.write_text("\\documentclass{article}\n")
+    refused = run(cnndsl_cmd, "diagram", str(SPECS / "lenet.cnn"), "-o", str(paper))
+    assert refused.returncode == 1 and "not overwriting" in refused.stderr
+    assert paper.read_text() == "\\documentclass{article}\n"
+    wrong = run(cnndsl_cmd, "diagram", str(SPECS / "lenet.cnn"), "-o", str(tmp_path / "x.svg"),
+                "--tikz-only")
+    assert wrong.returncode == 2 and "-o NAME.tex" in wrong.stderr

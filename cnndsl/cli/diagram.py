@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cnndsl.cli import common
 
-FORMATS = ("svg", "png", "pdf", "dot")
+FORMATS = ("svg", "png", "pdf", "dot", "tex")
 DPI = (36, 600)   # a bound: a 600 dpi PNG of a large network is already tens of megapixels
 
 NO_GRAPHVIZ = ("drawing {fmt} needs Graphviz's `dot` program, which is not installed "
@@ -22,7 +22,13 @@ def add(sub) -> None:
     p.add_argument("-o", "--output", metavar="OUT",
                    help="output file (default: SPEC with .svg; `-` for standard output); "
                         "its extension sets the format")
-    p.add_argument("--format", choices=FORMATS, help="svg, png, pdf or dot")
+    p.add_argument("--format", choices=FORMATS,
+                   help="svg, png, pdf, dot, or tex (a LaTeX document drawn with TikZ)")
+    p.add_argument("--style", choices=("flow", "boxes"), default="flow",
+                   help="with tex: flow (the graph, default) or boxes (3-D boxes sized by "
+                        "channels and resolution)")
+    p.add_argument("--tikz-only", action="store_true",
+                   help="with tex: the tikzpicture alone, to \\input into a paper")
     p.add_argument("--rankdir", choices=("TB", "LR"), default="TB",
                    help="top to bottom (default) or left to right")
     p.add_argument("--collapse", action="store_true", help="draw each block use as one node")
@@ -99,15 +105,24 @@ def run(args) -> int:
         Path(args.file).with_suffix(f".{fmt}")
     if out is not None and is_directory(out):
         raise common.CommandError(f"`{show_path(out)}` is a directory; give a file name")
-    if fmt != "dot" and shutil.which("dot") is None:
+    if fmt != "tex" and (args.tikz_only or args.style != "flow"):
+        raise common.CommandError("`--tikz-only` and `--style` shape a TikZ picture; write "
+                                  "one with `-o NAME.tex`", common.EXIT_USAGE)
+    if fmt not in ("dot", "tex") and shutil.which("dot") is None:
         raise common.CommandError(NO_GRAPHVIZ.format(fmt=fmt))
     chosen = options(args, fmt)
     result = common.load_checked(args.file, args.color)
     if result is None:
         return common.EXIT_ERRORS
     _known_blocks(chosen.expand, result.network)
-    graph = draw(result, options=chosen)
-    data = mark(graph.source.encode("utf-8") if fmt == "dot" else graph.pipe(format=fmt), fmt)
+    if fmt == "tex":
+        from cnndsl.tikz import tikz
+
+        data = tikz(result, chosen, args.style, standalone=not args.tikz_only).encode("utf-8")
+    else:
+        graph = draw(result, options=chosen)
+        data = mark(graph.source.encode("utf-8") if fmt == "dot" else graph.pipe(format=fmt),
+                    fmt)
     if out is None:
         sys.stdout.buffer.write(data)
         return common.EXIT_OK

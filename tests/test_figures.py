@@ -224,6 +224,10 @@ NO_LATEX = ("pdflatex is not installed (Debian: scripts/install.sh --figures ins
 def test_latex_tables_compile(tmp_path):
     import cnndsl
 
+    if subprocess.run(["kpsewhich", "booktabs.sty"], capture_output=True).returncode != 0:
+        pytest.skip("booktabs.sty is not installed (Debian: texlive-latex-recommended, which "
+                    "texlive-pictures brings); the LaTeX table was not compiled")
+
     tables = [cnndsl.check_file(SPECS / "resnet50.cnn").to_latex(collapse=True),
               cnndsl.check_file(SPECS / "inception_net.cnn").to_latex(),
               cnndsl.check(HOSTILE, "hostile_&_%.cnn").to_latex()]

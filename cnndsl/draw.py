@@ -8,6 +8,7 @@ user's text made printable; the graphviz package quotes it for DOT.
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 import zlib
@@ -51,6 +52,7 @@ _POINTED = {"invtrapezium", "invtriangle"}
 
 THEMES = ("light", "dark", "print")
 RANKDIRS = ("TB", "LR")
+LAYOUTS = ("auto", "u", "flow")
 FONT = "Helvetica"
 MARK = "drawn by cnndsl"
 
@@ -73,7 +75,8 @@ class Options:
 
     `collapse`: each block use is one node, except blocks named in `expand`;
     `node_shapes`: print each node's output shape inside it too (edges always
-    carry them); `theme`: light, dark or print (greyscale, no fills).
+    carry them); `theme`: light, dark or print (greyscale, no fills); `layout`:
+    `u` draws a U-Net in a U, `flow` never, `auto` where skips join mirrored levels.
     """
 
     rankdir: str = "TB"
@@ -83,6 +86,7 @@ class Options:
     theme: str = "light"
     node_shapes: bool = False
     dpi: int | None = None
+    layout: str = "auto"
 
     def folded(self, node: ir.BlockCall) -> bool:
         return self.collapse and node.block not in self.expand
@@ -174,10 +178,59 @@ class _Drawer:
         self.io: set[str] = set()
         self.family: dict[str, str] = {}                 # node id -> its layer family
         self.shapes: dict[str, tuple[int, ...]] = {}     # node id -> its output shape
+        self.order: list[str] = []                       # node ids as drawn
+        self.skips: list[tuple[str, str]] = []           # (label's node, merge) by `@label`
 
     def finish(self, graph) -> None:
+        bottom = self.u_bottom() if self.options.layout != "flow" else None
+        if bottom is None:
+            for tail, head, label, extra in self.edges:
+                graph.edge(tail, head, label=label, **extra)
+            return
+        self.u_edges(graph, bottom)
+
+    def _spatial(self, node: str) -> int | None:
+        shape = self.shapes.get(node, ())
+        return math.prod(shape[1:]) if len(shape) > 1 else None
+
+    def u_bottom(self) -> str | None:
+        """The node at the bottom of a U: the smallest resolution between a skip's
+        label and the merge it feeds, where both ends share one resolution (the
+        mirrored levels of a U-Net). None when no skip connects mirrored levels,
+        or a U was not asked for and is not apt."""
+        where = {node: index for index, node in enumerate(self.order)}
+        best: tuple[int, int] | None = None
+        for tail, head in self.skips:
+            level = self._spatial(tail)
+            if level is None or level != self._spatial(head) or where[tail] > where[head]:
+                continue
+            between = [(self._spatial(n), -where[n]) for n in self.order[where[tail]:where[head]]
+                       if self._spatial(n) is not None]
+            low = min(between, default=None)
+            if low is not None and low[0] < level and (best is None or low < best):
+                best = low
+        if best is None:
+            return None
+        return self.order[-best[1]]
+
+    def u_edges(self, graph, bottom: str) -> None:
+        """Encoder down the left, decoder up the right: the decoder's edges point
+        back up (drawn reversed, arrows kept), each skip's ends share a row."""
+        after = set(self.order[self.order.index(bottom) + 1:])
+        pairs = set(self.skips)
         for tail, head, label, extra in self.edges:
-            graph.edge(tail, head, label=label, **extra)
+            if (tail, head) in pairs and tail not in after:
+                graph.edge(tail, head, label=label, **{**extra, "constraint": "true"})
+            elif head in after and (tail in after or tail == bottom):
+                graph.edge(head, tail, label=label, dir="back", **extra)
+            else:
+                graph.edge(tail, head, label=label, **extra)
+        for tail, head in sorted(pairs):
+            if tail not in after and head in after:
+                with graph.subgraph() as row:
+                    row.attr(rank="same")
+                    row.node(tail)
+                    row.node(head)
 
     def node(self, graph, node_id: str, label: str, family: str, **extra) -> None:
         theme = self.options.theme
@@ -189,6 +242,7 @@ class _Drawer:
         if family in _FAMILY_NAMES:
             self.families.add(family)
         self.family.setdefault(node_id, family)
+        self.order.append(node_id)
         style = "filled,rounded" if shape == "box" and family != "io" else "filled"
         if family == "io":
             style = "bold"
@@ -295,6 +349,8 @@ class _Drawer:
             style = {"style": "dashed", "xlabel": "identity"} if skip else \
                 {"style": "bold", "color": "#0072b2", "constraint": "false"} if by_label else {}
             ends.append((tail, style))
+            if by_label:
+                self.skips.append((tail.node, merge_id))
         symbol = _SYMBOLS[node.op]
         self.node(graph, merge_id, symbol, "merge", xlabel=f"{node.form or node.op}"
                   f"{times(count)}", width="0.4", fixedsize="true")

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cnndsl.api import CheckResult
 from cnndsl.draw import FAMILIES, MARK, Options, _body, _Drawer
 from cnndsl.tables import tex_escape, tex_shape
 
 STYLES = ("flow", "boxes")
-LIBRARIES = "shapes.geometric,arrows.meta"
+LIBRARIES = "shapes.geometric,arrows.meta,fit"
 _SHAPES = {"box": "rectangle,rounded corners=2pt", "invtrapezium": "trapezium,"
            "trapezium stretches=true,shape border rotate=180", "ellipse": "ellipse",
            "box3d": "rectangle,double", "hexagon": "regular polygon,regular polygon sides=6,"
@@ -42,7 +42,7 @@ class _Picture:
 
     nodes: dict[str, _Node] = field(default_factory=dict)
     edges: list[tuple[str, str, str, dict]] = field(default_factory=list)
-    clusters: list[str] = field(default_factory=list)
+    clusters: dict[str, str] = field(default_factory=dict)   # cluster path -> its label
 
 
 class _Recorder:
@@ -55,7 +55,7 @@ class _Recorder:
 
     def attr(self, *args, **kwargs) -> None:
         if "label" in kwargs and self.cluster:
-            self.picture.clusters.append(kwargs["label"])
+            self.picture.clusters[self.cluster] = kwargs["label"]
 
     def node(self, node_id: str, label: str, **attrs) -> None:
         self.picture.nodes[node_id] = _Node(node_id, label, attrs.get("shape", "box"),
@@ -65,7 +65,7 @@ class _Recorder:
         self.picture.edges.append((tail, head, label.strip(), extra))
 
     @contextmanager
-    def subgraph(self, name: str):
+    def subgraph(self, name: str = ""):
         yield _Recorder(self.picture, f"{self.cluster}/{name}" if self.cluster else name)
 
 
@@ -99,6 +99,26 @@ def _columns(rank: dict[str, int]) -> dict[str, int]:
     return column
 
 
+def lanes(nodes: list[str], edges) -> dict[str, int]:
+    """Each node's column: a chain stays in its lane, a second branch opens the next
+    one to the right, a merge sits in the leftmost lane it joins."""
+    into: dict[str, list[str]] = {}
+    for tail, head, *_ in edges:
+        into.setdefault(head, []).append(tail)
+    lane: dict[str, int] = {}
+    children: dict[str, int] = {}
+    for node in nodes:
+        tails = [t for t in into.get(node, ()) if t in lane]
+        if len(tails) > 1:
+            lane[node] = min(lane[t] for t in tails)
+        elif tails:
+            lane[node] = lane[tails[0]] + children.get(tails[0], 0)
+            children[tails[0]] = children.get(tails[0], 0) + 1
+        else:
+            lane[node] = max(lane.values(), default=-1) + 1
+    return lane
+
+
 def _colours(theme: str) -> list[str]:
     out = []
     for family, (fill, _) in FAMILIES.items():
@@ -116,8 +136,7 @@ def _text(label: str) -> str:
 def _flow(pic: _Picture, drawer: _Drawer) -> list[str]:
     order = list(pic.nodes)
     rank = ranks(order, pic.edges)
-    column = _columns(rank)
-    width = {r: 1 + max(c for n, c in column.items() if rank[n] == r) for r in rank.values()}
+    column = lanes(order, pic.edges)
     row = min(1.4, 480 / max(1, max(rank.values()) + 1))   # under TeX's largest dimension
     out = _colours(drawer.options.theme)
     out += [f"\\begin{{tikzpicture}}[>=Stealth, every node/.style={{font=\\footnotesize, "
@@ -125,25 +144,32 @@ def _flow(pic: _Picture, drawer: _Drawer) -> list[str]:
     names = {node: f"n{index}" for index, node in enumerate(order)}
     for node in order:
         item = pic.nodes[node]
-        x = (column[node] - (width[rank[node]] - 1) / 2) * 5.2
+        x = column[node] * 5.2
         family = drawer.family.get(node, "other")
         shape = _SHAPES.get(item.shape, "rectangle")
         thick = ",very thick" if family == "io" else ""
         out.append(f"  \\node[{shape},fill=cnn{family}{thick}] ({names[node]}) at "
                    f"({x:.2f},{-rank[node]}) {{{_text(item.label)}}};")
+    for path, label in pic.clusters.items():   # a block use: a dashed box around its nodes
+        inside = "".join(f"({names[n]})" for n in order
+                         if (pic.nodes[n].cluster + "/").startswith(path + "/"))
+        if inside:
+            out.append(f"  \\node[draw,dashed,rounded corners,inner sep=6pt,fit={inside},"
+                       f"label={{[draw=none,font=\\scriptsize,align=right]left:"
+                       f"{{{_text(label)}}}}}] {{}};")
     for tail, head, label, extra in pic.edges:
-        out.append("  " + _flow_edge(names[tail], names[head], rank[head] - rank[tail],
-                                     label, extra))
+        around = rank[head] - rank[tail] > 1 and column[head] == column[tail]
+        out.append("  " + _flow_edge(names[tail], names[head], around, label, extra))
     out.append("\\end{tikzpicture}")
     return out
 
 
-def _flow_edge(tail: str, head: str, span: int, label: str, extra: dict) -> str:
+def _flow_edge(tail: str, head: str, around: bool, label: str, extra: dict) -> str:
     style = "->" + (",dashed" if extra.get("style") == "dashed" else "") + \
         (",thick" if extra.get("style") == "bold" else "")
     text = f" node[midway,right,draw=none,font=\\scriptsize] {{{tex_shape(label.split('x'))}}}" \
         if label else ""
-    if span > 1:   # around the nodes between, on the right
+    if around:   # around the nodes between it in its lane, on the right
         return (f"\\draw[{style}] ({tail}.east) to[out=0,in=0,looseness=0.6]{text} "
                 f"({head}.east);")
     return f"\\draw[{style}] ({tail}) --{text} ({head});"
@@ -239,9 +265,9 @@ def tikz(result: CheckResult, options: Options | None = None, style: str = "flow
          standalone: bool = True) -> str:
     """The TikZ picture of a checked spec: a whole LaTeX document (`standalone`,
     cropped to the picture, for pdflatex) or the `tikzpicture` alone, to `\\input`."""
-    options = options or Options()
-    if style == "boxes":
-        options = Options(**{**options.__dict__, "collapse": True})
+    # TikZ lays out its own layers (no U yet); boxes fold every block as --collapse
+    options = replace(options or Options(), layout="flow",
+                      collapse=(options or Options()).collapse or style == "boxes")
     pic, drawer = picture(result, options)
     body = (_boxes if style == "boxes" else _flow)(pic, drawer)
     summary = result.summary

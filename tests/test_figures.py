@@ -281,6 +281,8 @@ def test_tikz_escapes_hostile_names():
     from cnndsl.tikz import tikz
 
     text = tikz(cnndsl.check(HOSTILE, "x.cnn"), Options())
+    assert r"My\_Block(4) $\times$2" in text and r"c = 4" in text
+    text = tikz(cnndsl.check(HOSTILE, "x.cnn"), Options(collapse=True))
     assert r"My\_Block(4) $\times$2" in text and r"% Net\_1:" in text
     assert "My_Block" not in text and "Net_1" not in text
 
@@ -293,8 +295,10 @@ def test_tikz_compiles_to_a_pdf(tmp_path, name, style):
     assert done.returncode == 0, done.stdout[-2000:]
     assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
     picture = tikz_of(SPECS / f"{name}.cnn", style, standalone=False)
-    done = pdflatex(tmp_path, picture, "\\usepackage{tikz}\n"
-                    "\\usetikzlibrary{shapes.geometric,arrows.meta}")
+    from cnndsl.tikz import LIBRARIES
+
+    assert LIBRARIES in picture.splitlines()[2]   # the comment says what to load
+    done = pdflatex(tmp_path, picture, f"\\usepackage{{tikz}}\n\\usetikzlibrary{{{LIBRARIES}}}")
     assert done.returncode == 0, done.stdout[-2000:]
 
 

@@ -34,6 +34,9 @@ def add(sub) -> None:
     p.add_argument("--collapse", action="store_true", help="draw each block use as one node")
     p.add_argument("--expand", action="append", default=[], metavar="BLOCK",
                    help="with --collapse, open the uses of this block (may be repeated)")
+    p.add_argument("--layout", choices=("auto", "u", "flow"), default="auto",
+                   help="u: encoder down the left, decoder up the right, skips across; "
+                        "auto (default) where skips join mirrored resolutions; flow: never")
     p.add_argument("--legend", action="store_true", help="add a legend of the layer families")
     p.add_argument("--theme", choices=("light", "dark", "print"), default="light",
                    help="light (default), dark, or print (greyscale, no fills)")
@@ -82,7 +85,7 @@ def options(args, fmt: str):
                                   "`--collapse`", common.EXIT_USAGE)
     return Options(rankdir=args.rankdir, collapse=args.collapse, expand=frozenset(args.expand),
                    legend=args.legend, theme=args.theme, node_shapes=args.node_shapes,
-                   dpi=args.dpi)
+                   dpi=args.dpi, layout=args.layout)
 
 
 def _known_blocks(names, network) -> None:

@@ -328,3 +328,26 @@ def test_diagram_writes_tex_and_guards_it(cnndsl_cmd, tmp_path):
     wrong = run(cnndsl_cmd, "diagram", str(SPECS / "lenet.cnn"), "-o", str(tmp_path / "x.svg"),
                 "--tikz-only")
     assert wrong.returncode == 2 and "-o NAME.tex" in wrong.stderr
+
+
+# ---- the U --------------------------------------------------------------------------------
+
+def test_unet_is_drawn_in_a_u_and_other_nets_are_not():
+    source = dot("unet_small", collapse=True)
+    assert source.count("rank=same") == 2 and "dir=back" in source
+    assert "dir=back" not in dot("unet_small", collapse=True, layout="flow")
+    for name in ("lenet", "resnet50", "inception_net", "fpn_resnet18"):
+        assert "dir=back" not in dot(name, collapse=True), name
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
+def test_unet_u_has_skips_across_and_the_decoder_on_the_right():
+    plain = subprocess.run(["dot", "-Tplain"], input=dot("unet_small", collapse=True),
+                           capture_output=True, text=True, check=True).stdout
+    at = {f[1]: (float(f[2]), float(f[3])) for f in map(str.split, plain.splitlines())
+          if f[0] == "node"}
+    # each skip: the encoder's Double on the left, the concat on the same row to its right
+    for encoder, merge in (("double1", "concat2"), ("double2", "concat1")):
+        assert at[encoder][1] == at[merge][1] and at[encoder][0] < at[merge][0]
+    assert at["double3"][1] < at["double2"][1]   # the bottleneck at the bottom
+    assert at["output"][1] > at["double3"][1] and at["output"][0] > at["input"][0]

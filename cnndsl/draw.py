@@ -249,6 +249,11 @@ class _Drawer:
         if theme == "print":
             style = style.replace("filled", "").strip(",") or "solid"
             fill = "white"
+        if theme == "dark" and family in ("io", "merge"):
+            # drawn on the background: light ink (the merge's xlabel too)
+            style, fill = ("bold,filled" if family == "io" else "filled"), "#1e1e1e"
+            extra.setdefault("fontcolor", "#eeeeee")
+            extra.setdefault("color", "#eeeeee")
         graph.node(node_id, label, shape=shape, style=style, fillcolor=fill, **extra)
 
     def label(self, text: str, shape, params: int, count: int = 1) -> str:
@@ -267,6 +272,8 @@ class _Drawer:
         self.shapes.setdefault(tail.node, tail.shape)
         if head in self.io:
             self.shapes.setdefault(head, tail.shape)
+        if self.options.theme == "print" and "color" in extra:
+            extra = {**extra, "color": "black"}   # greyscale: a skip is told by its weight
         self.edges.append((tail.node, head, "" if bare else f" {fmt(tail.shape)} ", extra))
 
     def sequence(self, graph, seq: ir.Sequence, end: _End, path: str,

@@ -95,6 +95,8 @@ def test_print_theme_has_no_fills_and_dark_has_a_background():
     assert "filled" not in printed and not re.search(r"#[0-9a-f]{6}", printed.replace(
         "fillcolor=white", ""))
     assert "bgcolor=\"#1e1e1e\"" in dot("lenet", theme="dark")
+    printed = dot("unet_small", theme="print")
+    assert "filled" not in printed and "#0072b2" not in printed   # the skips too
 
 
 def test_left_to_right_turns_pooling_to_point_along_the_flow():

@@ -353,3 +353,40 @@ def test_unet_u_has_skips_across_and_the_decoder_on_the_right():
         assert at[encoder][1] == at[merge][1] and at[encoder][0] < at[merge][0]
     assert at["double3"][1] < at["double2"][1]   # the bottleneck at the bottom
     assert at["output"][1] > at["double3"][1] and at["output"][0] > at["input"][0]
+
+
+# ---- hostile names in every figure format -----------------------------------------------
+
+def _hostile_results():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from attacks import hostile
+
+    import cnndsl
+
+    for position, spec in hostile.NAME_SPECS.items():
+        for name in ("_", "__init__", "a_b_", "self", "x1_"):
+            result = cnndsl.check(spec.replace(hostile.HOLE, name), f"{name}%&_.cnn")
+            if result.ok:
+                yield position, name, result
+
+
+def test_names_reach_latex_markdown_and_csv_escaped():
+    from cnndsl.tikz import tikz
+
+    seen = 0
+    for position, name, result in _hostile_results():
+        seen += 1
+        tables = (result.to_latex(), result.to_latex(collapse=True))
+        assert r"\%\&\_.cnn" in tables[0] and "%&_.cnn" not in tables[0]
+        for text in (*tables, tikz(result, Options()), tikz(result, Options(), "boxes")):
+            bare = text.replace(r"\_", "").replace(r"\%", "").replace(r"\&", "")
+            assert "_" not in bare, (position, name)
+            rows = [line for line in bare.splitlines() if line.endswith(r"\\")]
+            cells = 5 if text in tables else 0
+            assert all(row.count("&") == cells for row in rows), (position, name)
+        assert "_" not in result.to_markdown().replace(r"\_", ""), (position, name)
+        assert not any(cell[:1] and cell[:1] in "=+-@" for line in result.to_csv().splitlines()
+                       for cell in line.split(","))
+    assert seen >= 5

@@ -230,10 +230,18 @@ def _boxes(pic: _Picture, drawer: _Drawer) -> list[str]:
         span = rank[head] - rank[tail]
         path = "to[out=60,in=120]" if span > 1 or column[head] != column[tail] else "--"
         where = "above" if path == "--" else "above,pos=0.5"
-        out.append(f"  \\draw[->] ({names[tail]}.east) {path} node[{where},font=\\tiny] "
-                   f"{{{label}}} ({names[head]}.west);")
+        out.append(f"  \\draw[->] ({_side(names[tail], 'e', drawer.family.get(tail))}) {path} "
+                   f"node[{where},font=\\tiny] {{{label}}} "
+                   f"({_side(names[head], 'w', drawer.family.get(head))});")
     out.append("\\end{tikzpicture}")
     return out
+
+
+def _side(name: str, side: str, family: str | None) -> str:
+    """Where an arrow leaves (`e`) or meets (`w`) a box, or a drawn node."""
+    if family in ("merge", "io"):
+        return f"{name}.{'east' if side == 'e' else 'west'}"
+    return name + side
 
 
 def _box(name: str, label: str, family: str, x: float, y: float,
@@ -253,8 +261,8 @@ def _box(name: str, label: str, family: str, x: float, y: float,
             f"  \\filldraw[fill=cnn{family}!80!black!50] ({x + thick:.2f},{y0:.2f}) -- "
             f"++({dx:.2f},{dy:.2f}) -- ++(0,{height:.2f}) -- ++({-dx:.2f},{-dy:.2f}) -- cycle;",
             f"  \\coordinate ({name}) at ({x + thick / 2:.2f},{y:.2f});",
-            f"  \\coordinate ({name}.west) at ({x:.2f},{y:.2f});",
-            f"  \\coordinate ({name}.east) at ({x + thick + dx:.2f},{y:.2f});",
+            f"  \\coordinate ({name}w) at ({x:.2f},{y:.2f});",
+            f"  \\coordinate ({name}e) at ({x + thick + dx:.2f},{y:.2f});",
             f"  \\node[anchor=north,text width=1.8cm] at ({x + thick / 2:.2f},{y0 - 0.1:.2f}) "
             f"{{{text}}};"]
 

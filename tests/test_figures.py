@@ -390,3 +390,12 @@ def test_names_reach_latex_markdown_and_csv_escaped():
         assert not any(cell[:1] and cell[:1] in "=+-@" for line in result.to_csv().splitlines()
                        for cell in line.split(","))
     assert seen >= 5
+
+
+@pytest.mark.parametrize("args,words", [
+    (("specs/lenet.cnn", "--collapse"), "--format markdown"),
+    (("specs/lenet.cnn", "specs/resnet50.cnn", "--format", "csv"), "one file"),
+])
+def test_check_table_options_refused_in_words(cnndsl_cmd, args, words):
+    done = run(cnndsl_cmd, "check", *args)
+    assert done.returncode == 2 and words in done.stderr and done.stdout == ""

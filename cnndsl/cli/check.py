@@ -29,6 +29,12 @@ def run(args) -> int:
     from cnndsl.files import UnreadableFile, printable
     from cnndsl.report import render_summary, result_json, unreadable_json
 
+    if args.collapse and args.format not in TABLES:
+        raise common.CommandError("`--collapse` folds a table; add `--format markdown`, "
+                                  "`csv` or `latex`", common.EXIT_USAGE)
+    if args.format == "csv" and len(args.files) > 1:
+        raise common.CommandError("`--format csv` writes one file's table; check one file "
+                                  "at a time", common.EXIT_USAGE)
     entries, status = [], common.EXIT_OK
     paint = common.colour(sys.stdout, args.color)
     for path in args.files:

@@ -11,7 +11,7 @@ import pytest
 from conftest import HAS_DOT, ROOT
 
 from cnndsl.codegen.api import _result
-from cnndsl.draw import Options, draw
+from cnndsl.draw import MARK, Options, draw
 
 SPECS = ROOT / "specs"
 
@@ -399,3 +399,20 @@ def test_names_reach_latex_markdown_and_csv_escaped():
 def test_check_table_options_refused_in_words(cnndsl_cmd, args, words):
     done = run(cnndsl_cmd, "check", *args)
     assert done.returncode == 2 and words in done.stderr and done.stdout == ""
+
+
+# ---- SVG ----------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
+@pytest.mark.parametrize("path", ALL_SPECS, ids=lambda p: p.stem)
+def test_svg_golden(path, golden):
+    """What the SVG says, text by text in drawing order: the words are ours, the
+    coordinates Graphviz's (they move with its version and fonts, so they are left out)."""
+    import xml.etree.ElementTree as ET
+
+    svg = draw(_result(path), options=Options(collapse=True)).pipe(format="svg")
+    root = ET.fromstring(svg)
+    assert f"<!-- {MARK} -->".encode() in svg
+    texts = [t.text or "" for t in root.iter() if t.tag.endswith("}text")]
+    golden(ROOT / "tests" / "golden" / "svg" / f"{path.stem}.txt", "\n".join(texts) + "\n")
+

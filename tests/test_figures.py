@@ -416,3 +416,20 @@ def test_svg_golden(path, golden):
     texts = [t.text or "" for t in root.iter() if t.tag.endswith("}text")]
     golden(ROOT / "tests" / "golden" / "svg" / f"{path.stem}.txt", "\n".join(texts) + "\n")
 
+
+
+@pytest.mark.parametrize("body,drawn", [
+    ("conv c kernel=k padding=k//2", "conv 8 kernel=3 padding=1"),
+    ("conv c*2 k3 p1 groups=c", "conv 16 k3 p1 groups=8"),
+    ("dropout p=q", "dropout p=0.5"),
+    ("upsample s", "upsample 2"),
+    ("maxpool k s1", "maxpool 3 s1"),
+])
+def test_every_written_form_of_an_argument_takes_the_uses_value(body, drawn):
+    import cnndsl
+    from cnndsl.draw import written
+
+    spec = f"input 8x16x16\nblock B(c, k=3, q=0.5, s=2) {{ {body} }}\nB(8) -> gap -> fc 2\n"
+    result = cnndsl.check(spec, "x.cnn")
+    layer = result.network.body.items[0].body.items[0]
+    assert written(layer, result.source.text) == drawn

@@ -68,6 +68,30 @@ class CheckResult:
             parts.append(render_all(self.diagnostics, self.source))
         return "\n".join(parts)
 
+    def to_markdown(self, collapse: bool = False) -> str:
+        """The layer table as a Markdown table (paste it into a README); `collapse`
+        folds it to the model's own rows, a repeated block use once, marked ×N."""
+        from cnndsl.tables import render_markdown
+
+        return render_markdown(self._summary(), self.source.name, collapse)
+
+    def to_csv(self, collapse: bool = False) -> str:
+        """One CSV row per layer, numbers unformatted (the JSON summary's columns)."""
+        from cnndsl.tables import render_csv
+
+        return render_csv(self._summary(), collapse)
+
+    def to_latex(self, collapse: bool = False) -> str:
+        """The layer table as a LaTeX `tabular` with booktabs rules and a totals row."""
+        from cnndsl.tables import render_latex
+
+        return render_latex(self._summary(), self.source.name, collapse)
+
+    def _summary(self) -> Summary:
+        if self.summary is None:
+            raise ValueError(f"{self.source.name} has errors; there is no table to write")
+        return self.summary
+
     def _repr_html_(self) -> str:
         from cnndsl.report import render_html
 

@@ -48,3 +48,12 @@ PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
 # A pinned CPU build of torch first: an unpinned one would pull the multi-GB CUDA build.
 "${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}"
 "${PIP[@]}" -e ".[dev]"
+
+# `--figures`: TeX for LaTeX figures and tables (`cnndsl diagram -o NAME.tex`, `check
+# --format latex`) and their tests: pdflatex, TikZ and booktabs.
+for arg in "$@"; do
+    if [ "$arg" = "--figures" ] && ! command -v pdflatex >/dev/null 2>&1; then
+        apt_install texlive-latex-base texlive-pictures \
+            || echo "install TeX with TikZ for LaTeX figures (apt-get install texlive-latex-base texlive-pictures)" >&2
+    fi
+done

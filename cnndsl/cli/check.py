@@ -8,13 +8,17 @@ import sys
 from cnndsl.cli import common
 
 BOM = b"\xef\xbb\xbf"   # kept by `--fix` where the file had one
+TABLES = ("markdown", "csv", "latex")
 
 
 def add(sub) -> None:
     p = sub.add_parser("check", help="check specs: shapes, parameters, MACs, errors")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--quiet", "-q", action="store_true", help="print only diagnostics")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json") + TABLES, default="text",
+                   help="text (default), json, or the layer table as markdown, csv or latex")
+    p.add_argument("--collapse", action="store_true",
+                   help="with markdown, csv or latex: one row per block use, repeats folded")
     p.add_argument("--fix", action="store_true",
                    help="apply the exact fixes in place (only when every one is unambiguous)")
     common.add_colour_option(p)
@@ -26,6 +30,12 @@ def run(args) -> int:
     from cnndsl.files import UnreadableFile, printable
     from cnndsl.report import render_summary, result_json, unreadable_json
 
+    if args.collapse and args.format not in TABLES:
+        raise common.CommandError("`--collapse` folds a table; add `--format markdown`, "
+                                  "`csv` or `latex`", common.EXIT_USAGE)
+    if args.format == "csv" and len(args.files) > 1:
+        raise common.CommandError("`--format csv` writes one file's table; check one file "
+                                  "at a time", common.EXIT_USAGE)
     entries, status = [], common.EXIT_OK
     paint = common.colour(sys.stdout, args.color)
     for path in args.files:
@@ -45,6 +55,9 @@ def run(args) -> int:
         if args.format == "json":
             entries.append(result_json(result))
             continue
+        if args.format in TABLES:
+            _table(result, args.format, args.collapse, common.colour(sys.stderr, args.color))
+            continue
         if result.summary is not None and not args.quiet:
             print(render_summary(result.summary, result.source.name))
         common.print_diagnostics(result, colour=paint, stream=sys.stdout)
@@ -52,6 +65,15 @@ def run(args) -> int:
         # ensure_ascii: no raw control or undecodable character reaches the reader
         print(json.dumps({"files": entries}, indent=2, ensure_ascii=True))
     return status
+
+
+def _table(result, fmt: str, collapse: bool, paint: bool) -> None:
+    """The table on standard output, clean to paste; diagnostics on standard error."""
+    if result.summary is not None:
+        text = {"markdown": result.to_markdown, "csv": result.to_csv,
+                "latex": result.to_latex}[fmt](collapse)
+        sys.stdout.write(text)
+    common.print_diagnostics(result, colour=paint, stream=sys.stderr)
 
 
 def _fix(path: str, result):

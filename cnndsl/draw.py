@@ -153,6 +153,33 @@ def _repeats(first, item) -> bool:
         getattr(item, "args", None) == getattr(first, "args", None)
 
 
+#: the longest repeated group that drawing looks for, in items
+_LONGEST_PERIOD = 256
+
+
+def _period(keys: list, index: int) -> tuple[int, int]:
+    """`(period, copies)` of the repetition of a group starting at `index`, else `(1, 1)`."""
+    if keys[index] is None:
+        return 1, 1
+    try:
+        period = keys.index(keys[index], index + 1, index + 1 + _LONGEST_PERIOD) - index
+    except ValueError:
+        return 1, 1
+    pattern = keys[index:index + period]
+    copies = 1
+    while keys[index + copies * period:index + (copies + 1) * period] == pattern:
+        copies += 1
+    return (period, copies) if copies > 1 else (1, 1)
+
+
+def _output(group, end: _End) -> tuple[int, ...]:
+    """The shape after the last item of `group` that has one (a label has none)."""
+    for item in reversed(group):
+        if item.info is not None and not isinstance(item, (ir.Label, ir.Ref)):
+            return item.info.output
+    return end.shape
+
+
 def times(count: int) -> str:
     return f" ×{count}" if count > 1 else ""
 
@@ -191,9 +218,11 @@ def arguments(node: ir.BlockCall) -> str:
 
 
 class _Drawer:
-    def __init__(self, options: Options, source: str, budget: int | None = None) -> None:
+    def __init__(self, options: Options, source: str, budget: int | None = None,
+                 fold_groups: bool = False) -> None:
         self.options = options
         self.budget = budget
+        self.fold_groups = fold_groups   # a repeated group: its first copy and a count
         self.source = source
         self.edges: list[tuple[str, str, str, dict]] = []
         self.families: set[str] = set()
@@ -302,7 +331,34 @@ class _Drawer:
 
     def sequence(self, graph, seq: ir.Sequence, end: _End, path: str,
                  labels: dict[str, _End]) -> _End:
-        for stage in stages(runs(seq.items), self.options.folded):
+        """The items in order; when folding groups, a repeated group (`(conv -> relu) *
+        3000`, copies written by the same text) is drawn once, then one node for the rest."""
+        items = seq.items
+        if not self.fold_groups:
+            return self.items(graph, items, end, path, labels)
+        keys = [(item.span.start, item.span.end, item.text) if item.span else None
+                for item in items]
+        index, start = 0, 0
+        while index < len(items):
+            period, copies = _period(keys, index)
+            if period == 1:
+                index += 1
+                continue
+            end = self.items(graph, items[start:index + period], end, path, labels)
+            group = items[index:index + period * copies]
+            end = self.repeated(graph, group[0], copies, end, _output(group, end), path)
+            index = start = index + period * copies
+        return self.items(graph, items[start:], end, path, labels)
+
+    def repeated(self, graph, first, copies: int, end: _End, shape, path: str) -> _End:
+        """The copies after the first, as one node: how many in all, the shape after."""
+        node_id = _id(path + first.name) + "__repeated"
+        self.node(graph, node_id, f"repeated ×{copies} in all", "other", shape="note")
+        self.edge(end, node_id, style="dashed")
+        return _End(node_id, shape)
+
+    def items(self, graph, items, end: _End, path: str, labels: dict[str, _End]) -> _End:
+        for stage in stages(runs(items), self.options.folded):
             if len(stage) > 1:
                 end = self.stage(graph, stage, end, path)
                 continue
@@ -423,9 +479,9 @@ def drawing(result: CheckResult, options: Options | None = None) -> Drawing:
         pass
     layers = layer_count(result.network)
     folded = replace(options, collapse=True, expand=frozenset())
-    note = f"folded: {layers:,} layers; block uses as one node"
+    note = f"folded: {layers:,} layers; block uses as one node, repetitions once"
     try:
-        return Drawing(_draw(result, folded, MAX_NODES, note), True, layers)
+        return Drawing(_draw(result, folded, MAX_NODES, note, fold_groups=True), True, layers)
     except _TooMany:
         raise DrawProblem(f"the network has {layers:,} layers, too many to draw: over "
                           f"{MAX_NODES:,} nodes even with block uses and repetitions "
@@ -454,7 +510,7 @@ def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False,
 
 
 def _draw(result: CheckResult, options: Options, budget: int | None = None,
-          note: str = "") -> graphviz.Digraph:
+          note: str = "", fold_groups: bool = False) -> graphviz.Digraph:
     import graphviz
 
     summary = result.summary
@@ -472,7 +528,7 @@ def _draw(result: CheckResult, options: Options, budget: int | None = None,
     graph.attr("node", fontname=FONT, fontsize="11", color=line if options.theme != "light"
                else "black")
     graph.attr("edge", fontname=FONT, fontsize="9", color=line, fontcolor=ink)
-    drawer = _Drawer(options, result.source.text, budget)
+    drawer = _Drawer(options, result.source.text, budget, fold_groups)
     _body(drawer, graph, network)
     if options.legend:
         drawer.legend(graph)

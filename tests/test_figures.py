@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from conftest import HAS_DOT, ROOT
 
-from cnndsl.codegen.api import _result
+from cnndsl.api import check_spec as _result
 from cnndsl.draw import MARK, Options, draw
 
 SPECS = ROOT / "specs"

@@ -129,7 +129,8 @@ def run(args) -> int:
             source = drawn.graph.source
             if drawn.folded:
                 common.say(f"note: {drawn.layers:,} layers are over the diagram's budget of "
-                           f"{MAX_NODES:,} nodes; drawn with block uses folded")
+                           f"{MAX_NODES:,} nodes; drawn folded: block uses as one node, "
+                           "repeated groups as their first copy and a count")
             data = mark(source.encode("utf-8") if fmt == "dot" else render(source, fmt), fmt)
     except DrawProblem as exc:
         raise common.CommandError(str(exc)) from None

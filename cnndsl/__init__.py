@@ -5,7 +5,6 @@ source; `build`, `load` and `diagram` import their heavier dependencies lazily.
 """
 
 from cnndsl.api import CheckResult, check, check_file
-
 from cnndsl.version import __version__
 
 __all__ = ["CheckResult", "__version__", "build", "check", "check_file", "compile",

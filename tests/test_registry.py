@@ -5,7 +5,6 @@ playground's word lists (and the docs, and editors) are built from."""
 from __future__ import annotations
 
 import dataclasses
-
 import json
 
 import pytest

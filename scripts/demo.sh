@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the built-in default: check, compile, draw and briefly train
-# the seed notes' MNIST network on scikit-learn's bundled digits.
+# the seed notes' MNIST network on the built-in digits (shipped in the package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh

@@ -2,9 +2,10 @@
 # Everything cnndsl needs on a fresh Debian/Ubuntu machine with Python 3.10+:
 # Graphviz's `dot` (for diagrams), Chromium (the playground's browser tests drive
 # it with Playwright), a project virtual environment `.venv` (stock
-# Debian and Ubuntu refuse `pip install` into the system Python), a CPU build of
-# PyTorch in it, and cnndsl itself with its test tools. Safe to run again: it
-# skips what is already there.
+# Debian and Ubuntu refuse `pip install` into the system Python), PyTorch in it
+# (the CPU build from PyTorch's index unless the machine has an NVIDIA GPU), and
+# cnndsl itself with its test tools. Safe to run again: it skips what is already
+# there. TORCH_VERSION, TORCH_CPU_INDEX, PYTHON and VENV override the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -45,8 +46,49 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
-# A pinned CPU build of torch first: an unpinned one would pull the multi-GB CUDA build.
-"${PIP[@]}" "torch==${TORCH_VERSION:-2.13.0}"
+TORCH_VERSION=${TORCH_VERSION:-2.13.0}
+# PyTorch's CPU-only wheels; PyPI's `torch` is the CUDA build (GBs of libraries)
+TORCH_CPU_INDEX=${TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}
+
+has_nvidia_gpu() {
+    [ -e /proc/driver/nvidia/version ] \
+        || { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; }
+}
+
+# The index answers within 5 s, once (an unreachable one must not stall the install)
+cpu_index_reachable() {
+    "$VENV/bin/python" - "$TORCH_CPU_INDEX/torch/" <<'PY' 2>/dev/null
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=5).close()
+PY
+}
+
+torch_installed() {
+    "$VENV/bin/python" - "$TORCH_VERSION" <<'PY' 2>/dev/null
+import importlib.metadata, sys
+sys.exit(importlib.metadata.version("torch").split("+")[0] != sys.argv[1])
+PY
+}
+
+install_torch() {
+    if torch_installed; then
+        return 0    # this version is there already, whichever build
+    fi
+    # Pinning a version does not choose a build: without an NVIDIA GPU, take the
+    # CPU build from PyTorch's index; where that cannot be reached, the default
+    # index (and PIP_FIND_LINKS, PIP_INDEX_URL) decide.
+    if [ "$(uname -s)" = Linux ] && ! has_nvidia_gpu; then
+        if cpu_index_reachable && "${PIP[@]}" --timeout 15 --retries 1 \
+                --index-url "$TORCH_CPU_INDEX" "torch==$TORCH_VERSION"; then
+            return 0
+        fi
+        echo "torch $TORCH_VERSION could not be installed from PyTorch's CPU index" \
+             "($TORCH_CPU_INDEX): installing it from the default index" >&2
+    fi
+    "${PIP[@]}" "torch==$TORCH_VERSION"
+}
+
+install_torch
 "${PIP[@]}" -e ".[dev]"
 
 # `--figures`: TeX for LaTeX figures and tables (`cnndsl diagram -o NAME.tex`, `check

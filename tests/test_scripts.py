@@ -27,6 +27,10 @@ def test_install_script_builds_a_venv_with_the_system_python(tmp_path):
     version = subprocess.run([str(python), "-c", "import sys; print(sys.base_prefix)"],
                              capture_output=True, text=True, check=True).stdout.strip()
     assert version == "/usr"   # the system's interpreter, not a user-owned one
+    if not Path("/proc/driver/nvidia/version").exists() and not shutil.which("nvidia-smi"):
+        build = subprocess.run([str(python), "-c", "import torch; print(torch.version.cuda)"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        assert build == "None", f"a CUDA build of torch ({build}) on a machine without a GPU"
     check = subprocess.run([str(venv / "bin" / "cnndsl"), "check", "-q",
                             str(ROOT / "specs" / "mnist_net.cnn")], capture_output=True,
                            text=True)

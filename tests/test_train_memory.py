@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import pytest
+from attacks import harness
 
 from cnndsl import memory
 
@@ -75,12 +76,7 @@ def test_train_under_ulimit_is_refused_before_allocating(tmp_path, cnndsl_cmd):
         pytest.skip("needs 12 GiB available, so that the ulimit is the tightest limit")
     spec = tmp_path / "wide.cnn"
     spec.write_text("input 1x8x8\nfc 20000 -> fc 20000 -> fc 10\n")   # 400M params: 6.4 GB
-    probe = subprocess.run([sys.executable, "-c",
-                            "import torch, cnndsl.train.run; from cnndsl import memory; "
-                            "print(memory._status_kib('VmSize') * 1024)"],
-                           capture_output=True, text=True, timeout=120)
-    loaded = int(probe.stdout.strip())
-    limit = loaded + 3 * GiB
+    limit = harness.baseline_address_space() + 3 * GiB
     done = subprocess.run(cnndsl_cmd + ["train", str(spec), "--out", str(tmp_path / "r"),
                                         "--progress", "plain"],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path,

@@ -1,8 +1,9 @@
 """The run folder: chosen, created, locked, and its record (`config.json`) read back.
 
-A run holds an exclusive `flock` on `.lock` inside its folder for as long as it
-runs (and removes the file as it lets go, so a finished run leaves none), so a
-second `train` on the same `--out` refuses instead of both writing;
+A run holds an exclusive lock on `.lock` inside its folder (`filelock`: `flock`
+on POSIX, `msvcrt.locking` on Windows) for as long as it runs, and removes the
+file as it lets go (so a finished run leaves none), so a second `train` on the
+same `--out` refuses instead of both writing;
 the lock also makes it safe to remove a killed save's temporaries. A numbered
 folder (`runs/<model>-<n>/`) is made by `mkdir` (atomic: two runs never take the
 same number) only once the run is ready to start, and removed again if the start
@@ -11,17 +12,18 @@ fails before anything was written, so `--resume` never picks an empty one.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from cnndsl.files import FileProblem, read_bytes, show_path, write_atomic
 
 LOCK = ".lock"
 _LOCK_TRIES = 20
-#: descriptors of the locks this process holds (a forked worker closes its copies)
-_HELD: set[int] = set()
+#: the locks this process holds (a forked worker closes its copies)
+_HELD: set[FileLock] = set()
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 16 << 20
 
@@ -51,7 +53,7 @@ class RunFolder:
     def __init__(self, path: Path, created: bool) -> None:
         self.path = path
         self.created = created      # made by this run: removed if the start fails
-        self._fd: int | None = None
+        self._lock: FileLock | None = None
 
     @classmethod
     def open_new(cls, out: str | None, model: str, base: Path = Path("runs")) -> RunFolder:
@@ -104,48 +106,55 @@ class RunFolder:
         so a lock taken on a file already removed is let go and taken again."""
         path = self.path / LOCK
         for _ in range(_LOCK_TRIES):
+            lock = FileLock(path, timeout=0, mode=0o644)
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                lock.acquire()
+            except Timeout:
+                raise FolderError(f"`{show_path(self.path)}` is in use by another cnndsl "
+                                  "train run; wait for it, or pass another --out") from None
             except OSError as exc:
-                raise FolderError(f"cannot lock `{show_path(self.path)}`: {exc.strerror}") \
-                    from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise FolderError(f"`{show_path(self.path)}` is in use by another cnndsl train "
-                                  "run; wait for it, or pass another --out") from None
-            if _is_file(fd, path):
-                self._fd = fd
-                _HELD.add(fd)
+                raise FolderError(f"cannot lock `{show_path(self.path)}`: "
+                                  f"{exc.strerror or exc}") from None
+            fd = _descriptor(lock)
+            if fd is None or _is_file(fd, path):
+                self._lock = lock
+                _HELD.add(lock)
                 return
-            os.close(fd)    # a run released (and removed) it meanwhile: take the new one
+            lock.release()   # a run released (and removed) it meanwhile: take the new one
         raise FolderError(f"cannot lock `{show_path(self.path)}`: its lock keeps changing")
 
     def release(self) -> None:
         """Unlock, removing the lock file first (while still holding it), so a
-        finished run leaves no empty `.lock` behind."""
-        if self._fd is not None:
-            if _is_file(self._fd, self.path / LOCK):
+        finished run leaves no empty `.lock` behind (Windows refuses to remove a
+        locked file: there it stays, harmless)."""
+        if self._lock is not None:
+            fd = _descriptor(self._lock)
+            if fd is not None and _is_file(fd, self.path / LOCK):
                 try:
                     (self.path / LOCK).unlink()
                 except OSError:
                     pass
-            _HELD.discard(self._fd)
-            os.close(self._fd)
-            self._fd = None
+            _HELD.discard(self._lock)
+            self._lock.release()
+            self._lock = None
 
     def abandon(self) -> None:
         """After a failed start: remove the folder if this run made it and it holds
         nothing but the lock, then unlock."""
-        if self.created and self._fd is not None:
-            if all(p.name == LOCK for p in self.path.iterdir()):
-                (self.path / LOCK).unlink(missing_ok=True)
-                try:
-                    self.path.rmdir()
+        empty = self.created and self._lock is not None and \
+            all(p.name == LOCK for p in self.path.iterdir())
+        if empty:
+            for remove in (self.path / LOCK).unlink, self.path.rmdir:
+                try:    # Windows refuses both while the lock is held
+                    remove()
                 except OSError:
                     pass
         self.release()
+        if empty and os.name == "nt" and self.path.is_dir():
+            try:        # its filelock removed `.lock` on release
+                self.path.rmdir()
+            except OSError:
+                pass
 
     # ---- the record ----------------------------------------------------------------
 
@@ -166,6 +175,11 @@ class RunFolder:
         write_atomic(self.path / CONFIG, json.dumps(record, indent=2) + "\n")
 
 
+def _descriptor(lock: FileLock) -> int | None:
+    """The descriptor a held `FileLock` locks (filelock keeps it in its context)."""
+    return getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+
+
 def _is_file(fd: int, path: Path) -> bool:
     """Whether `fd` is still the file at `path` (not one removed since)."""
     try:
@@ -180,12 +194,18 @@ def forget_inherited_locks(*_) -> None:
 
     A `flock` belongs to the open file, which a fork shares: without this, a
     worker outliving a killed trainer would keep the folder locked, and the
-    `--resume` that follows would be refused. Used as `worker_init_fn`."""
-    for fd in list(_HELD):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+    `--resume` that follows would be refused. Used as `worker_init_fn`. Recent
+    filelocks close the copy at the fork themselves (then there is no descriptor
+    left here); older ones keep it, and forget it only once it is closed."""
+    for lock in list(_HELD):
+        context = getattr(lock, "_context", None)
+        fd = getattr(context, "lock_file_fd", None)
+        if fd is not None:
+            context.lock_file_fd = None   # nothing to unlock or close at exit
+            try:
+                os.close(fd)
+            except OSError:
+                pass
     _HELD.clear()
 
 

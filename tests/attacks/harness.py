@@ -1,15 +1,20 @@
 """Running cnndsl as an attacker would like it run, and the checks every attack shares.
 
-Every command runs in a child process under a 2 GiB address-space limit (a
-runaway allocation then fails inside the child instead of swapping the machine)
-and generous limits that detect a hang, never a speed target: 30 s of CPU time
-(`RLIMIT_CPU`, so a loaded shared machine cannot make a healthy command look
-hung) and 120 s of wall-clock time (for a command blocked on a FIFO).
+Every command runs in a child process under an address-space limit of 2 GiB
+beyond what the interpreter maps once it has imported torch and cnndsl (a
+runaway allocation then fails inside the child instead of swapping the machine;
+PyPI's CUDA build of torch maps gigabytes of libraries on import, the CPU build
+about 600 MB, so a fixed limit fits only one of them) and generous limits that
+detect a hang, never a speed target: 30 s of CPU time (`RLIMIT_CPU`, so a loaded
+shared machine cannot make a healthy command look hung) and 120 s of wall-clock
+time (for a command blocked on a FIFO).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 import re
 import resource
@@ -25,7 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HANG_S = 30              # CPU seconds: a command that takes this long is hung, not slow
 WALL_S = 120             # wall-clock seconds, for a command blocked rather than busy
-MEMORY = 2 << 30         # RLIMIT_AS for every child: 2 GiB
+HEADROOM = 2 << 30       # RLIMIT_AS for every child: 2 GiB beyond what torch maps
 MAX_OUTPUT = 1 << 20     # stdout + stderr of one command, at most
 
 #: `error[E0301]: ...` followed by ` --> file:LINE:COL` (rustc's layout).
@@ -60,11 +65,38 @@ def cnndsl_argv() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "cnndsl"]
 
 
+#: A fresh interpreter's address space once torch and cnndsl are imported and
+#: torch's thread pool has started: what every child maps before doing any work.
+BASELINE_PROBE = """
+import json, re, torch, cnndsl, cnndsl.cli
+torch.ones(64, 64) @ torch.ones(64, 64)
+status = open("/proc/self/status", encoding="ascii").read()
+print(json.dumps(int(re.search(r"VmSize:\\s+(\\d+) kB", status).group(1)) * 1024))
+"""
+
+
+def baseline_address_space() -> int:
+    """Bytes of address space a child maps before any work (measured in a child,
+    with this process's environment)."""
+    done = subprocess.run([sys.executable, "-c", BASELINE_PROBE], capture_output=True,
+                          text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, f"cannot measure a child's address space:\n{done.stderr}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@functools.cache
+def memory_limit() -> int:
+    """`RLIMIT_AS` for every child: its baseline plus `HEADROOM` (measured once)."""
+    return baseline_address_space() + HEADROOM
+
+
 def limits(cpu: int = HANG_S, then=None):
-    """A `preexec_fn`: at most `MEMORY` bytes of address space and `cpu` seconds of
-    CPU time (then SIGXCPU), no core file; then `then()`, if given."""
+    """A `preexec_fn`: at most `memory_limit()` bytes of address space and `cpu`
+    seconds of CPU time (then SIGXCPU), no core file; then `then()`, if given."""
+    memory = memory_limit()     # measured here, in the parent, not after the fork
+
     def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         if then is not None:

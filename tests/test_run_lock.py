@@ -102,4 +102,4 @@ def test_abandoning_a_new_folder_removes_it_and_its_lock(tmp_path):
     kept = RunFolder.open_new(str(tmp_path / "kept"), "net")
     (tmp_path / "kept" / "notes.txt").write_text("mine")
     kept.abandon()
-    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == [LOCK, "notes.txt"]
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["notes.txt"]   # no .lock left

@@ -51,11 +51,14 @@ class LayerDoc:
     torch: str
     options: tuple[OptionDoc, ...]
     switches: tuple[tuple[str, str, object], ...]   # (word, field it sets, value)
+    description: str = ""                            # one line: what the word does
 
 
 def layer_docs() -> list[LayerDoc]:
     """Every canonical layer word of the registry, in its order (the one reader of it)."""
-    from cnndsl.layers import ALIASES, LAYERS
+    from cnndsl.layers import ALIASES, LAYERS, schema
+
+    described = {op: d["description"] for op, d in schema()["$defs"].items()}
 
     docs = []
     for word, entry in LAYERS.items():
@@ -66,59 +69,12 @@ def layer_docs() -> list[LayerDoc]:
         switches = tuple((w, f, v) for w, (f, v) in entry.switches.items())
         aliases = tuple(a for a, target in ALIASES.items() if target == word)
         docs.append(LayerDoc(word, aliases, entry.usage, entry.family, entry.torch, options,
-                             switches))
+                             switches, described[word]))
     return docs
 
 
 # ---- the layers page ---------------------------------------------------------------------
 
-#: What each word does, in a line (the registry holds no prose; a new word needs one here).
-MEANING = {
-    "conv": "convolution; defaults `s1 p0 d1 g1`, bias on",
-    "convt": "transposed convolution: output `(n−1)·s − 2p + d·(k−1) + output_padding + 1`",
-    "maxpool": "max pooling; the stride defaults to the window",
-    "avgpool": "average pooling; the stride defaults to the window",
-    "gap": "global average pooling: size 1 in every spatial dimension",
-    "adaptiveavgpool": "average pooling to a fixed output size (`7`, or `6x4` per dimension)",
-    "adaptivemaxpool": "max pooling to a fixed output size",
-    "flatten": "`C×H×W` → `C·H·W` features",
-    "unflatten": "features → the shape S; the element counts must match",
-    "fc": "fully connected; flattens a spatial input first",
-    "dropout": "zeroes each value with probability P while training (default 0.5)",
-    "droppath": "stochastic depth: drops a whole sample's branch with probability P while "
-                "training; the identity in eval",
-    "batchnorm": "batch norm over the channels (over the features after `fc`)",
-    "layernorm": "layer norm over the channels at each position (ConvNeXt's channels-first "
-                 "norm), or over the features after `fc`/`flatten`",
-    "groupnorm": "group norm in G groups; G divides the channels",
-    "instancenorm": "instance norm; `affine` learns a scale and shift",
-    "relu": "activation",
-    "relu6": "activation, clipped at 6",
-    "sigmoid": "activation",
-    "tanh": "activation",
-    "gelu": "activation",
-    "silu": "activation (also called swish)",
-    "elu": "activation; alpha defaults to 1",
-    "leakyrelu": "activation; the negative slope defaults to 0.01",
-    "hardswish": "activation",
-    "hardsigmoid": "activation",
-    "mish": "activation",
-    "selu": "activation",
-    "softplus": "activation",
-    "prelu": "activation that learns one slope per channel",
-    "softmax": "softmax over the class dimension (dim 1)",
-    "logsoftmax": "log-softmax over the class dimension (dim 1)",
-    "identity": "passes its input through (writes no module)",
-    "upsample": "resize by a factor F or to a size S; `nearest` by default, `linear` is "
-                "bilinear in 2-D and trilinear in 3-D, `cubic` is 2-D only; a decimal factor gives "
-                "PyTorch's size, the size times the factor in floating point rounded down "
-                "(`45 × 1.4` is 62)",
-    "pixelshuffle": "`(C·R², H, W)` → `(C, H·R, W·R)`, 2-D",
-    "pixelunshuffle": "`(C, H·R, W·R)` → `(C·R², H, W)`, 2-D",
-    "scale": "a learnable per-channel multiplier initialised to INIT (default 1): "
-             "layer scale is `scale 1e-6`",
-    "shuffle": "channel shuffle in G groups; G divides the channels",
-}
 
 FAMILIES = (
     ("conv", "Convolutions"), ("pool", "Pooling"), ("norm", "Normalisation"),
@@ -171,7 +127,7 @@ def _summary_row(entry: LayerDoc) -> str:
     word = f"[`{entry.word}`](#{entry.word})" if entry.options or entry.switches \
         else f"`{entry.word}`"
     aliases = ", ".join(f"`{a}`" for a in entry.aliases)
-    return f"| {word} | {aliases} | {MEANING[entry.word]} | {_torch(entry)} |"
+    return f"| {word} | {aliases} | {entry.description} | {_torch(entry)} |"
 
 
 def _section(entry: LayerDoc) -> list[str]:
@@ -189,9 +145,6 @@ def _section(entry: LayerDoc) -> list[str]:
 
 def layers_page() -> str:
     entries = layer_docs()
-    missing = [e.word for e in entries if e.word not in MEANING]
-    if missing:
-        raise SystemExit(f"scripts/gen_docs.py: MEANING has no line for {missing}")
     out = ["# Layer words", "", GENERATED.format(what="cnndsl/layers.py"), "",
            "Every layer word of the language, with its options and the PyTorch module it "
            "becomes. Input channels are never written: each layer takes them from the shape "

@@ -22,6 +22,16 @@ def human(n: float) -> str:
     return str(int(n))
 
 
+def count(n: int | float, noun: str, plural: str | None = None) -> str:
+    """`1 epoch`, `3 epochs`, `1,200 rows`: a number and its noun, agreeing.
+
+    >>> count(1, "epoch"), count(2.5, "epoch"), count(1200, "row")
+    ('1 epoch', '2.5 epochs', '1,200 rows')
+    """
+    shown = f"{n:,}" if isinstance(n, int) else f"{n:g}"
+    return f"{shown} {noun if n == 1 else plural or noun + 's'}"
+
+
 def clip(text: str, width: int) -> str:
     """`text` cut to `width` characters, the last one an ellipsis when cut."""
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -334,7 +334,7 @@ def test_resuming_with_fewer_epochs_than_trained_says_how_many_were(capsys, tiny
 
 def test_a_warm_up_as_long_as_the_run_is_warned_about(capsys, tiny):
     status, err = train(capsys, tiny, "--epochs", "1", "--warmup", "2", "--out", "r")
-    assert status == 0 and ("warning: the warm-up (2 epochs) is as long as the run (1 epochs): "
+    assert status == 0 and ("warning: the warm-up (2 epochs) is as long as the run (1 epoch): "
                             "the learning rate never reaches 0.001") in err
     status, err = train(capsys, tiny, "--epochs", "2", "--warmup", "1", "--out", "r2")
     assert status == 0 and "warm-up" not in err

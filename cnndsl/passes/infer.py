@@ -250,8 +250,10 @@ def _floor_warning(c: _Ctx, node, state: State, kernel, stride, padding, dilatio
             axes = {1: ("values",), 2: ("rows", "columns"),
                     3: ("slices", "rows", "columns")}[state.rank]
             what = axes[axis]
+            last = f"the last {dropped} input {what} are" if dropped > 1 else \
+                f"the last input {what[:-1]} is"
             c.diagnostics.append(warning(
-                "W0101", f"the last {dropped} input {what} are never read",
+                "W0101", f"{last} never read",
                 node.span_of("stride") if node.op == "conv" else node.span,
                 f"stride {s} over {n} {what} leaves {dropped} out",
                 notes=[f"{_arith(n, p, k, d, s)} = {(n + 2 * p - eff) // s + 1}: "

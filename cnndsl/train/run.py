@@ -19,6 +19,7 @@ from torch import nn
 
 from cnndsl import memory
 from cnndsl.files import FileProblem, printable, printable_lines, show_path, write_atomic
+from cnndsl.report import count
 from cnndsl.train import checkpoint, resume, spec
 from cnndsl.train.checkpoint import CheckpointError
 from cnndsl.train.data import Data, died, open_data, worker_report
@@ -197,8 +198,8 @@ def _warn_loss(run: Run) -> None:
 def _warn_warmup(run: Run) -> None:
     s = run.settings
     if s.warmup and s.warmup >= s.epochs:
-        run.say(f"warning: the warm-up ({s.warmup:g} epochs) is as long as the run ({s.epochs} "
-                f"epochs): the learning rate never reaches {s.lr:g}; shorten --warmup or "
+        run.say(f"warning: the warm-up ({count(s.warmup, 'epoch')}) is as long as the run "
+                f"({count(s.epochs, 'epoch')}): the learning rate never reaches {s.lr:g}; shorten --warmup or "
                 "train for more --epochs")
 
 
@@ -258,7 +259,7 @@ def _start(run: Run, data: Data, state: dict | None) -> int:
     trainer = _trainer(run, state)
     if run.start_epoch > s.epochs:
         done = run.start_epoch - 1
-        run.say(f"already trained {done} epochs; pass --epochs N (N > {done}) to train on")
+        run.say(f"already trained {count(done, 'epoch')}; pass --epochs N (N > {done}) to train on")
         return 0
     if state is not None:
         resume.say_changes(run)
@@ -313,7 +314,7 @@ def _announce(run: Run, data: Data, t: Trainer) -> None:
     amp = f", {str(t.dtype).replace('torch.', '')} autocast" if t.dtype else ""
     run.say(f"training {run.facts.model} on {data.name} ({data.n_train:,} train / "
             f"{data.n_test:,} test) with {s.optimizer} lr={s.lr:g} ({s.schedule}), batch "
-            f"{s.batch}, {s.epochs} epochs, on {where}{amp} -> {run.shown()}")
+            f"{s.batch}, {count(s.epochs, 'epoch')}, on {where}{amp} -> {run.shown()}")
 
 
 def _epochs(run: Run, data: Data, t: Trainer) -> int:
@@ -324,7 +325,7 @@ def _epochs(run: Run, data: Data, t: Trainer) -> int:
     since = _stalled(run, key)
     if since is not None:        # resumed after an early stop: it stays stopped
         run.say(f"this run stopped early at epoch {len(run.metrics)}: the validation "
-                f"{key.replace('_', ' ')} has not improved for {since} epochs (--patience "
+                f"{key.replace('_', ' ')} has not improved for {count(since, 'epoch')} (--patience "
                 f"{s.patience}); pass a larger --patience to train on")
         _summary(run, key)
         return 0
@@ -424,7 +425,7 @@ def _should_stop(run: Run, key: str) -> bool:
     if since is None:
         return False
     run.say(f"early stop: the validation {key.replace('_', ' ')} has not improved for "
-            f"{since} epochs (--patience {run.settings.patience})")
+            f"{count(since, 'epoch')} (--patience {run.settings.patience})")
     return True
 
 

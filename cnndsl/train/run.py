@@ -199,8 +199,8 @@ def _warn_warmup(run: Run) -> None:
     s = run.settings
     if s.warmup and s.warmup >= s.epochs:
         run.say(f"warning: the warm-up ({count(s.warmup, 'epoch')}) is as long as the run "
-                f"({count(s.epochs, 'epoch')}): the learning rate never reaches {s.lr:g}; shorten --warmup or "
-                "train for more --epochs")
+                f"({count(s.epochs, 'epoch')}): the learning rate never reaches {s.lr:g}; "
+                "shorten --warmup or train for more --epochs")
 
 
 def _check_memory(run: Run) -> None:

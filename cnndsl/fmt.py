@@ -119,6 +119,7 @@ class _Notes:
         self.leading: dict[int, list[str]] = {}
         self.trailing: dict[int, list[str]] = {}
         self.tail: dict[int, list[str]] = {}   # own lines before a container's closer
+        self.opener: dict[int, list[str]] = {}   # ending the line that opens a container
 
     def text(self, comment: ast.Comment) -> str:
         raw = self.source.text[comment.span.start:comment.span.end]
@@ -141,6 +142,8 @@ class _Notes:
             text = self.text(comment)
             if before and self.same_line(before[-1].span.end, at):
                 self.trailing.setdefault(id(before[-1]), []).append(text)
+            elif not before and owner is not None and self.same_line(owner.span.start, at):
+                self.opener.setdefault(id(owner), []).append(text)
             elif after:
                 self.leading.setdefault(id(after[0]), []).append(text)
             else:
@@ -255,7 +258,7 @@ class _Printer:
             flat = "output " + ", ".join(c.lines[0].code for c in chains)
             if len(flat) <= WIDTH:
                 return _one(flat)
-        out = _Text([_Line("output")])
+        out = self._open(node, "output")
         for chain_node, chain in zip(node.chains, chains, strict=True):
             out.lines += self._leading_lines(chain_node, 1)
             out.lines += _indented(_comma(chain), 1)
@@ -267,11 +270,12 @@ class _Printer:
         head = f"block {node.name}({params}) {{" if node.params else f"block {node.name} {{"
         body = self._trail(node.body, self.chain(node.body, 1))
         tail = self.notes.tail.get(id(node), [])
-        if body.flat and not tail and not self._leading(node.body):
+        if body.flat and not tail and not self._leading(node.body) \
+                and id(node) not in self.notes.opener:
             flat = f"{head} {body.lines[0].code} }}"   # a short block stays on one line
             if len(flat) <= WIDTH:
                 return _one(flat)
-        out = _Text([_Line(head)])
+        out = self._open(node, head)
         out.lines += self._leading_lines(node.body, 1)
         out.lines += _indented(body, 1)
         out.lines += [_Line(INDENT + t) for t in tail]
@@ -282,7 +286,7 @@ class _Printer:
         return self.chain(node, 0)
 
     def _stmt__TrainSection(self, node: _TrainSection) -> _Text:
-        out = _Text([_Line("train {")])
+        out = self._open(node, "train {")
         for item in node.items:
             out.lines += self._leading_lines(item, 1)
             line = self._trail(item, _one(" ".join([item.key, *map(_train_value, item.values)])))
@@ -305,6 +309,12 @@ class _Printer:
         indent = _indent_of(lines[-1].code) if len(lines) > 1 else ""
         lines += [_Line(indent + t) for t in extra]
         return _Text(lines)
+
+    def _open(self, node, code: str, depth: int = 0) -> _Text:
+        """The line opening `node` (`block B {`, `concat(`), with the comments ending it."""
+        found = self.notes.opener.get(id(node), [])
+        lines = [_Line(code, found[0] if found else None)]
+        return _Text(lines + [_Line(INDENT * (depth + 1) + t) for t in found[1:]])
 
     def _leading_lines(self, node, depth: int) -> list[_Line]:
         return [_Line(INDENT * depth + t) for t in self._leading(node)]
@@ -333,12 +343,14 @@ class _Printer:
                 continue
             last = out.lines[-1]
             joined = len(last.code) + 4 + text.width()
-            if not last.closed and not leading and len(text.lines) == 1 and joined <= WIDTH:
-                out.lines[-1] = _Line(f"{last.code} -> {text.lines[0].code}",
-                                      text.lines[0].comment)
+            first = text.lines[0]
+            if not last.closed and not leading and (
+                    joined <= WIDTH if len(text.lines) == 1
+                    else len(last.code) + 4 + len(first.code) <= WIDTH):
+                out.lines[-1] = _Line(f"{last.code} -> {first.code}", first.comment)
+                out.lines += text.lines[1:]
                 continue
             out.lines += [_Line(indent + t) for t in leading]
-            first = text.lines[0]
             out.lines.append(_Line(f"{indent}-> {first.code}", first.comment))
             out.lines += text.lines[1:]
         return out or _one("")
@@ -371,9 +383,10 @@ class _Printer:
         """A parenthesised group."""
         inner = self.chain(node, depth + 1)
         tail = self.notes.tail.get(id(node), [])
-        if inner.flat and not tail and len(inner.lines[0].code) + 2 <= WIDTH:
+        if inner.flat and not tail and id(node) not in self.notes.opener \
+                and len(inner.lines[0].code) + 2 <= WIDTH:
             return _one(f"({inner.lines[0].code})")
-        out = _Text([_Line("(")])
+        out = self._open(node, "(", depth)
         out.lines += _indented(inner, depth + 1)
         out.lines += [_Line(INDENT * (depth + 1) + t) for t in tail]
         out.lines.append(_Line(INDENT * depth + ")"))
@@ -382,11 +395,12 @@ class _Printer:
     def _item_combine(self, node: ast.Combine, depth: int) -> _Text:
         branches = [self._trail(b, self.chain(b, depth + 1)) for b in node.branches]
         tail = self.notes.tail.get(id(node), [])
-        if all(b.flat for b in branches) and not tail and not self._any_leading(node.branches):
+        if all(b.flat for b in branches) and not tail and not self._any_leading(node.branches) \
+                and id(node) not in self.notes.opener:
             flat = f"{node.op}({', '.join(b.lines[0].code for b in branches)})"
             if len(flat) + len(INDENT) * depth <= WIDTH:
                 return _one(flat)
-        out = _Text([_Line(f"{node.op}(")])
+        out = self._open(node, f"{node.op}(", depth)
         for branch_node, branch in zip(node.branches, branches, strict=True):
             out.lines += self._leading_lines(branch_node, depth + 1)
             out.lines += _indented(_comma(branch), depth + 1)

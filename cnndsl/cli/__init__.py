@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from cnndsl import __version__
 from cnndsl.cli import common
 
-COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve")
+COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve",
+            "fmt")
 
 
 def build_parser() -> argparse.ArgumentParser:

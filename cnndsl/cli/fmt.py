@@ -1,0 +1,122 @@
+"""`cnndsl fmt`: rewrite specs in the canonical layout (`--check`, `--diff` to only look)."""
+
+from __future__ import annotations
+
+import sys
+
+from cnndsl.cli import common
+
+BOM = b"\xef\xbb\xbf"   # kept where the file had one
+
+
+def add(sub) -> None:
+    p = sub.add_parser("fmt", help="rewrite specs in the canonical layout, comments kept")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; show a diff and exit 1 if a file would change")
+    p.add_argument("--diff", action="store_true",
+                   help="change nothing; show what would change as a diff")
+    common.add_colour_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    status, counts = common.EXIT_OK, {"changed": 0, "same": 0, "failed": 0}
+    for path in args.files:
+        outcome = _one(path, args)
+        if isinstance(outcome, int):
+            counts["failed"] += 1
+            status = max(status, outcome)
+        else:
+            counts[outcome] += 1
+    if args.check and counts["changed"] and status == common.EXIT_OK:
+        status = common.EXIT_ERRORS
+    if not args.diff or args.check:
+        common.say(_tally(counts, "would reformat" if args.check else "reformatted"))
+    return status
+
+
+def _tally(counts: dict[str, int], verb: str) -> str:
+    """`2 files reformatted, 1 unchanged, 1 not formatted`."""
+    def files(n: int) -> str:
+        return f"{n} file{'s' if n != 1 else ''}"
+
+    parts = [f"{files(counts['changed'])} {verb}" if verb == "reformatted"
+             else f"{verb} {files(counts['changed'])}", f"{counts['same']} unchanged"]
+    if counts["failed"]:
+        parts.append(f"{counts['failed']} not formatted")
+    return ", ".join(parts)
+
+
+def _one(path: str, args):
+    """Format one file: "changed", "same", or the exit status of a failure."""
+    from cnndsl.api import read_source
+    from cnndsl.files import UnreadableFile, printable, read_bytes
+    from cnndsl.fmt import FormatError, SyntaxProblem, format_source
+
+    try:
+        data = read_bytes(path, what="spec file")
+        source, problem = read_source(path)
+    except UnreadableFile as exc:
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return common.EXIT_USAGE
+    if problem is not None:
+        return _refuse(source, [problem], args)
+    try:
+        text = format_source(source.text, source.name)
+    except SyntaxProblem as exc:
+        return _refuse(source, exc.diagnostics, args)
+    except (FormatError, RecursionError) as exc:
+        common.say(f"{source.name}: not formatted, the file is left as it is: "
+                   f"{printable(str(exc))}")
+        return common.EXIT_INTERNAL
+    bom = BOM if data.startswith(BOM) else b""
+    before = data[len(bom):].decode("utf-8")
+    after = text.replace("\n", "\r\n") if _crlf(before) else text
+    if after == before:
+        return "same"
+    if args.check or args.diff:
+        sys.stdout.write(diff(before, after, source.name))
+        return "changed"
+    _write(path, data, bom + after.encode("utf-8"))
+    common.say(f"reformatted {source.name}")
+    return "changed"
+
+
+def _refuse(source, diagnostics, args) -> int:
+    """A file that does not parse is shown its located errors and left as it is."""
+    from types import SimpleNamespace
+
+    result = SimpleNamespace(diagnostics=tuple(diagnostics), source=source)
+    common.print_diagnostics(result, colour=common.colour(sys.stderr, args.color))
+    common.say(f"{source.name}: not formatted: it does not parse")
+    return common.EXIT_ERRORS
+
+
+def _crlf(text: str) -> bool:
+    """Whether the file's lines end in CRLF (its first line ending decides)."""
+    at = text.find("\n")
+    return at > 0 and text[at - 1] == "\r"
+
+
+def _write(path: str, data: bytes, payload: bytes) -> None:
+    """Replace the file atomically, unless it changed since it was read."""
+    from cnndsl.files import FileProblem, read_bytes, show_path, write_atomic
+
+    def unchanged(target) -> None:
+        if read_bytes(target, what="spec file") != data:
+            raise FileProblem(f"`{show_path(path)}` changed while it was formatted; "
+                              "nothing written, run `cnndsl fmt` again")
+
+    write_atomic(path, payload, before=unchanged)
+
+
+def diff(before: str, after: str, name: str) -> str:
+    """A unified diff of a file's text, every line escaped for the terminal."""
+    import difflib
+
+    from cnndsl.files import printable
+
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), f"{name} (as it is)",
+                                 f"{name} (formatted)", lineterm="")
+    return "".join(printable(line) + "\n" for line in lines)

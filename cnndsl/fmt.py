@@ -342,11 +342,13 @@ class _Printer:
                 out = _Text(list(text.lines))
                 continue
             last = out.lines[-1]
-            joined = len(last.code) + 4 + text.width()
+            # the first line starts at the chain's indentation too, once placed
+            at = len(last.code) + (len(indent) if len(out.lines) == 1 else 0)
+            joined = at + 4 + text.width()
             first = text.lines[0]
             if not last.closed and not leading and (
                     joined <= WIDTH if len(text.lines) == 1
-                    else len(last.code) + 4 + len(first.code) <= WIDTH):
+                    else at + 4 + len(first.code) <= WIDTH):
                 out.lines[-1] = _Line(f"{last.code} -> {first.code}", first.comment)
                 out.lines += text.lines[1:]
                 continue

@@ -258,10 +258,21 @@ class _Printer:
             flat = "output " + ", ".join(c.lines[0].code for c in chains)
             if len(flat) <= WIDTH:
                 return _one(flat)
-        out = self._open(node, "output")
-        for chain_node, chain in zip(node.chains, chains, strict=True):
+        # `output a,` then one chain a line; no `,` after the last, where a newline
+        # would not end the statement
+        out = _Text([])
+        for position, (chain_node, chain) in enumerate(zip(node.chains, chains, strict=True)):
+            chain = _comma(chain) if position < len(chains) - 1 else chain
+            if position == 0:
+                opener = self._open(node, "output")
+                first = chain.lines[0]
+                out.lines += [_Line(f"output {first.code}", first.comment or
+                                    opener.lines[0].comment), *opener.lines[1:], *chain.lines[1:]]
+                if first.comment and opener.lines[0].comment:
+                    raise FormatError("two comments end the first line of `output`")
+                continue
             out.lines += self._leading_lines(chain_node, 1)
-            out.lines += _indented(_comma(chain), 1)
+            out.lines += _indented(chain, 1)
         return out
 
     def _stmt_BlockDef(self, node: ast.BlockDef) -> _Text:

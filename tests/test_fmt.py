@@ -33,11 +33,14 @@ def _figures(text: str, name: str = "spec.cnn"):
 
 
 def _code(result) -> str | None:
-    """The generated module without the spec's own text (`SPEC = (...)`)."""
+    """The generated module without the spec's own text (`SPEC = (...)`) and the header
+    (its table spells each layer as written)."""
     if not result.ok:
         return None
-    return re.sub(r"\nSPEC = \(\n.*?\n\)\n", "\nSPEC = ...\n", compile_result(result),
+    code = re.sub(r"\nSPEC = \(\n.*?\n\)\n", "\nSPEC = ...\n", compile_result(result),
                   flags=re.S)
+    assert code.startswith('"""')
+    return code[code.index('"""', 3):]
 
 
 def _kept(text: str, name: str = "spec.cnn") -> str:
@@ -115,6 +118,25 @@ def test_train_section_and_blank_lines():
             "}\n")
     assert format_source(text) == ("conv 6 k5 -> fc 10\n\ntrain {\n    epochs 3\n"
                                    "    optimizer sgd momentum=0.9\n}\n")
+
+
+def test_arguments_take_their_canonical_order_and_short_flags():
+    text = ("input 3x32x32\nconv nobias 16 stride=2 padding=1 kernel_size=3 -> relu\n"
+            "-> maxpool ceil kernel=3x3 s2 -> conv 8 groups=2 k1 -> fc 10\n")
+    out = _kept(text)
+    assert out == ("input 3x32x32\nconv 16 k3 s2 p1 nobias -> relu -> maxpool k3x3 s2 ceil"
+                   " -> conv 8 k1 g2 -> fc 10\n")
+
+
+def test_arguments_that_are_not_literals_or_have_no_flag_stay_options():
+    text = "let w = 3\ninput 4x8x8\nconv 8 kernel=w groups=in pad=reflect p1 -> fc 10\n"
+    assert format_source(text) == ("let w = 3\ninput 4x8x8\nconv 8 p1 kernel=w groups=in "
+                                   "pad=reflect -> fc 10\n")
+
+
+def test_a_spec_with_errors_keeps_its_arguments_as_written():
+    text = "input 3x8x8\nconv stride=2 16 k3 k5 -> fc 10\n"   # k twice: an error
+    assert format_source(text) == text
 
 
 # ---- comments ------------------------------------------------------------------------------

@@ -17,11 +17,12 @@ is formatted (`FormatError`), so a printer bug can never change a spec's meaning
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from dataclasses import dataclass, field
 
 from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic
+from cnndsl.diagnostics import Diagnostic, error
 from cnndsl.parser import parse
 from cnndsl.source import Source, Span
 
@@ -52,6 +53,14 @@ def format_source(text: str, name: str = "<string>") -> str:
     Raises `SyntaxProblem` when the text does not parse.
     """
     source = Source(text.replace("\r\n", "\n"), name)
+    try:
+        return _format(source, name)
+    except RecursionError:
+        raise SyntaxProblem([error("E0005", "the spec nests too deeply to format", None,
+                                   help="name inner parts as blocks")]) from None
+
+
+def _format(source: Source, name: str) -> str:
     program, diagnostics = parse(source)
     if program is None:
         raise SyntaxProblem(diagnostics)
@@ -199,13 +208,11 @@ def comments(source: Source) -> list[ast.Comment]:
     while start < len(text):
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
-        quoted = False
-        for at in range(start, end):
-            if text[at] == '"':
-                quoted = not quoted
-            elif text[at] == "#" and not quoted:
-                found.append(ast.Comment(span=source.span(at, end), text=text[at + 1:end]))
-                break
+        at = text.find("#", start, end)
+        while at >= 0 and text.count('"', start, at) % 2:   # inside a string: look on
+            at = text.find("#", at + 1, end)
+        if at >= 0:
+            found.append(ast.Comment(span=source.span(at, end), text=text[at + 1:end]))
         start = end + 1
     return found
 
@@ -219,34 +226,41 @@ class _Notes:
         self.trailing: dict[int, list[str]] = {}
         self.tail: dict[int, list[str]] = {}   # own lines before a container's closer
         self.opener: dict[int, list[str]] = {}   # ending the line that opens a container
+        self.top: dict[int, list[ast.Comment]] = {}   # own-line comments before a statement
 
     def text(self, comment: ast.Comment) -> str:
         raw = self.source.text[comment.span.start:comment.span.end]
         return raw.rstrip(" \t\f\r")
 
     def same_line(self, start: int, end: int) -> bool:
-        return "\n" not in self.source.text[start:end]
+        return self.source.position(start)[0] == self.source.position(end)[0]
 
     def spread(self, owner, elements, comments) -> None:
-        """Attach `comments` (all inside `owner`) to `owner`'s `elements` (in order)."""
+        """Attach `comments` (all inside `owner`) to `owner`'s `elements` (in source order,
+        not overlapping); each comment is placed by bisection, so this is O(n log n)."""
         inside: dict[int, list[ast.Comment]] = {}
+        starts = [e.span.start for e in elements]
         for comment in comments:
             at = comment.span.start
-            holder = next((e for e in elements if e.span.start <= at < e.span.end), None)
-            if holder is not None:
-                inside.setdefault(id(holder), []).append(comment)
+            index = bisect.bisect_right(starts, at) - 1   # the last element starting at or before
+            if index >= 0 and at < elements[index].span.end:
+                inside.setdefault(id(elements[index]), []).append(comment)
                 continue
-            before = [e for e in elements if e.span.end <= at]
-            after = [e for e in elements if e.span.start > at]
+            before = elements[index] if index >= 0 else None
+            after = elements[index + 1] if index + 1 < len(elements) else None
             text = self.text(comment)
-            if before and self.same_line(before[-1].span.end, at):
-                self.trailing.setdefault(id(before[-1]), []).append(text)
-            elif not before and owner is not None and self.same_line(owner.span.start, at):
+            if before is not None and self.same_line(before.span.end, at):
+                self.trailing.setdefault(id(before), []).append(text)
+            elif before is None and owner is not None and self.same_line(owner.span.start, at):
                 self.opener.setdefault(id(owner), []).append(text)
-            elif after:
-                self.leading.setdefault(id(after[0]), []).append(text)
+            elif after is not None:
+                self.leading.setdefault(id(after), []).append(text)
+                if owner is None:
+                    self.top.setdefault(id(after), []).append(comment)
             else:
                 self.tail.setdefault(id(owner), []).append(text)
+                if owner is None:
+                    self.top.setdefault(id(None), []).append(comment)
         for element in elements:
             if id(element) in inside:
                 self.attach(element, inside[id(element)])
@@ -292,43 +306,38 @@ class _Printer:
         lines: list[_Line] = []
         previous_end: int | None = None
         for statement in statements:
-            first = statement.span.start
-            for text in self.notes.leading.get(id(statement), []):
-                lines += self._gap(previous_end, text, lines)
-                lines.append(_Line(text))
-                previous_end = self._comment_end(text, previous_end)
-            lines += self._gap(previous_end, first, lines)
+            for comment in self.notes.top.get(id(statement), []):
+                lines += self._gap(previous_end, comment.span.start, lines)
+                lines.append(_Line(self.notes.text(comment)))
+                previous_end = comment.span.end
+            lines += self._gap(previous_end, statement.span.start, lines)
             lines += self._statement(statement).lines
             previous_end = statement.span.end
-        for text in self.notes.tail.get(id(None), []):
-            lines += self._gap(previous_end, text, lines)
-            lines.append(_Line(text))
-            previous_end = self._comment_end(text, previous_end)
+        for comment in self.notes.top.get(id(None), []):
+            lines += self._gap(previous_end, comment.span.start, lines)
+            lines.append(_Line(self.notes.text(comment)))
+            previous_end = comment.span.end
         return _render(lines)
 
     def _statements(self) -> list:
         p = self.program_node
-        trains = [_TrainSection(span, tuple(t for t in p.trains
-                                            if span.start <= t.span.start < span.end))
-                  for span in p.train_spans]
+        sections: list[list[ast.TrainItem]] = [[] for _ in p.train_spans]
+        starts = [span.start for span in p.train_spans]
+        for item in p.trains:   # each in the section starting last before it
+            sections[bisect.bisect_right(starts, item.span.start) - 1].append(item)
+        trains = [_TrainSection(span, tuple(items))
+                  for span, items in zip(p.train_spans, sections, strict=True)]
         found = [*p.models, *p.inputs, *p.outputs, *p.lets, *p.blocks, *p.bodies, *p.asserts,
                  *trains]
         return sorted(found, key=lambda s: s.span.start)
 
-    def _comment_end(self, text: str, previous_end: int | None) -> int:
-        """The end offset of the next own-line comment holding `text` after `previous_end`."""
-        at = self.source.text.find(text, previous_end or 0)
-        return at + len(text) if at >= 0 else (previous_end or 0)
-
-    def _gap(self, previous_end: int | None, next_thing, lines) -> list[_Line]:
-        """One blank line where the source had at least one between two things."""
+    def _gap(self, previous_end: int | None, start: int, lines) -> list[_Line]:
+        """One blank line where the source had at least one between two things (the
+        text between them holds only whitespace and `\\` continuations)."""
         if previous_end is None or not lines:
             return []
-        start = next_thing if isinstance(next_thing, int) else \
-            self.source.text.find(next_thing, previous_end)
         between = self.source.text[previous_end:max(previous_end, start)]
-        lines_between = between.split("\n")
-        blank = any(not line.strip() for line in lines_between[1:-1])
+        blank = any(not line.strip() for line in between.split("\n")[1:-1])
         return [_Line("")] if blank else []
 
     # -- statements

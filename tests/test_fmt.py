@@ -226,6 +226,18 @@ def test_unparsable_text_is_refused_with_located_errors():
     assert caught.value.diagnostics[0].span.line == 1
 
 
+def test_a_spec_too_deep_to_print_is_refused_in_words():
+    with pytest.raises(SyntaxProblem) as caught:
+        format_source("input 3x8x8\nrelu" + " as a" * 3000 + "\n")
+    assert caught.value.diagnostics[0].code == "E0005"
+
+
+def test_many_statements_and_comments_keep_their_order():
+    text = "".join(f"let c{i} = {i}  # c{i}\n# own {i}\n" for i in range(300)) + "conv 3 k1\n"
+    out = format_source(text)
+    assert [c.text for c in comments(Source(out))] == [c.text for c in comments(Source(text))]
+
+
 def test_an_unknown_node_fails_loudly():
     from cnndsl.parser import parse
 

@@ -89,7 +89,7 @@ def _refuse(source, diagnostics, args) -> int:
 
     result = SimpleNamespace(diagnostics=tuple(diagnostics), source=source)
     common.print_diagnostics(result, colour=common.colour(sys.stderr, args.color))
-    common.say(f"{source.name}: not formatted: it does not parse")
+    common.say(f"{source.name}: not formatted, the file is left as it is")
     return common.EXIT_ERRORS
 
 

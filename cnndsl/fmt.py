@@ -177,7 +177,8 @@ class _Line:
 
     @property
     def closed(self) -> bool:
-        return self.comment is not None
+        """Whether a comment ends the line (or is all of it): nothing may follow."""
+        return self.comment is not None or self.code.lstrip().startswith("#")
 
 
 @dataclass
@@ -244,7 +245,11 @@ class _Notes:
             at = comment.span.start
             index = bisect.bisect_right(starts, at) - 1   # the last element starting at or before
             if index >= 0 and at < elements[index].span.end:
-                inside.setdefault(id(elements[index]), []).append(comment)
+                holder = elements[index]
+                if _parts(holder) is None:   # kept in source order with those after it
+                    self.trailing.setdefault(id(holder), []).append(self.text(comment))
+                else:
+                    inside.setdefault(id(holder), []).append(comment)
                 continue
             before = elements[index] if index >= 0 else None
             after = elements[index + 1] if index + 1 < len(elements) else None
@@ -422,7 +427,7 @@ class _Printer:
             return text
         lines = list(text.lines)
         last = lines[-1]
-        if last.comment is None:
+        if not last.closed:
             lines[-1] = _Line(last.code, extra[0])
             extra = extra[1:]
         indent = _indent_of(lines[-1].code) if len(lines) > 1 else ""
@@ -602,11 +607,16 @@ def _comma(text: _Text) -> _Text:
 
 
 def _suffix(text: _Text, suffix: str, depth: int) -> _Text:
-    """`text` then `suffix` (` as x`, ` * 3`); after a comment, on a line of its own."""
-    last = text.lines[-1]
-    if last.closed:
-        return _Text([*text.lines, _Line(INDENT * depth + suffix.lstrip())])
-    return _Text([*text.lines[:-1], _Line(last.code + suffix)])
+    """`text` then `suffix` (` as x`, ` * 3`) on its last line of code, before the comment
+    ending that line: a newline before `*` or `as` would end the statement."""
+    lines = list(text.lines)
+    at = max(i for i, line in enumerate(lines) if i == 0 or not _comment_only(line))
+    lines[at] = _Line(lines[at].code + suffix, lines[at].comment)
+    return _Text(lines)
+
+
+def _comment_only(line: _Line) -> bool:
+    return line.comment is None and line.code.lstrip().startswith("#")
 
 
 def _render(lines: list[_Line]) -> str:
@@ -646,7 +656,9 @@ def _shape(node):
         return tuple(_shape(n) for n in node)
     if dataclasses.is_dataclass(node) and not isinstance(node, Span):
         skip = {"span", "name_span", "shape_span", "metric_span", "value_span", "label_span",
-                "keyword_span", "key_span", "train_spans", "comments", "text"}
+                "keyword_span", "key_span", "train_spans", "comments"}
+        if isinstance(node, ast.TrainValue):
+            skip.add("text")   # `momentum = 0.9` is `momentum=0.9`; its value is compared
         return (type(node).__name__, tuple((f.name, _shape(getattr(node, f.name)))
                                            for f in dataclasses.fields(node)
                                            if f.name not in skip))

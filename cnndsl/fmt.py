@@ -462,6 +462,9 @@ class _Printer:
         for position, item in enumerate(node.items):
             leading = self._leading(item) if position else []
             text = self._trail(item, self.item(item, depth))
+            text = _Text([text.lines[0], *(_Line(indent + line.code) if _comment_only(line)
+                                            and not line.code.startswith(" ") else line
+                                            for line in text.lines[1:])])
             if out is None:
                 out = _Text(list(text.lines))
                 continue

@@ -350,6 +350,24 @@ def test_fmt_refuses_text_that_is_not_utf8(tmp_path, capsys):
     assert path.read_bytes() == b"conv 6 k5 \xff\n"
 
 
+def _stdin(monkeypatch, data: bytes) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_fmt_reads_standard_input_and_prints_the_result(monkeypatch, capsys):
+    _stdin(monkeypatch, b"conv 6 k5->relu # x\n")
+    assert main(["fmt", "-"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "conv 6 k5 -> relu  # x\n" and captured.err == ""
+    _stdin(monkeypatch, b"conv 6 k5->relu\n")
+    assert main(["fmt", "--check", "-"]) == 1
+    _stdin(monkeypatch, b"conv 6 k5 ->\n")
+    assert main(["fmt", "-"]) == 1
+    assert "<stdin>:1:" in capsys.readouterr().err
+
+
 def test_fmt_keeps_the_generated_code_of_every_spec(tmp_path):
     for spec in SPECS[:3]:
         copy = _spec(tmp_path, spec.read_bytes(), spec.name)

@@ -343,6 +343,42 @@ def test_fmt_refuses_special_and_missing_files(tmp_path, capsys):
     assert "FIFO" in err and "no such file" in err
 
 
+def test_fmt_says_why_a_file_cannot_be_written_and_goes_on(tmp_path, capsys, monkeypatch):
+    from cnndsl.cli import fmt as command
+    from cnndsl.files import FileProblem
+
+    first = _spec(tmp_path, b"conv 6 k5->relu\n", "a.cnn")
+    second = _spec(tmp_path, b"conv 6 k5->relu\n", "b.cnn")
+    real = command._write
+
+    def refuse_first(path, data, payload):
+        if path == str(first):
+            raise FileProblem(f"cannot write `{path}`: permission denied")
+        real(path, data, payload)
+
+    monkeypatch.setattr(command, "_write", refuse_first)
+    assert main(["fmt", str(first), str(second)]) == 1
+    assert "permission denied" in capsys.readouterr().err
+    assert first.read_bytes() == b"conv 6 k5->relu\n"
+    assert second.read_bytes() == b"conv 6 k5 -> relu\n"
+
+
+def test_fmt_does_not_write_a_file_changed_since_it_was_read(tmp_path, capsys, monkeypatch):
+    import cnndsl.fmt as library
+
+    path = _spec(tmp_path, b"conv 6 k5->relu\n")
+    real = library.format_source
+
+    def meanwhile(text, name="<string>"):
+        path.write_bytes(b"conv 8 k3\n")   # another editor saves while we format
+        return real(text, name)
+
+    monkeypatch.setattr(library, "format_source", meanwhile)
+    assert main(["fmt", str(path)]) == 1
+    assert "changed while it was formatted" in capsys.readouterr().err
+    assert path.read_bytes() == b"conv 8 k3\n"
+
+
 def test_fmt_refuses_text_that_is_not_utf8(tmp_path, capsys):
     path = _spec(tmp_path, b"conv 6 k5 \xff\n")
     assert main(["fmt", str(path)]) == 1

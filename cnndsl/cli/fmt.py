@@ -52,7 +52,7 @@ def _tally(counts: dict[str, int], verb: str) -> str:
 def _one(path: str, args):
     """Format one file: "changed", "same", or the exit status of a failure."""
     from cnndsl.api import read_source
-    from cnndsl.files import UnreadableFile, printable, read_bytes
+    from cnndsl.files import FileProblem, UnreadableFile, printable, read_bytes
     from cnndsl.fmt import FormatError, SyntaxProblem, format_source
 
     if path == "-":
@@ -81,7 +81,11 @@ def _one(path: str, args):
     if args.check or args.diff:
         sys.stdout.write(diff(before, after, source.name))
         return "changed"
-    _write(path, data, bom + after.encode("utf-8"))
+    try:
+        _write(path, data, bom + after.encode("utf-8"))
+    except FileProblem as exc:   # said, and the other files are still formatted
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return exc.status
     common.say(f"reformatted {source.name}")
     return "changed"
 

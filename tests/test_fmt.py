@@ -286,6 +286,9 @@ def test_an_unknown_node_fails_loudly():
         printer.item(ast.Param(span=program.bodies[0].span, name="x"), 0)
     with pytest.raises(FormatError, match="no layout"):
         printer.expr(object())
+    num = ast.Num(span=program.bodies[0].span, value=1, text="1")
+    with pytest.raises(FormatError, match="operator `%`"):
+        printer.expr(ast.BinOp(span=num.span, op="%", left=num, right=num))
 
 
 # ---- the command ---------------------------------------------------------------------------

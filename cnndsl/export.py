@@ -78,7 +78,8 @@ def export(source: str | Path, output: str | Path, fmt: str | None = None, *,
     """Export a spec file (initial weights, or `weights`) or a run folder (its
     `best.pt`, or `weights="last.pt"`) to `output` in `fmt` (default: from the
     extension). Raises `ExportError` (and `SpecError` for a spec with errors)."""
-    from cnndsl.codegen.api import SpecError, check_file
+    from cnndsl.api import check_file
+    from cnndsl.codegen.api import SpecError
 
     if is_directory(source):
         return export_run(source, output, fmt, weights=weights, input=input, force=force)

@@ -204,8 +204,13 @@ def make_special(path: Path, kind: str) -> None:
         path.symlink_to(path.name)
     elif kind == "socket":
         s = socket.socket(socket.AF_UNIX)
-        s.bind(str(path))
-        s.close()
+        here = os.getcwd()
+        os.chdir(path.parent)   # bound by its name: a socket's path holds at most 107 bytes
+        try:
+            s.bind(path.name)
+        finally:
+            os.chdir(here)
+            s.close()
 
 
 SPECIAL = ["fifo", "directory", "device", "loop", "socket"]

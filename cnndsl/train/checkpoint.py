@@ -98,8 +98,11 @@ def _stored_only(handle, name: str) -> None:
         with zipfile.ZipFile(handle) as archive:
             packed = [i.filename for i in archive.infolist()
                       if i.compress_type != zipfile.ZIP_STORED]
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+    except zipfile.BadZipFile:
         packed = []     # not an archive: torch.load says what it is
+    except Exception as exc:   # an archive zipfile cannot read through: damaged
+        raise CheckpointError(f"`{name}` is damaged: its archive cannot be read "
+                              f"({type(exc).__name__})") from None
     finally:
         handle.seek(0)
     if packed:

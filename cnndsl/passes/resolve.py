@@ -31,7 +31,7 @@ from cnndsl.passes.declare import (
     model_name,
     output_chains,
 )
-from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal, plain
+from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal, parts, plain
 from cnndsl.passes.infer import State
 from cnndsl.passes.train_config import train_config
 from cnndsl.source import Source, Span
@@ -288,6 +288,8 @@ def _items(*nodes):
             stack.append(node.item)
         elif isinstance(node, ast.Combine):
             stack.extend(node.branches)
+        elif isinstance(node, ast.If):
+            stack.extend(n for n in (node.then, node.other) if n is not None)
 
 
 def _names(node):
@@ -302,9 +304,12 @@ def _names(node):
                 yield from _expression_names(arg.value)
         elif isinstance(item, ast.Repeat):
             yield from _expression_names(item.count)
+        elif isinstance(item, ast.If):
+            yield from _expression_names(item.test)
 
 
-_EXPRESSIONS = (ast.Num, ast.SizeLit, ast.Name, ast.Flag, ast.InChannels, ast.BinOp)
+_EXPRESSIONS = (ast.Num, ast.SizeLit, ast.Name, ast.Flag, ast.InChannels, ast.BinOp, ast.Unary,
+                ast.Cond, ast.Call)
 
 
 def _expression_names(expr):
@@ -312,9 +317,9 @@ def _expression_names(expr):
         yield from _expression_names(expr.value)
     elif isinstance(expr, (ast.Name, ast.Flag)):
         yield expr.name
-    elif isinstance(expr, ast.BinOp):
-        yield from _expression_names(expr.left)
-        yield from _expression_names(expr.right)
+    else:
+        for part in parts(expr):
+            yield from _expression_names(part)
 
 
 def _labels_in(node):
@@ -401,6 +406,8 @@ def _item(item, env: Env, scope: _Scope, labels: _Labels, state: State | None,
         return _chain(item, env, scope, labels, state, stack, ctx)
     if isinstance(item, ast.Repeat):
         return _repeat(item, env, scope, labels, state, stack, ctx)
+    if isinstance(item, ast.If):
+        return _if(item, env, scope, labels, state, stack, ctx)
     if isinstance(item, ast.Combine):
         node, state = _merge(item, env, scope, labels, state, stack, ctx)
         return [node], state
@@ -434,6 +441,20 @@ def _repeat(item: ast.Repeat, env: Env, scope: _Scope, labels: _Labels, state: S
         _close(copy, ctx)
         out.extend(nodes)
     return out, state
+
+
+def _if(item: ast.If, env: Env, scope: _Scope, labels: _Labels, state: State | None,
+        stack: tuple[str, ...], ctx: _Context) -> tuple[Nodes, State | None]:
+    """`if COND { a } else { b }`: the branch COND chooses, here (in this block
+    use); the other need not be valid. No `else` is the identity."""
+    ctx.used_names.update(_names(item))
+    test = evaluate(item.test, env, ctx.diagnostics, truth=True)
+    if test is None or not test.known:
+        return [], None
+    chosen = item.then if test.value else item.other
+    if chosen is None:
+        return [], state
+    return _item(chosen, env, scope, labels, state, stack, ctx)
 
 
 def _labelled(item: ast.Labelled, env: Env, scope: _Scope, labels: _Labels,

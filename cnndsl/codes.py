@@ -227,7 +227,7 @@ CODES = _codes(
      An expression divides by zero: `c // 0`, or a block argument or constant that is 0
      where it divides. Check the values passed to the block."""),
     ("E0407", "bad repetition count", """
-     `item * N` needs a whole number N of at least 1."""),
+     `item * N` needs a whole number N of at least 0 (`* 0` is the identity)."""),
     ("E0408", "value too large", """
      A number or the result of arithmetic is far beyond any size a network could have (more
      than 15 digits, or beyond 2^40 in magnitude). The checker refuses it rather than compute
@@ -259,6 +259,17 @@ CODES = _codes(
      `compile` writes block classes whose channel counts are formulas of the block's
      parameters; a formula of more than 400 terms, or a file of more than 64 MiB, is refused
      rather than written. Split the block, or use blocks for repeated parts."""),
+    ("E0418", "truth value as a number", """
+     A comparison (`s > 1`), `and`, `or` or `not` gives true or false: a condition, for
+     `if COND { ... }` and `A if COND else B`. It is not a number, so it cannot be a layer
+     argument, a block argument, a constant, a count or part of arithmetic: write
+     `2 if s > 1 else 1` for a number chosen by a condition."""),
+    ("E0419", "condition is not true or false", """
+     The condition of `if` or of `A if COND else B`, and each side of `and`, `or`, `not`,
+     must be true or false: compare the number (`s > 1`, `in != c`, `n % 2 == 0`)."""),
+    ("E0420", "unknown function or wrong arguments", """
+     The functions of expressions are `min(a, b, ...)`, `max(a, b, ...)`, `round(x)`,
+     `floor(x)`, `ceil(x)` and `divisible(v, d)`; each takes numbers, as many as shown."""),
     # ---- assertions
     ("E0501", "assertion failed", """
      An `assert` in the spec does not hold for the network as checked; the label shows the

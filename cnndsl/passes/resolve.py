@@ -429,9 +429,10 @@ def _repeat(item: ast.Repeat, env: Env, scope: _Scope, labels: _Labels, state: S
     count = evaluate(item.count, env, ctx.diagnostics)
     if count is None or not count.known:
         return [], None
-    if not isinstance(count.value, int) or count.value < 1:
-        ctx.diagnostics.append(error("E0407", "a repetition count is a whole number, at least 1",
-                                     item.count.span, f"got {show(plain(count.value))}"))
+    if not isinstance(count.value, int) or count.value < 0:
+        ctx.diagnostics.append(error("E0407", "a repetition count is a whole number, at least 0",
+                                     item.count.span, f"got {show(plain(count.value))}",
+                                     help="`* 0` is the identity; `* 1` is one copy"))
         return [], None
     ctx.count(count.value)
     out: Nodes = []

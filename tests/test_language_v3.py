@@ -261,3 +261,68 @@ def test_mobilenet_v2_075_with_divisible_reaches_torchvisions_figure():
     perturb(twin)
     copy_in_order(twin, model.eval(), inputs)
     assert_same_outputs(model, twin, inputs, tolerance=1e-4)
+
+
+# ---- sizes as values ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("expression,expected", [
+    ("1x7 // 2", (0, 3)),
+    ("7x1 * 2 + 1", (15, 3)),
+    ("2 * 3x5", (6, 10)),
+    ("1x7 + 1x1", (2, 8)),
+    ("-1x2", (-1, -2)),
+    ("3x5 / 2", (Fraction(3, 2), Fraction(5, 2))),
+    ("1 if 1x7 == 1x7 else 0", 1),
+    ("1 if 1x7 != 7x1 else 0", 1),
+])
+def test_sizes_compute_per_dimension(expression, expected):
+    assert value_of(expression) == expected
+
+
+@pytest.mark.parametrize("text,code", [
+    ("input 3x8x8\nconv 8 kernel=1x7 + 1x2x3", "E0402"),   # lengths differ
+    ("input 3x8x8\nconv 8 kernel=3x5 / 2", "E0402"),       # 1.5x2.5 is not whole
+    ("input 3x8x8\nblock B(c) {\n  conv c k3\n}\nB(2x2)", "E0402"),   # channels from a size
+    ("input 3x8x8\nconv 8 k3 -> if 1x7 < 2x2 { relu }", "E0402"),
+    ("input 3x8x8\n(conv 8 k3) * 2x2", "E0407"),
+])
+def test_sizes_misused_are_located_errors(text, code):
+    assert codes(text) == [code]
+
+
+INCEPTION = """input 3x17x17
+block C(c, k=1x7, p=0x3) {
+  conv c kernel=k padding=p nobias -> bn -> relu
+}
+block D(c, k) {
+  conv c kernel=k padding=k//2 -> relu
+}
+C(8) -> C(8, k=7x1, p=3x0) -> D(8, 1x7) -> D(8, 7x1) -> D(8, 3) -> gap -> fc 2
+"""
+
+
+class InceptionTwin(nn.Module):
+    """Inception-v3's factorised 1x7 / 7x1 convolutions, written out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 8, (1, 7), padding=(0, 3), bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+            nn.Conv2d(8, 8, (7, 1), padding=(3, 0), bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+            nn.Conv2d(8, 8, (1, 7), padding=(0, 3)), nn.ReLU(),
+            nn.Conv2d(8, 8, (7, 1), padding=(3, 0)), nn.ReLU(),
+            nn.Conv2d(8, 8, 3, padding=1), nn.ReLU())
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(self.body(x).mean((2, 3)))
+
+
+def test_sizes_as_block_arguments_match_inception_v3s_convolutions(tmp_path):
+    model, params = model_of(INCEPTION, tmp_path)
+    twin = InceptionTwin().eval()
+    assert params == sum(p.numel() for p in twin.parameters())
+    inputs = (torch.randn(2, 3, 17, 17),)
+    perturb(twin)
+    copy_in_order(twin, model, inputs)
+    assert_same_outputs(model, twin, inputs)

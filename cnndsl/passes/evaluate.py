@@ -66,6 +66,8 @@ def plain(value):
     exact decimal), or a size."""
     if isinstance(value, Fraction):
         return int(value) if value.denominator == 1 else float(value)
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
     return value
 
 
@@ -268,12 +270,8 @@ def _call(expr: ast.Call, env: Env, diagnostics: list[Diagnostic]) -> Value | No
 
 def _apply(expr: ast.BinOp, left: Value, right: Value,
            diagnostics: list[Diagnostic]) -> Value | None:
-    for side, node in ((left, expr.left), (right, expr.right)):
-        if isinstance(side.value, tuple):
-            diagnostics.append(error("E0402", "a size cannot take part in arithmetic",
-                                     node.span, "this is a size",
-                                     help="compute each number of the size on its own"))
-            return None
+    if isinstance(left.value, tuple) or isinstance(right.value, tuple):
+        return _per_dimension(expr, left.value, right.value, diagnostics)
     a, b = left.value, right.value
     if expr.op in ("//", "/", "%") and b == 0:
         diagnostics.append(error("E0406", "division by zero", expr.right.span, "this is 0"))
@@ -293,6 +291,30 @@ def _apply(expr: ast.BinOp, left: Value, right: Value,
         return literal(value)
     # the tree as written (`4 * c` stays `4 * c`); the emitter folds what it combines
     return Value(value, E.Binary(expr.op, left.expr, right.expr))
+
+
+def _per_dimension(expr: ast.BinOp, a, b, diagnostics: list[Diagnostic]) -> Value | None:
+    """Arithmetic with a size, per dimension: a size and a number (`k // 2` of `1x7`
+    is `0x3`), or two sizes of the same length (`k + 1x1`)."""
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) != len(b):
+        diagnostics.append(error("E0402", "sizes of different lengths cannot be combined",
+                                 expr.span, f"{_size(a)} {expr.op} {_size(b)}",
+                                 help="arithmetic between sizes works per dimension"))
+        return None
+    n = len(a) if isinstance(a, tuple) else len(b)
+    lefts = a if isinstance(a, tuple) else (a,) * n
+    rights = b if isinstance(b, tuple) else (b,) * n
+    out = []
+    for x, y in zip(lefts, rights):
+        part = _apply(expr, literal(x), literal(y), diagnostics)
+        if part is None:
+            return None
+        out.append(part.value)
+    return literal(tuple(out))
+
+
+def _size(values) -> str:
+    return "x".join(_show(v) for v in values)
 
 
 def _show(value, digits: int = 6) -> str:

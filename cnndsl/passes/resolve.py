@@ -749,7 +749,10 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
     bound = _bind_block_args(block, use, args, env, ctx)
     if bound is None:
         return unresolved, None
-    inner = {**ctx.constants, **{k: Value(v.value, E.Name(k)) for k, v in bound.items()},
+    # a number stays its parameter's name in the block class; a size is written out
+    inner = {**ctx.constants,
+             **{k: Value(v.value, None if isinstance(v.value, tuple) else E.Name(k))
+                for k, v in bound.items()},
              IN: Value(state.channels, E.In()) if state is not None else UNKNOWN}
     labels = _Labels(later=frozenset(_labels_in(block.body)))
     before = len(ctx.diagnostics)
@@ -825,13 +828,10 @@ def _bind_block_args(block: ast.BlockDef, use, args: tuple, env: Env,
         if name in positional:
             positional.remove(name)
         value = evaluate(arg.value, env, ctx.diagnostics)
-        if value is None or isinstance(value.value, tuple):
-            if value is not None:
-                ctx.diagnostics.append(error("E0402", "block arguments are numbers",
-                                             arg.span, "a size"))
+        if value is None:
             ok = False
             continue
-        bound[name] = value
+        bound[name] = value   # a number or a size (`k=1x7`)
     ok = _defaults(block, use, bound, ok, signature, ctx) and ok
     if not ok or any(not v.known for v in bound.values()):
         return None

@@ -270,6 +270,9 @@ CODES = _codes(
     ("E0420", "unknown function or wrong arguments", """
      The functions of expressions are `min(a, b, ...)`, `max(a, b, ...)`, `round(x)`,
      `floor(x)`, `ceil(x)` and `divisible(v, d)`; each takes numbers, as many as shown."""),
+    ("E0421", "an error cannot be allowed", """
+     `allow` (in the file, at the end of a line, or `--allow` on the command line) silences
+     warnings only. An error means the spec is not a network; fix what it reports."""),
     # ---- assertions
     ("E0501", "assertion failed", """
      An `assert` in the spec does not hold for the network as checked; the label shows the
@@ -324,6 +327,12 @@ CODES = _codes(
      the first number as the channels: `28x28x1` is 28 channels of 28x1. Such an input may
      even check (`32x32x3` is 32 channels of 32x3), but it is not the network meant: write
      the channels first, `input 1x28x28`, `input 3x32x32`."""),
+    ("W0111", "unknown code in `allow`", """
+     `allow` names a code that cnndsl does not have (a typo, or a code of another tool). It
+     silences nothing; `cnndsl explain CODE` says what a code means."""),
+    ("W0112", "`allow` silences nothing", """
+     A warning named in `allow W0101` (the file) or `# allow W0101` (the end of a line) does
+     not occur there any more. Remove the `allow`, so it does not hide a later warning."""),
 )
 
 

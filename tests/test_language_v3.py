@@ -326,3 +326,69 @@ def test_sizes_as_block_arguments_match_inception_v3s_convolutions(tmp_path):
     perturb(twin)
     copy_in_order(twin, model, inputs)
     assert_same_outputs(model, twin, inputs)
+
+
+# ---- allow ----------------------------------------------------------------------------------
+
+DROPS_ROWS = "input 3x32x32\nconv 8 k3 s2{line}\n-> relu -> fc 10\n"   # W0101 on line 2
+
+
+def warning_codes(text: str, allow: tuple[str, ...] = ()) -> list[str]:
+    return [d.code for d in cnndsl.check(text, allow=allow).diagnostics]
+
+
+def test_every_allow_form_silences_the_warning():
+    assert warning_codes(DROPS_ROWS.format(line="")) == ["W0101"]
+    assert warning_codes("allow W0101\n" + DROPS_ROWS.format(line="")) == []
+    assert warning_codes("allow W0103, W0101\n" + DROPS_ROWS.format(line="")) == ["W0112"]
+    assert warning_codes(DROPS_ROWS.format(line="   # allow W0101")) == []
+    assert warning_codes(DROPS_ROWS.format(line=""), allow=("W0101",)) == []
+    assert warning_codes(DROPS_ROWS.format(line=""), allow=("w0101",)) == []
+
+
+def test_a_line_allow_covers_its_own_line_only():
+    text = "input 3x32x32  # allow W0101\nconv 8 k3 s2\n-> relu -> fc 10\n"
+    assert warning_codes(text) == ["W0112", "W0101"]
+    assert warning_codes(DROPS_ROWS.format(line="   # allows W0101 here, a remark")) == ["W0101"]
+
+
+def test_allowing_an_error_is_an_error_and_an_unknown_code_a_warning():
+    assert codes("allow E0304\n" + DROPS_ROWS.format(line="")) == ["E0421"]
+    assert warning_codes(DROPS_ROWS.format(line="   # allow W0101, W9999")) == ["W0111"]
+    assert [d.code for d in cnndsl.check(DROPS_ROWS.format(line=""), allow=("E0201",))
+            .diagnostics if d.is_error] == ["E0421"]
+    assert warning_codes(DROPS_ROWS.format(line=""), allow=("nonsense",)) == ["W0111", "W0101"]
+
+
+def test_check_allow_on_the_command_line(tmp_path, capsys):
+    from cnndsl.cli import main
+
+    spec = tmp_path / "net.cnn"
+    spec.write_text(DROPS_ROWS.format(line=""))
+    assert main(["check", "-q", str(spec)]) == 0
+    assert "W0101" in capsys.readouterr().out
+    assert main(["check", "-q", str(spec), "--allow", "W0101"]) == 0
+    assert "W0101" not in capsys.readouterr().out
+    assert main(["check", "-q", str(spec), "--allow", "E0101"]) == 1
+    assert "E0421" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command,out", [("compile", "net.py"), ("diagram", "net.dot")])
+def test_compile_and_diagram_take_allow(command, out, tmp_path, capsys):
+    from cnndsl.cli import main
+
+    spec = tmp_path / "net.cnn"
+    spec.write_text(DROPS_ROWS.format(line=""))
+    target = str(tmp_path / out)
+    assert main([command, str(spec), "-o", target, "--allow", "W0101,W0103"]) == 0
+    assert main([command, str(spec), "-o", target, "--allow", "E0101"]) == 1
+    assert "E0421" in capsys.readouterr().err
+
+
+def test_train_takes_the_allow_option():
+    from cnndsl.cli import build_parser
+    from cnndsl.cli.common import allowed_codes
+
+    args = build_parser().parse_args(["train", "net.cnn", "--allow", "W0101,W0103",
+                                      "--allow", "W0105"])
+    assert allowed_codes(args) == ("W0101", "W0103", "W0105")

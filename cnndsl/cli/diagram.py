@@ -28,6 +28,7 @@ def add(sub) -> None:
     p.add_argument("--force", action="store_true",
                    help="overwrite OUT even if cnndsl did not write it")
     common.add_colour_option(p)
+    common.add_allow_option(p)
     p.set_defaults(run=run)
 
 
@@ -62,7 +63,7 @@ def run(args) -> int:
         raise common.CommandError(f"`{show_path(out)}` is a directory; give a file name")
     if fmt != "dot" and shutil.which("dot") is None:
         raise common.CommandError(NO_GRAPHVIZ.format(fmt=fmt))
-    result = common.load_checked(args.file, args.color)
+    result = common.load_checked(args.file, args.color, common.allowed_codes(args))
     if result is None:
         return common.EXIT_ERRORS
     try:

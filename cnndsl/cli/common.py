@@ -36,7 +36,7 @@ def add_colour_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_allow_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--allow", action="append", default=[], metavar="CODE",
+    parser.add_argument("--allow", action="append", default=None, metavar="CODE",
                         type=lambda text: [c.strip() for c in text.split(",") if c.strip()],
                         help="silence a warning (`--allow W0101`, repeatable or comma-separated)")
 

@@ -158,6 +158,17 @@ def test_resnet_basic_block_projects_only_where_the_shape_changes(tmp_path):
     assert_same_outputs(model, twin, inputs)
 
 
+def test_a_parameter_read_only_by_a_condition_is_used():
+    assert cnndsl.check(RESNET).diagnostics == ()
+
+
+def test_a_label_may_be_defined_in_either_branch():
+    text = ("input 3x8x8\nblock B(c) {\n  if c > 4 { conv c k1 as x } else { conv 4 k1 as x }"
+            " -> add(identity, @x)\n}\nB(8) -> B(2) -> gap -> fc 2\n")
+    result = cnndsl.check(text)
+    assert result.ok and not result.diagnostics
+
+
 def test_block_classes_differ_where_the_chosen_branch_differs():
     code = compile_result(cnndsl.check(RESNET))
     assert "class Basic(nn.Module)" in code and "class Basic2(nn.Module)" in code

@@ -626,6 +626,9 @@ def _token_help(source: Source, token: Token, expected,
         return "close the parenthesis, or end the line with `->` or `,` to go on", None
     if token.type == "NAME" and str(token).startswith("x") and _after_number(source, token):
         return "write a size without spaces: `3x32x32`", None
+    if token.type == "PATH" and str(token).startswith("/") and "SLASH" in names:
+        return ("after a space, `/name` reads as a path; to divide, write `a / name` "
+                "or `a/name`"), None
     if token.type in ("NAME", "CALL", "LPAR", "COMBINE") and "ARROW" in names:
         insert = Fix(span=source.span(token.start_pos, token.start_pos), replacement="-> ")
         shown = printable(str(token))

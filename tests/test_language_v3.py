@@ -94,6 +94,11 @@ def test_misused_values_are_located_errors(text, code):
     assert codes(text) == [code]
 
 
+def test_a_slash_glued_to_a_name_after_a_space_says_how_to_divide():
+    (found,) = cnndsl.check("input 3x8x8\nlet d = 2\nconv 16 /d k1\n").diagnostics
+    assert found.code == "E0001" and "`a / name`" in found.help
+
+
 def test_a_slash_still_starts_a_path_in_train():
     result = cnndsl.check("input 3x8x8\nconv 8 k3 -> gap -> fc 2\n"
                           "train {\n  data folder /tmp/shapes\n}\n")

@@ -261,9 +261,10 @@ CODES = _codes(
      rather than written. Split the block, or use blocks for repeated parts."""),
     ("E0418", "truth value as a number", """
      A comparison (`s > 1`), `and`, `or` or `not` gives true or false: a condition, for
-     `if COND { ... }` and `A if COND else B`. It is not a number, so it cannot be a layer
-     argument, a block argument, a constant, a count or part of arithmetic: write
-     `2 if s > 1 else 1` for a number chosen by a condition."""),
+     `if COND { ... }` and `A if COND else B` (a constant or a block argument may hold one for
+     them: `let deep = depth > 50`, `Stage(64, first=i == 0)`). It is not a number, so it
+     cannot be a layer argument, a count or part of arithmetic: write `2 if s > 1 else 1`
+     for a number chosen by a condition."""),
     ("E0419", "condition is not true or false", """
      The condition of `if` or of `A if COND else B`, and each side of `and`, `or`, `not`,
      must be true or false: compare the number (`s > 1`, `in != c`, `n % 2 == 0`)."""),

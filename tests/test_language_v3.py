@@ -75,7 +75,9 @@ def test_expressions_evaluate_exactly(expression, expected):
 
 @pytest.mark.parametrize("text,code", [
     ("input 3x8x8\nconv (8 > 4) k3", "E0418"),           # a truth value as a layer argument
-    ("input 3x8x8\nlet t = 2 > 1\nconv 8 k3", "E0418"),  # ... or as a constant
+    ("input 3x8x8\nlet t = 2 > 1\nconv t k3", "E0418"),  # ... even through a constant
+    ("input 3x8x8\nblock B(f) {\n  conv 8 k3 stride=f\n}\nB(1 > 0)", "E0418"),
+    ("input 3x8x8\nlet t = 2 > 1\n(conv 8 k3) * t", "E0418"),
     ("input 3x8x8\nconv (1 < 2) + 8 k3", "E0418"),       # ... or in arithmetic
     ("input 3x8x8\nconv 8 if 4 else 2 k3", "E0419"),     # a number as a condition
     ("input 3x8x8\nconv 8 if not 3 else 2 k3", "E0419"),
@@ -92,6 +94,18 @@ def test_expressions_evaluate_exactly(expression, expected):
 ])
 def test_misused_values_are_located_errors(text, code):
     assert codes(text) == [code]
+
+
+def test_constants_and_block_arguments_may_hold_truth_values_for_conditions():
+    text = ("input 3x32x32\nlet deep = 3 > 2\n"
+            "block Stage(c, first) {\n  conv c k3 p1 stride=2 if first else 1 -> relu\n"
+            "  -> if deep and not first { conv c k1 }\n}\n"
+            "Stage(8, first=1 == 1) -> Stage(8, first=2 == 1) -> gap -> fc 2\n")
+    result = cnndsl.check(text)
+    assert result.ok and not result.diagnostics
+    assert result.network is not None and result.summary.output == (2,)
+    params = (3 * 9 * 8 + 8) + (8 * 9 * 8 + 8) + (8 * 8 + 8) + (8 * 2 + 2)
+    assert result.summary.params == params
 
 
 def test_a_slash_glued_to_a_name_after_a_space_says_how_to_divide():

@@ -94,19 +94,20 @@ def exact(num: ast.Num) -> int | Fraction:
 
 
 def evaluate(expr: ast.Expr, env: Env, diagnostics: list[Diagnostic], *,
-             truth: bool = False) -> Value | None:
+             truth: bool | None = False) -> Value | None:
     """Evaluate `expr` in `env`; on failure append a diagnostic and return None.
     Returns UNKNOWN (no diagnostic) when the value depends on an unknown `in`.
 
-    A truth value (a comparison, `and`, `or`, `not`) is only a condition: with
-    `truth` the value must be one (E0419), without it must not be (E0418)."""
+    A truth value (a comparison, `and`, `or`, `not`) is for conditions: with
+    `truth` True the value must be one (E0419), with False it must not be (E0418),
+    with None (a constant, a block argument: held for a later `if`) either."""
     value = _eval(expr, env, diagnostics)
     if value is None or not value.known:
         return value
     if truth and not isinstance(value.value, bool):
         diagnostics.append(not_a_condition(expr, value.value))
         return None
-    if not truth and isinstance(value.value, bool):
+    if truth is False and isinstance(value.value, bool):
         diagnostics.append(a_condition(expr))
         return None
     return value

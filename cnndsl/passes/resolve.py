@@ -751,7 +751,7 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
         return unresolved, None
     # a number stays its parameter's name in the block class; a size is written out
     inner = {**ctx.constants,
-             **{k: Value(v.value, None if isinstance(v.value, tuple) else E.Name(k))
+             **{k: Value(v.value, None if isinstance(v.value, (tuple, bool)) else E.Name(k))
                 for k, v in bound.items()},
              IN: Value(state.channels, E.In()) if state is not None else UNKNOWN}
     labels = _Labels(later=frozenset(_labels_in(block.body)))
@@ -772,6 +772,12 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
     return replace(node, info=infer.info(state, after, summed)), after
 
 
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return show(value)
+
+
 #: shapes and values depend on the use; names, labels and recursion do not
 _USE_DEPENDENT = ("E03", "E04")
 
@@ -781,7 +787,7 @@ def _name_the_use(diagnostics: list[Diagnostic], since: int, use, bound: dict[st
     """Label the block use that caused what was found in the block's body
     (`used here with c = 32, on 16x14x14`): the body alone does not say which
     of its uses went wrong."""
-    given = ", ".join(f"{name} = {show(value.value)}" for name, value in bound.items())
+    given = ", ".join(f"{name} = {_shown(value.value)}" for name, value in bound.items())
     text = "used here" + (f" with {given}" if given else "")
     if state is not None:
         text += f"{',' if given else ''} on {infer.fmt(state.shape)}"
@@ -827,11 +833,11 @@ def _bind_block_args(block: ast.BlockDef, use, args: tuple, env: Env,
             continue
         if name in positional:
             positional.remove(name)
-        value = evaluate(arg.value, env, ctx.diagnostics)
+        value = evaluate(arg.value, env, ctx.diagnostics, truth=None)
         if value is None:
             ok = False
             continue
-        bound[name] = value   # a number or a size (`k=1x7`)
+        bound[name] = value   # a number, a size (`k=1x7`) or a truth value (`first=i == 0`)
     ok = _defaults(block, use, bound, ok, signature, ctx) and ok
     if not ok or any(not v.known for v in bound.values()):
         return None
@@ -853,7 +859,7 @@ def _defaults(block: ast.BlockDef, use, bound: dict[str, Value], ok: bool, signa
             ok = False
             continue
         ctx.used_names.update(_names(param.default))
-        value = evaluate(param.default, ctx.constants, ctx.diagnostics)
+        value = evaluate(param.default, ctx.constants, ctx.diagnostics, truth=None)
         if value is None:
             ok = False
             continue

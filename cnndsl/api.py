@@ -18,6 +18,7 @@ from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, has_errors
 from cnndsl.files import printable, read_bytes, show_path
 from cnndsl.parser import parse
+from cnndsl.passes.allow import allowed
 from cnndsl.passes.declare import unsafe_name
 from cnndsl.passes.lint import lint
 from cnndsl.passes.resolve import resolve
@@ -110,21 +111,22 @@ def model_name_for(filename: str) -> str:
     return name if not unsafe_name(name) else name[:60] + "Net"
 
 
-def check(source: str, filename: str = "<string>") -> CheckResult:
-    """Check a spec given as text: parse, resolve and infer, lint."""
-    return _checked(Source(source, printable(filename)), model_name_for(filename))
+def check(source: str, filename: str = "<string>", allow: tuple[str, ...] = ()) -> CheckResult:
+    """Check a spec given as text: parse, resolve and infer, lint. The warnings whose
+    codes are in `allow` are silenced (as `--allow` does)."""
+    return _checked(Source(source, printable(filename)), model_name_for(filename), allow)
 
 
-def _checked(src: Source, default_model: str) -> CheckResult:
+def _checked(src: Source, default_model: str, allow: tuple[str, ...] = ()) -> CheckResult:
     try:
         with suggest.budget():
-            return _check(src, default_model)
+            return _check(src, default_model, tuple(allow))
     except RecursionError:
         return CheckResult(src, (error("E0005", "the spec nests too deeply to check", None,
                                        help="name inner parts as blocks"),))
 
 
-def _check(src: Source, default_model: str) -> CheckResult:
+def _check(src: Source, default_model: str, allow: tuple[str, ...] = ()) -> CheckResult:
     program, diagnostics = parse(src)
     if program is None:
         return CheckResult(src, tuple(diagnostics))
@@ -134,6 +136,7 @@ def _check(src: Source, default_model: str) -> CheckResult:
     if network is not None and not has_errors(diagnostics):
         summary = summarize(network)
         diagnostics += lint(network, summary, program)
+    diagnostics = allowed(program, src, diagnostics, allow)
     ordered = _unique_sorted(diagnostics)
     if has_errors(ordered):
         summary = None
@@ -176,13 +179,13 @@ def read_source(path: str | Path) -> tuple[Source, Diagnostic | None]:
     return src, None
 
 
-def check_file(path: str | Path) -> CheckResult:
+def check_file(path: str | Path, allow: tuple[str, ...] = ()) -> CheckResult:
     """Check a spec file. Raises `cnndsl.files.UnreadableFile` when it cannot be read."""
     src, problem = read_source(path)
     if problem is not None:
         return CheckResult(src, (problem,))
     # the model's default name comes from the file's real name, not its printable form
-    return _checked(src, model_name_for(os.fsdecode(path)))
+    return _checked(src, model_name_for(os.fsdecode(path)), allow)
 
 
 def check_spec(path_or_source: str | Path) -> CheckResult:

@@ -227,7 +227,7 @@ CODES = _codes(
      An expression divides by zero: `c // 0`, or a block argument or constant that is 0
      where it divides. Check the values passed to the block."""),
     ("E0407", "bad repetition count", """
-     `item * N` needs a whole number N of at least 1."""),
+     `item * N` needs a whole number N of at least 0 (`* 0` is the identity)."""),
     ("E0408", "value too large", """
      A number or the result of arithmetic is far beyond any size a network could have (more
      than 15 digits, or beyond 2^40 in magnitude). The checker refuses it rather than compute
@@ -259,6 +259,21 @@ CODES = _codes(
      `compile` writes block classes whose channel counts are formulas of the block's
      parameters; a formula of more than 400 terms, or a file of more than 64 MiB, is refused
      rather than written. Split the block, or use blocks for repeated parts."""),
+    ("E0418", "truth value as a number", """
+     A comparison (`s > 1`), `and`, `or` or `not` gives true or false: a condition, for
+     `if COND { ... }` and `A if COND else B` (a constant or a block argument may hold one for
+     them: `let deep = depth > 50`, `Stage(64, first=i == 0)`). It is not a number, so it
+     cannot be a layer argument, a count or part of arithmetic: write `2 if s > 1 else 1`
+     for a number chosen by a condition."""),
+    ("E0419", "condition is not true or false", """
+     The condition of `if` or of `A if COND else B`, and each side of `and`, `or`, `not`,
+     must be true or false: compare the number (`s > 1`, `in != c`, `n % 2 == 0`)."""),
+    ("E0420", "unknown function or wrong arguments", """
+     The functions of expressions are `min(a, b, ...)`, `max(a, b, ...)`, `round(x)`,
+     `floor(x)`, `ceil(x)` and `divisible(v, d)`; each takes numbers, as many as shown."""),
+    ("E0421", "an error cannot be allowed", """
+     `allow` (in the file, at the end of a line, or `--allow` on the command line) silences
+     warnings only. An error means the spec is not a network; fix what it reports."""),
     # ---- assertions
     ("E0501", "assertion failed", """
      An `assert` in the spec does not hold for the network as checked; the label shows the
@@ -313,6 +328,12 @@ CODES = _codes(
      the first number as the channels: `28x28x1` is 28 channels of 28x1. Such an input may
      even check (`32x32x3` is 32 channels of 32x3), but it is not the network meant: write
      the channels first, `input 1x28x28`, `input 3x32x32`."""),
+    ("W0111", "unknown code in `allow`", """
+     `allow` names a code that cnndsl does not have (a typo, or a code of another tool). It
+     silences nothing; `cnndsl explain CODE` says what a code means."""),
+    ("W0112", "`allow` silences nothing", """
+     A warning named in `allow W0101` (the file) or `# allow W0101` (the end of a line) does
+     not occur there any more. Remove the `allow`, so it does not hide a later warning."""),
 )
 
 

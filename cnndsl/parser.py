@@ -66,7 +66,7 @@ class _PostLex:
                 if depth == 0 and previous is not None and previous.type not in _GO_ON:
                     pending = pending or token
                 continue
-            if pending is not None and token.type not in ("ARROW", "RBRACE"):
+            if pending is not None and token.type not in ("ARROW", "RBRACE", "ELSE"):
                 yield pending
             pending = None
             if token.type in _OPENERS:
@@ -170,7 +170,8 @@ class _ToSyntax(Transformer_NonRecursive):
         train_spans: list = []
         kinds = {ast.ModelDecl: "models", ast.InputDecl: "inputs", ast.OutputDecl: "outputs",
                  ast.LetDef: "lets", ast.BlockDef: "blocks", ast.Chain: "bodies",
-                 ast.AssertDef: "asserts"}
+                 ast.AssertDef: "asserts", ast.Allow: "allows"}
+        fields["allows"] = []
         for item in items:
             if isinstance(item, tuple):      # a train section: (span, items)
                 train_spans.append(item[0])
@@ -208,6 +209,11 @@ class _ToSyntax(Transformer_NonRecursive):
         return ast.BlockDef(span=self._cover(children), name=name, name_span=name_span,
                             params=tuple(p for p in params if p is not None), body=body)
 
+    def allow_decl(self, children):
+        _, *codes = children
+        return ast.Allow(span=self._cover(children),
+                         codes=tuple((str(c), self._tok(c)) for c in codes))
+
     def param(self, children):
         name, default = children
         return ast.Param(span=self._cover(children), name=str(name), default=default)
@@ -231,8 +237,18 @@ class _ToSyntax(Transformer_NonRecursive):
 
     def train_item(self, children):
         key, *values = children
-        return ast.TrainItem(span=self._cover(children), key=str(key), key_span=self._tok(key),
-                             values=tuple(self._train_value(v) for v in values))
+        flat = [v for value in values for v in (value if isinstance(value, list) else [value])]
+        return ast.TrainItem(span=self._cover([key, *flat]), key=str(key),
+                             key_span=self._tok(key),
+                             values=tuple(self._train_value(v) for v in flat))
+
+    def slashed(self, children):
+        """`data/shapes`: the name, and the rest as the path it would have been."""
+        head, *_ = children
+        rest = self.source.span(head.end_pos, children[-1].end_pos)
+        return [self._train_value(head),
+                ast.TrainValue(span=rest, text=self.source.snippet(rest),
+                               value=self.source.snippet(rest))]
 
     def _train_value(self, value) -> ast.TrainValue:
         if isinstance(value, ast.TrainValue):
@@ -267,6 +283,14 @@ class _ToSyntax(Transformer_NonRecursive):
     def repeat(self, children):
         item, count = children
         return ast.Repeat(span=self._cover(children), item=item, count=count)
+
+    def if_item(self, children):
+        test, then, other = children[1], children[2], children[-1]
+        return ast.If(span=self._cover(children), test=test, then=then, other=other)
+
+    def else_chain(self, children):
+        chain, _ = children
+        return chain
 
     def labelled(self, children):
         item, _, label = children
@@ -314,6 +338,45 @@ class _ToSyntax(Transformer_NonRecursive):
 
     def floordiv(self, children):
         return self._binop("//", children)
+
+    def truediv(self, children):
+        return self._binop("/", children)
+
+    def modulo(self, children):
+        return self._binop("%", children)
+
+    def compare(self, children):
+        left, op, right = children
+        return self._binop(str(op), [left, right])
+
+    def or_(self, children):
+        left, _, right = children
+        return self._binop("or", [left, right])
+
+    def and_(self, children):
+        left, _, right = children
+        return self._binop("and", [left, right])
+
+    def not_(self, children):
+        keyword, operand = children
+        return ast.Unary(span=self._cover(children), op="not", operand=operand)
+
+    def negate(self, children):
+        (operand,) = children
+        start = self.source.text.rfind("-", 0, operand.span.start)
+        return ast.Unary(span=self.source.span(start, operand.span.end), op="-",
+                         operand=operand)
+
+    def conditional(self, children):
+        then, _, test, _, other = children
+        return ast.Cond(span=then.span.cover(other.span), test=test, then=then, other=other)
+
+    def call(self, children):
+        head, *args, _ = children
+        name = str(head).rstrip("(").rstrip()
+        return ast.Call(span=self._cover(children), func=name,
+                        func_span=self.source.span(head.start_pos, head.start_pos + len(name)),
+                        args=tuple(a for a in args if a is not None))
 
     def int(self, children):
         (tok,) = children
@@ -432,7 +495,7 @@ def _describe(name: str) -> str:
 def _expected(names) -> str:
     names = set(names)
     if {"COMBINE", "CALL", "NAME"} <= names:   # the start of a chain item
-        names -= {"COMBINE", "CALL", "NAME", "LPAR", "AT"}
+        names -= {"COMBINE", "CALL", "NAME", "LPAR", "AT", "IF"}
         names.add("_ITEM")
     words = sorted({_describe(n) for n in names}, key=_order)
     if len(words) > 6:  # a long list helps nobody: keep the most useful
@@ -563,6 +626,9 @@ def _token_help(source: Source, token: Token, expected,
         return "close the parenthesis, or end the line with `->` or `,` to go on", None
     if token.type == "NAME" and str(token).startswith("x") and _after_number(source, token):
         return "write a size without spaces: `3x32x32`", None
+    if token.type == "PATH" and str(token).startswith("/") and "SLASH" in names:
+        return ("after a space, `/name` reads as a path; to divide, write `a / name` "
+                "or `a/name`"), None
     if token.type in ("NAME", "CALL", "LPAR", "COMBINE") and "ARROW" in names:
         insert = Fix(span=source.span(token.start_pos, token.start_pos), replacement="-> ")
         shown = printable(str(token))

@@ -66,12 +66,44 @@ class InChannels:
 class BinOp:
     kind: Literal["binop"] = "binop"
     span: Span
-    op: Literal["+", "-", "*", "//"]
+    op: Literal["+", "-", "*", "/", "//", "%", "and", "or", "==", "!=", "<", "<=", ">", ">="]
     left: Expr
     right: Expr
 
 
-Expr = Num | SizeLit | Name | Flag | InChannels | BinOp
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unary:
+    """`-x` or `not x`."""
+
+    kind: Literal["unary"] = "unary"
+    span: Span
+    op: Literal["-", "not"]
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cond:
+    """`then if test else other`."""
+
+    kind: Literal["cond"] = "cond"
+    span: Span
+    test: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Call:
+    """`min(a, b)`, `max`, `round`, `floor`, `ceil`, `divisible(v, d)`."""
+
+    kind: Literal["call"] = "call"
+    span: Span
+    func: str
+    func_span: Span
+    args: tuple[Expr, ...]
+
+
+Expr = Num | SizeLit | Name | Flag | InChannels | BinOp | Unary | Cond | Call
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,7 +205,19 @@ class Ref:
     name: str
 
 
-Item = LayerUse | BlockUse | Repeat | Chain | Combine | Labelled | Ref
+@dataclass(frozen=True, slots=True, kw_only=True)
+class If:
+    """`if COND { chain } else { chain }`: one branch, chosen where the block is
+    used; no `else` is the identity (`other` None), `else if` nests an `If`."""
+
+    kind: Literal["if"] = "if"
+    span: Span
+    test: Expr
+    then: Chain
+    other: Chain | If | None = None
+
+
+Item = LayerUse | BlockUse | Repeat | Chain | Combine | Labelled | Ref | If
 
 # ---- declarations ---------------------------------------------------------------------
 
@@ -260,6 +304,16 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Allow:
+    """`allow W0101, W0103` (the file), or `# allow W0101` ending a line (that
+    line: `line` is its 1-based number)."""
+
+    span: Span
+    codes: tuple[tuple[str, Span], ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Program:
     """A whole `.cnn` file as written. Counts are checked by the declare pass."""
 
@@ -273,3 +327,4 @@ class Program:
     trains: tuple[TrainItem, ...] = ()
     train_spans: tuple[Span, ...] = ()
     comments: tuple[Comment, ...] = ()
+    allows: tuple[Allow, ...] = ()

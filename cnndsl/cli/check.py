@@ -22,6 +22,7 @@ def add(sub) -> None:
     p.add_argument("--fix", action="store_true",
                    help="apply the exact fixes in place (only when every one is unambiguous)")
     common.add_colour_option(p)
+    common.add_allow_option(p)
     p.set_defaults(run=run)
 
 
@@ -40,7 +41,7 @@ def run(args) -> int:
     paint = common.colour(sys.stdout, args.color)
     for path in args.files:
         try:
-            result = check_file(path)
+            result = check_file(path, common.allowed_codes(args))
         except UnreadableFile as exc:
             status = common.EXIT_USAGE
             if args.format == "json":
@@ -49,7 +50,7 @@ def run(args) -> int:
                 print(f"error: {printable(str(exc))}", file=sys.stderr)
             continue
         if args.fix:
-            result = _fix(path, result)
+            result = _fix(path, result, common.allowed_codes(args))
         if not result.ok and status == common.EXIT_OK:
             status = common.EXIT_ERRORS
         if args.format == "json":
@@ -76,7 +77,7 @@ def _table(result, fmt: str, collapse: bool, paint: bool) -> None:
     common.print_diagnostics(result, colour=paint, stream=sys.stderr)
 
 
-def _fix(path: str, result):
+def _fix(path: str, result, allow: tuple[str, ...] = ()):
     """Apply the result's exact fixes to the file, say what changed, check again."""
     from cnndsl.api import check
     from cnndsl.files import printable, write_atomic
@@ -92,7 +93,7 @@ def _fix(path: str, result):
     if not edits.edits:
         return result
     text = edits.apply(result.source.text)
-    after = check(text, result.source.name)
+    after = check(text, result.source.name, allow)
     if result.program is not None and after.program is None:
         common.say(f"{printable(result.source.name)}: nothing fixed: the fixes together would "
                    "not parse; fix it by hand")

@@ -35,6 +35,16 @@ def add_colour_option(parser: argparse.ArgumentParser) -> None:
                         help="colour diagnostics (default: on a terminal)")
 
 
+def add_allow_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow", action="append", default=None, metavar="CODE",
+                        type=lambda text: [c.strip() for c in text.split(",") if c.strip()],
+                        help="silence a warning (`--allow W0101`, repeatable or comma-separated)")
+
+
+def allowed_codes(args: argparse.Namespace) -> tuple[str, ...]:
+    return tuple(code for group in getattr(args, "allow", None) or () for code in group)
+
+
 def print_diagnostics(result, *, colour: bool, stream=None) -> None:
     """Print a check result's diagnostics, rustc-style, and a one-line tally."""
     from cnndsl.diagnostics import render_all
@@ -45,11 +55,11 @@ def print_diagnostics(result, *, colour: bool, stream=None) -> None:
         print(text, file=stream)
 
 
-def load_checked(path: str, colour_choice: str = "auto"):
+def load_checked(path: str, colour_choice: str = "auto", allow: tuple[str, ...] = ()):
     """Check a spec for a command that needs a valid one; print why not, else return it."""
     from cnndsl.api import check_file
 
-    result = check_file(path)
+    result = check_file(path, allow)
     if not result.ok:
         print_diagnostics(result, colour=colour(sys.stderr, colour_choice))
         return None

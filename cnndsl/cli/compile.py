@@ -16,6 +16,7 @@ def add(sub) -> None:
     p.add_argument("--force", action="store_true",
                    help="overwrite OUT even if cnndsl did not write it")
     common.add_colour_option(p)
+    common.add_allow_option(p)
     p.set_defaults(run=run)
 
 
@@ -23,7 +24,7 @@ def run(args) -> int:
     from cnndsl.codegen.api import SpecError, compile_result, is_generated
     from cnndsl.files import guard, is_directory, show_path, write_atomic
 
-    result = common.load_checked(args.file, args.color)
+    result = common.load_checked(args.file, args.color, common.allowed_codes(args))
     if result is None:
         return common.EXIT_ERRORS
     try:

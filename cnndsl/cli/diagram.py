@@ -47,6 +47,7 @@ def add(sub) -> None:
     p.add_argument("--force", action="store_true",
                    help="overwrite OUT even if cnndsl did not write it")
     common.add_colour_option(p)
+    common.add_allow_option(p)
     p.set_defaults(run=run)
 
 
@@ -114,7 +115,7 @@ def run(args) -> int:
     if fmt not in ("dot", "tex") and shutil.which("dot") is None:
         raise common.CommandError(NO_GRAPHVIZ.format(fmt=fmt))
     chosen = options(args, fmt)
-    result = common.load_checked(args.file, args.color)
+    result = common.load_checked(args.file, args.color, common.allowed_codes(args))
     if result is None:
         return common.EXIT_ERRORS
     _known_blocks(chosen.expand, result.network)

@@ -15,7 +15,7 @@ from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error
 from cnndsl.expr import Expr
 from cnndsl.layers import FLAG_LETTERS, LAYERS, Arg, LayerWord, validator
-from cnndsl.passes.evaluate import Env, Value, evaluate, literal, plain, unknown_name
+from cnndsl.passes.evaluate import Env, Value, evaluate, literal, parts, plain, unknown_name
 from cnndsl.source import Span
 from cnndsl.suggest import did_you_mean, offer
 
@@ -72,9 +72,7 @@ def _flag_in(expr: ast.Expr, env: Env) -> ast.Flag | None:
     """A short flag used inside arithmetic (`k3 * 2`), if any."""
     if isinstance(expr, ast.Flag):
         return expr if expr.name not in env and expr.letter in FLAG_LETTERS else None
-    if isinstance(expr, ast.BinOp):
-        return _flag_in(expr.left, env) or _flag_in(expr.right, env)
-    return None
+    return next((f for part in parts(expr) if (f := _flag_in(part, env)) is not None), None)
 
 
 def _bind_word(word: LayerWord, use: ast.LayerUse, expr: ast.Expr, bound: Bound, env: Env,

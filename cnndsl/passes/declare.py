@@ -147,7 +147,7 @@ def constants(program: ast.Program, diagnostics: list[Diagnostic]) -> Env:
                                      secondary=[Label(span=spans[let.name],
                                                       text="first defined here")]))
             continue
-        value = evaluate(let.value, env, diagnostics)
+        value = evaluate(let.value, env, diagnostics, truth=None)   # `let deep = depth > 50`
         # a constant whose value is in error is still defined, as unknown: its uses
         # are not reported again
         env[let.name] = literal(value.value) if value is not None and value.known else UNKNOWN

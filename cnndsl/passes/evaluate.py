@@ -66,6 +66,8 @@ def plain(value):
     exact decimal), or a size."""
     if isinstance(value, Fraction):
         return int(value) if value.denominator == 1 else float(value)
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
     return value
 
 
@@ -91,9 +93,54 @@ def exact(num: ast.Num) -> int | Fraction:
     return int(value) if value.denominator == 1 else value
 
 
-def evaluate(expr: ast.Expr, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
+def evaluate(expr: ast.Expr, env: Env, diagnostics: list[Diagnostic], *,
+             truth: bool | None = False) -> Value | None:
     """Evaluate `expr` in `env`; on failure append a diagnostic and return None.
-    Returns UNKNOWN (no diagnostic) when the value depends on an unknown `in`."""
+    Returns UNKNOWN (no diagnostic) when the value depends on an unknown `in`.
+
+    A truth value (a comparison, `and`, `or`, `not`) is for conditions: with
+    `truth` True the value must be one (E0419), with False it must not be (E0418),
+    with None (a constant, a block argument: held for a later `if`) either."""
+    value = _eval(expr, env, diagnostics)
+    if value is None or not value.known:
+        return value
+    if truth and not isinstance(value.value, bool):
+        diagnostics.append(not_a_condition(expr, value.value))
+        return None
+    if truth is False and isinstance(value.value, bool):
+        diagnostics.append(a_condition(expr))
+        return None
+    return value
+
+
+def parts(expr: ast.Expr) -> tuple[ast.Expr, ...]:
+    """The sub-expressions of `expr`."""
+    if isinstance(expr, ast.BinOp):
+        return (expr.left, expr.right)
+    if isinstance(expr, ast.Unary):
+        return (expr.operand,)
+    if isinstance(expr, ast.Cond):
+        return (expr.test, expr.then, expr.other)
+    if isinstance(expr, ast.Call):
+        return expr.args
+    return ()
+
+
+def a_condition(expr: ast.Expr) -> Diagnostic:
+    return error("E0418", "a truth value is not a number", expr.span,
+                 "this is a condition (true or false)",
+                 help="use it in `if` or a conditional value: `2 if s > 1 else 1`")
+
+
+def not_a_condition(expr: ast.Expr, value) -> Diagnostic:
+    shown = "x".join(map(str, value)) if isinstance(value, tuple) else _show(value)
+    return error("E0419", "a condition must be true or false", expr.span,
+                 f"this is the number {shown}" if not isinstance(value, tuple)
+                 else f"this is the size {shown}",
+                 help="compare it: `s > 1`, `in != c`, `n % 2 == 0`")
+
+
+def _eval(expr: ast.Expr, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
     if isinstance(expr, ast.Num):
         return literal(exact(expr))
     if isinstance(expr, ast.SizeLit):
@@ -111,25 +158,123 @@ def evaluate(expr: ast.Expr, env: Env, diagnostics: list[Diagnostic]) -> Value |
         if found is None:
             diagnostics.append(unknown_name(expr, env))
         return found
-    left = evaluate(expr.left, env, diagnostics)
-    right = evaluate(expr.right, env, diagnostics)
+    if isinstance(expr, ast.Cond):
+        test = _eval(expr.test, env, diagnostics)
+        if test is None or not test.known:
+            return test
+        if not isinstance(test.value, bool):
+            diagnostics.append(not_a_condition(expr.test, test.value))
+            return None
+        return _eval(expr.then if test.value else expr.other, env, diagnostics)
+    if isinstance(expr, ast.Call):
+        return _call(expr, env, diagnostics)
+    if isinstance(expr, ast.Unary):
+        operand = _eval(expr.operand, env, diagnostics)
+        if operand is None or not operand.known:
+            return operand
+        if expr.op == "not":
+            if not isinstance(operand.value, bool):
+                diagnostics.append(not_a_condition(expr.operand, operand.value))
+                return None
+            return literal(not operand.value)
+        if isinstance(operand.value, bool):
+            diagnostics.append(a_condition(expr.operand))
+            return None
+        if isinstance(operand.value, tuple):
+            return literal(tuple(-v for v in operand.value))
+        return Value(-operand.value, E.neg(operand.expr)) if operand.symbolic \
+            else literal(-operand.value)
+    left = _eval(expr.left, env, diagnostics)
+    right = _eval(expr.right, env, diagnostics)
     if left is None or right is None:
         return None
     if not (left.known and right.known):
         return UNKNOWN
+    if expr.op in ("and", "or"):
+        for side, node in ((left, expr.left), (right, expr.right)):
+            if not isinstance(side.value, bool):
+                diagnostics.append(not_a_condition(node, side.value))
+                return None
+        return literal(left.value and right.value if expr.op == "and"
+                       else left.value or right.value)
+    for side, node in ((left, expr.left), (right, expr.right)):
+        if isinstance(side.value, bool):
+            diagnostics.append(a_condition(node))
+            return None
+    if expr.op in E.COMPARISONS:
+        return _compare(expr, left, right, diagnostics)
     return _apply(expr, left, right, diagnostics)
+
+
+def _compare(expr: ast.BinOp, left: Value, right: Value,
+             diagnostics: list[Diagnostic]) -> Value | None:
+    a, b = left.value, right.value
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        if expr.op in ("==", "!="):
+            return literal((a == b) == (expr.op == "=="))
+        node = expr.left if isinstance(a, tuple) else expr.right
+        diagnostics.append(error("E0402", "sizes are compared only with `==` and `!=`",
+                                 node.span, "this is a size",
+                                 help="compare each number of the size on its own"))
+        return None
+    return literal(bool(E.evaluate(E.Compare(expr.op, E.const(a), E.const(b)), {})))
+
+
+#: the functions of expressions: name -> (fewest, most arguments)
+FUNCTIONS = {"min": (1, None), "max": (1, None), "round": (1, 1), "floor": (1, 1),
+             "ceil": (1, 1), "divisible": (2, 2)}
+
+
+def _call(expr: ast.Call, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
+    if expr.func not in FUNCTIONS:
+        close = did_you_mean(expr.func, list(FUNCTIONS))
+        listed = ", ".join(f"`{f}`" for f in FUNCTIONS)
+        diagnostics.append(error("E0420", f"unknown function `{expr.func}`", expr.func_span,
+                                 "not a function of expressions", notes=[f"functions: {listed}"],
+                                 **offer(close, expr.func_span)))
+        return None
+    fewest, most = FUNCTIONS[expr.func]
+    if len(expr.args) < fewest or (most is not None and len(expr.args) > most):
+        wanted = {(1, None): "one or more arguments", (1, 1): "one argument",
+                  (2, 2): "two arguments: `divisible(v, d)`"}[(fewest, most)]
+        diagnostics.append(error("E0420", f"`{expr.func}` takes {wanted}", expr.span,
+                                 f"given {len(expr.args)}"))
+        return None
+    values = []
+    for arg in expr.args:
+        value = _eval(arg, env, diagnostics)
+        if value is None:
+            return None
+        if value.known and isinstance(value.value, bool):
+            diagnostics.append(a_condition(arg))
+            return None
+        if value.known and isinstance(value.value, tuple):
+            diagnostics.append(error("E0402", f"`{expr.func}` takes numbers, not sizes",
+                                     arg.span, "this is a size"))
+            return None
+        values.append(value)
+    if any(not v.known for v in values):
+        return UNKNOWN
+    numbers = [v.value for v in values]
+    if expr.func == "divisible" and numbers[1] <= 0:
+        diagnostics.append(error("E0404", "the divisor of `divisible` must be above 0",
+                                 expr.args[1].span, f"got {_show(numbers[1])}"))
+        return None
+    result = E.evaluate(E.Call(expr.func, tuple(E.const(n) for n in numbers)), {})
+    if not _in_bounds(result):
+        diagnostics.append(error("E0408", "this value is too large", expr.span,
+                                 f"beyond {MAX_VALUE:,} in magnitude"))
+        return None
+    # computed once per use: a generated block class holds the number, not the call
+    return literal(result)
 
 
 def _apply(expr: ast.BinOp, left: Value, right: Value,
            diagnostics: list[Diagnostic]) -> Value | None:
-    for side, node in ((left, expr.left), (right, expr.right)):
-        if isinstance(side.value, tuple):
-            diagnostics.append(error("E0402", "a size cannot take part in arithmetic",
-                                     node.span, "this is a size",
-                                     help="compute each number of the size on its own"))
-            return None
+    if isinstance(left.value, tuple) or isinstance(right.value, tuple):
+        return _per_dimension(expr, left.value, right.value, diagnostics)
     a, b = left.value, right.value
-    if expr.op == "//" and b == 0:
+    if expr.op in ("//", "/", "%") and b == 0:
         diagnostics.append(error("E0406", "division by zero", expr.right.span, "this is 0"))
         return None
     value = E.evaluate(E.Binary(expr.op, E.const(a), E.const(b)), {})
@@ -142,10 +287,35 @@ def _apply(expr: ast.BinOp, left: Value, right: Value,
                                  "60 decimal places",
                                  help="round the numbers it is made of"))
         return None
-    if not (left.symbolic or right.symbolic):
+    if not (left.symbolic or right.symbolic) or expr.op not in ("+", "-", "*", "//"):
+        # `/` and `%` fold to their value: a generated block class holds the number
         return literal(value)
     # the tree as written (`4 * c` stays `4 * c`); the emitter folds what it combines
     return Value(value, E.Binary(expr.op, left.expr, right.expr))
+
+
+def _per_dimension(expr: ast.BinOp, a, b, diagnostics: list[Diagnostic]) -> Value | None:
+    """Arithmetic with a size, per dimension: a size and a number (`k // 2` of `1x7`
+    is `0x3`), or two sizes of the same length (`k + 1x1`)."""
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) != len(b):
+        diagnostics.append(error("E0402", "sizes of different lengths cannot be combined",
+                                 expr.span, f"{_size(a)} {expr.op} {_size(b)}",
+                                 help="arithmetic between sizes works per dimension"))
+        return None
+    n = len(a) if isinstance(a, tuple) else len(b)
+    lefts = a if isinstance(a, tuple) else (a,) * n
+    rights = b if isinstance(b, tuple) else (b,) * n
+    out = []
+    for x, y in zip(lefts, rights):
+        part = _apply(expr, literal(x), literal(y), diagnostics)
+        if part is None:
+            return None
+        out.append(part.value)
+    return literal(tuple(out))
+
+
+def _size(values) -> str:
+    return "x".join(_show(v) for v in values)
 
 
 def _show(value, digits: int = 6) -> str:

@@ -31,7 +31,7 @@ from cnndsl.passes.declare import (
     model_name,
     output_chains,
 )
-from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal, plain
+from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal, parts, plain
 from cnndsl.passes.infer import State
 from cnndsl.passes.train_config import train_config
 from cnndsl.source import Source, Span
@@ -288,6 +288,8 @@ def _items(*nodes):
             stack.append(node.item)
         elif isinstance(node, ast.Combine):
             stack.extend(node.branches)
+        elif isinstance(node, ast.If):
+            stack.extend(n for n in (node.then, node.other) if n is not None)
 
 
 def _names(node):
@@ -302,9 +304,12 @@ def _names(node):
                 yield from _expression_names(arg.value)
         elif isinstance(item, ast.Repeat):
             yield from _expression_names(item.count)
+        elif isinstance(item, ast.If):
+            yield from _expression_names(item.test)
 
 
-_EXPRESSIONS = (ast.Num, ast.SizeLit, ast.Name, ast.Flag, ast.InChannels, ast.BinOp)
+_EXPRESSIONS = (ast.Num, ast.SizeLit, ast.Name, ast.Flag, ast.InChannels, ast.BinOp, ast.Unary,
+                ast.Cond, ast.Call)
 
 
 def _expression_names(expr):
@@ -312,9 +317,9 @@ def _expression_names(expr):
         yield from _expression_names(expr.value)
     elif isinstance(expr, (ast.Name, ast.Flag)):
         yield expr.name
-    elif isinstance(expr, ast.BinOp):
-        yield from _expression_names(expr.left)
-        yield from _expression_names(expr.right)
+    else:
+        for part in parts(expr):
+            yield from _expression_names(part)
 
 
 def _labels_in(node):
@@ -401,6 +406,8 @@ def _item(item, env: Env, scope: _Scope, labels: _Labels, state: State | None,
         return _chain(item, env, scope, labels, state, stack, ctx)
     if isinstance(item, ast.Repeat):
         return _repeat(item, env, scope, labels, state, stack, ctx)
+    if isinstance(item, ast.If):
+        return _if(item, env, scope, labels, state, stack, ctx)
     if isinstance(item, ast.Combine):
         node, state = _merge(item, env, scope, labels, state, stack, ctx)
         return [node], state
@@ -422,9 +429,10 @@ def _repeat(item: ast.Repeat, env: Env, scope: _Scope, labels: _Labels, state: S
     count = evaluate(item.count, env, ctx.diagnostics)
     if count is None or not count.known:
         return [], None
-    if not isinstance(count.value, int) or count.value < 1:
-        ctx.diagnostics.append(error("E0407", "a repetition count is a whole number, at least 1",
-                                     item.count.span, f"got {show(plain(count.value))}"))
+    if not isinstance(count.value, int) or count.value < 0:
+        ctx.diagnostics.append(error("E0407", "a repetition count is a whole number, at least 0",
+                                     item.count.span, f"got {show(plain(count.value))}",
+                                     help="`* 0` is the identity; `* 1` is one copy"))
         return [], None
     ctx.count(count.value)
     out: Nodes = []
@@ -434,6 +442,20 @@ def _repeat(item: ast.Repeat, env: Env, scope: _Scope, labels: _Labels, state: S
         _close(copy, ctx)
         out.extend(nodes)
     return out, state
+
+
+def _if(item: ast.If, env: Env, scope: _Scope, labels: _Labels, state: State | None,
+        stack: tuple[str, ...], ctx: _Context) -> tuple[Nodes, State | None]:
+    """`if COND { a } else { b }`: the branch COND chooses, here (in this block
+    use); the other need not be valid. No `else` is the identity."""
+    ctx.used_names.update(_names(item))
+    test = evaluate(item.test, env, ctx.diagnostics, truth=True)
+    if test is None or not test.known:
+        return [], None
+    chosen = item.then if test.value else item.other
+    if chosen is None:
+        return [], state
+    return _item(chosen, env, scope, labels, state, stack, ctx)
 
 
 def _labelled(item: ast.Labelled, env: Env, scope: _Scope, labels: _Labels,
@@ -727,7 +749,10 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
     bound = _bind_block_args(block, use, args, env, ctx)
     if bound is None:
         return unresolved, None
-    inner = {**ctx.constants, **{k: Value(v.value, E.Name(k)) for k, v in bound.items()},
+    # a number stays its parameter's name in the block class; a size is written out
+    inner = {**ctx.constants,
+             **{k: Value(v.value, None if isinstance(v.value, (tuple, bool)) else E.Name(k))
+                for k, v in bound.items()},
              IN: Value(state.channels, E.In()) if state is not None else UNKNOWN}
     labels = _Labels(later=frozenset(_labels_in(block.body)))
     before = len(ctx.diagnostics)
@@ -747,6 +772,12 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
     return replace(node, info=infer.info(state, after, summed)), after
 
 
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return show(value)
+
+
 #: shapes and values depend on the use; names, labels and recursion do not
 _USE_DEPENDENT = ("E03", "E04")
 
@@ -756,7 +787,7 @@ def _name_the_use(diagnostics: list[Diagnostic], since: int, use, bound: dict[st
     """Label the block use that caused what was found in the block's body
     (`used here with c = 32, on 16x14x14`): the body alone does not say which
     of its uses went wrong."""
-    given = ", ".join(f"{name} = {show(value.value)}" for name, value in bound.items())
+    given = ", ".join(f"{name} = {_shown(value.value)}" for name, value in bound.items())
     text = "used here" + (f" with {given}" if given else "")
     if state is not None:
         text += f"{',' if given else ''} on {infer.fmt(state.shape)}"
@@ -802,14 +833,11 @@ def _bind_block_args(block: ast.BlockDef, use, args: tuple, env: Env,
             continue
         if name in positional:
             positional.remove(name)
-        value = evaluate(arg.value, env, ctx.diagnostics)
-        if value is None or isinstance(value.value, tuple):
-            if value is not None:
-                ctx.diagnostics.append(error("E0402", "block arguments are numbers",
-                                             arg.span, "a size"))
+        value = evaluate(arg.value, env, ctx.diagnostics, truth=None)
+        if value is None:
             ok = False
             continue
-        bound[name] = value
+        bound[name] = value   # a number, a size (`k=1x7`) or a truth value (`first=i == 0`)
     ok = _defaults(block, use, bound, ok, signature, ctx) and ok
     if not ok or any(not v.known for v in bound.values()):
         return None
@@ -831,7 +859,7 @@ def _defaults(block: ast.BlockDef, use, bound: dict[str, Value], ok: bool, signa
             ok = False
             continue
         ctx.used_names.update(_names(param.default))
-        value = evaluate(param.default, ctx.constants, ctx.diagnostics)
+        value = evaluate(param.default, ctx.constants, ctx.diagnostics, truth=None)
         if value is None:
             ok = False
             continue

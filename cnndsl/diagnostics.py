@@ -44,7 +44,9 @@ class Diagnostic:
     """One finding of the checker: where, what, why, and how to fix it.
 
     `fixes` lists exact edits; one fix is applied by `check --fix`, several are
-    alternatives for the user to choose from.
+    alternatives for the user to choose from. `suggestions` are edits that are
+    only guesses (a word close in spelling): editors offer them to click, and
+    `--fix` never applies them.
     """
 
     severity: Severity
@@ -56,30 +58,33 @@ class Diagnostic:
     notes: tuple[str, ...] = ()
     help: str | None = None
     fixes: tuple[Fix, ...] = ()
+    suggestions: tuple[Fix, ...] = ()
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
 
 
-def error(code: str, message: str, span: Span | None, label: str = "", *,
+def error(code: str, message: str, span: Span | None, label: str = "", **parts) -> Diagnostic:
+    """Shorthand for an error diagnostic (`parts`: notes, help, secondary, fixes,
+    suggestions)."""
+    return _made("error", code, message, span, label, **parts)
+
+
+def warning(code: str, message: str, span: Span | None, label: str = "",
+            **parts) -> Diagnostic:
+    """Shorthand for a warning diagnostic."""
+    return _made("warning", code, message, span, label, **parts)
+
+
+def _made(severity: Severity, code: str, message: str, span: Span | None, label: str, *,
           notes: tuple[str, ...] | list[str] = (), help: str | None = None,
           secondary: tuple[Label, ...] | list[Label] = (),
-          fixes: tuple[Fix, ...] | list[Fix] = ()) -> Diagnostic:
-    """Shorthand for an error diagnostic."""
-    return Diagnostic(severity="error", code=code, message=message, span=span, label=label,
+          fixes: tuple[Fix, ...] | list[Fix] = (),
+          suggestions: tuple[Fix, ...] | list[Fix] = ()) -> Diagnostic:
+    return Diagnostic(severity=severity, code=code, message=message, span=span, label=label,
                       notes=tuple(notes), help=help, secondary=tuple(secondary),
-                      fixes=tuple(fixes))
-
-
-def warning(code: str, message: str, span: Span | None, label: str = "", *,
-            notes: tuple[str, ...] | list[str] = (), help: str | None = None,
-            secondary: tuple[Label, ...] | list[Label] = (),
-            fixes: tuple[Fix, ...] | list[Fix] = ()) -> Diagnostic:
-    """Shorthand for a warning diagnostic."""
-    return Diagnostic(severity="warning", code=code, message=message, span=span, label=label,
-                      notes=tuple(notes), help=help, secondary=tuple(secondary),
-                      fixes=tuple(fixes))
+                      fixes=tuple(fixes), suggestions=tuple(suggestions))
 
 
 def has_errors(diagnostics) -> bool:
@@ -256,4 +261,6 @@ def to_json(diagnostic: Diagnostic) -> dict:
         "help": diagnostic.help,
         "fixes": [{"span": span_json(f.span), "replacement": f.replacement}
                   for f in diagnostic.fixes],
+        "suggestions": [{"span": span_json(f.span), "replacement": f.replacement}
+                        for f in diagnostic.suggestions],
     }

@@ -33,19 +33,25 @@ class Suggestion:
 
     def fixes(self, span: Span, template: str = "{}") -> tuple[Fix, ...]:
         """The edit that replaces the misspelt text by the suggestion, when exact."""
-        if not self.exact:
-            return ()
-        return (Fix(span=span, replacement=template.format(self.word)),)
+        return (self.edit(span, template),) if self.exact else ()
+
+    def suggestions(self, span: Span, template: str = "{}") -> tuple[Fix, ...]:
+        """The same edit when it is only a guess: offered to click, never applied."""
+        return () if self.exact else (self.edit(span, template),)
+
+    def edit(self, span: Span, template: str = "{}") -> Fix:
+        return Fix(span=span, replacement=template.format(self.word))
 
 
 def offer(close: Suggestion | None, span: Span, shown: str = "{}", fix: str = "{}",
           otherwise: str | None = None) -> dict:
-    """A diagnostic's `help` and `fixes` when it may suggest a word: "did you mean
-    `{shown}`?" and the edit writing `fix` over `span`; else `otherwise`, no edit."""
+    """A diagnostic's `help`, `fixes` and `suggestions` when it may suggest a word:
+    "did you mean `{shown}`?" and the edit writing `fix` over `span` (an exact fix,
+    or a suggestion when it is a guess); else `otherwise`, no edit."""
     if close is None:
-        return {"help": otherwise, "fixes": ()}
+        return {"help": otherwise, "fixes": (), "suggestions": ()}
     return {"help": f"did you mean `{shown.format(close.word)}`?",
-            "fixes": close.fixes(span, fix)}
+            "fixes": close.fixes(span, fix), "suggestions": close.suggestions(span, fix)}
 
 
 @contextmanager

@@ -448,3 +448,14 @@ def test_a_file_changed_since_it_was_checked_is_not_overwritten(tmp_path, capsys
 def test_an_output_no_tensor_can_hold_is_a_located_error(text, column):
     (error,) = cnndsl.check(text).errors
     assert error.code == "E0325" and error.span.column == column
+
+
+def test_a_spelling_guess_is_offered_as_a_suggestion_for_editors():
+    """A guess is no fix, but editors may offer it to click: the JSON carries it
+    under `suggestions`, and `--fix` never reads that."""
+    from cnndsl.diagnostics import to_json
+
+    result = cnndsl.check("input 1x8x8\nfc 2 -> sigmoud\n")
+    found = to_json(result.diagnostics[0])
+    assert found["fixes"] == []
+    assert [s["replacement"] for s in found["suggestions"]] == ["sigmoid"]

@@ -46,9 +46,14 @@ pytestmark = pytest.mark.skipif(chromium() is None, reason="Chromium is not inst
 def start(cnndsl_cmd, spec: Path) -> tuple[subprocess.Popen, str]:
     server = subprocess.Popen([*cnndsl_cmd, "serve", str(spec), "--port", "0", "--examples",
                                str(ROOT / "specs")], stderr=subprocess.PIPE, text=True)
-    found = re.search(r"(http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]+)",
-                      server.stderr.readline())
-    assert found, "cnndsl serve did not start"
+    seen = []
+    for _ in range(20):   # the address line, after any warning printed before it
+        line = server.stderr.readline()
+        seen.append(line)
+        found = re.search(r"(http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]+)", line)
+        if found or not line:
+            break
+    assert found, f"cnndsl serve did not start: {''.join(seen)!r}"
     return server, found.group(1)
 
 
@@ -525,9 +530,17 @@ def test_the_hover_shows_the_whole_diagnostic(page):
 
 
 def test_a_quick_fix_is_one_click(page):
-    set_text(page, "input 1x8x8\nfc 2 -> sigmoud\n")
+    """An exact fix (a word in the wrong case) and a suggestion (a spelling guess,
+    which `check --fix` never applies) are each one click."""
+    set_text(page, "input 1x8x8\nfc 2 -> Sigmoid\n")
     wait(page, "document.querySelector('#problems .fix')")
     assert page.inner_text("#problems .fix") == "Fix: write `sigmoid`"
+    page.click("#problems .fix")
+    settled(page)
+    assert doc(page) == "input 1x8x8\nfc 2 -> sigmoid\n"
+    set_text(page, "input 1x8x8\nfc 2 -> sigmoud\n")
+    wait(page, "document.querySelector('#problems .fix.suggestion')")
+    assert page.inner_text("#problems .fix") == "Did you mean `sigmoid`?"
     page.click("#problems .fix")
     settled(page)
     assert doc(page) == "input 1x8x8\nfc 2 -> sigmoid\n"

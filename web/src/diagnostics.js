@@ -50,12 +50,19 @@ export function message(d, onFix) {
   );
 }
 
-/** One button per exact fix: `replace with sigmoid`. */
+/** One button per exact fix (`Fix: write \`k3\``), then one per suggestion, a guess
+ * that `check --fix` never applies but a click may (`Did you mean \`sigmoid\`?`). */
 export function fixButtons(d, onFix) {
-  if (!onFix || !(d.fixes || []).length) return null;
-  return el("div", { class: "fixes" }, d.fixes.map((fix) => el("button", {
-    type: "button", class: "fix", onclick: () => onFix(d, fix),
-  }, fix.replacement ? `Fix: write \`${fix.replacement}\`` : "Fix: delete it")));
+  const fixes = d.fixes || [];
+  const guesses = d.suggestions || [];
+  if (!onFix || !(fixes.length + guesses.length)) return null;
+  const button = (fix, cls, text) => el("button", {
+    type: "button", class: cls, onclick: () => onFix(d, fix),
+  }, text);
+  return el("div", { class: "fixes" },
+    fixes.map((fix) => button(fix, "fix",
+      fix.replacement ? `Fix: write \`${fix.replacement}\`` : "Fix: delete it")),
+    guesses.map((fix) => button(fix, "fix suggestion", `Did you mean \`${fix.replacement}\`?`)));
 }
 
 /** The problems list: every diagnostic, its code a link to its explanation

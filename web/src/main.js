@@ -238,8 +238,9 @@ function explainCode(code) {
     el("pre", { class: "explanation" }, body.join("\n").trim()));
 }
 
-// One click applies an exact fix (`check --format json`'s `fixes`) to the text it
-// was computed for; if the text changed since, the fix is not applied.
+// One click applies a fix or a suggestion (`check --format json`'s `fixes` and
+// `suggestions`) to the text it was computed for; if the text changed since, it is
+// not applied.
 function applyFix(d, fix) {
   if (app.view.state.doc.toString() !== app.checked) return;
   const { from, to } = rangeOf(app.view.state.doc, fix.span);

@@ -15,7 +15,8 @@ from cnndsl import __version__
 from cnndsl.cli import common
 from cnndsl.frozen import set_validation
 
-COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve")
+COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve",
+            "lsp")
 
 
 def build_parser() -> argparse.ArgumentParser:

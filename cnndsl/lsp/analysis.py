@@ -118,8 +118,28 @@ def analyse(text: str, name: str = "<editor>") -> Analysis:
     if len(text) > MAX_TEXT:
         return Analysis(text, None, [], line_starts(text))
     result = cnndsl.check(text, filename=name)
-    symbols = _index(result.program, text) if result.program is not None else []
+    symbols = _index(result.program, text) if result.program is not None else _scan(text)
     return Analysis(text, result, symbols, line_starts(text))
+
+
+_SCAN = re.compile(r"^[ \t]*block[ \t]+([A-Z][A-Za-z0-9_]*)[ \t]*\(([^()\n]*)\)"
+                   r"|^[ \t]*let[ \t]+([A-Za-z_][A-Za-z0-9_]*)[^\n]*"
+                   r"|\bas[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+
+
+def _scan(text: str) -> list[Symbol]:
+    """The names of a document that does not parse, found line by line (no uses):
+    completion and signature help still offer what the user has defined."""
+    found = []
+    for m in _SCAN.finditer(text[:MAX_TEXT]):
+        kind, group = (("block", 1) if m.group(1) else ("constant", 3) if m.group(3)
+                       else ("label", 4))
+        start, end = m.span(group)
+        span = Span(start=m.start(), end=m.end(), line=text.count("\n", 0, m.start()) + 1,
+                    column=1, end_line=1, end_column=1)
+        detail = f"{m.group(1)}({m.group(2).strip()})" if kind == "block" else m.group().strip()
+        found.append(Symbol(kind, m.group(group), start, end, span, detail=detail))
+    return found
 
 
 def _children(node):

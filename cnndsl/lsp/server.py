@@ -10,6 +10,7 @@ code units; everything inside counts characters.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 from lsprotocol import types as T
@@ -147,9 +148,9 @@ def build() -> CnnServer:
     server = CnnServer()
     legend = T.SemanticTokensLegend(token_types=TOKEN_TYPES, token_modifiers=[])
 
-    @server.feature(T.INITIALIZED)
-    def initialized(ls: CnnServer, params) -> None:
-        pass
+    @server.feature(T.INITIALIZE)
+    def initialize(ls: CnnServer, params: T.InitializeParams) -> None:
+        _configure(ls, params.initialization_options)
 
     @server.feature(T.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def configuration(ls: CnnServer, params: T.DidChangeConfigurationParams) -> None:
@@ -157,7 +158,6 @@ def build() -> CnnServer:
 
     @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: CnnServer, params: T.DidOpenTextDocumentParams) -> None:
-        _configure(ls, ls.initialization_options)
         ls.refresh(params.text_document.uri)
 
     @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
@@ -633,5 +633,20 @@ def quick_fixes(ls: CnnServer, uri: str, an: A.Analysis, start: int, end: int
     return actions
 
 
+class _Brief(logging.Formatter):
+    """One line per problem on stderr: a client's broken message is its own
+    business, not a traceback in the editor's log."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = f"cnndsl lsp: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text += f" ({type(exc).__name__}: {exc})"
+        return text.splitlines()[0] if text else text
+
+
 def main() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Brief())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     build().start_io()

@@ -414,7 +414,7 @@ def test_grammar_and_lexer_agree_on_the_words():
     grammar = json.loads(GRAMMAR.read_text())
     words = {}
     for name, rule in grammar["repository"].items():
-        match = re.search(r"\(\?:([A-Za-z_|]+)\)", rule.get("match", ""))
+        match = re.search(r"\(\?:([A-Za-z0-9_|]+)\)", rule.get("match", ""))
         if match:
             words[name] = set(match.group(1).split("|"))
     assert words["layer"] == set(layer_words())

@@ -359,6 +359,15 @@ async def test_positions_are_utf16(client):
     assert bad.range.start.character == 21 and bad.range.end.character == 23
 
 
+def test_hover_markdown_cannot_be_broken_out_of_by_user_text():
+    from cnndsl.lsp import analysis, server
+
+    text = "let w = 1 # ```\n[x](command:workbench.action.quit) ```\nconv w k3 ->\n"
+    an = analysis.analyse(text)
+    value = server.hover_at(an, text.index("w")).contents.value
+    assert value.count("```") == 2          # the hover's own fence, opened and closed
+
+
 # ---- a client that goes away -----------------------------------------------------------
 
 def _message(body: dict) -> bytes:

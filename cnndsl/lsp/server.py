@@ -376,9 +376,10 @@ def layer_markdown(found: dict) -> str:
 
 def _symbol_hover(an: A.Analysis, sym: A.Symbol, at: int) -> str:
     line = sym.decl.line
+    detail = _plain(sym.detail)     # the user's line: no backquote closes the fence
     text = f"**{sym.kind}** `{_plain(sym.name)}` — defined on line {line}"
     if sym.kind == "block":
-        text += f"\n\n```cnn\nblock {sym.detail}\n```"
+        text += f"\n\n```cnn\nblock {detail}\n```"
         use = _block_use_row(an, at)
         if use is not None:
             text += (f"\n\nthis use, `{use.name}`: {A.shape(use.input)} → "
@@ -388,9 +389,9 @@ def _symbol_hover(an: A.Analysis, sym: A.Symbol, at: int) -> str:
         shape = A.label_shape(an, sym)
         text += f"\n\n`@{sym.name}`" + (f": **{shape}**" if shape else "")
     elif sym.kind in ("constant", "input"):
-        text += f"\n\n```cnn\n{sym.detail}\n```"
+        text += f"\n\n```cnn\n{detail}\n```"
     else:
-        text += f" ({sym.detail})"
+        text += f" ({detail})"
     return text
 
 
@@ -638,11 +639,13 @@ class _Brief(logging.Formatter):
     business, not a traceback in the editor's log."""
 
     def format(self, record: logging.LogRecord) -> str:
+        from cnndsl.files import printable
+
         text = f"cnndsl lsp: {record.getMessage()}"
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
             text += f" ({type(exc).__name__}: {exc})"
-        return text.splitlines()[0] if text else text
+        return printable(text.splitlines()[0] if text else text)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from cnndsl.cli import common
 from cnndsl.version import __version__
 
 COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve",
-            "export", "schema", "fmt")
+            "export", "schema", "fmt", "lsp")
 
 
 def build_parser() -> argparse.ArgumentParser:

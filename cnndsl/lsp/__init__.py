@@ -1,0 +1,1 @@
+"""`cnndsl lsp`: the language server (pygls), its analysis and features."""

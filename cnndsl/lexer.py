@@ -54,7 +54,7 @@ class CnnLexer(RegexLexer):
              bygroups(Name.Attribute, Whitespace, Operator)),         # a long option: kernel=
             (words(sorted(KEYWORDS) + list(_MORE_KEYWORDS), suffix=_END), Keyword),
             (words(COMBINATORS, suffix=r"(?=[ \t]*\()"), Keyword),
-            (words(_FUNCTIONS, suffix=r"(?=\()"), Name.Builtin),
+            (words(_FUNCTIONS, suffix=r"(?=\()"), Name.Function),
             (words(sorted(layer_words(), key=len, reverse=True), suffix=_END), Name.Builtin),
             (r"@[A-Za-z_][A-Za-z0-9_]*", Name.Label),
             (r"[0-9]+(?:x[0-9]+)+" + _END, Number),

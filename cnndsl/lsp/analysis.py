@@ -12,11 +12,11 @@ the server converts them to the protocol's UTF-16 positions.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
 from cnndsl import query
-from cnndsl.frozen import Frozen
 from cnndsl.source import Span
 
 #: A document longer than this is not analysed: one diagnostic says so.
@@ -143,12 +143,12 @@ def _scan(text: str) -> list[Symbol]:
 
 
 def _children(node):
-    for name in type(node).model_fields:
-        value = getattr(node, name)
-        if isinstance(value, Frozen):
+    for each in dataclasses.fields(node):
+        value = getattr(node, each.name)
+        if dataclasses.is_dataclass(value):
             yield value
         elif isinstance(value, tuple):
-            yield from (v for v in value if isinstance(v, Frozen))
+            yield from (v for v in value if dataclasses.is_dataclass(v))
 
 
 def _walk(node):

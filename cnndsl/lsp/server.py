@@ -16,6 +16,7 @@ import re
 from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 
+from cnndsl.files import printable
 from cnndsl.lsp import analysis as A
 
 #: Seconds a change waits for the next keystroke before the document is checked.
@@ -32,7 +33,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 class CnnServer(LanguageServer):
     def __init__(self) -> None:
-        from cnndsl import __version__
+        from cnndsl.version import __version__
 
         super().__init__("cnndsl", __version__)
         self.analyses: dict[str, tuple[int | None, A.Analysis]] = {}
@@ -269,13 +270,29 @@ def build() -> CnnServer:
 
     @server.feature(T.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: CnnServer, params: T.DocumentFormattingParams) -> list[T.TextEdit]:
-        ls.window_show_message(T.ShowMessageParams(
-            type=T.MessageType.Info,
-            message="cnndsl cannot format specs yet: there is no `cnndsl fmt`; "
-                    "the document is left as it is."))
-        return []
+        return format_edits(ls, ls.current(params.text_document.uri))
 
     return server
+
+
+def format_edits(ls: CnnServer, an: A.Analysis) -> list[T.TextEdit]:
+    """`cnndsl fmt`'s layout as one edit over the whole document; none (and a
+    message saying why) when the text does not parse or cannot be printed."""
+    from cnndsl.fmt import FormatError, SyntaxProblem, format_source
+
+    try:
+        text = format_source(an.text, "<editor>")
+    except SyntaxProblem:
+        why = "the spec does not parse: fix the errors first"
+    except FormatError as exc:
+        why = printable(str(exc))
+    else:
+        if text == an.text:
+            return []
+        return [T.TextEdit(range=span_range(an, 0, len(an.text)), new_text=text)]
+    ls.window_show_message(T.ShowMessageParams(
+        type=T.MessageType.Info, message=f"cnndsl fmt left the document as it is: {why}"))
+    return []
 
 
 def _configure(ls: CnnServer, settings) -> None:

@@ -4,11 +4,17 @@
 it belongs to (an own-line comment *leads* the next node, a comment ending a line
 *trails* the node before it), then prints the tree in one layout: four-space
 indentation, `->` starting a continued line, a chain broken only past
-`WIDTH` columns or where a comment ends a line, one space around `->` and none
-around the operators of an expression (`in*t`, `k//2`; a space separates
-arguments). Trailing comments of consecutive lines are aligned, as gofmt does. A
-layer's arguments take one order (positional values, short flags, switches, options)
-and an option with a literal value its short flag, where the spec checks alike after.
+`WIDTH` columns or where a comment ends a line, one space around `->`, none around
+arithmetic (`in*t`, `k//2`, `-c`; a space separates arguments) and one around
+comparisons, `and`, `or`, `not` and `if ... else` (`s == 1 and in == c`), with the
+fewest parentheses that keep the tree (Python's precedence, as the grammar has it).
+An `if` item stays on one line where it fits, else is broken like a block body, one
+branch a block, `} else {` / `} else if C {` joining them. A line ending with
+`# allow W0101` keeps the code it had: nothing of it moves to another line, and
+nothing joins it (checked: the same warnings are silenced after). Trailing comments
+of consecutive lines are aligned, as gofmt does. A layer's arguments take one order
+(positional values, short flags, switches, options) and an option with a literal
+value its short flag, where the spec checks alike after.
 
 The printer is one small method per syntax node kind (`_item_<kind>`,
 `_expr_<kind>`, `_stmt_<Class>`); an unknown node raises `FormatError`, so new

@@ -10,6 +10,7 @@ import re
 import pytest
 from conftest import ROOT, SPECS, spec_id
 from hypothesis import given
+from hypothesis import strategies as st
 from properties_ast import render
 from properties_chains import property_settings
 from properties_graphs import graph_specs, multi_io_specs
@@ -190,6 +191,33 @@ def test_expressions_take_the_fewest_parentheses_that_keep_the_tree(written, pri
     formatted = format_source(text)
     assert formatted == text.replace(f"x = {written}", f"x = {printed}")
     assert format_source(formatted) == formatted   # and parses to the same tree (checked)
+
+
+_LEAVES = st.sampled_from(["a", "b", "in", "2", "0.5", "1.", "k3", "3x3"])
+
+
+def _fully_parenthesised(draw_leaf=_LEAVES):
+    """Any expression tree, written with parentheses around every operation."""
+    return st.recursive(draw_leaf, lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "//", "%", "and", "or", "==",
+                                          "!=", "<", "<=", ">", ">="]), inner)
+        .map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        inner.map(lambda a: f"(-{a})"),
+        inner.map(lambda a: f"(not {a})"),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+        st.tuples(st.sampled_from(["min", "max", "round", "divisible"]),
+                  st.lists(inner, min_size=1, max_size=3))
+        .map(lambda t: f"{t[0]}({', '.join(t[1])})"),
+    ), max_leaves=12)
+
+
+@given(expression=_fully_parenthesised())
+@property_settings(60)
+def test_random_expressions_keep_their_tree_with_fewer_parentheses(expression):
+    text = f"let x = {expression}\nconv 8 {expression} k3 stride={expression}\n"
+    formatted = format_source(text)   # raises where the tree would change
+    assert format_source(formatted) == formatted
+    assert formatted.count("(") <= text.count("(")
 
 
 def test_a_negative_argument_after_another_keeps_its_parentheses():

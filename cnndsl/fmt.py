@@ -4,11 +4,17 @@
 it belongs to (an own-line comment *leads* the next node, a comment ending a line
 *trails* the node before it), then prints the tree in one layout: four-space
 indentation, `->` starting a continued line, a chain broken only past
-`WIDTH` columns or where a comment ends a line, one space around `->` and none
-around the operators of an expression (`in*t`, `k//2`; a space separates
-arguments). Trailing comments of consecutive lines are aligned, as gofmt does. A
-layer's arguments take one order (positional values, short flags, switches, options)
-and an option with a literal value its short flag, where the spec checks alike after.
+`WIDTH` columns or where a comment ends a line, one space around `->`, none around
+arithmetic (`in*t`, `k//2`, `-c`; a space separates arguments) and one around
+comparisons, `and`, `or`, `not` and `if ... else` (`s == 1 and in == c`), with the
+fewest parentheses that keep the tree (Python's precedence, as the grammar has it).
+An `if` item stays on one line where it fits, else is broken like a block body, one
+branch a block, `} else {` / `} else if C {` joining them. A line ending with
+`# allow W0101` keeps the code it had: nothing of it moves to another line, and
+nothing joins it (checked: the same warnings are silenced after). Trailing comments
+of consecutive lines are aligned, as gofmt does. A layer's arguments take one order
+(positional values, short flags, switches, options) and an option with a literal
+value its short flag, where the spec checks alike after.
 
 The printer is one small method per syntax node kind (`_item_<kind>`,
 `_expr_<kind>`, `_stmt_<Class>`); an unknown node raises `FormatError`, so new
@@ -31,6 +37,11 @@ from cnndsl.source import Source, Span
 #: A chain is broken at `->` when its line would pass this many columns.
 WIDTH = 100
 INDENT = "    "
+
+# how tightly each expression binds (Python's order, as grammars/cnn.lark has it)
+_COND, _OR, _AND, _NOT, _CMP, _ADD, _MUL, _NEG, _ATOM = range(1, 10)
+_BINARY = {"or": _OR, "and": _AND, "==": _CMP, "!=": _CMP, "<": _CMP, "<=": _CMP, ">": _CMP,
+           ">=": _CMP, "+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "//": _MUL, "%": _MUL}
 
 
 class FormatError(Exception):
@@ -66,15 +77,58 @@ def _format(source: Source, name: str) -> str:
     program, diagnostics = parse(source)
     if program is None:
         raise SyntaxProblem(diagnostics)
+    program = _closed_ifs(program, source)
     canonical = _canonical(program)
     if canonical is not program:
         result = _Printer(source, canonical).program()
         _verify(source, canonical, result)
-        if _same_meaning(source.text, result, name):
+        if _same_meaning(source.text, result, name):   # the warnings too: `# allow` kept
             return result
     result = _Printer(source, program).program()
     _verify(source, program, result)
+    _verify_allows(source, program, result, name)
     return result
+
+
+def _closed_ifs(program: ast.Program, source: Source) -> ast.Program:
+    """`program` with each `if` that has an `else { ... }` spanning to that branch's `}`
+    (the parser ends it at the branch's last item), and each chain or `output` ending
+    with one, so a comment before the `}` is the `if`'s and stays inside it."""
+
+    def visit(node):
+        node = _rebuilt(node, visit)
+        if isinstance(node, ast.Chain | ast.OutputDecl):   # one ending with such an `if`
+            end = max(part.span.end for part in _parts(node))
+            return node if end <= node.span.end else \
+                dataclasses.replace(node, span=source.span(node.span.start, end))
+        if not isinstance(node, ast.If) or node.other is None:
+            return node
+        end = _closing(source.text, node.other.span.end) if isinstance(node.other, ast.Chain) \
+            else node.other.span.end
+        if end is None or end <= node.span.end:
+            return node
+        return dataclasses.replace(node, span=source.span(node.span.start, end))
+
+    return visit(program)
+
+
+def _closing(text: str, at: int) -> int | None:
+    """The end of the `}` after `at`, past spaces, newlines, comments and `\\`
+    continuations; None where something else comes first."""
+    while at < len(text):
+        char = text[at]
+        if char in " \t\f\r\n":
+            at += 1
+        elif char == "#":
+            newline = text.find("\n", at)
+            at = len(text) if newline < 0 else newline
+        elif char == "\\":
+            at += 1
+        elif char == "}":
+            return at + 1
+        else:
+            return None
+    return None
 
 
 # ---- arguments in their canonical order and spelling ------------------------------------
@@ -278,6 +332,21 @@ class _Notes:
         if parts is None:
             self.trailing.setdefault(id(node), []).extend(self.text(c) for c in comments)
             return
+        if isinstance(node, ast.If) and node.other is not None:
+            # those before the `}` closing the first branch end that branch (its `tail`)
+            then = node.then
+            close = _closing(self.source.text, then.span.end) or then.span.end
+            inner = [c for c in comments if then.span.start <= c.span.start < close]
+            # and those ending the line `} else {`, the line opening the second
+            opening = [c for c in comments if c.span.start >= close
+                       and isinstance(node.other, ast.Chain)
+                       and c.span.start < node.other.span.start
+                       and self.same_line(close - 1, c.span.start)]
+            for comment in opening:
+                self.opener.setdefault(id(node.other), []).append(self.text(comment))
+            if inner:
+                self.spread(then, (then,), inner)
+            comments = [c for c in comments if c not in inner and c not in opening]
         self.spread(node, parts, comments)
 
 
@@ -289,6 +358,8 @@ def _parts(node):
         return node.branches
     if isinstance(node, ast.Labelled | ast.Repeat):
         return (node.item,)
+    if isinstance(node, ast.If):
+        return (node.then,) if node.other is None else (node.then, node.other)
     if isinstance(node, ast.BlockDef):
         return (node.body,)
     if isinstance(node, ast.OutputDecl):
@@ -305,6 +376,10 @@ class _Printer:
         self.source = source
         self.program_node = program
         self.notes = _Notes(source)
+        from cnndsl.passes.allow import line_allows
+
+        #: the lines ending with `# allow W0101`: what is on one stays on one
+        self.allow_lines = {a.line for a in line_allows(program, source)}
 
     # -- the file
     def program(self) -> str:
@@ -412,6 +487,9 @@ class _Printer:
         out.lines.append(_Line("}"))
         return out
 
+    def _stmt_Allow(self, node: ast.Allow) -> _Text:
+        return _one("allow " + ", ".join(code for code, _ in node.codes))
+
     def _stmt_Chain(self, node: ast.Chain) -> _Text:
         return self.chain(node, 0)
 
@@ -452,7 +530,8 @@ class _Printer:
     def _leading(self, node) -> list[str]:
         """The own-line comments before `node`, with those of its first part."""
         found = list(self.notes.leading.get(id(node), []))
-        parts = _parts(node) if not isinstance(node, ast.Combine) else None
+        # a combinator's or an `if`'s first part is inside its brackets, printed there
+        parts = _parts(node) if not isinstance(node, ast.Combine | ast.If) else None
         if parts:
             found += self._leading(parts[0])
         return found
@@ -479,9 +558,14 @@ class _Printer:
             at = len(last.code) + (len(indent) if len(out.lines) == 1 else 0)
             joined = at + 4 + text.width()
             first = text.lines[0]
-            if not last.closed and not leading and (
+            # `# allow` covers its own line: what was on that line stays together, and
+            # nothing joins it from another line
+            before = node.items[position - 1].span
+            pinned = {before.end_line, item.span.line} & self.allow_lines
+            same = before.end_line == item.span.line
+            if not last.closed and not leading and (same if pinned else (
                     joined <= WIDTH if len(text.lines) == 1
-                    else at + 4 + len(first.code) <= WIDTH):
+                    else at + 4 + len(first.code) <= WIDTH)):
                 out.lines[-1] = _Line(f"{last.code} -> {first.code}", first.comment)
                 out.lines += text.lines[1:]
                 continue
@@ -498,7 +582,7 @@ class _Printer:
         return method(node, depth)
 
     def _item_layer(self, node: ast.LayerUse, depth: int) -> _Text:
-        return _one(" ".join([node.name, *(self.arg(a) for a in node.args)]))
+        return _one(" ".join([node.name, *self.args(node.args)]))
 
     def _item_use(self, node: ast.BlockUse, depth: int) -> _Text:
         return _one(f"{node.name}({', '.join(self.arg(a) for a in node.args)})")
@@ -512,7 +596,7 @@ class _Printer:
 
     def _item_repeat(self, node: ast.Repeat, depth: int) -> _Text:
         return _suffix(self._trail(node.item, self.item(node.item, depth)),
-                       f" * {self.expr(node.count, atom=True)}", depth)
+                       f" * {self.expr(node.count, _ATOM)}", depth)
 
     def _item_chain(self, node: ast.Chain, depth: int) -> _Text:
         """A parenthesised group."""
@@ -543,20 +627,68 @@ class _Printer:
         out.lines.append(_Line(INDENT * depth + ")"))
         return out
 
+    def _item_if(self, node: ast.If, depth: int) -> _Text:
+        """`if C { a } else if D { b } else { c }` on one line where it fits; else
+        broken like a block body, one branch a block, `} else {` joining them."""
+        arms: list[tuple[ast.If | None, str, ast.Chain]] = []   # (the `if`, head, branch)
+        current: ast.If | ast.Chain | None = node
+        head = f"if {self.expr(node.test)} {{"
+        while current is not None:
+            if isinstance(current, ast.If):
+                arms.append((current, head, current.then))
+                head = f"}} else if {self.expr(current.other.test)} {{" \
+                    if isinstance(current.other, ast.If) else "} else {"
+                current = current.other
+            else:
+                arms.append((None, head, current))
+                current = None
+        owners = [owner for owner, _, _ in arms if owner is not None]
+        bodies = [self._trail(branch, self.chain(branch, depth + 1)) for _, _, branch in arms]
+        tail = [t for owner in owners for t in self.notes.tail.get(id(owner), [])]
+        ends = [self.notes.tail.get(id(branch), []) for _, _, branch in arms]
+        if all(b.flat for b in bodies) and not tail and not any(ends) \
+                and not any(id(o) in self.notes.opener for o in (*owners, arms[-1][2])) \
+                and not any(self._leading(o) for o in owners[1:]) \
+                and not self._any_leading([branch for _, _, branch in arms]):
+            flat = " ".join(f"{h} {b.lines[0].code}" for (_, h, _), b in zip(arms, bodies,
+                                                                              strict=True))
+            if len(flat) + 2 + len(INDENT) * depth <= WIDTH:
+                return _one(flat + " }")
+        out = _Text([])
+        for position, ((owner, head, branch), body) in enumerate(zip(arms, bodies,
+                                                                     strict=True)):
+            code = head if position == 0 else INDENT * depth + head
+            out.lines += self._open(branch if owner is None else owner, code, depth).lines
+            if owner is not None and position:   # comments before `} else if`, moved after it
+                out.lines += self._leading_lines(owner, depth + 1)
+            out.lines += self._leading_lines(branch, depth + 1)
+            out.lines += _indented(body, depth + 1)
+            out.lines += [_Line(INDENT * (depth + 1) + t) for t in ends[position]]
+        out.lines += [_Line(INDENT * (depth + 1) + t) for t in tail]
+        out.lines.append(_Line(INDENT * depth + "}"))
+        return out
+
     # -- arguments and expressions: one method per kind
-    def arg(self, node) -> str:
+    def arg(self, node, first: bool = True) -> str:
         if isinstance(node, ast.Option):
             return f"{node.name}={self.expr(node.value)}"
         if isinstance(node, ast.Positional):
-            return self.expr(node.value)
+            text = self.expr(node.value)
+            # after another argument a leading `-` would subtract: `conv 6 (-1)`
+            return f"({text})" if not first and text.startswith("-") else text
         raise FormatError(f"no layout for the argument {type(node).__name__}")
 
-    def expr(self, node, atom: bool = False) -> str:
+    def args(self, nodes) -> list[str]:
+        return [self.arg(a, position == 0) for position, a in enumerate(nodes)]
+
+    def expr(self, node, lowest: int = _COND) -> str:
+        """`node` as text, in parentheses where it binds less tightly than `lowest`
+        (Python's precedence, as the grammar has it)."""
         method = getattr(self, f"_expr_{getattr(node, 'kind', None)}", None)
         if method is None:
             raise FormatError(f"no layout for the expression {type(node).__name__}")
         text = method(node)
-        return f"({text})" if atom and isinstance(node, ast.BinOp) else text
+        return f"({text})" if _precedence(node) < lowest else text
 
     def _expr_num(self, node: ast.Num) -> str:
         return node.text
@@ -574,19 +706,42 @@ class _Printer:
         return "in"
 
     def _expr_binop(self, node: ast.BinOp) -> str:
-        rank = _RANK.get(node.op)
+        rank = _BINARY.get(node.op)
         if rank is None:
             raise FormatError(f"no layout for the operator `{node.op}`")
-        left = self.expr(node.left)
-        if isinstance(node.left, ast.BinOp) and _RANK.get(node.left.op, 0) < rank:
-            left = f"({left})"
-        right = self.expr(node.right)
-        if isinstance(node.right, ast.BinOp) and _RANK.get(node.right.op, 0) <= rank:
-            right = f"({right})"   # the tree is kept as written: `a-(b-c)`, `a+(b+c)`
+        if rank == _CMP:   # `sum COMPARE sum`: comparisons do not chain
+            return f"{self.expr(node.left, _CMP + 1)} {node.op} {self.expr(node.right, _CMP + 1)}"
+        # left-associative; the tree is kept as written: `a-(b-c)`, `a+(b+c)`
+        left, right = self.expr(node.left, rank), self.expr(node.right, rank + 1)
+        if rank < _CMP:
+            return f"{left} {node.op} {right}"
+        if node.op == "/" and left.endswith("."):
+            return f"{left} / {right}"   # `1./2` would start the path `./2`
         return f"{left}{node.op}{right}"
 
+    def _expr_unary(self, node: ast.Unary) -> str:
+        if node.op == "not":
+            return f"not {self.expr(node.operand, _NOT)}"
+        if node.op == "-":
+            return f"-{self.expr(node.operand, _NEG)}"
+        raise FormatError(f"no layout for the operator `{node.op}`")
 
-_RANK = {"+": 1, "-": 1, "*": 2, "//": 2}
+    def _expr_cond(self, node: ast.Cond) -> str:
+        return (f"{self.expr(node.then, _OR)} if {self.expr(node.test, _OR)} "
+                f"else {self.expr(node.other, _COND)}")
+
+    def _expr_call(self, node: ast.Call) -> str:
+        return f"{node.func}({', '.join(self.expr(a) for a in node.args)})"
+
+
+def _precedence(node) -> int:
+    if isinstance(node, ast.BinOp):
+        return _BINARY.get(node.op, _COND)
+    if isinstance(node, ast.Unary):
+        return _NOT if node.op == "not" else _NEG
+    if isinstance(node, ast.Cond):
+        return _COND
+    return _ATOM
 
 
 @dataclass(frozen=True)
@@ -665,7 +820,9 @@ def _shape(node):
     """`node` with every span, and every spelling a layout may change, left out."""
     if isinstance(node, tuple | list):
         return tuple(_shape(n) for n in node)
-    if dataclasses.is_dataclass(node) and not isinstance(node, Span):
+    if isinstance(node, Span):
+        return None   # as in `allow`'s codes
+    if dataclasses.is_dataclass(node):
         skip = {"span", "name_span", "shape_span", "metric_span", "value_span", "label_span",
                 "keyword_span", "key_span", "train_spans", "comments"}
         if isinstance(node, ast.TrainValue):
@@ -674,6 +831,22 @@ def _shape(node):
                                            for f in dataclasses.fields(node)
                                            if f.name not in skip))
     return node
+
+
+def _verify_allows(source: Source, program: ast.Program, result: str, name: str) -> None:
+    """Where a line ends with `# allow ...`, the same warnings must be silenced after."""
+    from cnndsl.api import check
+    from cnndsl.passes.allow import line_allows
+
+    if not line_allows(program, source):
+        return
+
+    def verdict(text: str):
+        return sorted((d.severity, d.code, d.message) for d in check(text, name).diagnostics)
+
+    if verdict(source.text) != verdict(result):
+        raise FormatError("the formatted text would move code onto or off a line that "
+                          "ends with `# allow`; put that code on a line of its own")
 
 
 def _verify(source: Source, program: ast.Program, result: str) -> None:

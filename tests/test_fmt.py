@@ -10,6 +10,7 @@ import re
 import pytest
 from conftest import ROOT, SPECS, spec_id
 from hypothesis import given
+from hypothesis import strategies as st
 from properties_ast import render
 from properties_chains import property_settings
 from properties_graphs import graph_specs, multi_io_specs
@@ -34,11 +35,13 @@ def _figures(text: str, name: str = "spec.cnn"):
 
 def _code(result) -> str | None:
     """The generated module without the spec's own text (`SPEC = (...)`) and the header
-    (its table spells each layer as written)."""
+    (its table spells each layer as written); a docstring's quote of a use as written
+    (`IR(divisible(c * w, 8), t)`) compared without its spaces."""
     if not result.ok:
         return None
     code = re.sub(r"\nSPEC = \(\n.*?\n\)\n", "\nSPEC = ...\n", compile_result(result),
                   flags=re.S)
+    code = re.sub(r"its first use, `[^`\n]*`", lambda m: m.group(0).replace(" ", ""), code)
     assert code.startswith('"""')
     return code[code.index('"""', 3):]
 
@@ -150,6 +153,224 @@ def test_expression_parentheses_keep_the_tree():
     text = "let a = 10 - (4 - 1)\nlet b = (1 + 2) * 3\nlet c = 2 * (3 // 2)\nconv a k3\n"
     assert format_source(text) == ("let a = 10-(4-1)\nlet b = (1+2)*3\nlet c = 2*(3//2)\n"
                                    "conv a k3\n")
+
+
+@pytest.mark.parametrize(("written", "printed"), [
+    ("-(a + b)", "-(a+b)"),
+    ("- a", "-a"),
+    ("-(-a)", "--a"),
+    ("a - -b", "a--b"),
+    ("not a and b", "not a and b"),
+    ("not (a and b)", "not (a and b)"),
+    ("(not a) and b", "not a and b"),
+    ("not not a", "not not a"),
+    ("(not a) + 1", "(not a)+1"),
+    ("a if b else c if d else e", "a if b else c if d else e"),
+    ("a if b else (c if d else e)", "a if b else c if d else e"),
+    ("(a if b else c) if d else e", "(a if b else c) if d else e"),
+    ("a if (b if c else d) else e", "a if (b if c else d) else e"),
+    ("(a if b else c) * 2", "(a if b else c)*2"),
+    ("a / b // c % d", "a/b//c%d"),
+    ("a / (b // (c % d))", "a/(b//(c%d))"),
+    ("(a / b) * c", "a/b*c"),
+    ("a<b and c>=d or a!=1 and not b==2", "a < b and c >= d or a != 1 and not b == 2"),
+    ("(a or b) and c", "(a or b) and c"),
+    ("a or (b or c)", "a or (b or c)"),
+    ("(a < b) == (c < d)", "(a < b) == (c < d)"),
+    ("a + 1 <= b * 2", "a+1 <= b*2"),
+    ("-(a < b)", "-(a < b)"),
+    ("(-a) * b", "-a*b"),
+    ("-(a * b)", "-(a*b)"),
+    ("min(a,b, ) + max(1, a if b else c) * round(a / 2)",
+     "min(a, b)+max(1, a if b else c)*round(a/2)"),
+    ("divisible(floor(a) + ceil(b), 8) % 3", "divisible(floor(a)+ceil(b), 8)%3"),
+    ("1. / 2", "1. / 2"),
+])
+def test_expressions_take_the_fewest_parentheses_that_keep_the_tree(written, printed):
+    text = f"let a = 1\nlet b = 2\nlet c = 3\nlet d = 4\nlet e = 5\nlet x = {written}\n"
+    formatted = format_source(text)
+    assert formatted == text.replace(f"x = {written}", f"x = {printed}")
+    assert format_source(formatted) == formatted   # and parses to the same tree (checked)
+
+
+_LEAVES = st.sampled_from(["a", "b", "in", "2", "0.5", "1.", "k3", "3x3"])
+
+
+def _fully_parenthesised(draw_leaf=_LEAVES):
+    """Any expression tree, written with parentheses around every operation."""
+    return st.recursive(draw_leaf, lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "//", "%", "and", "or", "==",
+                                          "!=", "<", "<=", ">", ">="]), inner)
+        .map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        inner.map(lambda a: f"(-{a})"),
+        inner.map(lambda a: f"(not {a})"),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+        st.tuples(st.sampled_from(["min", "max", "round", "divisible"]),
+                  st.lists(inner, min_size=1, max_size=3))
+        .map(lambda t: f"{t[0]}({', '.join(t[1])})"),
+    ), max_leaves=12)
+
+
+@given(expression=_fully_parenthesised())
+@property_settings(60)
+def test_random_expressions_keep_their_tree_with_fewer_parentheses(expression):
+    text = f"let x = {expression}\nconv 8 {expression} k3 stride={expression}\n"
+    formatted = format_source(text)   # raises where the tree would change
+    assert format_source(formatted) == formatted
+    assert formatted.count("(") <= text.count("(")
+
+
+def test_a_negative_argument_after_another_keeps_its_parentheses():
+    assert format_source("conv 8 (-1)\nconv (-1) k3\nconv 8 -1\n") == \
+        "conv 8 (-1)\nconv -1 k3\nconv 8-1\n"
+
+
+def test_conditions_in_arguments_repeats_and_uses():
+    text = ("input 3x8x8\nblock B(c, first) { conv c k3 p1 stride = 2 if first else 1 }\n"
+            "B(8, first = 1 == 1) -> (relu) * (1 if 2 > 1 else 2) -> gap -> fc 2\n")
+    assert _kept(text) == (
+        "input 3x8x8\nblock B(c, first) { conv c k3 p1 stride=2 if first else 1 }\n"
+        "B(8, first=1 == 1) -> (relu) * (1 if 2 > 1 else 2) -> gap -> fc 2\n")
+
+
+IFS = ("input 3x8x8\n"
+       "block B(t) {\n"
+       "  conv 8 k3 p1->if t==1 {conv 8 k1} else if t==2 { conv 8 k1 -> relu } else {relu}\n"
+       "  -> if t > 2 { relu }\n"
+       "}\n"
+       "B(1) -> B(2) -> B(3) -> gap -> fc 2\n")
+
+
+def test_if_else_if_else_items_in_a_block_stay_on_a_line_where_they_fit():
+    assert _kept(IFS) == (
+        "input 3x8x8\n"
+        "block B(t) {\n"
+        "    conv 8 k3 p1 -> if t == 1 { conv 8 k1 } else if t == 2 { conv 8 k1 -> relu }"
+        " else { relu }\n"
+        "    -> if t > 2 { relu }\n"
+        "}\n"
+        "B(1) -> B(2) -> B(3) -> gap -> fc 2\n")
+
+
+def test_a_long_if_breaks_like_a_block_body():
+    long = " -> ".join(["conv 8 k3 p1 -> relu"] * 4)
+    text = (f"input 3x8x8\nblock B(t) {{ if t == 1 {{ {long} }} else if t == 2 {{ relu }}"
+            f" else {{ {long} }} -> relu }}\nB(1) -> B(2) -> B(3) -> gap -> fc 2\n")
+    formatted = _kept(text)
+    assert formatted == (
+        "input 3x8x8\n"
+        "block B(t) {\n"
+        "    if t == 1 {\n"
+        f"        {long}\n"
+        "    } else if t == 2 {\n"
+        "        relu\n"
+        "    } else {\n"
+        f"        {long}\n"
+        "    } -> relu\n"
+        "}\n"
+        "B(1) -> B(2) -> B(3) -> gap -> fc 2\n")
+    assert all(len(line) <= WIDTH for line in formatted.splitlines())
+
+
+def test_comments_in_an_if_stay_in_their_branch():
+    text = ("input 3x8x8\n"
+            "block B(t) {\n"
+            "  # before\n"
+            "  if t == 1 {  # one\n"
+            "    conv 8 k1\n"
+            "    # end of one\n"
+            "  } else if t == 2 {  # two\n"
+            "    # first of two\n"
+            "    relu  # relu\n"
+            "  } else {  # other\n"
+            "    gap\n"
+            "    # end of other\n"
+            "  }  # after\n"
+            "  -> relu\n"
+            "}\n"
+            "B(1) -> B(2) -> fc 2\n")
+    assert _kept(text) == (
+        "input 3x8x8\n"
+        "block B(t) {\n"
+        "    # before\n"
+        "    if t == 1 {  # one\n"
+        "        conv 8 k1\n"
+        "        # end of one\n"
+        "    } else if t == 2 {  # two\n"
+        "        # first of two\n"
+        "        relu  # relu\n"
+        "    } else {  # other\n"
+        "        gap\n"
+        "        # end of other\n"
+        "    }  # after\n"
+        "    -> relu\n"
+        "}\n"
+        "B(1) -> B(2) -> fc 2\n")
+
+
+def test_an_if_ending_a_top_level_chain_keeps_its_last_comment_inside():
+    text = ("input 3x8x8\nconv 8 k3 -> if in == 3 { gap } else {\n  gap\n  # last\n}\n"
+            "-> fc 2\n")
+    assert _kept(text) == ("input 3x8x8\nconv 8 k3 -> if in == 3 {\n    gap\n} else {\n"
+                           "    gap\n    # last\n} -> fc 2\n")
+    text = "input 3x8x8\nconv 8 k3 -> gap -> if in == 3 { fc 2 } else {\n  fc 3\n  # last\n}\n"
+    assert _kept(text).endswith("} else {\n    fc 3\n    # last\n}\n")
+
+
+def test_allow_statements_and_line_allows():
+    text = ("allow   W0101 ,W0103\n# allow nothing here\ninput 3x32x32\n"
+            "conv 8 k3 s2   # allow W0101\n-> relu -> fc 10\n")
+    formatted = _kept(text)
+    assert formatted == ("allow W0101, W0103\n# allow nothing here\ninput 3x32x32\n"
+                         "conv 8 k3 s2  # allow W0101\n-> relu -> fc 10\n")
+
+
+def test_a_line_allow_keeps_its_line_together_and_apart():
+    """`# allow` covers its own line: a long line is not broken under it, and a line
+    before it is not joined onto it."""
+    chain = " -> ".join(["conv 8 k3 p1 -> relu"] * 4)
+    long = f"input 3x32x32\nconv 8 k3 s2 -> {chain} -> gap -> fc 10   # allow W0101\n"
+    formatted = _kept(long)
+    assert formatted == long.replace("   #", "  #")
+    apart = "input 3x32x32\nconv 8 k3 s2\n-> relu -> fc 10  # allow W0101\n"
+    assert _kept(apart) == apart
+    assert [d.code for d in cnndsl.check(apart).diagnostics] == ["W0101", "W0112"]
+
+
+def test_code_moved_onto_a_line_allow_is_refused():
+    text = "input 3x32x32\nconv 8 k3 -> concat(\n  conv 8 k3 s2,\n  conv 8 k3 s2)  # allow W0101\n"
+    with pytest.raises(FormatError, match="# allow"):
+        format_source(text)
+
+
+def _v3_snippets() -> list[str]:
+    """Every spec text written out in tests/test_language_v3.py (a string literal that
+    parses; those completed by `.format` are left out)."""
+    import ast as python
+
+    from cnndsl.parser import parse
+
+    tree = python.parse((ROOT / "tests" / "test_language_v3.py").read_text(encoding="utf-8"))
+    found = []
+    for node in python.walk(tree):
+        if isinstance(node, python.Constant) and isinstance(node.value, str) \
+                and "\n" in node.value and node.value not in found \
+                and parse(Source(node.value))[0] is not None:
+            found.append(node.value)
+    return found
+
+
+def test_every_v3_snippet_formats_keeping_its_meaning():
+    snippets = _v3_snippets()
+    assert len(snippets) >= 15
+    checked = 0
+    for text in snippets:
+        formatted = _kept(text)   # the same verdict, and per layer the same figures and code
+        if cnndsl.check(text).ok:
+            checked += 1
+            assert cnndsl.check(formatted).ok
+            assert _figures(text)[0][1] == _figures(formatted)[0][1]
+    assert checked >= 10
 
 
 def test_train_section_and_blank_lines():
@@ -287,8 +508,12 @@ def test_an_unknown_node_fails_loudly():
     with pytest.raises(FormatError, match="no layout"):
         printer.expr(object())
     num = ast.Num(span=program.bodies[0].span, value=1, text="1")
-    with pytest.raises(FormatError, match="operator `%`"):
-        printer.expr(ast.BinOp(span=num.span, op="%", left=num, right=num))
+    with pytest.raises(FormatError, match="operator `\\*\\*`"):
+        printer.expr(ast.BinOp(span=num.span, op="**", left=num, right=num))
+    with pytest.raises(FormatError, match="operator `~`"):
+        printer.expr(ast.Unary(span=num.span, op="~", operand=num))
+    with pytest.raises(FormatError, match="no layout for the statement"):
+        printer._statement(ast.Param(span=num.span, name="x"))
 
 
 # ---- the command ---------------------------------------------------------------------------

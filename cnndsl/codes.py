@@ -170,9 +170,9 @@ CODES = _codes(
      PyTorch's 3-D average pooling needs the input before padding to be at least the window in
      every dimension (2-D and max pooling allow padding to make up the difference)."""),
     ("E0313", "`mul` shapes do not fit", """
-     The branches of a `mul` (or a `gate` and its input) are multiplied element by element:
-     their channels must agree, and a branch may broadcast only when its spatial size is 1 in
-     every dimension (as after `gap`)."""),
+     The branches of a `mul` (or a `gate` and its input) are multiplied element by element,
+     broadcasting as PyTorch does: in every dimension, channels included, each branch has the
+     result's size or 1 (`C×1×1` after `gap`, `1×H×W` after `channelmean`)."""),
     ("E0314", "`split` does not divide the channels", """
      `split` gives each branch an equal share of the input's channels, so the number of
      branches must divide the channel count."""),

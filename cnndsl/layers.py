@@ -114,7 +114,11 @@ def _pool(op: str, dilation: bool) -> LayerWord:
     args = (_kernel(True, "window size"), _POOL_S, _padding(False)) + ((_D,) if dilation else ())
     usage = f"{op} K [sS] [pP]" + (" [dD]" if dilation else "") + " [ceil]"
     torch = "MaxPool{n}d" if op == "maxpool" else "AvgPool{n}d"
-    return LayerWord(op, args, {"ceil": ("ceil", True)}, usage, f"`{op} 2`", role="pool",
+    switches: dict[str, tuple[str, object]] = {"ceil": ("ceil", True)}
+    if op == "avgpool":
+        switches["exclude_pad"] = ("exclude_pad", True)
+        usage += " [exclude_pad]"
+    return LayerWord(op, args, switches, usage, f"`{op} 2`", role="pool",
                      family="pool", torch=torch)
 
 
@@ -175,6 +179,11 @@ LAYERS: dict[str, LayerWord] = {word.op: word for word in (
     LayerWord("gap", (), {}, "gap", role="pool", family="pool", torch="AdaptiveAvgPool{n}d"),
     _adaptive("adaptiveavgpool"),
     _adaptive("adaptivemaxpool"),
+    LayerWord("gmp", (), {}, "gmp", role="pool", family="pool", torch="AdaptiveMaxPool{n}d"),
+    LayerWord("channelmean", (), {}, "channelmean", role="channelmean", family="pool",
+              torch="ChannelMean"),
+    LayerWord("channelmax", (), {}, "channelmax", role="channelmax", family="pool",
+              torch="ChannelMax"),
     _simple("flatten", "flatten", "reshape", "Flatten", keeps_shape=False),
     LayerWord("unflatten", (_arg("shape", "size", "shape", positional=True, required=True,
                                  names=("shape", "sizes"), minimum=1, longest=4),),
@@ -237,7 +246,8 @@ LAYERS: dict[str, LayerWord] = {word.op: word for word in (
 )}
 
 #: Other spellings users reach for, mapped to the canonical word.
-ALIASES = {"linear": "fc", "bn": "batchnorm", "globalavgpool": "gap", "convT": "convt",
+ALIASES = {"linear": "fc", "bn": "batchnorm", "globalavgpool": "gap", "globalmaxpool": "gmp",
+           "convT": "convt",
            "deconv": "convt", "ln": "layernorm", "gn": "groupnorm", "swish": "silu"}
 
 #: The merges and combinators, written `word(...)`.
@@ -274,6 +284,9 @@ DOCS = {
     "gap": "global average pooling: size 1 in every spatial dimension",
     "adaptiveavgpool": "average pooling to a fixed output size (`7`, or `6x4` per dimension)",
     "adaptivemaxpool": "max pooling to a fixed output size",
+    "gmp": "global max pooling: size 1 in every spatial dimension",
+    "channelmean": "the mean over the channels at each position: `C×H×W` → `1×H×W`",
+    "channelmax": "the largest channel at each position: `C×H×W` → `1×H×W`",
     "flatten": "`C×H×W` → `C·H·W` features",
     "unflatten": "features → the shape S; the element counts must match",
     "fc": "fully connected; flattens a spatial input first",

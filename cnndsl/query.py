@@ -418,6 +418,7 @@ def _keeps_text(row, text: str) -> dict:
 
 
 _EXPLAINERS = {"conv": _conv, "maxpool": _pool, "avgpool": _pool, "gap": _adaptive,
+               "gmp": _adaptive,
                "adaptiveavgpool": _adaptive, "adaptivemaxpool": _adaptive, "fc": _linear,
                "flatten": _flatten, "batchnorm": _batchnorm, "convt": _convt,
                "upsample": _upsample, "pixelshuffle": _pixel_shuffle,
@@ -461,4 +462,6 @@ def _merge_steps(result, row, hyper: dict) -> list[dict]:
         text += " (the input times its gate)"
     if any(all(n == 1 for n in e[1:]) for e in ends) and len(row.output) > 1:
         text += "; a branch of spatial size 1 is broadcast over every position"
+    if any(e[0] == 1 for e in ends) and row.output[0] > 1:
+        text += "; a branch of one channel is broadcast over every channel"
     return [_keeps_text(row, text)]

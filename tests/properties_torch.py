@@ -175,13 +175,26 @@ def _pool(layer: Layer, x, env: Env):
     if layer.word == "maxpool":
         return _nd("MaxPool", rank)(k, o.get("s", k), o.get("p", 0), o.get("d", 1),
                                     ceil_mode="ceil" in layer.flags)
-    return _nd("AvgPool", rank)(k, o.get("s", k), o.get("p", 0), ceil_mode="ceil" in layer.flags)
+    return _nd("AvgPool", rank)(k, o.get("s", k), o.get("p", 0), ceil_mode="ceil" in layer.flags,
+                                count_include_pad="exclude_pad" not in layer.flags)
+
+
+class _ChannelReduce(nn.Module):
+    """`channelmean`/`channelmax` from LANGUAGE.md: C×H×W → 1×H×W."""
+
+    def __init__(self, reduce) -> None:
+        super().__init__()
+        self.reduce = reduce
+
+    def forward(self, x):
+        _spatial(x, "channelmean")
+        return self.reduce(x, dim=1, keepdim=True)
 
 
 def _adaptive(layer: Layer, x, env: Env):
     rank = _spatial(x, layer.word)
-    prefix = "AdaptiveMaxPool" if layer.word == "adaptivemaxpool" else "AdaptiveAvgPool"
-    size = 1 if layer.word == "gap" else value(layer.args[0], env)
+    prefix = "AdaptiveMaxPool" if layer.word in ("adaptivemaxpool", "gmp") else "AdaptiveAvgPool"
+    size = 1 if layer.word in ("gap", "gmp") else value(layer.args[0], env)
     return _nd(prefix, rank)(size)
 
 
@@ -260,6 +273,8 @@ def _activation(cls, *defaults):
 
 _FACTORIES = {
     "conv": _conv, "convt": _convt, "maxpool": _pool, "avgpool": _pool, "gap": _adaptive,
+    "gmp": _adaptive, "channelmean": lambda layer, x, env: _ChannelReduce(torch.mean),
+    "channelmax": lambda layer, x, env: _ChannelReduce(torch.amax),
     "adaptiveavgpool": _adaptive, "adaptivemaxpool": _adaptive, "fc": _fc,
     "flatten": lambda layer, x, env: nn.Flatten(),
     "dropout": lambda layer, x, env: nn.Dropout(_probability(layer, env)),

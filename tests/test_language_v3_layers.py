@@ -100,3 +100,98 @@ def test_the_receptive_field_is_where_the_gradient_reaches(text, tmp_path):
         cols = reached.any(dim=0).nonzero().flatten()
         extent = max(extent, (int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)))
     assert extent == tuple(rf)
+
+
+# ---- 2. broadcasting, channelmean/channelmax, gmp, exclude_pad ----------------------------
+
+@pytest.mark.parametrize("text,shape", [
+    ("input 8x16x16\nmul(identity, gap)\n", (8, 16, 16)),
+    ("input 8x16x16\nmul(identity, channelmean)\n", (8, 16, 16)),
+    ("input 8x16x16\nmul(gap, channelmax)\n", (8, 16, 16)),
+    ("input 8x16x16\ngate(channelmean -> conv 1 k3 p1 -> sigmoid)\n", (8, 16, 16)),
+    ("input 8x16x16\nmul(identity, adaptiveavgpool 16x1)\n", (8, 16, 16)),
+])
+def test_mul_broadcasts_in_every_dimension(text, shape):
+    result = cnndsl.check(text)
+    assert result.ok, [d.message for d in result.diagnostics]
+    assert result.summary.rows[-1].node.info.output == shape
+
+
+@pytest.mark.parametrize("text", [
+    "input 8x16x16\nmul(identity, conv 4 k1)\n",               # 4 channels against 8
+    "input 8x16x16\nmul(identity, adaptiveavgpool 2)\n",       # 2x2 against 16x16
+    "input 8x16x16\nmul(identity, maxpool 2 -> channelmean)\n",
+])
+def test_operands_that_do_not_broadcast_are_located_errors(text):
+    assert codes(text) == ["E0313"]
+
+
+def test_channel_reductions_and_gmp_have_their_shapes():
+    text = "input 8x16x16\nconcat(channelmean, channelmax) -> gmp\n"
+    result = cnndsl.check(text)
+    assert result.ok, [d.message for d in result.diagnostics]
+    outputs = [row.node.info.output for row in result.summary.rows if row.node.info]
+    assert (1, 16, 16) in outputs and outputs[-1] == (2, 1, 1)
+
+
+def test_channel_reductions_need_channels_and_space():
+    assert codes("input 8x16x16\nflatten -> channelmean\n")
+
+
+def test_avgpool_exclude_pad_is_count_include_pad_false(tmp_path):
+    model = model_of("input 2x8x8\navgpool 3 s1 p1 exclude_pad\n", tmp_path)
+    x = torch.randn(1, 2, 8, 8)
+    want = nn.functional.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+    assert torch.equal(model(x), want)
+
+
+CBAM = """\
+input 16x20x20
+block ChannelAttention(r) {
+  gate(add(gap -> conv in/r k1 nobias -> relu -> conv in k1 nobias,
+           gmp -> conv in/r k1 nobias -> relu -> conv in k1 nobias) -> sigmoid)
+}
+block SpatialAttention {
+  gate(concat(channelmean, channelmax) -> conv 1 k7 p3 nobias -> sigmoid)
+}
+conv 16 k3 p1 -> ChannelAttention(4) -> SpatialAttention -> conv 8 k3 p1
+"""
+
+
+class _Cbam(nn.Module):
+    """CBAM (Woo et al. 2018), written by hand; the MLP is two 1x1 convolutions
+    per pooled branch, as the spec writes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(16, 16, 3, padding=1)
+        self.avg1 = nn.Conv2d(16, 4, 1, bias=False)
+        self.avg2 = nn.Conv2d(4, 16, 1, bias=False)
+        self.max1 = nn.Conv2d(16, 4, 1, bias=False)
+        self.max2 = nn.Conv2d(4, 16, 1, bias=False)
+        self.spatial = nn.Conv2d(2, 1, 7, padding=3, bias=False)
+        self.head = nn.Conv2d(16, 8, 3, padding=1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        a = self.avg2(torch.relu(self.avg1(nn.functional.adaptive_avg_pool2d(x, 1))))
+        m = self.max2(torch.relu(self.max1(nn.functional.adaptive_max_pool2d(x, 1))))
+        x = x * torch.sigmoid(a + m)
+        s = torch.cat([x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1)
+        x = x * torch.sigmoid(self.spatial(s))
+        return self.head(x)
+
+
+def test_cbam_matches_a_hand_written_twin(tmp_path):
+    model = model_of(CBAM, tmp_path, "cbam")
+    twin = _Cbam().eval()
+    ours = [p for p in model.parameters()]
+    theirs = [twin.stem.weight, twin.stem.bias, twin.avg1.weight, twin.avg2.weight,
+              twin.max1.weight, twin.max2.weight, twin.spatial.weight, twin.head.weight,
+              twin.head.bias]
+    assert [tuple(p.shape) for p in ours] == [tuple(p.shape) for p in theirs]
+    with torch.no_grad():
+        for a, b in zip(ours, theirs):
+            b.copy_(a)
+    x = torch.randn(2, 16, 20, 20)
+    torch.testing.assert_close(model(x), twin(x))

@@ -103,11 +103,17 @@ def pool(node: ir.Pool, ch: E.Expr) -> Call:
     _keyword(args, node, "dilation", node.dilation, 1)
     if node.ceil:
         args.append(("ceil_mode", "True"))
+    if node.exclude_pad:
+        args.append(("count_include_pad", "False"))
     return _torch(node), args
 
 
 def adaptive(node: ir.AdaptivePool, ch: E.Expr) -> Call:
     return _torch(node), [(None, value(node, "size", node.size))]
+
+
+def channel_reduce(node: ir.ChannelReduce, ch: E.Expr) -> Call:
+    return ("ChannelMean" if node.op == "channelmean" else "ChannelMax"), []
 
 
 def linear(node: ir.Linear, ch: E.Expr) -> Call:
@@ -208,6 +214,7 @@ def scale(node: ir.Scale, ch: E.Expr) -> Call:
 
 
 MODULES = {ir.Conv: conv, ir.ConvT: convt, ir.Pool: pool, ir.AdaptivePool: adaptive,
+           ir.ChannelReduce: channel_reduce,
            ir.Linear: linear, ir.Flatten: plain, ir.Unflatten: unflatten, ir.Dropout: dropout,
            ir.Norm: norm, ir.Activation: activation, ir.Softmax: softmax, ir.Identity: plain,
            ir.Upsample: upsample, ir.PixelShuffle: factor, ir.ChannelShuffle: shuffle,
@@ -235,6 +242,8 @@ def out_channels(node, ch: E.Expr) -> E.Expr:
         return E.floordiv(ch, square) if node.op == "pixelshuffle" else E.mul(ch, square)
     if isinstance(node, ir.Unflatten):
         return E.Const(node.info.output[0])
+    if isinstance(node, ir.ChannelReduce):
+        return E.Const(1)
     return ch
 
 

@@ -475,6 +475,12 @@ def _adaptive(c: _Ctx, node: ir.AdaptivePool, state: State):
     return State((state.channels,) + tuple(size), rf, jump), Cost()
 
 
+def _channel_reduce(c: _Ctx, node: ir.ChannelReduce, state: State):
+    if not c.need_spatial(node, state):
+        return None
+    return State((1,) + state.shape[1:], state.rf, state.jump), Cost()
+
+
 def _upsample(c: _Ctx, node: ir.Upsample, state: State):
     if not c.need_spatial(node, state) or not _upsample_args_ok(c, node):
         return None
@@ -635,6 +641,7 @@ def _free(c: _Ctx, node, state: State):
 
 
 _RULES = {ir.Conv: _conv, ir.ConvT: _convt, ir.Pool: _pool, ir.AdaptivePool: _adaptive,
+          ir.ChannelReduce: _channel_reduce,
           ir.Upsample: _upsample, ir.PixelShuffle: _pixel_shuffle,
           ir.ChannelShuffle: _channel_shuffle, ir.Flatten: _flatten, ir.Unflatten: _unflatten,
           ir.Linear: _linear, ir.Norm: _norm, ir.Scale: _per_channel, ir.Dropout: _free,
@@ -714,13 +721,12 @@ def _merged_shape(node: ir.Merge, shapes: list[Shape]) -> Shape | None:
         return (sum(s[0] for s in shapes),) + shapes[0][1:]
     if node.op == "add":
         return shapes[0] if len(set(shapes)) == 1 else None
-    # mul: channels agree; a spatial size of 1 everywhere broadcasts
-    if len({s[0] for s in shapes}) > 1:
+    # mul broadcasts in every dimension, channels included: each operand has the
+    # result's size or 1 there
+    result = tuple(max(sizes) for sizes in zip(*shapes))
+    if any(n not in (1, r) for s in shapes for n, r in zip(s, result)):
         return None
-    full = {s[1:] for s in shapes if any(n != 1 for n in s[1:])}
-    if len(full) > 1:
-        return None
-    return (shapes[0][0],) + (full.pop() if full else shapes[0][1:])
+    return result
 
 
 _MISMATCH = {
@@ -732,8 +738,8 @@ _MISMATCH = {
     "add": ("E0303", "shapes of `add` branches differ", "make every branch produce the same "
             "shape"),
     "mul": ("E0313", "shapes of `mul` branches do not fit",
-            "give every branch the same channels; a branch may broadcast only when its "
-            "spatial size is 1 (`gap` first)"),
+            "in every dimension (channels included) give each branch the result's size or 1 "
+            "(`gap` makes the spatial size 1, `channelmean` the channels)"),
 }
 
 

@@ -274,6 +274,15 @@ CODES = _codes(
     ("E0421", "an error cannot be allowed", """
      `allow` (in the file, at the end of a line, or `--allow` on the command line) silences
      warnings only. An error means the spec is not a network; fix what it reports."""),
+    ("E0422", "`pad` written wrongly", """
+     `pad P` pads both sides of each spatial dimension by P (one number, or one per dimension
+     joined by `x`); `pad before=S after=S` pads one side or each differently (`pad after=1x1`
+     pads the bottom and the right). Give one form, not both; `value=V` fills a constant pad
+     and goes with no `reflect`, `replicate` or `circular`."""),
+    ("E0423", "`reflect` or `circular` padding larger than the input", """
+     PyTorch's rules: `reflect` padding must be below the input's size in that dimension (the
+     edge is not repeated), and `circular` padding at most the size (it wraps around once).
+     `replicate` and zero padding have no limit."""),
     # ---- assertions
     ("E0501", "assertion failed", """
      An `assert` in the spec does not hold for the network as checked; the label shows the

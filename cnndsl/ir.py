@@ -176,6 +176,18 @@ class Upsample(Element):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Pad(Element):
+    """`pad P` (both sides) or `pad before=S after=S`; `value` fills `zeros` mode."""
+
+    op: Literal["pad"] = "pad"
+    size: IntOrSize | None = None
+    before: IntOrSize | None = None
+    after: IntOrSize | None = None
+    mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    value: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PixelShuffle(Element):
     op: Literal["pixelshuffle", "pixelunshuffle"]
     factor: int
@@ -254,7 +266,7 @@ class BlockCall(Element):
 
 
 Layer = (Conv | ConvT | Pool | AdaptivePool | ChannelReduce | Flatten | Unflatten | Linear
-         | Dropout | Norm | Activation | Softmax | Identity | Upsample | PixelShuffle
+         | Dropout | Norm | Activation | Softmax | Identity | Upsample | Pad | PixelShuffle
          | ChannelShuffle | Scale)
 Node = Layer | Unresolved | Ref | Label | Sequence | Merge | BlockCall
 

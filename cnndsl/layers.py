@@ -162,6 +162,22 @@ def _upsample() -> LayerWord:
         role="up", family="reshape", torch="Upsample")
 
 
+def _pad() -> LayerWord:
+    size = _arg("size", "size", "padding", positional=True, names=("size", "padding"),
+                minimum=0)
+    before = _arg("before", "size", "padding before", names=("before",), minimum=0)
+    after = _arg("after", "size", "padding after", names=("after",), minimum=0)
+    mode = _arg("mode", "word", "mode", names=("mode",),
+                words=("zeros", "reflect", "replicate", "circular"), default="zeros")
+    value = _arg("value", "float", "fill value", names=("value",))
+    return LayerWord(
+        "pad", (size, before, after, mode, value),
+        {"reflect": ("mode", "reflect"), "replicate": ("mode", "replicate"),
+         "circular": ("mode", "circular")},
+        "pad P [reflect | replicate | circular] [value=V], or pad before=S after=S",
+        "`pad 1`", role="pad", family="reshape", torch="ZeroPad{n}d")
+
+
 def _factor(op: str, torch: str) -> LayerWord:
     factor = _arg("factor", "int", "factor", positional=True, required=True,
                   names=("factor", "upscale_factor", "downscale_factor"), minimum=1)
@@ -233,6 +249,7 @@ LAYERS: dict[str, LayerWord] = {word.op: word for word in (
               keeps_shape=True, torch="LogSoftmax"),
     _simple("identity", "identity", "other", "Identity"),
     _upsample(),
+    _pad(),
     _factor("pixelshuffle", "PixelShuffle"),
     _factor("pixelunshuffle", "PixelUnshuffle"),
     LayerWord("scale", (_arg("init", "float", "initial value", positional=True,
@@ -319,6 +336,8 @@ DOCS = {
                 "bilinear in 2-D and trilinear in 3-D, `cubic` is 2-D only; a decimal factor gives "
                 "PyTorch's size, the size times the factor in floating point rounded down "
                 "(`45 × 1.4` is 62)",
+    "pad": "pads each spatial dimension by P on both sides (`before=`/`after=` for one side) "
+           "with zeros, a `value=`, or `reflect`/`replicate`/`circular` copies",
     "pixelshuffle": "`(C·R², H, W)` → `(C, H·R, W·R)`, 2-D",
     "pixelunshuffle": "`(C, H·R, W·R)` → `(C·R², H, W)`, 2-D",
     "scale": "a learnable per-channel multiplier initialised to INIT (default 1): "

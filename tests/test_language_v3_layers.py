@@ -195,3 +195,68 @@ def test_cbam_matches_a_hand_written_twin(tmp_path):
             b.copy_(a)
     x = torch.randn(2, 16, 20, 20)
     torch.testing.assert_close(model(x), twin(x))
+
+
+# ---- 3. padding -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,want", [
+    ("input 2x6x7\npad 1\n", lambda x: nn.functional.pad(x, (1, 1, 1, 1))),
+    ("input 2x6x7\npad 1x2 reflect\n", lambda x: nn.functional.pad(x, (2, 2, 1, 1), "reflect")),
+    ("input 2x6x7\npad 2 replicate\n", lambda x: nn.functional.pad(x, (2, 2, 2, 2), "replicate")),
+    ("input 2x6x7\npad 3 circular\n", lambda x: nn.functional.pad(x, (3, 3, 3, 3), "circular")),
+    ("input 2x6x7\npad 1 value=0.5\n", lambda x: nn.functional.pad(x, (1, 1, 1, 1), value=0.5)),
+    ("input 2x6x7\npad after=1x1\n", lambda x: nn.functional.pad(x, (0, 1, 0, 1))),
+    ("input 2x6x7\npad before=1x0 after=2x3\n", lambda x: nn.functional.pad(x, (0, 3, 1, 2))),
+    ("input 2x9\npad before=2 after=1 reflect\n",
+     lambda x: nn.functional.pad(x, (2, 1), "reflect")),
+    ("input 2x4x5x6\npad 1x0x2 replicate\n",
+     lambda x: nn.functional.pad(x, (2, 2, 0, 0, 1, 1), "replicate")),
+])
+def test_pad_matches_pytorch(text, want, tmp_path):
+    model = model_of(text, tmp_path)
+    shape = cnndsl.check(text).summary.input
+    x = torch.randn(2, *shape)
+    expected = want(x)
+    assert cnndsl.check(text).summary.output == tuple(expected.shape[1:])
+    assert torch.equal(model(x), expected)
+
+
+@pytest.mark.parametrize("text,code", [
+    ("input 2x6x7\npad\n", "E0422"),                               # no size
+    ("input 2x6x7\npad 1 after=1\n", "E0422"),                     # both forms
+    ("input 2x6x7\npad 1 reflect value=2\n", "E0422"),             # a value without zeros
+    ("input 2x6x7\npad 6 reflect\n", "E0423"),                     # reflect needs pad < size
+    ("input 2x6x7\npad after=0x7 reflect\n", "E0423"),
+    ("input 2x6x7\npad 8 circular\n", "E0423"),                    # wraps more than once
+    ("input 2x6x7\npad 1x2x3\n", "E0311"),                         # wrong rank
+    ("input 2x6x7\nflatten -> pad 1\n", "E0309"),                  # needs spatial input
+])
+def test_pad_errors_are_located(text, code):
+    assert codes(text) == [code]
+
+
+def test_a_darknet_tail_matches_its_twin(tmp_path):
+    text = "input 4x13x13\nconv 8 k3 p1 -> pad after=1x1 -> maxpool 2 s1\n"
+    model = model_of(text, tmp_path)
+    assert cnndsl.check(text).summary.output == (8, 13, 13)
+    conv = nn.Conv2d(4, 8, 3, padding=1)
+    twin = nn.Sequential(conv, nn.ZeroPad2d((0, 1, 0, 1)), nn.MaxPool2d(2, 1)).eval()
+    with torch.no_grad():
+        for a, b in zip(model.parameters(), twin.parameters()):
+            b.copy_(a)
+    x = torch.randn(2, 4, 13, 13)
+    assert torch.equal(model(x), twin(x))
+
+
+def test_pad_keeps_the_receptive_field_and_jump():
+    assert last_rf("input 1x16x16\nconv 1 k3 s2 -> pad 2 reflect -> conv 1 k3\n") == \
+        ((7, 7), (2, 2))
+
+
+def test_a_pad_of_a_block_parameter_serves_every_use(tmp_path):
+    text = ("let n0 = 2\ninput 2x8x8\nblock P(n) { pad n -> conv 2 k3 }\n"
+            "P(1) -> P(2) -> pad before=n0 after=1 reflect\n")
+    model = model_of(text, tmp_path)
+    # 8 +2 -2 = 8, +4 -2 = 10, +2 +1 = 13
+    assert cnndsl.check(text).summary.output == (2, 13, 13)
+    assert model(torch.randn(1, 2, 8, 8)).shape == (1, 2, 13, 13)

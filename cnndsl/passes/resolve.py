@@ -692,6 +692,8 @@ _BUILDERS = {
     "logsoftmax": lambda op, v, c: ir.Softmax(op=op, **c),
     "identity": lambda op, v, c: ir.Identity(**c),
     "upsample": _upsample,
+    "pad": lambda op, v, c: ir.Pad(**c, **{k: (float(x) if k == "value" else x)
+                                           for k, x in v.items()}),
     "pixelshuffle": lambda op, v, c: ir.PixelShuffle(op=op, **c, **v),
     "pixelunshuffle": lambda op, v, c: ir.PixelShuffle(op=op, **c, **v),
     "shuffle": lambda op, v, c: ir.ChannelShuffle(**c, **v),

@@ -260,3 +260,13 @@ def test_a_pad_of_a_block_parameter_serves_every_use(tmp_path):
     # 8 +2 -2 = 8, +4 -2 = 10, +2 +1 = 13
     assert cnndsl.check(text).summary.output == (2, 13, 13)
     assert model(torch.randn(1, 2, 8, 8)).shape == (1, 2, 13, 13)
+
+
+def test_the_playground_explains_pad_and_the_channel_reductions():
+    from cnndsl import query
+
+    result = cnndsl.check("input 2x8x8\npad after=1x2 -> channelmax\n")
+    steps = query.explain(result, "pad1")["steps"]
+    assert [s["value"] for s in steps] == [9, 10]
+    (step,) = query.explain(result, "channelmax1")["steps"]
+    assert "1x9x10" in step["text"] and "keeps" not in step["text"]

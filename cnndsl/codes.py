@@ -170,9 +170,9 @@ CODES = _codes(
      PyTorch's 3-D average pooling needs the input before padding to be at least the window in
      every dimension (2-D and max pooling allow padding to make up the difference)."""),
     ("E0313", "`mul` shapes do not fit", """
-     The branches of a `mul` (or a `gate` and its input) are multiplied element by element:
-     their channels must agree, and a branch may broadcast only when its spatial size is 1 in
-     every dimension (as after `gap`)."""),
+     The branches of a `mul` (or a `gate` and its input) are multiplied element by element,
+     broadcasting as PyTorch does: in every dimension, channels included, each branch has the
+     result's size or 1 (`C×1×1` after `gap`, `1×H×W` after `channelmean`)."""),
     ("E0314", "`split` does not divide the channels", """
      `split` gives each branch an equal share of the input's channels, so the number of
      branches must divide the channel count."""),
@@ -274,6 +274,15 @@ CODES = _codes(
     ("E0421", "an error cannot be allowed", """
      `allow` (in the file, at the end of a line, or `--allow` on the command line) silences
      warnings only. An error means the spec is not a network; fix what it reports."""),
+    ("E0422", "`pad` written wrongly", """
+     `pad P` pads both sides of each spatial dimension by P (one number, or one per dimension
+     joined by `x`); `pad before=S after=S` pads one side or each differently (`pad after=1x1`
+     pads the bottom and the right). Give one form, not both; `value=V` fills a constant pad
+     and goes with no `reflect`, `replicate` or `circular`."""),
+    ("E0423", "`reflect` or `circular` padding larger than the input", """
+     PyTorch's rules: `reflect` padding must be below the input's size in that dimension (the
+     edge is not repeated), and `circular` padding at most the size (it wraps around once).
+     `replicate` and zero padding have no limit."""),
     # ---- assertions
     ("E0501", "assertion failed", """
      An `assert` in the spec does not hold for the network as checked; the label shows the

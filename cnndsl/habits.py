@@ -543,6 +543,14 @@ def _instancenorm(call: Call) -> str:
 def _pad(name: str):
     def translate(call: Call) -> str:
         value = call.get(name, Num(Decimal(1), "1"))
+        if isinstance(value, tuple) and len(value) == 4:
+            # nn.ZeroPad2d's (left, right, top, bottom): cnndsl's sizes are height x width
+            left, right, top, bottom = (_count(n) for n in value)
+            if left == right and top == bottom:
+                return f"pad {_size((value[2], value[0]))}"
+            sides = [f"{side}={h}x{w}" for side, h, w in (("before", top, left),
+                                                          ("after", bottom, right)) if h or w]
+            return "pad " + " ".join(sides)
         if isinstance(value, tuple) and len(value) > 2:
             raise NoTranslation("uneven padding is `pad before=... after=...`")
         return f"pad {_size(value)}"

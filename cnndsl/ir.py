@@ -96,14 +96,22 @@ class Pool(Element):
     padding: IntOrSize = 0
     dilation: IntOrSize = 1
     ceil: bool = False
+    exclude_pad: bool = False     # avgpool: `count_include_pad=False`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AdaptivePool(Element):
-    """`gap` is `adaptiveavgpool 1`."""
+    """`gap` is `adaptiveavgpool 1`, `gmp` is `adaptivemaxpool 1`."""
 
-    op: Literal["adaptiveavgpool", "adaptivemaxpool", "gap"]
+    op: Literal["adaptiveavgpool", "adaptivemaxpool", "gap", "gmp"]
     size: IntOrSize
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelReduce(Element):
+    """`channelmean` / `channelmax`: C×H×W → 1×H×W (CBAM's spatial attention)."""
+
+    op: Literal["channelmean", "channelmax"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +173,18 @@ class Upsample(Element):
     size: IntOrSize | None = None
     mode: Literal["nearest", "linear", "cubic"] = "nearest"
     align: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pad(Element):
+    """`pad P` (both sides) or `pad before=S after=S`; `value` fills `zeros` mode."""
+
+    op: Literal["pad"] = "pad"
+    size: IntOrSize | None = None
+    before: IntOrSize | None = None
+    after: IntOrSize | None = None
+    mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    value: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,8 +265,9 @@ class BlockCall(Element):
     body: Sequence
 
 
-Layer = (Conv | ConvT | Pool | AdaptivePool | Flatten | Unflatten | Linear | Dropout | Norm
-         | Activation | Softmax | Identity | Upsample | PixelShuffle | ChannelShuffle | Scale)
+Layer = (Conv | ConvT | Pool | AdaptivePool | ChannelReduce | Flatten | Unflatten | Linear
+         | Dropout | Norm | Activation | Softmax | Identity | Upsample | Pad | PixelShuffle
+         | ChannelShuffle | Scale)
 Node = Layer | Unresolved | Ref | Label | Sequence | Merge | BlockCall
 
 

@@ -114,7 +114,11 @@ def _pool(op: str, dilation: bool) -> LayerWord:
     args = (_kernel(True, "window size"), _POOL_S, _padding(False)) + ((_D,) if dilation else ())
     usage = f"{op} K [sS] [pP]" + (" [dD]" if dilation else "") + " [ceil]"
     torch = "MaxPool{n}d" if op == "maxpool" else "AvgPool{n}d"
-    return LayerWord(op, args, {"ceil": ("ceil", True)}, usage, f"`{op} 2`", role="pool",
+    switches: dict[str, tuple[str, object]] = {"ceil": ("ceil", True)}
+    if op == "avgpool":
+        switches["exclude_pad"] = ("exclude_pad", True)
+        usage += " [exclude_pad]"
+    return LayerWord(op, args, switches, usage, f"`{op} 2`", role="pool",
                      family="pool", torch=torch)
 
 
@@ -158,6 +162,22 @@ def _upsample() -> LayerWord:
         role="up", family="reshape", torch="Upsample")
 
 
+def _pad() -> LayerWord:
+    size = _arg("size", "size", "padding", positional=True, names=("size", "padding"),
+                minimum=0)
+    before = _arg("before", "size", "padding before", names=("before",), minimum=0)
+    after = _arg("after", "size", "padding after", names=("after",), minimum=0)
+    mode = _arg("mode", "word", "mode", names=("mode",),
+                words=("zeros", "reflect", "replicate", "circular"), default="zeros")
+    value = _arg("value", "float", "fill value", names=("value",))
+    return LayerWord(
+        "pad", (size, before, after, mode, value),
+        {"reflect": ("mode", "reflect"), "replicate": ("mode", "replicate"),
+         "circular": ("mode", "circular")},
+        "pad P [reflect | replicate | circular] [value=V], or pad before=S after=S",
+        "`pad 1`", role="pad", family="reshape", torch="ZeroPad{n}d")
+
+
 def _factor(op: str, torch: str) -> LayerWord:
     factor = _arg("factor", "int", "factor", positional=True, required=True,
                   names=("factor", "upscale_factor", "downscale_factor"), minimum=1)
@@ -175,6 +195,11 @@ LAYERS: dict[str, LayerWord] = {word.op: word for word in (
     LayerWord("gap", (), {}, "gap", role="pool", family="pool", torch="AdaptiveAvgPool{n}d"),
     _adaptive("adaptiveavgpool"),
     _adaptive("adaptivemaxpool"),
+    LayerWord("gmp", (), {}, "gmp", role="pool", family="pool", torch="AdaptiveMaxPool{n}d"),
+    LayerWord("channelmean", (), {}, "channelmean", role="channelmean", family="pool",
+              torch="ChannelMean"),
+    LayerWord("channelmax", (), {}, "channelmax", role="channelmax", family="pool",
+              torch="ChannelMax"),
     _simple("flatten", "flatten", "reshape", "Flatten", keeps_shape=False),
     LayerWord("unflatten", (_arg("shape", "size", "shape", positional=True, required=True,
                                  names=("shape", "sizes"), minimum=1, longest=4),),
@@ -224,6 +249,7 @@ LAYERS: dict[str, LayerWord] = {word.op: word for word in (
               keeps_shape=True, torch="LogSoftmax"),
     _simple("identity", "identity", "other", "Identity"),
     _upsample(),
+    _pad(),
     _factor("pixelshuffle", "PixelShuffle"),
     _factor("pixelunshuffle", "PixelUnshuffle"),
     LayerWord("scale", (_arg("init", "float", "initial value", positional=True,
@@ -237,7 +263,8 @@ LAYERS: dict[str, LayerWord] = {word.op: word for word in (
 )}
 
 #: Other spellings users reach for, mapped to the canonical word.
-ALIASES = {"linear": "fc", "bn": "batchnorm", "globalavgpool": "gap", "convT": "convt",
+ALIASES = {"linear": "fc", "bn": "batchnorm", "globalavgpool": "gap", "globalmaxpool": "gmp",
+           "convT": "convt",
            "deconv": "convt", "ln": "layernorm", "gn": "groupnorm", "swish": "silu"}
 
 #: The merges and combinators, written `word(...)`.
@@ -274,6 +301,9 @@ DOCS = {
     "gap": "global average pooling: size 1 in every spatial dimension",
     "adaptiveavgpool": "average pooling to a fixed output size (`7`, or `6x4` per dimension)",
     "adaptivemaxpool": "max pooling to a fixed output size",
+    "gmp": "global max pooling: size 1 in every spatial dimension",
+    "channelmean": "the mean over the channels at each position: `C×H×W` → `1×H×W`",
+    "channelmax": "the largest channel at each position: `C×H×W` → `1×H×W`",
     "flatten": "`C×H×W` → `C·H·W` features",
     "unflatten": "features → the shape S; the element counts must match",
     "fc": "fully connected; flattens a spatial input first",
@@ -306,6 +336,8 @@ DOCS = {
                 "bilinear in 2-D and trilinear in 3-D, `cubic` is 2-D only; a decimal factor gives "
                 "PyTorch's size, the size times the factor in floating point rounded down "
                 "(`45 × 1.4` is 62)",
+    "pad": "pads each spatial dimension by P on both sides (`before=`/`after=` for one side) "
+           "with zeros, a `value=`, or `reflect`/`replicate`/`circular` copies",
     "pixelshuffle": "`(C·R², H, W)` → `(C, H·R, W·R)`, 2-D",
     "pixelunshuffle": "`(C, H·R, W·R)` → `(C·R², H, W)`, 2-D",
     "scale": "a learnable per-channel multiplier initialised to INIT (default 1): "

@@ -29,7 +29,8 @@ from cnndsl.arithmetic import per_axis, same_padding
 
 _HYPERPARAMETERS = ("out", "kernel", "stride", "padding", "dilation", "groups", "bias",
                     "ceil", "size", "padding_mode", "output_padding", "scale", "mode", "align",
-                    "factor", "shape", "p", "eps", "momentum", "affine", "init", "param")
+                    "factor", "shape", "p", "eps", "momentum", "affine", "init", "param",
+                    "before", "after")
 
 
 def _rows(result) -> tuple:
@@ -328,6 +329,27 @@ def _batchnorm(row, hyper: dict) -> tuple[list[dict], None]:
     return [_keeps(row), arith.step("params", "", arith.norm_params(row.input[0]), note)], None
 
 
+def _pad(row, hyper: dict) -> tuple[list[dict], None]:
+    rank = len(row.input) - 1
+    if hyper.get("size") is not None:
+        before = after = per_axis(hyper["size"], rank)
+    else:
+        before = per_axis(hyper.get("before") or 0, rank)
+        after = per_axis(hyper.get("after") or 0, rank)
+    formulas = [(f"{n} + {b} + {a}", n + b + a)
+                for n, b, a in zip(row.input[1:], before, after)]
+    return _per_dim("output", formulas, "padding before and after; the receptive field and "
+                                        "jump are unchanged"), None
+
+
+def _channel_reduce(row, hyper: dict) -> tuple[list[dict], None]:
+    shape = "x".join(str(n) for n in row.output)
+    what = "mean" if row.op == "channelmean" else "largest value"
+    return [{"topic": "output", "label": "", "value": None, "note": "",
+             "text": f"the {what} over the {row.input[0]} channels at each position: {shape}"}], \
+        None
+
+
 def _keeps_shape(row, hyper: dict) -> tuple[list[dict], None]:
     return [_keeps(row)], None
 
@@ -418,6 +440,8 @@ def _keeps_text(row, text: str) -> dict:
 
 
 _EXPLAINERS = {"conv": _conv, "maxpool": _pool, "avgpool": _pool, "gap": _adaptive,
+               "gmp": _adaptive, "pad": _pad, "channelmean": _channel_reduce,
+               "channelmax": _channel_reduce,
                "adaptiveavgpool": _adaptive, "adaptivemaxpool": _adaptive, "fc": _linear,
                "flatten": _flatten, "batchnorm": _batchnorm, "convt": _convt,
                "upsample": _upsample, "pixelshuffle": _pixel_shuffle,
@@ -461,4 +485,6 @@ def _merge_steps(result, row, hyper: dict) -> list[dict]:
         text += " (the input times its gate)"
     if any(all(n == 1 for n in e[1:]) for e in ends) and len(row.output) > 1:
         text += "; a branch of spatial size 1 is broadcast over every position"
+    if any(e[0] == 1 for e in ends) and row.output[0] > 1:
+        text += "; a branch of one channel is broadcast over every channel"
     return [_keeps_text(row, text)]

@@ -123,6 +123,8 @@ def pool(draw, rank: int) -> list[Layer]:
     if word == "maxpool":
         opts += _maybe(draw, "d", st.integers(1, 2), 2)
     flags = ("ceil",) if draw(st.booleans()) else ()
+    if word == "avgpool" and draw(st.integers(0, 3)) == 0:
+        flags += ("exclude_pad",)
     return [Layer(word, (draw(st.integers(1, 4)),), opts, flags)]
 
 
@@ -212,6 +214,21 @@ def gap(draw, rank: int) -> list[Layer]:
     return [Layer("gap")]
 
 
+def pad(draw, rank: int) -> list[Layer]:
+    """`pad P [mode]`, or `pad before=S after=S` (language v3)."""
+    flags = (pick(draw, ["", "", "reflect", "replicate", "circular"]),)
+    flags = tuple(f for f in flags if f)
+    if draw(st.booleans()):
+        return [Layer("pad", (per_dim(draw, rank, 0, 3),), (), flags)]
+    opts = _maybe(draw, "before", st.integers(0, 3), 5) + _maybe(draw, "after", st.integers(0, 3))
+    return [Layer("pad", (), opts, flags)]
+
+
+def reduce(draw, rank: int) -> list[Layer]:
+    """Global max pooling, or a reduction over the channels (language v3)."""
+    return [Layer(pick(draw, ["gmp", "channelmean", "channelmax"]))]
+
+
 def flatten(draw, rank: int) -> list[Layer]:
     return [Layer("flatten")]
 
@@ -237,7 +254,7 @@ MAKERS = {
     "pixel": pixel, "norm": norm, "bn": batchnorm, "plain_bn": plain_batchnorm,
     "activation": activation, "relu": relu, "scale": scale, "droppath": droppath,
     "dropout": dropout, "shuffle": shuffle, "gap": gap, "flatten": flatten, "fc": fc,
-    "fc_unflatten": fc_unflatten,
+    "fc_unflatten": fc_unflatten, "reduce": reduce, "pad": pad,
 }
 
 #: the first version's vocabulary: conv, pooling, bn, relu, dropout, gap, adaptive, fc
@@ -247,7 +264,8 @@ PLAIN = {"spatial": ["conv"] * 3 + ["pool", "plain_bn", "relu", "dropout", "gap"
 #: everything, issue 11's layers weighed up
 MODERN = {"spatial": ["conv", "conv", "convt", "convt", "pool", "upsample", "upsample", "pixel",
                       "pixel", "norm", "norm", "activation", "activation", "scale", "droppath",
-                      "shuffle", "gap", "adaptive", "flatten", "fc_unflatten", "dropout"],
+                      "shuffle", "gap", "adaptive", "flatten", "fc_unflatten", "dropout",
+                      "reduce", "pad"],
           "features": ["fc", "fc", "norm", "norm", "activation", "activation", "scale",
                        "droppath", "fc_unflatten", "fc_unflatten", "dropout", "conv",
                        "upsample", "shuffle", "pixel"]}

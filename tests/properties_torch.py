@@ -175,13 +175,26 @@ def _pool(layer: Layer, x, env: Env):
     if layer.word == "maxpool":
         return _nd("MaxPool", rank)(k, o.get("s", k), o.get("p", 0), o.get("d", 1),
                                     ceil_mode="ceil" in layer.flags)
-    return _nd("AvgPool", rank)(k, o.get("s", k), o.get("p", 0), ceil_mode="ceil" in layer.flags)
+    return _nd("AvgPool", rank)(k, o.get("s", k), o.get("p", 0), ceil_mode="ceil" in layer.flags,
+                                count_include_pad="exclude_pad" not in layer.flags)
+
+
+class _ChannelReduce(nn.Module):
+    """`channelmean`/`channelmax` from LANGUAGE.md: C×H×W → 1×H×W."""
+
+    def __init__(self, reduce) -> None:
+        super().__init__()
+        self.reduce = reduce
+
+    def forward(self, x):
+        _spatial(x, "channelmean")
+        return self.reduce(x, dim=1, keepdim=True)
 
 
 def _adaptive(layer: Layer, x, env: Env):
     rank = _spatial(x, layer.word)
-    prefix = "AdaptiveMaxPool" if layer.word == "adaptivemaxpool" else "AdaptiveAvgPool"
-    size = 1 if layer.word == "gap" else value(layer.args[0], env)
+    prefix = "AdaptiveMaxPool" if layer.word in ("adaptivemaxpool", "gmp") else "AdaptiveAvgPool"
+    size = 1 if layer.word in ("gap", "gmp") else value(layer.args[0], env)
     return _nd(prefix, rank)(size)
 
 
@@ -231,6 +244,49 @@ def _upsample(layer: Layer, x, env: Env):
     return nn.Upsample(scale_factor=factor, mode=mode, align_corners=align)
 
 
+class _Pad(nn.Module):
+    def __init__(self, sides: tuple, mode: str, fill: float) -> None:
+        super().__init__()
+        self.sides, self.mode, self.fill = sides, mode, fill
+
+    def forward(self, x):
+        if self.mode == "constant":
+            return F.pad(x, self.sides, value=self.fill)
+        return F.pad(x, self.sides, self.mode)
+
+
+def _pad(layer: Layer, x, env: Env):
+    """`pad` from LANGUAGE.md: P on both sides, or before=/after=; the tuple last dim first."""
+    rank = _spatial(x, "pad")
+    size = value(layer.args[0], env) if layer.args else None
+    before, after = value(layer.opt("before", 0), env), value(layer.opt("after", 0), env)
+    if size is None and layer.opt("before") is None and layer.opt("after") is None:
+        raise Reject("pad needs a size")
+    if size is not None and (layer.opt("before") is not None or layer.opt("after") is not None):
+        raise Reject("pad takes a size or before/after")
+    if size is not None:
+        before = after = size
+
+    def axes(v):
+        if isinstance(v, tuple):
+            if len(v) != rank:
+                raise Reject("a size of the wrong rank")
+            return v
+        return (v,) * rank
+    before, after = axes(before), axes(after)
+    mode = next((f for f in layer.flags if f in ("reflect", "replicate", "circular")), "constant")
+    if mode == "constant" and layer.opt("value") is not None:
+        fill = float(value(layer.opt("value"), env))
+    elif layer.opt("value") is not None:
+        raise Reject("value= with a copying mode")
+    else:
+        fill = 0.0
+    sides = tuple(v for b, a in zip(reversed(before), reversed(after)) for v in (b, a))
+    if mode == "reflect" and any(max(b, a) >= n for b, a, n in zip(before, after, x.shape[2:])):
+        raise Reject("reflect padding must be below the size")
+    return _Pad(sides, mode, fill)
+
+
 def _pixel(layer: Layer, x, env: Env):
     if _rank(x) != 2:
         raise Reject(f"{layer.word} is 2-D only")
@@ -260,6 +316,8 @@ def _activation(cls, *defaults):
 
 _FACTORIES = {
     "conv": _conv, "convt": _convt, "maxpool": _pool, "avgpool": _pool, "gap": _adaptive,
+    "gmp": _adaptive, "pad": _pad, "channelmean": lambda layer, x, env: _ChannelReduce(torch.mean),
+    "channelmax": lambda layer, x, env: _ChannelReduce(torch.amax),
     "adaptiveavgpool": _adaptive, "adaptivemaxpool": _adaptive, "fc": _fc,
     "flatten": lambda layer, x, env: nn.Flatten(),
     "dropout": lambda layer, x, env: nn.Dropout(_probability(layer, env)),
@@ -493,12 +551,15 @@ def leaf_classes(modules) -> Counter:
     """How many modules of each `torch.nn` class, leaves only. `nn.Identity`,
     `nn.Flatten` and `nn.ChannelShuffle` are left out: a compiler may write `x`,
     `x.flatten(1)` or a reshape of its own for them (cnndsl does for the shuffle,
-    which the TorchScript-based ONNX exporter refuses); the outputs are compared."""
+    which the TorchScript-based ONNX exporter refuses); nor are the padding classes
+    (`pad` may be `F.pad` or any of `nn.ZeroPad2d`, `nn.ConstantPad2d`, ...); the outputs
+    are compared."""
     counts: Counter = Counter()
     for root in modules:
         for m in root.modules():
             cls = type(m)
             if next(m.children(), None) is None and cls.__module__.startswith("torch.nn") \
-                    and cls not in (nn.Identity, nn.Flatten, nn.ChannelShuffle):
+                    and cls not in (nn.Identity, nn.Flatten, nn.ChannelShuffle) \
+                    and not cls.__name__.endswith(("Pad1d", "Pad2d", "Pad3d")):
                 counts[cls.__name__] += 1
     return counts

@@ -240,6 +240,9 @@ TORCH = [
      "upsample 2 linear align"),
     ("nn.PixelShuffle(2)", "pixelshuffle 2"),
     ("nn.ZeroPad2d(1)", "pad 1"),
+    ("nn.ZeroPad2d((0, 1, 0, 1))", "pad after=1x1"),
+    ("nn.ZeroPad2d((2, 1, 3, 0))", "pad before=3x2 after=0x1"),
+    ("nn.ZeroPad2d((1, 1, 2, 2))", "pad 2x1"),
 ]
 
 

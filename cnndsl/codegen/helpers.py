@@ -38,6 +38,16 @@ HELPERS = {
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.weight''',
+    "ChannelMean": '''class ChannelMean(nn.Module):
+    """The mean over the channels at each position: (B, C, *) -> (B, 1, *)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=1, keepdim=True)''',
+    "ChannelMax": '''class ChannelMax(nn.Module):
+    """The largest channel at each position: (B, C, *) -> (B, 1, *)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=1, keepdim=True)''',
     "DropPath": '''class DropPath(nn.Module):
     """Stochastic depth: while training, zero each sample's input with
     probability `p` and scale the rest by 1 / (1 - p); the identity in eval."""

@@ -103,11 +103,17 @@ def pool(node: ir.Pool, ch: E.Expr) -> Call:
     _keyword(args, node, "dilation", node.dilation, 1)
     if node.ceil:
         args.append(("ceil_mode", "True"))
+    if node.exclude_pad:
+        args.append(("count_include_pad", "False"))
     return _torch(node), args
 
 
 def adaptive(node: ir.AdaptivePool, ch: E.Expr) -> Call:
     return _torch(node), [(None, value(node, "size", node.size))]
+
+
+def channel_reduce(node: ir.ChannelReduce, ch: E.Expr) -> Call:
+    return ("ChannelMean" if node.op == "channelmean" else "ChannelMax"), []
 
 
 def linear(node: ir.Linear, ch: E.Expr) -> Call:
@@ -190,6 +196,27 @@ def upsample(node: ir.Upsample, ch: E.Expr) -> Call:
     return "nn.Upsample", args
 
 
+_PAD_CLASSES = {"zeros": "ZeroPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad",
+                "circular": "CircularPad"}
+
+
+def pad(node: ir.Pad, ch: E.Expr) -> Call:
+    """PyTorch's padding tuple names the last dim first: (left, right, top, bottom, …)."""
+    from cnndsl.passes.infer import pad_sides
+
+    n = rank(node)
+    padding: Value
+    if node.size is not None and node.symbol("size") is not None:
+        padding = node.symbol("size")      # one number on every side: the class takes it
+    else:     # the numbers, last dim first; a block parameter here bakes the class
+        before, after = pad_sides(node, n)
+        sides = [v for b, a in zip(reversed(before), reversed(after)) for v in (b, a)]
+        padding = "(" + ", ".join(str(v) for v in sides) + ")"
+    if node.mode == "zeros" and node.value not in (None, 0.0):
+        return f"nn.ConstantPad{n}d", [(None, padding), (None, repr(float(node.value)))]
+    return f"nn.{_PAD_CLASSES[node.mode]}{n}d", [(None, padding)]
+
+
 def factor(node: ir.PixelShuffle, ch: E.Expr) -> Call:
     return _torch(node), [(None, value(node, "factor", node.factor))]
 
@@ -208,9 +235,10 @@ def scale(node: ir.Scale, ch: E.Expr) -> Call:
 
 
 MODULES = {ir.Conv: conv, ir.ConvT: convt, ir.Pool: pool, ir.AdaptivePool: adaptive,
+           ir.ChannelReduce: channel_reduce,
            ir.Linear: linear, ir.Flatten: plain, ir.Unflatten: unflatten, ir.Dropout: dropout,
            ir.Norm: norm, ir.Activation: activation, ir.Softmax: softmax, ir.Identity: plain,
-           ir.Upsample: upsample, ir.PixelShuffle: factor, ir.ChannelShuffle: shuffle,
+           ir.Upsample: upsample, ir.Pad: pad, ir.PixelShuffle: factor, ir.ChannelShuffle: shuffle,
            ir.Scale: scale}
 
 
@@ -235,6 +263,8 @@ def out_channels(node, ch: E.Expr) -> E.Expr:
         return E.floordiv(ch, square) if node.op == "pixelshuffle" else E.mul(ch, square)
     if isinstance(node, ir.Unflatten):
         return E.Const(node.info.output[0])
+    if isinstance(node, ir.ChannelReduce):
+        return E.Const(1)
     return ch
 
 

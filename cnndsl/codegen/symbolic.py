@@ -74,7 +74,7 @@ class Dim:
 Dims = tuple[Dim, ...]
 
 _GEOMETRY = {"kernel", "stride", "padding", "dilation", "output_padding", "scale", "size",
-             "factor", "shape"}
+             "factor", "shape", "before", "after"}
 
 
 def start(rank: int) -> Dims:
@@ -135,6 +135,11 @@ def advance(node: ir.Element, dims: Dims | None) -> Dims | None:
         if any(Fraction(str(f)).denominator != 1 for f in factors):
             return None
         return _all(_scale(d, int(f), 0) for d, f in zip(dims, factors))
+    if isinstance(node, ir.Pad):
+        from cnndsl.passes.infer import pad_sides
+
+        before, after = pad_sides(node, rank)
+        return _all(_scale(d, 1, b + a) for d, b, a in zip(dims, before, after))
     if isinstance(node, ir.PixelShuffle):
         r = node.factor
         if node.op == "pixelshuffle":
@@ -211,7 +216,21 @@ def _trees(node: ir.Element, dims: Dims) -> Dims | None:
                               else E.floordiv(dim.as_tree(), r)) for dim in dims)
     if isinstance(node, ir.Upsample):
         return None
+    if isinstance(node, ir.Pad):
+        before, after = pad_trees(node, rank)
+        return tuple(tree_dim(dim.var, E.total([dim.as_tree(), b, a]))
+                     for dim, b, a in zip(dims, before, after))
     return dims if len(dims) == rank else None
+
+
+def pad_trees(node: ir.Pad, rank: int) -> tuple[tuple[E.Expr, ...], tuple[E.Expr, ...]]:
+    """`pad`'s padding before and after each spatial axis, as trees."""
+    if node.size is not None:
+        both = _axes(node, "size", rank)
+        return both, both
+    zero = (E.Const(0),) * rank
+    return (_axes(node, "before", rank) if node.before is not None else zero,
+            _axes(node, "after", rank) if node.after is not None else zero)
 
 
 def _tree_windows(node, dims: Dims, rank: int) -> Dims | None:

@@ -475,6 +475,66 @@ def _adaptive(c: _Ctx, node: ir.AdaptivePool, state: State):
     return State((state.channels,) + tuple(size), rf, jump), Cost()
 
 
+def _channel_reduce(c: _Ctx, node: ir.ChannelReduce, state: State):
+    if not c.need_spatial(node, state):
+        return None
+    return State((1,) + state.shape[1:], state.rf, state.jump), Cost()
+
+
+def pad_sides(node: ir.Pad, rank: int) -> tuple[tuple, tuple] | None:
+    """The padding before and after each spatial dim, without checking."""
+    if node.size is not None:
+        both = node.size if isinstance(node.size, tuple) else (node.size,) * rank
+        return tuple(both), tuple(both)
+    before = node.before if node.before is not None else 0
+    after = node.after if node.after is not None else 0
+    return (tuple(before) if isinstance(before, tuple) else (before,) * rank,
+            tuple(after) if isinstance(after, tuple) else (after,) * rank)
+
+
+def _pad(c: _Ctx, node: ir.Pad, state: State):
+    if node.size is None and node.before is None and node.after is None:
+        c.fail(error("E0422", "`pad` needs a size", node.span, "no padding given",
+                     notes=["usage: `pad P [reflect | replicate | circular] [value=V]`, or "
+                            "`pad before=S after=S`"], help="for example `pad 1`"))
+        return None
+    if node.size is not None and (node.before is not None or node.after is not None):
+        side = "before" if node.before is not None else "after"
+        c.fail(error("E0422", "`pad` takes a size or `before=`/`after=`, not both",
+                     node.span_of(side), f"`{side}=` as well as a size",
+                     secondary=[Label(span=node.span_of("size"), text="the size")],
+                     help="`pad P` pads both sides; keep one form"))
+        return None
+    if node.value is not None and node.mode != "zeros":
+        c.fail(error("E0422", f"`value=` fills only a constant pad, not `{node.mode}`",
+                     node.span_of("value"), f"with `{node.mode}`",
+                     help=f"remove `value=`, or `{node.mode}`"))
+        return None
+    if not c.need_spatial(node, state):
+        return None
+    for field in ("size", "before", "after"):
+        value = getattr(node, field)
+        if value is not None and c.expand(node, field, value, state.rank) is None:
+            return None
+    before, after = pad_sides(node, state.rank)
+    spatial = state.shape[1:]
+    for n, b, a in zip(spatial, before, after):
+        limit = n - 1 if node.mode == "reflect" else n
+        if node.mode in ("reflect", "circular") and max(b, a) > limit:
+            field = "size" if node.size is not None else ("before" if b > limit else "after")
+            rule = ("below the size: a reflection does not repeat the edge"
+                    if node.mode == "reflect" else
+                    "at most the size: a circular pad wraps around once")
+            c.fail(error("E0423", f"`{node.mode}` padding larger than the input",
+                         node.span_of(field), f"pads {max(b, a)} on a size of {n}",
+                         secondary=_previous(state, f"output is {fmt(state.shape)}"),
+                         notes=[f"PyTorch needs `{node.mode}` padding {rule}"],
+                         help=f"pad by at most {limit}, or use `replicate`"))
+            return None
+    sizes = tuple(n + b + a for n, b, a in zip(spatial, before, after))
+    return State((state.channels,) + sizes, state.rf, state.jump), Cost()
+
+
 def _upsample(c: _Ctx, node: ir.Upsample, state: State):
     if not c.need_spatial(node, state) or not _upsample_args_ok(c, node):
         return None
@@ -635,6 +695,7 @@ def _free(c: _Ctx, node, state: State):
 
 
 _RULES = {ir.Conv: _conv, ir.ConvT: _convt, ir.Pool: _pool, ir.AdaptivePool: _adaptive,
+          ir.ChannelReduce: _channel_reduce, ir.Pad: _pad,
           ir.Upsample: _upsample, ir.PixelShuffle: _pixel_shuffle,
           ir.ChannelShuffle: _channel_shuffle, ir.Flatten: _flatten, ir.Unflatten: _unflatten,
           ir.Linear: _linear, ir.Norm: _norm, ir.Scale: _per_channel, ir.Dropout: _free,
@@ -688,10 +749,21 @@ def merge(node: ir.Merge, state: State, branches: list[Branch],
     states = [b.state for b in branches]
     rf = jump = None
     if len(shape) > 1 and all(s.rf is not None for s in states):
-        rf = tuple(max(v) for v in zip(*(s.rf for s in states)))
-        jump = tuple(max(v) for v in zip(*(s.jump for s in states)))
+        rf, jump = _merged_grid(shape, states)
     word = node.form or node.op
     return State(shape, rf, jump, step(state, word, shape), node.span)
+
+
+def _merged_grid(shape: Shape, states: list[State]) -> tuple[tuple, tuple]:
+    """Receptive field and jump after a merge, per spatial dim: from the operands
+    that have the merge's full size in that dim. An operand broadcast from size 1
+    (a global branch) does not move the grid."""
+    rf, jump = [], []
+    for d, size in enumerate(shape[1:]):
+        full = [s for s in states if s.shape[1 + d] == size]
+        rf.append(max(s.rf[d] for s in full))
+        jump.append(max(s.jump[d] for s in full))
+    return tuple(rf), tuple(jump)
 
 
 def _merged_shape(node: ir.Merge, shapes: list[Shape]) -> Shape | None:
@@ -703,13 +775,12 @@ def _merged_shape(node: ir.Merge, shapes: list[Shape]) -> Shape | None:
         return (sum(s[0] for s in shapes),) + shapes[0][1:]
     if node.op == "add":
         return shapes[0] if len(set(shapes)) == 1 else None
-    # mul: channels agree; a spatial size of 1 everywhere broadcasts
-    if len({s[0] for s in shapes}) > 1:
+    # mul broadcasts in every dimension, channels included: each operand has the
+    # result's size or 1 there
+    result = tuple(max(sizes) for sizes in zip(*shapes))
+    if any(n not in (1, r) for s in shapes for n, r in zip(s, result)):
         return None
-    full = {s[1:] for s in shapes if any(n != 1 for n in s[1:])}
-    if len(full) > 1:
-        return None
-    return (shapes[0][0],) + (full.pop() if full else shapes[0][1:])
+    return result
 
 
 _MISMATCH = {
@@ -721,8 +792,8 @@ _MISMATCH = {
     "add": ("E0303", "shapes of `add` branches differ", "make every branch produce the same "
             "shape"),
     "mul": ("E0313", "shapes of `mul` branches do not fit",
-            "give every branch the same channels; a branch may broadcast only when its "
-            "spatial size is 1 (`gap` first)"),
+            "in every dimension (channels included) give each branch the result's size or 1 "
+            "(`gap` makes the spatial size 1, `channelmean` the channels)"),
 }
 
 

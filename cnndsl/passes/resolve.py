@@ -680,6 +680,9 @@ _BUILDERS = {
     "gap": lambda op, v, c: ir.AdaptivePool(op="gap", size=1, **c),
     "adaptiveavgpool": lambda op, v, c: ir.AdaptivePool(op=op, **c, **v),
     "adaptivemaxpool": lambda op, v, c: ir.AdaptivePool(op=op, **c, **v),
+    "gmp": lambda op, v, c: ir.AdaptivePool(op="gmp", size=1, **c),
+    "channelmean": lambda op, v, c: ir.ChannelReduce(op=op, **c),
+    "channelmax": lambda op, v, c: ir.ChannelReduce(op=op, **c),
     "flatten": lambda op, v, c: ir.Flatten(**c),
     "unflatten": lambda op, v, c: ir.Unflatten(**c, **v),
     "fc": lambda op, v, c: ir.Linear(**c, **v),
@@ -689,6 +692,8 @@ _BUILDERS = {
     "logsoftmax": lambda op, v, c: ir.Softmax(op=op, **c),
     "identity": lambda op, v, c: ir.Identity(**c),
     "upsample": _upsample,
+    "pad": lambda op, v, c: ir.Pad(**c, **{k: (float(x) if k == "value" else x)
+                                           for k, x in v.items()}),
     "pixelshuffle": lambda op, v, c: ir.PixelShuffle(op=op, **c, **v),
     "pixelunshuffle": lambda op, v, c: ir.PixelShuffle(op=op, **c, **v),
     "shuffle": lambda op, v, c: ir.ChannelShuffle(**c, **v),

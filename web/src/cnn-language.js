@@ -10,13 +10,13 @@ const KEYWORDS = new Set(
 );
 const LAYERS = new Set(
   ("conv convt convT deconv maxpool avgpool gap globalavgpool adaptiveavgpool adaptivemaxpool " +
-    "flatten unflatten fc linear dropout droppath batchnorm bn layernorm ln groupnorm gn " +
-    "instancenorm relu relu6 sigmoid tanh gelu silu swish elu leakyrelu hardswish hardsigmoid " +
-    "mish selu softplus prelu softmax logsoftmax identity upsample pixelshuffle pixelunshuffle " +
-    "scale shuffle").split(" "),
+    "gmp globalmaxpool channelmean channelmax flatten unflatten fc linear dropout droppath " +
+    "batchnorm bn layernorm ln groupnorm gn instancenorm relu relu6 sigmoid tanh gelu silu swish " +
+    "elu leakyrelu hardswish hardsigmoid mish selu softplus prelu softmax logsoftmax identity " +
+    "upsample pad pixelshuffle pixelunshuffle scale shuffle").split(" "),
 );
 const WORDS = new Set(
-  ("affine align ceil cubic linear nearest nobias same").split(" "),
+  ("affine align ceil circular cubic exclude_pad linear nearest nobias reflect replicate same").split(" "),
 );
 const FLAG = /^[dgkps][0-9]+(x[0-9]+)*$/;
 // ---- end of the generated words ----

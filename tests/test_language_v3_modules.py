@@ -175,3 +175,46 @@ def test_the_list_of_torch_attributes_is_torchs_own():
 def test_a_block_body_error_is_reported_once_for_all_uses():
     result = cnndsl.check("input 3x8x8\nblock B { (conv 4 k1 as c) * 2 }\nB -> B -> gap")
     assert [d.code for d in result.diagnostics].count("E0425") == 1
+
+
+GRAPH = """input 4x8x8
+block Unit(c) { conv c k3 p1 as conv1 -> bn -> relu }
+conv 8 k1 as stem
+-> (residual(conv 8 k3 p1 -> relu) -> gate(gap -> conv 8 k1 -> sigmoid)
+    -> split(conv 4 k1, identity) as mixed -> (Unit(8) * 2) -> (identity) as nothing) as body
+-> concat(conv 4 k1 as left, (Unit(4) -> conv 4 k1) as right) as cat
+-> (Unit(8) * 0) as none -> gap -> fc 3 as head
+output @cat -> conv 2 k1 as extra, @head"""
+
+
+def _copy_in_order(source: nn.Module, target: nn.Module) -> None:
+    with torch.no_grad():
+        for a, b in zip(source.state_dict().values(), target.state_dict().values(), strict=True):
+            assert a.shape == b.shape
+            b.copy_(a)
+
+
+def test_labels_change_the_names_only_never_what_runs():
+    """The same graph with and without its labels: the same modules in the same order,
+    the same outputs; the labelled one is named as the labels say."""
+    plain = GRAPH
+    for label in ("stem", "mixed", "nothing", "body", "left", "right", "none", "conv1",
+                  "extra"):
+        plain = plain.replace(f" as {label}", "")   # `cat` and `head` stay: `output` reads them
+    labelled, unlabelled = cnndsl.build(GRAPH), cnndsl.build(plain)
+    _randomised(unlabelled)
+    _copy_in_order(unlabelled, labelled)
+    labelled.eval(), unlabelled.eval()
+    x = torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        for got, expected in zip(labelled(x), unlabelled(x), strict=True):
+            assert torch.equal(got, expected)
+    keys = [k for k in labelled.state_dict() if k.endswith(".weight")]
+    # body: conv 0, relu 1, gap 2, conv 3, sigmoid 4, the split's conv 5 (a labelled merge
+    # names no module), Unit 6 and 7; `(identity) as nothing` holds no module: no number
+    assert keys[:4] == ["stem.weight", "body.0.weight", "body.3.weight", "body.5.weight"]
+    assert keys[4:6] == ["body.6.conv1.weight", "body.6.bn1.weight"]
+    assert "body.7.conv1.weight" in keys and not any(k.startswith("body.8") for k in keys)
+    assert {"left.weight", "right.0.conv1.weight", "right.1.weight", "head.weight",
+            "extra.weight"} <= set(keys)
+    assert not any(k.startswith(("nothing", "none")) for k in keys)

@@ -131,17 +131,27 @@ class _Class:
     labels: dict[str, _Flow] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)
     returns: list[str] = field(default_factory=list)
-    containers: set[str] = field(default_factory=set)
+    containers: dict[str, int] = field(default_factory=dict)   # nn.Sequential -> modules
 
     def module(self, name: str, callee: str, args: tuple[Arg, ...]) -> str:
         """`self.NAME = callee(args)` in `__init__`, the `nn.Sequential`s a dotted
         name (`layer1.0.conv1`) passes through made first; the module's access."""
         parts = name.split(".")
-        for depth in range(1, len(parts)):
+        for depth in range(1, len(parts) + 1):
             path = ".".join(parts[:depth])
-            if path not in self.containers:
-                self.containers.add(path)
-                self.init.append(_place(parts[:depth], "nn.Sequential", ()))
+            if depth > 1 and parts[depth - 1].isdigit():
+                # `append` numbers it: the names were made in the order the code runs
+                held = self.containers[".".join(parts[:depth - 1])]
+                if int(parts[depth - 1]) != held and path not in self.containers:
+                    raise AssertionError(f"module {path} made out of order")
+            if path in self.containers or depth == len(parts):
+                continue
+            self.containers[path] = 0
+            if depth > 1:
+                self.containers[".".join(parts[:depth - 1])] += 1
+            self.init.append(_place(parts[:depth], "nn.Sequential", ()))
+        if len(parts) > 1:
+            self.containers[".".join(parts[:-1])] += 1
         self.init.append(_place(parts, callee, args))
         return _access(parts)
 

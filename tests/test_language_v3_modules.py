@@ -128,9 +128,11 @@ def test_a_labelled_module_inside_a_group_keeps_its_name_and_its_place():
 def test_a_labelled_repetition_of_blocks_is_numbered_from_zero():
     spec = ("input 3x8x8\nblock B(c) { conv c k3 p1 as conv1 -> relu }\n"
             "conv 4 k1 -> B(4) * 3 as stage -> gap")
-    keys = _keys(spec.replace("B(4) * 3 as stage", "(B(4) * 3) as stage"))
-    assert [k for k in keys if k.endswith("weight")] == [
-        "conv1.weight", "stage.0.conv1.weight", "stage.1.conv1.weight", "stage.2.conv1.weight"]
+    for text in (spec, spec.replace("B(4) * 3 as stage", "(B(4) * 3) as stage")):
+        keys = _keys(text)
+        assert [k for k in keys if k.endswith("weight")] == [
+            "conv1.weight", "stage.0.conv1.weight", "stage.1.conv1.weight",
+            "stage.2.conv1.weight"]
 
 
 def test_generated_names_step_aside_for_the_labels():

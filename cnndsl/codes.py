@@ -283,6 +283,17 @@ CODES = _codes(
      PyTorch's rules: `reflect` padding must be below the input's size in that dimension (the
      edge is not repeated), and `circular` padding at most the size (it wraps around once).
      `replicate` and zero padding have no limit."""),
+    ("E0425", "module name given twice", """
+     A label names the module it labels in the generated class (`conv 64 k7 as conv1` is
+     `self.conv1`), and a labelled group or repetition is an `nn.Sequential` whose modules
+     are numbered from 0 (`layer1.0`, `layer1.1`) unless labelled themselves. A label inside
+     a repeated item names one module per copy, so the name is given twice: leave the
+     repeated item unlabelled and label the repetition (`(Basic(64) * 2) as layer1`)."""),
+    ("E0426", "label cannot name a module", """
+     A label on a layer, block use, group or repetition becomes that module's attribute
+     name, and `nn.Module` and `nn.Sequential` already have attributes of some names
+     (`forward`, `training`, `parameters`, `append`, ...): a module of that name would hide
+     them or be hidden. Choose another label."""),
     # ---- assertions
     ("E0501", "assertion failed", """
      An `assert` in the spec does not hold for the network as checked; the label shows the

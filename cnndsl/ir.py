@@ -233,6 +233,11 @@ class Label(Element):
 
     op: Literal["label"] = "label"
     label: str
+    #: what the label names besides the tensor: the module of the layer or block
+    #: use just before it (`module`), or the group or repetition of the `covers`
+    #: items just before it in the same sequence (`group`: an `nn.Sequential`)
+    names: Literal["", "module", "group"] = ""
+    covers: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

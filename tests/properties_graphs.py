@@ -86,6 +86,8 @@ class Ctx:
     in_ok: bool = True                 # `in` may be written here
     top: bool = True
     depth: int = 0
+    #: inside a repeated item: a label there would name one module per copy (E0425)
+    repeated: bool = False
 
     def branch(self) -> Ctx:
         """A branch's or a repetition's view: the labels made there stay there."""
@@ -212,7 +214,7 @@ def chain_items(draw, ctx: Ctx, cur: Cur, lo: int, hi: int, down: bool = False) 
     items = []
     for _ in range(draw(st.integers(lo, hi))):
         new, cur = item(draw, ctx, cur, down)
-        if ctx.features.labels and draw(st.integers(0, 3)) == 0:
+        if ctx.features.labels and not ctx.repeated and draw(st.integers(0, 3)) == 0:
             name = fresh(draw, ctx, LABELS, "t")
             new = Label(new, name)
             ctx.labels[name] = cur
@@ -317,7 +319,7 @@ def repeat(draw, ctx: Ctx, cur: Cur) -> tuple:
     if kind == "use":
         use, _ = use_block(draw, ctx, cur, keep=True)
         return Repeat(use, count), cur
-    sub = ctx.branch()
+    sub = replace(ctx.branch(), repeated=True)
     if kind == "merge":
         merged, _ = pick(draw, [residual, add, gate] if ctx.features.gates
                                          else [residual, add])(draw, sub, cur)

@@ -109,9 +109,13 @@ class _Stmt:
     target: str
     callee: str
     args: tuple[Arg, ...]
+    append: bool = False     # `target.append(callee(args))`: the next of an nn.Sequential
 
     def text(self) -> str:
-        return _call(self.target, self.callee, [render(a) for a in self.args])
+        if not self.append:
+            return _call(self.target, self.callee, [render(a) for a in self.args])
+        call = _call("_", self.callee, [render(a) for a in self.args])[len("_ = "):]
+        return f"{self.target}.append({call})"
 
     def names(self) -> set[str]:
         return {n for _, v in self.args if not isinstance(v, str) for n in E.names(v)}
@@ -127,6 +131,29 @@ class _Class:
     labels: dict[str, _Flow] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)
     returns: list[str] = field(default_factory=list)
+    containers: dict[str, int] = field(default_factory=dict)   # nn.Sequential -> modules
+
+    def module(self, name: str, callee: str, args: tuple[Arg, ...]) -> str:
+        """`self.NAME = callee(args)` in `__init__`, the `nn.Sequential`s a dotted
+        name (`layer1.0.conv1`) passes through made first; the module's access."""
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):
+            path = ".".join(parts[:depth])
+            if depth > 1 and parts[depth - 1].isdigit():
+                # `append` numbers it: the names were made in the order the code runs
+                held = self.containers[".".join(parts[:depth - 1])]
+                if int(parts[depth - 1]) != held and path not in self.containers:
+                    raise AssertionError(f"module {path} made out of order")
+            if path in self.containers or depth == len(parts):
+                continue
+            self.containers[path] = 0
+            if depth > 1:
+                self.containers[".".join(parts[:depth - 1])] += 1
+            self.init.append(_place(parts[:depth], "nn.Sequential", ()))
+        if len(parts) > 1:
+            self.containers[".".join(parts[:-1])] += 1
+        self.init.append(_place(parts, callee, args))
+        return _access(parts)
 
     def line(self, code: str, shape: str = "", sym: str | None = "", note: str = "") -> None:
         self.forward.append(_Line(code, shape, sym, note))
@@ -236,10 +263,10 @@ class Emitter:
         for _, value in args:
             if not isinstance(value, str):
                 _bounded(value, node)
-        cls.init.append(_Stmt(f"self.{node.name}", callee, tuple(args)))
+        module = cls.module(node.name, callee, tuple(args))
         out = _bounded(out_channels(node, ch), node)
         dims = symbolic.advance(node, flow.dims)
-        cls.line(f"{target} = self.{node.name}({src})", _shape(node.info.output),
+        cls.line(f"{target} = {module}({src})", _shape(node.info.output),
                  _symbolic(out, dims), node.comment)
         return _Flow(target, out, dims)
 
@@ -265,12 +292,12 @@ class Emitter:
             if key in used and (key in given or raw != defaults.get(key)):
                 args.append((key, tree if key in given or not isinstance(raw, float)
                              else repr(raw)))
-        cls.init.append(_Stmt(f"self.{node.name}", name, tuple(args)))
+        module = cls.module(node.name, name, tuple(args))
         out = _bounded(E.substitute(end.ch, passed), node)
         if not E.names(out):
             out = E.Const(node.info.output[0])
         dims = _rebase(end.dims, flow.dims, passed)
-        cls.line(f"{target} = self.{node.name}({flow.var})", _shape(node.info.output),
+        cls.line(f"{target} = {module}({flow.var})", _shape(node.info.output),
                  _symbolic(out, dims), node.comment)
         return _Flow(target, out, dims)
 
@@ -487,6 +514,19 @@ def _call(target: str, callee: str, args: list[str]) -> str:
         row += piece
     body.append(row.rstrip())
     return "\n".join([f"{target} = {callee}(", *(INDENT + b for b in body), ")"])
+
+
+def _access(parts: list[str]) -> str:
+    """`self.layer1[0].conv1`: a module's access from its dotted name."""
+    return "self" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts)
+
+
+def _place(parts: list[str], callee: str, args: tuple[Arg, ...]) -> _Stmt:
+    """The statement that makes the module `parts` names: an attribute, or the
+    next module of its `nn.Sequential` (numbered as it runs, so `append` numbers it)."""
+    if parts[-1].isdigit():
+        return _Stmt(_access(parts[:-1]), callee, args, append=True)
+    return _Stmt(_access(parts), callee, args)
 
 
 # ---- symbols and shapes ------------------------------------------------------------

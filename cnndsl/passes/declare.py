@@ -13,7 +13,7 @@ import keyword
 from cnndsl import ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error, warning
-from cnndsl.layers import FLAG_LETTERS, MAX_INT, RESERVED
+from cnndsl.layers import COMBINATORS, FLAG_LETTERS, KEYWORDS, MAX_INT, RESERVED
 from cnndsl.passes.evaluate import UNKNOWN, Env, evaluate, literal
 from cnndsl.source import Span
 
@@ -220,9 +220,10 @@ def check_binding_name(name: str, span: Span, what: str,
     safe in generated Python, and, for a constant or a parameter (which stand
     among a layer's arguments), not a short flag of any layer: `let p1 = 3` would
     be read as padding 1 in `conv 8 k3 p1`. Labels and inputs are only ever
-    written after `as` and `@`, so `p3` may name one."""
+    written after `as` and `@`, so `p3` may name one, and so may a layer word
+    (`fc 1000 as fc`: a label names its module, as a checkpoint spells it)."""
     problem = ""
-    if name in RESERVED:
+    if name in KEYWORDS or name in COMBINATORS or (name in RESERVED and what != "label"):
         problem = "a layer word or keyword of the language"
     elif what in ("constant", "parameter") and len(name) > 1 and name[0] in FLAG_LETTERS \
             and name[1:].replace("x", "").isdigit():

@@ -33,6 +33,7 @@ from cnndsl.passes.declare import (
 )
 from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal, parts, plain
 from cnndsl.passes.infer import State
+from cnndsl.passes.naming import name_modules
 from cnndsl.passes.train_config import train_config
 from cnndsl.source import Source, Span
 from cnndsl.suggest import did_you_mean, offer
@@ -196,7 +197,8 @@ def _network(body: ast.Chain, outputs: tuple[ast.Chain, ...], found: tuple[ir.Ne
                 used=net_input is found[0])   # the body starts from the first
     first = infer.start(found[0].shape, found[0].span)
     env = {**ctx.constants, IN: literal(found[0].shape[0])}
-    names = _Names()
+    # generated module names step aside for the labels, which name modules
+    names = _Names({name for chain in (body, *outputs) for name in _labels_in(chain)})
     sequence, _ = _sequence(body, env, _Scope(names), labels, first, (), ctx, may_ref=True)
     chains = []
     for index, chain in enumerate(outputs, start=1):
@@ -210,6 +212,7 @@ def _network(body: ast.Chain, outputs: tuple[ast.Chain, ...], found: tuple[ir.Ne
                            may_ref=True)
         chains.append(seq)
     _close(labels, ctx)
+    sequence, *chains = name_modules((sequence, *chains), ctx.diagnostics)
     return sequence, tuple(chains)
 
 
@@ -473,8 +476,12 @@ def _labelled(item: ast.Labelled, env: Env, scope: _Scope, labels: _Labels,
             "defined again here", secondary=[Label(span=first.span, text="first defined here")],
             help="give each label its own name"))
         return nodes, state
-    labels.defined[name] = _Defined(state, item.label_span)
-    label = ir.Label(span=item.label_span, text=name, name=name, label=name)
+    names = ("module" if isinstance(item.item, (ast.LayerUse, ast.BlockUse)) else
+             "group" if isinstance(item.item, (ast.Chain, ast.Repeat, ast.If)) else "")
+    label = ir.Label(span=item.label_span, text=name, name=name, label=name, names=names,
+                     covers=len(nodes))
+    # a label that names a module is used: the module has its name
+    labels.defined[name] = _Defined(state, item.label_span, used=bool(names))
     if state is not None:
         label = replace(label, info=infer.info(state, state, infer.Cost()))
     return nodes + [label], state
@@ -761,8 +768,9 @@ def _block_use(use, args: tuple, env: Env, scope: _Scope, state: State | None,
              IN: Value(state.channels, E.In()) if state is not None else UNKNOWN}
     labels = _Labels(later=frozenset(_labels_in(block.body)))
     before = len(ctx.diagnostics)
-    body, out = _sequence(block.body, inner, _Scope(_Names()), labels, state,
-                          stack + (use.name,), ctx)
+    body, out = _sequence(block.body, inner, _Scope(_Names(set(_labels_in(block.body)))),
+                          labels, state, stack + (use.name,), ctx)
+    body, = name_modules((body,), ctx.diagnostics)
     _close(labels, ctx)
     _name_the_use(ctx.diagnostics, before, use, bound, state)
     sym = tuple((k, v.expr) for k, v in bound.items() if v.symbolic)

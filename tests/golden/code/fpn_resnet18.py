@@ -13,12 +13,12 @@ Input 3x224x224 -> output 256x28x28, 256x14x14, 256x7x7; 13,176,896 parameters; 
     basic1                   Basic(64)                    64x56x56               73,984
     basic2                   Basic(64)                    64x56x56               73,984
     down1                    Down(128)                    128x28x28             230,144
-    basic3                   Basic(128)                   128x28x28             295,424
+    c3                       Basic(128)                   128x28x28             295,424
     down2                    Down(256)                    256x14x14             919,040
-    basic4                   Basic(256)                   256x14x14           1,180,672
+    c4                       Basic(256)                   256x14x14           1,180,672
     down3                    Down(512)                    512x7x7             3,673,088
     basic5                   Basic(512)                   512x7x7             4,720,640
-    conv2                    conv 256 k1                  256x7x7               131,328
+    m5                       conv 256 k1                  256x7x7               131,328
     up1                      upsample 2                   256x14x14                   0
     add1                     add                          256x14x14                   0
     up2                      upsample 2                   256x28x28                   0
@@ -107,12 +107,12 @@ class ResNet18FPN(nn.Module):
         self.basic1 = Basic(64, c=64)
         self.basic2 = Basic(64, c=64)
         self.down1 = Down(64, c=128)
-        self.basic3 = Basic(128, c=128)
+        self.c3 = Basic(128, c=128)
         self.down2 = Down(128, c=256)
-        self.basic4 = Basic(256, c=256)
+        self.c4 = Basic(256, c=256)
         self.down3 = Down(256, c=512)
         self.basic5 = Basic(512, c=512)
-        self.conv2 = nn.Conv2d(512, 256, kernel_size=1)
+        self.m5 = nn.Conv2d(512, 256, kernel_size=1)
         self.up1 = nn.Upsample(scale_factor=2)
         self.branch1_conv1 = nn.Conv2d(256, 256, kernel_size=1)
         self.up2 = nn.Upsample(scale_factor=2)
@@ -129,12 +129,12 @@ class ResNet18FPN(nn.Module):
         x = self.basic1(x)                # (B, 64, 56, 56)
         x = self.basic2(x)                # (B, 64, 56, 56)  64x56x56
         x = self.down1(x)                 # (B, 128, 28, 28)
-        c3 = self.basic3(x)               # (B, 128, 28, 28)  128x28x28
+        c3 = self.c3(x)                   # (B, 128, 28, 28)  128x28x28
         x = self.down2(c3)                # (B, 256, 14, 14)
-        c4 = self.basic4(x)               # (B, 256, 14, 14)  256x14x14
+        c4 = self.c4(x)                   # (B, 256, 14, 14)  256x14x14
         x = self.down3(c4)                # (B, 512, 7, 7)
         x = self.basic5(x)                # (B, 512, 7, 7)  512x7x7: C5
-        m5 = self.conv2(x)                # (B, 256, 7, 7)  256x7x7
+        m5 = self.m5(x)                   # (B, 256, 7, 7)  256x7x7
         x = self.up1(m5)                  # (B, 256, 14, 14)
         branch1 = self.branch1_conv1(c4)  # (B, 256, 14, 14)
         m4 = branch1 + x                  # (B, 256, 14, 14)  256x14x14

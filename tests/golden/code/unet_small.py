@@ -6,9 +6,9 @@ Input 1x64x64 -> output 2x64x64; 466,626 parameters; 395.91M multiply-adds.
 
     Module                   Layer                        Output                 Params
     ------------------------ ---------------------------- ---------------- ------------
-    double1                  Double(32)                   32x64x64                9,632
+    e1                       Double(32)                   32x64x64                9,632
     pool1                    maxpool 2                    32x32x32                    0
-    double2                  Double(64)                   64x32x32               55,552
+    e2                       Double(64)                   64x32x32               55,552
     pool2                    maxpool 2                    64x16x16                    0
     double3                  Double(128)                  128x16x16             221,696
     convt1                   convt 64 k2 s2               64x32x32               32,832
@@ -57,9 +57,9 @@ class UNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.double1 = Double(1, c=32)
+        self.e1 = Double(1, c=32)
         self.pool1 = nn.MaxPool2d(2)
-        self.double2 = Double(32, c=64)
+        self.e2 = Double(32, c=64)
         self.pool2 = nn.MaxPool2d(2)
         self.double3 = Double(64, c=128)
         self.convt1 = nn.ConvTranspose2d(128, 64, kernel_size=2, stride=2)
@@ -69,9 +69,9 @@ class UNet(nn.Module):
         self.conv1 = nn.Conv2d(32, 2, kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        e1 = self.double1(x)           # (B, 32, 64, 64)
+        e1 = self.e1(x)                # (B, 32, 64, 64)
         x = self.pool1(e1)             # (B, 32, 32, 32)  32x32x32
-        e2 = self.double2(x)           # (B, 64, 32, 32)
+        e2 = self.e2(x)                # (B, 64, 32, 32)
         x = self.pool2(e2)             # (B, 64, 16, 16)  64x16x16
         x = self.double3(x)            # (B, 128, 16, 16)  128x16x16
         x = self.convt1(x)             # (B, 64, 32, 32)

@@ -26,8 +26,9 @@ class HintWidget extends WidgetType {
     return span;
   }
 
+  // a click on a hint is the editor's (the cursor goes beside it), never the browser's
   ignoreEvent() {
-    return true;
+    return false;
   }
 }
 

@@ -487,3 +487,44 @@ def test_extension_packages_to_a_vsix(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert out.stat().st_size > 1000
+
+
+# ---- the playground's hints are the language server's (issue 23) ---------------------------
+
+@pytest.mark.parametrize("spec", sorted(SPECS.glob("*.cnn")), ids=lambda p: p.stem)
+def test_the_playgrounds_hints_are_the_language_servers(spec):
+    """`/api/check`'s `hints` (the playground's editor) and `inlay` (the language
+    server's `textDocument/inlayHint`) give the same labels at the same places."""
+    from types import SimpleNamespace
+
+    import cnndsl
+    from cnndsl.lsp import analysis as A
+    from cnndsl.lsp.server import inlay
+    from cnndsl.serve import payload
+
+    text = spec.read_text(encoding="utf-8")
+    whole = T.Range(start=T.Position(line=0, character=0),
+                    end=T.Position(line=10**6, character=0))
+    served = inlay(SimpleNamespace(hints="layer"), A.analyse(text, spec.name), whole)
+    shown = payload.hints(cnndsl.check(text, filename=spec.name))
+    lines = text.split("\n")
+
+    def utf16(line: int, column: int) -> int:   # the page's code points as LSP's units
+        before = lines[line - 1][:column - 1]
+        return len(before.encode("utf-16-le")) // 2
+
+    assert [(h["line"] - 1, utf16(h["line"], h["column"]), h["label"]) for h in shown] == \
+        [(h.position.line, h.position.character, h.label) for h in served]
+    assert shown and all(h["label"].startswith("→ ") for h in shown)
+
+
+def test_the_playgrounds_hints_follow_a_blocks_params_and_stop_at_an_error():
+    import cnndsl
+    from cnndsl.serve import payload
+
+    text = (SPECS / "residual_net.cnn").read_text(encoding="utf-8")
+    shown = payload.hints(cnndsl.check(text, filename="r.cnn"))
+    assert {"line": 9, "column": 48, "label": "→ 16x12x12 · 4.64K params"} in shown
+    broken = "input 1x8x8\nconv 4 k3 -> relu\n-> conv 4 k9\n-> fc 2\n"
+    shown = payload.hints(cnndsl.check(broken, filename="b.cnn"))
+    assert [h["label"] for h in shown] == ["→ 4x6x6", "→ 4x6x6"]

@@ -278,8 +278,9 @@ def test_saving_writes_back_only_on_an_explicit_save(browser, cnndsl_cmd, tmp_pa
     context, page, errors = open_page(browser, url)
     try:
         assert doc(page) == LENET
-        click_at(page, 7, 1)
-        page.keyboard.press("End")            # after the last `fc 10`
+        # after the last `fc 10` (a click: with its shapes inline the line wraps, and End
+        # goes to the wrap, as CodeMirror's End does on any wrapped line)
+        click_at(page, 7, len(LENET.splitlines()[6]) + 1)
         page.keyboard.type("0")
         settled(page)
         assert spec.read_text(encoding="utf-8") == LENET       # typing saves nothing
@@ -665,3 +666,92 @@ def test_the_diagram_folds_its_blocks(page):
     assert page.inner_text("#fold-diagram") == "Unfold blocks"
     page.click("#fold-diagram")
     wait(page, f"document.querySelectorAll('#diagram g.node').length === {nodes}")
+
+
+# ---- the language server's inlay hints in the editor (issue 23) ------------------------------
+
+HINTS_SHOT = ROOT / "docs" / "editor-hints.png"
+
+
+def hints(page) -> list[list]:
+    """Each inlay hint shown: [line, column it stands before, its text]."""
+    return page.evaluate("""(() => {
+        const v = window.cnndsl.view;
+        return [...document.querySelectorAll('.cm-inlay-hint')].map((el) => {
+            const pos = v.posAtDOM(el), line = v.state.doc.lineAt(pos);
+            return [line.number, pos - line.from + 1, el.textContent]; }); })()""")
+
+
+def test_each_layer_shows_its_output_shape_inline(page):
+    settled(page)
+    wait(page, "document.querySelectorAll('.cm-inlay-hint').length === 11")
+    shown = hints(page)
+    assert shown[:3] == [[5, 16, "→ 6x28x28"], [5, 24, "→ 6x28x28"], [5, 37, "→ 6x14x14"]]
+    assert shown[-1] == [7, 44, "→ 10"] and [6, 35, "→ 16x5x5"] in shown
+    line = page.inner_text(".cm-line >> nth=4")   # the widget stands right after the layer
+    assert line.startswith("conv 6 k5 s1 p0→ 6x28x28 -> relu→ 6x28x28")
+    style = page.eval_on_selector(".cm-inlay-hint", "el => getComputedStyle(el).color")
+    assert style != page.eval_on_selector(".cm-line", "el => getComputedStyle(el).color")
+
+
+def test_a_block_use_shows_its_params_inline(page):
+    set_text(page, (ROOT / "specs" / "residual_net.cnn").read_text(encoding="utf-8"))
+    wait(page, "document.querySelectorAll('.cm-inlay-hint').length === 9")
+    shown = hints(page)
+    assert [9, 48, "→ 16x12x12 · 4.64K params"] in shown
+    assert [10, 51, "→ 32x4x4 · 18.50K params"] in shown
+    assert not [h for h in shown if h[0] < 9]    # nothing inside the block's definition
+
+
+def test_the_shapes_inline_toggle_hides_and_shows_the_hints(page):
+    wait(page, "document.querySelectorAll('.cm-inlay-hint').length === 11")
+    assert page.is_checked("#shapes-inline")
+    page.click("#shapes-inline")
+    wait(page, "document.querySelectorAll('.cm-inlay-hint').length === 0")
+    set_text(page, LENET.replace("fc 10", "fc 7"))   # a check while hidden shows nothing
+    assert hints(page) == []
+    page.click("#shapes-inline")
+    wait(page, "document.querySelectorAll('.cm-inlay-hint').length === 11")
+    assert hints(page)[-1] == [7, 43, "→ 7"]
+
+
+def test_an_edit_updates_the_hints_and_an_older_check_is_dropped(page):
+    wait(page, "document.querySelectorAll('.cm-inlay-hint').length === 11")
+    click_at(page, 5, 3)                 # `conv 6` -> `conv 8`
+    page.keyboard.press("Home")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Delete")
+    page.keyboard.type("8")
+    settled(page)
+    assert doc(page).splitlines()[4].startswith("conv 8 k5"), doc(page)
+    wait(page, "document.querySelector('.cm-inlay-hint').textContent === '→ 8x28x28'")
+    assert hints(page)[:3] == [[5, 16, "→ 8x28x28"], [5, 24, "→ 8x28x28"],
+                               [5, 37, "→ 8x14x14"]]
+    page.keyboard.press("Backspace")     # `conv ` alone: an error, the hints stop before it
+    settled(page)
+    wait(page, "document.querySelectorAll('.cm-inlay-hint').length === 0")
+    # a check of a text the editor no longer holds places nothing
+    page.evaluate("""window.cnndsl.view.dispatch({ effects: window.cnndsl.hintsFor(
+        'input 1x8x8\\nfc 2\\n', [{ line: 1, column: 1, label: '→ stale' }]) })""")
+    assert hints(page) == []
+    page.evaluate("""(() => { const v = window.cnndsl.view; v.dispatch({ effects:
+        window.cnndsl.hintsFor(v.state.doc.toString(), [{ line: 1, column: 3, label: '→ now' }])
+        }); })()""")
+    assert hints(page) == [[1, 3, "→ now"]]
+
+
+def test_screenshot_of_the_inlay_hints_for_the_docs(page, request, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    set_text(page, (ROOT / "specs" / "residual_net.cnn").read_text(encoding="utf-8"))
+    wait(page, "document.querySelectorAll('.cm-inlay-hint').length === 9")
+    settled(page, drawn=True)
+    page.evaluate("window.cnndsl.view.contentDOM.blur()")
+    update = request.config.getoption("--update-goldens")
+    path = HINTS_SHOT if update else tmp_path / "editor-hints.png"
+    page.screenshot(path=str(path))
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        assert picture.size == (1280, 720)
+    assert HINTS_SHOT.exists(), "docs/editor-hints.png is missing: run pytest --update-goldens"

@@ -256,6 +256,24 @@ def fmt_count(n: int) -> str:
     return human(n)
 
 
+def inlay_labels(analysis: Analysis, mode: str = "layer") -> list[tuple[int, str]]:
+    """The inlay hints of a spec as (offset, label), in order: `→ SHAPE` after each
+    layer, block use or merge of the body (`· N params` added after a block use);
+    `mode` "line" puts one hint, the line's last, at each line's end. One function for
+    the language server and the playground, so both show the same text."""
+    hints: dict[int, tuple[int, str]] = {}   # key -> (offset, label)
+    for row in top_rows(analysis):
+        label = f"→ {shape(row.output)}"
+        if row.kind == "block":
+            label += f" · {fmt_count(row.params)} params"
+        end = row.span.end
+        key = analysis.position(end)[0] if mode == "line" else end
+        if mode == "line":
+            end = analysis.offset(key, 10**9)
+        hints[key] = (end, label)
+    return list(hints.values())
+
+
 def label_shape(analysis: Analysis, sym: Symbol) -> str | None:
     """The output shape a label names: the last annotated row inside its item."""
     if analysis.result is None:

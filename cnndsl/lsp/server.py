@@ -315,18 +315,8 @@ def _configure(ls: CnnServer, settings) -> None:
 
 def inlay(ls: CnnServer, an: A.Analysis, rng: T.Range) -> list[T.InlayHint]:
     first, last = rng.start.line, rng.end.line
-    hints: dict[int, tuple[int, str]] = {}   # key -> (offset, label)
-    for row in A.top_rows(an):
-        label = f"→ {A.shape(row.output)}"
-        if row.kind == "block":
-            label += f" · {A.fmt_count(row.params)} params"
-        end = row.span.end
-        key = an.position(end)[0] if ls.hints == "line" else end
-        if ls.hints == "line":
-            end = an.offset(key, 10**9)
-        hints[key] = (end, label)
     found = []
-    for end, label in hints.values():
+    for end, label in A.inlay_labels(an, ls.hints):
         pos = position(an, end)
         if first <= pos.line <= last:
             found.append(T.InlayHint(position=pos, label=label, kind=T.InlayHintKind.Type,

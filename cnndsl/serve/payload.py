@@ -26,7 +26,22 @@ def checked(result) -> dict:
     report = result_json(result)
     found = sorted({d["code"] for d in report["diagnostics"]})
     return {"report": report, "table": query.table(result),
-            "explanations": {code: codes.explain(code) for code in found}}
+            "explanations": {code: codes.explain(code) for code in found},
+            "hints": hints(result)}
+
+
+def hints(result, mode: str = "layer") -> list[dict]:
+    """The editor's inlay hints, the language server's own (`lsp.analysis.inlay_labels`):
+    each a label and the 1-based line and code-point column it stands before."""
+    from cnndsl.lsp import analysis
+
+    text = result.source.text
+    an = analysis.Analysis(text, result, [], analysis.line_starts(text))
+    found = []
+    for offset, label in analysis.inlay_labels(an, mode):
+        line, column = an.position(offset)
+        found.append({"line": line + 1, "column": column + 1, "label": label})
+    return found
 
 
 def diagram(result, drawings=None, collapse: bool = False) -> dict:

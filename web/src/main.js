@@ -17,6 +17,7 @@ import { renderProblems, showDiagnostics, tally } from "./diagnostics.js";
 import { $, el, fill, human, plural } from "./dom.js";
 import { download } from "./downloads.js";
 import { renderExplanation } from "./explain.js";
+import { inlayHints, setHints, showHints } from "./hints.js";
 import { describe, origin, originField, setOrigin } from "./origin.js";
 import { lineColumn, rangeOf } from "./positions.js";
 import { decode, encode } from "./share.js";
@@ -46,6 +47,7 @@ const app = {
   report: null, checked: null, linked: null, svg: null, picked: null,
   seq: 0, controller: null, timer: null, editAt: 0, timings: [], zoom: 1, dragged: false,
   foldDiagram: false,
+  hintsFor: (text, hints) => setHints.of({ text, hints }),   // a check's hints, as an effect
 };
 window.cnndsl = app;
 
@@ -147,6 +149,7 @@ function showEmpty(text) {
   app.svg = null;
   app.picked = null;
   showDiagnostics(app.view, []);
+  app.view.dispatch({ effects: setHints.of({ text, hints: [] }) });
   fill($("#problems"));
   fill($("#table"), el("p", { class: "hint empty" }, "The editor is empty: type a spec " +
     "(`input 1x28x28`, then layers), or pick one from the Examples menu."));
@@ -167,6 +170,7 @@ function showCheck(data) {
   app.explanations = data.explanations || {};
   const diagnostics = data.report.diagnostics;
   showDiagnostics(app.view, diagnostics, applyFix);
+  app.view.dispatch({ effects: setHints.of({ text: app.checked, hints: data.hints || [] }) });
   renderProblems($("#problems"), diagnostics, { onJump: jumpTo, onExplain: explainCode,
     onFix: applyFix });
   const tableRoot = $("#table");
@@ -459,7 +463,7 @@ function editor(text, from) {
       doc: text,
       extensions: [
         lineNumbers(), undoHistory(), drawSelection(), highlightActiveLine(), bracketMatching(),
-        cnn(), lintGutter(), pickField, origin(from), EditorView.lineWrapping,
+        cnn(), lintGutter(), inlayHints(), pickField, origin(from), EditorView.lineWrapping,
         keymap.of([{ key: "Mod-s", preventDefault: true, run: () => (saveClicked(), true) },
           ...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.updateListener.of(edited),
@@ -486,6 +490,9 @@ function menus(info) {
     $("#save").addEventListener("click", saveClicked);
     markDirty();
   }
+  $("#shapes-inline").addEventListener("change", (event) => {
+    app.view.dispatch({ effects: showHints.of(event.target.checked) });
+  });
   $("#help").addEventListener("click", () => $("#cheatsheet").showModal());
   $("#cheatsheet-close").addEventListener("click", () => $("#cheatsheet").close());
   $("#diagram").addEventListener("click", diagramClicked);

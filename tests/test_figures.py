@@ -349,9 +349,9 @@ def test_unet_u_has_skips_across_and_the_decoder_on_the_right():
     at = {f[1]: (float(f[2]), float(f[3])) for f in map(str.split, plain.splitlines())
           if f[0] == "node"}
     # each skip: the encoder's Double on the left, the concat on the same row to its right
-    for encoder, merge in (("double1", "concat2"), ("double2", "concat1")):
+    for encoder, merge in (("e1", "concat2"), ("e2", "concat1")):   # labels name modules
         assert at[encoder][1] == at[merge][1] and at[encoder][0] < at[merge][0]
-    assert at["double3"][1] < at["double2"][1]   # the bottleneck at the bottom
+    assert at["double3"][1] < at["e2"][1]   # the bottleneck at the bottom
     assert at["output"][1] > at["double3"][1] and at["output"][0] > at["input"][0]
 
 

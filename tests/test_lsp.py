@@ -88,7 +88,8 @@ async def test_diagnostics_on_open_carry_code_link_related_and_tags(client):
         f"https://example.org/cnndsl/errors/#{slugify(heading, '-')}"
     assert error.related_information, "the secondary spans travel as related information"
     assert error.range.start.line == 2
-    found = await open_doc(client, "input 8x16x16\nconv 8 k3 p1 as unused -> relu -> fc 2\n",
+    found = await open_doc(client, "input 8x16x16\n"     # a merge's label names no module
+                           "add(identity, conv 8 k3 p1) as unused -> relu -> fc 2\n",
                            uri="file:///work/unused.cnn")
     unused = next(d for d in found if d.code == "W0107")
     assert list(unused.tags) == [T.DiagnosticTag.Unnecessary]
@@ -167,7 +168,7 @@ async def test_hover_on_a_block_use_a_label_and_a_code(client):
     value = hover.contents.value
     assert "block Residual(c)" in value
     assert "32x4x4 → **32x4x4**" in value and "18,496" in value
-    text = "input 8x16x16\nconv 8 k3 p1 as feat -> relu -> fc 2\n"
+    text = "input 8x16x16\nadd(identity, conv 8 k3 p1) as feat -> relu -> fc 2\n"
     await open_doc(client, text, uri="file:///work/label.cnn")
     hover = await client.text_document_hover_async(T.HoverParams(
         text_document=T.TextDocumentIdentifier(uri="file:///work/label.cnn"),

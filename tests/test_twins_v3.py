@@ -12,6 +12,7 @@ import pytest
 import torch
 from twins.compare import assert_same_outputs, copy_in_order, perturb
 from twins.mobilenetv2 import make_divisible, mobilenet_v2
+from twins.yolo import YoloTinyLike
 
 import cnndsl
 
@@ -65,3 +66,43 @@ def test_width_overrides_take_exact_numbers():
         cnndsl.build(spec, w="0.5")
     with pytest.raises(TypeError, match="must be a number"):
         cnndsl.build(spec, w=float("nan"))
+
+
+YOLO_PARAMS = 2_176_126  # counted by the twin below, and the spec's `assert params ==`
+
+
+def test_yolo_twin_count_and_head_shapes():
+    twin = YoloTinyLike().eval()
+    assert _count(twin) == YOLO_PARAMS
+    with torch.no_grad():
+        heads = twin(torch.randn(1, 3, 64, 64))
+    assert [tuple(h.shape[1:]) for h in heads] == [(27, 2, 2), (27, 4, 4)]
+
+
+def _yolo_pair(seed: int = 0):
+    ours = cnndsl.build(SPECS / "yolo_tiny_like.cnn").eval()
+    theirs = perturb(YoloTinyLike(), seed=seed).eval()
+    inputs = (torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(7)),)
+    copy_in_order(theirs, ours, inputs)
+    return ours, theirs, inputs
+
+
+def test_yolo_spec_equals_its_darknet_twin_on_both_heads():
+    ours, theirs, inputs = _yolo_pair()
+    assert _count(ours) == YOLO_PARAMS
+    assert_same_outputs(ours, theirs, inputs)
+
+
+def test_yolo_darknet_pool_pads_with_cells_that_never_win():
+    # the comparison can fail: with zero padding in the twin's stride-1 pool (what
+    # `pad after=1x1` without `replicate` computes), the negative leaky-ReLU outputs on
+    # the bottom and right edges become 0 and the heads differ
+    ours, theirs, inputs = _yolo_pair()
+    theirs.layers[11] = _ZeroPadPool()
+    with pytest.raises(AssertionError):
+        assert_same_outputs(ours, theirs, inputs)
+
+
+class _ZeroPadPool(torch.nn.Module):
+    def forward(self, x):
+        return torch.nn.functional.max_pool2d(torch.nn.functional.pad(x, (0, 1, 0, 1)), 2, 1)

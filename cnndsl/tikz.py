@@ -119,6 +119,36 @@ def lanes(nodes: list[str], edges) -> dict[str, int]:
     return lane
 
 
+def untangled(nodes: list[str], edges, rank: dict[str, int],
+              lane: dict[str, int]) -> dict[str, int]:
+    """`lane`, with no two nodes in one cell (lane, rank): a merge whose leftmost lane is
+    taken at its rank (a second output head rejoining the first's lane) moves right to
+    the first free lane, and the chain after it follows. Where `lane` has no clash, the
+    result is `lane` itself."""
+    into: dict[str, list[str]] = {}
+    for tail, head, *_ in edges:
+        into.setdefault(head, []).append(tail)
+    claimed = {}
+    for node in nodes:   # a chain's continuation keeps its cell; merges yield to it
+        if len([t for t in into.get(node, ()) if t in lane]) <= 1:
+            claimed.setdefault((lane[node], rank[node]), node)
+    final: dict[str, int] = {}
+    taken: set[tuple[int, int]] = set()
+    for node in nodes:
+        tails = [t for t in into.get(node, ()) if t in final]
+        if len(tails) > 1:
+            want = min(final[t] for t in tails)
+        elif tails:
+            want = final[tails[0]] + lane[node] - lane[tails[0]]
+        else:
+            want = lane[node]
+        while (want, rank[node]) in taken or claimed.get((want, rank[node]), node) != node:
+            want += 1
+        final[node] = want
+        taken.add((want, rank[node]))
+    return final
+
+
 def _colours(theme: str) -> list[str]:
     out = []
     for family, (fill, _) in FAMILIES.items():
@@ -136,7 +166,7 @@ def _text(label: str) -> str:
 def _flow(pic: _Picture, drawer: _Drawer) -> list[str]:
     order = list(pic.nodes)
     rank = ranks(order, pic.edges)
-    column = lanes(order, pic.edges)
+    column = untangled(order, pic.edges, rank, lanes(order, pic.edges))
     row = min(1.4, 480 / max(1, max(rank.values()) + 1))   # under TeX's largest dimension
     out = _colours(drawer.options.theme)
     out += [f"\\begin{{tikzpicture}}[>=Stealth, every node/.style={{font=\\footnotesize, "

@@ -153,6 +153,24 @@ class Merge:
 
 
 @dataclass(frozen=True)
+class Cmp:
+    """A condition `left op right` (op: == != < <= > >=) on block parameters, `in`, numbers."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class If:
+    """`if COND { chain } else { chain }`; `other` None leaves the `else` out (identity)."""
+
+    cond: Cmp
+    then: Chain
+    other: Chain | None = None
+
+
+@dataclass(frozen=True)
 class Use:
     """A block use: `Name`, `Name(args, key=value)`."""
 
@@ -213,6 +231,10 @@ def item_text(item) -> str:
         return use_text(item)
     if isinstance(item, Label):
         return f"{item_text(item.item)} as {item.name}"
+    if isinstance(item, If):
+        cond = f"{expr_text(item.cond.left)} {item.cond.op} {expr_text(item.cond.right)}"
+        text = f"if {cond} {{ {chain_text(item.then)} }}"
+        return text if item.other is None else f"{text} else {{ {chain_text(item.other)} }}"
     raise TypeError(f"no text for {item!r}")
 
 
@@ -275,6 +297,8 @@ def walk(node):
         children = (node.item,)
     elif isinstance(node, Merge):
         children = node.branches
+    elif isinstance(node, If):
+        children = (node.then,) + ((node.other,) if node.other is not None else ())
     for child in children:
         yield from walk(child)
 

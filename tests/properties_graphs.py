@@ -18,8 +18,10 @@ from properties_ast import (
     At,
     Block,
     Chain,
+    Cmp,
     Expr,
     Group,
+    If,
     In,
     Input,
     Label,
@@ -43,10 +45,12 @@ class Features:
     gates: bool = False       # `mul`, `gate`, `split`
     in_expr: bool = False     # `in`
     resize: bool = False      # `upsample`, `convt`: U-Net's way back up
+    v3: bool = False          # broadcasting `mul` (C×1×1, 1×H×W), `if` in block bodies
 
 
 ISSUE10 = Features()
 ISSUE12 = Features(labels=True, gates=True, in_expr=True, resize=True)
+ISSUE20 = replace(ISSUE12, v3=True)
 
 LABELS = ["e1", "e2", "skip", "low", "high", "feat", "stem", "x", "a", "b", "out1", "c1",
           "r3", "k3", "s2", "p1", "d2", "x_1", "Mid", "lateral"]
@@ -205,6 +209,8 @@ def item(draw, ctx: Ctx, cur: Cur, down: bool) -> tuple:
         kinds += ["concat", "add", "residual", "repeat", "repeat"]
         kinds += ["mul", "gate", "split"] if ctx.features.gates else []
     kinds += ["use", "use", "use"] if ctx.blocks else []
+    if ctx.features.v3 and not ctx.top and ctx.params and ctx.depth < MAX_DEPTH:
+        kinds += ["if"] * 6
     kind = pick(draw, kinds)
     return DRAWERS[kind](draw, ctx, cur)
 
@@ -256,6 +262,47 @@ def squeeze(draw, ctx: Ctx, cur: Cur, target: Expr | None) -> Chain:
     return Chain(tuple(layers))
 
 
+def broadcast(draw, ctx: Ctx, cur: Cur, target: Expr | None) -> Chain:
+    """A branch that `mul` broadcasts against the full tensor: `C×1×1` from `gap`/`gmp`
+    (alone, or squeeze-and-excitation), `1×H×W` from `channelmean`/`channelmax` (alone,
+    or CBAM's `-> conv 1 k3 p1 -> sigmoid`)."""
+    kind = pick(draw, ["pool", "se", "spatial", "spatial"])
+    if kind == "se":
+        chain = squeeze(draw, ctx, cur, target)
+        if draw(st.booleans()):
+            chain = Chain((Layer("gmp"),) + chain.items[1:])
+        return chain
+    if kind == "pool":
+        return Chain((Layer(pick(draw, ["gap", "gmp"])),))
+    layers = [Layer(pick(draw, ["channelmean", "channelmax"]))]
+    if draw(st.booleans()):
+        layers.append(Layer("conv", (1,), (("k", 3), ("p", 1))))
+    if draw(st.booleans()):
+        layers.append(Layer("sigmoid"))
+    return Chain(tuple(layers))
+
+
+def condition(draw, ctx: Ctx) -> Cmp:
+    """A truth value on a block parameter (`s > 1`, `c == 4`), now and then on `in`."""
+    sides = [Name(n) for n in sorted(ctx.params)] * 3
+    sides += [In()] if ctx.features.in_expr and ctx.in_ok else []
+    return Cmp(pick(draw, ["==", "!=", "<", "<=", ">", ">="]), pick(draw, sides),
+               draw(st.integers(1, 8)))
+
+
+def if_item(draw, ctx: Ctx, cur: Cur) -> tuple:
+    """`if COND { chain } else { chain }` (the `else` left out now and then): the oracle
+    runs the chosen chain only; the other need not fit."""
+    sub = replace(ctx.branch(), repeated=True)      # no labels inside
+    target = keep_width(cur, ctx)
+    then, end = branch(draw, sub, cur, target, refs=False)
+    other, other_end = None, cur
+    if draw(st.integers(0, 3)):
+        other, other_end = branch(draw, sub, cur, target, refs=False)
+    same = end.ch == other_end.ch and end.ch is not None
+    return If(condition(draw, ctx), then, other), Cur(end.ch if same else None, cur.level)
+
+
 def concat(draw, ctx: Ctx, cur: Cur) -> tuple:
     branches, total = [], 0
     for _ in range(draw(st.integers(2, 3))):
@@ -282,7 +329,9 @@ def mul(draw, ctx: Ctx, cur: Cur) -> tuple:
     target = keep_width(cur, ctx)
     branches = []
     for _ in range(draw(st.integers(2, 3))):
-        if draw(st.booleans()):
+        if ctx.features.v3 and draw(st.booleans()):
+            branches.append(broadcast(draw, ctx, cur, target))
+        elif draw(st.booleans()):
             branches.append(squeeze(draw, ctx, cur, target))
         else:
             branches.append(branch(draw, ctx, cur, target)[0])
@@ -291,6 +340,8 @@ def mul(draw, ctx: Ctx, cur: Cur) -> tuple:
 
 def gate(draw, ctx: Ctx, cur: Cur) -> tuple:
     target = keep_width(cur, ctx)
+    if ctx.features.v3 and draw(st.booleans()):
+        return Merge("gate", (broadcast(draw, ctx, cur, target),)), cur
     if draw(st.integers(0, 3)):
         return Merge("gate", (squeeze(draw, ctx, cur, target),)), cur
     return Merge("gate", (branch(draw, ctx, cur, target, refs=False)[0],)), cur
@@ -372,7 +423,7 @@ def block_use(draw, ctx: Ctx, cur: Cur) -> tuple:
 DRAWERS = {
     "keep": keep_item, "down": down_item, "up": up_item, "concat": concat, "add": add,
     "residual": residual, "mul": mul, "gate": gate, "split": split, "repeat": repeat,
-    "use": block_use,
+    "use": block_use, "if": if_item,
 }
 
 

@@ -20,7 +20,9 @@ import torch.nn.functional as F
 from properties_ast import (
     At,
     Chain,
+    Cmp,
     Group,
+    If,
     In,
     Label,
     Layer,
@@ -130,6 +132,12 @@ def value(v, env: Env):
             raise Reject("division by zero")
         return evaluate_op(v.op, left, right)
     raise TypeError(f"not a value: {v!r}")
+
+
+def _holds(cond: Cmp, env: Env) -> bool:
+    left, right = value(cond.left, env), value(cond.right, env)
+    return {"==": left == right, "!=": left != right, "<": left < right,
+            "<=": left <= right, ">": left > right, ">=": left >= right}[cond.op]
 
 
 def _rank(x) -> int:
@@ -364,11 +372,11 @@ def merge(op: str, outs: list):
 
 
 def _multiply(shapes: list, outs: list):
-    if len({s[0] for s in shapes}) > 1:
-        raise Reject(f"mul: channels differ {shapes}")
-    full = {s[1:] for s in shapes if any(n != 1 for n in s[1:])}
-    if len(full) > 1:      # only a branch of spatial size 1 in every dim broadcasts
-        raise Reject(f"mul: spatial sizes differ {shapes}")
+    # LANGUAGE.md v3: in every dimension, channels included, each operand has the
+    # result's size or 1 (`C×1×1` and `1×H×W` both against `C×H×W`)
+    result = tuple(max(sizes) for sizes in zip(*shapes))
+    if any(n not in (1, r) for s in shapes for n, r in zip(s, result)):
+        raise Reject(f"mul: shapes do not broadcast {shapes}")
     product = outs[0]
     for out in outs[1:]:
         product = product * out
@@ -477,6 +485,9 @@ class Evaluation:
             return self.merge(item, x, env, scope)
         if isinstance(item, Use):
             return self.use(item, x, env)
+        if isinstance(item, If):   # only the chosen chain runs, and only it makes modules
+            chosen = item.then if _holds(item.cond, env) else item.other
+            return x if chosen is None else self.chain(chosen, x, env, scope)
         if isinstance(item, Label):
             out = self.item(item.item, x, env, scope)
             scope.define(item.name, out)

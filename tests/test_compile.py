@@ -261,3 +261,16 @@ def test_generated_files_pass_ruff():
         pytest.skip("ruff is not installed beside this interpreter")
     for path in SPECS:
         assert ruff_problems(compile_result(cnndsl.check_file(path))) is None, path
+
+
+@pytest.mark.parametrize("text", [
+    "input 4x8x8\nmul(channelmean -> conv 1 k3 p1 -> sigmoid, gap) -> bn -> fc 2\n",
+    "input 4x8x8\nblock G { mul(channelmax, gmp -> conv in k1) -> bn }\nG -> conv 3 k1 -> fc 2\n",
+    "input 1x8x8\ngate(conv 4 k1) -> bn -> fc 2\n",
+])
+def test_mul_takes_its_channels_from_the_broadcast_result(text):
+    # 1xHxW times Cx1x1 is CxHxW: the layers after the merge take C channels, not the
+    # first operand's 1 (found by tests/test_properties_graphs.py's v3 drawing)
+    model = cnndsl.build(text).eval()
+    assert sum(p.numel() for p in model.parameters()) == cnndsl.check(text).summary.params
+    assert model(torch.randn(2, *cnndsl.check(text).network.input)).shape == (2, 2)

@@ -268,6 +268,18 @@ def test_tikz_golden(path, golden):
     golden(GOLDEN / f"{path.stem}.boxes.tex", tikz_of(path, "boxes", standalone=False))
 
 
+@pytest.mark.parametrize("path", ALL_SPECS, ids=lambda p: p.stem)
+def test_tikz_flow_places_no_two_nodes_at_one_point(path):
+    # yolo_tiny_like's second head rejoined the first lane at a merge and sat on `output 1`
+    places = re.findall(r"\\node\[[^\]]*\] \((n\d+)\) at \(([-\d.]+,[-\d.]+)\)",
+                        tikz_of(path))
+    assert places
+    seen: dict[str, str] = {}
+    for node, at in places:
+        assert at not in seen, f"{node} and {seen[at]} both at ({at})"
+        seen[at] = node
+
+
 def test_tikz_folds_and_carries_one_shape_per_edge():
     flow = tikz_of(SPECS / "resnet50.cnn")
     assert r"conv 256 k1 nobias\\16,384 params" in flow   # the use's values, not `c*4`

@@ -18,7 +18,9 @@ from properties_ast import (
     At,
     Block,
     Chain,
+    Cmp,
     Group,
+    If,
     In,
     Input,
     Label,
@@ -35,7 +37,14 @@ from properties_ast import (
 )
 from properties_chains import property_settings
 from properties_compare import assert_compiled, assert_totals, verdicts
-from properties_graphs import ISSUE10, ISSUE12, graph_specs, misuses, multi_io_specs, occurrences
+from properties_graphs import (
+    ISSUE10,
+    ISSUE20,
+    graph_specs,
+    misuses,
+    multi_io_specs,
+    occurrences,
+)
 from properties_torch import evaluate
 
 
@@ -93,14 +102,17 @@ def test_issue_10_miscompiles_match_pytorch(spec):
 # ---- issue 12: labels, references, mul, gate, split, in ---------------------------------------
 
 
+# issue 20 adds to issue 12's drawing: `mul` broadcasting a C×1×1 (`gap`, `gmp`) or 1×H×W
+# (`channelmean`, `channelmax`) branch, and `if COND { chain } else { chain }` in block
+# bodies on a block parameter, where the oracle runs the chosen chain only
 @property_settings(100)
-@given(graph_specs(ISSUE12))
+@given(graph_specs(ISSUE20))
 def test_labelled_graphs_agree_with_pytorch(spec):
     _agree(spec)
 
 
 @property_settings(40)
-@given(graph_specs(ISSUE12))
+@given(graph_specs(ISSUE20))
 def test_compiled_labelled_graphs_match_pytorch(spec):
     assert_compiled(spec)
 
@@ -182,13 +194,26 @@ INCEPTION_NET = Spec((Input((1, 28, 28)),), chain(
     layer("conv", 20, k=5), layer("maxpool", 2), layer("relu"), Use("Inception", bare=True),
     layer("fc", 10)), (_INCEPTION,), model="InceptionNet")
 
+#: v3: the chosen chain of an `if` on a block parameter (at the first use the other one would
+#: not fit: a residual of 6 channels on 4), and `mul` broadcasting 1×H×W (CBAM) and C×1×1
+_PICK = Block("Pick", (("c", None), ("s", 1)), chain(
+    If(Cmp(">", Name("s"), 1), chain(layer("conv", Name("c"), k=3, s=2, p=1)),
+       chain(Merge("residual", (chain(layer("conv", Name("c"), k=1)),))))))
+IF_ON_A_PARAMETER = Spec((Input((4, 8, 8)),), chain(
+    Use("Pick", (6,), (("s", 2),)), Use("Pick", (6,)), layer("relu"),
+    Merge("mul", (chain(layer("identity")),
+                  chain(layer("channelmax"), layer("conv", 1, k=3, p=1), layer("sigmoid")),
+                  chain(layer("gmp")))), layer("fc", 3)), (_PICK,))
+
 EXAMPLES = {"ResidualNet": RESIDUAL_NET, "InceptionNet": INCEPTION_NET, "UNet": UNET,
-            "MBConv and SE(in//4)": MBCONV}
+            "MBConv and SE(in//4)": MBCONV, "if on a parameter, broadcasting mul":
+            IF_ON_A_PARAMETER}
 
 
 @pytest.mark.parametrize("spec", list(EXAMPLES.values()), ids=list(EXAMPLES))
 def test_language_examples_match_pytorch(spec):
-    """LANGUAGE.md's examples (U-Net on 16x16): check, compile, same numbers."""
+    """LANGUAGE.md's examples (U-Net on 16x16) and v3's `if` and broadcasting `mul`:
+    check, compile, same numbers."""
     text, result, evaluation = verdicts(spec)
     assert evaluation is not None
     assert_totals(text, result, evaluation)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import linecache
+import math
 import re
 import sys
 import types
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,7 +107,7 @@ def load(path_or_source: str | Path) -> type[torch.nn.Module]:
     return getattr(compiled_module(result), result.network.model)
 
 
-def build(path_or_source: str | Path, **constants: int) -> torch.nn.Module:
+def build(path_or_source: str | Path, **constants: float | Fraction) -> torch.nn.Module:
     """Compile a spec and return an instance of its model (`torch.nn.Module`).
 
     Keyword arguments override the spec's `let` constants:
@@ -133,7 +135,7 @@ def _check_memory(result: CheckResult) -> None:
                       training=False, optimizer_states=0, device="cpu")
 
 
-def _overridden(path_or_source: str | Path, constants: dict[str, int]) -> CheckResult:
+def _overridden(path_or_source: str | Path, constants: dict[str, float | Fraction]) -> CheckResult:
     """The spec checked with `constants` written over its `let` values, under its
     own file name; errors say which values were given (`(with classes=-3)`)."""
     text, name = _override(path_or_source, constants)
@@ -144,7 +146,8 @@ def _overridden(path_or_source: str | Path, constants: dict[str, int]) -> CheckR
     return result
 
 
-def _override(path_or_source: str | Path, constants: dict[str, int]) -> tuple[str, str]:
+def _override(path_or_source: str | Path,
+              constants: dict[str, float | Fraction]) -> tuple[str, str]:
     result = check_spec(path_or_source)
     program = result.program
     if program is None:
@@ -157,13 +160,27 @@ def _override(path_or_source: str | Path, constants: dict[str, int]) -> tuple[st
                         f"(its `let` constants: {known})")
     text = result.source.text
     for let in sorted((names[n] for n in constants), key=lambda d: -d.value.span.start):
-        value = constants[let.name]
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"constant `{let.name}` must be an int, got {value!r}")
-        # a negative value as the language writes it: no unary minus in a `let`
-        shown = str(value) if value >= 0 else f"(0 - {-value})"
+        shown = _literal(let.name, constants[let.name])
         text = text[:let.value.span.start] + shown + text[let.value.span.end:]
     return (text if "\n" in text else text + "\n"), result.source.name
+
+
+def _literal(name: str, value: object) -> str:
+    """An override as the language writes it: an int as itself, a float as the decimal
+    Python shows (`1.3`, read exactly as 13/10), a Fraction as a quotient; a negative one
+    as `(0 - v)` (no unary minus in a `let`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Fraction):
+        raise TypeError(f"constant `{name}` must be a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TypeError(f"constant `{name}` must be a number, got {value!r}")
+    if isinstance(value, Fraction) and value.denominator == 1:
+        value = value.numerator
+    magnitude = abs(value)
+    if isinstance(magnitude, Fraction):
+        shown = f"({magnitude.numerator} / {magnitude.denominator})"
+    else:
+        shown = repr(magnitude)
+    return shown if value >= 0 else f"(0 - {shown})"
 
 
 __all__ = ["SpecError", "build", "compile", "load", "load_module"]

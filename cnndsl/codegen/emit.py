@@ -92,6 +92,20 @@ class _Locals:
         self.live.difference_update(names)
 
 
+def _product_channels(chs: list[E.Expr], node: ir.Merge) -> E.Expr:
+    """The channels of a `mul`: operands of 1 channel broadcast (`1×H×W` against
+    `C×H×W`), so the product has the others' count: the first operand's, unless it is a
+    number other than the merge's count here; then the operand written as that count,
+    else the first that is not the literal 1."""
+    out = node.info.output[0] if node.info.output else None
+    if not isinstance(chs[0], E.Const) or chs[0].value == out:
+        return chs[0]
+    for ch in chs:
+        if isinstance(ch, E.Const) and ch.value == out:
+            return ch
+    return next((ch for ch in chs if ch != E.Const(1)), chs[0])
+
+
 @dataclass(frozen=True)
 class _Flow:
     """The tensor flowing at a point of `forward`: its variable, its channel
@@ -315,10 +329,11 @@ class Emitter:
         if node.form == "gate":
             gate = cls.locals.take("gate")
             out = self._sequence(node.branches[1], flow, cls, gate)
+            ch = _product_channels([flow.ch, out.ch], node)
             cls.line(f"{target} = {flow.var} * {out.var}", shape,
-                     _symbolic(flow.ch, flow.dims), node.comment)
+                     _symbolic(ch, flow.dims), node.comment)
             cls.locals.release(gate)
-            return replace(flow, var=target)
+            return replace(flow, var=target, ch=ch)
         if node.op == "split":
             return self._split(node, flow, cls, target)
         operands, temps = [], []
@@ -336,6 +351,8 @@ class Emitter:
             ch = _bounded(channel_sum([o.ch for o in operands]), node)
         else:
             code, ch = _shallow(names, "+" if node.op == "add" else "*"), operands[0].ch
+            if node.op == "mul":
+                ch = _product_channels([o.ch for o in operands], node)
         dims = _merged_dims(operands)
         cls.line(f"{target} = {code}", shape, _symbolic(ch, dims), node.comment)
         cls.locals.release(*temps)

@@ -1,0 +1,111 @@
+"""`upsample like=@NAME` (language v3, issue 20): resize to a label's spatial size,
+followed at run time, so an ASPP head's image-pooling branch works at any input size."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from twins.compare import assert_same_outputs, copy_in_order, perturb
+from twins.compiled import build
+
+import cnndsl
+from cnndsl.codegen.api import compile_result
+
+ASPP = """\
+model Aspp
+input 3x64x64
+conv 16 k3 s2 p1 -> bn -> relu
+-> conv 32 k3 s2 p1 -> bn -> relu as f
+-> concat(
+    conv 16 k1 -> relu,
+    conv 16 k3 p2 d2 -> relu,
+    conv 16 k3 p4 d4 -> relu,
+    gap -> conv 16 k1 -> relu -> upsample like=@f linear,
+  )
+-> conv 24 k1 -> relu
+"""
+
+
+class AsppTwin(nn.Module):
+    """The same network, by hand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1), nn.BatchNorm2d(16), nn.ReLU(),
+                                  nn.Conv2d(16, 32, 3, 2, 1), nn.BatchNorm2d(32), nn.ReLU())
+        self.b1 = nn.Sequential(nn.Conv2d(32, 16, 1), nn.ReLU())
+        self.b2 = nn.Sequential(nn.Conv2d(32, 16, 3, padding=2, dilation=2), nn.ReLU())
+        self.b3 = nn.Sequential(nn.Conv2d(32, 16, 3, padding=4, dilation=4), nn.ReLU())
+        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(32, 16, 1), nn.ReLU())
+        self.project = nn.Sequential(nn.Conv2d(64, 24, 1), nn.ReLU())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.stem(x)
+        b1, b2, b3 = self.b1(f), self.b2(f), self.b3(f)
+        image = nn.functional.interpolate(self.pool(f), size=f.shape[2:], mode="bilinear")
+        return self.project(torch.cat([b1, b2, b3, image], dim=1))
+
+
+def errors(text: str) -> list[str]:
+    return [d.code for d in cnndsl.check(text).diagnostics if d.is_error]
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    path = tmp_path_factory.mktemp("aspp") / "aspp.cnn"
+    path.write_text(ASPP)
+    model, params, _ = build(path)
+    return model.eval(), params
+
+
+@pytest.mark.parametrize("size", [(64, 64), (96, 80)])
+def test_aspp_matches_a_hand_written_twin_at_two_input_sizes(compiled, size):
+    ours, params = compiled
+    torch.manual_seed(0)
+    theirs = AsppTwin().eval()
+    assert params == sum(p.numel() for p in theirs.parameters())
+    inputs = (torch.randn(2, 3, *size),)
+    with torch.no_grad():
+        perturb(theirs)
+        copy_in_order(theirs, ours, inputs)
+    out = ours(*inputs)
+    assert out.shape == (2, 24, size[0] // 4, size[1] // 4)
+    assert_same_outputs(ours, theirs, inputs)
+
+
+@pytest.mark.parametrize("size,expected", [("3x64x64", (24, 16, 16)),
+                                           ("3x96x80", (24, 24, 20))])
+def test_check_gives_the_label_size_at_each_input_size(size, expected):
+    result = cnndsl.check(ASPP.replace("3x64x64", size))
+    assert not result.diagnostics, [d.message for d in result.diagnostics]
+    assert result.summary.outputs[0] == expected
+    up = next(r for r in result.summary.rows if r.text.startswith("upsample"))
+    assert up.output == (16,) + expected[1:]
+
+
+def test_the_generated_code_reads_the_size_at_run_time():
+    code = compile_result(cnndsl.check(ASPP))
+    assert "UpsampleLike" in code and ", f)" in code
+    assert "import torch\nfrom torch import nn" in code
+    assert "size=(16, 16)" not in code
+
+
+def test_a_named_input_may_be_followed():
+    text = ("input img 3x32x32\n"
+            "@img -> conv 8 k3 s2 p1 -> upsample like=@img -> conv 4 k1\n")
+    result = cnndsl.check(text)
+    assert not [d for d in result.diagnostics if d.is_error]
+    assert result.summary.outputs[0] == (4, 32, 32)
+
+
+@pytest.mark.parametrize("text,code", [
+    ("input 3x8x8\nconv 4 k1 -> upsample like=@nope\n", "E0211"),
+    ("input 3x8x8\nconv 4 k1 -> upsample like=@f -> conv 4 k1 as f\n", "E0213"),
+    ("input 3x8x8\nconv 4 k1 -> flatten as f -> unflatten 4x8x8 -> upsample like=@f\n", "E0427"),
+    ("input 3x8x8\nconv 4 k1 as f -> conv 4 k1 like=@f\n", "E0427"),
+    ("input 3x8x8\nconv 4 k1 as f -> upsample 2 like=@f\n", "E0405"),
+    ("input 3x8x8\nconv 4 k1 as f -> upsample like=@f align\n", "E0323"),
+])
+def test_misused_like_is_a_located_error(text, code):
+    assert errors(text) == [code]

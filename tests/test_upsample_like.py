@@ -3,6 +3,8 @@ followed at run time, so an ASPP head's image-pooling branch works at any input 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -103,9 +105,41 @@ def test_a_named_input_may_be_followed():
     ("input 3x8x8\nconv 4 k1 -> upsample like=@nope\n", "E0211"),
     ("input 3x8x8\nconv 4 k1 -> upsample like=@f -> conv 4 k1 as f\n", "E0213"),
     ("input 3x8x8\nconv 4 k1 -> flatten as f -> unflatten 4x8x8 -> upsample like=@f\n", "E0427"),
-    ("input 3x8x8\nconv 4 k1 as f -> conv 4 k1 like=@f\n", "E0427"),
+    ("input 3x8x8\nconv 4 k1 as f -> conv 4 k1 like=@f\n", "E0403"),
+    ("input 3x8x8\nconv 4 k1 as f -> upsample size=@f\n", "E0427"),
+    ("input 3x8x8\nconv 4 k1 as f -> upsample like=f\n", "E0427"),
+    ("input 3x8x8\nconv 4 k1 as f -> upsample like=@f like=@f\n", "E0405"),
     ("input 3x8x8\nconv 4 k1 as f -> upsample 2 like=@f\n", "E0405"),
     ("input 3x8x8\nconv 4 k1 as f -> upsample like=@f align\n", "E0323"),
 ])
 def test_misused_like_is_a_located_error(text, code):
     assert errors(text) == [code]
+
+
+def test_fmt_prints_like_and_round_trips(tmp_path):
+    from cnndsl.fmt import format_source as format_text
+    text = ASPP.replace("upsample like=@f linear", "upsample   like=@f  linear")
+    once = format_text(text)
+    assert "like=@f" in once and "like=@f  " not in once
+    assert format_text(once) == once
+    assert cnndsl.check(once).summary.outputs == cnndsl.check(ASPP).summary.outputs
+
+
+def test_the_language_server_counts_like_as_a_use_of_the_label():
+    from cnndsl.lsp.analysis import analyse
+    (label,) = [s for s in analyse(ASPP).symbols if s.name == "f"]
+    at = ASPP.index("like=@f") + len("like=@")
+    assert (at, at + 1) in label.uses
+
+
+def test_the_playground_and_the_diagram_follow_the_label():
+    from cnndsl.query import layer_at
+    result = cnndsl.check(ASPP)
+    line = ASPP.splitlines().index(next(x for x in ASPP.splitlines() if "like=" in x)) + 1
+    column = ASPP.splitlines()[line - 1].index("upsample") + 1
+    answer = layer_at(result, line, column)
+    assert [s["value"] for s in answer["steps"] if s["topic"] == "output"] == [16]
+    assert "@f" in answer["steps"][0]["note"]
+    from cnndsl.draw import draw
+    dot = draw(result).source
+    assert re.search(r"\bf -> \w*up1 .*style=dashed", dot), dot

@@ -616,9 +616,6 @@ def _layer(use: ast.LayerUse, env: Env, scope: _Scope, state: State | None,
            labels: _Labels | None = None) -> tuple[ir.Node, State | None]:
     ctx.count(1)
     text = ctx.text(use.span)
-    use, like = _like(use, labels, ctx)
-    if like is False:
-        return ir.Unresolved(span=use.span, text=text, name="?"), None
     if use.name in ctx.blocks:
         if use.args:
             ctx.diagnostics.append(error(
@@ -641,11 +638,9 @@ def _layer(use: ast.LayerUse, env: Env, scope: _Scope, state: State | None,
         return node, None
     node = _build(op, bound, use, text, scope)
     like_state = None
-    if like is not None:
-        ref, like_state = like
-        node = replace(node, like=ref.name,
-                       spans=tuple(sorted((*node.spans, ("like", ref.span)))))
-        if like_state is None:
+    if getattr(node, "like", None) is not None:
+        like_state = _like(use, labels, ctx)
+        if like_state is False or like_state is None:
             return node, None
     if state is None:
         return node, None
@@ -657,29 +652,19 @@ def _layer(use: ast.LayerUse, env: Env, scope: _Scope, state: State | None,
 
 
 def _like(use: ast.LayerUse, labels: _Labels | None, ctx: _Context):
-    """`use` without its `like=@NAME`, and (the `@NAME`, its label's state), None
-    where it has none, False where an `@NAME` value is misplaced (with E0427)."""
-    refs = [a for a in use.args if isinstance(a, ast.Option) and isinstance(a.value, ast.Ref)]
-    if not refs:
-        return use, None
-    bad = next((a for a in refs if canonical(use.name) != "upsample" or a.name != "like"
-                or labels is None), None) or (refs[1] if len(refs) > 1 else None)
-    if bad is not None:
-        ctx.diagnostics.append(error(
-            "E0427", "a label is a value only in `upsample like=@NAME`", bad.value.span,
-            f"`{bad.name}=@{bad.value.name}` on `{use.name}`",
-            help="write a number or a size here; `upsample like=@NAME` resizes to a "
-                 "label's size"))
-        return use, False
-    (option,) = refs
-    ref = option.value
-    rest = tuple(a for a in use.args if a is not option)
+    """The label `use` follows (`upsample like=@NAME`) and its state: None where it
+    has none; False where its label is unknown or unreachable (said here)."""
+    refs = [a.value for a in use.args
+            if isinstance(a, ast.Option) and isinstance(a.value, ast.Ref)]
+    if not refs or labels is None:
+        return None     # a misplaced `@NAME` is the binder's to report
+    ref = refs[-1]
     found = labels.find(ref.name)
     if found is None:
         ctx.diagnostics.append(_unknown_label(ref, labels))
-        return replace(use, args=rest), (ref, None)
+        return False
     found.used = True
-    return replace(use, args=rest), (ref, found.state)
+    return found.state
 
 
 def _build(op: str, bound: Bound, use: ast.LayerUse, text: str, scope: _Scope) -> ir.Node:

@@ -143,3 +143,18 @@ def test_the_playground_and_the_diagram_follow_the_label():
     from cnndsl.draw import draw
     dot = draw(result).source
     assert re.search(r"\bf -> \w*up1 .*style=dashed", dot), dot
+
+
+def test_inside_a_block_the_label_is_the_body_s_and_sizes_stay_symbolic(tmp_path):
+    path = tmp_path / "block.cnn"
+    path.write_text("input 3x32x32\n"
+                    "block Pool(c) { conv c k3 p1 as t -> maxpool 2 -> conv c k1"
+                    " -> upsample like=@t linear }\n"
+                    "Pool(8) -> Pool(8) as f -> maxpool 2 -> upsample like=@f\n")
+    model, _, _ = build(path)
+    code = compile_result(cnndsl.check(path.read_text()))
+    assert "x = self.up1(x, t)  # (B, c, H, W)" in code
+    for size in ((32, 32), (40, 24)):
+        assert model.eval()(torch.randn(1, 3, *size)).shape == (1, 8, *size)
+    assert errors("input 3x8x8\nblock P(c) { conv c k1 -> upsample like=@f }\n"
+                  "conv 4 k1 as f -> P(4)\n") == ["E0211"]

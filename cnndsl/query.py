@@ -389,7 +389,7 @@ def _convt(row, hyper: dict) -> tuple[list[dict], None]:
 def _upsample(row, hyper: dict) -> tuple[list[dict], None]:
     rank = len(row.input) - 1
     if hyper.get("like") is not None:
-        sizes = [(f"@{hyper['like']}", o) for o in row.output[1:]]
+        sizes = [(str(o), o) for o in row.output[1:]]
         note = f"resized to the size of @{hyper['like']}, read at run time"
     elif hyper.get("size") is not None:
         sizes = [(str(o), o) for o in per_axis(hyper["size"], rank)]

@@ -4,6 +4,7 @@ followed at run time, so an ASPP head's image-pooling branch works at any input 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -158,3 +159,13 @@ def test_inside_a_block_the_label_is_the_body_s_and_sizes_stay_symbolic(tmp_path
         assert model.eval()(torch.randn(1, 3, *size)).shape == (1, 8, *size)
     assert errors("input 3x8x8\nblock P(c) { conv c k1 -> upsample like=@f }\n"
                   "conv 4 k1 as f -> P(4)\n") == ["E0211"]
+
+
+def test_the_aspp_small_spec_runs_at_other_input_sizes():
+    spec = Path(__file__).resolve().parent.parent / "specs" / "aspp_small.cnn"
+    model, params, _ = build(spec)
+    assert params == 220_298
+    with torch.no_grad():
+        for size in ((128, 128), (96, 80)):
+            out = model.eval()(torch.randn(1, 3, *size))
+            assert out.shape == (1, 10, size[0] // 8, size[1] // 8)

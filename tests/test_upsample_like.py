@@ -169,3 +169,10 @@ def test_the_aspp_small_spec_runs_at_other_input_sizes():
         for size in ((128, 128), (96, 80)):
             out = model.eval()(torch.randn(1, 3, *size))
             assert out.shape == (1, 10, size[0] // 8, size[1] // 8)
+
+
+@pytest.mark.parametrize("name", ["UpsampleLike", "ChannelMean", "ChannelMax"])
+def test_a_block_or_model_cannot_take_a_helper_class_name(name):
+    text = f"block {name} {{\n    conv in k3 p1\n}}\ninput 4x8x8\n{name} -> fc 2\n"
+    result = cnndsl.check(text, "b.cnn")
+    assert not result.ok and "uses this name itself" in str(result)

@@ -23,7 +23,8 @@ MAX_NAME = 80
 PYTHON_TAKEN = frozenset({"torch", "nn", "F", "self", "in_channels", "identity",
                           "main", "cnndsl", "SPEC", "SPEC_PATH",
                           # the helper classes a generated file may define (codegen/helpers.py)
-                          "ChannelLayerNorm", "ChannelShuffle", "DropPath", "Scale"}) \
+                          "ChannelLayerNorm", "ChannelShuffle", "DropPath", "Scale",
+                          "ChannelMean", "ChannelMax", "UpsampleLike"}) \
     | frozenset(dir(builtins))
 
 

@@ -294,6 +294,11 @@ CODES = _codes(
      name, and `nn.Module` and `nn.Sequential` already have attributes of some names
      (`forward`, `training`, `parameters`, `append`, ...): a module of that name would hide
      them or be hidden. Choose another label."""),
+    ("E0427", "`like=@NAME` misplaced or of another rank", """
+     A label is a value in one place only: `upsample like=@NAME` resizes its input to the
+     spatial size of the labelled tensor (or named input), read at run time. The label must
+     be a spatial tensor of the input's rank (taken before any `fc` or `flatten`); no other
+     layer and no other option takes `@NAME`."""),
     # ---- assertions
     ("E0501", "assertion failed", """
      An `assert` in the spec does not hold for the network as checked; the label shows the

@@ -377,6 +377,11 @@ class _Drawer:
                 continue   # the tensor itself: an edge, not a node
             else:
                 end = self.layer(graph, run, end, path)
+                like = getattr(item, "like", None)
+                if like is not None and like in labels:
+                    # `upsample like=@f`: the size comes from `@f`, a dashed skip
+                    self.edge(labels[like], end.node, style="dashed", color="#0072b2",
+                              constraint="false")
         return end
 
     def layer(self, graph, run: list, end: _End, path: str) -> _End:

@@ -693,6 +693,9 @@ class _Printer:
     def _expr_num(self, node: ast.Num) -> str:
         return node.text
 
+    def _expr_ref(self, node: ast.Ref) -> str:
+        return f"@{node.name}"      # `upsample like=@f`
+
     def _expr_size(self, node: ast.SizeLit) -> str:
         return self.source.text[node.span.start:node.span.end]
 

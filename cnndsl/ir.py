@@ -173,6 +173,8 @@ class Upsample(Element):
     size: IntOrSize | None = None
     mode: Literal["nearest", "linear", "cubic"] = "nearest"
     align: bool = False
+    #: `like=@NAME`: the spatial size of that label's tensor, followed at run time
+    like: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

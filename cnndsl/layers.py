@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-ValueKind = Literal["int", "size", "float", "number", "word"]
+ValueKind = Literal["int", "size", "float", "number", "word", "label"]
 
 #: No integer a spec gives (a size, a channel count, a factor) may exceed this:
 #: PyTorch indexes with 32-bit integers in places, and no real network is near.
@@ -29,7 +29,7 @@ class Arg:
     `flag` is the short form (`k` for `k5`), `names` the long forms
     (`kernel=`), `positional` whether it may be written bare, in order.
     `kind`: int, size (an int or `AxB`), float, number (int or float, or a size
-    of ints) or word (one of `words`).
+    of ints), word (one of `words`) or label (`@NAME`, a label or a named input).
     """
 
     field: str
@@ -154,11 +154,13 @@ def _upsample() -> LayerWord:
     size = _arg("size", "size", "output size", names=("size",), minimum=1)
     mode = _arg("mode", "word", "mode", names=("mode",), words=("nearest", "linear", "cubic"),
                 default="nearest")
+    like = _arg("like", "label", "label to follow", names=("like",))
     return LayerWord(
-        "upsample", (factor, size, mode),
+        "upsample", (factor, size, mode, like),
         {"nearest": ("mode", "nearest"), "linear": ("mode", "linear"),
          "cubic": ("mode", "cubic"), "align": ("align", True)},
-        "upsample F [nearest | linear | cubic] [align], or upsample size=S", "`upsample 2`",
+        "upsample F [nearest | linear | cubic] [align], or upsample size=S, "
+        "or upsample like=@NAME", "`upsample 2`",
         role="up", family="reshape", torch="Upsample")
 
 
@@ -357,6 +359,8 @@ def _core(arg: Arg) -> dict:
 
     if arg.kind == "word":
         return cs.literal_schema(list(arg.words))
+    if arg.kind == "label":
+        return cs.str_schema(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", strict=True)
     bounds = {k: v for k, v in (("ge", arg.minimum), ("gt", arg.above), ("lt", arg.below))
               if v is not None}
     whole = cs.int_schema(le=MAX_INT, strict=True, **bounds)

@@ -30,7 +30,7 @@ from cnndsl.arithmetic import per_axis, same_padding
 _HYPERPARAMETERS = ("out", "kernel", "stride", "padding", "dilation", "groups", "bias",
                     "ceil", "size", "padding_mode", "output_padding", "scale", "mode", "align",
                     "factor", "shape", "p", "eps", "momentum", "affine", "init", "param",
-                    "before", "after")
+                    "before", "after", "like")
 
 
 def _rows(result) -> tuple:
@@ -388,7 +388,10 @@ def _convt(row, hyper: dict) -> tuple[list[dict], None]:
 
 def _upsample(row, hyper: dict) -> tuple[list[dict], None]:
     rank = len(row.input) - 1
-    if hyper.get("size") is not None:
+    if hyper.get("like") is not None:
+        sizes = [(str(o), o) for o in row.output[1:]]
+        note = f"resized to the size of @{hyper['like']}, read at run time"
+    elif hyper.get("size") is not None:
         sizes = [(str(o), o) for o in per_axis(hyper["size"], rank)]
         note = "resized to the size given"
     else:

@@ -115,13 +115,14 @@ class Positional:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Option:
-    """`name=value` in a layer or a block use."""
+    """`name=value` in a layer or a block use; the value is a `Ref` only in a layer's
+    arguments (`upsample like=@f`)."""
 
     kind: Literal["opt"] = "opt"
     span: Span
     name: str
     name_span: Span
-    value: Expr
+    value: Expr | Ref
 
 
 Arg = Positional | Option

@@ -101,7 +101,8 @@ def _number(value: float) -> str:
 
 def _values(option: OptionDoc) -> str:
     kinds = {"int": "integer", "size": "integer or size (`3x5`)", "float": "number",
-             "number": "number or size", "word": "word"}
+             "number": "number or size", "word": "word",
+             "label": "`@NAME`: a label or a named input"}
     text = kinds[option.kind]
     if option.kind == "word":
         text = " \\| ".join(f"`{w}`" for w in option.words)

@@ -280,7 +280,12 @@ class Emitter:
         module = cls.module(node.name, callee, tuple(args))
         out = _bounded(out_channels(node, ch), node)
         dims = symbolic.advance(node, flow.dims)
-        cls.line(f"{target} = {module}({src})", _shape(node.info.output),
+        call = f"{module}({src})"
+        if isinstance(node, ir.Upsample) and node.like is not None:
+            like = cls.labels[node.like]
+            call = f"{module}({src}, {like.var})"
+            dims = like.dims if flow.dims is not None else None
+        cls.line(f"{target} = {call}", _shape(node.info.output),
                  _symbolic(out, dims), node.comment)
         return _Flow(target, out, dims)
 

@@ -38,6 +38,18 @@ HELPERS = {
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.weight''',
+    "UpsampleLike": '''class UpsampleLike(nn.Module):
+    """Resizes x to the spatial size of another tensor, read at each call
+    (`upsample like=@NAME`): `nn.Upsample` with its size taken at run time."""
+
+    def __init__(self, mode: str = "nearest", align_corners: bool | None = None) -> None:
+        super().__init__()
+        self.mode = mode
+        self.align_corners = align_corners
+
+    def forward(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return nn.functional.interpolate(x, size=like.shape[2:], mode=self.mode,
+                                         align_corners=self.align_corners)''',
     "ChannelMean": '''class ChannelMean(nn.Module):
     """The mean over the channels at each position: (B, C, *) -> (B, 1, *)."""
 

@@ -185,6 +185,12 @@ _MODES = {("linear", 1): "linear", ("linear", 2): "bilinear", ("linear", 3): "tr
 
 def upsample(node: ir.Upsample, ch: E.Expr) -> Call:
     args: list[Arg] = []
+    if node.like is not None:
+        if node.mode != "nearest":
+            args.append(("mode", f'"{_MODES[(node.mode, rank(node))]}"'))
+        if node.align:
+            args.append(("align_corners", "True"))
+        return "UpsampleLike", args
     if node.size is not None:
         args.append(("size", value(node, "size", node.size)))
     else:

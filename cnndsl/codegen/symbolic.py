@@ -130,6 +130,8 @@ def advance(node: ir.Element, dims: Dims | None) -> Dims | None:
     if isinstance(node, (ir.AdaptivePool, ir.Unflatten)) or \
             (isinstance(node, ir.Upsample) and node.size is not None):
         return tuple(Dim(name, const=n) for name, n in zip(NAMES[rank], out[1:]))
+    if isinstance(node, ir.Upsample) and node.like is not None:
+        return None     # the label's dims: the emitter has them
     if isinstance(node, ir.Upsample):
         factors = per_axis(node.scale, rank)
         if any(Fraction(str(f)).denominator != 1 for f in factors):

@@ -138,6 +138,20 @@ def _bind_option(word: LayerWord, use: ast.LayerUse, option: ast.Option, env: En
         diagnostics.append(_unknown_option(word, use, option))
         return
     value = option.value
+    if arg.kind == "label" or isinstance(value, ast.Ref):
+        if arg.kind == "label" and isinstance(value, ast.Ref):
+            _store_word(use, arg, value.name, value.span, bound, diagnostics)
+            return
+        bound.ok = False
+        diagnostics.append(error(
+            "E0427", f"`{option.name}=` takes a label: `{option.name}=@NAME`", value.span,
+            "not a label", help="write `@` and the label (or named input) whose size to take")
+            if arg.kind == "label" else error(
+            "E0427", "a label is a value only in `upsample like=@NAME`", value.span,
+            f"`{option.name}=@{value.name}` on `{use.name}`",
+            help="write a number or a size here; `upsample like=@NAME` resizes to a "
+                 "label's size"))
+        return
     if isinstance(value, (ast.Name, ast.Flag)) and value.name not in env:
         if value.name in arg.words:
             _store_word(use, arg, value.name, option.span, bound, diagnostics)

@@ -24,7 +24,7 @@ PYTHON_TAKEN = frozenset({"torch", "nn", "F", "self", "in_channels", "identity",
                           "main", "cnndsl", "SPEC", "SPEC_PATH",
                           # the helper classes a generated file may define (codegen/helpers.py)
                           "ChannelLayerNorm", "ChannelMax", "ChannelMean", "ChannelShuffle",
-                          "DropPath", "Scale"}) \
+                          "DropPath", "Scale", "UpsampleLike"}) \
     | frozenset(dir(builtins))
 
 

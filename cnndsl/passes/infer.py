@@ -104,9 +104,11 @@ def info(before: State, after: State, cost: Cost) -> ir.Info:
                    jump=exact(after.jump))
 
 
-def layer(node, state: State, diagnostics: list[Diagnostic]) -> tuple[State, Cost] | None:
-    """The state after `node` and what it costs, or None (with a diagnostic)."""
-    result = _RULES[type(node)](_Ctx(diagnostics), node, state)
+def layer(node, state: State, diagnostics: list[Diagnostic],
+          like: State | None = None) -> tuple[State, Cost] | None:
+    """The state after `node` and what it costs, or None (with a diagnostic).
+    `like`: the state of the label an `upsample like=@NAME` follows."""
+    result = _RULES[type(node)](_Ctx(diagnostics, like), node, state)
     if result is None:
         return None
     out, cost = result
@@ -134,8 +136,9 @@ def _word(node) -> str:
 
 
 class _Ctx:
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], like: State | None = None) -> None:
         self.diagnostics = diagnostics
+        self.like = like
 
     def fail(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -543,7 +546,12 @@ def _upsample(c: _Ctx, node: ir.Upsample, state: State):
                      f"the input is {state.rank}-D: {fmt(state.shape)}",
                      help="use `linear` (trilinear in 3-D, linear in 1-D) or `nearest`"))
         return None
-    if node.size is not None:
+    if node.like is not None:
+        sizes = _like_sizes(c, node, state)
+        if sizes is None:
+            return None
+        factors = [Fraction(o, n) for o, n in zip(sizes, state.shape[1:])]
+    elif node.size is not None:
         sizes = c.expand(node, "size", node.size, state.rank)
         if sizes is None:
             return None
@@ -567,7 +575,34 @@ def _upsample(c: _Ctx, node: ir.Upsample, state: State):
     return State((state.channels,) + tuple(sizes), rf, jump), Cost()
 
 
+def _like_sizes(c: _Ctx, node: ir.Upsample, state: State) -> list[int] | None:
+    """The spatial size of the label `upsample like=@NAME` follows (None: not known,
+    or not of the input's rank, with E0427)."""
+    like = c.like
+    if like is None:
+        return None     # the label was unknown or unknowable: said where it is used
+    if like.rank != state.rank:
+        have = f"{like.rank}-D spatial" if like.rank else "features, not spatial"
+        c.fail(error("E0427", f"`upsample like=@{node.like}` needs a tensor of the input's rank",
+                     node.span_of("like"),
+                     f"`@{node.like}` is {fmt(like.shape)} ({have}); the input is "
+                     f"{fmt(state.shape)} ({state.rank}-D)",
+                     help="follow a label taken before the first `fc` or `flatten`, "
+                          "of the same rank"))
+        return None
+    return list(like.shape[1:])
+
+
 def _upsample_args_ok(c: _Ctx, node: ir.Upsample) -> bool:
+    if node.like is not None and (node.size is not None or node.scale is not None):
+        other = "size" if node.size is not None else "scale"
+        c.fail(error("E0405", "`upsample` takes one of a factor, a size or `like=`",
+                     node.span_of("like"), f"`like=` as well as a {other}",
+                     secondary=[Label(span=node.span_of(other), text=f"the {other}")],
+                     help="keep one of them"))
+        return False
+    if node.like is not None:
+        return _align_ok(c, node)
     if node.size is None and node.scale is None:
         c.fail(error("E0401", "`upsample` needs a factor or a size", node.span,
                      "neither given", notes=["usage: `upsample F [nearest | linear | cubic] "
@@ -580,6 +615,10 @@ def _upsample_args_ok(c: _Ctx, node: ir.Upsample) -> bool:
                      secondary=[Label(span=node.span_of("scale"), text="the factor")],
                      help="keep one of them"))
         return False
+    return _align_ok(c, node)
+
+
+def _align_ok(c: _Ctx, node: ir.Upsample) -> bool:
     if node.align and node.mode == "nearest":
         c.fail(error("E0323", "`align` needs an interpolating mode", node.span_of("align"),
                      "with `nearest`", notes=["`align_corners` only changes `linear` and "

@@ -422,7 +422,7 @@ def _item(item, env: Env, scope: _Scope, labels: _Labels, state: State | None,
     if isinstance(item, ast.BlockUse):
         node, state = _block_use(item, item.args, env, scope, state, stack, ctx)
         return [node], state
-    node, state = _layer(item, env, scope, state, stack, ctx)
+    node, state = _layer(item, env, scope, state, stack, ctx, labels)
     return [node], state
 
 
@@ -612,7 +612,8 @@ def _branch_count_ok(item: ast.Combine, ctx: _Context) -> bool:
 # ---- layers ------------------------------------------------------------------------
 
 def _layer(use: ast.LayerUse, env: Env, scope: _Scope, state: State | None,
-           stack: tuple[str, ...], ctx: _Context) -> tuple[ir.Node, State | None]:
+           stack: tuple[str, ...], ctx: _Context,
+           labels: _Labels | None = None) -> tuple[ir.Node, State | None]:
     ctx.count(1)
     text = ctx.text(use.span)
     if use.name in ctx.blocks:
@@ -636,13 +637,34 @@ def _layer(use: ast.LayerUse, env: Env, scope: _Scope, state: State | None,
             return node, infer.keep(state, use.name, use.span)
         return node, None
     node = _build(op, bound, use, text, scope)
+    like_state = None
+    if getattr(node, "like", None) is not None:
+        like_state = _like(use, labels, ctx)
+        if like_state is False or like_state is None:
+            return node, None
     if state is None:
         return node, None
-    result = infer.layer(node, state, ctx.diagnostics)
+    result = infer.layer(node, state, ctx.diagnostics, like=like_state)
     if result is None:
         return node, None
     after, cost = result
     return replace(node, info=infer.info(state, after, cost)), after
+
+
+def _like(use: ast.LayerUse, labels: _Labels | None, ctx: _Context):
+    """The label `use` follows (`upsample like=@NAME`) and its state: None where it
+    has none; False where its label is unknown or unreachable (said here)."""
+    refs = [a.value for a in use.args
+            if isinstance(a, ast.Option) and isinstance(a.value, ast.Ref)]
+    if not refs or labels is None:
+        return None     # a misplaced `@NAME` is the binder's to report
+    ref = refs[-1]
+    found = labels.find(ref.name)
+    if found is None:
+        ctx.diagnostics.append(_unknown_label(ref, labels))
+        return False
+    found.used = True
+    return found.state
 
 
 def _build(op: str, bound: Bound, use: ast.LayerUse, text: str, scope: _Scope) -> ir.Node:

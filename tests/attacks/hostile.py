@@ -139,7 +139,8 @@ def expected_model(position: str, text: str) -> str | None:
     """The model class name the spec asks for (None: made from the file name)."""
     if position in PATH_SLOTS:
         return None
-    return text if position == "model-name" else "Net"
+    # spaces, tabs and form feeds around a word only separate it (the grammar ignores them)
+    return text.strip("\t \f") if position == "model-name" else "Net"
 
 
 @dataclass(frozen=True)

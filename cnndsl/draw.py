@@ -482,7 +482,7 @@ def drawing(result: CheckResult, options: Options | None = None) -> Drawing:
         return Drawing(_draw(result, options, MAX_NODES))
     except _TooMany:
         pass
-    layers = layer_count(result.network)
+    layers = len(result.summary.layers)   # as `check` counts them, repetitions unrolled
     folded = replace(options, collapse=True, expand=frozenset())
     note = f"folded: {layers:,} layers; block uses as one node, repetitions once"
     try:
@@ -491,20 +491,6 @@ def drawing(result: CheckResult, options: Options | None = None) -> Drawing:
         raise DrawProblem(f"the network has {layers:,} layers, too many to draw: over "
                           f"{MAX_NODES:,} nodes even with block uses and repetitions "
                           "folded") from None
-
-
-def layer_count(network: ir.Network) -> int:
-    """How many layers the network runs, every repetition unrolled."""
-    def count(node) -> int:
-        if isinstance(node, ir.Sequence):
-            return sum(count(item) for item in node.items)
-        if isinstance(node, ir.BlockCall):
-            return count(node.body)
-        if isinstance(node, ir.Merge):
-            return 1 + sum(count(branch) for branch in node.branches)
-        return 0 if isinstance(node, (ir.Ref, ir.Label, ir.Identity)) else 1
-
-    return count(network.body) + sum(count(chain) for chain in network.outputs)
 
 
 def draw(result: CheckResult, *, rankdir: str = "TB", collapse: bool = False,

@@ -198,10 +198,9 @@ def forget_inherited_locks(*_) -> None:
     filelocks close the copy at the fork themselves (then there is no descriptor
     left here); older ones keep it, and forget it only once it is closed."""
     for lock in list(_HELD):
-        context = getattr(lock, "_context", None)
-        fd = getattr(context, "lock_file_fd", None)
+        fd = _descriptor(lock)
         if fd is not None:
-            context.lock_file_fd = None   # nothing to unlock or close at exit
+            lock._context.lock_file_fd = None   # nothing to unlock or close at exit
             try:
                 os.close(fd)
             except OSError:

@@ -37,17 +37,21 @@ class LayerInfo:
 
 
 def layer_catalogue() -> dict[str, LayerInfo]:
-    """Every layer word (aliases too) with its usage, flags, options and switches."""
-    from cnndsl import layers
+    """Every layer word (aliases too) with its usage, flags, options and switches,
+    read from the registry's JSON Schema (`cnndsl schema`), the one source that the
+    docs and the playground's word lists are made from too."""
+    from cnndsl.layers import canonical, layer_words, schema
 
+    defs = schema()["$defs"]
     found = {}
-    for word in layers.layer_words():
-        entry = layers.LAYERS[layers.canonical(word)]
+    for word in layer_words():
+        entry = defs[canonical(word)]
+        fields = entry["properties"].values()
         found[word] = LayerInfo(
-            word=word, usage=entry.usage or entry.op,
-            flags=tuple((a.flag, a.describe) for a in entry.args if a.flag),
-            options=tuple((n, a.describe) for a in entry.args for n in a.names),
-            switches=tuple(entry.switches))
+            word=word, usage=entry.get("x-usage") or entry["title"],
+            flags=tuple((f["x-flag"], f["description"]) for f in fields if "x-flag" in f),
+            options=tuple((n, f["description"]) for f in fields for n in f.get("x-names", ())),
+            switches=tuple(w for f in fields for w in f.get("x-switches", {})))
     return found
 
 

@@ -1,0 +1,58 @@
+"""Network diagrams: the annotated network drawn as a Graphviz graph, shapes on
+every edge.
+
+Built with the `graphviz` Python package as DOT text (deterministic, so it can
+be a golden file); rendering needs Graphviz's `dot` binary, which `render` runs
+within a time and a memory bound (the command line and the playground share it).
+Repetitions are always drawn once with their count; a network still over
+`MAX_NODES` nodes is drawn again with its block uses folded, and refused beyond.
+Every label is the user's text made printable; the graphviz package quotes it for DOT.
+
+One module per step: `style` (looks, options, limits), `folding` (runs and
+stages), `drawer` (nodes and edges), `graph` (the whole diagram), `render` (`dot`
+and the mark on its output).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cnndsl.draw.drawer import _Drawer
+from cnndsl.draw.folding import arguments, runs, stages, times, written
+from cnndsl.draw.graph import Drawing, _body, draw, drawing
+from cnndsl.draw.render import DOT_MEMORY, DOT_SECONDS, drawn_by_us, mark, render
+from cnndsl.draw.style import (
+    FAMILIES,
+    FONT,
+    LAYOUTS,
+    MARK,
+    MAX_NODES,
+    RANKDIRS,
+    THEMES,
+    DrawProblem,
+    Options,
+)
+
+if TYPE_CHECKING:
+    import graphviz
+
+__all__ = ["DOT_MEMORY", "DOT_SECONDS", "FAMILIES", "FONT", "LAYOUTS", "MARK", "MAX_NODES",
+           "RANKDIRS", "THEMES", "DrawProblem", "Drawing", "Options", "_Drawer", "_body",
+           "arguments", "diagram", "draw", "drawing", "drawn_by_us", "mark", "render", "runs",
+           "stages", "times", "written"]
+
+
+def diagram(source_or_path: str | Path, *, rankdir: str = "TB", collapse: bool = False,
+            options: Options | None = None) -> graphviz.Digraph:
+    """A spec (path or text) as a `graphviz.Digraph`; notebooks display it.
+
+    Raises `cnndsl.codegen.api.SpecError` when the spec has errors.
+    """
+    from cnndsl.api import check_spec
+    from cnndsl.codegen.api import SpecError
+
+    result = check_spec(source_or_path)
+    if not result.ok:
+        raise SpecError(result)
+    return draw(result, rankdir=rankdir, collapse=collapse, options=options)

@@ -163,10 +163,20 @@ def _walk(node):
 
 
 def _index(program, text: str) -> list[Symbol]:
-    from cnndsl import syntax as ast
-
     symbols: list[Symbol] = []
     by_name: dict[str, Symbol] = {}
+    _declarations(program, text, symbols, by_name)
+    roots = [*program.bodies, *(b.body for b in program.blocks),
+             *(c for o in program.outputs for c in o.chains), *program.lets]
+    _labels(roots, symbols, by_name)
+    params_of = _parameters(program, symbols)
+    for root in roots:
+        _link_uses(root, params_of.get(id(root), {}), by_name)
+    return symbols
+
+
+def _declarations(program, text: str, symbols: list[Symbol], by_name: dict[str, Symbol]):
+    """Blocks, constants and named inputs, in that order (`@name` keys an input)."""
     for block in program.blocks:
         params = ", ".join(text[p.span.start:p.span.end] for p in block.params)
         sym = Symbol("block", block.name, block.name_span.start, block.name_span.end,
@@ -184,8 +194,11 @@ def _index(program, text: str) -> list[Symbol]:
                          decl.span, detail=text[decl.span.start:decl.span.end])
             symbols.append(sym)
             by_name.setdefault("@" + decl.name, sym)
-    roots = [*program.bodies, *(b.body for b in program.blocks),
-             *(c for o in program.outputs for c in o.chains), *program.lets]
+
+
+def _labels(roots, symbols: list[Symbol], by_name: dict[str, Symbol]) -> None:
+    from cnndsl import syntax as ast
+
     for root in roots:
         for node in _walk(root):
             if isinstance(node, ast.Labelled):
@@ -193,8 +206,11 @@ def _index(program, text: str) -> list[Symbol]:
                              node.span, detail=f"as {node.label}")
                 symbols.append(sym)
                 by_name.setdefault("@" + node.label, sym)
-    # block parameters, scoped to their block's body
-    scoped: list[tuple[object, dict[str, Symbol]]] = []
+
+
+def _parameters(program, symbols: list[Symbol]) -> dict[int, dict[str, Symbol]]:
+    """Block parameters, scoped to their block's body: by the body's id."""
+    params_of = {}
     for block in program.blocks:
         own = {}
         for p in block.params:
@@ -203,27 +219,31 @@ def _index(program, text: str) -> list[Symbol]:
                          detail=f"parameter of {block.name}")
             symbols.append(sym)
             own[p.name] = sym
-        scoped.append((block, own))
-    params_of = {id(block.body): own for block, own in scoped}
-    for root in roots:
-        own = params_of.get(id(root), {})
-        for node in _walk(root):
-            target, start, end = None, 0, 0
-            if isinstance(node, ast.BlockUse | ast.LayerUse) and node.name in by_name \
-                    and by_name[node.name].kind == "block":
-                target, start, end = by_name[node.name], node.name_span.start, \
-                    node.name_span.end
-            elif isinstance(node, ast.Ref):
-                target = by_name.get("@" + node.name)
-                start, end = node.span.start + 1, node.span.end
-            elif isinstance(node, ast.Name):
-                target = own.get(node.name) or by_name.get(node.name)
-                if target is not None and target.kind not in ("constant", "parameter"):
-                    target = None
-                start, end = node.span.start, node.span.end
-            if target is not None and (start, end) != (target.start, target.end):
-                target.uses.append((start, end))
-    return symbols
+        params_of[id(block.body)] = own
+    return params_of
+
+
+def _link_uses(root, own: dict[str, Symbol], by_name: dict[str, Symbol]) -> None:
+    """Each use under `root` of a block, label, constant or parameter (`own`: the
+    parameters in scope), added to its symbol's uses."""
+    from cnndsl import syntax as ast
+
+    for node in _walk(root):
+        target, start, end = None, 0, 0
+        if isinstance(node, ast.BlockUse | ast.LayerUse) and node.name in by_name \
+                and by_name[node.name].kind == "block":
+            target, start, end = by_name[node.name], node.name_span.start, \
+                node.name_span.end
+        elif isinstance(node, ast.Ref):
+            target = by_name.get("@" + node.name)
+            start, end = node.span.start + 1, node.span.end
+        elif isinstance(node, ast.Name):
+            target = own.get(node.name) or by_name.get(node.name)
+            if target is not None and target.kind not in ("constant", "parameter"):
+                target = None
+            start, end = node.span.start, node.span.end
+        if target is not None and (start, end) != (target.start, target.end):
+            target.uses.append((start, end))
 
 
 # ---- figures -------------------------------------------------------------------------

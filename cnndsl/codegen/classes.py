@@ -133,7 +133,6 @@ class _BlockClass:
         self.floats |= {k for k, v in call.args if isinstance(v, float)}
 
 
-
 def _class_text(name: str, doc: str, signature: str, body: _Class, *, symbolic: bool) -> str:
     use_symbolic = symbolic and body.symbolic
     comments = [(line.symbolic if use_symbolic else line.shape) or "" for line in body.forward]
@@ -212,4 +211,3 @@ def _place(parts: list[str], callee: str, args: tuple[Arg, ...]) -> _Stmt:
     if parts[-1].isdigit():
         return _Stmt(_access(parts[:-1]), callee, args, append=True)
     return _Stmt(_access(parts), callee, args)
-

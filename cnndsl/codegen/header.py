@@ -86,4 +86,3 @@ class FileText:
             f"{INDENT * 2}raise SystemExit(message) from None",
             f"{INDENT}raise SystemExit(main({self.network.model}, SPEC_PATH, SPEC))",
         ])
-

@@ -44,8 +44,6 @@ def _product_channels(chs: list[E.Expr], node: ir.Merge) -> E.Expr:
     return next((ch for ch in chs if ch != E.Const(1)), chs[0])
 
 
-
-
 def _used_params(params, body: _Class) -> set[str]:
     """The block parameters the class's code refers to. The others only shaped
     its structure (a repetition count): the class is built for their values and
@@ -138,4 +136,3 @@ def _labels(*seqs: ir.Sequence) -> set[str]:
 
 def _shape(shape: tuple[int, ...]) -> str:
     return "(B, " + ", ".join(str(n) for n in shape) + ")"
-

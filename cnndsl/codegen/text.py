@@ -74,4 +74,3 @@ def _string_lines(text: str, indent: str) -> str:
         if chunk:
             out.append('"' + "".join(chunk) + '"')
     return "\n".join(indent + piece for piece in out) if out else f'{indent}""'
-

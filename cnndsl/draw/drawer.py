@@ -266,4 +266,3 @@ class _Drawer:
                 self.node(box, f"legend_{family}", _FAMILY_NAMES[family], family)
             for upper, lower in zip(names, names[1:]):
                 box.edge(f"legend_{upper}", f"legend_{lower}", style="invis")
-

@@ -112,4 +112,3 @@ def written(node: ir.Element, source: str) -> str:
 def arguments(node: ir.BlockCall) -> str:
     """`c = 64, s = 2`: a block use's argument values."""
     return ", ".join(f"{name} = {_value(value)}" for name, value in node.args)
-

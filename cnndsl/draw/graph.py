@@ -105,4 +105,3 @@ def _body(drawer: _Drawer, graph, network: ir.Network) -> None:
         drawer.node(graph, node_id, f"{name}\n{fmt(tail.shape)}", "io")
         drawer.io.add(node_id)
         drawer.edge(tail, node_id)
-

@@ -84,4 +84,3 @@ def drawn_by_us(path: Path, fmt: str) -> bool:
         return head.startswith(b"<?xml") and b"<!-- " + MARK.encode() in head
     tail = read_head(path, 64, tail=True) or b""
     return head.startswith(b"%PDF-") and tail.endswith(b"%" + MARK.encode() + b"\n")
-

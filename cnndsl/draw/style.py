@@ -85,7 +85,5 @@ class Options:
         return self.collapse and node.block not in self.expand
 
 
-
 _THEME_COLOURS = {"light": ("black", "#444444", None), "dark": ("#eeeeee", "#bbbbbb", "#1e1e1e"),
                   "print": ("black", "black", "white")}
-

@@ -74,4 +74,3 @@ def _format(source: Source, name: str) -> str:
     _verify(source, program, result)
     _verify_allows(source, program, result, name)
     return result
-

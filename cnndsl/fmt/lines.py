@@ -42,7 +42,6 @@ def _one(code: str) -> _Text:
     return _Text([_Line(code)])
 
 
-
 def _indent_of(code: str) -> str:
     return code[:len(code) - len(code.lstrip(" "))]
 
@@ -99,4 +98,3 @@ def _render(lines: list[_Line]) -> str:
     while out and not out[-1]:
         out.pop()
     return "\n".join(out) + "\n" if out else ""
-

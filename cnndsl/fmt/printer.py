@@ -30,7 +30,6 @@ _BINARY = {"or": _OR, "and": _AND, "==": _CMP, "!=": _CMP, "<": _CMP, "<=": _CMP
            ">=": _CMP, "+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "//": _MUL, "%": _MUL}
 
 
-
 class _Printer:
     def __init__(self, source: Source, program: ast.Program) -> None:
         self.source = source
@@ -411,4 +410,3 @@ def _train_value(value: ast.TrainValue) -> str:
     if value.key is None:
         return value.text
     return f"{value.key}={value.text.split('=', 1)[1].strip()}"
-

@@ -16,4 +16,3 @@ class SyntaxProblem(Exception):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__("the spec does not parse")
         self.diagnostics = diagnostics
-

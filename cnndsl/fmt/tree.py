@@ -124,4 +124,3 @@ def _same_meaning(before: str, after: str, name: str) -> bool:
 
     first = figures(before)
     return first is not None and first == figures(after)
-

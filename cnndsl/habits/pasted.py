@@ -197,4 +197,3 @@ def pasted_calls(source: Source) -> list[Diagnostic]:
             found.append(diagnostic)
             at = diagnostic.span.end
     return found
-

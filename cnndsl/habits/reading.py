@@ -130,5 +130,3 @@ def _primary(tokens, at: int):
             return Opaque("expression"), at + 1
         return tuple(items), at + 1
     raise Unreadable
-
-

@@ -210,5 +210,3 @@ def candidates(name: str) -> list[Foreign]:
         return []
     library = _PREFIXES[prefix]
     return [e for (lib, key), e in FOREIGN.items() if key == last and library in (None, lib)]
-
-

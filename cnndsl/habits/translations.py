@@ -357,4 +357,3 @@ def _nothing(reason: str):
         raise NoTranslation(reason)
     translate.never = True
     return translate
-

@@ -84,5 +84,3 @@ def _bind(signature: tuple[str, ...], positional: list, keywords: dict) -> Call:
             raise NoTranslation(f"`{name}` is given twice")
         values[name] = value
     return Call(values)
-
-

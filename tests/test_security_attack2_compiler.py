@@ -310,18 +310,18 @@ def test_a_dot_that_fails_names_its_first_line(tmp_path, monkeypatch, capsys):
 
 
 def test_a_hanging_dot_is_stopped(tmp_path, monkeypatch, capsys):
-    from cnndsl import draw
+    from cnndsl.draw import rendering
 
-    monkeypatch.setattr(draw, "DOT_SECONDS", 1)
+    monkeypatch.setattr(rendering, "DOT_SECONDS", 1)
     _fake_dot(tmp_path, monkeypatch, "exec sleep 30")
     assert _diagram(tmp_path, "input 3x8x8\nrelu -> fc 2\n", "-o", str(tmp_path / "x.svg")) == 1
     assert "took over 1 s" in capsys.readouterr().err
 
 
 def test_dot_runs_under_a_memory_limit(tmp_path, monkeypatch, capsys):
-    from cnndsl import draw
+    from cnndsl.draw import rendering
 
-    monkeypatch.setattr(draw, "DOT_MEMORY", 256 << 20)
+    monkeypatch.setattr(rendering, "DOT_MEMORY", 256 << 20)
     _fake_dot(tmp_path, monkeypatch, "ulimit -v >&2; exit 1")
     assert _diagram(tmp_path, "input 3x8x8\nrelu -> fc 2\n", "-o", str(tmp_path / "x.svg")) == 1
     assert str(256 << 10) in capsys.readouterr().err     # KiB, as `ulimit -v` counts

@@ -9,8 +9,8 @@ Repetitions are always drawn once with their count; a network still over
 Every label is the user's text made printable; the graphviz package quotes it for DOT.
 
 One module per step: `style` (looks, options, limits), `folding` (runs and
-stages), `drawer` (nodes and edges), `graph` (the whole diagram), `render` (`dot`
-and the mark on its output).
+stages), `drawer` (nodes and edges), `graph` (the whole diagram), `rendering` (`dot`
+and the mark on its output; its limits, `DOT_SECONDS` and `DOT_MEMORY`, live there).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from cnndsl.draw.drawer import _Drawer
 from cnndsl.draw.folding import arguments, runs, stages, times, written
 from cnndsl.draw.graph import Drawing, _body, draw, drawing
-from cnndsl.draw.render import DOT_MEMORY, DOT_SECONDS, drawn_by_us, mark, render
+from cnndsl.draw.rendering import DOT_MEMORY, DOT_SECONDS, drawn_by_us, mark, render
 from cnndsl.draw.style import (
     FAMILIES,
     FONT,

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+#: a number of a pasted call has at most this many digits; a longer one is not read
 MAX_DIGITS = 15
 
 _TOKEN = re.compile(r"""[ \t\r\n]*(?:

@@ -26,7 +26,7 @@ from cnndsl import ir
 from cnndsl.api import CheckResult
 from cnndsl.files import PNG_SIGNATURE, png_marked, printable, read_head
 from cnndsl.layers import LAYERS
-from cnndsl.passes.infer import fmt
+from cnndsl.shapes import fmt
 from cnndsl.report import human
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 
 from cnndsl.files import printable
-from cnndsl.passes.infer import fmt
+from cnndsl.shapes import fmt
 from cnndsl.report import human
 from cnndsl.summary import Row, Summary
 

@@ -34,7 +34,7 @@ from cnndsl.codegen.modules import (
 )
 from cnndsl.diagnostics import Diagnostic, error
 from cnndsl.files import printable
-from cnndsl.passes.infer import fmt
+from cnndsl.shapes import fmt
 from cnndsl.report import clip, human
 from cnndsl.summary import Summary
 from cnndsl.version import __version__

@@ -19,9 +19,11 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from cnndsl import ir
-from cnndsl.arithmetic import same_padding, upsampled, window_size
+from cnndsl import windows
+from cnndsl.arithmetic import upsampled
 from cnndsl.diagnostics import Diagnostic, Fix, Label, error, warning
 from cnndsl.passes.bind import show
+from cnndsl.shapes import fmt, pad_sides
 from cnndsl.source import Span
 
 Shape = tuple[int, ...]
@@ -61,16 +63,6 @@ def start(shape: Shape, span: Span | None) -> State:
     rank = len(shape) - 1
     ones = (1,) * rank if rank else None
     return State(shape, ones, ones, (fmt(shape),), span)
-
-
-def fmt(shape) -> str:
-    return "x".join(_number(n) for n in shape)
-
-
-def _number(n) -> str:
-    if isinstance(n, Fraction):
-        n = n.numerator if n.denominator == 1 else round(float(n), 3)
-    return f"{n:g}" if isinstance(n, float) else str(n)
 
 
 def exact(values: tuple[int | Fraction, ...] | None, *, ceil: bool = False):
@@ -187,10 +179,7 @@ def _window(c: _Ctx, node, state: State, kernel, stride, padding, dilation, ceil
     sizes = []
     for axis, n in enumerate(state.shape[1:]):
         k, s, (p0, p1), d = kernel[axis], stride[axis], padding[axis], dilation[axis]
-        span = n + p0 + p1 - d * (k - 1) - 1
-        out = (span + (s - 1 if ceil else 0)) // s + 1
-        if ceil and out >= 1 and (out - 1) * s >= n + p0:
-            out -= 1   # PyTorch drops a last window that would start in the padding
+        out = windows.size(n, k, s, p0, p1, d, ceil)
         if out < 1:
             c.fail(_does_not_fit(node, state, kernel, padding, dilation, stride, axis))
             return None
@@ -204,19 +193,14 @@ def _window(c: _Ctx, node, state: State, kernel, stride, padding, dilation, ceil
     return tuple(sizes), rf, jump
 
 
-def _arith(n, p, k, d, s) -> str:
-    reach = f"{k}" if d == 1 else f"{d}·({k} − 1) − 1"
-    return f"⌊({n} + 2·{p} − {reach}) / {s}⌋ + 1"
-
-
 def _does_not_fit(node, state: State, kernel, padding, dilation, stride, axis) -> Diagnostic:
     spatial = state.shape[1:]
     eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     padded = tuple(n + p0 + p1 for n, (p0, p1) in zip(spatial, padding))
     word = "kernel" if node.op == "conv" else "window"
     n, (p, _), k, d, s = spatial[axis], padding[axis], kernel[axis], dilation[axis], stride[axis]
-    _, result = window_size(n, k, s, p, d)
-    notes = [f"{_arith(n, p, k, d, s)} = {result}, below 1"]
+    text, result = windows.formula(n, k, s, p, d, spaced=True)
+    notes = [f"{text} = {result}, below 1"]
     if state.trace:
         notes.append(" -> ".join(state.trace))
     return error("E0301", f"{word} does not fit its input", node.span_of("kernel"),
@@ -255,12 +239,12 @@ def _floor_warning(c: _Ctx, node, state: State, kernel, stride, padding, dilatio
             what = axes[axis]
             last = f"the last {dropped} input {what} are" if dropped > 1 else \
                 f"the last input {what[:-1]} is"
+            text, value = windows.formula(n, k, s, p, d, spaced=True)
             c.diagnostics.append(warning(
                 "W0101", f"{last} never read",
                 node.span_of("stride") if node.op == "conv" else node.span,
                 f"stride {s} over {n} {what} leaves {dropped} out",
-                notes=[f"{_arith(n, p, k, d, s)} = {(n + 2 * p - eff) // s + 1}: "
-                       f"({n} + 2·{p} − {eff}) is not divisible by {s}"],
+                notes=[f"{text} = {value}: ({n} + 2·{p} − {eff}) is not divisible by {s}"],
                 help="add `ceil` to keep them" if node.op != "conv" else
                 f"pad with `p{p + s - dropped if p else 1}` or change the input size"))
             return
@@ -284,7 +268,7 @@ def _conv(c: _Ctx, node: ir.Conv, state: State):
         if any(s > 1 for s in stride):
             c.fail(_same_with_stride(node, kernel, stride, dilation))
             return None
-        padding = same_padding(kernel, dilation)
+        padding = windows.same_padding(kernel, dilation)
     else:
         padding = c.expand(node, "padding", node.padding, state.rank)
         if padding is None:
@@ -482,17 +466,6 @@ def _channel_reduce(c: _Ctx, node: ir.ChannelReduce, state: State):
     if not c.need_spatial(node, state):
         return None
     return State((1,) + state.shape[1:], state.rf, state.jump), Cost()
-
-
-def pad_sides(node: ir.Pad, rank: int) -> tuple[tuple, tuple] | None:
-    """The padding before and after each spatial dim, without checking."""
-    if node.size is not None:
-        both = node.size if isinstance(node.size, tuple) else (node.size,) * rank
-        return tuple(both), tuple(both)
-    before = node.before if node.before is not None else 0
-    after = node.after if node.after is not None else 0
-    return (tuple(before) if isinstance(before, tuple) else (before,) * rank,
-            tuple(after) if isinstance(after, tuple) else (after,) * rank)
 
 
 def _pad(c: _Ctx, node: ir.Pad, state: State):

@@ -10,7 +10,7 @@ from fractions import Fraction
 from cnndsl import ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, warning
-from cnndsl.passes.infer import fmt
+from cnndsl.shapes import fmt
 from cnndsl.suggest import did_you_mean, offer
 from cnndsl.summary import Summary
 

@@ -35,6 +35,7 @@ from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal, p
 from cnndsl.passes.infer import State
 from cnndsl.passes.naming import name_modules
 from cnndsl.passes.train_config import train_config
+from cnndsl.shapes import fmt
 from cnndsl.source import Source, Span
 from cnndsl.suggest import did_you_mean, offer
 
@@ -825,7 +826,7 @@ def _name_the_use(diagnostics: list[Diagnostic], since: int, use, bound: dict[st
     given = ", ".join(f"{name} = {_shown(value.value)}" for name, value in bound.items())
     text = "used here" + (f" with {given}" if given else "")
     if state is not None:
-        text += f"{',' if given else ''} on {infer.fmt(state.shape)}"
+        text += f"{',' if given else ''} on {fmt(state.shape)}"
     for index in range(since, len(diagnostics)):
         found = diagnostics[index]
         if (found.span is None or use.span.start <= found.span.start < use.span.end

@@ -83,7 +83,7 @@ def test_the_walk_finds_a_cycle_when_there_is_one():
 
 def test_the_walk_reads_the_package():
     edges = graph()
-    assert "cnndsl.passes.bind" in edges["cnndsl.passes.resolve"]
+    assert "cnndsl.passes.bind" in edges["cnndsl.passes.build"]
     assert "cnndsl.layers" in edges["cnndsl.passes.bind"]
 
 

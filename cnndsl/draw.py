@@ -26,8 +26,8 @@ from cnndsl import ir
 from cnndsl.api import CheckResult
 from cnndsl.files import PNG_SIGNATURE, png_marked, printable, read_head
 from cnndsl.layers import LAYERS
-from cnndsl.shapes import fmt
 from cnndsl.report import human
+from cnndsl.shapes import fmt
 
 if TYPE_CHECKING:
     import graphviz

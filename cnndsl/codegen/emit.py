@@ -34,8 +34,8 @@ from cnndsl.codegen.modules import (
 )
 from cnndsl.diagnostics import Diagnostic, error
 from cnndsl.files import printable
-from cnndsl.shapes import fmt
 from cnndsl.report import clip, human
+from cnndsl.shapes import fmt
 from cnndsl.summary import Summary
 from cnndsl.version import __version__
 

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from cnndsl import expr as E
-from cnndsl import ir
-from cnndsl import windows
-from cnndsl.windows import per_axis, same_padding
+from cnndsl import ir, windows
 from cnndsl.shapes import pad_sides
+from cnndsl.windows import per_axis, same_padding
 
 NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 

@@ -16,7 +16,8 @@ from cnndsl.passes.resolve import resolve
 from cnndsl.source import Source
 
 PASSES = sorted((ROOT / "cnndsl" / "passes").glob("*.py"))
-SPLIT = ("resolve", "unroll", "build", "blocks", "scopes", "uses", "context", "lint")
+SPLIT = ("resolve", "unroll", "build", "blocks", "scopes", "uses", "context", "lint", "infer",
+         "flow", "sliding", "resizing", "merges", "evaluate")
 
 
 @pytest.mark.parametrize("path", [p for p in PASSES if p.stem in SPLIT], ids=lambda p: p.stem)

@@ -24,7 +24,7 @@ from importlib import resources
 from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from cnndsl import habits
+from cnndsl import habits, trivia
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Fix, error
 from cnndsl.files import printable
@@ -456,7 +456,7 @@ def parse(source: Source) -> tuple[ast.Program | None, list[Diagnostic]]:
         return None, transformer.diagnostics
     notes = tuple(ast.Comment(span=source.span(c.start_pos, c.end_pos), text=str(c)[1:].strip())
                   for c in comments)
-    return replace(program, comments=notes), []
+    return trivia.attach(replace(program, comments=notes), source), []
 
 
 # ---- syntax errors in the language's own words ------------------------------------

@@ -36,8 +36,9 @@ from cnndsl.passes.naming import name_modules
 from cnndsl.passes.scopes import Defined, Labels, Names, Scope, close_labels
 from cnndsl.passes.train_config import train_config
 from cnndsl.passes.unroll import sequence as walk
-from cnndsl.passes.uses import item_spans, labels_in
-from cnndsl.source import Source, Span
+from cnndsl.passes.uses import items_in, labels_in
+from cnndsl.source import Source
+from cnndsl.trivia import CARRIERS
 
 
 def resolve(program: ast.Program, source: Source,
@@ -54,7 +55,7 @@ def resolve(program: ast.Program, source: Source,
     outputs = output_chains(program, diagnostics)
     if body is None or not found_inputs:
         return None, diagnostics
-    ctx = Context(source, blocks, lets, diagnostics, _trailing_comments(program, source),
+    ctx = Context(source, blocks, lets, diagnostics, _comments(program),
                    set(layer_words()) | set(blocks))
     try:
         sequence, chains = _network(body, outputs, found_inputs, ctx)
@@ -100,27 +101,13 @@ def _network(body: ast.Chain, outputs: tuple[ast.Chain, ...], found: tuple[ir.Ne
     return sequence, tuple(chains)
 
 
-def _trailing_comments(program: ast.Program, source: Source) -> dict[tuple[int, int], str]:
-    """Comments that end a line holding code, each given to the element that
-    ends last on its line (the merge rather than its branch; the layer after a
-    block use): by the (start, end) of that element's span."""
-    by_line: dict[int, str] = {}
-    for comment in program.comments:
-        before = source.line_text(comment.span.line)[:comment.span.column - 1]
-        if before.strip() and comment.text:
-            by_line[comment.span.line] = comment.text
-    if not by_line:
-        return {}
-    best: dict[int, Span] = {}
+def _comments(program: ast.Program) -> dict[tuple[int, int], str]:
+    """The trailing comments the parser attached (`cnndsl.trivia`), by the (start,
+    end) of their element: unrolled, the last copy of the element takes it."""
     chains = [*program.bodies, *(b.body for b in program.blocks),
               *(c for o in program.outputs for c in o.chains)]
-    for span in item_spans(chains):
-        line = span.end_line
-        if line in by_line:
-            held = best.get(line)
-            if held is None or (span.end, -span.start) > (held.end, -held.start):
-                best[line] = span
-    return {(span.start, span.end): by_line[line] for line, span in best.items()}
+    return {(item.span.start, item.span.end): item.comment for item in items_in(*chains)
+            if isinstance(item, CARRIERS) and item.comment}
 
 
 def _default(param: ast.Param, lets: Env) -> int | float | None:

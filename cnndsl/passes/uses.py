@@ -26,12 +26,6 @@ def items_in(*nodes):
             stack.extend(n for n in (node.then, node.other) if n is not None)
 
 
-def item_spans(chains):
-    """The spans of every layer, block use and merge in these chains, at any depth."""
-    return (item.span for item in items_in(*chains)
-            if isinstance(item, (ast.LayerUse, ast.BlockUse, ast.Combine)))
-
-
 def names_in(node):
     """Every name a piece of syntax refers to (constants and block parameters): a
     chain, an item, an argument or an expression."""

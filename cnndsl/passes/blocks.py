@@ -90,7 +90,7 @@ _USE_DEPENDENT = ("E03", "E04")
 
 
 def name_the_use(diagnostics: list[Diagnostic], since: int, use, bound: dict[str, Value],
-                  state: State | None) -> None:
+                 state: State | None) -> None:
     """Label the block use that caused what was found in the block's body
     (`used here with c = 32, on 16x14x14`): the body alone does not say which
     of its uses went wrong."""
@@ -108,7 +108,7 @@ def name_the_use(diagnostics: list[Diagnostic], since: int, use, bound: dict[str
 
 
 def bind_args(block: ast.BlockDef, use, args: tuple, env: Env,
-                     ctx: Context) -> dict[str, Value] | None:
+              ctx: Context) -> dict[str, Value] | None:
     params = {p.name: p for p in block.params}
     bound: dict[str, Value] = {}
     ok = True

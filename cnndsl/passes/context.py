@@ -25,6 +25,8 @@ class TooLarge(Exception):
 
 @dataclass
 class Context:
+    """The state one resolve walk shares across its stages (mutable, private to it)."""
+
     source: Source
     blocks: dict[str, ast.BlockDef]
     constants: Env

@@ -56,7 +56,7 @@ def resolve(program: ast.Program, source: Source,
     if body is None or not found_inputs:
         return None, diagnostics
     ctx = Context(source, blocks, lets, diagnostics, _comments(program),
-                   set(layer_words()) | set(blocks))
+                  set(layer_words()) | set(blocks))
     try:
         sequence, chains = _network(body, outputs, found_inputs, ctx)
     except TooLarge:
@@ -94,7 +94,7 @@ def _network(body: ast.Chain, outputs: tuple[ast.Chain, ...], found: tuple[ir.Ne
                 "`output @p3, @p4 -> conv 256 k1`"))
             continue
         seq, _ = walk(chain, env, Scope(names, f"output{index}_"), labels, None, (), ctx,
-                           may_ref=True)
+                      may_ref=True)
         chains.append(seq)
     close_labels(labels, ctx)
     sequence, *chains = name_modules((sequence, *chains), ctx.diagnostics)

@@ -34,8 +34,8 @@ Nodes = list
 
 
 def sequence(chain: ast.Chain, env: Env, scope: Scope, labels: Labels, state: State | None,
-              stack: tuple[str, ...], ctx: Context, *, may_ref: bool = False
-              ) -> tuple[ir.Sequence, State | None]:
+             stack: tuple[str, ...], ctx: Context, *, may_ref: bool = False
+             ) -> tuple[ir.Sequence, State | None]:
     before = state
     items, state = _chain(chain, env, scope, labels, state, stack, ctx, may_ref=may_ref)
     seq = ir.Sequence(span=chain.span, text=ctx.text(chain.span),
@@ -44,7 +44,7 @@ def sequence(chain: ast.Chain, env: Env, scope: Scope, labels: Labels, state: St
 
 
 def annotate_sequence(seq: ir.Sequence, before: State | None,
-                       after: State | None) -> ir.Sequence:
+                      after: State | None) -> ir.Sequence:
     """A sequence's info: its input and output, and the totals of everything in it."""
     if after is None:
         return seq
@@ -253,8 +253,8 @@ def _merge(item: ast.Combine, env: Env, scope: Scope, labels: Labels, state: Sta
         inner = labels.child()
         # a residual's or a gate's body reads as part of the chain: no prefix
         seq, out = sequence(branch, env, scope.within("" if form else f"branch{index}_"), inner,
-                             infer.with_trace(branch_in, ()) if branch_in else None, stack, ctx,
-                             may_ref=op != "split")
+                            infer.with_trace(branch_in, ()) if branch_in else None, stack, ctx,
+                            may_ref=op != "split")
         close_labels(inner, ctx)
         branches.append(seq)
         if out is not None:

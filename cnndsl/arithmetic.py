@@ -4,7 +4,7 @@ Pure functions of plain integers: `window_size(28, 5, 1, 0, 1)` gives
 `("⌊(28 + 2·0 − 5)/1⌋ + 1", 24)` (windows have their own home, `cnndsl.windows`,
 which the checker and the symbolic shapes share). `cnndsl.query` feeds them a layer's
 hyperparameters and shapes; the formulas follow the same rules as the checker
-(`cnndsl/passes/infer.py`), and the test suite evaluates every formula it shows
+(`cnndsl/passes/sliding.py`, `resizing.py`), and the test suite evaluates every formula it shows
 against the number the checker computed.
 
 Each function returns `(formula, value)`; `step()` joins them into the text

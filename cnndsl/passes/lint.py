@@ -1,5 +1,6 @@
-"""Lint: warnings about networks that work but are likely wrong, and the
-spec's own `assert` statements checked against the inferred figures."""
+"""Lint: warnings about networks that work but are likely wrong, the spec's
+own `assert` statements checked against the inferred figures, and (`unused`)
+the blocks, parameters and constants the network never reads."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from cnndsl.files import printable, read_bytes, show_path
 from cnndsl.parser import parse
 from cnndsl.passes.allow import allowed
 from cnndsl.passes.declare import unsafe_name
-from cnndsl.passes.lint import lint
+from cnndsl.passes.lint import lint, unused
 from cnndsl.passes.resolve import resolve
 from cnndsl.source import Source
 from cnndsl.summary import Summary, summarize
@@ -132,6 +132,8 @@ def _check(src: Source, default_model: str, allow: tuple[str, ...] = ()) -> Chec
         return CheckResult(src, tuple(diagnostics))
     network, more = resolve(program, src, default_model)
     diagnostics += more
+    if network is not None:
+        diagnostics += unused(program, network)
     summary = None
     if network is not None and not has_errors(diagnostics):
         summary = summarize(network)

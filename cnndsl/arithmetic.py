@@ -1,9 +1,10 @@
 """A layer's arithmetic written out with its own numbers, as the course notes write it.
 
 Pure functions of plain integers: `window_size(28, 5, 1, 0, 1)` gives
-`("⌊(28 + 2·0 − 5)/1⌋ + 1", 24)`. `cnndsl.query` feeds them a layer's
+`("⌊(28 + 2·0 − 5)/1⌋ + 1", 24)` (windows have their own home, `cnndsl.windows`,
+which the checker and the symbolic shapes share). `cnndsl.query` feeds them a layer's
 hyperparameters and shapes; the formulas follow the same rules as the checker
-(`cnndsl/passes/infer.py`), and the test suite evaluates every formula it shows
+(`cnndsl/passes/sliding.py`, `resizing.py`), and the test suite evaluates every formula it shows
 against the number the checker computed.
 
 Each function returns `(formula, value)`; `step()` joins them into the text
@@ -14,6 +15,11 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+
+from cnndsl.windows import formula as window_size
+from cnndsl.windows import last_window_dropped, per_axis, same_padding, same_size
+
+__all__ = ["window_size", "last_window_dropped", "per_axis", "same_padding", "same_size"]
 
 Formula = tuple[str, int]
 
@@ -40,45 +46,7 @@ def total(terms: list[int]) -> Formula:
     return " + ".join(str(t) for t in terms) if terms else "0", sum(terms)
 
 
-# ---- windows (convolution and pooling) ------------------------------------------
-
-def per_axis(value, rank: int) -> tuple:
-    """One value per spatial axis, from a number or a per-axis sequence."""
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
-
-
-def same_padding(kernel, dilation) -> tuple[tuple[int, int], ...]:
-    """PyTorch's `padding="same"` per axis as (before, after): the odd unit after."""
-    return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
-                 for k, d in zip(kernel, dilation))
-
-
-def window_size(n: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> Formula:
-    """Output size along one axis: `⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1`, as PyTorch."""
-    reach = f"{k}" if d == 1 else f"{d}·({k} − 1) − 1"
-    inner = f"({n} + 2·{p} − {reach})/{s}"
-    span = n + 2 * p - d * (k - 1) - 1
-    if not ceil:
-        return f"⌊{inner}⌋ + 1", span // s + 1
-    out = -(-span // s) + 1
-    if last_window_dropped(n, k, s, p, d):
-        return f"⌈{inner}⌉ + 1 − 1", out - 1
-    return f"⌈{inner}⌉ + 1", out
-
-
-def last_window_dropped(n: int, k: int, s: int, p: int, d: int) -> bool:
-    """True when `ceil` mode's last window would start in the padding (PyTorch drops it)."""
-    span = n + 2 * p - d * (k - 1) - 1
-    out = -(-span // s) + 1
-    return out >= 1 and (out - 1) * s >= n + p
-
-
-def same_size(n: int, k: int, d: int) -> Formula:
-    """`same` at stride 1: PyTorch pads `d·(k−1)` in all (split over both sides),
-    so `⌊(n + d·(k−1) − d·(k−1) − 1)/1⌋ + 1 = n`."""
-    padded = d * (k - 1)
-    return f"⌊({n} + {padded} − {d}·({k} − 1) − 1)/1⌋ + 1", n
-
+# ---- receptive field and jump (the sizes are `cnndsl.windows`') ----------------
 
 def receptive_field(rf: int, k: int, d: int, jump: int) -> Formula:
     """`r_out = r_in + d·(k − 1)·j_in`: how far back one output position sees."""

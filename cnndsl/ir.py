@@ -300,6 +300,9 @@ class Network:
     #: the blocks used, each with its parameters and their default values
     blocks: tuple[tuple[str, tuple[tuple[str, int | float | None], ...]], ...] = ()
     train: TrainConfig = field(default_factory=TrainConfig)
+    #: the names of constants and block parameters the network reads, sorted (lint warns
+    #: about the others)
+    used: tuple[str, ...] = ()
 
     @property
     def input(self) -> Shape:

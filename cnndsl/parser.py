@@ -20,6 +20,7 @@ from dataclasses import replace
 from lark.exceptions import UnexpectedInput
 
 from cnndsl import syntax as ast
+from cnndsl import trivia
 from cnndsl.diagnostics import Diagnostic, error
 from cnndsl.parsing.errors import _pasted_or, _syntax_error
 from cnndsl.parsing.tables import (
@@ -59,7 +60,7 @@ def parse(source: Source) -> tuple[ast.Program | None, list[Diagnostic]]:
         return None, transformer.diagnostics
     notes = tuple(ast.Comment(span=source.span(c.start_pos, c.end_pos), text=str(c)[1:].strip())
                   for c in comments)
-    return replace(program, comments=notes), []
+    return trivia.attach(replace(program, comments=notes), source), []
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ import math
 import re
 
 from cnndsl import arithmetic as arith
-from cnndsl.arithmetic import per_axis, same_padding
+from cnndsl import windows
+from cnndsl.windows import per_axis, same_padding
 
 # ---- the adapter: everything that reads `.summary` and `.network` ----------------
 
@@ -241,11 +242,11 @@ def _window_steps(row, window: dict) -> list[dict]:
     geometry = list(zip(window["input"], window["kernel"], window["stride"],
                         window["padding"], window["dilation"]))
     if window["same"]:
-        sizes = [arith.same_size(n, k, d) for n, k, s, p, d in geometry]
+        sizes = [windows.same_size(n, k, d) for n, k, s, p, d in geometry]
         note = "`same`: PyTorch pads d·(k − 1) in all, the extra one after"
     else:
-        sizes = [arith.window_size(n, k, s, p, d, window["ceil"]) for n, k, s, p, d in geometry]
-        dropped = window["ceil"] and any(arith.last_window_dropped(n, k, s, p, d)
+        sizes = [windows.formula(n, k, s, p, d, window["ceil"]) for n, k, s, p, d in geometry]
+        dropped = window["ceil"] and any(windows.last_window_dropped(n, k, s, p, d)
                                          for n, k, s, p, d in geometry)
         note = "the last window would start in the padding; PyTorch drops it" if dropped else ""
     return _per_dim("output", sizes, note)

@@ -7,7 +7,7 @@ import html
 
 from cnndsl.diagnostics import span_json, to_json
 from cnndsl.files import printable
-from cnndsl.passes.infer import fmt
+from cnndsl.shapes import fmt
 from cnndsl.summary import Row, Summary
 
 _COLUMNS = (("Layer (as written)", 34, "<"), ("Name", 26, "<"), ("Output", 14, "<"),

@@ -139,6 +139,7 @@ class LayerUse:
     name: str
     name_span: Span
     args: tuple[Arg, ...] = ()
+    comment: str | None = None     # a trailing comment (`cnndsl.trivia`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +151,7 @@ class BlockUse:
     name: str
     name_span: Span
     args: tuple[Arg, ...] = ()
+    comment: str | None = None     # a trailing comment (`cnndsl.trivia`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -184,6 +186,7 @@ class Combine:
     span: Span
     keyword_span: Span
     branches: tuple[Chain, ...]
+    comment: str | None = None     # a trailing comment (`cnndsl.trivia`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,8 +14,8 @@ import io
 from dataclasses import dataclass
 
 from cnndsl.files import printable
-from cnndsl.passes.infer import fmt
 from cnndsl.report import human
+from cnndsl.shapes import fmt
 from cnndsl.summary import Row, Summary
 
 HEADER = ("Layer (as written)", "Name", "Output", "Params", "MACs", "RF")

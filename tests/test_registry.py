@@ -180,8 +180,8 @@ def test_every_word_reaches_every_stage():
     tables (keyed by IR class, per kind of work) cover every word's class, and the
     binder's model matches the class's fields."""
     from cnndsl.codegen.modules import MODULES
+    from cnndsl.passes.build import BUILDERS as _BUILDERS
     from cnndsl.passes.infer import _RULES
-    from cnndsl.passes.resolve import _BUILDERS
 
     classes = _ir_classes()
     for op, word in LAYERS.items():

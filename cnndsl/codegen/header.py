@@ -7,8 +7,8 @@ from cnndsl.codegen import symbolic
 from cnndsl.codegen.classes import _BlockClass, _Class, _class_text
 from cnndsl.codegen.shapes import _used_params
 from cnndsl.codegen.text import INDENT, _doc, _docstring, _literal, _string_lines
-from cnndsl.passes.infer import fmt
 from cnndsl.report import clip, human
+from cnndsl.shapes import fmt
 from cnndsl.version import __version__
 
 HEADER_MARK = "compiled by cnndsl"

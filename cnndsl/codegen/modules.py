@@ -17,6 +17,7 @@ import math
 from cnndsl import expr as E
 from cnndsl import ir
 from cnndsl.layers import LAYERS
+from cnndsl.shapes import pad_sides
 
 Value = E.Expr | str          # a tree, or literal Python text (`(3, 5)`, `"same"`, `0.5`)
 Arg = tuple[str | None, Value]
@@ -208,8 +209,6 @@ _PAD_CLASSES = {"zeros": "ZeroPad", "reflect": "ReflectionPad", "replicate": "Re
 
 def pad(node: ir.Pad, ch: E.Expr) -> Call:
     """PyTorch's padding tuple names the last dim first: (left, right, top, bottom, …)."""
-    from cnndsl.passes.infer import pad_sides
-
     n = rank(node)
     padding: Value
     if node.size is not None and node.symbol("size") is not None:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from cnndsl import expr as E
-from cnndsl import ir
-from cnndsl.arithmetic import per_axis, same_padding
+from cnndsl import ir, windows
+from cnndsl.shapes import pad_sides
+from cnndsl.windows import per_axis, same_padding
 
 NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -89,9 +90,7 @@ def render(channels: str, dims: Dims | None) -> str | None:
 
 
 def _window(dim: Dim, k: int, s: int, p0: int, p1: int, d: int, ceil: bool = False) -> Dim:
-    t = p0 + p1 - d * (k - 1) - 1 + s      # out = ⌊(n + t) / s⌋
-    if ceil:
-        t += s - 1                          # the ceiling, as ⌊(y + s − 1) / s⌋
+    t = windows.offset(k, s, p0, p1, d, ceil)     # out = ⌊(n + t) / s⌋
     if dim.const is not None:
         return Dim(dim.var, const=(dim.const + t) // s)
     return _simplify(Dim(dim.var, dim.f, dim.a + t * dim.m, dim.m * s))
@@ -138,8 +137,6 @@ def advance(node: ir.Element, dims: Dims | None) -> Dims | None:
             return None
         return _all(_scale(d, int(f), 0) for d, f in zip(dims, factors))
     if isinstance(node, ir.Pad):
-        from cnndsl.passes.infer import pad_sides
-
         before, after = pad_sides(node, rank)
         return _all(_scale(d, 1, b + a) for d, b, a in zip(dims, before, after))
     if isinstance(node, ir.PixelShuffle):
@@ -155,7 +152,7 @@ def _windows(node, dims: Dims, rank: int) -> Dims | None:
     stride = per_axis(node.stride, rank)
     dilation = per_axis(node.dilation, rank)
     ceil = isinstance(node, ir.Pool) and node.ceil
-    if ceil and any(p + s > d * (k - 1) + 1 for p, s, k, d in
+    if ceil and any(windows.can_drop_last(k, s, p, d) for p, s, k, d in
                     zip(per_axis(node.padding, rank), stride, kernel, dilation)):
         return None   # PyTorch may drop a last window that starts in the padding
     if getattr(node, "padding", 0) == "same":
@@ -245,7 +242,5 @@ def _tree_windows(node, dims: Dims, rank: int) -> Dims | None:
     stride_is_kernel = isinstance(node, ir.Pool) and node.symbol("stride") is None and \
         node.stride == node.kernel and node.symbol("kernel") is not None
     s = k if stride_is_kernel else _axes(node, "stride", rank)
-    return tuple(tree_dim(dim.var, E.add(E.floordiv(E.total([
-        dim.as_tree(), E.mul(p_, E.Const(2)), E.neg(E.mul(d_, E.sub(k_, E.Const(1)))),
-        E.Const(-1)]), s_), E.Const(1)))
-        for dim, k_, s_, p_, d_ in zip(dims, k, s, p, d))
+    return tuple(tree_dim(dim.var, windows.tree(dim.as_tree(), k_, s_, p_, d_))
+                 for dim, k_, s_, p_, d_ in zip(dims, k, s, p, d))

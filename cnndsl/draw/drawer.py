@@ -20,8 +20,8 @@ from cnndsl.draw.style import (
     _TooMany,
 )
 from cnndsl.layers import LAYERS
-from cnndsl.passes.infer import fmt
 from cnndsl.report import human
+from cnndsl.shapes import fmt
 
 
 class _Drawer:

@@ -19,8 +19,8 @@ from cnndsl.draw.style import (
     _End,
     _TooMany,
 )
-from cnndsl.passes.infer import fmt
 from cnndsl.report import human
+from cnndsl.shapes import fmt
 
 if TYPE_CHECKING:
     import graphviz

@@ -20,7 +20,7 @@ def _shape(node):
         return None   # as in `allow`'s codes
     if dataclasses.is_dataclass(node):
         skip = {"span", "name_span", "shape_span", "metric_span", "value_span", "label_span",
-                "keyword_span", "key_span", "train_spans", "comments"}
+                "keyword_span", "key_span", "train_spans", "comments", "comment"}
         if isinstance(node, ast.TrainValue):
             skip.add("text")   # `momentum = 0.9` is `momentum=0.9`; its value is compared
         return (type(node).__name__, tuple((f.name, _shape(getattr(node, f.name)))

@@ -141,49 +141,67 @@ def not_a_condition(expr: ast.Expr, value) -> Diagnostic:
 
 
 def _eval(expr: ast.Expr, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
-    if isinstance(expr, ast.Num):
-        return literal(exact(expr))
-    if isinstance(expr, ast.SizeLit):
-        return literal(expr.values)
-    if isinstance(expr, ast.InChannels):
-        found = env.get(IN)
-        if found is None:
-            diagnostics.append(error("E0216", "`in` has no value here", expr.span,
-                                     "`in` is the channel count entering a block or layer",
-                                     help="use `in` in a block body or a layer's arguments; "
-                                          "a `let` constant or a default cannot read it"))
-        return found
-    if isinstance(expr, (ast.Name, ast.Flag)):
-        found = env.get(expr.name)
-        if found is None:
-            diagnostics.append(unknown_name(expr, env))
-        return found
-    if isinstance(expr, ast.Cond):
-        test = _eval(expr.test, env, diagnostics)
-        if test is None or not test.known:
-            return test
-        if not isinstance(test.value, bool):
-            diagnostics.append(not_a_condition(expr.test, test.value))
+    """One small rule per kind of expression node; an unknown kind is a bug here."""
+    rule = _RULES.get(type(expr))
+    if rule is None:
+        raise TypeError(f"no rule evaluates a {type(expr).__name__}")
+    return rule(expr, env, diagnostics)
+
+
+def _num(expr: ast.Num, env: Env, diagnostics: list[Diagnostic]) -> Value:
+    return literal(exact(expr))
+
+
+def _size_lit(expr: ast.SizeLit, env: Env, diagnostics: list[Diagnostic]) -> Value:
+    return literal(expr.values)
+
+
+def _in_channels(expr: ast.InChannels, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
+    found = env.get(IN)
+    if found is None:
+        diagnostics.append(error("E0216", "`in` has no value here", expr.span,
+                                 "`in` is the channel count entering a block or layer",
+                                 help="use `in` in a block body or a layer's arguments; "
+                                      "a `let` constant or a default cannot read it"))
+    return found
+
+
+def _name(expr: ast.Name | ast.Flag, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
+    found = env.get(expr.name)
+    if found is None:
+        diagnostics.append(unknown_name(expr, env))
+    return found
+
+
+def _cond(expr: ast.Cond, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
+    test = _eval(expr.test, env, diagnostics)
+    if test is None or not test.known:
+        return test
+    if not isinstance(test.value, bool):
+        diagnostics.append(not_a_condition(expr.test, test.value))
+        return None
+    return _eval(expr.then if test.value else expr.other, env, diagnostics)
+
+
+def _unary(expr: ast.Unary, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
+    operand = _eval(expr.operand, env, diagnostics)
+    if operand is None or not operand.known:
+        return operand
+    if expr.op == "not":
+        if not isinstance(operand.value, bool):
+            diagnostics.append(not_a_condition(expr.operand, operand.value))
             return None
-        return _eval(expr.then if test.value else expr.other, env, diagnostics)
-    if isinstance(expr, ast.Call):
-        return _call(expr, env, diagnostics)
-    if isinstance(expr, ast.Unary):
-        operand = _eval(expr.operand, env, diagnostics)
-        if operand is None or not operand.known:
-            return operand
-        if expr.op == "not":
-            if not isinstance(operand.value, bool):
-                diagnostics.append(not_a_condition(expr.operand, operand.value))
-                return None
-            return literal(not operand.value)
-        if isinstance(operand.value, bool):
-            diagnostics.append(a_condition(expr.operand))
-            return None
-        if isinstance(operand.value, tuple):
-            return literal(tuple(-v for v in operand.value))
-        return Value(-operand.value, E.neg(operand.expr)) if operand.symbolic \
-            else literal(-operand.value)
+        return literal(not operand.value)
+    if isinstance(operand.value, bool):
+        diagnostics.append(a_condition(expr.operand))
+        return None
+    if isinstance(operand.value, tuple):
+        return literal(tuple(-v for v in operand.value))
+    return Value(-operand.value, E.neg(operand.expr)) if operand.symbolic \
+        else literal(-operand.value)
+
+
+def _binary(expr: ast.BinOp, env: Env, diagnostics: list[Diagnostic]) -> Value | None:
     left = _eval(expr.left, env, diagnostics)
     right = _eval(expr.right, env, diagnostics)
     if left is None or right is None:
@@ -191,12 +209,7 @@ def _eval(expr: ast.Expr, env: Env, diagnostics: list[Diagnostic]) -> Value | No
     if not (left.known and right.known):
         return UNKNOWN
     if expr.op in ("and", "or"):
-        for side, node in ((left, expr.left), (right, expr.right)):
-            if not isinstance(side.value, bool):
-                diagnostics.append(not_a_condition(node, side.value))
-                return None
-        return literal(left.value and right.value if expr.op == "and"
-                       else left.value or right.value)
+        return _logic(expr, left, right, diagnostics)
     for side, node in ((left, expr.left), (right, expr.right)):
         if isinstance(side.value, bool):
             diagnostics.append(a_condition(node))
@@ -204,6 +217,16 @@ def _eval(expr: ast.Expr, env: Env, diagnostics: list[Diagnostic]) -> Value | No
     if expr.op in E.COMPARISONS:
         return _compare(expr, left, right, diagnostics)
     return _apply(expr, left, right, diagnostics)
+
+
+def _logic(expr: ast.BinOp, left: Value, right: Value,
+           diagnostics: list[Diagnostic]) -> Value | None:
+    for side, node in ((left, expr.left), (right, expr.right)):
+        if not isinstance(side.value, bool):
+            diagnostics.append(not_a_condition(node, side.value))
+            return None
+    return literal(left.value and right.value if expr.op == "and"
+                   else left.value or right.value)
 
 
 def _compare(expr: ast.BinOp, left: Value, right: Value,
@@ -351,3 +374,9 @@ def unknown_name(ref: ast.Name | ast.Flag, env: Env) -> Diagnostic:
     return error("E0202", f"unknown name `{ref.name}`", ref.span, "not a constant or parameter",
                  **offer(close, ref.span, otherwise=f"define it with `let {ref.name} = ...` "
                          "or make it a block parameter"))
+
+
+_RULES = {ast.Num: _num, ast.SizeLit: _size_lit, ast.InChannels: _in_channels,
+          ast.Name: _name, ast.Flag: _name, ast.Cond: _cond,
+          ast.Call: _call,
+          ast.Unary: _unary, ast.BinOp: _binary}

@@ -1,5 +1,6 @@
-"""Lint: warnings about networks that work but are likely wrong, and the
-spec's own `assert` statements checked against the inferred figures."""
+"""Lint: warnings about networks that work but are likely wrong, the spec's
+own `assert` statements checked against the inferred figures, and (`unused`)
+the blocks, parameters and constants the network never reads."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from fractions import Fraction
 from cnndsl import ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, warning
-from cnndsl.passes.infer import fmt
+from cnndsl.passes.declare import block_defs
+from cnndsl.passes.uses import names_in
+from cnndsl.shapes import fmt
 from cnndsl.suggest import did_you_mean, offer
 from cnndsl.summary import Summary
 
@@ -28,6 +31,35 @@ def lint(network: ir.Network, summary: Summary, program: ast.Program) -> list[Di
     """Warnings and failed assertions for a network that inferred cleanly."""
     return [*_softmax_before_cross_entropy(network, summary), *_heavy_fc(summary),
             *_assertions(program, summary)]
+
+
+def unused(program: ast.Program, network: ir.Network) -> list[Diagnostic]:
+    """Blocks, block parameters and constants the resolved network never reads
+    (W0104–W0106): from what resolve recorded, for any network it built."""
+    used_blocks = {name for name, _ in network.blocks}
+    defined = block_defs(program, [])     # the blocks resolve could use
+    out = []
+    for block in program.blocks:
+        if block.name in defined and block.name not in used_blocks:
+            out.append(warning("W0104", f"the block `{block.name}` is never used",
+                               block.name_span, "defined here",
+                               help="use it in the body, or remove it"))
+        elif block.name in defined:
+            out += _unused_parameters(block)
+    used = set(network.used).union(*(names_in(let.value) for let in program.lets))
+    return out + [warning("W0106", f"the constant `{let.name}` is never used", let.name_span,
+                          "defined here", help="use it, or remove it")
+                  for let in program.lets if let.name not in used]
+
+
+def _unused_parameters(block: ast.BlockDef) -> list[Diagnostic]:
+    used = set(names_in(block.body))
+    return [warning("W0105", f"the parameter `{param.name}` of block `{block.name}` is never "
+                    "used", param.span, "defined here",
+                    help="use it in the block's body, or remove it; a short flag such as "
+                         "`s2` takes only a number, so pass a parameter by name: "
+                         f"`stride={param.name}`")
+            for param in block.params if param.name not in used]
 
 
 def _softmax_before_cross_entropy(network: ir.Network, summary: Summary) -> list[Diagnostic]:

@@ -18,7 +18,8 @@ def _conv(cin: int, cout: int, k: int, stride: int = 1) -> nn.Conv2d:
 
 
 class BasicBlock(nn.Module):
-    """Two 3x3 convs; the shortcut is `downsample(x)` where given, else x."""
+    """Two 3x3 convs; the shortcut, `downsample(x)` where given, else x, is taken after them
+    (torchvision's call order)."""
     expansion = 1
 
     def __init__(self, cin: int, width: int, stride: int = 1,
@@ -31,10 +32,9 @@ class BasicBlock(nn.Module):
         self.stride = stride
 
     def forward(self, x: Tensor) -> Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
         y = self.relu(self.bn1(self.conv1(x)))
         y = self.bn2(self.conv2(y))
-        y += shortcut
+        y += x if self.downsample is None else self.downsample(x)  # after, as torchvision
         return self.relu(y)
 
 
@@ -54,11 +54,10 @@ class Bottleneck(nn.Module):
         self.stride = stride
 
     def forward(self, x: Tensor) -> Tensor:
-        shortcut = x if self.downsample is None else self.downsample(x)
         y = self.relu(self.bn1(self.conv1(x)))
         y = self.relu(self.bn2(self.conv2(y)))
         y = self.bn3(self.conv3(y))
-        y += shortcut
+        y += x if self.downsample is None else self.downsample(x)
         return self.relu(y)
 
 

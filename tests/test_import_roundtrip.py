@@ -20,15 +20,25 @@ from pathlib import Path
 
 import pytest
 import torch
+from importer_corpus import CORPUS, course_notes, multi_input, unsupported
 from torch import nn
+from twins.compare import assert_same_outputs, perturb
 
 import cnndsl
-from importer_corpus import CORPUS, course_notes, multi_input, unsupported
-from twins.compare import assert_same_outputs, perturb
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 #: control characters that must never reach a spec or a terminal raw (ESC, BEL, CSI, ...)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine two threads per test ran DenseNet's
+    forwards five times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,10 @@ def one_thread():
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
-    status = main(["import", *map(str, args)])
+    try:
+        status = main(["import", *map(str, args)])
+    except SystemExit as exc:   # argparse's usage errors
+        status = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()
     assert "Traceback" not in err + out and "internal error" not in err
     assert status != 3, err

@@ -180,6 +180,15 @@ def test_named_inputs(importer):
     assert_same_outputs(model, original, (sample(sizes["image"]), sample(sizes["depth"], 3)))
 
 
+@pytest.mark.parametrize("target", [
+    str(Path(course_notes.__file__).with_name("course_notes.py")) + ":mnist_net",
+    "importer_corpus.course_notes:mnist_net"])
+def test_import_target_by_path_and_by_module(importer, target):
+    imported = importer.import_target(target, [(1, 28, 28)])
+    checked(imported.text)
+    assert params(cnndsl.build(imported.text)) == params(course_notes.mnist_net())
+
+
 def test_model_name(importer):
     imported = importer.import_module(course_notes.mnist_net(), [(1, 28, 28)], name="Digits")
     assert re.search(r"^model Digits\b", checked(imported.text).source.text, re.M)

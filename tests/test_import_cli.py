@@ -208,6 +208,15 @@ def test_a_factory_that_raises_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "o.cnn").exists()
 
 
+def test_escapes_in_a_target_never_reach_the_terminal(tmp_path, capsys):
+    path = tmp_path / "loud.py"
+    path.write_text("def make():\n    raise ValueError('\\x1b[2J\\x1b]0;owned\\x07 boom')\n")
+    for target in (f"{path}:make", f"{tmp_path}/no\x1b[2Jsuch.py:make", f"{path}:ma\x1b[31mke"):
+        status, out, err = run(capsys, target, "--input", "3x8x8")
+        assert status == 1 and one_line(err), err
+        assert not CONTROL.search(out + err.rstrip("\n")), repr(err)
+
+
 def test_a_factory_returning_no_module_is_one_line(tmp_path, capsys):
     path = tmp_path / "notamodule.py"
     path.write_text("def make():\n    return 42\n")

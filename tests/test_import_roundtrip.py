@@ -278,6 +278,19 @@ def test_hostile_module_names_never_reach_the_spec_raw(importer):
     assert_same_outputs(model, original, (sample((3, 16, 16)),))
 
 
+def test_tied_weights_are_refused_or_kept_tied(importer):
+    original = randomised(unsupported.tied())
+    try:
+        imported = importer.import_module(original, [(3, 16, 16)])
+    except importer.Unsupported as exc:
+        assert "shared" in exc.module_path and Path(exc.filename).name == "unsupported.py"
+        return
+    checked(imported.text)
+    model = rebuilt(imported)
+    assert params(model) == params(original)
+    assert_same_outputs(model, original, (sample((3, 16, 16)),))
+
+
 def test_hostile_name_in_an_unsupported_message_is_escaped(importer):
     with pytest.raises(importer.Unsupported) as caught:
         importer.import_module(unsupported.hostile_unsupported(), [(3, 16, 16)])

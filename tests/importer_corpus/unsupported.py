@@ -95,6 +95,26 @@ def fourier() -> Net:
     return Net(Fourier())
 
 
+class Tied(nn.Module):
+    """One conv called twice (tied weights): imported either refused, located, or with the
+    same parameter count and outputs, never with the weights silently doubled."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.shared = nn.Conv2d(8, 8, 3, padding=1)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10))
+
+    def forward(self, x):
+        x = torch.relu(self.shared(torch.relu(self.stem(x))))
+        x = torch.relu(self.shared(x))
+        return self.head(x)
+
+
+def tied() -> Tied:
+    return Tied()
+
+
 #: the fixtures above: factory name -> the module path of the offending step
 FIXTURES = {"data_dependent_if": "body.gate", "item_call": "body.gate",
             "custom_function": "body.gate", "fourier": "body.gate"}

@@ -115,7 +115,7 @@ def test_course_notes_nets_match_their_specs_figures(name):
 
 def test_unsupported_fixtures_run_in_pytorch():
     """Each refusal is the importer's: PyTorch itself runs every fixture."""
-    for factory in [*unsupported.FIXTURES, "hostile", "hostile_unsupported"]:
+    for factory in [*unsupported.FIXTURES, "hostile", "hostile_unsupported", "tied"]:
         with torch.no_grad():
             getattr(unsupported, factory)().eval()(sample((3, 16, 16)))
 

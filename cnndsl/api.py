@@ -17,10 +17,10 @@ from cnndsl import ir, suggest
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, has_errors
 from cnndsl.files import printable, read_bytes, show_path
+from cnndsl.overrides import Overrides
 from cnndsl.parser import parse
 from cnndsl.passes.allow import allowed
-from cnndsl.overrides import Overrides
-from cnndsl.passes.declare import override_notes, overridden, unsafe_name
+from cnndsl.passes.declare import overridden, override_notes, unsafe_name
 from cnndsl.passes.lint import lint
 from cnndsl.passes.resolve import resolve
 from cnndsl.source import Source

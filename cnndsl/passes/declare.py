@@ -350,7 +350,7 @@ def _unknown_override(code: str, what: str, name: str, known: list[str], how: st
     close = did_you_mean(name, known, cutoff=0.5)
     listed = ", ".join(f"`{n}`" for n in known[:20]) or "none"
     return error(code, f"{how}: the spec has no {what} `{name}`", None,
-                 notes=[f"its `{word}` {what}s: {listed}"],
+                 notes=[f"the spec's {what}s (`{word}`): {listed}"],
                  help=f"did you mean `{close.word}`?" if close is not None else None)
 
 

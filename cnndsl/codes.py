@@ -140,8 +140,8 @@ CODES = _codes(
      say which, `--input image=3x64x64`."""),
     ("E0232", "`--input` size of another rank", """
      The size given by `--input` has a different number of dimensions from the input it
-     replaces. Give as many numbers as the spec's `input` has (channels first), or one
-     fewer to keep its channels: `--input 64x64` for `input 3x32x32`."""),
+     replaces. Give the whole shape, channels first, as `input` writes it: `--input 3x64x64`
+     for `input 3x32x32` (`64x64` would be a 1-D signal of 64 channels)."""),
     # ---- shapes
     ("E0301", "window does not fit", """
      A convolution kernel or pooling window is larger than its (padded) input, so the output

@@ -166,12 +166,12 @@ def read_value(text: str, flag: str) -> Value:
 
 
 def read_size(text: str, flag: str) -> tuple[int, ...]:
-    """An input's size as `input` writes it (`3x64x64`, `64x64`, `16000`)."""
+    """An input's size as `input` writes it (`3x64x64`, `1x16000`)."""
     program = _parse(f"input {text}\n", flag)
     if program is None or len(program.inputs) != 1 or program.inputs[0].name is not None \
             or _others(program, "inputs"):
         raise OverrideError(f"`{_safe(flag)}`: `{_safe(text)}` is not a size "
-                            "(e.g. `3x64x64`, or `64x64` to keep the channels)")
+                            "(one sample's shape, channels first, e.g. `3x64x64`)")
     return tuple(program.inputs[0].shape)
 
 

@@ -48,7 +48,7 @@ def test_a_value_is_read_as_the_language_reads_it(text, value):
     assert parse_flags(sets=[f"w={text}"]).lets == {"w": value}
 
 
-@pytest.mark.parametrize("text, size", [("3x64x64", (3, 64, 64)), ("64x64", (64, 64)),
+@pytest.mark.parametrize("text, size", [("3x64x64", (3, 64, 64)), ("2x100", (2, 100)),
                                         ("image=3x8x8", (3, 8, 8))])
 def test_a_size_is_read_as_input_writes_it(text, size):
     assert list(parse_flags(inputs=[text]).inputs.values()) == [size]
@@ -136,11 +136,20 @@ def test_several_inputs_need_a_name_and_take_one_each():
         "`--input mask=1x16x16`" in clash.notes
 
 
-def test_a_size_without_channels_keeps_them_and_another_rank_is_refused():
-    kept = cnndsl.check(NET, overrides=parse_flags(inputs=["48x48"]))
-    assert kept.ok and shapes(kept)[0] == (8, 48, 48)
-    result = cnndsl.check(NET, overrides=parse_flags(inputs=["64"]))
-    assert [d.code for d in result.errors] == ["E0232"] and result.errors[0].span.line == 3
+def test_a_size_of_another_rank_is_refused_at_the_input():
+    for size in ("64", "64x64", "3x8x8x8x8"):
+        result = cnndsl.check(NET, overrides=parse_flags(inputs=[size]))
+        assert [d.code for d in result.errors] == ["E0232"] and result.errors[0].span.line == 3
+    one_d = "input 2x100\nconv 4 k5 -> gap -> fc 2\n"
+    assert cnndsl.check(one_d, overrides=parse_flags(inputs=["2x50"])).ok
+
+
+@pytest.mark.parametrize("size, says", [("3xax2", "is not a size"), ("3x", "is not a size"),
+                                        ("x=3x8x8 -> relu", "is not a size")])
+def test_a_bad_size_is_one_sentence_naming_the_flag(size, says):
+    with pytest.raises(OverrideError, match="^`--input ") as caught:
+        parse_flags(inputs=[size])
+    assert says in str(caught.value)
 
 
 def test_build_takes_input_and_lets():

@@ -330,15 +330,13 @@ def _input_overridden(decl: ast.InputDecl, program: ast.Program, overrides,
         return decl
     size = overrides.inputs[key]
     how = overrides.how("input" if key is None else f"input {key}")
-    if len(size) == len(decl.shape) - 1:     # `64x64`: the size, the channels kept
-        size = (decl.shape[0], *size)
-    if len(size) != len(decl.shape):
+    if len(size) != len(decl.shape):   # a whole shape, channels first: never guessed
         written = "x".join(map(str, decl.shape))
         diagnostics.append(error(
             "E0232", f"{how} does not fit this input", decl.shape_span,
-            f"{written} has {len(decl.shape)} dimensions",
-            help=f"give {len(decl.shape)} numbers (channels first), or "
-                 f"{len(decl.shape) - 1} to keep its {decl.shape[0]} channel(s)"))
+            f"{written} has {len(decl.shape)} dimensions, channels first",
+            help=f"give {len(decl.shape)} numbers, as `input` writes them: "
+                 f"`{written}`"))
         return decl
     return replace(decl, shape=tuple(size))
 

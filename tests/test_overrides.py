@@ -4,6 +4,7 @@ pipeline, so diagnostics point at the user's own text and say what the override 
 
 from __future__ import annotations
 
+import ast
 import json
 from fractions import Fraction
 
@@ -296,3 +297,22 @@ def test_resume_rebuilds_the_recorded_model_and_refuses_others(cli, tiny_run):
     assert again.returncode == 0, again.stderr
     record = json.loads((out / "config.json").read_text())
     assert record["overrides"]["set"] == {"c": "3"}
+
+
+def test_a_compiled_file_run_as_a_script_trains_the_overridden_model(monkeypatch):
+    from cnndsl.codegen.api import compile_result
+    from cnndsl.train import run as train_run
+
+    result = cnndsl.check(NET, "net.cnn", overrides=parse_flags(sets=["c=4"]))
+    code = compile_result(result)
+    namespace: dict = {"__name__": "generated"}
+    exec(compile(code, "net.py", "exec"), namespace)
+    seen = {}
+    monkeypatch.setattr(train_run, "train",
+                        lambda cls, checked, args, code: seen.update(checked=checked) or 0)
+    call = code[code.rindex("main(Net,"):].rstrip().rstrip(")")
+    overrides = ast.literal_eval(call[call.index("overrides=") + len("overrides="):])
+    from cnndsl.train.entry import main
+
+    assert main(namespace["Net"], "net.cnn", namespace["SPEC"], [], overrides=overrides) == 0
+    assert shapes(seen["checked"])[0] == (4, 32, 32)

@@ -46,10 +46,10 @@ def allowed_codes(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def add_override_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+    parser.add_argument("--set", action="append", default=None, metavar="NAME=VALUE",
                         dest="sets", help="replace a `let` constant's value (`--set w=0.5`, "
                         "repeatable)")
-    parser.add_argument("--input", action="append", default=[], metavar="[NAME=]SIZE",
+    parser.add_argument("--input", action="append", default=None, metavar="[NAME=]SIZE",
                         dest="inputs", help="check the network at another input size "
                         "(`--input 3x64x64`; `--input image=3x64x64` with several inputs)")
 

@@ -20,11 +20,11 @@ def add(sub) -> None:
     p.add_argument("--weights", metavar="W",
                    help="a spec: a weights file (a state_dict or a checkpoint); a run: "
                         "best.pt (default) or last.pt")
-    p.add_argument("--input", action="append", default=[], metavar="[NAME=]SIZE",
+    p.add_argument("--input", action="append", default=None, metavar="[NAME=]SIZE",
                    dest="inputs", help="a spec: check and export the network at another "
                    "input size (as `check --input`); a run: the sample to trace, e.g. "
                    "3x320x320 (default: the run's input); the batch is always dynamic")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="sets",
+    p.add_argument("--set", action="append", default=None, metavar="NAME=VALUE", dest="sets",
                    help="a spec: replace a `let` constant's value (`--set w=0.5`, repeatable)")
     p.add_argument("--force", action="store_true",
                    help="overwrite FILE even if cnndsl did not write it")
@@ -39,7 +39,7 @@ def run(args) -> int:
     options = {"weights": args.weights, "input": None, "force": args.force}
     try:
         if is_directory(args.source):
-            if args.sets or len(args.inputs) > 1:
+            if args.sets or len(args.inputs or ()) > 1:
                 raise common.CommandError("a run is exported as it was trained (its "
                                           "`--set` values recorded); give `--set` with a "
                                           "spec", common.EXIT_USAGE)

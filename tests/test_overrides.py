@@ -115,7 +115,7 @@ def test_an_override_error_in_a_let_points_at_the_lets_value():
 @pytest.mark.parametrize("flags, code, helps", [
     ({"sets": ["cc=4"]}, "E0230", "did you mean `c`?"),
     ({"sets": ["width=4"]}, "E0230", None),
-    ({"inputs": ["x=3x8x8"]}, "E0231", None),
+    ({"inputs": ["x=3x8x8"]}, "E0231", "give the size alone: `--input SIZE`"),
 ])
 def test_an_unknown_name_is_an_error(flags, code, helps):
     result = cnndsl.check(NET, overrides=parse_flags(**flags))
@@ -316,3 +316,15 @@ def test_a_compiled_file_run_as_a_script_trains_the_overridden_model(monkeypatch
 
     assert main(namespace["Net"], "net.cnn", namespace["SPEC"], [], overrides=overrides) == 0
     assert shapes(seen["checked"])[0] == (4, 32, 32)
+
+
+def test_an_unknown_input_name_from_python_is_shown_escaped():
+    with pytest.raises(TypeError) as caught:
+        cnndsl.build(NET, input={"a\x1b[2J\nb": (3, 8, 8)})
+    said = str(caught.value)
+    assert "\x1b" not in said and "\n" not in said and "give the size alone" in said
+
+
+def test_a_truth_value_override_is_noted_as_one():
+    result = cnndsl.check(NET, overrides=parse_flags(sets=["w=1>0"]))
+    assert "`w` is true here, set by `--set w=1>0`" in result.errors[0].notes

@@ -292,8 +292,12 @@ def overridden(program: ast.Program, overrides, diagnostics: list[Diagnostic]) -
                        + ", ".join(f"`{n}`" for n in names)],
                 help=f"name it: `--input {names[0] if names else 'NAME'}=SIZE`"))
         elif name is not None and name not in names:
-            diagnostics.append(_unknown_override("E0231", "input", name, names,
-                                                 overrides.how(f"input {name}"), "input"))
+            found = _unknown_override("E0231", "input", name, names,
+                                      overrides.how(f"input {name}"), "input")
+            if not names and program.inputs:
+                found = replace(found, notes=("the spec's one input has no name",),
+                                help="give the size alone: `--input SIZE`")
+            diagnostics.append(found)
     return replace(program, lets=lets, inputs=inputs)
 
 
@@ -343,11 +347,12 @@ def _input_overridden(decl: ast.InputDecl, program: ast.Program, overrides,
 
 def _unknown_override(code: str, what: str, name: str, known: list[str], how: str,
                       word: str) -> Diagnostic:
+    from cnndsl.files import printable
     from cnndsl.suggest import did_you_mean
 
     close = did_you_mean(name, known, cutoff=0.5)
     listed = ", ".join(f"`{n}`" for n in known[:20]) or "none"
-    return error(code, f"{how}: the spec has no {what} `{name}`", None,
+    return error(code, f"{printable(how)}: the spec has no {what} `{printable(name)}`", None,
                  notes=[f"the spec's {what}s (`{word}`): {listed}"],
                  help=f"did you mean `{close.word}`?" if close is not None else None)
 
@@ -357,7 +362,10 @@ def override_notes(before: ast.Program, after: ast.Program, overrides) -> tuple[
     "`w` is 0.5 here, set by `--set w=0.5`"."""
     from cnndsl.overrides import show
 
-    notes = [f"`{new.name}` is {show(overrides.lets[new.name])} here, set by "
+    def shown(value) -> str:
+        return str(value).lower() if isinstance(value, bool) else show(value)
+
+    notes = [f"`{new.name}` is {shown(overrides.lets[new.name])} here, set by "
              f"{overrides.how(new.name)}"
              for old, new in zip(before.lets, after.lets, strict=True) if new is not old]
     for old, new in zip(before.inputs, after.inputs, strict=True):

@@ -10,13 +10,17 @@ from __future__ import annotations
 import builtins
 import keyword
 from dataclasses import replace
+from fractions import Fraction
 
 from cnndsl import ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error, warning
+from cnndsl.files import printable
 from cnndsl.layers import COMBINATORS, FLAG_LETTERS, KEYWORDS, MAX_INT, RESERVED
+from cnndsl.overrides import show
 from cnndsl.passes.evaluate import UNKNOWN, Env, evaluate, literal
 from cnndsl.source import Span
+from cnndsl.suggest import did_you_mean
 
 MAX_NAME = 80
 
@@ -309,8 +313,6 @@ def _let_overridden(let: ast.LetDef, overrides) -> ast.LetDef:
 
 def _literal_expr(value, span: Span) -> ast.Expr:
     """A value as a syntax tree, every node spanning `span` (the user's `let` value)."""
-    from fractions import Fraction
-
     def num(n: int) -> ast.Expr:
         return ast.Num(span=span, value=n, text=str(n))
 
@@ -347,9 +349,6 @@ def _input_overridden(decl: ast.InputDecl, program: ast.Program, overrides,
 
 def _unknown_override(code: str, what: str, name: str, known: list[str], how: str,
                       word: str) -> Diagnostic:
-    from cnndsl.files import printable
-    from cnndsl.suggest import did_you_mean
-
     close = did_you_mean(name, known, cutoff=0.5)
     listed = ", ".join(f"`{n}`" for n in known[:20]) or "none"
     return error(code, f"{printable(how)}: the spec has no {what} `{printable(name)}`", None,
@@ -360,8 +359,6 @@ def _unknown_override(code: str, what: str, name: str, known: list[str], how: st
 def override_notes(before: ast.Program, after: ast.Program, overrides) -> tuple[str, ...]:
     """One note per override in effect (`after` is `overridden(before, ...)`):
     "`w` is 0.5 here, set by `--set w=0.5`"."""
-    from cnndsl.overrides import show
-
     def shown(value) -> str:
         return str(value).lower() if isinstance(value, bool) else show(value)
 

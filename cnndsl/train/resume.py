@@ -96,8 +96,13 @@ def recorded_overrides(args, model: str):
     check the spec with again; `FolderError` when they cannot be read."""
     from cnndsl.overrides import OverrideError, Overrides
 
-    path = Path(args.out) if args.out else latest_run(model)
-    record = RunFolder(path, False).read_config()
+    try:   # a folder that cannot be read is reported by `open_run`, as without overrides
+        path = Path(args.out) if args.out else latest_run(model)
+        record = RunFolder(path, False).read_config()
+    except (FolderError, OSError):
+        return None
+    if not isinstance(record, dict):
+        return None
     try:
         return Overrides.from_json(record.get("overrides")) or None
     except OverrideError as exc:

@@ -275,10 +275,15 @@ def test_train_records_the_overrides(tiny_run):
     assert "--set c=3 --input 1x12x12` writes it again." in (out / "model.py").read_text()
 
 
-def test_evaluate_and_export_rebuild_the_recorded_model(cli, tiny_run, tmp_path):
+def test_evaluate_predict_and_export_rebuild_the_recorded_model(cli, tiny_run, tmp_path):
     _, out = tiny_run
     done = cli("evaluate", out)
     assert done.returncode == 0, done.stderr
+    from PIL import Image
+
+    Image.new("L", (12, 12), 128).save(tmp_path / "digit.png")
+    predicted = cli("predict", out, tmp_path / "digit.png")
+    assert predicted.returncode == 0, predicted.stderr
     exported = cli("export", out, "-o", tmp_path / "r.pt")
     assert exported.returncode == 0, exported.stderr
     assert "input Bx1x12x12" in exported.stderr

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cnndsl import ir, suggest
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, error, has_errors
 from cnndsl.files import printable, read_bytes, show_path
+from cnndsl.overrides import Overrides
 from cnndsl.parser import parse
 from cnndsl.passes.allow import allowed
-from cnndsl.passes.declare import unsafe_name
+from cnndsl.passes.declare import overridden, override_notes, unsafe_name
 from cnndsl.passes.lint import lint, unused
 from cnndsl.passes.resolve import resolve
 from cnndsl.source import Source
@@ -40,6 +41,8 @@ class CheckResult:
     network: ir.Network | None = None
     summary: Summary | None = None
     program: ast.Program | None = field(default=None)
+    #: the `--set`/`--input` values it was checked with (`cnndsl.overrides.Overrides`)
+    overrides: Overrides | None = field(default=None)
 
     @property
     def ok(self) -> bool:
@@ -111,38 +114,55 @@ def model_name_for(filename: str) -> str:
     return name if not unsafe_name(name) else name[:60] + "Net"
 
 
-def check(source: str, filename: str = "<string>", allow: tuple[str, ...] = ()) -> CheckResult:
+def check(source: str, filename: str = "<string>", allow: tuple[str, ...] = (),
+          overrides: Overrides | None = None) -> CheckResult:
     """Check a spec given as text: parse, resolve and infer, lint. The warnings whose
-    codes are in `allow` are silenced (as `--allow` does)."""
-    return _checked(Source(source, printable(filename)), model_name_for(filename), allow)
+    codes are in `allow` are silenced (as `--allow` does); `overrides` replace `let`
+    values and input sizes (as `--set` and `--input` do)."""
+    return _checked(Source(source, printable(filename)), model_name_for(filename), allow,
+                    overrides)
 
 
-def _checked(src: Source, default_model: str, allow: tuple[str, ...] = ()) -> CheckResult:
+def _checked(src: Source, default_model: str, allow: tuple[str, ...] = (),
+             overrides: Overrides | None = None) -> CheckResult:
     try:
         with suggest.budget():
-            return _check(src, default_model, tuple(allow))
+            return _check(src, default_model, tuple(allow), overrides or None)
     except RecursionError:
         return CheckResult(src, (error("E0005", "the spec nests too deeply to check", None,
                                        help="name inner parts as blocks"),))
 
 
-def _check(src: Source, default_model: str, allow: tuple[str, ...] = ()) -> CheckResult:
+def _check(src: Source, default_model: str, allow: tuple[str, ...] = (),
+           overrides: Overrides | None = None) -> CheckResult:
     program, diagnostics = parse(src)
     if program is None:
-        return CheckResult(src, tuple(diagnostics))
-    network, more = resolve(program, src, default_model)
-    diagnostics += more
+        return CheckResult(src, tuple(diagnostics), overrides=overrides)
+    checked, notes = program, ()
+    if overrides:   # applied where `let` and `input` are declared; spans stay the user's
+        checked = overridden(program, overrides, diagnostics)
+        notes = override_notes(program, checked, overrides)
+    network, more = resolve(checked, src, default_model)
+    diagnostics += _noted(more, notes)
     if network is not None:
-        diagnostics += unused(program, network)
+        diagnostics += _noted(unused(checked, network), notes)
     summary = None
     if network is not None and not has_errors(diagnostics):
         summary = summarize(network)
-        diagnostics += lint(network, summary, program)
-    diagnostics = allowed(program, src, diagnostics, allow)
+        diagnostics += _noted(lint(network, summary, checked), notes)
+    diagnostics = allowed(checked, src, diagnostics, allow)
     ordered = _unique_sorted(diagnostics)
     if has_errors(ordered):
         summary = None
-    return CheckResult(src, ordered, network, summary, program)
+    return CheckResult(src, ordered, network, summary, checked, overrides)
+
+
+def _noted(diagnostics: list[Diagnostic], notes: tuple[str, ...]) -> list[Diagnostic]:
+    """Every diagnostic of a check under overrides says which values were in effect:
+    any of them may have caused or changed it."""
+    if not notes:
+        return diagnostics
+    return [replace(d, notes=(*d.notes, *notes)) for d in diagnostics]
 
 
 def _unique_sorted(diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
@@ -181,19 +201,20 @@ def read_source(path: str | Path) -> tuple[Source, Diagnostic | None]:
     return src, None
 
 
-def check_file(path: str | Path, allow: tuple[str, ...] = ()) -> CheckResult:
+def check_file(path: str | Path, allow: tuple[str, ...] = (),
+               overrides: Overrides | None = None) -> CheckResult:
     """Check a spec file. Raises `cnndsl.files.UnreadableFile` when it cannot be read."""
     src, problem = read_source(path)
     if problem is not None:
-        return CheckResult(src, (problem,))
+        return CheckResult(src, (problem,), overrides=overrides)
     # the model's default name comes from the file's real name, not its printable form
-    return _checked(src, model_name_for(os.fsdecode(path)), allow)
+    return _checked(src, model_name_for(os.fsdecode(path)), allow, overrides)
 
 
-def check_spec(path_or_source: str | Path) -> CheckResult:
+def check_spec(path_or_source: str | Path, overrides: Overrides | None = None) -> CheckResult:
     """Check a spec given either way: a `Path`, or one line ending in `.cnn`, is a
     file (`check_file`); other text is the spec itself (`check`)."""
     text = str(path_or_source)
     if isinstance(path_or_source, Path) or ("\n" not in text and text.endswith(".cnn")):
-        return check_file(path_or_source)
-    return check(text)
+        return check_file(path_or_source, overrides=overrides)
+    return check(text, overrides=overrides)

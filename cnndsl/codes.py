@@ -131,6 +131,17 @@ CODES = _codes(
     ("E0216", "`in` without a value", """
      `in` is the channel count entering the block use (at the top level, the network
      input's). It has no value in a `let` constant or a parameter default."""),
+    ("E0230", "`--set` names no constant", """
+     `--set NAME=VALUE` (or a keyword of `cnndsl.build`) replaces the value of a `let`
+     constant, and the spec has no `let` of that name. The help names the closest one."""),
+    ("E0231", "`--input` names no input", """
+     `--input NAME=SIZE` (or `input={NAME: size}` in `cnndsl.build`) names an input the spec
+     does not declare, or `--input SIZE` has no name while the spec has several inputs:
+     say which, `--input image=3x64x64`."""),
+    ("E0232", "`--input` size of another rank", """
+     The size given by `--input` has a different number of dimensions from the input it
+     replaces. Give the whole shape, channels first, as `input` writes it: `--input 3x64x64`
+     for `input 3x32x32` (`64x64` would be a 1-D signal of 64 channels)."""),
     # ---- shapes
     ("E0301", "window does not fit", """
      A convolution kernel or pooling window is larger than its (padded) input, so the output

@@ -14,7 +14,7 @@ CASES = sorted((Path(__file__).parent / "diagnostics").glob("*.cnn"))
 
 
 def render(path: Path) -> tuple[str, object]:
-    result = cnndsl.check_file(f"tests/diagnostics/{path.name}")
+    result = cnndsl.check_file(f"tests/diagnostics/{path.name}", overrides=_flags(path))
     if path.stem.startswith("compile_") and result.ok:   # an error only `compile` finds
         from cnndsl.codegen.api import SpecError, compile_result
 
@@ -23,6 +23,18 @@ def render(path: Path) -> tuple[str, object]:
         result = raised.value.result
     text = "\n\n".join(render_text(d, result.source) for d in result.diagnostics)
     return text + "\n", result
+
+
+def _flags(path: Path):
+    """An `override_` case's first line gives its flags: `# flags: --set w=2 --input 8x8`."""
+    if not path.stem.startswith("override_"):
+        return None
+    from cnndsl.overrides import parse_flags
+
+    words = path.read_text(encoding="utf-8").splitlines()[0].split()[2:]
+    pairs = list(zip(words[::2], words[1::2], strict=True))
+    return parse_flags(sets=[v for f, v in pairs if f == "--set"],
+                       inputs=[v for f, v in pairs if f == "--input"])
 
 
 @pytest.fixture(autouse=True)

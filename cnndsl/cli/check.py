@@ -23,6 +23,7 @@ def add(sub) -> None:
                    help="apply the exact fixes in place (only when every one is unambiguous)")
     common.add_colour_option(p)
     common.add_allow_option(p)
+    common.add_override_options(p)
     p.set_defaults(run=run)
 
 
@@ -37,11 +38,15 @@ def run(args) -> int:
     if args.format == "csv" and len(args.files) > 1:
         raise common.CommandError("`--format csv` writes one file's table; check one file "
                                   "at a time", common.EXIT_USAGE)
+    if args.fix and (args.sets or args.inputs):
+        raise common.CommandError("`--fix` edits the file as written; leave out `--set` and "
+                                  "`--input`", common.EXIT_USAGE)
+    given = common.overrides(args)
     entries, status = [], common.EXIT_OK
     paint = common.colour(sys.stdout, args.color)
     for path in args.files:
         try:
-            result = check_file(path, common.allowed_codes(args))
+            result = check_file(path, common.allowed_codes(args), given)
         except UnreadableFile as exc:
             status = common.EXIT_USAGE
             if args.format == "json":

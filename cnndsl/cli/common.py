@@ -45,6 +45,28 @@ def allowed_codes(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(code for group in getattr(args, "allow", None) or () for code in group)
 
 
+def add_override_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=None, metavar="NAME=VALUE",
+                        dest="sets", help="replace a `let` constant's value (`--set w=0.5`, "
+                        "repeatable)")
+    parser.add_argument("--input", action="append", default=None, metavar="[NAME=]SIZE",
+                        dest="inputs", help="check the network at another input size "
+                        "(`--input 3x64x64`; `--input image=3x64x64` with several inputs)")
+
+
+def overrides(args: argparse.Namespace):
+    """The `--set`/`--input` flags as `cnndsl.overrides.Overrides` (None without any);
+    a value they cannot read is one line naming the flag, a usage error."""
+    from cnndsl.overrides import OverrideError, parse_flags
+
+    try:
+        found = parse_flags(getattr(args, "sets", None) or (),
+                            getattr(args, "inputs", None) or ())
+    except OverrideError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+    return found or None
+
+
 def print_diagnostics(result, *, colour: bool, stream=None) -> None:
     """Print a check result's diagnostics, rustc-style, and a one-line tally."""
     from cnndsl.diagnostics import render_all
@@ -55,11 +77,13 @@ def print_diagnostics(result, *, colour: bool, stream=None) -> None:
         print(text, file=stream)
 
 
-def load_checked(path: str, colour_choice: str = "auto", allow: tuple[str, ...] = ()):
-    """Check a spec for a command that needs a valid one; print why not, else return it."""
+def load_checked(path: str, colour_choice: str = "auto", allow: tuple[str, ...] = (),
+                 overrides=None):
+    """Check a spec for a command that needs a valid one (with the `--set`/`--input`
+    `overrides`, if any); print why not, else return it."""
     from cnndsl.api import check_file
 
-    result = check_file(path, allow)
+    result = check_file(path, allow, overrides)
     if not result.ok:
         print_diagnostics(result, colour=colour(sys.stderr, colour_choice))
         return None

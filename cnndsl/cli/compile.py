@@ -17,6 +17,7 @@ def add(sub) -> None:
                    help="overwrite OUT even if cnndsl did not write it")
     common.add_colour_option(p)
     common.add_allow_option(p)
+    common.add_override_options(p)
     p.set_defaults(run=run)
 
 
@@ -24,7 +25,8 @@ def run(args) -> int:
     from cnndsl.codegen.api import SpecError, compile_result, is_generated
     from cnndsl.files import guard, is_directory, show_path, write_atomic
 
-    result = common.load_checked(args.file, args.color, common.allowed_codes(args))
+    result = common.load_checked(args.file, args.color, common.allowed_codes(args),
+                                 common.overrides(args))
     if result is None:
         return common.EXIT_ERRORS
     try:

@@ -48,6 +48,7 @@ def add(sub) -> None:
                    help="overwrite OUT even if cnndsl did not write it")
     common.add_colour_option(p)
     common.add_allow_option(p)
+    common.add_override_options(p)
     p.set_defaults(run=run)
 
 
@@ -115,7 +116,8 @@ def run(args) -> int:
     if fmt not in ("dot", "tex") and shutil.which("dot") is None:
         raise common.CommandError(NO_GRAPHVIZ.format(fmt=fmt))
     chosen = options(args, fmt)
-    result = common.load_checked(args.file, args.color, common.allowed_codes(args))
+    result = common.load_checked(args.file, args.color, common.allowed_codes(args),
+                                 common.overrides(args))
     if result is None:
         return common.EXIT_ERRORS
     _known_blocks(chosen.expand, result.network)

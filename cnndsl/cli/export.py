@@ -20,9 +20,12 @@ def add(sub) -> None:
     p.add_argument("--weights", metavar="W",
                    help="a spec: a weights file (a state_dict or a checkpoint); a run: "
                         "best.pt (default) or last.pt")
-    p.add_argument("--input", metavar="SIZE",
-                   help="one sample's shape, e.g. 3x320x320 (default: the spec's input); "
-                        "the batch is always dynamic")
+    p.add_argument("--input", action="append", default=None, metavar="[NAME=]SIZE",
+                   dest="inputs", help="a spec: check and export the network at another "
+                   "input size (as `check --input`); a run: the sample to trace, e.g. "
+                   "3x320x320 (default: the run's input); the batch is always dynamic")
+    p.add_argument("--set", action="append", default=None, metavar="NAME=VALUE", dest="sets",
+                   help="a spec: replace a `let` constant's value (`--set w=0.5`, repeatable)")
     p.add_argument("--force", action="store_true",
                    help="overwrite FILE even if cnndsl did not write it")
     common.add_colour_option(p)
@@ -33,12 +36,18 @@ def run(args) -> int:
     from cnndsl.export import ExportError, export_result, export_run
     from cnndsl.files import is_directory, show_path
 
-    options = {"weights": args.weights, "input": args.input, "force": args.force}
+    options = {"weights": args.weights, "input": None, "force": args.force}
     try:
         if is_directory(args.source):
+            if args.sets or len(args.inputs or ()) > 1:
+                raise common.CommandError("a run is exported as it was trained (its "
+                                          "`--set` values recorded); give `--set` with a "
+                                          "spec", common.EXIT_USAGE)
+            options["input"] = args.inputs[0] if args.inputs else None
             done = export_run(args.source, args.output, args.format, **options)
         else:
-            result = common.load_checked(args.source, args.color)
+            result = common.load_checked(args.source, args.color,
+                                         overrides=common.overrides(args))
             if result is None:
                 return common.EXIT_ERRORS
             done = export_result(result, args.output, args.format, **options)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import linecache
-import math
 import re
 import sys
 import types
@@ -53,7 +52,25 @@ def compile_result(result: CheckResult) -> str:
     except GeneratedTooLarge as exc:   # a bound on the output: located, like any error
         raise SpecError(replace(result, diagnostics=(*result.diagnostics, exc.diagnostic))) \
             from None
+    if result.overrides:
+        code = _with_flags(code, result.overrides)
     builtins_compile(code, result.source.name + ".py", "exec")  # fail here, not at import
+    return code
+
+
+def _with_flags(code: str, overrides) -> str:
+    """The header's command to write the file again names the overrides it was compiled
+    with (`cnndsl compile net.cnn --set w=0.5`), and running the file trains the model
+    checked with them. They are names and numbers the override parser accepted, nothing
+    a docstring could misread; the table for `main` is `repr()`'d."""
+    lines = code.split("\n", 3)
+    end = "` writes it again."
+    if len(lines) == 4 and lines[2].endswith(end):
+        lines[2] = lines[2][:-len(end)] + f" {overrides.command()}{end}"
+    code = "\n".join(lines)
+    call = ", SPEC_PATH, SPEC))\n"
+    if code.endswith(call):
+        code = code[:-len(call)] + f", SPEC_PATH, SPEC, overrides={overrides.to_json()!r}))\n"
     return code
 
 
@@ -107,14 +124,23 @@ def load(path_or_source: str | Path) -> type[torch.nn.Module]:
     return getattr(compiled_module(result), result.network.model)
 
 
-def build(path_or_source: str | Path, **constants: float | Fraction) -> torch.nn.Module:
+def build(path_or_source: str | Path, input=None,
+          **constants: float | Fraction) -> torch.nn.Module:
     """Compile a spec and return an instance of its model (`torch.nn.Module`).
 
-    Keyword arguments override the spec's `let` constants:
-    `cnndsl.build("lenet.cnn", classes=100)`.
+    Keyword arguments override the spec's `let` constants, and `input` its input's
+    size, as `--set` and `--input` do: `cnndsl.build("lenet.cnn", classes=100,
+    input=(1, 64, 64))`; with several inputs, `input={"image": (3, 64, 64)}`.
     """
+    from cnndsl.overrides import from_python
+
+    overrides = from_python(input, constants)
     # checked once: memory, module and count read it
-    result = _overridden(path_or_source, constants) if constants else check_spec(path_or_source)
+    result = check_spec(path_or_source, overrides=overrides or None)
+    if overrides:
+        _refuse_unknown(result)
+        if not result.ok:
+            raise SpecError(result, f" (with {_given(overrides)})")
     if result.ok:
         _check_memory(result)
     model = getattr(compiled_module(result), result.network.model)()
@@ -125,6 +151,21 @@ def build(path_or_source: str | Path, **constants: float | Fraction) -> torch.nn
     return model
 
 
+def _given(overrides) -> str:
+    return ", ".join(overrides.shown.values())
+
+
+def _refuse_unknown(result: CheckResult) -> None:
+    """A keyword naming no constant (or input) of the spec is a `TypeError`, as an
+    unknown keyword argument is in Python."""
+    unknown = [d for d in result.errors if d.code in ("E0230", "E0231")]
+    if unknown:
+        raise TypeError("; ".join(f"{result.source.name}: {d.message}"
+                                  + (f" ({d.help})" if d.help else "")
+                                  + "".join(f"; {n}" for n in d.notes[:1])
+                                  for d in unknown))
+
+
 def _check_memory(result: CheckResult) -> None:
     """Refuse, before allocating anything, a model whose weights and one sample's
     activations would not fit (`cnndsl.memory.TooLarge`)."""
@@ -133,54 +174,6 @@ def _check_memory(result: CheckResult) -> None:
     summary = result.summary
     memory.check_fits(params=int(summary.params), activations=summary.activations, batch=1,
                       training=False, optimizer_states=0, device="cpu")
-
-
-def _overridden(path_or_source: str | Path, constants: dict[str, float | Fraction]) -> CheckResult:
-    """The spec checked with `constants` written over its `let` values, under its
-    own file name; errors say which values were given (`(with classes=-3)`)."""
-    text, name = _override(path_or_source, constants)
-    result = check(text, name)
-    if not result.ok:
-        given = ", ".join(f"{k}={v}" for k, v in constants.items())
-        raise SpecError(result, f" (with {given})")
-    return result
-
-
-def _override(path_or_source: str | Path,
-              constants: dict[str, float | Fraction]) -> tuple[str, str]:
-    result = check_spec(path_or_source)
-    program = result.program
-    if program is None:
-        raise SpecError(result)
-    names = {let.name: let for let in program.lets}
-    unknown = sorted(set(constants) - set(names))
-    if unknown:
-        known = ", ".join(sorted(names)) or "none"
-        raise TypeError(f"{result.source.name} has no constant {', '.join(unknown)} "
-                        f"(its `let` constants: {known})")
-    text = result.source.text
-    for let in sorted((names[n] for n in constants), key=lambda d: -d.value.span.start):
-        shown = _literal(let.name, constants[let.name])
-        text = text[:let.value.span.start] + shown + text[let.value.span.end:]
-    return (text if "\n" in text else text + "\n"), result.source.name
-
-
-def _literal(name: str, value: object) -> str:
-    """An override as the language writes it: an int as itself, a float as the decimal
-    Python shows (`1.3`, read exactly as 13/10), a Fraction as a quotient; a negative one
-    as `(0 - v)` (no unary minus in a `let`)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Fraction):
-        raise TypeError(f"constant `{name}` must be a number, got {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise TypeError(f"constant `{name}` must be a number, got {value!r}")
-    if isinstance(value, Fraction) and value.denominator == 1:
-        value = value.numerator
-    magnitude = abs(value)
-    if isinstance(magnitude, Fraction):
-        shown = f"({magnitude.numerator} / {magnitude.denominator})"
-    else:
-        shown = repr(magnitude)
-    return shown if value >= 0 else f"(0 - {shown})"
 
 
 __all__ = ["SpecError", "build", "compile", "load", "load_module"]

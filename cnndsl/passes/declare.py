@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import builtins
 import keyword
+from dataclasses import replace
+from fractions import Fraction
 
 from cnndsl import ir
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error, warning
+from cnndsl.files import printable
 from cnndsl.layers import COMBINATORS, FLAG_LETTERS, KEYWORDS, MAX_INT, RESERVED
+from cnndsl.overrides import show
 from cnndsl.passes.evaluate import UNKNOWN, Env, evaluate, literal
 from cnndsl.source import Span
+from cnndsl.suggest import did_you_mean
 
 MAX_NAME = 80
 
@@ -265,3 +270,105 @@ def output_chains(program: ast.Program, diagnostics: list[Diagnostic]) -> tuple[
                                  "before the body", help="move `output` below the body: it "
                                  "reads the body's labels"))
     return decl.chains
+
+
+# ---- overrides (`--set`, `--input`, `cnndsl.build(..., input=, **lets)`) ------------------
+
+def overridden(program: ast.Program, overrides, diagnostics: list[Diagnostic]) -> ast.Program:
+    """The program with `overrides` (`cnndsl.overrides.Overrides`) put in place of its
+    `let` values and input sizes, each new value spanning the user's own text, so a
+    diagnostic about it still points there. An unknown name is E0230/E0231, a size of
+    another rank than the input's E0232; the rest of the overrides still apply."""
+    lets = tuple(_let_overridden(let, overrides) for let in program.lets)
+    known = {let.name for let in program.lets}
+    for name in overrides.lets:
+        if name not in known:
+            diagnostics.append(_unknown_override("E0230", "constant", name, sorted(known),
+                                                 overrides.how(name), "let"))
+    inputs = tuple(_input_overridden(decl, program, overrides, diagnostics)
+                   for decl in program.inputs)
+    names = [d.name for d in program.inputs if d.name is not None]
+    for name in overrides.inputs:
+        if name is None and len(program.inputs) > 1:
+            diagnostics.append(error(
+                "E0231", f"{overrides.how('input')} does not say which input", None,
+                notes=[f"this spec has {len(program.inputs)} inputs: "
+                       + ", ".join(f"`{n}`" for n in names)],
+                help=f"name it: `--input {names[0] if names else 'NAME'}=SIZE`"))
+        elif name is not None and name not in names:
+            found = _unknown_override("E0231", "input", name, names,
+                                      overrides.how(f"input {name}"), "input")
+            if not names and program.inputs:
+                found = replace(found, notes=("the spec's one input has no name",),
+                                help="give the size alone: `--input SIZE`")
+            diagnostics.append(found)
+    return replace(program, lets=lets, inputs=inputs)
+
+
+def _let_overridden(let: ast.LetDef, overrides) -> ast.LetDef:
+    if let.name not in overrides.lets:
+        return let
+    return replace(let, value=_literal_expr(overrides.lets[let.name], let.value.span))
+
+
+def _literal_expr(value, span: Span) -> ast.Expr:
+    """A value as a syntax tree, every node spanning `span` (the user's `let` value)."""
+    def num(n: int) -> ast.Expr:
+        return ast.Num(span=span, value=n, text=str(n))
+
+    if isinstance(value, bool):
+        return ast.BinOp(span=span, op="==", left=num(1), right=num(int(value)))
+    if isinstance(value, tuple):
+        return ast.SizeLit(span=span, values=value)
+    if value < 0:
+        return ast.Unary(span=span, op="-", operand=_literal_expr(-value, span))
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return ast.BinOp(span=span, op="/", left=num(value.numerator),
+                         right=num(value.denominator))
+    return num(int(value))
+
+
+def _input_overridden(decl: ast.InputDecl, program: ast.Program, overrides,
+                      diagnostics: list[Diagnostic]) -> ast.InputDecl:
+    key = decl.name if decl.name in overrides.inputs else \
+        None if len(program.inputs) == 1 and None in overrides.inputs else ""
+    if key == "":
+        return decl
+    size = overrides.inputs[key]
+    how = overrides.how("input" if key is None else f"input {key}")
+    if len(size) != len(decl.shape):   # a whole shape, channels first: never guessed
+        written = "x".join(map(str, decl.shape))
+        diagnostics.append(error(
+            "E0232", f"{how} does not fit this input", decl.shape_span,
+            f"{written} has {len(decl.shape)} dimensions, channels first",
+            help=f"give {len(decl.shape)} numbers, as `input` writes them: "
+                 f"`{written}`"))
+        return decl
+    return replace(decl, shape=tuple(size))
+
+
+def _unknown_override(code: str, what: str, name: str, known: list[str], how: str,
+                      word: str) -> Diagnostic:
+    close = did_you_mean(name, known, cutoff=0.5)
+    listed = ", ".join(f"`{n}`" for n in known[:20]) or "none"
+    return error(code, f"{printable(how)}: the spec has no {what} `{printable(name)}`", None,
+                 notes=[f"the spec's {what}s (`{word}`): {listed}"],
+                 help=f"did you mean `{close.word}`?" if close is not None else None)
+
+
+def override_notes(before: ast.Program, after: ast.Program, overrides) -> tuple[str, ...]:
+    """One note per override in effect (`after` is `overridden(before, ...)`):
+    "`w` is 0.5 here, set by `--set w=0.5`"."""
+    def shown(value) -> str:
+        return str(value).lower() if isinstance(value, bool) else show(value)
+
+    notes = [f"`{new.name}` is {shown(overrides.lets[new.name])} here, set by "
+             f"{overrides.how(new.name)}"
+             for old, new in zip(before.lets, after.lets, strict=True) if new is not old]
+    for old, new in zip(before.inputs, after.inputs, strict=True):
+        if new is not old:
+            what = "the input" if new.name is None else f"the input `{new.name}`"
+            key = new.name if new.name in overrides.inputs else None
+            notes.append(f"{what} is {'x'.join(map(str, new.shape))} here, set by "
+                         f"{overrides.how('input' if key is None else f'input {key}')}")
+    return tuple(notes)

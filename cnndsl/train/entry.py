@@ -6,8 +6,10 @@ import argparse
 import sys
 
 
-def main(model_cls: type, spec_name: str, spec_text: str, argv=None) -> int:
-    """Train `model_cls` (the generated class) exactly as `cnndsl train` would."""
+def main(model_cls: type, spec_name: str, spec_text: str, argv=None,
+         overrides: dict | None = None) -> int:
+    """Train `model_cls` (the generated class) exactly as `cnndsl train` would;
+    `overrides` are the `--set`/`--input` values it was compiled with."""
     from cnndsl.api import check
     from cnndsl.cli.common import print_diagnostics
     from cnndsl.codegen.api import compile_result
@@ -18,7 +20,9 @@ def main(model_cls: type, spec_name: str, spec_text: str, argv=None) -> int:
                                      description=f"train {model_cls.__name__} ({spec_name})")
     add_train_arguments(parser)
     args = parser.parse_args(argv)
-    result = check(spec_text, spec_name)
+    from cnndsl.overrides import Overrides
+
+    result = check(spec_text, spec_name, overrides=Overrides.from_json(overrides) or None)
     if not result.ok:
         print_diagnostics(result, colour=False)
         return 1

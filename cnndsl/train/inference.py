@@ -59,7 +59,8 @@ def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt")
     if checked.spec_hash != checkpoint.spec_hash(checked.spec_text):
         raise FolderError(f"`{show_path(path / 'config.json')}` does not hold the spec its run "
                           "was trained from; the run folder is damaged or from an older cnndsl")
-    model_cls, facts = _compile_recorded(checked.spec_text, checked.spec, path, device)
+    model_cls, facts = _compile_recorded(checked.spec_text, checked.spec, path, device,
+                                         record.get("overrides"))
     runfolder.check_against(checked, facts, path / "config.json")
     model = model_cls()
     state = checkpoint.load(path / weights)
@@ -77,14 +78,21 @@ def load_run(folder: str | Path, device: torch.device, weights: str = "best.pt")
                    torch.tensor(norm.std, device=device).view(view), device)
 
 
-def _compile_recorded(text: str, name: str, path: Path, device: torch.device):
-    """The model class compiled from the spec text a run recorded, once the memory guard
-    says an instance fits (the record may name any spec)."""
+def _compile_recorded(text: str, name: str, path: Path, device: torch.device,
+                      overrides=None):
+    """The model class compiled from the spec text a run recorded, with the `--set` and
+    `--input` values it recorded, once the memory guard says an instance fits (the record
+    may name any spec)."""
     import cnndsl
     from cnndsl import memory
     from cnndsl.codegen.api import compiled_module
+    from cnndsl.overrides import OverrideError, Overrides
 
-    result = cnndsl.check(text, name)
+    try:
+        given = Overrides.from_json(overrides) or None
+    except OverrideError as exc:
+        raise FolderError(f"`{show_path(path / 'config.json')}`: {exc}") from None
+    result = cnndsl.check(text, name, overrides=given)
     if not result.ok:
         raise FolderError(f"the spec recorded in `{show_path(path)}` no longer checks with this "
                           "version of cnndsl")

@@ -39,7 +39,7 @@ def open_run(run, args) -> dict:
         record = RunFolder(path, False).read_config()
     checked = runfolder.check_record(record, path / CONFIG)
     state = checkpoint.load(path / "last.pt")
-    _check_spec(run, state, path)
+    _check_spec(run, state, path, record)
     runfolder.check_against(checked, run.facts, path / CONFIG)
     run.record = record
     run.settings, run.changes = reconcile(record["settings"], args, path)
@@ -68,11 +68,45 @@ def say_changes(run) -> None:
                 "config.json)")
 
 
-def _check_spec(run, state: dict, path: Path) -> None:
+def _check_spec(run, state: dict, path: Path, record: dict) -> None:
     if state["spec_hash"] != checkpoint.spec_hash(run.result.source.text):
         raise FolderError(f"the spec changed since this run was started: {path} was trained "
                           f"from another version of {run.result.source.name}; start a new run "
                           "instead of --resume")
+    recorded = record.get("overrides")
+    given = run.result.overrides.to_json() if run.result.overrides else None
+    if recorded != given:
+        said = run.result.overrides.command() if run.result.overrides else "no --set/--input"
+        raise FolderError(f"{said} contradicts this run's recorded overrides "
+                          f"({_flags(recorded)}): a resumed run rebuilds the model it "
+                          "trained; leave them out, or start a new run with another --out")
+
+
+def _flags(recorded) -> str:
+    from cnndsl.overrides import OverrideError, Overrides
+
+    try:
+        return Overrides.from_json(recorded).command() or "none"
+    except OverrideError:
+        return "unreadable"
+
+
+def recorded_overrides(args, model: str):
+    """The `--set`/`--input` values the run to resume recorded (`Overrides`, or None), to
+    check the spec with again; `FolderError` when they cannot be read."""
+    from cnndsl.overrides import OverrideError, Overrides
+
+    try:   # a folder that cannot be read is reported by `open_run`, as without overrides
+        path = Path(args.out) if args.out else latest_run(model)
+        record = RunFolder(path, False).read_config()
+    except (FolderError, OSError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    try:
+        return Overrides.from_json(record.get("overrides")) or None
+    except OverrideError as exc:
+        raise FolderError(f"`{show_path(path / CONFIG)}`: {exc}") from None
 
 
 def reconcile(recorded: dict, args, path: Path) -> tuple[Settings, dict]:
@@ -171,7 +205,9 @@ def _new_record(run, data, now: dict) -> dict:
             "task": data.task, "data": data.name, "classes": data.classes,
             "normalisation": {"mean": data.mean, "std": data.std, "from": source},
             "preprocess": data.preprocess, **now, "settings": run.settings.to_json(),
-            **({"init": run.init} if run.init is not None else {})}
+            **({"init": run.init} if run.init is not None else {}),
+            **({"overrides": run.result.overrides.to_json()} if run.result.overrides
+               else {})}
 
 
 def payload(run, data, t, epoch: int) -> dict:

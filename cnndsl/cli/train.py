@@ -19,6 +19,10 @@ def run(args) -> int:
     result = common.load_checked(args.file, allow=common.allowed_codes(args))
     if result is None:
         return common.EXIT_ERRORS
+    import os
+
     from cnndsl.train.run import train_from_result
 
+    # the spec's `train { data folder ./x }` is relative to the spec's own folder
+    args.spec_dir = os.path.dirname(os.path.abspath(args.file))
     return train_from_result(result, args)

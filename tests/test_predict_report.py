@@ -196,3 +196,30 @@ def test_gather_keeps_the_order_of_the_arguments(tmp_path):
     found = gather.gather([str(tmp_path / "z.png"), str(tmp_path / "d"), "a.png"])
     assert found.paths == [str(tmp_path / "z.png"), str(tmp_path / "d" / "1.png"),
                            str(tmp_path / "d" / "2.png"), "a.png"]
+
+
+@pytest.mark.slow
+def test_a_file_name_that_is_not_utf8_comes_back_byte_for_byte(capsysbinary, trained,
+                                                                tmp_path):
+    folder = os.fsencode(tmp_path / "u")
+    os.mkdir(folder)
+    name = os.path.join(folder, b"caf\xe9.png")
+    Image.fromarray(np.full((8, 8), 70, np.uint8)).save(os.fsdecode(name))
+    assert main(["predict", str(trained), os.fsdecode(folder), "--format", "csv"]) == 0
+    out = capsysbinary.readouterr().out
+    assert out.splitlines()[1].startswith(name + b",")
+    assert main(["predict", str(trained), os.fsdecode(folder), "--format", "json"]) == 0
+    report = json.loads(capsysbinary.readouterr().out)
+    assert os.fsencode(report["images"][0]["image"]) == name
+    assert main(["predict", str(trained), os.fsdecode(folder)]) == 0
+    assert b"caf\\udce9.png" in capsysbinary.readouterr().out
+
+
+def test_a_model_gone_nan_is_null_in_json():
+    from types import SimpleNamespace
+
+    from cnndsl.cli.predict_render import Row, _json
+
+    trained = SimpleNamespace(task="classify", facts=SimpleNamespace(model="M"))
+    text = _json([Row("x.png", [("a", float("nan"))])], trained, 1, [], "run")
+    assert json.loads(text)["images"][0]["top"] == [{"class": "a", "probability": None}]

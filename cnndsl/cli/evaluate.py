@@ -16,7 +16,8 @@ def add(sub) -> None:
     p = sub.add_parser("evaluate", help="measure a trained run on held-out data")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (config.json, best.pt)")
     p.add_argument("--data", choices=DATASETS, help="default: the data the run trained on")
-    p.add_argument("--data-dir", help="where the data is (default: the run's)")
+    p.add_argument("--data-dir", help="where the data is (default: the absolute path the "
+                   "run recorded)")
     p.add_argument("--all", action="store_true",
                    help="folders: every image of --data-dir, not its held-out split")
     p.add_argument("--weights", choices=("best.pt", "last.pt"), default="best.pt")

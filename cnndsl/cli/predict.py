@@ -22,7 +22,7 @@ def add(sub) -> None:
     p.add_argument("--top", type=int, metavar="K",
                    help="how many classes to show (default 5, or all if fewer)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                   help="table (default), csv or json: one row per image, on standard output")
+                   help="one row per image, on standard output (default table)")
     p.add_argument("--weights", choices=("best.pt", "last.pt"), default="best.pt")
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N | mps (default cpu)")
     p.add_argument("--masks", metavar="DIR",

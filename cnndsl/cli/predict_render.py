@@ -121,7 +121,7 @@ def _json(rows: list[Row], trained, top: int, notes: list[str], run_dir) -> str:
     value = "share" if trained.task == "segment" else "probability"
     images = []
     for row in rows:
-        item = {"image": row.image, "top": [{"class": name, value: share}
+        item = {"image": row.image, "top": [{"class": name, value: _finite(share)}
                                              for name, share in row.top],
                 "read": _read(row.read), "error": row.error}
         if trained.task == "segment":
@@ -129,7 +129,14 @@ def _json(rows: list[Row], trained, top: int, notes: list[str], run_dir) -> str:
         images.append(item)
     return json.dumps({"run": os.fsdecode(run_dir), "model": trained.facts.model,
                        "task": trained.task, "top": top, "images": images, "notes": notes},
-                      indent=1)
+                      indent=1, allow_nan=False)
+
+
+def _finite(value: float) -> float | None:
+    """A probability as JSON can hold it: a model gone NaN gives null, not `NaN`."""
+    import math
+
+    return value if math.isfinite(value) else None
 
 
 def _read(read) -> dict | None:

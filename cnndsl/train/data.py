@@ -404,7 +404,7 @@ def _stream_data(s, facts, ops, device, rank, world, stats) -> Data:
     if not root.is_dir():
         what = "folder" if s.data == "folder" else f"{s.data} folder"
         problem = "is not a folder" if root.exists() else "does not exist"
-        raise DataMissing(f"{what} `{show_path(root)}` {problem}")
+        raise DataMissing(f"{what} `{show_path(os.path.abspath(root))}` {problem}")
     workers = s.workers if s.workers is not None else default_workers()
     if s.data == "segmentation":
         train_set, test_set, classes, notes = _segmentation_sets(root, s, facts, mode, ops)

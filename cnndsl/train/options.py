@@ -113,7 +113,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 def _data_flags(data) -> None:
     data.add_argument("--data", type=_choice("dataset", DATASETS),
                       help=" | ".join(DATASETS) + " (folder and segmentation read --data-dir)")
-    data.add_argument("--data-dir", help="where dataset files are read from (default: ./data)")
+    data.add_argument("--data-dir", help="where dataset files are read from, relative to the "
+                      "working directory (default: the spec's `data folder PATH`, relative to "
+                      "the spec's folder; else ./data)")
     data.add_argument("--download", action="store_true", default=None,
                       help="fetch mnist/fashion-mnist/cifar10 with torchvision if missing")
     data.add_argument("--val", type=_ranged("val", float), metavar="FRACTION",

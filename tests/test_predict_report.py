@@ -223,3 +223,30 @@ def test_a_model_gone_nan_is_null_in_json():
     trained = SimpleNamespace(task="classify", facts=SimpleNamespace(model="M"))
     text = _json([Row("x.png", [("a", float("nan"))])], trained, 1, [], "run")
     assert json.loads(text)["images"][0]["top"] == [{"class": "a", "probability": None}]
+
+
+@pytest.mark.slow
+def test_a_segmenter_s_rows_give_pixel_shares_and_the_mask_written(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    for folder in ("images", "masks"):
+        (tmp_path / "seg" / folder).mkdir(parents=True)
+    for i in range(6):
+        mask = (rng.random((8, 8)) > 0.5).astype(np.uint8)
+        Image.fromarray(mask * 200).convert("RGB").save(tmp_path / "seg" / "images" / f"{i}.png")
+        Image.fromarray(mask).save(tmp_path / "seg" / "masks" / f"{i}.png")
+    (tmp_path / "s.cnn").write_text("model Seg\ninput 3x8x8\nconv 2 k3 p1\n")
+    status, _, err = run(capsys, "train", tmp_path / "s.cnn", "--data", "segmentation",
+                         "--data-dir", tmp_path / "seg", "--epochs", "1", "--batch", "2",
+                         "--workers", "0", "--out", tmp_path / "run", "--progress", "plain")
+    assert status == 0, err
+    picture = grey(tmp_path / "p.png", 150, (16, 8))
+    status, out, err = run(capsys, "predict", tmp_path / "run", picture, "--format", "csv",
+                           "--masks", tmp_path / "m")
+    assert status == 0, err
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert row["mask"] == str(tmp_path / "m" / "p.mask.png") and Path(row["mask"]).is_file()
+    assert row["top1"] in ("0", "1") and 0 < float(row["share1"]) <= 1
+    assert row["read"] == "16x8 L → 8x8 RGB (resized, grey→RGB)"
+    status, out, err = run(capsys, "predict", tmp_path / "run", picture, "--format", "json")
+    item = json.loads(out)["images"][0]
+    assert status == 0 and item["mask"] is None and "share" in item["top"][0]

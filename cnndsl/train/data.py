@@ -331,7 +331,7 @@ def open_data(s, facts, device, rank: int = 0, world: int = 1, *, stats=None,
     except DataMissing as exc:
         if origin is None:
             raise
-        raise DataMissing(f"{exc} (the folder {origin})") from None
+        raise DataMissing(f"{exc} (that folder is {origin})") from None
 
 
 def _open_data(s, facts, device, rank, world, stats) -> Data:

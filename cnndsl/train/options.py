@@ -304,7 +304,7 @@ def data_origin(args, line: int | None, data_path: str | None, data: str) -> str
         where = f" at line {line}" if line else ""
         relative = "" if os.path.isabs(data_path) else ", relative to the spec's folder"
         return f"named by `train {{ data {data} {data_path} }}`{where}{relative}"
-    return "by default `data` in the working directory; pass --data-dir"
+    return "the default, `data` in the working directory; pass --data-dir to read another"
 
 
 def _optimizer_options(args, spec: TrainConfig, optimizer: str) -> tuple[float, dict]:

@@ -159,3 +159,13 @@ def test_a_spec_given_as_text_reads_its_data_path_from_the_working_directory(
         str(tmp_path / "p" / "x")
     assert resolve_settings(_args(spec_dir=str(tmp_path / "p"), data_dir="d"), spec) \
         .data_dir == str(tmp_path / "d")
+
+
+def test_a_folder_without_class_folders_names_where_its_path_came_from(capsys, project,
+                                                                       tmp_path):
+    (project / "flat").mkdir()
+    (project / "spec.cnn").write_text(TINY + "train { data folder ./flat }\n")
+    status, _, err = run(capsys, "train", project / "spec.cnn", "--out", tmp_path / "run",
+                         *FLAGS)
+    assert status == 1 and "holds no class folders" in err
+    assert "named by `train { data folder ./flat }` at line 4" in err, err

@@ -191,3 +191,31 @@ def test_hostile_class_names_are_exact_in_the_csv_and_escaped_on_the_terminal(ca
     assert recorded == sorted(names)
     assert list(csv.reader(io.StringIO((tmp_path / "run" / "per_class.csv").read_text())))[1][1] \
         == sorted(names)[0]
+
+
+@pytest_slow
+def test_a_segmenter_s_report_has_iou_and_its_macro_is_the_mean_iou(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    for folder in ("images", "masks"):
+        (tmp_path / "seg" / folder).mkdir(parents=True)
+    for i in range(8):
+        mask = (rng.random((8, 8)) > 0.5).astype(np.uint8)
+        Image.fromarray(mask * 200).convert("RGB").save(tmp_path / "seg" / "images" / f"{i}.png")
+        Image.fromarray(mask).save(tmp_path / "seg" / "masks" / f"{i}.png")
+    (tmp_path / "s.cnn").write_text("model Seg\ninput 3x8x8\nconv 2 k3 p1\n")
+    status, _, err = run(capsys, "train", tmp_path / "s.cnn", "--data", "segmentation",
+                         "--data-dir", tmp_path / "seg", "--epochs", "1", "--batch", "2",
+                         "--workers", "0", "--out", tmp_path / "run", "--progress", "plain")
+    assert status == 0, err
+    status, out, err = run(capsys, "evaluate", tmp_path / "run", "--workers", "0")
+    assert status == 0, err
+    assert any(line.split() == ["precision", "recall", "f1", "IoU", "support"]
+               for line in out.splitlines())
+    rows = read_csv(tmp_path / "run" / "per_class.csv")
+    assert list(rows[0]) == ["kind", "class", "precision", "recall", "f1", "iou", "support",
+                             "accuracy"]
+    assert [r["kind"] for r in rows] == ["class", "class", "macro avg", "weighted avg",
+                                         "pixel accuracy"]
+    assert int(rows[-1]["support"]) == 2 * 64           # the held-out pixels
+    mean_iou = float(out.split("mean IoU ")[1].split("%")[0]) / 100
+    assert float(rows[2]["iou"]) == pytest.approx(mean_iou, abs=5e-5)

@@ -325,13 +325,13 @@ def open_data(s, facts, device, rank: int = 0, world: int = 1, *, stats=None,
     """The run's data, from its settings (`options.Settings`) and the spec (`SpecFacts`);
     `stats` (mean, std) as recorded by a run being resumed, else computed or given.
     `origin` says where `s.data_dir` came from (`given by --data-dir`): a message that
-    the data is missing names it."""
+    the data is missing, or not laid out as it should be, names it."""
     try:
         return _open_data(s, facts, device, rank, world, stats)
-    except DataMissing as exc:
+    except (DataMissing, images.ScanError) as exc:
         if origin is None:
             raise
-        raise DataMissing(f"{exc} (that folder is {origin})") from None
+        raise type(exc)(f"{exc} (the data folder is {origin})") from None
 
 
 def _open_data(s, facts, device, rank, world, stats) -> Data:

@@ -196,9 +196,9 @@ def _csv(found: Scores, trained: Trained, figures: dict, n: int) -> str:
     total = int(found.support.sum())
     for kind, avg in (("macro avg", found.macro), ("weighted avg", found.weighted)):
         writer.writerow([kind, "", *(f"{avg[k]:.6f}" for k in _keys(iou)), total, ""])
-    blanks = [""] * (len(_keys(iou)) + 1)
+    blanks = [""] * len(_keys(iou))        # an accuracy has no precision, recall, F1
     accuracy = "pixel accuracy" if iou else "top-1 accuracy"
-    writer.writerow([accuracy, "", *blanks[:-1], total, f"{figures['acc']:.6f}"])
+    writer.writerow([accuracy, "", *blanks, total, f"{figures['acc']:.6f}"])
     if _top5(figures):
-        writer.writerow(["top-5 accuracy", "", *blanks[:-1], n, f"{figures['top5']:.6f}"])
+        writer.writerow(["top-5 accuracy", "", *blanks, n, f"{figures['top5']:.6f}"])
     return buffer.getvalue()

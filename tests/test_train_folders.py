@@ -117,12 +117,11 @@ def test_predict_from_the_run_folder(capsys, classifier_run, tmp_path):
     status, out, err = run(capsys, "predict", str(classifier_run / "run"), *pictures,
                            "--top", "2")
     assert status == 0, err
-    blocks = out.strip().split("\n")
-    assert len(blocks) == 3 * 3
-    for i, picture in enumerate(pictures):
-        assert blocks[3 * i] == picture
-        expected = picture.split("/")[-2]
-        assert blocks[3 * i + 1].split()[1] == expected and blocks[3 * i + 1].endswith("%")
+    header, *rows = out.strip().split("\n")      # one row per image
+    assert header.split() == ["image", "top-1", "top-2"] and len(rows) == 3
+    for row, picture in zip(rows, pictures):
+        image, best, share, *_ = row.split()
+        assert image == picture and best == picture.split("/")[-2] and share.endswith("%")
 
 
 def test_evaluate_prints_top1_top5_and_draws_the_confusion_matrix(capsys, classifier_run):

@@ -80,7 +80,8 @@ def test_predict_still_reports_probabilities_for_a_spec_ending_in_softmax(capsys
     Image.fromarray(np.tile(np.arange(8, dtype=np.uint8) * 30, (8, 1))).save(picture)
     status, out, err = run(capsys, "predict", str(softmax_run), str(picture), "--top", "10")
     assert status == 0, err
-    shares = [float(line.split()[-1].rstrip("%")) for line in out.splitlines()[1:]]
+    row = out.splitlines()[1].split()[1:]         # image, then (class, share) ten times
+    shares = [float(cell.rstrip("%")) for cell in row[1::2]]
     assert len(shares) == 10 and sum(shares) == pytest.approx(100, abs=0.1)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from cnndsl.cli import common
 
 
@@ -34,6 +36,9 @@ def run(args) -> int:
                                          overrides=kept)
             if result is None:
                 return common.EXIT_ERRORS
+
     from cnndsl.train.run import train_from_result
 
+    # the spec's `train { data folder ./x }` is relative to the spec's own folder
+    args.spec_dir = os.path.dirname(os.path.abspath(args.file))
     return train_from_result(result, args)

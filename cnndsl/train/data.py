@@ -22,9 +22,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnndsl.files import show_path
 from cnndsl.train import augment, datasets, images
 from cnndsl.train.batches import EpochBatches, mix
-from cnndsl.train.datasets import DataError
+from cnndsl.train.datasets import DataError, DataMissing
 from cnndsl.train.folder import forget_inherited_locks
 from cnndsl.train.streams import FolderDataset, SegmentationDataset
 from cnndsl.training import PATH_DATASETS
@@ -319,9 +320,21 @@ def _shut_down(iterator) -> None:
 
 # ---- choosing ----------------------------------------------------------------------------------
 
-def open_data(s, facts, device, rank: int = 0, world: int = 1, *, stats=None) -> Data:
+def open_data(s, facts, device, rank: int = 0, world: int = 1, *, stats=None,
+              origin: str | None = None) -> Data:
     """The run's data, from its settings (`options.Settings`) and the spec (`SpecFacts`);
-    `stats` (mean, std) as recorded by a run being resumed, else computed or given."""
+    `stats` (mean, std) as recorded by a run being resumed, else computed or given.
+    `origin` says where `s.data_dir` came from (`given by --data-dir`): a message that
+    the data is missing, or not laid out as it should be, names it."""
+    try:
+        return _open_data(s, facts, device, rank, world, stats)
+    except (DataMissing, images.ScanError) as exc:
+        if origin is None:
+            raise
+        raise type(exc)(f"{exc} (the data folder is {origin})") from None
+
+
+def _open_data(s, facts, device, rank, world, stats) -> Data:
     ops = augment.parse(s.augment)
     if ops and len(facts.input) != 3:
         raise DataError("augmentation works on 2-D images; this spec's input is "
@@ -390,7 +403,8 @@ def _stream_data(s, facts, ops, device, rank, world, stats) -> Data:
     root = Path(s.data_dir)
     if not root.is_dir():
         what = "folder" if s.data == "folder" else f"{s.data} folder"
-        raise DataError(f"{what} `{root}` does not exist")
+        problem = "is not a folder" if root.exists() else "does not exist"
+        raise DataMissing(f"{what} `{show_path(os.path.abspath(root))}` {problem}")
     workers = s.workers if s.workers is not None else default_workers()
     if s.data == "segmentation":
         train_set, test_set, classes, notes = _segmentation_sets(root, s, facts, mode, ops)

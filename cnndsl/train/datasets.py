@@ -31,6 +31,10 @@ class DataError(Exception):
     """A dataset problem, in words for the user (names the file)."""
 
 
+class DataMissing(DataError):
+    """The data is not where it was looked for; the caller adds where that path came from."""
+
+
 @dataclass
 class Arrays:
     """A dataset in memory: images (N, C, *spatial) as uint8 (or float in [0, 1])."""
@@ -166,7 +170,7 @@ def idx_dataset(name: str, root: Path, download: bool) -> Arrays:
         found = {key: _find(root, folders, stem) for key, stem in _IDX_FILES.items()}
     missing = [_IDX_FILES[k] for k, v in found.items() if v is None]
     if missing:
-        raise DataError(f"{name}: cannot find {', '.join(missing)} in `{show_path(root)}` (or "
+        raise DataMissing(f"{name}: cannot find {', '.join(missing)} in `{show_path(root)}` (or "
                         f"its {folders[0]}/raw folder); put the IDX files there, or pass "
                         "--download (needs torchvision)")
     arrays = {k: read_idx(v) for k, v in found.items()}
@@ -219,7 +223,7 @@ def cifar10(root: Path, download: bool) -> Arrays:
         _download("cifar10", root)
         return _cifar_binary(root / "cifar-10-batches-bin")
     if python is None:
-        raise DataError(f"cifar10: cannot find cifar-10-batches-bin/ (or cifar-10-batches-py/) "
+        raise DataMissing(f"cifar10: cannot find cifar-10-batches-bin/ (or cifar-10-batches-py/) "
                         f"in `{show_path(root)}`; unpack cifar-10-binary.tar.gz there, or pass "
                         "--download (needs torchvision)")
     return _cifar_python(python)

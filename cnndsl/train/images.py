@@ -37,11 +37,13 @@ def pillow():
     return Image
 
 
-def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None):
+def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None,
+               seen: dict | None = None):
     """Decode `path` as a Pillow image in `mode` (`RGB`, `L`, or `mask`: class indices).
 
     `size` (width, height), when given, lets JPEG decode at a reduced scale
-    (`draft`) when the file is at least twice as large as needed.
+    (`draft`) when the file is at least twice as large as needed. `seen`, when given,
+    receives the file's own `size` (width, height) and `mode`, before any conversion.
     """
     Image = pillow()
     with warnings.catch_warnings():
@@ -49,6 +51,8 @@ def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None
         try:
             with _regular(path) as handle, Image.open(handle) as image:
                 width, height = image.size
+                if seen is not None:
+                    seen.update(size=(width, height), mode=image.mode)
                 if width * height > MAX_PIXELS:
                     raise BadImage(f"{width}x{height} pixels, over the limit of "
                                    f"{MAX_PIXELS:,} (a decompression bomb?)")
@@ -62,6 +66,8 @@ def open_image(path: str | bytes, mode: str, size: tuple[int, int] | None = None
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise BadImage(f"a decompression bomb ({exc})") from None
+        except Image.UnidentifiedImageError:     # its message names a file descriptor
+            raise BadImage("not an image Pillow can read") from None
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise BadImage(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) \
                 from None

@@ -102,12 +102,61 @@ def _compile_recorded(text: str, name: str, path: Path, device: torch.device,
     return getattr(compiled_module(result), facts.model), facts
 
 
+@dataclass(frozen=True)
+class Read:
+    """How one image file was read: its own size (width, height) and Pillow mode, and
+    the model's."""
+
+    size: tuple[int, int]
+    mode: str
+    model_size: tuple[int, int]
+    model_mode: str
+
+    @property
+    def changes(self) -> list[str]:
+        """What was done to the image, in words (`resized`, `grey→RGB`); none: []."""
+        done = ["resized"] if self.size != self.model_size else []
+        if self.mode != self.model_mode:
+            done.append(_CONVERSIONS.get((self.mode, self.model_mode),
+                                         f"{_mode_word(self.mode)}→{_mode_word(self.model_mode)}"))
+        return done
+
+    def text(self, arrow: str = "→") -> str:
+        """`100x60 L → 32x32 RGB (resized, grey→RGB)`; "" when nothing was changed."""
+        changes = self.changes
+        if not changes:
+            return ""
+        (w, h), (mw, mh) = self.size, self.model_size
+        said = ", ".join(changes).replace("→", arrow)
+        return f"{w}x{h} {self.mode} {arrow} {mw}x{mh} {self.model_mode} ({said})"
+
+
+#: a Pillow mode changed into the model's, in words
+_CONVERSIONS = {("RGBA", "RGB"): "alpha dropped", ("LA", "L"): "alpha dropped",
+                ("RGBA", "L"): "RGB→grey, alpha dropped", ("LA", "RGB"): "grey→RGB, alpha dropped",
+                ("PA", "RGB"): "palette→RGB, alpha dropped"}
+_MODE_WORDS = {"L": "grey", "1": "1-bit", "P": "palette", "I": "32-bit grey",
+               "I;16": "16-bit grey", "I;16B": "16-bit grey", "I;16L": "16-bit grey",
+               "F": "float grey"}
+
+
+def _mode_word(mode: str) -> str:
+    return _MODE_WORDS.get(mode, mode)
+
+
 def load_image(trained: Trained, path: str | Path) -> torch.Tensor:
     """One image file, preprocessed as the run's held-out images were (1, C, H, W)."""
+    return read_image(trained, path)[0]
+
+
+def read_image(trained: Trained, path: str | Path) -> tuple[torch.Tensor, Read]:
+    """`load_image`, and how the file was read (its size and mode, and the model's)."""
     pre = trained.record["preprocess"]
     height, width = pre["size"]
-    image = open_image(path, pre["mode"], (width, height))
-    return trained.prepare(to_tensor(fit(image, (height, width)))[None])
+    seen: dict = {}
+    image = open_image(path, pre["mode"], (width, height), seen)
+    read = Read(tuple(seen["size"]), seen["mode"], (width, height), pre["mode"])
+    return trained.prepare(to_tensor(fit(image, (height, width)))[None]), read
 
 
 @torch.no_grad()

@@ -34,7 +34,8 @@ DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
 RESUMABLE = ("epochs", "device", "progress", "workers", "patience")
 
 __all__ = ["OPTION_FLAGS", "RESUMABLE", "OptionError", "Settings", "add_train_arguments",
-           "check_combinations", "read_settings", "resolve_settings"]
+           "check_combinations", "data_folder", "data_origin", "read_settings",
+           "resolve_settings"]
 
 
 class OptionError(Exception):
@@ -112,7 +113,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 def _data_flags(data) -> None:
     data.add_argument("--data", type=_choice("dataset", DATASETS),
                       help=" | ".join(DATASETS) + " (folder and segmentation read --data-dir)")
-    data.add_argument("--data-dir", help="where dataset files are read from (default: ./data)")
+    data.add_argument("--data-dir", help="where dataset files are read from, relative to the "
+                      "working directory (default: the spec's `data folder PATH`, relative to "
+                      "the spec's folder; else ./data)")
     data.add_argument("--download", action="store_true", default=None,
                       help="fetch mnist/fashion-mnist/cifar10 with torchvision if missing")
     data.add_argument("--val", type=_ranged("val", float), metavar="FRACTION",
@@ -261,7 +264,7 @@ def resolve_settings(args: argparse.Namespace, spec: TrainConfig) -> Settings:
     augment = args.augment if args.augment is not None else \
         [list(pair) for pair in spec.augment or ()]
     settings = Settings(
-        data=data, data_path=data_path, data_dir=args.data_dir or data_path or "data",
+        data=data, data_path=data_path, data_dir=data_folder(args, data_path),
         download=bool(args.download), val=pick("val"), augment=augment, mean=args.mean,
         std=args.std, epochs=pick("epochs"), batch=pick("batch"), optimizer=optimizer,
         lr=float(lr), optimizer_args=options, decay_all=bool(args.decay_all),
@@ -274,6 +277,34 @@ def resolve_settings(args: argparse.Namespace, spec: TrainConfig) -> Settings:
     if not settings.resume:    # a resumed run checks its recorded settings, with the flags
         check_combinations(settings)
     return settings
+
+
+def data_folder(args, data_path: str | None) -> str:
+    """Where the data is, as an absolute path (a run records it, so that `evaluate` and
+    `--resume` find it from any folder): `--data-dir` relative to the working directory,
+    the spec's `data folder PATH` relative to the spec's folder (`args.spec_dir`; the
+    working directory for a spec given as text), else `./data`."""
+    import os
+
+    if args.data_dir:
+        return os.path.abspath(args.data_dir)
+    if data_path:
+        return os.path.abspath(os.path.join(getattr(args, "spec_dir", None) or os.getcwd(),
+                                            data_path))
+    return os.path.abspath("data")
+
+
+def data_origin(args, line: int | None, data_path: str | None, data: str) -> str:
+    """Where `data_folder`'s answer came from, in words, for a message that names it."""
+    import os
+
+    if args.data_dir:
+        return "given by --data-dir"
+    if data_path:
+        where = f" at line {line}" if line else ""
+        relative = "" if os.path.isabs(data_path) else ", relative to the spec's folder"
+        return f"named by `train {{ data {data} {data_path} }}`{where}{relative}"
+    return "the default, `data` in the working directory; pass --data-dir to read another"
 
 
 def _optimizer_options(args, spec: TrainConfig, optimizer: str) -> tuple[float, dict]:

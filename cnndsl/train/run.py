@@ -29,7 +29,7 @@ from cnndsl.train.folder import FolderError, RunFolder
 from cnndsl.train.images import ScanError
 from cnndsl.train.loop import Trainer, drop_final_softmax, evaluate, train_epoch
 from cnndsl.train.optim import EMA, OPTIMIZER_STATES, optimizer
-from cnndsl.train.options import OptionError, Settings, resolve_settings
+from cnndsl.train.options import OptionError, Settings, data_origin, resolve_settings
 from cnndsl.train.record import columns, plot_curves, write_metrics
 
 
@@ -127,7 +127,7 @@ def _train(run: Run, args) -> int:
     _check_memory(run)
     stats = resume.recorded_stats(run.record) if state is not None else None
     data = open_data(run.settings, run.facts, run.placement.device, run.placement.rank,
-                     run.placement.world, stats=stats)
+                     run.placement.world, stats=stats, origin=_data_origin(run, args))
     _check_data(run, data)
     if state is None and run.placement.main:
         run.folder = RunFolder.open_new(run.settings.out, run.facts.model)
@@ -137,6 +137,14 @@ def _train(run: Run, args) -> int:
         if state is None and run.folder is not None:
             _discard_unstarted(run)
         raise
+
+
+def _data_origin(run: Run, args) -> str:
+    """Where the run's data folder came from, for a message saying it is missing."""
+    if run.settings.resume and not args.data_dir:
+        return f"recorded in `{show_path(Path(run.settings.out) / 'config.json')}`"
+    return data_origin(args, spec.data_line(run.result), run.settings.data_path,
+                       run.settings.data)
 
 
 def check_shape(facts: spec.SpecFacts) -> None:

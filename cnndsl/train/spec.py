@@ -65,3 +65,12 @@ def _lone_norm(summary) -> str | None:
 def train_config(result):
     """The spec's `train { }` section (`cnndsl.training.TrainConfig`)."""
     return result.network.train
+
+
+def data_line(result) -> int | None:
+    """The line of the spec's `train { data ... }` setting, if it has one."""
+    program = getattr(result, "program", None)
+    for item in getattr(program, "trains", ()) or ():
+        if item.key == "data":
+            return item.span.line
+    return None

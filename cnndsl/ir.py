@@ -21,7 +21,7 @@ from typing import Literal
 
 from cnndsl.expr import Expr
 from cnndsl.source import Span
-from cnndsl.training import TrainConfig
+from cnndsl.train_section import TrainConfig
 
 Shape = tuple[int, ...]
 IntOrSize = int | tuple[int, ...]

@@ -11,7 +11,7 @@ def main(model_cls: type, spec_name: str, spec_text: str, argv=None) -> int:
     from cnndsl.api import check
     from cnndsl.cli.common import print_diagnostics
     from cnndsl.codegen.api import compile_result
-    from cnndsl.train.options import add_train_arguments
+    from cnndsl.train.flags import add_train_arguments
     from cnndsl.train.run import train
 
     parser = argparse.ArgumentParser(prog=sys.argv[0],

@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 
-from cnndsl.nodes import node
+from cnndsl.nodeclass import node
 
 Number = int | Fraction
 

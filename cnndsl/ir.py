@@ -20,7 +20,7 @@ from dataclasses import field
 from typing import Literal
 
 from cnndsl.expr import Expr
-from cnndsl.nodes import node
+from cnndsl.nodeclass import node
 from cnndsl.source import Span
 from cnndsl.train_section import TrainConfig
 

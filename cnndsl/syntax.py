@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from cnndsl.nodes import node
+from cnndsl.nodeclass import node
 from cnndsl.source import Span
 
 # ---- expressions ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`cnndsl.nodes.node` shares `__eq__`, `__hash__` and `__repr__` among the node classes
+"""`cnndsl.nodeclass.node` shares `__eq__`, `__hash__` and `__repr__` among the node classes
 instead of having `dataclass` write them for each (start-up time): they must behave
 exactly as `dataclass(frozen=True, slots=True)` writes them."""
 
@@ -11,7 +11,7 @@ from conftest import SPECS
 
 import cnndsl
 from cnndsl import expr, ir, syntax
-from cnndsl.nodes import node
+from cnndsl.nodeclass import node
 
 
 def _classes():

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from fractions import Fraction
+
+from cnndsl.nodeclass import node
 
 Number = int | Fraction
 
@@ -38,7 +39,7 @@ class ExprError(ValueError):
 
 # ---- nodes ------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node(kw_only=False)
 class Const:
     """An exact number: an `int`, or a `Fraction` that is not whole."""
 
@@ -51,39 +52,39 @@ class Const:
             object.__setattr__(self, "value", int(self.value.numerator))
 
 
-@dataclass(frozen=True, slots=True)
+@node(kw_only=False)
 class Name:
     """A block parameter (or, before folding, a constant)."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@node(kw_only=False)
 class In:
     """`in`: the channel count entering the block use (`in_channels` in Python)."""
 
 
-@dataclass(frozen=True, slots=True)
+@node(kw_only=False)
 class Unary:
     op: str            # "-" or "not"
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@node(kw_only=False)
 class Binary:
     op: str            # + - * / // % and or
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@node(kw_only=False)
 class Compare:
     op: str            # == != < <= > >=
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@node(kw_only=False)
 class Cond:
     """`then if test else other`."""
 
@@ -92,7 +93,7 @@ class Cond:
     other: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@node(kw_only=False)
 class Call:
     """`min(a, b)`, `max`, `round`, `floor`, `ceil`, `divisible(v, d)`."""
 

@@ -16,18 +16,19 @@ an updated copy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from cnndsl.expr import Expr
+from cnndsl.nodeclass import node
 from cnndsl.source import Span
-from cnndsl.training import TrainConfig
+from cnndsl.train_section import TrainConfig
 
 Shape = tuple[int, ...]
 IntOrSize = int | tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Info:
     """What inference learnt about one element (shapes without the batch)."""
 
@@ -41,7 +42,7 @@ class Info:
     jump: tuple[int | float, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Element:
     span: Span
     text: str            # the user's own text for this element, comments left out
@@ -62,7 +63,7 @@ class Element:
 
 # ---- layers ----------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Conv(Element):
     op: Literal["conv"] = "conv"
     out: int
@@ -75,7 +76,7 @@ class Conv(Element):
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class ConvT(Element):
     op: Literal["convt"] = "convt"
     out: int
@@ -88,7 +89,7 @@ class ConvT(Element):
     output_padding: IntOrSize = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Pool(Element):
     op: Literal["maxpool", "avgpool"]
     kernel: IntOrSize
@@ -99,7 +100,7 @@ class Pool(Element):
     exclude_pad: bool = False     # avgpool: `count_include_pad=False`
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class AdaptivePool(Element):
     """`gap` is `adaptiveavgpool 1`, `gmp` is `adaptivemaxpool 1`."""
 
@@ -107,32 +108,32 @@ class AdaptivePool(Element):
     size: IntOrSize
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class ChannelReduce(Element):
     """`channelmean` / `channelmax`: C×H×W → 1×H×W (CBAM's spatial attention)."""
 
     op: Literal["channelmean", "channelmax"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Flatten(Element):
     op: Literal["flatten"] = "flatten"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Unflatten(Element):
     op: Literal["unflatten"] = "unflatten"
     shape: IntOrSize
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Linear(Element):
     op: Literal["fc"] = "fc"
     out: int
     bias: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Dropout(Element):
     """`dropout P`, or `droppath P` (stochastic depth: a whole sample's branch)."""
 
@@ -140,7 +141,7 @@ class Dropout(Element):
     p: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Norm(Element):
     op: Literal["batchnorm", "layernorm", "groupnorm", "instancenorm"]
     groups: int | None = None        # groupnorm
@@ -149,24 +150,24 @@ class Norm(Element):
     affine: bool = False             # instancenorm (the others are always affine)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Activation(Element):
     op: Literal["relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "elu", "leakyrelu",
                 "hardswish", "hardsigmoid", "mish", "selu", "softplus", "prelu"]
     param: float | None = None   # elu alpha, leakyrelu negative slope
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Softmax(Element):
     op: Literal["softmax", "logsoftmax"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Identity(Element):
     op: Literal["identity"] = "identity"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Upsample(Element):
     op: Literal["upsample"] = "upsample"
     scale: int | float | tuple[int, ...] | None = None
@@ -177,7 +178,7 @@ class Upsample(Element):
     like: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Pad(Element):
     """`pad P` (both sides) or `pad before=S after=S`; `value` fills `zeros` mode."""
 
@@ -189,19 +190,19 @@ class Pad(Element):
     value: float | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class PixelShuffle(Element):
     op: Literal["pixelshuffle", "pixelunshuffle"]
     factor: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class ChannelShuffle(Element):
     op: Literal["shuffle"] = "shuffle"
     groups: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Scale(Element):
     """A learnable per-channel multiplier (ConvNeXt's layer scale)."""
 
@@ -211,7 +212,7 @@ class Scale(Element):
 
 # ---- structure ---------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Unresolved(Element):
     """Stands where a layer had errors (already reported). Inference goes on past
     it when the layer keeps its input's shape whatever its arguments (an activation,
@@ -221,7 +222,7 @@ class Unresolved(Element):
     keeps_shape: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Ref(Element):
     """`@NAME` starting a chain: the chain runs on that tensor, not its input."""
 
@@ -229,7 +230,7 @@ class Ref(Element):
     label: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Label(Element):
     """`... as NAME`: names the tensor flowing at this point."""
 
@@ -242,7 +243,7 @@ class Label(Element):
     covers: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Sequence(Element):
     """Elements applied one after another."""
 
@@ -250,7 +251,7 @@ class Sequence(Element):
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Merge(Element):
     """Branches run on the same input (or, for `split`, on its channel groups),
     then merged: `concat` on channels, `add` and `mul` element-wise, `split`
@@ -262,7 +263,7 @@ class Merge(Element):
     form: Literal["residual", "gate"] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class BlockCall(Element):
     """One use of a block: its arguments and its own copy of the body."""
 
@@ -278,7 +279,7 @@ Layer = (Conv | ConvT | Pool | AdaptivePool | ChannelReduce | Flatten | Unflatte
 Node = Layer | Unresolved | Ref | Label | Sequence | Merge | BlockCall
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class NetInput:
     """One input of the network: `x` when it is the only one and unnamed."""
 
@@ -288,7 +289,7 @@ class NetInput:
     named: bool = True   # written `input NAME ...`, so `@NAME` reaches it
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Network:
     """A resolved network: ready for code generation, drawing and summaries."""
 

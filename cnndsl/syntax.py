@@ -7,15 +7,15 @@ discriminated union on `kind`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from cnndsl.nodeclass import node
 from cnndsl.source import Span
 
 # ---- expressions ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Num:
     kind: Literal["num"] = "num"
     span: Span
@@ -23,7 +23,7 @@ class Num:
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class SizeLit:
     """`3x32x32`: two to four integers joined by `x`."""
 
@@ -32,7 +32,7 @@ class SizeLit:
     values: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Name:
     """A name used as a value: a constant or a block parameter."""
 
@@ -41,7 +41,7 @@ class Name:
     name: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Flag:
     """A short flag as lexed (`k5`, `s2`, `k3x5`): the letter and its literal
     value. Where the layer has no such flag, it is an ordinary name (`c1`)."""
@@ -53,7 +53,7 @@ class Flag:
     values: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class InChannels:
     """`in`: the channel count entering the block use (the network's input at
     the top level)."""
@@ -62,7 +62,7 @@ class InChannels:
     span: Span
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class BinOp:
     kind: Literal["binop"] = "binop"
     span: Span
@@ -71,7 +71,7 @@ class BinOp:
     right: Expr
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Unary:
     """`-x` or `not x`."""
 
@@ -81,7 +81,7 @@ class Unary:
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Cond:
     """`then if test else other`."""
 
@@ -92,7 +92,7 @@ class Cond:
     other: Expr
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Call:
     """`min(a, b)`, `max`, `round`, `floor`, `ceil`, `divisible(v, d)`."""
 
@@ -106,14 +106,14 @@ class Call:
 Expr = Num | SizeLit | Name | Flag | InChannels | BinOp | Unary | Cond | Call
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Positional:
     kind: Literal["pos"] = "pos"
     span: Span
     value: Expr
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Option:
     """`name=value` in a layer or a block use; the value is a `Ref` only in a layer's
     arguments (`upsample like=@f`)."""
@@ -130,7 +130,7 @@ Arg = Positional | Option
 # ---- chain items ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class LayerUse:
     """A layer word with its arguments (`conv 6 k5 s1`), or a bare block name."""
 
@@ -142,7 +142,7 @@ class LayerUse:
     comment: str | None = None     # a trailing comment (`cnndsl.trivia`)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class BlockUse:
     """`Name(args)`."""
 
@@ -154,7 +154,7 @@ class BlockUse:
     comment: str | None = None     # a trailing comment (`cnndsl.trivia`)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Repeat:
     """`item * N`: N copies in sequence, each with its own weights."""
 
@@ -164,7 +164,7 @@ class Repeat:
     count: Expr
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Chain:
     """`a -> b -> c`, or a parenthesised group."""
 
@@ -176,7 +176,7 @@ class Chain:
 CombineKind = Literal["concat", "add", "residual", "mul", "gate", "split"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Combine:
     """`concat(...)`, `add(...)`, `mul(...)`, `split(...)`, `residual(...)` or
     `gate(...)` with their branches."""
@@ -189,7 +189,7 @@ class Combine:
     comment: str | None = None     # a trailing comment (`cnndsl.trivia`)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Labelled:
     """`item as NAME`: the item's output, reachable later as `@NAME`."""
 
@@ -200,7 +200,7 @@ class Labelled:
     label_span: Span
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Ref:
     """`@NAME` starting a chain: a labelled output or a named input."""
 
@@ -209,7 +209,7 @@ class Ref:
     name: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class If:
     """`if COND { chain } else { chain }`: one branch, chosen where the block is
     used; no `else` is the identity (`other` None), `else if` nests an `If`."""
@@ -226,14 +226,14 @@ Item = LayerUse | BlockUse | Repeat | Chain | Combine | Labelled | Ref | If
 # ---- declarations ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Param:
     span: Span
     name: str
     default: Expr | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class BlockDef:
     span: Span
     name: str
@@ -242,7 +242,7 @@ class BlockDef:
     body: Chain
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class LetDef:
     span: Span
     name: str
@@ -250,14 +250,14 @@ class LetDef:
     value: Expr
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class ModelDecl:
     span: Span
     name: str
     name_span: Span
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class InputDecl:
     span: Span
     name: str | None = None
@@ -266,13 +266,13 @@ class InputDecl:
     shape_span: Span
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class OutputDecl:
     span: Span
     chains: tuple[Chain, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class AssertDef:
     span: Span
     metric: str
@@ -283,7 +283,7 @@ class AssertDef:
     value_span: Span
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class TrainValue:
     span: Span
     text: str
@@ -291,7 +291,7 @@ class TrainValue:
     value: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class TrainItem:
     span: Span
     key: str
@@ -299,7 +299,7 @@ class TrainItem:
     values: tuple[TrainValue, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Comment:
     """A comment that ends a line of code: it travels to the generated line."""
 
@@ -307,7 +307,7 @@ class Comment:
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Allow:
     """`allow W0101, W0103` (the file), or `# allow W0101` ending a line (that
     line: `line` is its 1-based number)."""
@@ -317,7 +317,7 @@ class Allow:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@node
 class Program:
     """A whole `.cnn` file as written. Counts are checked by the declare pass."""
 

@@ -45,6 +45,23 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 
+# The front ends' build tools, from npm, where Node is installed: esbuild for the
+# playground's bundle (its rebuild test), vsce and vscode-tmgrammar-test for the VS Code
+# extension's tests. Optional: without them those tests say why they skipped. Started
+# here, in the background, and waited for after pip: mostly waiting on the network and
+# the disk, it overlapped PyTorch's and cnndsl's installs (~45 s of a fresh install).
+NPM_JOBS=()
+trap wait EXIT    # an install that fails leaves no npm writing on behind it
+if command -v npm >/dev/null 2>&1; then
+    for dir in web editors/vscode; do
+        if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+            (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+                || echo "npm ci in $dir failed: its tests will be skipped" >&2 &
+            NPM_JOBS+=($!)
+        fi
+    done
+fi
+
 PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
 TORCH_VERSION=${TORCH_VERSION:-2.13.0}
 # PyTorch's CPU-only wheels; PyPI's `torch` is the CUDA build (GBs of libraries)
@@ -90,18 +107,9 @@ install_torch() {
 
 install_torch
 "${PIP[@]}" -e ".[dev]"
-
-# The front ends' build tools, from npm, where Node is installed: esbuild for the
-# playground's bundle (its rebuild test), vsce and vscode-tmgrammar-test for the VS Code
-# extension's tests. Optional: without them those tests say why they skipped.
-if command -v npm >/dev/null 2>&1; then
-    for dir in web editors/vscode; do
-        if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
-            (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
-                || echo "npm ci in $dir failed: its tests will be skipped" >&2
-        fi
-    done
-fi
+for job in ${NPM_JOBS[@]+"${NPM_JOBS[@]}"}; do
+    wait "$job" || true     # each job says itself what failed
+done
 
 # `--figures`: TeX for LaTeX figures and tables (`cnndsl diagram -o NAME.tex`, `check
 # --format latex`) and their tests: pdflatex, TikZ and booktabs.

@@ -131,3 +131,32 @@ def test_checking_a_spec_with_a_train_section_builds_no_settings_validator():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_checking_a_spec_without_a_train_section_imports_neither_pydantic_nor_torch():
+    """`cnndsl check` as the console script runs it (the whole command line built, every
+    command's flags included): pydantic is for a run's settings, torch for training."""
+    code = ("import sys\n"
+            "from cnndsl.cli import main\n"
+            "status = main(['check', '--quiet', 'specs/resnet50.cnn'])\n"
+            "heavy = {m.split('.')[0] for m in sys.modules} & {'pydantic', 'torch'}\n"
+            "print(status, *sorted(heavy))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == ["0"]
+
+
+def test_a_train_section_imports_pydantic_only_for_a_number_it_checks():
+    import cnndsl
+
+    code = ("import sys, cnndsl\n"
+            "r = cnndsl.check('input 1x8x8\\nconv 4 k3 -> relu -> fc 10\\n'\n"
+            "                 'train {\\n    data digits\\n    loss mse\\n}\\n')\n"
+            "assert r.ok and r.network.train.loss == 'mse'\n"
+            "print('pydantic' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == ["False"]
+    # and a number is held to the models' bounds (their `Field`s)
+    found = cnndsl.check("input 1x8x8\nconv 4 k3 -> relu -> fc 10\ntrain {\n    epochs 0\n}\n")
+    assert [d.code for d in found.diagnostics] == ["E0603"]

@@ -18,7 +18,9 @@ COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "expl
             "export", "schema", "fmt", "lsp")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The `cnndsl` command line; with `only`, that command's parser alone (what a
+    command line naming it needs: the others' flags would only cost start-up)."""
     parser = argparse.ArgumentParser(
         prog="cnndsl", description="A declarative language and compiler for convolutional "
                                    "networks.",
@@ -32,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     from importlib import import_module
 
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         import_module(f"cnndsl.cli.{name}").add(sub)
     return parser
 
@@ -62,6 +64,7 @@ def run() -> None:
 
 
 def _dispatch(argv: Sequence[str] | None) -> tuple[int, str]:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     return common.guarded(args), args.command

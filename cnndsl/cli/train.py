@@ -8,7 +8,7 @@ from cnndsl.cli import common
 
 
 def add(sub) -> None:
-    from cnndsl.train.options import add_train_arguments
+    from cnndsl.train.flags import add_train_arguments
 
     p = sub.add_parser("train", help="train a spec on a built-in or standard dataset")
     p.add_argument("file", metavar="SPEC")

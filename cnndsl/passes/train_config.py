@@ -11,14 +11,14 @@ from __future__ import annotations
 from cnndsl import syntax as ast
 from cnndsl.diagnostics import Diagnostic, Label, error
 from cnndsl.suggest import did_you_mean
-from cnndsl.training import (
-    AUGMENTS,
+from cnndsl.train_section import (
     DATASETS,
     LOSSES,
     OPTIMIZERS,
     PATH_DATASETS,
     SCHEDULES,
     TrainConfig,
+    augments,
     canonical,
     out_of_range,
     sgd_refuses,
@@ -70,7 +70,7 @@ def _only(item: ast.TrainItem, count: int, usage: str, diagnostics: Diagnostics)
 def number(value: ast.TrainValue, what: str, name: str, diagnostics: Diagnostics, *,
            integer: bool) -> float | int | None:
     """The value as a number within the bounds of the number `name`
-    (`cnndsl.training.limits`), or None with a diagnostic."""
+    (`cnndsl.train_section.limits`), or None with a diagnostic."""
     try:
         parsed = int(value.value) if integer else float(value.value)
     except ValueError:
@@ -165,16 +165,17 @@ def _optimizer(item, fields, diagnostics) -> None:
 
 def _augment(item, fields, diagnostics) -> None:
     chosen: list[tuple[str, float | None]] = []
+    known = augments()
     for value in item.values:
         word = (value.key or value.value).lower()
-        if word not in AUGMENTS:
+        if word not in known:
             diagnostics.append(error("E0602", f"unknown augmentation `{value.text}`", value.span,
                                      "not an augmentation",
                                      notes=["augmentations: flip, crop=PAD, rrc=SCALE"],
-                                     help=_did_you_mean(word, AUGMENTS)))
+                                     help=_did_you_mean(word, known)))
             continue
-        if (AUGMENTS[word] is None) != (value.key is None):
-            form = f"`{word}`" if AUGMENTS[word] is None else f"`{word}=N`, N {AUGMENTS[word]}"
+        if (known[word] is None) != (value.key is None):
+            form = f"`{word}`" if known[word] is None else f"`{word}=N`, N {known[word]}"
             diagnostics.append(error("E0602", f"write {form}", value.span, "here"))
             continue
         amount = None if value.key is None else number(

@@ -13,7 +13,7 @@ def main(model_cls: type, spec_name: str, spec_text: str, argv=None,
     from cnndsl.api import check
     from cnndsl.cli.common import print_diagnostics
     from cnndsl.codegen.api import compile_result
-    from cnndsl.train.options import add_train_arguments
+    from cnndsl.train.flags import add_train_arguments
     from cnndsl.train.run import train
 
     parser = argparse.ArgumentParser(prog=sys.argv[0],

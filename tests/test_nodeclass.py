@@ -1,0 +1,109 @@
+"""`cnndsl.nodeclass.node` shares `__eq__`, `__hash__` and `__repr__` among the node classes
+instead of having `dataclass` write them for each (start-up time): they must behave
+exactly as `dataclass(frozen=True, slots=True)` writes them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from conftest import SPECS
+
+import cnndsl
+from cnndsl import expr, ir, syntax
+from cnndsl.nodeclass import node
+
+
+def _classes():
+    for module in (syntax, ir, expr):
+        for value in vars(module).values():
+            if isinstance(value, type) and dataclasses.is_dataclass(value) and \
+                    value.__module__ == module.__name__:
+                yield value
+
+
+def _twin(cls):
+    """The same class made by `dataclass` itself (its generated methods, for reference)."""
+    listed = dataclasses.fields(cls)
+    spec = [(f.name, f.type, dataclasses.field(default=f.default,
+                                               default_factory=f.default_factory,
+                                               repr=f.repr, hash=f.hash, compare=f.compare))
+            for f in listed]
+    return dataclasses.make_dataclass(cls.__name__, spec, frozen=True, slots=True,
+                                      kw_only=all(f.kw_only for f in listed))
+
+
+def _nodes(value, found):
+    """Every node inside `value` (tuples, lists and dicts followed)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if type(value).__module__ in (syntax.__name__, ir.__name__, expr.__name__):
+            found.append(value)
+        for f in dataclasses.fields(value):
+            _nodes(getattr(value, f.name), found)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _nodes(item, found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _nodes(item, found)
+    return found
+
+
+def test_every_node_class_is_a_frozen_slotted_dataclass_with_the_shared_methods():
+    classes = list(_classes())
+    assert len(classes) > 60
+    for cls in classes:
+        params = cls.__dataclass_params__
+        assert params.frozen and "__slots__" in cls.__dict__, cls
+        assert cls.__eq__.__qualname__ == f"{cls.__qualname__}.__eq__", cls
+
+
+@pytest.mark.parametrize("path", SPECS[::3], ids=lambda p: p.stem)
+def test_nodes_compare_hash_and_show_as_dataclass_writes_it(path):
+    result = cnndsl.check(path.read_text(encoding="utf-8"))
+    found = _nodes((result.program, result.network), [])
+    assert len({type(n) for n in found}) > 10
+    twins = {}
+    for n in found:
+        cls = type(n)
+        twin = twins.setdefault(cls, _twin(cls))
+        values = {f.name: getattr(n, f.name) for f in dataclasses.fields(n)}
+        reference = twin(**values) if all(f.kw_only for f in dataclasses.fields(n)) else \
+            twin(*values.values())
+        assert repr(n) == repr(reference).replace(twin.__qualname__, cls.__qualname__, 1)
+        assert hash(n) == hash(reference)
+        copy = dataclasses.replace(n)
+        assert n == copy and not n != copy and hash(n) == hash(copy)
+        assert n != reference and (n == 1) is False     # another class is never equal
+    first, *rest = found
+    for other in rest[:200]:
+        same = type(first) is type(other) and all(
+            getattr(first, f.name) == getattr(other, f.name) for f in dataclasses.fields(first))
+        assert (first == other) is same
+
+
+def test_a_node_is_frozen_and_shows_itself_inside_itself_as_dots():
+    @node
+    class Box:
+        items: list
+
+    box = Box(items=[])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        box.items = [1]
+    box.items.append(box)
+    assert repr(box) == f"{Box.__qualname__}(items=[...])"
+    with pytest.raises(TypeError):
+        {Box(items=[])}         # hashed on its fields, as dataclass does: a list is unhashable
+
+
+def test_a_class_keeps_the_methods_it_writes_itself():
+    @node(kw_only=False)
+    class Named:
+        name: str
+        size: int = dataclasses.field(default=0, compare=False, repr=False)
+
+        def __repr__(self):
+            return f"<{self.name}>"
+
+    assert repr(Named("a", 3)) == "<a>"
+    assert Named("a", 1) == Named("a", 2) and hash(Named("a", 1)) == hash(("a",))

@@ -1,0 +1,47 @@
+"""Start-up of `cnndsl check` (issue 19): the command line builds only the parser of the
+command it runs, and says the same as the whole one does."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from cnndsl.cli import COMMANDS, build_parser
+
+
+def test_a_command_builds_only_its_own_parser():
+    code = ("import sys\n"
+            "from cnndsl.cli import main\n"
+            "status = main(['check', '--quiet', 'specs/lenet.cnn'])\n"
+            "print(status, *sorted(m for m in sys.modules if m.startswith('cnndsl.cli.')))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == ["0", "cnndsl.cli.check", "cnndsl.cli.common"]
+
+
+def _said(parser, argv, capsys):
+    """What a parser makes of `argv`: its namespace, or its exit status and words."""
+    try:
+        return vars(parser.parse_args(argv))
+    except SystemExit as exc:
+        return exc.code, capsys.readouterr()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_one_commands_parser_reads_as_the_whole_one(command, capsys):
+    whole, alone = build_parser(), build_parser(only=command)
+    for argv in ([command, "--help"], [command, "--no-such-flag"], [command],
+                 [command, "x.cnn"]):
+        assert _said(whole, argv, capsys) == _said(alone, argv, capsys), argv
+
+
+def test_no_command_or_another_word_gets_the_whole_parser(capsys):
+    from cnndsl.cli import main
+
+    assert main(["--debug", "check", "--quiet", str(ROOT / "specs" / "lenet.cnn")]) == 0
+    with pytest.raises(SystemExit):
+        main(["chek", "x.cnn"])
+    assert "invalid choice: 'chek' (choose from 'check', 'compile'" in capsys.readouterr().err

@@ -97,6 +97,21 @@ def test_nothing_inside_imports_a_name_from_the_package_root():
     assert {name: names for name, names in taken.items() if names} == {}
 
 
+def test_nothing_inside_takes_a_root_name_even_when_called():
+    """Not at module level, nor inside a function (imported when called): a name
+    the root re-exports (`__version__`, `check`) comes from the module that defines it."""
+    taken = {}
+    for name, path in MODULES.items():
+        if name == "cnndsl":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "cnndsl" and node.level == 0:
+                names = [a.name for a in node.names if f"cnndsl.{a.name}" not in MODULES]
+                if names:
+                    taken.setdefault(name, []).extend(names)
+    assert taken == {}
+
+
 def test_the_version_lives_in_a_leaf_module():
     import cnndsl
     from cnndsl.version import __version__
@@ -109,12 +124,34 @@ def test_the_version_lives_in_a_leaf_module():
 
 def test_drawing_and_compiling_keep_to_their_own_layers():
     """draw takes no private name of codegen; codegen's API does not reach into train/."""
-    for name, other in (("cnndsl.draw", "cnndsl.codegen"), ("cnndsl.codegen.api", "cnndsl.train")):
+    for name, other in (("cnndsl.draw", "cnndsl.codegen"),
+                        ("cnndsl.codegen.api", "cnndsl.train")):
         tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 private = [a.name for a in node.names if a.name.startswith("_")]
                 assert not node.module.startswith("cnndsl.codegen") or not private, \
                     f"{name} imports {node.module}.{private}"
-                assert not (name == "cnndsl.codegen.api" and node.module.startswith(other)), \
-                    f"{name} imports {node.module}"
+                reaches = name == "cnndsl.codegen.api" and node.module.startswith(other)
+                assert not reaches, f"{name} imports {node.module}"
+
+
+def test_the_diagram_needs_nothing_of_the_torch_back_end():
+    """draw raises the checker's SpecError (cnndsl.api); it imports nothing of codegen,
+    when imported or when called."""
+    tree = ast.parse(MODULES["cnndsl.draw"].read_text(encoding="utf-8"))
+    found = {node.module for node in ast.walk(tree)
+             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+    found |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert not {m for m in found if m.startswith("cnndsl.codegen")}
+
+
+def test_the_commands_import_only_their_own_modules_and_leaves_when_imported():
+    """`cnndsl --help` imports every command module: at module level they take only
+    cli's own modules and the leaves (files, version); the library is imported when
+    a command runs."""
+    leaves = {"cnndsl.files", "cnndsl.version"}
+    found = {name: sorted(m for m, _ in imports(name)
+                          if not m.startswith("cnndsl.cli") and m not in leaves)
+             for name in MODULES if name.startswith("cnndsl.cli")}
+    assert {name: taken for name, taken in found.items() if taken} == {}

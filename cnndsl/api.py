@@ -102,6 +102,17 @@ class CheckResult:
         return render_html(self)
 
 
+class SpecError(ValueError):
+    """A spec with errors; `.result` holds the diagnostics."""
+
+    def __init__(self, result: CheckResult, given: str = "") -> None:
+        from cnndsl.diagnostics import render_text
+
+        self.result = result
+        text = "\n\n".join(render_text(d, result.source) for d in result.errors)
+        super().__init__(f"{result.source.name}{given} has errors:\n{text}")
+
+
 def model_name_for(filename: str) -> str:
     """The default class name for a spec file: `lenet.cnn` -> `Lenet`,
     `resnet_50.cnn` -> `Resnet50`."""

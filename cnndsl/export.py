@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from cnndsl.files import guard, is_directory, read_head, show_path, target_of, write_atomic
+from cnndsl.version import __version__
 
 #: format -> the extension its files get
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt", "exported-program": ".pt2"}
@@ -222,8 +223,6 @@ def sample_shape(text: str | None, spec_input: tuple[int, ...]) -> tuple[int, ..
 
 def _export(model, facts, fmt: str, out: Path, input: str | None, said: str,
             facts_json: dict, force: bool) -> Exported:
-    from cnndsl import __version__
-
     shape = sample_shape(input, facts.input)
     example = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))
     _runs(model, example, shape)

@@ -1,4 +1,4 @@
-"""Network diagrams as TikZ, for LaTeX papers: the same drawing as `draw.py` (the
+"""Network diagrams as TikZ, for LaTeX papers: the same drawing as `cnndsl.draw` (the
 same folding, one shape per edge), laid out here in layers, so that plain
 pdflatex with TikZ compiles it (no graph-drawing library, no lualatex).
 

@@ -99,6 +99,21 @@ def test_nothing_inside_imports_a_name_from_the_package_root():
     assert {name: names for name, names in taken.items() if names} == {}
 
 
+def test_nothing_inside_takes_a_root_name_even_when_called():
+    """Not at module level, nor inside a function (imported when called): a name
+    the root re-exports (`__version__`, `check`) comes from the module that defines it."""
+    taken = {}
+    for name, path in MODULES.items():
+        if name == "cnndsl":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "cnndsl" and node.level == 0:
+                names = [a.name for a in node.names if f"cnndsl.{a.name}" not in MODULES]
+                if names:
+                    taken.setdefault(name, []).extend(names)
+    assert taken == {}
+
+
 def test_the_version_lives_in_a_leaf_module():
     import cnndsl
     from cnndsl.version import __version__
@@ -177,3 +192,27 @@ def test_every_package_folder_ships_in_the_wheel():
     listed = set(project["tool"]["setuptools"]["packages"])
     folders = {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
     assert folders - listed == set()
+
+
+def test_the_diagram_needs_nothing_of_the_torch_back_end():
+    """draw raises the checker's SpecError (cnndsl.api); it imports nothing of codegen,
+    when imported or when called."""
+    found = set()
+    for name in [n for n in MODULES if n == "cnndsl.draw" or n.startswith("cnndsl.draw.")]:
+        tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+        found |= {node.module for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+        found |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                  for a in node.names}
+    assert not {m for m in found if m.startswith("cnndsl.codegen")}
+
+
+def test_the_commands_import_only_their_own_modules_and_leaves_when_imported():
+    """`cnndsl --help` imports every command module: at module level they take only
+    cli's own modules and the leaves (files, version); the library is imported when
+    a command runs."""
+    leaves = {"cnndsl.files", "cnndsl.version"}
+    found = {name: sorted(m for m, _ in imports(name)
+                          if not m.startswith("cnndsl.cli") and m not in leaves)
+             for name in MODULES if name.startswith("cnndsl.cli")}
+    assert {name: taken for name, taken in found.items() if taken} == {}

@@ -12,22 +12,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cnndsl.api import CheckResult, check, check_spec
+from cnndsl.api import CheckResult, SpecError, check, check_spec
 from cnndsl.codegen.emit import HEADER_MARK, GeneratedTooLarge, emit
 
 if TYPE_CHECKING:
     import torch
-
-
-class SpecError(ValueError):
-    """A spec with errors; `.result` holds the diagnostics."""
-
-    def __init__(self, result: CheckResult, given: str = "") -> None:
-        from cnndsl.diagnostics import render_text
-
-        self.result = result
-        text = "\n\n".join(render_text(d, result.source) for d in result.errors)
-        super().__init__(f"{result.source.name}{given} has errors:\n{text}")
 
 
 #: The first line of every generated file, and nothing else, marks it as ours.

@@ -47,10 +47,9 @@ def diagram(source_or_path: str | Path, *, rankdir: str = "TB", collapse: bool =
             options: Options | None = None) -> graphviz.Digraph:
     """A spec (path or text) as a `graphviz.Digraph`; notebooks display it.
 
-    Raises `cnndsl.codegen.api.SpecError` when the spec has errors.
+    Raises `cnndsl.api.SpecError` when the spec has errors.
     """
-    from cnndsl.api import check_spec
-    from cnndsl.codegen.api import SpecError
+    from cnndsl.api import SpecError, check_spec
 
     result = check_spec(source_or_path)
     if not result.ok:

@@ -27,7 +27,7 @@ MAX_NAME = 80
 #: Names the generated Python file uses itself; a spec may not take them.
 PYTHON_TAKEN = frozenset({"torch", "nn", "F", "self", "in_channels", "identity",
                           "main", "cnndsl", "SPEC", "SPEC_PATH",
-                          # the helper classes a generated file may define (codegen/helpers.py)
+                          # the generated file's helper classes (cnndsl.codegen.helpers)
                           "ChannelLayerNorm", "ChannelMax", "ChannelMean", "ChannelShuffle",
                           "DropPath", "Scale", "UpsampleLike"}) \
     | frozenset(dir(builtins))

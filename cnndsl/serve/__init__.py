@@ -1,9 +1,10 @@
 """`cnndsl serve`: the playground, a local web page where a spec is checked as it is typed.
 
 The server (Starlette on uvicorn, the optional `serve` extra) answers the page
-over JSON with what the library computes: `cnndsl.check`, `cnndsl.report`'s
-JSON, `cnndsl.draw`'s diagram, `cnndsl.codegen`'s module and `cnndsl.query`'s
-per-position arithmetic. The page itself is bundled from `web/` into `static/`.
+over JSON with what the library computes: `cnndsl.check`,
+`cnndsl.report`'s JSON, `cnndsl.draw`'s diagram,
+`cnndsl.codegen`'s module and `cnndsl.query`'s per-position arithmetic.
+The page itself is bundled from `web/` into `static/`.
 
 Modules: `bodies` (bounded, validated request bodies), `work` (the thread pool,
 its bounded queue and the cache of checked specs), `workspace` (the file opened

@@ -1,0 +1,174 @@
+"""The module hierarchy -> items: one level at a time, user-defined submodules
+traced in their turn. Labels mirror attribute names, so keys survive."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from torch import nn
+
+from cnndsl.importer.chain import Chains, Item
+from cnndsl.importer.errors import Unsupported
+from cnndsl.importer.trace import BATCH, Level, is_container, trace
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}\Z")
+MAX_DEPTH = 64
+
+
+@lru_cache(maxsize=4096)
+def valid_label(name: str) -> bool:
+    """Whether `name` can be written `as name` (the checker decides, once per name)."""
+    if not NAME.match(name):
+        return False
+    from cnndsl.api import check
+
+    return check(f"input 1x4x4\nconv 1 k1 as {name} -> relu\n").ok
+
+
+@dataclass
+class Instance:
+    """One use of a user-defined module: its class, its own items, its input channels."""
+
+    module: nn.Module
+    items: list[Item]
+    in_channels: int
+    path: str
+    uses: list[Item] = field(default_factory=list)
+
+
+def holds_state(m: nn.Module) -> bool:
+    return any(True for _ in m.parameters(recurse=False)) or \
+        any(True for _ in m.buffers(recurse=False))
+
+
+class Hierarchy:
+    """Traces a module and every user-defined submodule it calls."""
+
+    def __init__(self) -> None:
+        self.instances: list[Instance] = []
+
+    def level(self, module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ...],
+              path: str, depth: int = 0) -> tuple[Level, list[Item], Chains]:
+        if depth > MAX_DEPTH:
+            raise Unsupported("modules nest too deeply", module_path=path)
+        level = trace(module, shapes, names, path)
+        chains = Chains(level, self._labels(level))
+        items = chains.body()
+        items = grouped(items, module)
+        for item in walk(items):
+            if item.kind == "use":
+                self._use(item, path, depth)
+        return level, items, chains
+
+    def _use(self, item: Item, path: str, depth: int) -> None:
+        node = item.node
+        full = f"{path}.{node.path}" if path else node.path
+        if len(node.in_shape) < 2:
+            raise Unsupported("a module whose input is not a tensor", module_path=full)
+        level, items, _ = self.level(node.module, [node.in_shape], ("x",), full, depth + 1)
+        if len(level.outputs) != 1:
+            raise Unsupported("a submodule with several outputs", module_path=full,
+                              hint="return one tensor from submodules")
+        self.instances.append(Instance(node.module, items, node.in_shape[1], full, [item]))
+        item.node.module = node.module
+
+    @staticmethod
+    def _labels(level: Level) -> dict[int, str]:
+        calls = Counter(n.path for n in level.nodes if n.path)
+        labels: dict[int, str] = {}
+        taken: set[str] = set()
+        for n in level.nodes:
+            if not n.path or calls[n.path] != 1:
+                continue
+            last = n.path.rsplit(".", 1)[-1]
+            keeps = n.kind == "use" or holds_state(n.module)
+            if keeps and valid_label(last) and (n.path.count(".") or last not in taken):
+                if "." not in n.path:
+                    taken.add(last)
+                labels[n.id] = last
+        count = 0
+        for n in level.nodes:
+            if n.like is not None and n.like not in labels:
+                while True:
+                    count += 1
+                    name = f"t{count}"
+                    if name not in taken:
+                        break
+                taken.add(name)
+                labels[n.like] = name
+        return labels
+
+
+def walk(items: list[Item]):
+    """Every item, depth first, branches and groups included."""
+    for item in items:
+        yield item
+        for branch in item.branches:
+            yield from walk(branch)
+        yield from walk(item.items)
+
+
+def grouped(items: list[Item], module: nn.Module, prefix: str = "") -> list[Item]:
+    """Runs of items from one container attribute (`layer1.0`, `layer1.1`) -> a labelled group."""
+    for item in items:
+        for i, branch in enumerate(item.branches):
+            item.branches[i] = grouped(branch, module, prefix)
+    out: list[Item] = []
+    i = 0
+    while i < len(items):
+        head = _container(items[i], module, prefix)
+        if head is None:
+            out.append(items[i])
+            i += 1
+            continue
+        j = max(k for k in range(i, len(items)) if _container(items[k], module, prefix) == head)
+        inner = grouped(items[i:j + 1], module, f"{prefix}{head}.")
+        label = head if valid_label(head) else ""
+        if any(_container(it, module, prefix) not in (head, None) for it in items[i:j + 1]):
+            out.extend(items[i:j + 1])
+        else:
+            out.append(Item("group", items=inner, label=label, path=prefix + head))
+        i = j + 1
+    return out
+
+
+def _container(item: Item, module: nn.Module, prefix: str) -> str | None:
+    """The container attribute (below `prefix`) an item's module lives in, if any."""
+    if not item.path.startswith(prefix):
+        return None
+    rest = item.path[len(prefix):]
+    if "." not in rest:
+        return None
+    head = rest.split(".", 1)[0]
+    try:
+        owner = module.get_submodule(prefix + head)
+    except AttributeError:
+        return None
+    return head if is_container(owner) else None
+
+
+def input_shapes(inputs) -> list[tuple[str, tuple[int, ...]]]:
+    """The contract's `inputs` (a sequence of sizes, or a mapping of names to sizes)."""
+    if isinstance(inputs, dict):
+        pairs = [(str(k), tuple(int(v) for v in s)) for k, s in inputs.items()]
+    else:
+        sizes = list(inputs)
+        if sizes and all(isinstance(v, int) for v in sizes):
+            sizes = [tuple(sizes)]
+        pairs = [("input" if i == 0 else f"input{i + 1}", tuple(int(v) for v in s))
+                 for i, s in enumerate(sizes)]
+    if not pairs:
+        raise ValueError("give the input size, e.g. [(3, 224, 224)]")
+    for name, shape in pairs:
+        if not 2 <= len(shape) <= 4 or any(v < 1 or v > 2**20 for v in shape):
+            raise ValueError(f"input {name!r}: a size is 2 to 4 positive numbers (CxL, CxHxW, "
+                             f"CxDxHxW), got {shape}")
+        if len(pairs) > 1 and not valid_label(name):
+            raise ValueError(f"input name {name!r} is not a name the language accepts")
+    return pairs
+
+
+__all__ = ["BATCH", "Hierarchy", "Instance", "grouped", "input_shapes", "valid_label", "walk"]

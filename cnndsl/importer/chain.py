@@ -74,6 +74,12 @@ class Chains:
         self.labels = labels
         self.emitted: set[int] = set()
         self.first = next(n.id for n in level.nodes if n.kind == "input")
+        self.pinned: set[int] = set()     # tensors an `output` reads: kept on the main chain
+        for out in level.outputs[1:]:
+            while out not in self.pinned and out != self.first:
+                self.pinned.add(out)
+                out = self.dom.idom[out]
+        self.fresh = 0
 
     def body(self) -> list[Item]:
         return unflattened(self.to(self.level.outputs[0], self.first))
@@ -90,12 +96,52 @@ class Chains:
                               "cannot name", hint="compute it once in a branch every user sees")
         if n.kind == "merge":
             d = self.dom.idom[x]
+            main = self._main(n, d)
+            if main is not None:
+                return self._spine(n, x, d, main, base)
             head = self.to(d, base)
             branches = [self.to(i, d) for i in n.inputs]
             item = self._merge(n, branches)
         else:
             head = self.to(n.inputs[0], base)
             item = self._single(n)
+        self.emitted.add(x)
+        item.label = self.labels.get(x, item.label)
+        return head + [item]
+
+    def _main(self, n: Node, d: int) -> int | None:
+        """The operand whose branch holds a tensor an `output` reads, when the merge's
+        start can be labelled: that branch then stays on the chain."""
+        if not self.pinned or self.nodes[d].kind == "input":
+            return None
+        for i, operand in enumerate(n.inputs):
+            if self._reaches(operand, d) & self.pinned:
+                return i
+        return None
+
+    def _reaches(self, x: int, d: int) -> set[int]:
+        seen, todo = set(), [x]
+        while todo:
+            y = todo.pop()
+            if y == d or y in seen:
+                continue
+            seen.add(y)
+            todo.extend(self.nodes[y].inputs)
+        return seen
+
+    def _spine(self, n: Node, x: int, d: int, main: int, base: int) -> list[Item]:
+        """`... -> main operand -> merge(@d -> other, identity)`: the long branch stays on
+        the chain, the others start from a label on `d`."""
+        if d not in self.labels:
+            self.fresh += 1
+            self.labels[d] = f"x{self.fresh}"
+            while self.labels[d] in set(self.labels.values()) - {self.labels[d]}:
+                self.fresh += 1
+                self.labels[d] = f"x{self.fresh}"
+        head = self.to(n.inputs[main], base)
+        branches = [[] if i == main else [Item("ref", ref=self.labels[d])] + self.to(o, d)
+                    for i, o in enumerate(n.inputs)]
+        item = self._merge(n, branches)
         self.emitted.add(x)
         item.label = self.labels.get(x, item.label)
         return head + [item]

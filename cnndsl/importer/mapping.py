@@ -76,7 +76,8 @@ def _pool(m: nn.Module) -> Layer:
     word = "maxpool" if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)) else "avgpool"
     kernel = size(m.kernel_size)
     stride = size(m.stride) if m.stride is not None else kernel
-    fields = dict(kernel=kernel, stride=_unless(stride, kernel), padding=_unless(size(m.padding), 0),
+    fields = dict(kernel=kernel, stride=_unless(stride, kernel),
+                  padding=_unless(size(m.padding), 0),
                   ceil=True if m.ceil_mode else None)
     if word == "maxpool":
         if getattr(m, "return_indices", False):

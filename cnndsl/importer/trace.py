@@ -9,13 +9,14 @@ mapped to a layer word, a merge, or a value that only feeds sizes (`x.shape`).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
 import operator
 from dataclasses import dataclass, field
 
 import torch
 from torch import fx, nn
-from torch.fx.passes.shape_prop import ShapeProp
 from torch.nn import functional as F
 
 from cnndsl.importer import mapping
@@ -107,6 +108,54 @@ class _Tracer(fx.Tracer):
         return m is not self.root_module and not is_container(m)
 
 
+class _Failed(Exception):
+    def __init__(self, target: str, exc: Exception) -> None:
+        super().__init__(target)
+        self.target, self.exc = target, exc
+
+
+class _Shapes(fx.Interpreter):
+    """Runs a traced graph on the module itself (whatever its attribute names), noting
+    each tensor's shape on its node."""
+
+    def __init__(self, module: nn.Module, graph: fx.Graph) -> None:
+        super().__init__(module, garbage_collect_values=True, graph=graph)
+
+    def call_module(self, target, args, kwargs):
+        try:
+            return super().call_module(target, args, kwargs)
+        except _Failed:
+            raise
+        except Exception as exc:   # the submodule's own forward failed: say which
+            raise _Failed(str(target), exc) from exc
+
+    def run_node(self, n: fx.Node):
+        result = super().run_node(n)
+        if isinstance(result, torch.Tensor):
+            n.meta["tensor_meta"] = _Meta(-1, "shape")
+            n.meta["shape"] = tuple(int(v) for v in result.shape)
+        elif isinstance(result, (tuple, list)):
+            n.meta["shapes"] = [tuple(int(v) for v in r.shape) if isinstance(r, torch.Tensor)
+                                else None for r in result]
+        return result
+
+
+@contextlib.contextmanager
+def fake_mode():
+    """Shapes without arithmetic: every tensor is a fake one (sizes only). Torch's own
+    log of a failing operation is held back: the failure reaches the user as one line."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    logger = logging.getLogger("torch._subclasses.fake_tensor")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with FakeTensorMode(allow_non_fake_inputs=True) as mode:
+            yield mode
+    finally:
+        logger.setLevel(level)
+
+
 def source_of(module: nn.Module) -> tuple[str | None, int | None]:
     """The file and line of a module's forward, when Python knows them."""
     try:
@@ -122,10 +171,17 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
     filename, line = source_of(module)
     try:
         graph = _Tracer(module).trace(module)
-        gm = fx.GraphModule(module, graph)
-        ShapeProp(gm).propagate(*[torch.randn(s) for s in shapes])
+        with fake_mode():
+            _Shapes(module, graph).run(*[torch.empty(s) for s in shapes])
     except Unsupported:
         raise
+    except _Failed as failed:
+        inner = failed.exc
+        where = user_frame(inner.__traceback__)
+        raise Unsupported(f"the forward cannot be traced ({type(inner).__name__}: "
+                          f"{_first_line(inner)})",
+                          module_path=f"{path}.{failed.target}" if path else failed.target,
+                          filename=where[0], line=where[1], hint=_trace_hint(inner)) from None
     except Exception as exc:   # fx's TraceError, a failing forward: the user's code
         where = user_frame(exc.__traceback__)
         raise Unsupported(f"the forward cannot be traced ({type(exc).__name__}: "
@@ -133,7 +189,7 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
                           filename=where[0] or filename, line=where[1] or line,
                           hint=_trace_hint(exc)) from None
     try:
-        return _Reader(module, gm, names, filename, line).read()
+        return _Reader(module, graph, names, filename, line).read()
     except Unsupported as exc:
         raise exc.at(path, filename, line) from None
 
@@ -145,6 +201,9 @@ def _first_line(exc: Exception) -> str:
 
 def _trace_hint(exc: Exception) -> str:
     text = str(exc)
+    if isinstance(exc, RuntimeError) and ("must have" in text or "size" in text
+                                          or "shape" in text):
+        return "check the input size given with `--input`: the module fails on it"
     if "control flow" in text or "iterate" in text:
         return ("a branch on a tensor's values cannot be a spec; choose the branch when "
                 "the module is built, or write it as an `if` on block parameters")
@@ -154,9 +213,9 @@ def _trace_hint(exc: Exception) -> str:
 class _Reader:
     """Walks one traced graph, mapping each fx node to a `Node` or a size value."""
 
-    def __init__(self, module: nn.Module, gm: fx.GraphModule, names: tuple[str, ...],
+    def __init__(self, module: nn.Module, graph: fx.Graph, names: tuple[str, ...],
                  filename: str | None, line: int | None) -> None:
-        self.module, self.gm, self.names = module, gm, names
+        self.module, self.graph, self.names = module, graph, names
         self.filename, self.line = filename, line
         self.nodes: list[Node] = []
         self.env: dict[fx.Node, object] = {}
@@ -164,7 +223,7 @@ class _Reader:
     def read(self) -> Level:
         outputs: tuple[int, ...] = ()
         placeholders = 0
-        for fx_node in self.gm.graph.nodes:
+        for fx_node in self.graph.nodes:
             if fx_node.op == "placeholder":
                 name = self.names[placeholders] if placeholders < len(self.names) else ""
                 placeholders += 1
@@ -215,7 +274,7 @@ class _Reader:
 
     def _call_module(self, fx_node: fx.Node):
         target = str(fx_node.target)
-        m = self.gm.get_submodule(target)
+        m = _submodule(self.module, target)
         args = [a for a in fx_node.args]
         if fx_node.kwargs:
             raise Unsupported(f"`{target}` is called with keyword arguments",
@@ -522,14 +581,18 @@ _Reader._do_reshape = _wrap_shuffle(_Reader._do_reshape)
 _Reader._do_flatten = _wrap_shuffle(_Reader._do_flatten)
 
 
+def _submodule(module: nn.Module, target: str) -> nn.Module:
+    for part in target.split("."):
+        module = module._modules[part]
+    return module
+
+
 def _returns_tensor(fx_node: fx.Node) -> bool:
-    meta = fx_node.meta.get("tensor_meta")
-    return meta is not None and hasattr(meta, "shape")
+    return "shape" in fx_node.meta
 
 
 def _shape(fx_node) -> tuple[int, ...]:
-    meta = getattr(fx_node, "meta", {}).get("tensor_meta")
-    return tuple(int(v) for v in meta.shape) if meta is not None and hasattr(meta, "shape") else ()
+    return getattr(fx_node, "meta", {}).get("shape", ())
 
 
 def _dims(shape: tuple[int, ...]) -> str:

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from cnndsl.importer.levels import BATCH, holds_state
+from cnndsl.importer.trace import fake_mode
 
 
 def execution_order(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> list[nn.Module]:
@@ -45,9 +46,10 @@ def keyed(original: nn.Module, text: str, pairs) -> tuple[dict[str, torch.Tensor
     from cnndsl.importer.run import ImportBug
 
     ours = build(text).eval()
-    inputs = tuple(torch.randn((BATCH, *shape)) for _, shape in pairs)
-    theirs_order = execution_order(original, inputs)
-    ours_order = execution_order(ours, inputs)
+    with fake_mode():
+        inputs = tuple(torch.empty((BATCH, *shape)) for _, shape in pairs)
+        theirs_order = execution_order(original, inputs)
+        ours_order = execution_order(ours, inputs)
     if len(theirs_order) != len(ours_order):
         raise ImportBug(f"{len(theirs_order)} modules hold weights in the original, "
                         f"{len(ours_order)} in the imported spec")

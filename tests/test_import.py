@@ -150,7 +150,7 @@ def test_module_is_restored_to_training_mode():
     net.train()
     imported = import_module(net, [(1, 8, 8)])
     assert net.training and all(m.training for m in net.modules())
-    assert imported.text.startswith("model Sequential\ninput 1x8x8\n")
+    assert "\nmodel Sequential\ninput 1x8x8\n" in imported.text
 
 
 def test_functional_forward_and_sequential_keys():
@@ -193,3 +193,109 @@ def test_import_target_from_a_file(tmp_path):
         import_target(f"{source}:number", [(3, 8, 8)])
     with pytest.raises(TargetError, match="not FILE.py:CALLABLE"):
         import_target(str(source), [(3, 8, 8)])
+
+
+# ---- the command ---------------------------------------------------------------------
+
+NET = """
+from torch import nn
+
+class Tiny(nn.Module):
+    input_size = (3, 8, 8)
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.bn1(self.conv1(x)).mean((2, 3)))
+
+class Bad(nn.Module):
+    def forward(self, x):
+        return x.cumsum(1)
+
+def make():
+    return Tiny()
+
+def bad():
+    m = Bad()
+    m.add_module("e\\x1b[31m", nn.ReLU())
+    return m
+
+def boom():
+    raise KeyError("\\x1b[2Jgone")
+"""
+
+
+@pytest.fixture()
+def net_file(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(NET)
+    return path
+
+
+def _cli(*argv) -> int:
+    from cnndsl.cli import main
+
+    return main(["import", *map(str, argv)])
+
+
+def test_cli_prints_the_spec_reading_input_size(net_file, capsys):
+    assert _cli(f"{net_file}:make") == 0
+    out = capsys.readouterr().out
+    assert "model Tiny" in out and "input 3x8x8" in out and "conv 4 k3 as conv1" in out
+    assert cnndsl.check(out).ok
+
+
+def test_cli_writes_spec_and_weights_that_load_strictly(net_file, tmp_path, capsys):
+    spec, weights = tmp_path / "tiny.cnn", tmp_path / "tiny.pt"
+    assert _cli(f"{net_file}:make", "--input", "3x8x8", "-o", spec, "--weights", weights) == 0
+    state = torch.load(weights, weights_only=True)
+    assert isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())
+    model = cnndsl.build(spec)
+    model.load_state_dict(state, strict=True)
+    assert set(state) == {"conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias",
+                          "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked",
+                          "fc.weight", "fc.bias"}
+    # written by us: replaced on a second run without --force
+    assert _cli(f"{net_file}:make", "-o", spec, "--weights", weights) == 0
+
+
+def test_cli_never_overwrites_a_file_it_did_not_write(net_file, tmp_path, capsys):
+    spec, weights = tmp_path / "mine.cnn", tmp_path / "new.pt"
+    spec.write_text("input 1x4x4\nrelu\n")
+    assert _cli(f"{net_file}:make", "-o", spec, "--weights", weights) == 1
+    assert "not overwriting" in capsys.readouterr().err
+    assert spec.read_text() == "input 1x4x4\nrelu\n" and not weights.exists()
+    other = tmp_path / "other.pt"
+    other.write_bytes(b"PK\x05\x06 not ours")
+    assert _cli(f"{net_file}:make", "--weights", other) == 1
+    assert other.read_bytes() == b"PK\x05\x06 not ours"
+    assert _cli(f"{net_file}:make", "-o", spec, "--force") == 0
+    assert "model Tiny" in spec.read_text()
+
+
+def test_cli_unsupported_is_one_escaped_paragraph(net_file, tmp_path, capsys):
+    spec = tmp_path / "bad.cnn"
+    assert _cli(f"{net_file}:bad", "--input", "3x8x8", "-o", spec) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot import:") and "cumsum" in err
+    assert "\x1b" not in err and "Traceback" not in err and not spec.exists()
+
+
+def test_cli_failing_user_code_is_one_line(net_file, capsys):
+    assert _cli(f"{net_file}:boom", "--input", "3x8x8") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "boom" in err and "KeyError" in err and "\x1b" not in err
+    assert _cli(f"{net_file}:missing", "--input", "3x8x8") == 1
+    assert _cli("no_such_package_xyz:make", "--input", "3x8x8") == 1
+    assert "ModuleNotFoundError" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", ["3x", "0x8x8", "3x8x8x8x8", "a=3x8x8=1", "99999999x9x9",
+                                  "4096x4096x4096"])
+def test_cli_bad_input_sizes_are_usage_errors(net_file, size, capsys):
+    assert _cli(f"{net_file}:make", "--input", size) == 2
+    assert "error:" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from cnndsl.cli import common
 from cnndsl.version import __version__
 
 COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve",
-            "export", "schema", "fmt", "lsp")
+            "export", "schema", "fmt", "lsp", "importer")
 
 
 def build_parser() -> argparse.ArgumentParser:

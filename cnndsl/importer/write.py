@@ -113,7 +113,9 @@ def _bare(item: Item) -> str:
 def spec_text(model: str, inputs: list[tuple[str, tuple[int, ...]]], blocks: list[str],
               body: list[Item], outputs: list[str]) -> str:
     """The whole spec, before formatting."""
-    lines = [f"model {model}"]
+    from cnndsl.importer.files import SPEC_MARK
+
+    lines = [SPEC_MARK, f"model {model}"]
     if len(inputs) == 1:
         lines.append(f"input {literal(inputs[0][1])}")
     else:

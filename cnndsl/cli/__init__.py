@@ -15,7 +15,9 @@ from cnndsl.cli import common
 from cnndsl.version import __version__
 
 COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve",
-            "export", "schema", "fmt", "lsp", "importer")
+            "export", "schema", "fmt", "lsp", "import")
+#: Commands whose module is not named after them (`import` is a Python keyword).
+MODULES = {"import": "importer"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     from importlib import import_module
 
     for name in COMMANDS:
-        import_module(f"cnndsl.cli.{name}").add(sub)
+        import_module(f"cnndsl.cli.{MODULES.get(name, name)}").add(sub)
     return parser
 
 

@@ -34,6 +34,7 @@ class Item:
     block: str = ""                # a use's block name
     args: tuple = ()               # a use's written arguments, (name or None, text)
     cond: str = ""                 # an `if`'s condition
+    full: tuple = ()               # a use's every argument: (name, value, default)
 
 
 class _Dominators:

@@ -88,7 +88,7 @@ def _bare(item: Item) -> str:
     if item.kind == "use":
         if not item.args:
             return item.block
-        args = ", ".join(f"{k}={v}" if k else v for k, v in item.args)
+        args = ", ".join(f"{k}={literal(v)}" if k else literal(v) for k, v in item.args)
         return f"{item.block}({args})"
     if item.kind == "ref":
         return f"@{item.ref}"

@@ -26,7 +26,7 @@ SMALL = {"resnet50": (3, 64, 64), "densenet121": (3, 64, 64), "mobilenet_v2": (3
          "resnet18": (3, 64, 64), "resnet18_keyed": (3, 64, 64), "fpn_resnet18": (3, 64, 64)}
 SLOW = {"densenet121", "convnext_tiny", "googlenet", "mobilenet_v2_075", "vgg16"}
 #: Specs the importer cannot bring back yet, with the reason.
-REFUSED = {"yolo_tiny_like": "a tensor is used in two places"}
+REFUSED: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -299,3 +299,50 @@ def test_cli_failing_user_code_is_one_line(net_file, capsys):
 def test_cli_bad_input_sizes_are_usage_errors(net_file, size, capsys):
     assert _cli(f"{net_file}:make", "--input", size) == 2
     assert "error:" in capsys.readouterr().err
+
+
+# ---- the twins: torchvision-style modules written by hand ---------------------------------
+
+TWINS = {"autoencoder": ("conv_autoencoder", (1, 28, 28)),
+         "dcgan": ("dcgan_generator", (100, 1, 1)), "densenet": ("densenet121", (3, 64, 64)),
+         "efficientnet": ("efficientnet_b0", (3, 64, 64)),
+         "fpn": ("fpn_resnet18", (3, 64, 64)), "googlenet": ("googlenet", (3, 64, 64)),
+         "mobilenetv2": ("mobilenet_v2", (3, 64, 64)),
+         "mobilenetv3": ("mobilenet_v3_small", (3, 64, 64)),
+         "shufflenetv2": ("shufflenet_v2_x1_0", (3, 64, 64)), "unet": ("unet_small", (1, 64, 64)),
+         "yolo": ("YoloTinyLike", (3, 64, 64))}
+
+
+@pytest.mark.parametrize("twin", sorted(TWINS))
+def test_every_twin_round_trips(twin):
+    import importlib
+
+    make, size = TWINS[twin]
+    module = getattr(importlib.import_module(f"twins.{twin}"), make)()
+    imported = _round_trip(module, size)
+    if imported.keys_kept:   # the original's own checkpoint loads into the spec
+        cnndsl.build(imported.text).load_state_dict(module.state_dict(), strict=True)
+
+
+def test_convnext_twin_is_refused_at_its_permute():
+    from twins.convnext import convnext_tiny
+
+    with pytest.raises(Unsupported, match="permute") as caught:
+        import_module(convnext_tiny(), [(3, 32, 32)])
+    assert caught.value.module_path.startswith("features.") and caught.value.line
+
+
+def test_folding_finds_parameters_in_and_an_if():
+    from twins.fpn import fpn_resnet18
+
+    text = import_module(fpn_resnet18(), [(3, 64, 64)]).text
+    assert "block BasicBlock(c, s=1) {" in text
+    assert "if s > 1 {" in text and "conv in*2 k1 s2 nobias" in text
+    assert "upsample like=@" in text and "\noutput @" in text
+
+
+def test_densenet_twin_folds_to_a_page():
+    from twins.densenet import densenet121
+
+    text = import_module(densenet121(), [(3, 64, 64)]).text
+    assert text.count("\n") < 40 and "DenseLayer * 6" in text and "DenseLayer * 24" in text

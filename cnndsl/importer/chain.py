@@ -81,9 +81,31 @@ class Chains:
                 self.pinned.add(out)
                 out = self.dom.idom[out]
         self.fresh = 0
+        self.scope: list[tuple[int, int]] = []       # the merge branches being written
+        self.made: dict[int, tuple[Item, tuple]] = {}  # node -> its item and scope
 
     def body(self) -> list[Item]:
         return unflattened(self.to(self.level.outputs[0], self.first))
+
+    def outputs(self, items: list[Item]) -> list[list[Item]]:
+        """`output` chains for a module returning several tensors (the first is the
+        body's end): each starts from a label on the body's own chain."""
+        if len(self.level.outputs) == 1:
+            return []
+        top = {item.node.id: item for item in _top(items) if item.node is not None}
+        out = []
+        for x in self.level.outputs:
+            d = x
+            while d not in top and self.dom.idom[d] != d:
+                d = self.dom.idom[d]
+            if d not in top:
+                raise Unsupported("an output that does not come from the body",
+                                  hint="return tensors computed from the first input")
+            rest = self.to(x, d) if x != d else []
+            if not (rest and rest[0].kind == "ref"):
+                rest = [Item("ref", ref=self._name(d, top[d]))] + rest
+            out.append(rest)
+        return out
 
     def to(self, x: int, base: int) -> list[Item]:
         """The items that compute tensor `x` from tensor `base`."""
@@ -93,6 +115,9 @@ class Chains:
         if n.kind == "input":
             return [Item("ref", ref=n.name)]
         if x in self.emitted:
+            item, scope = self.made.get(x, (None, None))
+            if item is not None and tuple(self.scope[:len(scope)]) == scope:
+                return [Item("ref", ref=self._name(x, item))]
             raise Unsupported("a tensor is used in two places that one chain with merges "
                               "cannot name", hint="compute it once in a branch every user sees")
         if n.kind == "merge":
@@ -101,14 +126,33 @@ class Chains:
             if main is not None:
                 return self._spine(n, x, d, main, base)
             head = self.to(d, base)
-            branches = [self.to(i, d) for i in n.inputs]
+            branches = []
+            for i, operand in enumerate(n.inputs):
+                self.scope.append((x, i))
+                branches.append(self.to(operand, d))
+                self.scope.pop()
             item = self._merge(n, branches)
         else:
             head = self.to(n.inputs[0], base)
             item = self._single(n)
+        return head + [self._made(x, item)]
+
+    def _made(self, x: int, item: Item) -> Item:
         self.emitted.add(x)
+        self.made[x] = (item, tuple(self.scope))
         item.label = self.labels.get(x, item.label)
-        return head + [item]
+        return item
+
+    def _name(self, x: int, item: Item) -> str:
+        """The label of an emitted tensor, made now if it has none."""
+        if not item.label:
+            taken = set(self.labels.values())
+            while True:
+                self.fresh += 1
+                if f"x{self.fresh}" not in taken:
+                    break
+            item.label = self.labels[x] = f"x{self.fresh}"
+        return item.label
 
     def _main(self, n: Node, d: int) -> int | None:
         """The operand whose branch holds a tensor an `output` reads, when the merge's
@@ -140,20 +184,47 @@ class Chains:
                 self.fresh += 1
                 self.labels[d] = f"x{self.fresh}"
         head = self.to(n.inputs[main], base)
-        branches = [[] if i == main else [Item("ref", ref=self.labels[d])] + self.to(o, d)
-                    for i, o in enumerate(n.inputs)]
+        branches = []
+        for i, operand in enumerate(n.inputs):
+            self.scope.append((x, i))
+            rest = self.to(operand, d) if i != main else []
+            if i != main and not (rest and rest[0].kind == "ref"):
+                rest = [Item("ref", ref=self.labels[d])] + rest
+            branches.append(rest)
+            self.scope.pop()
         item = self._merge(n, branches)
-        self.emitted.add(x)
-        item.label = self.labels.get(x, item.label)
-        return head + [item]
+        return head + [self._made(x, item)]
 
     def _single(self, n: Node) -> Item:
         if n.kind == "use":
             return Item("use", path=n.path, node=n)
         if n.kind == "part":
             return Item("part", node=n, count=n.of, ref=str(n.index))
-        like = self.labels.get(n.like, "") if n.like is not None else ""
+        like = self._like(n.like) if n.like is not None else ""
         return Item("layer", layer=n.layer, path=n.path, node=n, like=like)
+
+    def _like(self, target: int) -> str:
+        """A label for the tensor whose size an upsample follows: that tensor, or an
+        earlier visible one of the same spatial size it was computed from."""
+        u = target
+        while u not in self.emitted:
+            node = self.nodes[u]
+            if node.kind == "input" or not node.inputs or \
+                    self.nodes[node.inputs[0]].shape[2:] != node.shape[2:]:
+                break
+            u = node.inputs[0]
+        if u in self.made:
+            item, scope = self.made[u]
+            if tuple(self.scope[:len(scope)]) == scope:
+                return self._name(u, item)
+        if target not in self.labels:
+            taken = set(self.labels.values())
+            while True:
+                self.fresh += 1
+                if f"t{self.fresh}" not in taken:
+                    break
+            self.labels[target] = f"t{self.fresh}"
+        return self.labels[target]
 
     def _merge(self, n: Node, branches: list[list[Item]]) -> Item:
         parts = [b[0] if b and b[0].kind == "part" else None for b in branches]
@@ -179,6 +250,14 @@ class Chains:
                        key=lambda i: -sum(1 for j in range(len(branches))
                                           if j != i and defined[i] & used[j]))
         return [branches[i] for i in order]
+
+
+def _top(items: list[Item]):
+    """The items of the body's own chain, looking into groups (not branches)."""
+    for item in items:
+        yield item
+        if item.kind == "group":
+            yield from _top(item.items)
 
 
 def _labels(items: list[Item]):

@@ -235,6 +235,10 @@ class Parameters:
         for name, base in candidates:
             if not all(i in base for i in values):
                 continue
+            for k in (2, 3, 4):
+                if all(isinstance(base[i], int) and values[i] == base[i] // k for i in values) \
+                        and any(base[i] % k for i in values):
+                    return f"{name}//{k}"
             ratios = {Fraction(values[i], base[i]) if base[i] else None for i in values}
             if len(ratios) != 1 or None in ratios:
                 continue

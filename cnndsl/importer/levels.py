@@ -12,7 +12,7 @@ from torch import nn
 
 from cnndsl.importer.chain import Chains, Item
 from cnndsl.importer.errors import Unsupported
-from cnndsl.importer.trace import BATCH, Level, is_container, trace
+from cnndsl.importer.trace import BATCH, Inline, Level, is_container, trace
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}\Z")
 MAX_DEPTH = 64
@@ -54,24 +54,42 @@ class Hierarchy:
               path: str, depth: int = 0) -> tuple[Level, list[Item], Chains]:
         if depth > MAX_DEPTH:
             raise Unsupported("modules nest too deeply", module_path=path)
-        level = trace(module, shapes, names, path)
+        inline: set[str] = set()
+        while True:
+            try:
+                return self._level(module, shapes, names, path, depth, frozenset(inline))
+            except Inline as exc:
+                if exc.owner is not module or exc.path in inline or len(inline) > 256:
+                    raise
+                inline.add(exc.path)
+
+    def _level(self, module, shapes, names, path, depth, inline):
+        mark = len(self.instances)
+        try:
+            return self._traced(module, shapes, names, path, depth, inline)
+        except Inline:
+            del self.instances[mark:]
+            raise
+
+    def _traced(self, module, shapes, names, path, depth, inline):
+        level = trace(module, shapes, names, path, inline)
         chains = Chains(level, self._labels(level))
         items = chains.body()
         items = grouped(items, module)
-        for item in walk(items):
+        outputs = chains.outputs(items)
+        for item in walk(items + [i for chain in outputs for i in chain]):
             if item.kind == "use":
-                self._use(item, path, depth)
-        return level, items, chains
+                self._use(item, path, depth, module)
+        return level, items, outputs
 
-    def _use(self, item: Item, path: str, depth: int) -> None:
+    def _use(self, item: Item, path: str, depth: int, owner: nn.Module) -> None:
         node = item.node
         full = f"{path}.{node.path}" if path else node.path
         if len(node.in_shape) < 2:
             raise Unsupported("a module whose input is not a tensor", module_path=full)
         level, items, _ = self.level(node.module, [node.in_shape], ("x",), full, depth + 1)
         if len(level.outputs) != 1:
-            raise Unsupported("a submodule with several outputs", module_path=full,
-                              hint="return one tensor from submodules")
+            raise Inline(owner, node.path)
         self.instances.append(Instance(node.module, items, node.in_shape[1], full, [item]))
         item.node.module = node.module
 
@@ -89,16 +107,6 @@ class Hierarchy:
                 if "." not in n.path:
                     taken.add(last)
                 labels[n.id] = last
-        count = 0
-        for n in level.nodes:
-            if n.like is not None and n.like not in labels:
-                while True:
-                    count += 1
-                    name = f"t{count}"
-                    if name not in taken:
-                        break
-                taken.add(name)
-                labels[n.like] = name
         return labels
 
 

@@ -265,7 +265,7 @@ _FUNCTION_WORDS = {
 }
 
 _METHOD_WORDS = {"relu": "relu", "relu_": "relu", "sigmoid": "sigmoid", "sigmoid_": "sigmoid",
-                 "tanh": "tanh", "tanh_": "tanh", "contiguous": "pass", "clone": "pass"}
+                 "tanh": "tanh", "tanh_": "tanh", "clone": "pass"}
 
 MERGES = {operator.add: "add", torch.add: "add", operator.iadd: "add", operator.mul: "mul",
           torch.mul: "mul", operator.imul: "mul"}

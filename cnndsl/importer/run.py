@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnndsl.importer.errors import Unsupported
 from cnndsl.importer.fold import Blocks, block_name, repeats
 from cnndsl.importer.levels import BATCH, Hierarchy, input_shapes
-from cnndsl.importer.write import spec_text
+from cnndsl.importer.write import chain_text, spec_text
 
 
 @dataclass
@@ -54,39 +53,18 @@ def _spec(module: nn.Module, pairs, name: str | None) -> str:
     hierarchy = Hierarchy()
     shapes = [(BATCH, *shape) for _, shape in pairs]
     names = tuple(n for n, _ in pairs)
-    level, items, chains = hierarchy.level(module, shapes, names, "")
+    _, items, outputs = hierarchy.level(module, shapes, names, "")
     blocks = Blocks(model)
     blocks.fold(hierarchy.instances)
     repeats(items)
-    outputs = _outputs(level, chains, items)
-    text = spec_text(model, pairs, blocks.texts, items, outputs)
+    for chain in outputs:
+        repeats(chain)
+    text = spec_text(model, pairs, blocks.texts, items, [chain_text(c) for c in outputs])
     result = check(text, "<import>")
     if not result.ok:
         messages = "; ".join(d.message for d in result.errors[:3])
         raise ImportBug(f"the imported spec does not check ({messages}):\n{text}")
     return format_source(text, "<import>")
-
-
-def _outputs(level, chains, items) -> list[str]:
-    """`output` entries for a module returning several tensors (the first is the body's end)."""
-    if len(level.outputs) == 1:
-        return []
-    top = {item.node.id: item for item in items if item.node is not None}
-    out = []
-    for i, x in enumerate(level.outputs):
-        d = x
-        while d not in top and chains.dom.idom[d] != d:
-            d = chains.dom.idom[d]
-        if d not in top:
-            raise Unsupported("an output that does not come from the body",
-                              hint="return tensors computed from the first input")
-        if not top[d].label:
-            top[d].label = f"out{i + 1}"
-        rest = chains.to(x, d) if x != d else []
-        from cnndsl.importer.write import chain_text
-
-        out.append(f"@{top[d].label}" + (f" -> {chain_text(rest)}" if rest else ""))
-    return out
 
 
 def import_target(target: str, inputs, name: str | None = None) -> Imported:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import math
 import operator
 from dataclasses import dataclass, field
 
@@ -99,13 +100,23 @@ def _helper(m: nn.Module) -> str | None:
     return name if needs is None or hasattr(m, needs) else None
 
 
+class Inline(Exception):
+    """A user-defined submodule that is no block (several inputs or outputs): its
+    forward is traced as part of its caller's instead."""
+
+    def __init__(self, owner: nn.Module, path: str) -> None:
+        super().__init__(path)
+        self.owner, self.path = owner, path
+
+
 class _Tracer(fx.Tracer):
-    def __init__(self, root: nn.Module) -> None:
+    def __init__(self, root: nn.Module, inline: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.root_module = root
+        self.inline = inline
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return m is not self.root_module and not is_container(m)
+        return m is not self.root_module and not is_container(m) and qualname not in self.inline
 
 
 class _Failed(Exception):
@@ -166,14 +177,14 @@ def source_of(module: nn.Module) -> tuple[str | None, int | None]:
 
 
 def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ...],
-          path: str) -> Level:
+          path: str, inline: frozenset[str] = frozenset()) -> Level:
     """Trace one level of `module`, on inputs of these shapes (batch included)."""
     filename, line = source_of(module)
     try:
-        graph = _Tracer(module).trace(module)
+        graph = _Tracer(module, inline).trace(module)
         with fake_mode():
             _Shapes(module, graph).run(*[torch.empty(s) for s in shapes])
-    except Unsupported:
+    except (Unsupported, Inline):
         raise
     except _Failed as failed:
         inner = failed.exc
@@ -192,6 +203,9 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
         return _Reader(module, graph, names, filename, line).read()
     except Unsupported as exc:
         raise exc.at(path, filename, line) from None
+    except Inline as inner:
+        inner.owner = module
+        raise
 
 
 def _first_line(exc: Exception) -> str:
@@ -285,6 +299,9 @@ class _Reader:
             layer = mapping._layer("upsample", mode=mode, align=True if m.align_corners else None)
             return self._add(Node(0, "layer", (x,), layer, path=target, module=m, like=like),
                              fx_node)
+        if not is_builtin(m) and (len(args) != 1 or not isinstance(args[0], fx.Node)
+                                  or not isinstance(self.env.get(args[0]), int)):
+            raise Inline(self.module, target)
         if len(args) != 1:
             raise Unsupported(f"`{target}` takes {len(args)} inputs; a layer or block takes one",
                               module_path=target, hint="merge the inputs first (torch.cat, +)")
@@ -507,8 +524,26 @@ class _Reader:
 
     def _do_pad(self, fx_node, x, pad, mode="constant", value=None, **_):
         kind = None if mode == "constant" else mode
+        if value is not None and not math.isfinite(value):
+            if value < 0 and mode == "constant" and self._feeds_max_pool(fx_node):
+                # cells of -inf never win a max; replicated edge cells tie, never win either
+                kind, value = "replicate", None
+            else:
+                raise Unsupported(f"a padding with the value {value}",
+                                  hint="pad with a finite value, or replicate before a max pool")
         return self._layer(fx_node, self._tensor(x),
                            mapping.pad_layer(tuple(pad), kind, float(value or 0.0)))
+
+    def _feeds_max_pool(self, fx_node: fx.Node) -> bool:
+        users = list(fx_node.users)
+        if len(users) != 1:
+            return False
+        user = users[0]
+        if user.op == "call_module":
+            return isinstance(_submodule(self.module, str(user.target)),
+                              (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d))
+        return getattr(user.target, "__name__", "") in ("max_pool1d", "max_pool2d",
+                                                        "max_pool3d", "_max_pool2d")
 
     def _do_softmax(self, fx_node, x, dim=None, **_):
         return self._softmax(fx_node, x, dim, "softmax")

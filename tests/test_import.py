@@ -346,3 +346,15 @@ def test_densenet_twin_folds_to_a_page():
 
     text = import_module(densenet121(), [(3, 64, 64)]).text
     assert text.count("\n") < 40 and "DenseLayer * 6" in text and "DenseLayer * 24" in text
+
+
+def test_torchvision_layout_resnet50_folds_to_one_block_and_keeps_keys():
+    from import_resnet import resnet50
+
+    imported = _round_trip(resnet50(), (3, 64, 64))
+    text = imported.text
+    assert imported.keys_kept and text.count("\n") < 25, text
+    assert "block Bottleneck(c, s=1) {" in text and "if in != c*4 {" in text
+    assert "Bottleneck(64) * 3 as layer1" in text
+    assert "(Bottleneck(256, s=2) -> Bottleneck(256) * 5) as layer3" in text
+    cnndsl.build(text).load_state_dict(resnet50().state_dict(), strict=True)

@@ -373,14 +373,9 @@ class Blocks:
         exprs = sorted({s.choice.text for s in _slots(items)
                         if isinstance(s.choice, Expr) and s.field == "out"})
         for choice, them in choices:
-            cond = condition(params.params, exprs, ins, them, set(who))
-            if not cond:   # no condition tells them apart: give up on this join
-                self._separately(cls_name, members)
+            if not self._decide(choice, them, params, exprs, ins, set(who)):
+                self._separately(cls_name, members)   # no condition tells them apart
                 return
-            choice.cond = cond
-            choice.branches = [choice.branches[1], choice.branches[0]]
-            if not choice.branches[1]:
-                choice.branches = choice.branches[:1]
         name = block_name(cls_name, self.taken)
         body = chain_text(_shown(items, lambda s: s.choice))
         heads = ", ".join(p.name if p.default is None else f"{p.name}={literal(p.default)}"
@@ -398,6 +393,20 @@ class Blocks:
                     args.append((p.name, value))
             for use in inst.uses:
                 use.block, use.args, use.full = name, tuple(args), tuple(full)
+
+    @staticmethod
+    def _decide(choice: Item, them: set[int], params, exprs, ins, among: set[int]) -> bool:
+        """`if COND { branch }` for the instances that have the branch (else the other)."""
+        ours, theirs = choice.branches
+        sides = [(them, theirs, ours), (among - them, ours, theirs)]
+        if not theirs:
+            sides.reverse()
+        for wanted, body, other in sides:
+            cond = condition(params.params, exprs, ins, wanted, among)
+            if cond:
+                choice.cond, choice.branches = cond, ([body, other] if other else [body])
+                return True
+        return False
 
     def _separately(self, cls_name: str, members: list[Instance]) -> None:
         groups: dict[str, list[Instance]] = {}

@@ -358,3 +358,24 @@ def test_torchvision_layout_resnet50_folds_to_one_block_and_keeps_keys():
     assert "Bottleneck(64) * 3 as layer1" in text
     assert "(Bottleneck(256, s=2) -> Bottleneck(256) * 5) as layer3" in text
     cnndsl.build(text).load_state_dict(resnet50().state_dict(), strict=True)
+
+
+def test_named_inputs_and_a_label_that_would_take_an_input_name():
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rgb = nn.Conv2d(3, 8, 3, padding=1)
+            self.depth = nn.Conv2d(1, 8, 3, padding=1)
+            self.head = nn.Conv2d(16, 4, 1)
+
+        def forward(self, image, depth):
+            return self.head(torch.cat([self.rgb(image), self.depth(depth)], 1))
+
+    module = perturb(Two().eval(), seed=2)
+    imported = import_module(module, {"image": (3, 16, 16), "depth": (1, 16, 16)})
+    assert "input image 3x16x16\ninput depth 1x16x16" in imported.text
+    assert "@depth -> conv 8 k3 p1" in imported.text and "as depth" not in imported.text
+    ours = cnndsl.build(imported.text).eval()
+    ours.load_state_dict(imported.state_dict, strict=True)
+    inputs = (torch.randn(2, 3, 16, 16), torch.randn(2, 1, 16, 16))
+    assert_same_outputs(ours, module, inputs)

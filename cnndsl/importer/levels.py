@@ -97,13 +97,14 @@ class Hierarchy:
     def _labels(level: Level) -> dict[int, str]:
         calls = Counter(n.path for n in level.nodes if n.path)
         labels: dict[int, str] = {}
-        taken: set[str] = set()
+        taken: set[str] = set(level.input_names)   # a label may not take an input's name
         for n in level.nodes:
             if not n.path or calls[n.path] != 1:
                 continue
             last = n.path.rsplit(".", 1)[-1]
             keeps = n.kind == "use" or holds_state(n.module)
-            if keeps and valid_label(last) and (n.path.count(".") or last not in taken):
+            if keeps and valid_label(last) and last not in level.input_names and \
+                    (n.path.count(".") or last not in taken):
                 if "." not in n.path:
                     taken.add(last)
                 labels[n.id] = last

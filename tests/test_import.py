@@ -379,3 +379,56 @@ def test_named_inputs_and_a_label_that_would_take_an_input_name():
     ours.load_state_dict(imported.state_dict, strict=True)
     inputs = (torch.randn(2, 3, 16, 16), torch.randn(2, 1, 16, 16))
     assert_same_outputs(ours, module, inputs)
+
+
+class Shared(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(torch.relu(self.conv(x)))
+
+
+class OwnParameter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(4, 1, 1))
+        self.conv = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class HoldsOwn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = OwnParameter()
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("module, words", [
+    (Shared(), "called 2 times"),
+    (HoldsOwn(), "holds parameters"),
+    (nn.Sequential(nn.Conv2d(4, 4, 1), nn.Dropout(1.0)), "language does not accept"),
+], ids=["shared-weights", "own-parameter", "out-of-range"])
+def test_modules_the_language_cannot_mirror_are_unsupported_not_internal_errors(module, words):
+    with pytest.raises(Unsupported, match=words) as caught:
+        import_module(module, [(4, 8, 8)])
+    assert caught.value.hint
+
+
+def test_a_module_with_weights_forward_never_uses_is_named():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body, self.aux1 = nn.Conv2d(3, 4, 3), nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.body(x)
+
+    with pytest.raises(Unsupported, match="aux1") as caught:
+        import_module(Net(), [(3, 8, 8)])
+    assert caught.value.module_path == "aux1" and "del net.aux1" in caught.value.hint

@@ -87,6 +87,11 @@ class Hierarchy:
         full = f"{path}.{node.path}" if path else node.path
         if len(node.in_shape) < 2:
             raise Unsupported("a module whose input is not a tensor", module_path=full)
+        if holds_state(node.module):
+            raise Unsupported(f"`{type(node.module).__name__}` holds parameters or buffers "
+                              "itself, besides its layers'", module_path=full,
+                              hint="keep weights in layer modules (a learnt per-channel "
+                                   "factor is `scale`)")
         level, items, _ = self.level(node.module, [node.in_shape], ("x",), full, depth + 1)
         if len(level.outputs) != 1:
             raise Inline(owner, node.path)
@@ -96,6 +101,13 @@ class Hierarchy:
     @staticmethod
     def _labels(level: Level) -> dict[int, str]:
         calls = Counter(n.path for n in level.nodes if n.path)
+        for n in level.nodes:
+            if n.path and calls[n.path] > 1 and n.module is not None and \
+                    any(True for _ in n.module.parameters()):
+                raise Unsupported(f"`{n.path}` is called {calls[n.path]} times, sharing its "
+                                  "weights between the calls", module_path=n.path,
+                                  hint="give each call its own module: a spec's layers never "
+                                       "share weights")
         labels: dict[int, str] = {}
         taken: set[str] = set(level.input_names)   # a label may not take an input's name
         for n in level.nodes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from cnndsl.importer.errors import Unsupported
 from cnndsl.importer.fold import Blocks, block_name, repeats
 from cnndsl.importer.levels import BATCH, Hierarchy, input_shapes
 from cnndsl.importer.write import chain_text, spec_text
@@ -61,9 +62,10 @@ def _spec(module: nn.Module, pairs, name: str | None) -> str:
         repeats(chain)
     text = spec_text(model, pairs, blocks.texts, items, [chain_text(c) for c in outputs])
     result = check(text, "<import>")
-    if not result.ok:
+    if not result.ok:   # a value outside the language's bounds (dropout 1), or our bug
         messages = "; ".join(d.message for d in result.errors[:3])
-        raise ImportBug(f"the imported spec does not check ({messages}):\n{text}")
+        raise Unsupported(f"the module has values the language does not accept ({messages})",
+                          hint="use values the layers accept (`cnndsl schema` gives their bounds)")
     return format_source(text, "<import>")
 
 

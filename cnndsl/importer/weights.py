@@ -50,6 +50,15 @@ def keyed(original: nn.Module, text: str, pairs) -> tuple[dict[str, torch.Tensor
         inputs = tuple(torch.empty((BATCH, *shape)) for _, shape in pairs)
         theirs_order = execution_order(original, inputs)
         ours_order = execution_order(ours, inputs)
+    ran = {id(m) for m in theirs_order}
+    unused = [n for n, m in original.named_modules() if holds_state(m) and id(m) not in ran]
+    if unused:
+        from cnndsl.importer.errors import Unsupported
+
+        raise Unsupported(f"`{unused[0]}` holds weights but its forward never uses it"
+                          + (f" ({len(unused) - 1} more)" if len(unused) > 1 else ""),
+                          module_path=unused[0],
+                          hint="delete unused modules before importing, e.g. `del net.aux1`")
     if len(theirs_order) != len(ours_order):
         raise ImportBug(f"{len(theirs_order)} modules hold weights in the original, "
                         f"{len(ours_order)} in the imported spec")

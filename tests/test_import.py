@@ -324,12 +324,12 @@ def test_every_twin_round_trips(twin):
         cnndsl.build(imported.text).load_state_dict(module.state_dict(), strict=True)
 
 
-def test_convnext_twin_is_refused_at_its_permute():
+def test_convnext_twin_is_refused_at_its_channels_first_layer_norm():
     from twins.convnext import convnext_tiny
 
-    with pytest.raises(Unsupported, match="permute") as caught:
+    with pytest.raises(Unsupported, match="LayerNorm2d") as caught:
         import_module(convnext_tiny(), [(3, 32, 32)])
-    assert caught.value.module_path.startswith("features.") and caught.value.line
+    assert caught.value.module_path == "features.0.1" and caught.value.hint
 
 
 def test_folding_finds_parameters_in_and_an_if():

@@ -432,3 +432,19 @@ def test_a_module_with_weights_forward_never_uses_is_named():
     with pytest.raises(Unsupported, match="aux1") as caught:
         import_module(Net(), [(3, 8, 8)])
     assert caught.value.module_path == "aux1" and "del net.aux1" in caught.value.hint
+
+
+def test_x_plus_f_of_x_is_residual_and_x_times_g_of_x_is_gate():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 3, padding=1)
+            self.att = nn.Conv2d(4, 4, 1)
+
+        def forward(self, x):
+            x = x + self.conv(x)
+            return x * torch.sigmoid(self.att(x))
+
+    imported = _round_trip(Net(), (4, 8, 8))
+    assert "residual(conv 4 k3 p1 as conv) -> gate(conv 4 k1 as att -> sigmoid)" in imported.text
+    assert imported.keys_kept

@@ -93,6 +93,10 @@ def _bare(item: Item) -> str:
     if item.kind == "ref":
         return f"@{item.ref}"
     if item.kind == "merge":
+        sugar = {"add": "residual", "mul": "gate"}.get(item.merge)
+        if sugar and len(item.branches) == 2 and sum(not b for b in item.branches) == 1:
+            other = item.branches[0] or item.branches[1]   # x + f(x), x * g(x)
+            return f"{sugar}({chain_text(other)})"
         return f"{item.merge}({', '.join(chain_text(b) for b in item.branches)})"
     if item.kind == "group":
         return f"({chain_text(item.items)})"

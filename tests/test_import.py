@@ -448,3 +448,40 @@ def test_x_plus_f_of_x_is_residual_and_x_times_g_of_x_is_gate():
     imported = _round_trip(Net(), (4, 8, 8))
     assert "residual(conv 4 k3 p1 as conv) -> gate(conv 4 k1 as att -> sigmoid)" in imported.text
     assert imported.keys_kept
+
+
+class SizeBranch(nn.Module):
+    """A Python branch on a size: fx cannot trace it, torch.export can."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = self.bn(self.conv1(x))
+        if x.shape[-1] > 4:
+            x = nn.functional.max_pool2d(x, 2)
+        x = x + torch.relu(x)
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+class ValueBranch(nn.Module):
+    def forward(self, x):
+        if x.sum() > 0:
+            return torch.relu(x)
+        return x
+
+
+def test_torch_export_fallback_where_fx_cannot_branch_on_a_size():
+    imported = _round_trip(SizeBranch(), (3, 16, 16))
+    assert "conv 8 k3 p1 as conv1 -> batchnorm as bn -> maxpool 2" in imported.text
+    assert imported.keys_kept
+
+
+def test_a_branch_on_values_fails_both_tracers_with_fxs_location():
+    with pytest.raises(Unsupported, match="cannot be traced") as caught:
+        import_module(ValueBranch(), [(3, 8, 8)])
+    assert caught.value.filename == __file__
+    assert caught.value.line == ValueBranch.forward.__code__.co_firstlineno + 1

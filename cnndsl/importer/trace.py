@@ -195,10 +195,13 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
                           filename=where[0], line=where[1], hint=_trace_hint(inner)) from None
     except Exception as exc:   # fx's TraceError, a failing forward: the user's code
         where = user_frame(exc.__traceback__)
-        raise Unsupported(f"the forward cannot be traced ({type(exc).__name__}: "
-                          f"{_first_line(exc)})", module_path=path,
-                          filename=where[0] or filename, line=where[1] or line,
-                          hint=_trace_hint(exc)) from None
+        problem = Unsupported(f"the forward cannot be traced ({type(exc).__name__}: "
+                              f"{_first_line(exc)})", module_path=path,
+                              filename=where[0] or filename, line=where[1] or line,
+                              hint=_trace_hint(exc))
+        graph = _exported(module, shapes, inline)
+        if graph is None:
+            raise problem from None
     try:
         return _Reader(module, graph, names, filename, line).read()
     except Unsupported as exc:
@@ -206,6 +209,20 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
     except Inline as inner:
         inner.owner = module
         raise
+
+
+def _exported(module: nn.Module, shapes, inline) -> fx.Graph | None:
+    """The `torch.export` fallback's graph, or None where export fails too."""
+    from cnndsl.importer.exported import exported_graph
+
+    tracer = _Tracer(module, inline)
+    try:
+        with torch.no_grad():
+            return exported_graph(module, shapes, lambda m: tracer.is_leaf_module(m, ""))
+    except Unsupported:
+        return None
+    except Exception:   # export cannot run it either: fx's message is the one to show
+        return None
 
 
 def _first_line(exc: Exception) -> str:

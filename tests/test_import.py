@@ -226,6 +226,9 @@ def bad():
 
 def boom():
     raise KeyError("\\x1b[2Jgone")
+
+def leave():
+    raise SystemExit(4)
 """
 
 
@@ -290,6 +293,7 @@ def test_cli_failing_user_code_is_one_line(net_file, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "boom" in err and "KeyError" in err and "\x1b" not in err
     assert _cli(f"{net_file}:missing", "--input", "3x8x8") == 1
+    assert _cli(f"{net_file}:leave", "--input", "3x8x8") == 1
     assert _cli("no_such_package_xyz:make", "--input", "3x8x8") == 1
     assert "ModuleNotFoundError" in capsys.readouterr().err
 
@@ -485,3 +489,13 @@ def test_a_branch_on_values_fails_both_tracers_with_fxs_location():
         import_module(ValueBranch(), [(3, 8, 8)])
     assert caught.value.filename == __file__
     assert caught.value.line == ValueBranch.forward.__code__.co_firstlineno + 1
+
+
+class NoneSize(nn.Module):
+    def forward(self, x):
+        return nn.functional.adaptive_avg_pool2d(x, (None, 1))
+
+
+def test_arguments_no_handler_reads_are_unsupported_not_internal_errors():
+    with pytest.raises(Unsupported, match="adaptive_avg_pool2d"):
+        import_module(NoneSize(), [(3, 8, 8)])

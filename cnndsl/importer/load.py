@@ -37,14 +37,14 @@ def load(target: str) -> nn.Module:
             made = getattr(made, part)
     except TargetError:
         raise
-    except Exception as exc:   # the user's code failed to import: say so in one line
+    except (Exception, SystemExit) as exc:   # the user's code failed to import: one line
         raise TargetError(f"cannot load `{shown}`: {type(exc).__name__}: "
                           f"{printable(str(exc).splitlines()[0] if str(exc) else '')}") from None
     if not callable(made):
         raise TargetError(f"`{shown}` is not callable")
     try:
         module = made()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise TargetError(f"calling `{shown}` raised {type(exc).__name__}: "
                           f"{printable(str(exc).splitlines()[0] if str(exc) else '')}") from None
     if isinstance(module, type) and issubclass(module, nn.Module):
@@ -71,6 +71,9 @@ def _module(where: str):
         sys.path.insert(0, folder)
         try:
             spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
         finally:
             if sys.path and sys.path[0] == folder:
                 sys.path.pop(0)

@@ -297,9 +297,16 @@ class _Reader:
         return value
 
     def _step(self, fx_node: fx.Node):
-        if fx_node.op == "call_module":
-            return self._call_module(fx_node)
-        return self._call(fx_node)
+        try:
+            if fx_node.op == "call_module":
+                return self._call_module(fx_node)
+            return self._call(fx_node)
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
+            # arguments in a form no handler reads (a None size, an unexpected keyword)
+            raise Unsupported(f"`{_describe(fx_node)}` is called with arguments the importer "
+                              f"cannot read ({type(exc).__name__}: {_first_line(exc)})",
+                              hint="write the call with plain numbers, as the layer takes "
+                                   "them") from None
 
     # -- modules ------------------------------------------------------------------------
 
@@ -652,6 +659,8 @@ def _dims(shape: tuple[int, ...]) -> str:
 
 
 def _describe(fx_node: fx.Node) -> str:
+    if fx_node.op == "call_module":
+        return f"self.{fx_node.target}(...)"
     if fx_node.op == "call_method":
         return f"x.{fx_node.target}(...)"
     target = fx_node.target

@@ -499,3 +499,13 @@ class NoneSize(nn.Module):
 def test_arguments_no_handler_reads_are_unsupported_not_internal_errors():
     with pytest.raises(Unsupported, match="adaptive_avg_pool2d"):
         import_module(NoneSize(), [(3, 8, 8)])
+
+
+def test_torchvision_layout_densenet121_folds_to_a_page():
+    from import_densenet import densenet121
+
+    imported = _round_trip(densenet121(), (3, 64, 64))
+    text = imported.text
+    assert text.count("\n") < 30, text
+    assert "concat(identity, DenseLayer) * 24 as denseblock3" in text
+    assert "block Transition { batchnorm as norm -> relu -> conv in//2 k1 nobias as conv" in text

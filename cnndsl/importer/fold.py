@@ -452,9 +452,10 @@ def _runs(items: list[Item]) -> list[Item]:
     out: list[Item] = []
     for item in items:
         last = out[-1] if out else None
-        if item.kind == "use" and not item.label and last is not None and item.block:
+        if item.kind in ("use", "merge") and not item.label and last is not None and \
+                (item.block or item.kind == "merge"):
             prev = last.items[0] if last.kind == "repeat" else last
-            if prev.kind == "use" and not prev.label and item_text(prev) == item_text(item):
+            if prev.kind == item.kind and not prev.label and item_text(prev) == item_text(item):
                 if last.kind == "repeat":
                     last.count += 1
                 else:

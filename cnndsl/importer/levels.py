@@ -12,7 +12,7 @@ from torch import nn
 
 from cnndsl.importer.chain import Chains, Item
 from cnndsl.importer.errors import Unsupported
-from cnndsl.importer.trace import BATCH, Inline, Level, is_container, trace
+from cnndsl.importer.trace import BATCH, Inline, Level, ListCall, is_container, trace
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}\Z")
 MAX_DEPTH = 64
@@ -54,7 +54,7 @@ class Hierarchy:
               path: str, depth: int = 0) -> tuple[Level, list[Item], Chains]:
         if depth > MAX_DEPTH:
             raise Unsupported("modules nest too deeply", module_path=path)
-        inline: set[str] = set()
+        inline: set[str] = {"inner"} if isinstance(module, ListCall) else set()
         while True:
             try:
                 return self._level(module, shapes, names, path, depth, frozenset(inline))
@@ -77,6 +77,7 @@ class Hierarchy:
         items = chains.body()
         items = grouped(items, module)
         outputs = chains.outputs(items)
+        unique_labels(items + [i for chain in outputs for i in chain])
         for item in walk(items + [i for chain in outputs for i in chain]):
             if item.kind == "use":
                 self._use(item, path, depth, module)
@@ -92,7 +93,8 @@ class Hierarchy:
                               "itself, besides its layers'", module_path=full,
                               hint="keep weights in layer modules (a learnt per-channel "
                                    "factor is `scale`)")
-        level, items, _ = self.level(node.module, [node.in_shape], ("x",), full, depth + 1)
+        traced = ListCall(node.module) if node.listed else node.module
+        level, items, _ = self.level(traced, [node.in_shape], ("x",), full, depth + 1)
         if len(level.outputs) != 1:
             raise Inline(owner, node.path)
         self.instances.append(Instance(node.module, items, node.in_shape[1], full, [item]))
@@ -123,6 +125,26 @@ class Hierarchy:
         return labels
 
 
+def unique_labels(items: list[Item]) -> None:
+    """In place: a label given twice in one body (`denselayer1` in every dense block) is
+    dropped wherever nothing refers to it: those keys cannot all be kept, and unlabelled
+    the repeated structure folds (`concat(identity, DenseLayer) * 6`)."""
+    used = {i.ref for i in walk(items) if i.kind == "ref"} | {i.like for i in walk(items)}
+    counts = Counter(i.label for i in walk(items) if i.label)
+    # their numbered siblings go too (denselayer17 after denselayer1..16 went)
+    bases = {label.rstrip("0123456789") for label, n in counts.items()
+             if n > 1 and label[-1:].isdigit()}
+    seen: set[str] = set()
+    for item in walk(items):
+        if not item.label or (item.label in used and item.label not in seen):
+            seen.add(item.label)
+            continue
+        if counts[item.label] > 1 or (item.label[-1:].isdigit()
+                                      and item.label.rstrip("0123456789") in bases):
+            item.label = ""
+        seen.add(item.label)
+
+
 def walk(items: list[Item]):
     """Every item, depth first, branches and groups included."""
     for item in items:
@@ -133,31 +155,43 @@ def walk(items: list[Item]):
 
 
 def grouped(items: list[Item], module: nn.Module, prefix: str = "") -> list[Item]:
-    """Runs of items from one container attribute (`layer1.0`, `layer1.1`) -> a labelled group."""
-    for item in items:
-        for i, branch in enumerate(item.branches):
-            item.branches[i] = grouped(branch, module, prefix)
+    """Runs of items from one container attribute (`layer1.0`, `layer1.1`) -> a labelled
+    group; a merge belongs to the container every module inside it belongs to."""
+    heads = [_container(item, module, prefix) for item in items]
     out: list[Item] = []
     i = 0
     while i < len(items):
-        head = _container(items[i], module, prefix)
+        head = heads[i]
         if head is None:
-            out.append(items[i])
+            item = items[i]
+            for n, branch in enumerate(item.branches):
+                item.branches[n] = grouped(branch, module, prefix)
+            out.append(item)
             i += 1
             continue
-        j = max(k for k in range(i, len(items)) if _container(items[k], module, prefix) == head)
-        inner = grouped(items[i:j + 1], module, f"{prefix}{head}.")
-        label = head if valid_label(head) else ""
-        if any(_container(it, module, prefix) not in (head, None) for it in items[i:j + 1]):
-            out.extend(items[i:j + 1])
+        j = max(k for k in range(i, len(items)) if heads[k] == head)
+        run = items[i:j + 1]
+        if any(h not in (head, None) for h in heads[i:j + 1]):
+            for item in run:
+                for n, branch in enumerate(item.branches):
+                    item.branches[n] = grouped(branch, module, prefix)
+            out.extend(run)
         else:
+            inner = grouped(run, module, f"{prefix}{head}.")
+            label = head if valid_label(head) else ""
             out.append(Item("group", items=inner, label=label, path=prefix + head))
         i = j + 1
     return out
 
 
 def _container(item: Item, module: nn.Module, prefix: str) -> str | None:
-    """The container attribute (below `prefix`) an item's module lives in, if any."""
+    """The container attribute (below `prefix`) an item's module lives in, if any; for a
+    merge, the one all the modules in its branches live in."""
+    if item.kind == "merge":
+        inside = [it for it in walk(item.branches and [b for br in item.branches for b in br])
+                  if it.path]
+        heads = {_container(it, module, prefix) for it in inside}
+        return heads.pop() if len(heads) == 1 and inside else None
     if not item.path.startswith(prefix):
         return None
     rest = item.path[len(prefix):]

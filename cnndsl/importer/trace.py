@@ -45,6 +45,7 @@ class Node:
     of: int = 0                       # ... among this many
     shape: tuple[int, ...] = ()       # output shape, batch included
     in_shape: tuple[int, ...] = ()    # first input's shape
+    listed: bool = False              # a use called with a list it concatenates first
 
 
 @dataclass
@@ -78,7 +79,7 @@ def is_container(m: nn.Module) -> bool:
     """Modules looked through: plain sequences and lists, whose members are called in turn."""
     if isinstance(m, (nn.ModuleList, nn.ModuleDict)):
         return True
-    return isinstance(m, nn.Sequential) and type(m).forward is nn.Sequential.forward
+    return type(m) is nn.Sequential   # a subclass is a class of one's own: a block
 
 
 HELPERS = ("ChannelShuffle", "ChannelLayerNorm", "Scale", "UpsampleLike", "ChannelMean",
@@ -167,6 +168,43 @@ def fake_mode():
         logger.setLevel(level)
 
 
+class ListCall(nn.Module):
+    """Calls `inner` with its input as a list of one: how a list-taking module is traced."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner([x])
+
+
+class _ListOfTwo(ListCall):
+    def forward(self, x, y):
+        return self.inner([x, y])
+
+
+def concatenates_first(m: nn.Module, count: int) -> bool:
+    """Whether `m(list)` starts by concatenating the whole list on channels, in order,
+    and reads the list no other way (tried with lists of one and of two tensors): then
+    `m` is a block on that concatenation."""
+    return all(_cat_of_inputs(wrapper) for wrapper in (ListCall(m), _ListOfTwo(m)))
+
+
+def _cat_of_inputs(wrapper: nn.Module) -> bool:
+    try:
+        graph = _Tracer(wrapper, frozenset({"inner"})).trace(wrapper)
+    except Exception:
+        return False
+    holders = [n for n in graph.nodes if n.op == "placeholder"]
+    users = {u for p in holders for u in p.users}
+    if len(users) != 1:
+        return False
+    (cat,) = users
+    dim = cat.kwargs.get("dim", cat.args[1] if len(cat.args) > 1 else 0)
+    return cat.target is torch.cat and list(cat.args[0]) == holders and dim == 1
+
+
 def source_of(module: nn.Module) -> tuple[str | None, int | None]:
     """The file and line of a module's forward, when Python knows them."""
     try:
@@ -250,6 +288,7 @@ class _Reader:
         self.filename, self.line = filename, line
         self.nodes: list[Node] = []
         self.env: dict[fx.Node, object] = {}
+        self.cats: dict[tuple[int, ...], int] = {}
 
     def read(self) -> Level:
         outputs: tuple[int, ...] = ()
@@ -322,6 +361,13 @@ class _Reader:
             mode = {"nearest": None}.get(m.mode, mapping._MODES.get(m.mode))
             layer = mapping._layer("upsample", mode=mode, align=True if m.align_corners else None)
             return self._add(Node(0, "layer", (x,), layer, path=target, module=m, like=like),
+                             fx_node)
+        if not is_builtin(m) and len(args) == 1 and isinstance(args[0], (list, tuple)) and \
+                len(args[0]) >= 1 and all(isinstance(self.env.get(a), int) for a in args[0]) \
+                and not fx_node.kwargs and concatenates_first(m, len(args[0])):
+            # a list of tensors the module concatenates first (torchvision's DenseNet)
+            joined = self._do_cat(fx_node, list(args[0]), 1)
+            return self._add(Node(0, "use", (joined,), path=target, module=m, listed=True),
                              fx_node)
         if not is_builtin(m) and (len(args) != 1 or not isinstance(args[0], fx.Node)
                                   or not isinstance(self.env.get(args[0]), int)):
@@ -433,7 +479,18 @@ class _Reader:
                               hint="concatenate on channels (dim=1)")
         if len(ins) == 1:
             return ins[0]
-        return self._add(Node(0, "merge", ins, merge="concat"), fx_node)
+        if ins in self.cats:
+            return self.cats[ins]
+        # cat(a, b, c) after cat(a, b) is cat(cat(a, b), c): a growing list, one merge each
+        for cut in range(len(ins) - 1, 1, -1):
+            if ins[:cut] in self.cats:
+                ins = (self.cats[ins[:cut]],) + ins[cut:]
+                break
+        made = self._add(Node(0, "merge", ins, merge="concat"), fx_node)
+        first = self.nodes[ins[0]].shape
+        self.nodes[made].shape = (first[0], sum(self.nodes[i].shape[1] for i in ins)) + first[2:]
+        self.cats[tuple(self._tensor(t) for t in tensors)] = made
+        return made
 
     _do_concat = _do_cat
 

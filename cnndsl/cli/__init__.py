@@ -15,7 +15,9 @@ from cnndsl.cli import common
 from cnndsl.version import __version__
 
 COMMANDS = ("check", "compile", "diagram", "train", "predict", "evaluate", "explain", "serve",
-            "export", "schema", "fmt", "lsp")
+            "export", "schema", "fmt", "lsp", "import")
+#: Commands whose module is not named after them (`import` is a Python keyword).
+MODULES = {"import": "importer"}
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -35,7 +37,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     from importlib import import_module
 
     for name in COMMANDS if only is None else (only,):
-        import_module(f"cnndsl.cli.{name}").add(sub)
+        import_module(f"cnndsl.cli.{MODULES.get(name, name)}").add(sub)
     return parser
 
 

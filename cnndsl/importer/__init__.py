@@ -1,0 +1,11 @@
+"""`cnndsl import`: a PyTorch module -> a `.cnn` spec and a state dict keyed for it.
+
+>>> from cnndsl.importer import import_module
+>>> imported = import_module(net, [(3, 224, 224)])   # doctest: +SKIP
+>>> print(imported.text)                              # doctest: +SKIP
+"""
+
+from cnndsl.importer.errors import Unsupported
+from cnndsl.importer.run import Imported, import_module, import_target
+
+__all__ = ["Imported", "Unsupported", "import_module", "import_target"]

@@ -1,0 +1,76 @@
+"""The importer's entry points: trace, fold, write, check, then key the weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from cnndsl.importer.errors import Unsupported
+from cnndsl.importer.fold import Blocks, block_name, repeats
+from cnndsl.importer.levels import BATCH, Hierarchy, input_shapes
+from cnndsl.importer.write import chain_text, spec_text
+
+
+@dataclass
+class Imported:
+    """An imported module: the spec `text`, the `state_dict` keyed for the compiled spec,
+    and `keys_kept` (True when those keys are exactly the original's)."""
+
+    text: str
+    state_dict: dict[str, torch.Tensor]
+    keys_kept: bool
+    params: int = 0
+
+
+class ImportBug(RuntimeError):
+    """The importer produced something wrong: a bug in cnndsl, not the user's module."""
+
+
+def import_module(module: nn.Module, inputs, name: str | None = None) -> Imported:
+    """Import `module`, run on inputs of these per-sample sizes (no batch): a spec and weights."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"expected an nn.Module, got {type(module).__name__}")
+    pairs = input_shapes(inputs)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            text = _spec(module, pairs, name)
+            from cnndsl.importer.weights import keyed
+
+            state, kept, params = keyed(module, text, pairs)
+    finally:
+        module.train(was_training)
+    return Imported(text, state, kept, params)
+
+
+def _spec(module: nn.Module, pairs, name: str | None) -> str:
+    from cnndsl.api import check
+    from cnndsl.fmt import format_source
+
+    model = block_name(name or type(module).__name__, set())
+    hierarchy = Hierarchy()
+    shapes = [(BATCH, *shape) for _, shape in pairs]
+    names = tuple(n for n, _ in pairs)
+    _, items, outputs = hierarchy.level(module, shapes, names, "")
+    blocks = Blocks(model)
+    blocks.fold(hierarchy.instances)
+    repeats(items)
+    for chain in outputs:
+        repeats(chain)
+    text = spec_text(model, pairs, blocks.texts, items, [chain_text(c) for c in outputs])
+    result = check(text, "<import>")
+    if not result.ok:   # a value outside the language's bounds (dropout 1), or our bug
+        messages = "; ".join(d.message for d in result.errors[:3])
+        raise Unsupported(f"the module has values the language does not accept ({messages})",
+                          hint="use values the layers accept (`cnndsl schema` gives their bounds)")
+    return format_source(text, "<import>")
+
+
+def import_target(target: str, inputs, name: str | None = None) -> Imported:
+    """Import what `"file.py:make_net"` or `"package.module:make_net"` returns when called."""
+    from cnndsl.importer.load import load
+
+    return import_module(load(target), inputs, name)

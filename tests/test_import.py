@@ -1,0 +1,511 @@
+"""`cnndsl import`: PyTorch modules -> specs and weights. Every spec in specs/ round-trips
+(compile, import the built module: same parameter count, the same outputs with the imported
+weights), the twins import, hostile names are sanitised and untraceable forwards are located."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+from twins.compare import assert_same_outputs, perturb
+
+import cnndsl
+from cnndsl.importer import Unsupported, import_module, import_target
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+#: Specs whose networks pool globally before the classifier: imported at a smaller size.
+SMALL = {"resnet50": (3, 64, 64), "densenet121": (3, 64, 64), "mobilenet_v2": (3, 64, 64),
+         "mobilenet_v2_075": (3, 64, 64), "efficientnet_b0": (3, 64, 64),
+         "convnext_tiny": (3, 64, 64), "googlenet": (3, 64, 64),
+         "shufflenet_v2_x1_0": (3, 64, 64), "mobilenet_v3_small": (3, 64, 64),
+         "resnet18": (3, 64, 64), "resnet18_keyed": (3, 64, 64), "fpn_resnet18": (3, 64, 64)}
+SLOW = {"densenet121", "convnext_tiny", "googlenet", "mobilenet_v2_075", "vgg16"}
+#: Specs the importer cannot bring back yet, with the reason.
+REFUSED: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _input(spec: Path) -> tuple[int, ...]:
+    if spec.stem in SMALL:
+        return SMALL[spec.stem]
+    found = re.search(r"^input (\S+)", spec.read_text(), re.M)
+    return tuple(int(v) for v in found.group(1).split("x"))
+
+
+def _round_trip(original: nn.Module, size: tuple[int, ...]):
+    original = perturb(original.eval(), seed=1)
+    imported = import_module(original, [size])
+    assert cnndsl.check(imported.text).ok, imported.text
+    ours = cnndsl.build(imported.text).eval()
+    assert sum(p.numel() for p in ours.parameters()) == \
+        sum(p.numel() for p in original.parameters())
+    ours.load_state_dict(imported.state_dict, strict=True)
+    inputs = (torch.randn(2, *size, generator=torch.Generator().manual_seed(3)),)
+    assert_same_outputs(ours, original, inputs, tolerance=1e-4)
+    return imported
+
+
+def _spec_cases():
+    for spec in sorted(SPECS.glob("*.cnn")):
+        marks = [pytest.mark.slow] if spec.stem in SLOW else []
+        if spec.stem in REFUSED:
+            marks.append(pytest.mark.xfail(reason=REFUSED[spec.stem], raises=Unsupported,
+                                           strict=True))
+        yield pytest.param(spec, id=spec.stem, marks=marks)
+
+
+@pytest.mark.parametrize("spec", list(_spec_cases()))
+def test_every_spec_round_trips(spec):
+    imported = _round_trip(cnndsl.build(spec), _input(spec))
+    assert imported.keys_kept   # a compiled spec's own names survive an import
+
+
+def test_imported_text_is_formatted_and_labels_keep_keys():
+    from cnndsl.fmt import format_source
+
+    imported = _round_trip(cnndsl.build(SPECS / "resnet18_keyed.cnn"), (3, 64, 64))
+    assert format_source(imported.text) == imported.text
+    assert "as layer1" in imported.text and "as downsample" in imported.text
+    assert "layer2.0.downsample.0.weight" in imported.state_dict
+
+
+class Hostile(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.add_module("a\x1b[2J", nn.Conv2d(3, 4, 3))
+        self.add_module("in", nn.BatchNorm2d(4))
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        x = getattr(self, "a\x1b[2J")(x)
+        x = torch.relu(getattr(self, "in")(x))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def test_hostile_attribute_and_class_names_never_reach_the_spec():
+    cls = type("Evil\x1b]0;pwn\x07Net", (Hostile,), {})
+    imported = _round_trip(cls(), (3, 8, 8))
+    assert "\x1b" not in imported.text and "\x07" not in imported.text
+    assert "model EvilpwnNet" in imported.text or "model Evil" in imported.text
+    assert not imported.keys_kept     # those names cannot be labels: the keys are ours
+    assert "as fc" in imported.text
+
+
+class Branchy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 1)
+
+    def forward(self, x):
+        if x.sum() > 0:
+            return self.conv(x)
+        return x
+
+
+class Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 3, 1)
+        self.inner = nn.Sequential(nn.ReLU(), Branchy())
+
+    def forward(self, x):
+        return self.inner(self.stem(x))
+
+
+def test_data_dependent_control_flow_is_located():
+    with pytest.raises(Unsupported) as caught:
+        import_module(Outer(), [(3, 8, 8)])
+    exc = caught.value
+    assert exc.module_path == "inner.1"
+    assert exc.filename == __file__
+    assert exc.line == Branchy.forward.__code__.co_firstlineno + 1
+    assert exc.hint and "\n" not in str(exc) and "inner.1" in str(exc)
+
+
+class NoWord(nn.Module):
+    def forward(self, x):
+        return torch.cumsum(x, 1)
+
+
+def test_an_op_without_a_word_is_unsupported_with_a_hint():
+    with pytest.raises(Unsupported, match="cumsum") as caught:
+        import_module(NoWord(), [(3, 8, 8)])
+    assert caught.value.hint
+
+
+def test_module_is_restored_to_training_mode():
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Dropout(0.1))
+    net.train()
+    imported = import_module(net, [(1, 8, 8)])
+    assert net.training and all(m.training for m in net.modules())
+    assert "\nmodel Sequential\ninput 1x8x8\n" in imported.text
+
+
+def test_functional_forward_and_sequential_keys():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(),
+                                          nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, bias=False),
+                                          nn.BatchNorm2d(16, eps=1e-3))
+            self.head = nn.Linear(16 * 2 * 2, 10)
+
+        def forward(self, x):
+            x = F.relu(self.features(x))
+            return F.log_softmax(self.head(x.view(x.size(0), -1)), dim=1)
+
+    F = nn.functional
+    imported = _round_trip(Net(), (1, 8, 8))
+    assert imported.keys_kept
+    assert "conv 16 k3 nobias" in imported.text and "eps=0.001" in imported.text
+    assert "logsoftmax" in imported.text
+
+
+def test_import_target_from_a_file(tmp_path):
+    source = tmp_path / "net.py"
+    source.write_text(textwrap.dedent("""
+        from torch import nn
+        def make():
+            return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+        def broken():
+            raise RuntimeError("no")
+        def number():
+            return 3
+    """))
+    assert "conv 4 k3" in import_target(f"{source}:make", [(3, 8, 8)]).text
+    from cnndsl.importer.load import TargetError
+
+    with pytest.raises(TargetError, match="raised RuntimeError"):
+        import_target(f"{source}:broken", [(3, 8, 8)])
+    with pytest.raises(TargetError, match="not an nn.Module"):
+        import_target(f"{source}:number", [(3, 8, 8)])
+    with pytest.raises(TargetError, match="not FILE.py:CALLABLE"):
+        import_target(str(source), [(3, 8, 8)])
+
+
+# ---- the command ---------------------------------------------------------------------
+
+NET = """
+from torch import nn
+
+class Tiny(nn.Module):
+    input_size = (3, 8, 8)
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.bn1(self.conv1(x)).mean((2, 3)))
+
+class Bad(nn.Module):
+    def forward(self, x):
+        return x.cumsum(1)
+
+def make():
+    return Tiny()
+
+def bad():
+    m = Bad()
+    m.add_module("e\\x1b[31m", nn.ReLU())
+    return m
+
+def boom():
+    raise KeyError("\\x1b[2Jgone")
+
+def leave():
+    raise SystemExit(4)
+"""
+
+
+@pytest.fixture()
+def net_file(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(NET)
+    return path
+
+
+def _cli(*argv) -> int:
+    from cnndsl.cli import main
+
+    return main(["import", *map(str, argv)])
+
+
+def test_cli_prints_the_spec_reading_input_size(net_file, capsys):
+    assert _cli(f"{net_file}:make") == 0
+    out = capsys.readouterr().out
+    assert "model Tiny" in out and "input 3x8x8" in out and "conv 4 k3 as conv1" in out
+    assert cnndsl.check(out).ok
+
+
+def test_cli_writes_spec_and_weights_that_load_strictly(net_file, tmp_path, capsys):
+    spec, weights = tmp_path / "tiny.cnn", tmp_path / "tiny.pt"
+    assert _cli(f"{net_file}:make", "--input", "3x8x8", "-o", spec, "--weights", weights) == 0
+    state = torch.load(weights, weights_only=True)
+    assert isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())
+    model = cnndsl.build(spec)
+    model.load_state_dict(state, strict=True)
+    assert set(state) == {"conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias",
+                          "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked",
+                          "fc.weight", "fc.bias"}
+    # written by us: replaced on a second run without --force
+    assert _cli(f"{net_file}:make", "-o", spec, "--weights", weights) == 0
+
+
+def test_cli_never_overwrites_a_file_it_did_not_write(net_file, tmp_path, capsys):
+    spec, weights = tmp_path / "mine.cnn", tmp_path / "new.pt"
+    spec.write_text("input 1x4x4\nrelu\n")
+    assert _cli(f"{net_file}:make", "-o", spec, "--weights", weights) == 1
+    assert "not overwriting" in capsys.readouterr().err
+    assert spec.read_text() == "input 1x4x4\nrelu\n" and not weights.exists()
+    other = tmp_path / "other.pt"
+    other.write_bytes(b"PK\x05\x06 not ours")
+    assert _cli(f"{net_file}:make", "--weights", other) == 1
+    assert other.read_bytes() == b"PK\x05\x06 not ours"
+    assert _cli(f"{net_file}:make", "-o", spec, "--force") == 0
+    assert "model Tiny" in spec.read_text()
+
+
+def test_cli_unsupported_is_one_escaped_paragraph(net_file, tmp_path, capsys):
+    spec = tmp_path / "bad.cnn"
+    assert _cli(f"{net_file}:bad", "--input", "3x8x8", "-o", spec) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot import:") and "cumsum" in err
+    assert "\x1b" not in err and "Traceback" not in err and not spec.exists()
+
+
+def test_cli_failing_user_code_is_one_line(net_file, capsys):
+    assert _cli(f"{net_file}:boom", "--input", "3x8x8") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "boom" in err and "KeyError" in err and "\x1b" not in err
+    assert _cli(f"{net_file}:missing", "--input", "3x8x8") == 1
+    assert _cli(f"{net_file}:leave", "--input", "3x8x8") == 1
+    assert _cli("no_such_package_xyz:make", "--input", "3x8x8") == 1
+    assert "ModuleNotFoundError" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", ["3x", "0x8x8", "3x8x8x8x8", "a=3x8x8=1", "99999999x9x9",
+                                  "4096x4096x4096"])
+def test_cli_bad_input_sizes_are_usage_errors(net_file, size, capsys):
+    assert _cli(f"{net_file}:make", "--input", size) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+# ---- the twins: torchvision-style modules written by hand ---------------------------------
+
+TWINS = {"autoencoder": ("conv_autoencoder", (1, 28, 28)),
+         "dcgan": ("dcgan_generator", (100, 1, 1)), "densenet": ("densenet121", (3, 64, 64)),
+         "efficientnet": ("efficientnet_b0", (3, 64, 64)),
+         "fpn": ("fpn_resnet18", (3, 64, 64)), "googlenet": ("googlenet", (3, 64, 64)),
+         "mobilenetv2": ("mobilenet_v2", (3, 64, 64)),
+         "mobilenetv3": ("mobilenet_v3_small", (3, 64, 64)),
+         "shufflenetv2": ("shufflenet_v2_x1_0", (3, 64, 64)), "unet": ("unet_small", (1, 64, 64)),
+         "yolo": ("YoloTinyLike", (3, 64, 64))}
+
+
+@pytest.mark.parametrize("twin", sorted(TWINS))
+def test_every_twin_round_trips(twin):
+    import importlib
+
+    make, size = TWINS[twin]
+    module = getattr(importlib.import_module(f"twins.{twin}"), make)()
+    imported = _round_trip(module, size)
+    if imported.keys_kept:   # the original's own checkpoint loads into the spec
+        cnndsl.build(imported.text).load_state_dict(module.state_dict(), strict=True)
+
+
+def test_convnext_twin_is_refused_at_its_channels_first_layer_norm():
+    from twins.convnext import convnext_tiny
+
+    with pytest.raises(Unsupported, match="LayerNorm2d") as caught:
+        import_module(convnext_tiny(), [(3, 32, 32)])
+    assert caught.value.module_path == "features.0.1" and caught.value.hint
+
+
+def test_folding_finds_parameters_in_and_an_if():
+    from twins.fpn import fpn_resnet18
+
+    text = import_module(fpn_resnet18(), [(3, 64, 64)]).text
+    assert "block BasicBlock(c, s=1) {" in text
+    assert "if s > 1 {" in text and "conv in*2 k1 s2 nobias" in text
+    assert "upsample like=@" in text and "\noutput @" in text
+
+
+def test_densenet_twin_folds_to_a_page():
+    from twins.densenet import densenet121
+
+    text = import_module(densenet121(), [(3, 64, 64)]).text
+    assert text.count("\n") < 40 and "DenseLayer * 6" in text and "DenseLayer * 24" in text
+
+
+def test_torchvision_layout_resnet50_folds_to_one_block_and_keeps_keys():
+    from import_resnet import resnet50
+
+    imported = _round_trip(resnet50(), (3, 64, 64))
+    text = imported.text
+    assert imported.keys_kept and text.count("\n") < 25, text
+    assert "block Bottleneck(c, s=1) {" in text and "if in != c*4 {" in text
+    assert "Bottleneck(64) * 3 as layer1" in text
+    assert "(Bottleneck(256, s=2) -> Bottleneck(256) * 5) as layer3" in text
+    cnndsl.build(text).load_state_dict(resnet50().state_dict(), strict=True)
+
+
+def test_named_inputs_and_a_label_that_would_take_an_input_name():
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rgb = nn.Conv2d(3, 8, 3, padding=1)
+            self.depth = nn.Conv2d(1, 8, 3, padding=1)
+            self.head = nn.Conv2d(16, 4, 1)
+
+        def forward(self, image, depth):
+            return self.head(torch.cat([self.rgb(image), self.depth(depth)], 1))
+
+    module = perturb(Two().eval(), seed=2)
+    imported = import_module(module, {"image": (3, 16, 16), "depth": (1, 16, 16)})
+    assert "input image 3x16x16\ninput depth 1x16x16" in imported.text
+    assert "@depth -> conv 8 k3 p1" in imported.text and "as depth" not in imported.text
+    ours = cnndsl.build(imported.text).eval()
+    ours.load_state_dict(imported.state_dict, strict=True)
+    inputs = (torch.randn(2, 3, 16, 16), torch.randn(2, 1, 16, 16))
+    assert_same_outputs(ours, module, inputs)
+
+
+class Shared(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(torch.relu(self.conv(x)))
+
+
+class OwnParameter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(4, 1, 1))
+        self.conv = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class HoldsOwn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = OwnParameter()
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("module, words", [
+    (Shared(), "called 2 times"),
+    (HoldsOwn(), "holds parameters"),
+    (nn.Sequential(nn.Conv2d(4, 4, 1), nn.Dropout(1.0)), "language does not accept"),
+], ids=["shared-weights", "own-parameter", "out-of-range"])
+def test_modules_the_language_cannot_mirror_are_unsupported_not_internal_errors(module, words):
+    with pytest.raises(Unsupported, match=words) as caught:
+        import_module(module, [(4, 8, 8)])
+    assert caught.value.hint
+
+
+def test_a_module_with_weights_forward_never_uses_is_named():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body, self.aux1 = nn.Conv2d(3, 4, 3), nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.body(x)
+
+    with pytest.raises(Unsupported, match="aux1") as caught:
+        import_module(Net(), [(3, 8, 8)])
+    assert caught.value.module_path == "aux1" and "del net.aux1" in caught.value.hint
+
+
+def test_x_plus_f_of_x_is_residual_and_x_times_g_of_x_is_gate():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 3, padding=1)
+            self.att = nn.Conv2d(4, 4, 1)
+
+        def forward(self, x):
+            x = x + self.conv(x)
+            return x * torch.sigmoid(self.att(x))
+
+    imported = _round_trip(Net(), (4, 8, 8))
+    assert "residual(conv 4 k3 p1 as conv) -> gate(conv 4 k1 as att -> sigmoid)" in imported.text
+    assert imported.keys_kept
+
+
+class SizeBranch(nn.Module):
+    """A Python branch on a size: fx cannot trace it, torch.export can."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = self.bn(self.conv1(x))
+        if x.shape[-1] > 4:
+            x = nn.functional.max_pool2d(x, 2)
+        x = x + torch.relu(x)
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+class ValueBranch(nn.Module):
+    def forward(self, x):
+        if x.sum() > 0:
+            return torch.relu(x)
+        return x
+
+
+def test_torch_export_fallback_where_fx_cannot_branch_on_a_size():
+    imported = _round_trip(SizeBranch(), (3, 16, 16))
+    assert "conv 8 k3 p1 as conv1 -> batchnorm as bn -> maxpool 2" in imported.text
+    assert imported.keys_kept
+
+
+def test_a_branch_on_values_fails_both_tracers_with_fxs_location():
+    with pytest.raises(Unsupported, match="cannot be traced") as caught:
+        import_module(ValueBranch(), [(3, 8, 8)])
+    assert caught.value.filename == __file__
+    assert caught.value.line == ValueBranch.forward.__code__.co_firstlineno + 1
+
+
+class NoneSize(nn.Module):
+    def forward(self, x):
+        return nn.functional.adaptive_avg_pool2d(x, (None, 1))
+
+
+def test_arguments_no_handler_reads_are_unsupported_not_internal_errors():
+    with pytest.raises(Unsupported, match="adaptive_avg_pool2d"):
+        import_module(NoneSize(), [(3, 8, 8)])
+
+
+def test_torchvision_layout_densenet121_folds_to_a_page():
+    from import_densenet import densenet121
+
+    imported = _round_trip(densenet121(), (3, 64, 64))
+    text = imported.text
+    assert text.count("\n") < 30, text
+    assert "concat(identity, DenseLayer) * 24 as denseblock3" in text
+    assert "block Transition { batchnorm as norm -> relu -> conv in//2 k1 nobias as conv" in text

@@ -86,11 +86,11 @@ SWEEP = (500, 1_000, 2_000, 4_000, 8_000, 16_000)
 def _stages(text: str) -> dict[str, float]:
     """Seconds per pipeline stage of one check, as `cnndsl.check` runs them."""
     from cnndsl.api import model_name_for
-    from cnndsl.parser import parse
+    from cnndsl.front.parser import parse
+    from cnndsl.front.source import Source
     from cnndsl.passes.lint import lint
     from cnndsl.passes.resolve import resolve
-    from cnndsl.source import Source
-    from cnndsl.summary import summarize
+    from cnndsl.passes.summary import summarize
 
     source = Source(text)
     marks = [time.perf_counter()]

@@ -14,19 +14,19 @@ __all__ = ["CheckResult", "__version__", "build", "check", "check_file", "compil
 def __getattr__(name: str):
     # Lazy: `import cnndsl` stays fast and torch-free for `cnndsl check`.
     if name in ("compile", "build", "load"):
-        from cnndsl.codegen import api as codegen_api
+        from cnndsl.backends.pytorch import build as codegen_api
 
         return getattr(codegen_api, name)
     if name == "diagram":
-        from cnndsl.draw import diagram
+        from cnndsl.backends.diagram import diagram
 
         return diagram
     if name == "layer_schema":
-        from cnndsl.layers import schema
+        from cnndsl.ir.layers import schema
 
         return schema
     if name == "render_summary":
-        from cnndsl.report import render_summary
+        from cnndsl.backends.table.report import render_summary
 
         return render_summary
     raise AttributeError(f"module 'cnndsl' has no attribute {name!r}")

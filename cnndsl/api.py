@@ -13,18 +13,19 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from cnndsl import ir, suggest
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, error, has_errors
+from cnndsl.diagnostics import suggest
+from cnndsl.diagnostics.diagnostic import Diagnostic, error, has_errors
 from cnndsl.files import printable, read_bytes, show_path
-from cnndsl.overrides import Overrides
-from cnndsl.parser import parse
+from cnndsl.front import syntax as ast
+from cnndsl.front.parser import parse
+from cnndsl.front.source import Source
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.overrides import Overrides
 from cnndsl.passes.allow import allowed
 from cnndsl.passes.declare import overridden, override_notes, unsafe_name
 from cnndsl.passes.lint import lint, unused
 from cnndsl.passes.resolve import resolve
-from cnndsl.source import Source
-from cnndsl.summary import Summary, summarize
+from cnndsl.passes.summary import Summary, summarize
 
 
 @dataclass(frozen=True, repr=False)
@@ -41,7 +42,7 @@ class CheckResult:
     network: ir.Network | None = None
     summary: Summary | None = None
     program: ast.Program | None = field(default=None)
-    #: the `--set`/`--input` values it was checked with (`cnndsl.overrides.Overrides`)
+    #: the `--set`/`--input` values it was checked with (`cnndsl.ir.overrides.Overrides`)
     overrides: Overrides | None = field(default=None)
 
     @property
@@ -62,8 +63,8 @@ class CheckResult:
                 f"{errors} error(s), {warnings} warning(s), {what}>")
 
     def __str__(self) -> str:
-        from cnndsl.diagnostics import render_all
-        from cnndsl.report import render_summary
+        from cnndsl.backends.table.report import render_summary
+        from cnndsl.diagnostics.diagnostic import render_all
 
         parts = []
         if self.summary is not None:
@@ -75,19 +76,19 @@ class CheckResult:
     def to_markdown(self, collapse: bool = False) -> str:
         """The layer table as a Markdown table (paste it into a README); `collapse`
         folds it to the model's own rows, a repeated block use once, marked ×N."""
-        from cnndsl.tables import render_markdown
+        from cnndsl.backends.table.markup import render_markdown
 
         return render_markdown(self._summary(), self.source.name, collapse)
 
     def to_csv(self, collapse: bool = False) -> str:
         """One CSV row per layer, numbers unformatted (the JSON summary's columns)."""
-        from cnndsl.tables import render_csv
+        from cnndsl.backends.table.markup import render_csv
 
         return render_csv(self._summary(), collapse)
 
     def to_latex(self, collapse: bool = False) -> str:
         """The layer table as a LaTeX `tabular` with booktabs rules and a totals row."""
-        from cnndsl.tables import render_latex
+        from cnndsl.backends.table.markup import render_latex
 
         return render_latex(self._summary(), self.source.name, collapse)
 
@@ -97,7 +98,7 @@ class CheckResult:
         return self.summary
 
     def _repr_html_(self) -> str:
-        from cnndsl.report import render_html
+        from cnndsl.backends.table.report import render_html
 
         return render_html(self)
 
@@ -106,7 +107,7 @@ class SpecError(ValueError):
     """A spec with errors; `.result` holds the diagnostics."""
 
     def __init__(self, result: CheckResult, given: str = "") -> None:
-        from cnndsl.diagnostics import render_text
+        from cnndsl.diagnostics.diagnostic import render_text
 
         self.result = result
         text = "\n\n".join(render_text(d, result.source) for d in result.errors)

@@ -3,8 +3,8 @@
     python scripts/gen_docs.py          # rewrite docs/layers.md, docs/errors.md, docs/cli.md
     python scripts/gen_docs.py --check  # exit 1, naming the pages, when one is out of date
 
-The layer tables come from the layer registry (`cnndsl.layers`), the error
-catalogue from the registry of codes (`cnndsl.codes`) and the catalogue cases
+The layer tables come from the layer registry (`cnndsl.ir.layers`), the error
+catalogue from the registry of codes (`cnndsl.diagnostics.codes`) and the catalogue cases
 (`tests/diagnostics/`), the command-line reference from the argparse parsers.
 The committed pages are compared with a fresh run by tests/test_docs.py, so none
 can drift from the code. The registry is read in one place, `layer_docs()`.
@@ -56,7 +56,7 @@ class LayerDoc:
 
 def layer_docs() -> list[LayerDoc]:
     """Every canonical layer word of the registry, in its order (the one reader of it)."""
-    from cnndsl.layers import ALIASES, LAYERS, schema
+    from cnndsl.ir.layers import ALIASES, LAYERS, schema
 
     described = {op: d["description"] for op, d in schema()["$defs"].items()}
 
@@ -84,7 +84,7 @@ FAMILIES = (
 
 
 def _torch(entry: LayerDoc) -> str:
-    from cnndsl.codegen.helpers import HELPERS
+    from cnndsl.backends.pytorch.helpers import HELPERS
 
     if entry.word == "layernorm":
         return "`nn.LayerNorm`, or the helper `ChannelLayerNorm` over channels"
@@ -146,7 +146,7 @@ def _section(entry: LayerDoc) -> list[str]:
 
 def layers_page() -> str:
     entries = layer_docs()
-    out = ["# Layer words", "", GENERATED.format(what="cnndsl/layers.py"), "",
+    out = ["# Layer words", "", GENERATED.format(what="cnndsl/ir/layers.py"), "",
            "Every layer word of the language, with its options and the PyTorch module it "
            "becomes. Input channels are never written: each layer takes them from the shape "
            "that reaches it. Convolutions, pooling and batch norm take their rank (1-D, 2-D, "
@@ -188,10 +188,10 @@ def _catalogue() -> dict[str, tuple[Path, str]]:
 
 
 def errors_page() -> str:
-    from cnndsl import codes
+    from cnndsl.diagnostics import codes
 
     cases = _catalogue()
-    out = ["# Errors and warnings", "", GENERATED.format(what="cnndsl/codes.py"), "",
+    out = ["# Errors and warnings", "", GENERATED.format(what="cnndsl/diagnostics/codes.py"), "",
            "Every diagnostic `cnndsl check` can report has a code. `cnndsl explain CODE` "
            "prints its explanation; `cnndsl explain` lists them all. An error stops "
            "`compile`, `diagram` and `train`; a [warning](language.md#warnings) does not. "

@@ -58,7 +58,7 @@ def total_params(result) -> int:
 def outputs(result) -> tuple[Shape, ...]:
     """Every output's shape, in the order written: the JSON summary's `outputs` list
     (LANGUAGE.md), or the single `output` where a summary has no such list yet."""
-    from cnndsl.report import result_json
+    from cnndsl.backends.table.report import result_json
 
     summary = result_json(result)["summary"]
     shapes = summary.get("outputs") or [summary["output"]]

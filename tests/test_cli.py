@@ -92,7 +92,7 @@ def test_every_spec_checks(cnndsl_cmd):
 
 def test_check_does_not_import_torch():
     code = ("import sys, cnndsl; r = cnndsl.check_file('specs/resnet50.cnn'); "
-            "from cnndsl.report import render_summary; "
+            "from cnndsl.backends.table.report import render_summary; "
             "render_summary(r.summary, 'x'); "
             "assert 'torch' not in sys.modules, 'torch was imported'")
     subprocess.run([os.sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -16,7 +16,7 @@ from seed_nets import SEEDS
 from torch import nn
 
 import cnndsl
-from cnndsl.codegen.api import SpecError, compile_result, load_module
+from cnndsl.backends.pytorch.build import SpecError, compile_result, load_module
 
 SMALL = [p for p in SPECS if p.stem not in ("vgg16", "resnet50", "c3d_small")]
 

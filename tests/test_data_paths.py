@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from cnndsl.cli import main
+from cnndsl.ir.train_section import TrainConfig
 from cnndsl.train.options import resolve_settings
-from cnndsl.training import TrainConfig
 
 pytestmark = pytest.mark.slow
 

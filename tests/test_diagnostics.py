@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import cnndsl
-from cnndsl.diagnostics import render_text
+from cnndsl.diagnostics.diagnostic import render_text
 
 CASES = sorted((Path(__file__).parent / "diagnostics").glob("*.cnn"))
 
@@ -16,7 +16,7 @@ CASES = sorted((Path(__file__).parent / "diagnostics").glob("*.cnn"))
 def render(path: Path) -> tuple[str, object]:
     result = cnndsl.check_file(f"tests/diagnostics/{path.name}", overrides=_flags(path))
     if path.stem.startswith("compile_") and result.ok:   # an error only `compile` finds
-        from cnndsl.codegen.api import SpecError, compile_result
+        from cnndsl.backends.pytorch.build import SpecError, compile_result
 
         with pytest.raises(SpecError) as raised:
             compile_result(result)
@@ -29,7 +29,7 @@ def _flags(path: Path):
     """An `override_` case's first line gives its flags: `# flags: --set w=2 --input 8x8`."""
     if not path.stem.startswith("override_"):
         return None
-    from cnndsl.overrides import parse_flags
+    from cnndsl.ir.overrides import parse_flags
 
     words = path.read_text(encoding="utf-8").splitlines()[0].split()[2:]
     pairs = list(zip(words[::2], words[1::2], strict=True))

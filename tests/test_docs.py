@@ -17,9 +17,9 @@ import pytest
 from conftest import ROOT, SPECS
 
 import cnndsl
-from cnndsl import codes
 from cnndsl.cli import main
-from cnndsl.layers import COMBINATORS, KEYWORDS, layer_words
+from cnndsl.diagnostics import codes
+from cnndsl.ir.layers import COMBINATORS, KEYWORDS, layer_words
 
 PAGES = sorted((ROOT / "docs").glob("*.md"))
 README = ROOT / "README.md"
@@ -204,7 +204,7 @@ needs_pygments = pytest.mark.skipif(importlib.util.find_spec("pygments") is None
 
 
 def _tokens(text: str) -> list[tuple[object, str]]:
-    from cnndsl.lexer import CnnLexer
+    from cnndsl.front.highlight import CnnLexer
 
     return [(kind, value) for kind, value in CnnLexer().get_tokens(text) if value.strip()]
 

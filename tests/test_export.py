@@ -14,9 +14,9 @@ import pytest
 import torch
 from conftest import ROOT
 
+from cnndsl.backends.export import ExportError, export, exported_by_us
+from cnndsl.backends.pytorch.build import compiled_module
 from cnndsl.cli import main
-from cnndsl.codegen.api import compiled_module
-from cnndsl.export import ExportError, export, exported_by_us
 from cnndsl.train.weights import WeightsError, read_state_dict
 
 HAS_ONNX = all(importlib.util.find_spec(n) for n in ("onnx", "onnxruntime", "onnxscript"))
@@ -122,7 +122,7 @@ def test_a_block_cannot_take_a_helper_class_name():
     """A block `ChannelShuffle` (or `Scale`) would be a second class of that name in the
     generated file, replacing the helper: it is refused with a located error."""
     import cnndsl
-    from cnndsl.codegen.helpers import HELPERS
+    from cnndsl.backends.pytorch.helpers import HELPERS
     from cnndsl.passes.declare import PYTHON_TAKEN
 
     assert set(HELPERS) <= PYTHON_TAKEN

@@ -1,4 +1,4 @@
-"""The expression tree (`cnndsl.expr`): exact evaluation, Python rendering with the
+"""The expression tree (`cnndsl.ir.expr`): exact evaluation, Python rendering with the
 fewest parentheses (checked by parsing the text back with Python's own `ast` and
 evaluating it), `.cnn` rendering, free names, and folding that keeps trees small."""
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnndsl import expr as E
+from cnndsl.ir import expr as E
 
 NAMES = ("a", "b", "c")
 

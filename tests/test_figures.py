@@ -11,7 +11,7 @@ import pytest
 from conftest import HAS_DOT, ROOT
 
 from cnndsl.api import check_spec as _result
-from cnndsl.draw import MARK, Options, draw
+from cnndsl.backends.diagram import MARK, Options, draw
 
 SPECS = ROOT / "specs"
 
@@ -182,7 +182,7 @@ def test_csv_rows_are_the_layers_with_unformatted_numbers():
 
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1+1", "-2", "@SUM(A1)", "\tx", "\rx"])
 def test_a_csv_cell_is_never_a_formula(cell):
-    from cnndsl.tables import csv_cell
+    from cnndsl.backends.table.markup import csv_cell
 
     assert csv_cell(cell)[0] not in "=+-@\t\r" and csv_cell("conv 4 k3") == "conv 4 k3"
     assert csv_cell(cell).startswith("'") or csv_cell(cell).startswith("\\x")
@@ -190,7 +190,7 @@ def test_a_csv_cell_is_never_a_formula(cell):
 
 
 def test_markdown_escapes_what_would_break_the_table():
-    from cnndsl.tables import md_escape
+    from cnndsl.backends.table.markup import md_escape
 
     assert md_escape("a|b<script>*x*_y_`z`") == r"a\|b\<script\>\*x\*\_y\_\`z\`"
     import cnndsl
@@ -200,7 +200,7 @@ def test_markdown_escapes_what_would_break_the_table():
 
 
 def test_latex_escapes_every_special_character():
-    from cnndsl.tables import tex_escape
+    from cnndsl.backends.table.markup import tex_escape
 
     assert tex_escape("a_b & 50% $x$ #1 {y} ~^\\") == (
         r"a\_b \& 50\% \$x\$ \#1 \{y\} \textasciitilde{}\textasciicircum{}\textbackslash{}")
@@ -257,7 +257,7 @@ ALL_SPECS = sorted(SPECS.glob("*.cnn"))
 
 
 def tikz_of(path, style="flow", standalone=True, **options):
-    from cnndsl.tikz import tikz
+    from cnndsl.backends.tikz import tikz
 
     return tikz(_result(path), Options(**options), style, standalone=standalone)
 
@@ -292,7 +292,7 @@ def test_tikz_folds_and_carries_one_shape_per_edge():
 
 def test_tikz_escapes_hostile_names():
     import cnndsl
-    from cnndsl.tikz import tikz
+    from cnndsl.backends.tikz import tikz
 
     text = tikz(cnndsl.check(HOSTILE, "x.cnn"), Options())
     assert r"My\_Block(4) $\times$2" in text and r"c = 4" in text
@@ -309,7 +309,7 @@ def test_tikz_compiles_to_a_pdf(tmp_path, name, style):
     assert done.returncode == 0, done.stdout[-2000:]
     assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
     picture = tikz_of(SPECS / f"{name}.cnn", style, standalone=False)
-    from cnndsl.tikz import LIBRARIES
+    from cnndsl.backends.tikz import LIBRARIES
 
     assert LIBRARIES in picture.splitlines()[2]   # the comment says what to load
     done = pdflatex(tmp_path, picture, f"\\usepackage{{tikz}}\n\\usetikzlibrary{{{LIBRARIES}}}")
@@ -319,7 +319,7 @@ def test_tikz_compiles_to_a_pdf(tmp_path, name, style):
 @pytest.mark.skipif(not HAS_LATEX, reason=NO_LATEX)
 def test_tikz_of_hostile_names_compiles(tmp_path):
     import cnndsl
-    from cnndsl.tikz import tikz
+    from cnndsl.backends.tikz import tikz
 
     done = pdflatex(tmp_path, tikz(cnndsl.check(HOSTILE, "x.cnn"), Options()), "")
     assert done.returncode == 0, done.stdout[-2000:]
@@ -385,7 +385,7 @@ def _hostile_results():
 
 
 def test_names_reach_latex_markdown_and_csv_escaped():
-    from cnndsl.tikz import tikz
+    from cnndsl.backends.tikz import tikz
 
     seen = 0
     for position, name, result in _hostile_results():
@@ -439,7 +439,7 @@ def test_svg_golden(path, golden):
 ])
 def test_every_written_form_of_an_argument_takes_the_uses_value(body, drawn):
     import cnndsl
-    from cnndsl.draw import written
+    from cnndsl.backends.diagram import written
 
     spec = f"input 8x16x16\nblock B(c, k=3, q=0.5, s=2) {{ {body} }}\nB(8) -> gap -> fc 2\n"
     result = cnndsl.check(spec, "x.cnn")

@@ -16,11 +16,11 @@ from properties_chains import property_settings
 from properties_graphs import graph_specs, multi_io_specs
 
 import cnndsl
-from cnndsl import syntax as ast
+from cnndsl.backends.cnn import WIDTH, FormatError, SyntaxProblem, _Printer, comments, format_source
+from cnndsl.backends.pytorch.build import compile_result
 from cnndsl.cli import main
-from cnndsl.codegen.api import compile_result
-from cnndsl.fmt import WIDTH, FormatError, SyntaxProblem, _Printer, comments, format_source
-from cnndsl.source import Source
+from cnndsl.front import syntax as ast
+from cnndsl.front.source import Source
 
 
 def _figures(text: str, name: str = "spec.cnn"):
@@ -104,7 +104,7 @@ def _scattered(text: str, rng) -> str:
 def test_comments_anywhere_are_kept_in_order_and_mean_the_same(path):
     import random
 
-    from cnndsl.parser import parse
+    from cnndsl.front.parser import parse
 
     rng = random.Random(path.name)
     tried = 0
@@ -348,7 +348,7 @@ def _v3_snippets() -> list[str]:
     parses; those completed by `.format` are left out)."""
     import ast as python
 
-    from cnndsl.parser import parse
+    from cnndsl.front.parser import parse
 
     tree = python.parse((ROOT / "tests" / "test_language_v3.py").read_text(encoding="utf-8"))
     found = []
@@ -499,7 +499,7 @@ def test_many_statements_and_comments_keep_their_order():
 
 
 def test_an_unknown_node_fails_loudly():
-    from cnndsl.parser import parse
+    from cnndsl.front.parser import parse
 
     program, _ = parse(Source("conv 6 k5\n"))
     printer = _Printer(Source("conv 6 k5\n"), program)
@@ -592,7 +592,7 @@ def test_fmt_says_why_a_file_cannot_be_written_and_goes_on(tmp_path, capsys, mon
 
 
 def test_fmt_does_not_write_a_file_changed_since_it_was_read(tmp_path, capsys, monkeypatch):
-    import cnndsl.fmt as library
+    import cnndsl.backends.cnn as library
 
     path = _spec(tmp_path, b"conv 6 k5->relu\n")
     real = library.format_source

@@ -16,8 +16,9 @@ import torch
 from conftest import ROOT, SPECS
 
 import cnndsl
-from cnndsl import codes, ir
-from cnndsl.codegen.api import load_module
+from cnndsl.backends.pytorch.build import load_module
+from cnndsl.diagnostics import codes
+from cnndsl.ir import nodes as ir
 
 
 def _module_names(model: torch.nn.Module) -> list[str]:
@@ -162,9 +163,9 @@ def test_every_element_of_a_checked_network_carries_its_annotation(path):
 
 
 def test_short_flags_are_tokens_and_only_names_where_the_layer_lacks_them():
-    from cnndsl.parser import parse
-    from cnndsl.source import Source
-    from cnndsl.syntax import Flag
+    from cnndsl.front.parser import parse
+    from cnndsl.front.source import Source
+    from cnndsl.front.syntax import Flag
 
     program, _ = parse(Source("let c1 = 4\ninput 1x8x8\nconv c1 k3\n"))
     first, second = program.bodies[0].items[0].args
@@ -388,12 +389,12 @@ def test_parse_tables_are_prebuilt_from_this_grammar_and_parse_alike():
 
     from lark import Lark
 
-    from cnndsl import parser
+    from cnndsl.front import parser
 
     grammar = (ROOT / "grammars" / "cnn.lark").read_text(encoding="utf-8")
     shipped = json.loads((ROOT / "grammars" / "cnn.tables.json").read_text(encoding="utf-8"))
     assert shipped["grammar_sha256"] == hashlib.sha256(grammar.encode()).hexdigest(), \
-        "the grammar changed: run `python -m cnndsl.parser --write-tables`"
+        "the grammar changed: run `python -m cnndsl.front.parser --write-tables`"
     fresh = Lark(grammar, **parser._OPTIONS, postlex=parser._PostLex())
     texts = [p.read_text(encoding="utf-8") for p in SPECS]
     texts += [p.read_text(encoding="utf-8") for p in (ROOT / "tests" / "diagnostics").glob("*.cnn")]
@@ -422,7 +423,7 @@ def test_load_module_shares_one_module_per_code():
 
 
 def test_the_layer_reference_page_names_every_layer_word():
-    from cnndsl.layers import layer_words
+    from cnndsl.ir.layers import layer_words
 
     page = (ROOT / "docs" / "layers.md").read_text(encoding="utf-8")
     missing = [w for w in layer_words() if f"`{w}" not in page]

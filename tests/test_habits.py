@@ -89,7 +89,7 @@ def test_an_error_that_does_not_depend_on_the_use_is_not_labelled_with_it():
 def test_build_with_a_bad_constant_names_the_file_and_the_value(tmp_path):
     import pytest
 
-    from cnndsl.codegen.api import SpecError
+    from cnndsl.backends.pytorch.build import SpecError
 
     spec = tmp_path / "digits.cnn"
     spec.write_text("let classes = 10\ninput 1x8x8\nconv 4 k3 -> fc classes\n")
@@ -179,7 +179,7 @@ def pasted(spec: str):
 
 def known(text: str) -> str | None:
     """`text`, when every layer word in it is in this version's registry."""
-    from cnndsl.layers import canonical
+    from cnndsl.ir.layers import canonical
 
     return text if all(canonical(s.split()[0]) for s in text.split("->")) else None
 
@@ -337,7 +337,7 @@ def test_a_name_both_libraries_use_with_different_defaults_is_not_guessed():
 
 
 def test_every_pasted_call_in_the_file_is_reported_at_once_and_fix_makes_it_check():
-    from cnndsl.fix import plan
+    from cnndsl.diagnostics.fix import plan
 
     spec = ("input 1x28x28\nnn.Conv2d(1, 8, 3, padding=1) -> nn.ReLU() -> nn.MaxPool2d(2)\n"
             "-> nn.Flatten() -> nn.Linear(8 * 14 * 14, 10)\n")
@@ -456,8 +456,8 @@ def test_channels_first_inputs_are_not_warned_about(shape):
 
 
 def test_looking_for_pasted_calls_is_bounded_in_a_large_file():
-    from cnndsl import habits
-    from cnndsl.source import Source
+    from cnndsl.front import habits
+    from cnndsl.front.source import Source
 
     calls = habits.pasted_calls(Source("nn.Conv2d(" * 200_000 + "\n", "big.cnn"))
     assert calls == []
@@ -506,7 +506,7 @@ def test_calls_of_other_ranks_translate_exactly_as_pytorch_computes(shape, call,
 
 
 def test_every_bare_word_answer_is_a_layer_word_of_this_version():
-    from cnndsl.habits import BARE_WORDS
-    from cnndsl.layers import canonical
+    from cnndsl.front.habits import BARE_WORDS
+    from cnndsl.ir.layers import canonical
 
     assert BARE_WORDS and all(canonical(word) for word in BARE_WORDS.values())

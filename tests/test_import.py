@@ -73,7 +73,7 @@ def test_every_spec_round_trips(spec):
 
 
 def test_imported_text_is_formatted_and_labels_keep_keys():
-    from cnndsl.fmt import format_source
+    from cnndsl.backends.cnn import format_source
 
     imported = _round_trip(cnndsl.build(SPECS / "resnet18_keyed.cnn"), (3, 64, 64))
     assert format_source(imported.text) == imported.text

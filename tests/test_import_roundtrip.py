@@ -73,7 +73,7 @@ def sample(size: tuple[int, ...], seed: int = 2, batch: int = 2) -> torch.Tensor
 
 def checked(text: str):
     """The imported spec's check: no error, and printed as `cnndsl fmt` prints it."""
-    from cnndsl.fmt import format_source
+    from cnndsl.backends.cnn import format_source
 
     result = cnndsl.check(text, "imported.cnn")
     assert result.ok and not result.errors, f"the imported spec does not check:\n{result}\n{text}"

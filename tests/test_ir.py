@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 import cnndsl
-from cnndsl import diagnostics, expr, ir, source, syntax, training
+from cnndsl.diagnostics import diagnostic as diagnostics
+from cnndsl.front import source, syntax
+from cnndsl.ir import expr, training
+from cnndsl.ir import nodes as ir
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.cnn"))

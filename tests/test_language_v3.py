@@ -14,10 +14,10 @@ from twins.compare import assert_same_outputs, copy_in_order, perturb
 from twins.compiled import build
 
 import cnndsl
-from cnndsl.codegen.api import compile_result
-from cnndsl.parser import parse
+from cnndsl.backends.pytorch.build import compile_result
+from cnndsl.front.parser import parse
+from cnndsl.front.source import Source
 from cnndsl.passes.declare import constants
-from cnndsl.source import Source
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

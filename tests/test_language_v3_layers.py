@@ -263,7 +263,7 @@ def test_a_pad_of_a_block_parameter_serves_every_use(tmp_path):
 
 
 def test_the_playground_explains_pad_and_the_channel_reductions():
-    from cnndsl import query
+    from cnndsl.backends import query
 
     result = cnndsl.check("input 2x8x8\npad after=1x2 -> channelmax\n")
     steps = query.explain(result, "pad1")["steps"]

@@ -86,7 +86,7 @@ def test_the_walk_finds_a_cycle_when_there_is_one():
 def test_the_walk_reads_the_package():
     edges = graph()
     assert "cnndsl.passes.bind" in edges["cnndsl.passes.build"]
-    assert "cnndsl.layers" in edges["cnndsl.passes.bind"]
+    assert "cnndsl.ir.layers" in edges["cnndsl.passes.bind"]
 
 
 def test_the_import_graph_has_no_cycle():
@@ -126,18 +126,19 @@ def test_the_version_lives_in_a_leaf_module():
 
 def test_drawing_and_compiling_keep_to_their_own_layers():
     """draw takes no private name of codegen; codegen's API does not reach into train/."""
-    drawing = [n for n in MODULES if n == "cnndsl.draw" or n.startswith("cnndsl.draw.")]
-    pairs = [(n, "cnndsl.codegen") for n in drawing] + [("cnndsl.codegen.api", "cnndsl.train")]
+    drawing = [n for n in MODULES if n.partition(".")[2].startswith("backends.diagram")]
+    pairs = [(n, "cnndsl.backends.pytorch") for n in drawing] + \
+        [("cnndsl.backends.pytorch.build", "cnndsl.train")]
     assert len(drawing) > 1     # the package, and the modules it is made of
     for name, other in pairs:
         tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 private = [a.name for a in node.names if a.name.startswith("_")]
-                assert not node.module.startswith("cnndsl.codegen") or not private, \
+                assert not node.module.startswith("cnndsl.backends.pytorch") or not private, \
                     f"{name} imports {node.module}.{private}"
-                assert not (name == "cnndsl.codegen.api" and node.module.startswith(other)), \
-                    f"{name} imports {node.module}"
+                reaches = name == "cnndsl.backends.pytorch.build" and node.module.startswith(other)
+                assert not reaches, f"{name} imports {node.module}"
 
 
 #: the most lines a module of `cnndsl/` may have, and a function (decorators aside)
@@ -198,13 +199,13 @@ def test_the_diagram_needs_nothing_of_the_torch_back_end():
     """draw raises the checker's SpecError (cnndsl.api); it imports nothing of codegen,
     when imported or when called."""
     found = set()
-    for name in [n for n in MODULES if n == "cnndsl.draw" or n.startswith("cnndsl.draw.")]:
+    for name in [n for n in MODULES if n.partition(".")[2].startswith("backends.diagram")]:
         tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
         found |= {node.module for node in ast.walk(tree)
                   if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
         found |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                   for a in node.names}
-    assert not {m for m in found if m.startswith("cnndsl.codegen")}
+    assert not {m for m in found if m.startswith("cnndsl.backends.pytorch")}
 
 
 def test_the_commands_import_only_their_own_modules_and_leaves_when_imported():
@@ -215,4 +216,57 @@ def test_the_commands_import_only_their_own_modules_and_leaves_when_imported():
     found = {name: sorted(m for m, _ in imports(name)
                           if not m.startswith("cnndsl.cli") and m not in leaves)
              for name in MODULES if name.startswith("cnndsl.cli")}
+    assert {name: taken for name, taken in found.items() if taken} == {}
+
+
+# ---- the folders (written by relayout.py) ------------------------------------------------------
+# Every module lives in one of the folders that show the pipeline, or is one of a few
+# named top-level modules; the names the old layout let collide stay apart.
+FOLDERS = {"front", "importer", "ir", "passes", "diagnostics", "backends",
+           "cli", "serve", "train", "lsp"}
+TOP_LEVEL = {"cnndsl", "cnndsl.__main__", "cnndsl.version", "cnndsl.api",
+             "cnndsl.files", "cnndsl.memory"}
+ALIKE = {"server"}
+
+
+def test_every_module_lives_in_a_named_folder_or_is_a_named_top_level_module():
+    stray = sorted(name for name in MODULES
+                   if name not in TOP_LEVEL and name.split(".")[1] not in FOLDERS)
+    assert stray == []
+    assert {name.split(".")[1] for name in MODULES if name.count(".") >= 2} <= FOLDERS
+
+
+def test_no_module_is_named_like_a_package_beside_it():
+    """`training.py` beside `train/`, `api.py` and `codegen/api.py`, `evaluate.py` where
+    `train/evaluation.py` means something else: a module's name does not begin with a
+    sibling package's name, and outside cli/ (named after its commands) no two modules'
+    names begin alike (their first seven letters; the two servers are each their shell's)."""
+    packages = {p.parent for p in PACKAGE.rglob("__init__.py")}
+    for path in PACKAGE.rglob("*.py"):
+        siblings = {p.name for p in packages if p.parent == path.parent}
+        assert not [s for s in siblings if path.stem != s and path.stem.startswith(s)], path
+    stems: dict[str, list[str]] = {}
+    for name in MODULES:
+        if not name.startswith("cnndsl.cli") and not MODULES[name].name.startswith("__"):
+            stems.setdefault(name.rsplit(".", 1)[-1].rstrip("s")[:7], []).append(name)
+    alike = {stem: names for stem, names in stems.items() if len(names) > 1}
+    assert {stem: names for stem, names in alike.items() if stem not in ALIKE} == {}
+
+
+def test_the_front_end_the_ir_and_the_diagnostics_import_nothing_later_when_imported():
+    """The pipeline's direction: the front end, the IR and the diagnostics come first; the
+    passes, the API, the back ends and the shells after them. Nothing early imports
+    anything later at module level."""
+    early = ("cnndsl.front", "cnndsl.ir", "cnndsl.diagnostics")
+    later = ("cnndsl.passes", "cnndsl.api", "cnndsl.backends", "cnndsl.cli", "cnndsl.serve",
+             "cnndsl.train", "cnndsl.lsp", "cnndsl.importer")
+    found = {name: sorted(m for m, _ in imports(name) if m.startswith(later))
+              for name in MODULES if name.startswith(early)}
+    assert {name: taken for name, taken in found.items() if taken} == {}
+
+
+def test_the_back_ends_import_no_shell_when_imported():
+    shells = ("cnndsl.cli", "cnndsl.serve", "cnndsl.train", "cnndsl.lsp")
+    found = {name: sorted(m for m, _ in imports(name) if m.startswith(shells))
+              for name in MODULES if name.startswith("cnndsl.backends")}
     assert {name: taken for name, taken in found.items() if taken} == {}

@@ -80,7 +80,7 @@ async def test_diagnostics_on_open_carry_code_link_related_and_tags(client):
     assert error.severity == T.DiagnosticSeverity.Error
     from markdown.extensions.toc import slugify
 
-    from cnndsl.codes import CODES
+    from cnndsl.diagnostics.codes import CODES
 
     heading = f"E0301: {CODES['E0301'].title}"          # as docs/errors.md titles it
     assert f"## {heading}\n" in (ROOT / "docs" / "errors.md").read_text()
@@ -312,7 +312,7 @@ async def test_a_quick_fix_applied_makes_the_spec_check(client):
 async def test_formatting_is_cnndsl_fmt(client):
     """Formatting gives `cnndsl fmt`'s layout as one edit; text that does not parse
     is left alone, with a message saying why."""
-    from cnndsl.fmt import format_source
+    from cnndsl.backends.cnn import format_source
 
     messy = "input 1x28x28\nconv 6 k5->relu   # first\n->  fc 10\n"
     await open_doc(client, messy)
@@ -430,7 +430,7 @@ GRAMMAR = ROOT / "editors" / "vscode" / "syntaxes" / "cnn.tmLanguage.json"
 def test_grammar_and_lexer_agree_on_the_words():
     """Every layer word, alias, combinator and keyword the lexer highlights is
     in the TextMate grammar, and the grammar names no word the language lacks."""
-    from cnndsl.layers import COMBINATORS, KEYWORDS, layer_words
+    from cnndsl.ir.layers import COMBINATORS, KEYWORDS, layer_words
 
     grammar = json.loads(GRAMMAR.read_text())
     words = {}
@@ -448,7 +448,7 @@ def test_grammar_scopes_match_the_lexer_tokens_on_every_spec():
     each word of every spec the same class as the Pygments lexer."""
     from pygments.token import Keyword, Name, Number
 
-    from cnndsl.lexer import CnnLexer
+    from cnndsl.front.highlight import CnnLexer
 
     grammar = json.loads(GRAMMAR.read_text())
     classes = {"layer": Name.Builtin, "keyword": Keyword, "number": Number,

@@ -1,4 +1,4 @@
-"""`cnndsl.nodeclass.node` shares `__eq__`, `__hash__` and `__repr__` among the node classes
+"""`cnndsl.ir.nodeclass.node` shares `__eq__`, `__hash__` and `__repr__` among the node classes
 instead of having `dataclass` write them for each (start-up time): they must behave
 exactly as `dataclass(frozen=True, slots=True)` writes them."""
 
@@ -10,8 +10,10 @@ import pytest
 from conftest import SPECS
 
 import cnndsl
-from cnndsl import expr, ir, syntax
-from cnndsl.nodeclass import node
+from cnndsl.front import syntax
+from cnndsl.ir import expr
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.nodeclass import node
 
 
 def _classes():

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import cnndsl
-from cnndsl.codegen.api import SpecError
-from cnndsl.overrides import OverrideError, Overrides, parse_flags, show
+from cnndsl.backends.pytorch.build import SpecError
+from cnndsl.ir.overrides import OverrideError, Overrides, parse_flags, show
 
 NET = """\
 let c = 8
@@ -305,7 +305,7 @@ def test_resume_rebuilds_the_recorded_model_and_refuses_others(cli, tiny_run):
 
 
 def test_a_compiled_file_run_as_a_script_trains_the_overridden_model(monkeypatch):
-    from cnndsl.codegen.api import compile_result
+    from cnndsl.backends.pytorch.build import compile_result
     from cnndsl.train import run as train_run
 
     result = cnndsl.check(NET, "net.cnn", overrides=parse_flags(sets=["c=4"]))

@@ -1,4 +1,4 @@
-"""The layer registry (`cnndsl.layers`): one table of layer words, validated
+"""The layer registry (`cnndsl.ir.layers`): one table of layer words, validated
 through pydantic-core schemas built from it, exported as one JSON Schema that the
 playground's word lists (and the docs, and editors) are built from."""
 
@@ -13,7 +13,7 @@ from conftest import ROOT
 import cnndsl
 from cnndsl.cli import main
 from cnndsl.cli.schema import WEB_BEGIN, WEB_END, web_words
-from cnndsl.layers import ALIASES, DOCS, LAYERS, MAX_INT, layer_words, schema, validator
+from cnndsl.ir.layers import ALIASES, DOCS, LAYERS, MAX_INT, layer_words, schema, validator
 
 
 def test_the_web_word_lists_are_generated_from_the_schema():
@@ -131,7 +131,7 @@ def _ir_classes() -> dict[str, type]:
     """op -> the IR node class that holds it."""
     import typing
 
-    from cnndsl import ir
+    from cnndsl.ir import nodes as ir
 
     found = {}
     for cls in vars(ir).values():
@@ -179,7 +179,7 @@ def test_every_word_reaches_every_stage():
     """A word added to the registry once is built, inferred and emitted: the stages'
     tables (keyed by IR class, per kind of work) cover every word's class, and the
     binder's model matches the class's fields."""
-    from cnndsl.codegen.modules import MODULES
+    from cnndsl.backends.pytorch.modules import MODULES
     from cnndsl.passes.build import BUILDERS as _BUILDERS
     from cnndsl.passes.infer import _RULES
 

@@ -18,8 +18,8 @@ import pytest
 from attacks import harness
 
 import cnndsl
-from cnndsl.codegen import emit
-from cnndsl.codegen.api import SpecError
+from cnndsl.backends.pytorch import emit
+from cnndsl.backends.pytorch.build import SpecError
 
 MEBIBYTE = 1 << 20
 

@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from attacks import harness
 
 import cnndsl
-from cnndsl import ir
-from cnndsl.arithmetic import upsampled
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.arithmetic import upsampled
 
 # ---- item 1: upsampling by a decimal factor --------------------------------------------
 
@@ -98,7 +98,7 @@ def test_a_decimal_upsample_inside_a_block_runs_at_each_use():
 
 
 def test_the_playground_explains_a_decimal_upsample_with_the_size_the_checker_gives():
-    from cnndsl.query import explain
+    from cnndsl.backends.query import explain
 
     result = cnndsl.check("input 3x45x45\nupsample 1.4 -> fc 2\n")
     steps = explain(result, "up1")["steps"]
@@ -136,7 +136,7 @@ def test_fix_corrects_the_case_of_a_layer_word_and_never_swaps_the_word(tmp_path
 
 
 def test_every_layer_word_and_alias_written_in_capitals_is_fixed_to_itself(tmp_path):
-    from cnndsl.layers import ALIASES, LAYERS, canonical
+    from cnndsl.ir.layers import ALIASES, LAYERS, canonical
 
     for word in [*LAYERS, *ALIASES]:
         for written in {word.capitalize(), word.upper()} - {word}:
@@ -256,7 +256,7 @@ def _fake_dot(tmp_path, monkeypatch, body: str) -> None:
 
 
 def test_a_huge_network_is_drawn_folded_and_says_so(tmp_path, capsys):
-    from cnndsl.draw import MAX_NODES
+    from cnndsl.backends.diagram import MAX_NODES
 
     assert _diagram(tmp_path, WIDE, "-o", "-", "--format", "dot") == 0
     out, err = capsys.readouterr()
@@ -265,7 +265,7 @@ def test_a_huge_network_is_drawn_folded_and_says_so(tmp_path, capsys):
 
 
 def test_a_huge_repetition_is_drawn_once_with_its_count(tmp_path, capsys):
-    from cnndsl.draw import MAX_NODES
+    from cnndsl.backends.diagram import MAX_NODES
 
     assert _diagram(tmp_path, HUGE, "-o", "-", "--format", "dot") == 0
     out, err = capsys.readouterr()
@@ -310,7 +310,7 @@ def test_a_dot_that_fails_names_its_first_line(tmp_path, monkeypatch, capsys):
 
 
 def test_a_hanging_dot_is_stopped(tmp_path, monkeypatch, capsys):
-    from cnndsl.draw import rendering
+    from cnndsl.backends.diagram import rendering
 
     monkeypatch.setattr(rendering, "DOT_SECONDS", 1)
     _fake_dot(tmp_path, monkeypatch, "exec sleep 30")
@@ -319,7 +319,7 @@ def test_a_hanging_dot_is_stopped(tmp_path, monkeypatch, capsys):
 
 
 def test_dot_runs_under_a_memory_limit(tmp_path, monkeypatch, capsys):
-    from cnndsl.draw import rendering
+    from cnndsl.backends.diagram import rendering
 
     monkeypatch.setattr(rendering, "DOT_MEMORY", 256 << 20)
     _fake_dot(tmp_path, monkeypatch, "ulimit -v >&2; exit 1")
@@ -402,7 +402,7 @@ def _catalogue():
 def test_every_fix_the_catalogue_offers_is_exact_and_removes_its_error():
     from collections import Counter
 
-    from cnndsl.fix import plan
+    from cnndsl.diagnostics.fix import plan
 
     applied = 0
     for path in _catalogue():
@@ -453,7 +453,7 @@ def test_an_output_no_tensor_can_hold_is_a_located_error(text, column):
 def test_a_spelling_guess_is_offered_as_a_suggestion_for_editors():
     """A guess is no fix, but editors may offer it to click: the JSON carries it
     under `suggestions`, and `--fix` never reads that."""
-    from cnndsl.diagnostics import to_json
+    from cnndsl.diagnostics.diagnostic import to_json
 
     result = cnndsl.check("input 1x8x8\nfc 2 -> sigmoud\n")
     found = to_json(result.diagnostics[0])

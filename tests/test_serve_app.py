@@ -84,7 +84,7 @@ def test_check_gives_checks_json_and_the_table(client):
     answer = post(client, "check", {"text": LENET, "file": "lenet.cnn"}).json()
     report = answer["report"]
     assert report == json.loads(json.dumps(
-        __import__("cnndsl.report", fromlist=["x"]).result_json(cnndsl.check(LENET,
+        __import__("cnndsl.backends.table.report", fromlist=["x"]).result_json(cnndsl.check(LENET,
                                                                             "lenet.cnn"))))
     assert report["ok"] and report["summary"]["params"] == 62006
     assert [r["name"] for r in answer["table"]["rows"]][:3] == ["conv1", "relu1", "pool1"]

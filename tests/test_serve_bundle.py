@@ -56,7 +56,7 @@ def test_rebuilding_from_web_gives_the_committed_bytes(tmp_path):
 def test_the_editor_highlights_exactly_the_languages_words():
     import re
 
-    from cnndsl.layers import COMBINATORS, FLAG_LETTERS, KEYWORDS, layer_words
+    from cnndsl.ir.layers import COMBINATORS, FLAG_LETTERS, KEYWORDS, layer_words
 
     source = (ROOT / "web" / "src" / "cnn-language.js").read_text(encoding="utf-8")
 

@@ -1,4 +1,4 @@
-"""`cnndsl.query`: which layer is at a position, and its arithmetic with its own numbers.
+"""`cnndsl.backends.query`: which layer is at a position, and its arithmetic with its own numbers.
 
 Every formula it shows is evaluated here and must give the number it states,
 and that number must be the checker's own (shape, parameters, multiply-adds,
@@ -16,7 +16,7 @@ import pytest
 from conftest import SPECS, spec_id
 
 import cnndsl
-from cnndsl import query
+from cnndsl.backends import query
 
 LENET = """# LeNet
 model LeNet

@@ -1,4 +1,4 @@
-"""One model of a run's settings (`cnndsl.training.Settings`, with `OptimizerOptions`
+"""One model of a run's settings (`cnndsl.ir.training.Settings`, with `OptimizerOptions`
 and `AugmentAmounts`): its `Field` bounds are the ranges the spec's `train { }`
 section, the flags and `config.json` are held to, and `check` builds none of it."""
 
@@ -12,9 +12,10 @@ import pytest
 from conftest import ROOT
 from pydantic import ValidationError
 
-from cnndsl import training
+from cnndsl.ir import training
+from cnndsl.ir.train_section import limits
+from cnndsl.ir.training import AugmentAmounts, OptimizerOptions
 from cnndsl.train.options import OptionError, Settings, add_train_arguments
-from cnndsl.training import AugmentAmounts, OptimizerOptions, limits
 
 #: flag -> the number it sets
 FLAGS = {"--epochs": "epochs", "--batch": "batch", "--lr": "lr", "--momentum": "momentum",
@@ -126,7 +127,7 @@ def test_checking_a_spec_with_a_train_section_builds_no_settings_validator():
             "assert r.ok and r.network.train is not None\n"
             "from cnndsl.cli import build_parser\n"
             "build_parser()\n"
-            "from cnndsl.training import Settings\n"
+            "from cnndsl.ir.training import Settings\n"
             "print(Settings.__pydantic_complete__, 'importlib.metadata' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)

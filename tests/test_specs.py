@@ -7,9 +7,9 @@ import pytest
 from conftest import GOLDEN, ROOT, SPECS, spec_id
 
 import cnndsl
-from cnndsl.codegen.api import compile_result
-from cnndsl.draw import draw
-from cnndsl.report import render_summary
+from cnndsl.backends.diagram import draw
+from cnndsl.backends.pytorch.build import compile_result
+from cnndsl.backends.table.report import render_summary
 
 
 def _result(path):

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cnndsl
-from cnndsl import ir
-from cnndsl.codegen import symbolic
+from cnndsl.backends.pytorch import symbolic
+from cnndsl.ir import nodes as ir
 
 SCALE = int(os.environ.get("CNNDSL_EXAMPLES_SCALE", "1"))
 

@@ -4,10 +4,10 @@ the generated code writes for it)."""
 
 from __future__ import annotations
 
-from cnndsl import syntax as ast
 from cnndsl.api import check
-from cnndsl.parser import parse
-from cnndsl.source import Source
+from cnndsl.front import syntax as ast
+from cnndsl.front.parser import parse
+from cnndsl.front.source import Source
 
 SPEC = """\
 # a heading: on no line of code, so no element's

@@ -3,10 +3,10 @@ resolve recorded on the network."""
 
 from __future__ import annotations
 
-from cnndsl.parser import parse
+from cnndsl.front.parser import parse
+from cnndsl.front.source import Source
 from cnndsl.passes.lint import unused
 from cnndsl.passes.resolve import resolve
-from cnndsl.source import Source
 
 SPEC = """\
 let width = 16

@@ -13,7 +13,7 @@ from twins.compare import assert_same_outputs, copy_in_order, perturb
 from twins.compiled import build
 
 import cnndsl
-from cnndsl.codegen.api import compile_result
+from cnndsl.backends.pytorch.build import compile_result
 
 ASPP = """\
 model Aspp
@@ -118,7 +118,7 @@ def test_misused_like_is_a_located_error(text, code):
 
 
 def test_fmt_prints_like_and_round_trips(tmp_path):
-    from cnndsl.fmt import format_source as format_text
+    from cnndsl.backends.cnn import format_source as format_text
     text = ASPP.replace("upsample like=@f linear", "upsample   like=@f  linear")
     once = format_text(text)
     assert "like=@f" in once and "like=@f  " not in once
@@ -134,14 +134,14 @@ def test_the_language_server_counts_like_as_a_use_of_the_label():
 
 
 def test_the_playground_and_the_diagram_follow_the_label():
-    from cnndsl.query import layer_at
+    from cnndsl.backends.query import layer_at
     result = cnndsl.check(ASPP)
     line = ASPP.splitlines().index(next(x for x in ASPP.splitlines() if "like=" in x)) + 1
     column = ASPP.splitlines()[line - 1].index("upsample") + 1
     answer = layer_at(result, line, column)
     assert [s["value"] for s in answer["steps"] if s["topic"] == "output"] == [16]
     assert "@f" in answer["steps"][0]["note"]
-    from cnndsl.draw import draw
+    from cnndsl.backends.diagram import draw
     dot = draw(result).source
     assert re.search(r"\bf -> \w*up1 .*style=dashed", dot), dot
 

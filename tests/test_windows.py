@@ -1,4 +1,4 @@
-"""The one home of window arithmetic (`cnndsl.windows`) against PyTorch: the
+"""The one home of window arithmetic (`cnndsl.ir.windows`) against PyTorch: the
 output size of a convolution or a pooling, `ceil` included, on random arguments;
 and its forms (value, formula text, symbolic offset, expression tree) agree."""
 
@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from properties_chains import property_settings
 
-from cnndsl import expr as E
-from cnndsl import windows
-from cnndsl.codegen.symbolic import Dim, _window
+from cnndsl.backends.pytorch.symbolic import Dim, _window
+from cnndsl.ir import expr as E
+from cnndsl.ir import windows
 
 
 @st.composite

@@ -29,8 +29,8 @@ def add(sub) -> None:
 
 def run(args) -> int:
     from cnndsl.api import check_file
+    from cnndsl.backends.table.report import render_summary, result_json, unreadable_json
     from cnndsl.files import UnreadableFile, printable
-    from cnndsl.report import render_summary, result_json, unreadable_json
 
     if args.collapse and args.format not in TABLES:
         raise common.CommandError("`--collapse` folds a table; add `--format markdown`, "
@@ -85,8 +85,8 @@ def _table(result, fmt: str, collapse: bool, paint: bool) -> None:
 def _fix(path: str, result, allow: tuple[str, ...] = ()):
     """Apply the result's exact fixes to the file, say what changed, check again."""
     from cnndsl.api import check
+    from cnndsl.diagnostics.fix import plan
     from cnndsl.files import printable, write_atomic
-    from cnndsl.fix import plan
 
     edits = plan(result.diagnostics, result.network)
     if edits.refused:

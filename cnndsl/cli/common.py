@@ -55,9 +55,9 @@ def add_override_options(parser: argparse.ArgumentParser) -> None:
 
 
 def overrides(args: argparse.Namespace):
-    """The `--set`/`--input` flags as `cnndsl.overrides.Overrides` (None without any);
+    """The `--set`/`--input` flags as `cnndsl.ir.overrides.Overrides` (None without any);
     a value they cannot read is one line naming the flag, a usage error."""
-    from cnndsl.overrides import OverrideError, parse_flags
+    from cnndsl.ir.overrides import OverrideError, parse_flags
 
     try:
         found = parse_flags(getattr(args, "sets", None) or (),
@@ -69,7 +69,7 @@ def overrides(args: argparse.Namespace):
 
 def print_diagnostics(result, *, colour: bool, stream=None) -> None:
     """Print a check result's diagnostics, rustc-style, and a one-line tally."""
-    from cnndsl.diagnostics import render_all
+    from cnndsl.diagnostics.diagnostic import render_all
 
     stream = stream or sys.stderr
     text = render_all(result.diagnostics, result.source, colour=colour)

@@ -22,7 +22,7 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
-    from cnndsl.codegen.api import SpecError, compile_result, is_generated
+    from cnndsl.backends.pytorch.build import SpecError, compile_result, is_generated
     from cnndsl.files import guard, is_directory, show_path, write_atomic
 
     result = common.load_checked(args.file, args.color, common.allowed_codes(args),

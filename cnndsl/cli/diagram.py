@@ -74,7 +74,7 @@ def output_format(output: str | None, chosen: str | None) -> str:
 
 def options(args, fmt: str):
     """The drawing options the command line asks for; `--dpi` only where it means something."""
-    from cnndsl.draw import Options
+    from cnndsl.backends.diagram import Options
 
     if args.dpi is not None and fmt != "png":
         raise common.CommandError(f"`--dpi` sets a PNG's resolution; this diagram is {fmt}",
@@ -102,7 +102,7 @@ def _known_blocks(names, network) -> None:
 
 
 def run(args) -> int:
-    from cnndsl.draw import MAX_NODES, DrawProblem, drawing, drawn_by_us, mark, render
+    from cnndsl.backends.diagram import MAX_NODES, DrawProblem, drawing, drawn_by_us, mark, render
     from cnndsl.files import guard, is_directory, show_path, write_atomic
 
     fmt = output_format(args.output, args.format)
@@ -123,7 +123,7 @@ def run(args) -> int:
     _known_blocks(chosen.expand, result.network)
     try:
         if fmt == "tex":
-            from cnndsl.tikz import tikz
+            from cnndsl.backends.tikz import tikz
 
             text = tikz(result, chosen, args.style, standalone=not args.tikz_only)
             data = text.encode("utf-8")

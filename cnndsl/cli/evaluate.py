@@ -11,7 +11,7 @@ from cnndsl.cli import common
 
 
 def add(sub) -> None:
-    from cnndsl.train_section import DATASETS
+    from cnndsl.ir.train_section import DATASETS
 
     p = sub.add_parser("evaluate", help="measure a trained run on held-out data")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (config.json, best.pt)")

@@ -12,9 +12,9 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
-    from cnndsl.codes import CODES, explain
+    from cnndsl.diagnostics.codes import CODES, explain
+    from cnndsl.diagnostics.suggest import did_you_mean
     from cnndsl.files import printable
-    from cnndsl.suggest import did_you_mean
 
     if args.code is None:
         for entry in CODES.values():

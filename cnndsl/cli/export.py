@@ -33,7 +33,7 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
-    from cnndsl.export import ExportError, export_result, export_run
+    from cnndsl.backends.export import ExportError, export_result, export_run
     from cnndsl.files import is_directory, show_path
 
     options = {"weights": args.weights, "input": None, "force": args.force}

@@ -52,8 +52,8 @@ def _tally(counts: dict[str, int], verb: str) -> str:
 def _one(path: str, args):
     """Format one file: "changed", "same", or the exit status of a failure."""
     from cnndsl.api import read_source
+    from cnndsl.backends.cnn import FormatError, SyntaxProblem, format_source
     from cnndsl.files import FileProblem, UnreadableFile, printable, read_bytes
-    from cnndsl.fmt import FormatError, SyntaxProblem, format_source
 
     if path == "-":
         return _stdin(args)
@@ -93,9 +93,9 @@ def _one(path: str, args):
 def _stdin(args):
     """`cnndsl fmt -`: the spec on standard input, formatted, on standard output (what
     an editor runs); `--check`/`--diff` as for a file."""
+    from cnndsl.backends.cnn import FormatError, SyntaxProblem, format_source
     from cnndsl.files import MAX_SPEC_BYTES, printable
-    from cnndsl.fmt import FormatError, SyntaxProblem, format_source
-    from cnndsl.source import Source
+    from cnndsl.front.source import Source
 
     data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
     if len(data) > MAX_SPEC_BYTES:

@@ -32,10 +32,10 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
-    from cnndsl.layers import schema
+    from cnndsl.ir.layers import schema
 
     if args.train:
-        from cnndsl.training import settings_schema
+        from cnndsl.ir.training import settings_schema
 
         print(json.dumps(settings_schema(), indent=2))
         return common.EXIT_OK

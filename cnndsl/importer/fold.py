@@ -95,7 +95,7 @@ def _layer_template(layer: Layer, inst: int) -> Layer:
     if layer.word in ("maxpool", "avgpool"):
         filled["stride"] = given.get("kernel")
     args = []
-    from cnndsl.layers import LAYERS
+    from cnndsl.ir.layers import LAYERS
 
     for arg in LAYERS[layer.word].args:
         name = arg.field

@@ -48,7 +48,7 @@ def import_module(module: nn.Module, inputs, name: str | None = None) -> Importe
 
 def _spec(module: nn.Module, pairs, name: str | None) -> str:
     from cnndsl.api import check
-    from cnndsl.fmt import format_source
+    from cnndsl.backends.cnn import format_source
 
     model = block_name(name or type(module).__name__, set())
     hierarchy = Hierarchy()

@@ -42,7 +42,7 @@ def _local(m: nn.Module) -> list[tuple[str, torch.Tensor]]:
 def keyed(original: nn.Module, text: str, pairs) -> tuple[dict[str, torch.Tensor], bool, int]:
     """The original's state keyed for `text`'s compiled module; whether the keys are the
     original's; the parameter count (checked equal on both sides)."""
-    from cnndsl.codegen.api import build
+    from cnndsl.backends.pytorch.build import build
     from cnndsl.importer.run import ImportBug
 
     ours = build(text).eval()

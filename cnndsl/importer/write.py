@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cnndsl.importer.chain import Item
 from cnndsl.importer.mapping import Layer
-from cnndsl.layers import LAYERS
+from cnndsl.ir.layers import LAYERS
 
 
 @dataclass(frozen=True)

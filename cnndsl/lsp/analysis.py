@@ -3,9 +3,9 @@
 `analyse(text)` checks the text once (the library's `cnndsl.check`) and indexes
 its syntax tree: every definition (block, constant, label, named input, block
 parameter) and every use of one, by character offset. The features in
-`cnndsl.lsp.server` are thin over this and `cnndsl.query`.
+`cnndsl.lsp.server` are thin over this and `cnndsl.backends.query`.
 
-Offsets here count characters (code points), as `cnndsl.source.Span` does;
+Offsets here count characters (code points), as `cnndsl.front.source.Span` does;
 the server converts them to the protocol's UTF-16 positions.
 """
 
@@ -16,14 +16,14 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from cnndsl import query
-from cnndsl.source import Span
+from cnndsl.backends import query
+from cnndsl.front.source import Span
 
 #: A document longer than this is not analysed: one diagnostic says so.
 MAX_TEXT = 2_000_000
 
 
-# ---- the layer registry: the one place the server reads `cnndsl.layers` -----------
+# ---- the layer registry: the one place the server reads `cnndsl.ir.layers` -----------
 
 @dataclass(frozen=True)
 class LayerInfo:
@@ -40,7 +40,7 @@ def layer_catalogue() -> dict[str, LayerInfo]:
     """Every layer word (aliases too) with its usage, flags, options and switches,
     read from the registry's JSON Schema (`cnndsl schema`), the one source that the
     docs and the playground's word lists are made from too."""
-    from cnndsl.layers import canonical, layer_words, schema
+    from cnndsl.ir.layers import canonical, layer_words, schema
 
     defs = schema()["$defs"]
     found = {}
@@ -56,7 +56,7 @@ def layer_catalogue() -> dict[str, LayerInfo]:
 
 
 def combinators() -> tuple[str, ...]:
-    from cnndsl.layers import COMBINATORS
+    from cnndsl.ir.layers import COMBINATORS
 
     return tuple(COMBINATORS)
 
@@ -197,7 +197,7 @@ def _declarations(program, text: str, symbols: list[Symbol], by_name: dict[str, 
 
 
 def _labels(roots, symbols: list[Symbol], by_name: dict[str, Symbol]) -> None:
-    from cnndsl import syntax as ast
+    from cnndsl.front import syntax as ast
 
     for root in roots:
         for node in _walk(root):
@@ -226,7 +226,7 @@ def _parameters(program, symbols: list[Symbol]) -> dict[int, dict[str, Symbol]]:
 def _link_uses(root, own: dict[str, Symbol], by_name: dict[str, Symbol]) -> None:
     """Each use under `root` of a block, label, constant or parameter (`own`: the
     parameters in scope), added to its symbol's uses."""
-    from cnndsl import syntax as ast
+    from cnndsl.front import syntax as ast
 
     for node in _walk(root):
         target, start, end = None, 0, 0
@@ -275,7 +275,7 @@ def top_rows(analysis: Analysis) -> list:
 
 
 def fmt_count(n: int) -> str:
-    from cnndsl.report import human
+    from cnndsl.backends.table.report import human
 
     return human(n)
 

@@ -145,7 +145,7 @@ def formatting(ls: CnnServer, params: T.DocumentFormattingParams) -> list[T.Text
 def format_edits(ls: CnnServer, an: A.Analysis) -> list[T.TextEdit]:
     """`cnndsl fmt`'s layout as one edit over the whole document; none (and a
     message saying why) when the text does not parse or cannot be printed."""
-    from cnndsl.fmt import FormatError, SyntaxProblem, format_source
+    from cnndsl.backends.cnn import FormatError, SyntaxProblem, format_source
 
     try:
         text = format_source(an.text, "<editor>")

@@ -1,5 +1,5 @@
 """Inlay hints (each layer's output shape) and hover: a symbol's declaration, a
-layer's arithmetic (`cnndsl.query`, what the playground shows), a code's explanation."""
+layer's arithmetic (`cnndsl.backends.query`, what the playground shows), a code's explanation."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def inlay(ls: CnnServer, an: A.Analysis, rng: T.Range) -> list[T.InlayHint]:
 # ---- hover ------------------------------------------------------------------------------
 
 def hover_at(an: A.Analysis, at: int) -> T.Hover | None:
-    from cnndsl import query
+    from cnndsl.backends import query
 
     parts = []
     sym = an.symbol_at(at)
@@ -53,7 +53,7 @@ def hover_at(an: A.Analysis, at: int) -> T.Hover | None:
 
 
 def _code_markdown(code: str) -> str:
-    from cnndsl.codes import CODES
+    from cnndsl.diagnostics.codes import CODES
 
     entry = CODES.get(code)
     if entry is None:
@@ -104,7 +104,7 @@ def _symbol_hover(an: A.Analysis, sym: A.Symbol, at: int) -> str:
 
 
 def _block_use_row(an: A.Analysis, at: int):
-    from cnndsl import query
+    from cnndsl.backends import query
 
     if an.result is None:
         return None

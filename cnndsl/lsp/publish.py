@@ -19,7 +19,7 @@ UNNECESSARY = frozenset({"W0104", "W0105", "W0106", "W0107"})
 
 
 def _anchor(code: str) -> str:
-    from cnndsl.codes import CODES
+    from cnndsl.diagnostics.codes import CODES
 
     title = CODES[code].title if code in CODES else ""
     slug = re.sub(r"[^\w\s-]", "", f"{code}: {title}".lower()).strip()

@@ -2,8 +2,8 @@
 
 Each feature reads one `Analysis` of the document (`cnndsl.lsp.analysis`) and
 the library's own answers: diagnostics with their spans and exact fixes,
-`cnndsl.query` for a layer's arithmetic (what the playground shows),
-`cnndsl.codes` for a code's explanation. Positions cross the protocol in UTF-16
+`cnndsl.backends.query` for a layer's arithmetic (what the playground shows),
+`cnndsl.diagnostics.codes` for a code's explanation. Positions cross the protocol in UTF-16
 code units; everything inside counts characters.
 
 One module per part: `handlers` (each request, and what is registered),

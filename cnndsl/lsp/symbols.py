@@ -24,7 +24,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def rename_problem(sym: A.Symbol, new: str) -> str | None:
-    from cnndsl.layers import RESERVED
+    from cnndsl.ir.layers import RESERVED
 
     if not IDENTIFIER.match(new):
         return f"`{_plain(new)}` is not a name: letters, digits and `_`, not starting with a digit"
@@ -99,7 +99,7 @@ def tokens(an: A.Analysis) -> list[int]:
         return []
     from pygments.token import Comment, Keyword, Name, Number, Operator, String
 
-    from cnndsl.lexer import CnnLexer
+    from cnndsl.front.highlight import CnnLexer
 
     kinds = [(Comment, "comment"), (Keyword, "keyword"), (Name.Builtin, "function"),
              (Name.Class, "class"), (Name.Label, "variable"), (Name.Attribute, "property"),

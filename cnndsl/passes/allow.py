@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
-from cnndsl import syntax as ast
-from cnndsl.codes import CODES
-from cnndsl.diagnostics import Diagnostic, error, warning
+from cnndsl.diagnostics.codes import CODES
+from cnndsl.diagnostics.diagnostic import Diagnostic, error, warning
 from cnndsl.files import printable
-from cnndsl.source import Source, Span
+from cnndsl.front import syntax as ast
+from cnndsl.front.source import Source, Span
 
 #: `# allow W0101, W0103` as the whole text of a comment that ends a line
 _LINE = re.compile(r"allow[ \t]+([A-Za-z0-9_]+(?:[ \t]*,[ \t]*[A-Za-z0-9_]+)*)[ \t]*,?[ \t]*$")

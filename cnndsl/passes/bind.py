@@ -1,6 +1,6 @@
 """Binding a layer word's arguments (`conv 16 k3 s2 nobias`) to its fields,
-as the table in `cnndsl.layers` describes them, then validating them through the
-word's pydantic-core schema (`cnndsl.layers.validator`), whose errors become located
+as the table in `cnndsl.ir.layers` describes them, then validating them through the
+word's pydantic-core schema (`cnndsl.ir.layers.validator`), whose errors become located
 diagnostics: E0401 a missing argument, E0402 a value of the wrong form, E0404
 one out of its bounds, E0414 an unknown word."""
 
@@ -10,14 +10,14 @@ import math
 from dataclasses import dataclass, field
 from itertools import chain
 
-from cnndsl import habits
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, Fix, Label, error
-from cnndsl.expr import Expr
-from cnndsl.layers import FLAG_LETTERS, LAYERS, Arg, LayerWord, validator
-from cnndsl.passes.evaluate import Env, Value, evaluate, literal, parts, plain, unknown_name
-from cnndsl.source import Span
-from cnndsl.suggest import did_you_mean, offer
+from cnndsl.diagnostics.diagnostic import Diagnostic, Fix, Label, error
+from cnndsl.diagnostics.suggest import did_you_mean, offer
+from cnndsl.front import habits
+from cnndsl.front import syntax as ast
+from cnndsl.front.source import Span
+from cnndsl.ir.expr import Expr
+from cnndsl.ir.layers import FLAG_LETTERS, LAYERS, Arg, LayerWord, validator
+from cnndsl.passes.constants import Env, Value, evaluate, literal, parts, plain, unknown_name
 
 
 @dataclass

@@ -8,21 +8,21 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from cnndsl import expr as E
-from cnndsl import ir
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, Label, error
-from cnndsl.layers import COMBINATORS, LAYERS, canonical
+from cnndsl.diagnostics.diagnostic import Diagnostic, Label, error
+from cnndsl.diagnostics.suggest import did_you_mean, offer
+from cnndsl.front import syntax as ast
+from cnndsl.ir import expr as E
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.layers import COMBINATORS, LAYERS, canonical
+from cnndsl.ir.shapes import fmt
 from cnndsl.passes import infer
 from cnndsl.passes.bind import show
 from cnndsl.passes.build import unknown_layer
+from cnndsl.passes.constants import IN, UNKNOWN, Env, Value, evaluate, literal, plain
 from cnndsl.passes.context import Context
-from cnndsl.passes.evaluate import IN, UNKNOWN, Env, Value, evaluate, literal, plain
 from cnndsl.passes.infer import State
 from cnndsl.passes.scopes import Scope
 from cnndsl.passes.uses import names_in
-from cnndsl.shapes import fmt
-from cnndsl.suggest import did_you_mean, offer
 
 
 def bind_use(use, args: tuple, env: Env, state: State | None, stack: tuple[str, ...],

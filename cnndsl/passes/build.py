@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cnndsl import habits, ir
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, error
-from cnndsl.layers import COMBINATORS, LAYERS, canonical
+from cnndsl.diagnostics.diagnostic import Diagnostic, error
+from cnndsl.diagnostics.suggest import did_you_mean, offer
+from cnndsl.front import habits
+from cnndsl.front import syntax as ast
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.layers import COMBINATORS, LAYERS, canonical
 from cnndsl.passes import infer
 from cnndsl.passes.bind import Bound, bind
+from cnndsl.passes.constants import Env
 from cnndsl.passes.context import Context
-from cnndsl.passes.evaluate import Env
 from cnndsl.passes.infer import State
 from cnndsl.passes.scopes import Labels, Scope, unknown_label
 from cnndsl.passes.uses import names_in
-from cnndsl.suggest import did_you_mean, offer
 
 
 def layer(use: ast.LayerUse, env: Env, scope: Scope, state: State | None, ctx: Context,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic
-from cnndsl.passes.evaluate import Env
-from cnndsl.source import Source, Span
+from cnndsl.diagnostics.diagnostic import Diagnostic
+from cnndsl.front import syntax as ast
+from cnndsl.front.source import Source, Span
+from cnndsl.passes.constants import Env
 
 #: More elements than this after unrolling is refused: no real network is
 #: that large, and a typo such as `relu * 1000000` should not hang the checker.

@@ -12,22 +12,22 @@ import keyword
 from dataclasses import replace
 from fractions import Fraction
 
-from cnndsl import ir
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, Label, error, warning
+from cnndsl.diagnostics.diagnostic import Diagnostic, Label, error, warning
+from cnndsl.diagnostics.suggest import did_you_mean
 from cnndsl.files import printable
-from cnndsl.layers import COMBINATORS, FLAG_LETTERS, KEYWORDS, MAX_INT, RESERVED
-from cnndsl.overrides import show
-from cnndsl.passes.evaluate import UNKNOWN, Env, evaluate, literal
-from cnndsl.source import Span
-from cnndsl.suggest import did_you_mean
+from cnndsl.front import syntax as ast
+from cnndsl.front.source import Span
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.layers import COMBINATORS, FLAG_LETTERS, KEYWORDS, MAX_INT, RESERVED
+from cnndsl.ir.overrides import show
+from cnndsl.passes.constants import UNKNOWN, Env, evaluate, literal
 
 MAX_NAME = 80
 
 #: Names the generated Python file uses itself; a spec may not take them.
 PYTHON_TAKEN = frozenset({"torch", "nn", "F", "self", "in_channels", "identity",
                           "main", "cnndsl", "SPEC", "SPEC_PATH",
-                          # the generated file's helper classes (cnndsl.codegen.helpers)
+                          # the generated file's helper classes (cnndsl.backends.pytorch.helpers)
                           "ChannelLayerNorm", "ChannelMax", "ChannelMean", "ChannelShuffle",
                           "DropPath", "Scale", "UpsampleLike"}) \
     | frozenset(dir(builtins))
@@ -275,7 +275,7 @@ def output_chains(program: ast.Program, diagnostics: list[Diagnostic]) -> tuple[
 # ---- overrides (`--set`, `--input`, `cnndsl.build(..., input=, **lets)`) ------------------
 
 def overridden(program: ast.Program, overrides, diagnostics: list[Diagnostic]) -> ast.Program:
-    """The program with `overrides` (`cnndsl.overrides.Overrides`) put in place of its
+    """The program with `overrides` (`cnndsl.ir.overrides.Overrides`) put in place of its
     `let` values and input sizes, each new value spanning the user's own text, so a
     diagnostic about it still points there. An unknown name is E0230/E0231, a size of
     another rank than the input's E0232; the rest of the overrides still apply."""

@@ -8,10 +8,10 @@ import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from cnndsl import ir
-from cnndsl.diagnostics import Diagnostic, Label, error
-from cnndsl.shapes import fmt
-from cnndsl.source import Span
+from cnndsl.diagnostics.diagnostic import Diagnostic, Label, error
+from cnndsl.front.source import Span
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.shapes import fmt
 
 Shape = tuple[int, ...]
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 
-from cnndsl import ir
-from cnndsl.diagnostics import Diagnostic, error
+from cnndsl.diagnostics.diagnostic import Diagnostic, error
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.shapes import fmt, pad_sides
 from cnndsl.passes import resizing, sliding
 from cnndsl.passes.flow import (
     Cost,
@@ -40,7 +41,6 @@ from cnndsl.passes.flow import (
     word_of,
 )
 from cnndsl.passes.merges import Branch, merge, split_input
-from cnndsl.shapes import fmt, pad_sides
 
 __all__ = ["Branch", "Cost", "State", "exact", "fmt", "info", "keep", "layer", "merge",
            "pad_sides", "split_input", "start", "step", "with_trace"]

@@ -8,14 +8,14 @@ import math
 import operator
 from fractions import Fraction
 
-from cnndsl import ir
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, error, warning
+from cnndsl.diagnostics.diagnostic import Diagnostic, error, warning
+from cnndsl.diagnostics.suggest import did_you_mean, offer
+from cnndsl.front import syntax as ast
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.shapes import fmt
 from cnndsl.passes.declare import block_defs
+from cnndsl.passes.summary import Summary
 from cnndsl.passes.uses import names_in
-from cnndsl.shapes import fmt
-from cnndsl.suggest import did_you_mean, offer
-from cnndsl.summary import Summary
 
 #: An `fc` holding more than this share of the parameters is worth a warning,
 #: in networks of at least MIN_PARAMS (tiny nets are all fully connected).

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnndsl import ir
-from cnndsl.diagnostics import Diagnostic, Label, error
+from cnndsl.diagnostics.diagnostic import Diagnostic, Label, error
+from cnndsl.front.source import Span
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.shapes import fmt
 from cnndsl.passes.flow import Shape, State, previous, step, too_large
-from cnndsl.shapes import fmt
-from cnndsl.source import Span
 
 
 def split_input(keyword: Span, count: int, state: State,

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from cnndsl import ir
-from cnndsl.diagnostics import Diagnostic, Label, error
-from cnndsl.source import Span
+from cnndsl.diagnostics.diagnostic import Diagnostic, Label, error
+from cnndsl.front.source import Span
+from cnndsl.ir import nodes as ir
 
 #: the public attributes of `nn.Module` and `nn.Sequential` (torch 2.x): a module
 #: of one of these names would hide the attribute, or be hidden by it

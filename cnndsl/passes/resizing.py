@@ -7,12 +7,12 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from cnndsl import ir
-from cnndsl.arithmetic import upsampled
-from cnndsl.diagnostics import Label, error
+from cnndsl.diagnostics.diagnostic import Label, error
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.arithmetic import upsampled
+from cnndsl.ir.shapes import fmt, pad_sides
 from cnndsl.passes.bind import show
 from cnndsl.passes.flow import Cost, Ctx, State, divide, previous, same, start
-from cnndsl.shapes import fmt, pad_sides
 
 
 def adaptive(c: Ctx, node: ir.AdaptivePool, state: State):

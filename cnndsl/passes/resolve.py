@@ -17,11 +17,14 @@ The stages, each in its module: `declare` (the file's declarations), `unroll`
 
 from __future__ import annotations
 
-from cnndsl import ir
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, error
-from cnndsl.layers import layer_words
+from cnndsl.diagnostics.diagnostic import Diagnostic, error
+from cnndsl.front import syntax as ast
+from cnndsl.front.source import Source
+from cnndsl.front.trivia import CARRIERS
+from cnndsl.ir import nodes as ir
+from cnndsl.ir.layers import layer_words
 from cnndsl.passes import infer
+from cnndsl.passes.constants import IN, Env, evaluate, literal, plain
 from cnndsl.passes.context import MAX_ELEMENTS, Context, TooLarge
 from cnndsl.passes.declare import (
     block_defs,
@@ -31,14 +34,11 @@ from cnndsl.passes.declare import (
     model_name,
     output_chains,
 )
-from cnndsl.passes.evaluate import IN, Env, evaluate, literal, plain
 from cnndsl.passes.naming import name_modules
 from cnndsl.passes.scopes import Defined, Labels, Names, Scope, close_labels
 from cnndsl.passes.train_config import train_config
 from cnndsl.passes.unroll import sequence as walk
 from cnndsl.passes.uses import items_in, labels_in
-from cnndsl.source import Source
-from cnndsl.trivia import CARRIERS
 
 
 def resolve(program: ast.Program, source: Source,
@@ -102,7 +102,7 @@ def _network(body: ast.Chain, outputs: tuple[ast.Chain, ...], found: tuple[ir.Ne
 
 
 def _comments(program: ast.Program) -> dict[tuple[int, int], str]:
-    """The trailing comments the parser attached (`cnndsl.trivia`), by the (start,
+    """The trailing comments the parser attached (`cnndsl.front.trivia`), by the (start,
     end) of their element: unrolled, the last copy of the element takes it."""
     chains = [*program.bodies, *(b.body for b in program.blocks),
               *(c for o in program.outputs for c in o.chains)]

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, Label, error, warning
+from cnndsl.diagnostics.diagnostic import Diagnostic, Label, error, warning
+from cnndsl.diagnostics.suggest import did_you_mean, offer
+from cnndsl.front import syntax as ast
+from cnndsl.front.source import Span
 from cnndsl.passes.context import Context
 from cnndsl.passes.infer import State
-from cnndsl.source import Span
-from cnndsl.suggest import did_you_mean, offer
 
 # ---- module names ---------------------------------------------------------------------
 

@@ -1,16 +1,17 @@
 """Rules for sliding windows: convolutions (plain and transposed) and pooling.
-The sizes come from `cnndsl.windows`; here are the checks PyTorch makes and the
+The sizes come from `cnndsl.ir.windows`; here are the checks PyTorch makes and the
 messages that explain them."""
 
 from __future__ import annotations
 
 import math
 
-from cnndsl import ir, windows
-from cnndsl.diagnostics import Diagnostic, Fix, error, warning
+from cnndsl.diagnostics.diagnostic import Diagnostic, Fix, error, warning
+from cnndsl.ir import nodes as ir
+from cnndsl.ir import windows
+from cnndsl.ir.shapes import fmt
 from cnndsl.passes.bind import show
 from cnndsl.passes.flow import Cost, Ctx, State, divide, largest_common_divisor, previous
-from cnndsl.shapes import fmt
 
 
 def _window(c: Ctx, node, state: State, kernel, stride, padding, dilation, ceil=False):

@@ -8,10 +8,10 @@ E0604 settings that contradict each other.
 
 from __future__ import annotations
 
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Diagnostic, Label, error
-from cnndsl.suggest import did_you_mean
-from cnndsl.train_section import (
+from cnndsl.diagnostics.diagnostic import Diagnostic, Label, error
+from cnndsl.diagnostics.suggest import did_you_mean
+from cnndsl.front import syntax as ast
+from cnndsl.ir.train_section import (
     DATASETS,
     LOSSES,
     OPTIMIZERS,
@@ -70,7 +70,7 @@ def _only(item: ast.TrainItem, count: int, usage: str, diagnostics: Diagnostics)
 def number(value: ast.TrainValue, what: str, name: str, diagnostics: Diagnostics, *,
            integer: bool) -> float | int | None:
     """The value as a number within the bounds of the number `name`
-    (`cnndsl.train_section.limits`), or None with a diagnostic."""
+    (`cnndsl.ir.train_section.limits`), or None with a diagnostic."""
     try:
         parsed = int(value.value) if integer else float(value.value)
     except ValueError:

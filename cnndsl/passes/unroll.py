@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cnndsl import ir
-from cnndsl import syntax as ast
-from cnndsl.diagnostics import Label, error
+from cnndsl.diagnostics.diagnostic import Label, error
+from cnndsl.front import syntax as ast
+from cnndsl.ir import nodes as ir
 from cnndsl.passes import blocks, infer
 from cnndsl.passes.bind import show
 from cnndsl.passes.build import layer
+from cnndsl.passes.constants import Env, evaluate, plain
 from cnndsl.passes.context import Context
 from cnndsl.passes.declare import check_binding_name
-from cnndsl.passes.evaluate import Env, evaluate, plain
 from cnndsl.passes.infer import State
 from cnndsl.passes.naming import name_modules
 from cnndsl.passes.scopes import (

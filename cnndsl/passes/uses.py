@@ -5,8 +5,8 @@ never used."""
 
 from __future__ import annotations
 
-from cnndsl import syntax as ast
-from cnndsl.passes.evaluate import parts
+from cnndsl.front import syntax as ast
+from cnndsl.passes.constants import parts
 
 
 def items_in(*nodes):

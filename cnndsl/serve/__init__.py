@@ -2,8 +2,8 @@
 
 The server (Starlette on uvicorn, the optional `serve` extra) answers the page
 over JSON with what the library computes: `cnndsl.check`,
-`cnndsl.report`'s JSON, `cnndsl.draw`'s diagram,
-`cnndsl.codegen`'s module and `cnndsl.query`'s per-position arithmetic.
+`cnndsl.backends.table.report`'s JSON, `cnndsl.backends.diagram`'s diagram,
+`cnndsl.backends.pytorch`'s module and `cnndsl.backends.query`'s per-position arithmetic.
 The page itself is bundled from `web/` into `static/`.
 
 Modules: `bodies` (bounded, validated request bodies), `work` (the thread pool,

@@ -1,5 +1,5 @@
 """The JSON answers of the playground's API, built from the library's own data:
-`check --format json`'s entry, `check`'s table (`cnndsl.query.table`), the
+`check --format json`'s entry, `check`'s table (`cnndsl.backends.query.table`), the
 diagram as SVG text, the compiled module, a layer's arithmetic."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import json
 import shutil
 from pathlib import PurePath
 
-from cnndsl import query
-from cnndsl.report import result_json
+from cnndsl.backends import query
+from cnndsl.backends.table.report import result_json
 
 
 def encode(data: dict) -> bytes:
@@ -21,7 +21,7 @@ def encode(data: dict) -> bytes:
 def checked(result) -> dict:
     """Diagnostics, summary and table of one spec, and the explanation of each
     diagnostic's code (`cnndsl explain CODE`) for the problems list."""
-    from cnndsl import codes
+    from cnndsl.diagnostics import codes
 
     report = result_json(result)
     found = sorted({d["code"] for d in report["diagnostics"]})
@@ -47,7 +47,7 @@ def hints(result, mode: str = "layer") -> list[dict]:
 def diagram(result, drawings=None, collapse: bool = False) -> dict:
     """The network drawn as SVG text, or why not (`drawings`: a `work.Drawings` cache;
     `collapse`: each block use drawn as one node, as `draw --collapse`)."""
-    from cnndsl.draw import DrawProblem, draw
+    from cnndsl.backends.diagram import DrawProblem, draw
 
     if result.summary is None:   # a failed `assert` alone leaves the network to draw
         summary = query.assert_only_summary(result)
@@ -67,15 +67,15 @@ def diagram(result, drawings=None, collapse: bool = False) -> dict:
 
 def render(dot: str) -> str:
     """SVG text from DOT source, by Graphviz's `dot`, within the drawing's time and
-    memory bounds (`cnndsl.draw.render`, shared with `cnndsl diagram`)."""
-    from cnndsl.draw import render as render_bytes
+    memory bounds (`cnndsl.backends.diagram.render`, shared with `cnndsl diagram`)."""
+    from cnndsl.backends.diagram import render as render_bytes
 
     return render_bytes(dot, "svg").decode("utf-8", "replace")
 
 
 def compiled(result) -> dict:
     """The generated PyTorch module and the file name to save it under."""
-    from cnndsl.codegen.api import SpecError, compile_result
+    from cnndsl.backends.pytorch.build import SpecError, compile_result
 
     if not result.ok or result.summary is None:
         return {"code": None, "filename": None, "problem": "the spec has errors"}

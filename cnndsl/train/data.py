@@ -23,12 +23,12 @@ import torch
 import torch.nn.functional as F
 
 from cnndsl.files import show_path
+from cnndsl.ir.train_section import PATH_DATASETS
 from cnndsl.train import augment, datasets, images
 from cnndsl.train.batches import EpochBatches, mix
 from cnndsl.train.datasets import DataError, DataMissing
 from cnndsl.train.folder import forget_inherited_locks
 from cnndsl.train.streams import FolderDataset, SegmentationDataset
-from cnndsl.training import PATH_DATASETS
 
 STATS_SAMPLES = 10_000      # in-memory samples the normalisation is computed from
 STATS_FILES = 1_000         # image files the normalisation is computed from

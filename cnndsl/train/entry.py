@@ -11,8 +11,8 @@ def main(model_cls: type, spec_name: str, spec_text: str, argv=None,
     """Train `model_cls` (the generated class) exactly as `cnndsl train` would;
     `overrides` are the `--set`/`--input` values it was compiled with."""
     from cnndsl.api import check
+    from cnndsl.backends.pytorch.build import compile_result
     from cnndsl.cli.common import print_diagnostics
-    from cnndsl.codegen.api import compile_result
     from cnndsl.train.flags import add_train_arguments
     from cnndsl.train.run import train
 
@@ -20,7 +20,7 @@ def main(model_cls: type, spec_name: str, spec_text: str, argv=None,
                                      description=f"train {model_cls.__name__} ({spec_name})")
     add_train_arguments(parser)
     args = parser.parse_args(argv)
-    from cnndsl.overrides import Overrides
+    from cnndsl.ir.overrides import Overrides
 
     result = check(spec_text, spec_name, overrides=Overrides.from_json(overrides) or None)
     if not result.ok:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from cnndsl.files import guard, read_head, show_path, target_of, write_atomic
+from cnndsl.ir.train_section import PATH_DATASETS
 from cnndsl.train import images
 from cnndsl.train.data import Data, _Stream, open_data, split_folders
 from cnndsl.train.datasets import DataError
@@ -18,7 +19,6 @@ from cnndsl.train.options import Settings
 from cnndsl.train.record import check_confusion_target, plot_confusion
 from cnndsl.train.scores import Scores, scores
 from cnndsl.train.streams import FolderDataset, SegmentationDataset
-from cnndsl.training import PATH_DATASETS
 
 #: the per-class scores, written beside the confusion matrix
 SCORES_CSV = "per_class.csv"

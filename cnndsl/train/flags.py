@@ -1,7 +1,7 @@
 """The flags of `cnndsl train` (and of a compiled module's `__main__`), each checked
 where it is read: a type function refuses `--lr nan` in argparse's words.
 
-Free of pydantic (the words and ranges are `cnndsl.train_section`'s), so that
+Free of pydantic (the words and ranges are `cnndsl.ir.train_section`'s), so that
 building the `cnndsl` command line, as every command does, imports none of it.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from cnndsl.train_section import (
+from cnndsl.ir.train_section import (
     DATASETS,
     LOSSES,
     OPTIMIZERS,

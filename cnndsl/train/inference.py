@@ -85,8 +85,8 @@ def _compile_recorded(text: str, name: str, path: Path, device: torch.device,
     may name any spec)."""
     import cnndsl
     from cnndsl import memory
-    from cnndsl.codegen.api import compiled_module
-    from cnndsl.overrides import OverrideError, Overrides
+    from cnndsl.backends.pytorch.build import compiled_module
+    from cnndsl.ir.overrides import OverrideError, Overrides
 
     try:
         given = Overrides.from_json(overrides) or None

@@ -10,17 +10,9 @@ from __future__ import annotations
 
 import argparse
 
+from cnndsl.ir.train_section import OPTIMIZERS, PATH_DATASETS, TrainConfig, sgd_refuses
+from cnndsl.ir.training import AUGMENTS, AugmentAmounts, OptimizerOptions, Settings
 from cnndsl.train.flags import add_train_arguments
-from cnndsl.training import (
-    AUGMENTS,
-    OPTIMIZERS,
-    PATH_DATASETS,
-    AugmentAmounts,
-    OptimizerOptions,
-    Settings,
-    TrainConfig,
-    sgd_refuses,
-)
 
 #: the optimizer options that are also flags (`--momentum`), kept in `optimizer_args`
 OPTION_FLAGS = ("momentum", "weight_decay", "nesterov")

@@ -83,7 +83,7 @@ def _check_spec(run, state: dict, path: Path, record: dict) -> None:
 
 
 def _flags(recorded) -> str:
-    from cnndsl.overrides import OverrideError, Overrides
+    from cnndsl.ir.overrides import OverrideError, Overrides
 
     try:
         return Overrides.from_json(recorded).command() or "none"
@@ -94,7 +94,7 @@ def _flags(recorded) -> str:
 def recorded_overrides(args, model: str):
     """The `--set`/`--input` values the run to resume recorded (`Overrides`, or None), to
     check the spec with again; `FolderError` when they cannot be read."""
-    from cnndsl.overrides import OverrideError, Overrides
+    from cnndsl.ir.overrides import OverrideError, Overrides
 
     try:   # a folder that cannot be read is reported by `open_run`, as without overrides
         path = Path(args.out) if args.out else latest_run(model)

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from cnndsl import memory
+from cnndsl.backends.table.report import count
 from cnndsl.files import FileProblem, printable, printable_lines, show_path, write_atomic
-from cnndsl.report import count
 from cnndsl.train import checkpoint, resume, spec
 from cnndsl.train.checkpoint import CheckpointError
 from cnndsl.train.data import Data, died, open_data, worker_report
@@ -73,7 +73,7 @@ class Run:
 
 def train_from_result(result, args) -> int:
     """`cnndsl train SPEC`: compile the checked spec and train it."""
-    from cnndsl.codegen.api import compiled_module
+    from cnndsl.backends.pytorch.build import compiled_module
 
     module = compiled_module(result)
     return train(getattr(module, spec.facts(result).model), result, args,

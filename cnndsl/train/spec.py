@@ -63,7 +63,7 @@ def _lone_norm(summary) -> str | None:
 
 
 def train_config(result):
-    """The spec's `train { }` section (`cnndsl.training.TrainConfig`)."""
+    """The spec's `train { }` section (`cnndsl.ir.train_section.TrainConfig`)."""
     return result.network.train
 
 

@@ -50,6 +50,6 @@ def param_count(result) -> int:
 
 def compiled_source(result) -> str:
     """The generated Python module for a checked spec (raises `SpecError` on errors)."""
-    from cnndsl.codegen.api import compile_result
+    from cnndsl.backends.pytorch.build import compile_result
 
     return compile_result(result)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from cnndsl.codegen.helpers import HELPERS  # the helper classes cnndsl may write
+from cnndsl.backends.pytorch.helpers import HELPERS  # the helper classes cnndsl may write
 
 IMPORTABLE = {"torch", "__future__", "typing", "math"}
 

@@ -53,7 +53,7 @@ def run_case(case: dict, n: int) -> dict:
 
 def _step(outcome: dict, name: str, action, *args) -> None:
     """Run one step; any exception (a clean `SpecError` aside) is a failure."""
-    from cnndsl.codegen.api import SpecError
+    from cnndsl.backends.pytorch.build import SpecError
 
     try:
         action(*args)

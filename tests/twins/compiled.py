@@ -9,7 +9,7 @@ from pathlib import Path
 from torch import nn
 
 import cnndsl
-from cnndsl.codegen.api import compile_result
+from cnndsl.backends.pytorch.build import compile_result
 
 
 class SpecRefused(AssertionError):

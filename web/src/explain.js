@@ -1,4 +1,4 @@
-// A layer's arithmetic, as `cnndsl.query` writes it, with its own numbers; for a
+// A layer's arithmetic, as `cnndsl.backends.query` writes it, with its own numbers; for a
 // convolution or pooling layer, the window sliding over its input beside it.
 
 import { el, fill, plural, shape } from "./dom.js";

@@ -255,7 +255,7 @@ function applyFix(d, fix) {
 // ---- the diagram: linked to the table and the editor; zoom and pan ------------------------
 
 // Graphviz names a node by its layer's dotted name with `.` as `__`, a block's
-// cluster `cluster_<name>` (cnndsl.draw).
+// cluster `cluster_<name>` (cnndsl.backends.diagram).
 const nodeName = (title) => title.replace(/^cluster_/, "").replace(/__/g, ".");
 
 function markNode(name, reveal) {

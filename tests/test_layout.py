@@ -85,7 +85,7 @@ def test_the_walk_finds_a_cycle_when_there_is_one():
 
 def test_the_walk_reads_the_package():
     edges = graph()
-    assert "cnndsl.passes.bind" in edges["cnndsl.passes.build"]
+    assert "cnndsl.passes.bind" in edges["cnndsl.passes.construct"]
     assert "cnndsl.ir.layers" in edges["cnndsl.passes.bind"]
 
 

@@ -218,7 +218,7 @@ def test_a_file_name_that_is_not_utf8_comes_back_byte_for_byte(capsysbinary, tra
 def test_a_model_gone_nan_is_null_in_json():
     from types import SimpleNamespace
 
-    from cnndsl.cli.predict_render import Row, _json
+    from cnndsl.backends.table.predictions import Row, _json
 
     trained = SimpleNamespace(task="classify", facts=SimpleNamespace(model="M"))
     text = _json([Row("x.png", [("a", float("nan"))])], trained, 1, [], "run")

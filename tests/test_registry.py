@@ -180,7 +180,7 @@ def test_every_word_reaches_every_stage():
     tables (keyed by IR class, per kind of work) cover every word's class, and the
     binder's model matches the class's fields."""
     from cnndsl.backends.pytorch.modules import MODULES
-    from cnndsl.passes.build import BUILDERS as _BUILDERS
+    from cnndsl.passes.construct import BUILDERS as _BUILDERS
     from cnndsl.passes.infer import _RULES
 
     classes = _ir_classes()

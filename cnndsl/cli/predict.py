@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnndsl.cli import common
-from cnndsl.cli import predict_render as render
 from cnndsl.files import printable, printable_lines
 
 #: the `Software` text of the masks `--masks` writes: a later run replaces only such files
@@ -49,13 +48,20 @@ def run(args) -> int:
     rows = [_row(trained, path, top, args, masks, found.empty) for path in found.paths]
     for note in notes:
         common.say(f"note: {printable(note)}")
-    render.write(rows, trained, top, args.format, notes, args.run_dir)
+    _render().write(rows, trained, top, args.format, notes, args.run_dir)
     failed = [row for row in rows if row.error]
     if failed:
         first = failed[0]
         common.say(f"error: {len(failed):,} of {len(rows):,} path(s) not predicted; the "
                    f"first: {printable(first.image)}: {printable_lines(first.error)}")
     return common.EXIT_ERRORS if failed else common.EXIT_OK
+
+
+def _render():
+    """The rows and their writers (`--format table|csv|json`), imported when the command runs."""
+    from cnndsl.backends.table import predictions
+
+    return predictions
 
 
 def _image_errors():
@@ -80,12 +86,12 @@ def _row(trained, path: str, top: int, args, masks: dict[str, str], empty: set[s
     from cnndsl.train.images import SUFFIXES
 
     if path in empty:
-        return render.Row(path, error="a folder with no images in it (looked for "
+        return _render().Row(path, error="a folder with no images in it (looked for "
                           f"{', '.join(sorted(SUFFIXES))})")
     try:
         return _predict(trained, path, top, args, masks)
     except _image_errors() as exc:
-        return render.Row(path, error=str(exc))
+        return _render().Row(path, error=str(exc))
 
 
 def _predict(trained, image: str, top: int, args, masks: dict[str, str]):
@@ -95,8 +101,8 @@ def _predict(trained, image: str, top: int, args, masks: dict[str, str]):
     if trained.task == "segment":
         mask = segment(trained, x)
         written = _write_mask(mask, image, Path(args.masks), masks) if args.masks else None
-        return render.Row(image, _shares(trained, mask, top), read, written)
-    return render.Row(image, top_k(trained, x, top), read)
+        return _render().Row(image, _shares(trained, mask, top), read, written)
+    return _render().Row(image, top_k(trained, x, top), read)
 
 
 def _shares(trained, mask, top: int) -> list[tuple[str, float]]:

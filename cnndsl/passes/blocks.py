@@ -17,8 +17,8 @@ from cnndsl.ir.layers import COMBINATORS, LAYERS, canonical
 from cnndsl.ir.shapes import fmt
 from cnndsl.passes import infer
 from cnndsl.passes.bind import show
-from cnndsl.passes.build import unknown_layer
 from cnndsl.passes.constants import IN, UNKNOWN, Env, Value, evaluate, literal, plain
+from cnndsl.passes.construct import unknown_layer
 from cnndsl.passes.context import Context
 from cnndsl.passes.infer import State
 from cnndsl.passes.scopes import Scope

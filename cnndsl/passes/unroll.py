@@ -13,8 +13,8 @@ from cnndsl.front import syntax as ast
 from cnndsl.ir import nodes as ir
 from cnndsl.passes import blocks, infer
 from cnndsl.passes.bind import show
-from cnndsl.passes.build import layer
 from cnndsl.passes.constants import Env, evaluate, plain
+from cnndsl.passes.construct import layer
 from cnndsl.passes.context import Context
 from cnndsl.passes.declare import check_binding_name
 from cnndsl.passes.infer import State

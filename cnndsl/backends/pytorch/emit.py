@@ -21,18 +21,7 @@ import math
 from dataclasses import replace
 
 from cnndsl.backends.pytorch import symbolic
-from cnndsl.backends.pytorch.classes import _BlockClass, _Class, _Flow, _Locals
-from cnndsl.backends.pytorch.header import HEADER_MARK, FileText
-from cnndsl.backends.pytorch.helpers import HELPERS
-from cnndsl.backends.pytorch.modules import (
-    Arg,
-    channel_part,
-    channel_sum,
-    features,
-    module_for,
-    out_channels,
-)
-from cnndsl.backends.pytorch.shapes import (
+from cnndsl.backends.pytorch.annotate import (
     GeneratedTooLarge,
     _bounded,
     _labels,
@@ -44,6 +33,17 @@ from cnndsl.backends.pytorch.shapes import (
     _shape,
     _symbolic,
     _used_params,
+)
+from cnndsl.backends.pytorch.classes import _BlockClass, _Class, _Flow, _Locals
+from cnndsl.backends.pytorch.header import HEADER_MARK, FileText
+from cnndsl.backends.pytorch.helpers import HELPERS
+from cnndsl.backends.pytorch.modules import (
+    Arg,
+    channel_part,
+    channel_sum,
+    features,
+    module_for,
+    out_channels,
 )
 from cnndsl.backends.pytorch.text import _basename
 from cnndsl.diagnostics.diagnostic import error

@@ -4,8 +4,8 @@ each class's docstring, the spec it was compiled from, and `__main__`."""
 from __future__ import annotations
 
 from cnndsl.backends.pytorch import symbolic
+from cnndsl.backends.pytorch.annotate import _used_params
 from cnndsl.backends.pytorch.classes import _BlockClass, _Class, _class_text
-from cnndsl.backends.pytorch.shapes import _used_params
 from cnndsl.backends.pytorch.text import INDENT, _doc, _docstring, _literal, _string_lines
 from cnndsl.backends.table.report import clip, human
 from cnndsl.ir.shapes import fmt

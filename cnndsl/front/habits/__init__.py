@@ -9,10 +9,11 @@ named, with the reason, and nothing is fixed. A bare foreign word (`dense 10`, `
 `MaxPooling2D`) is named by its cnndsl word.
 
 One module per step: `reading` (the call's arguments), `values` (as cnndsl writes them),
-`translations` (one per family of layers), `table` (the foreign layers, as data),
+`translations` (one per family of layers), `foreign` (the table of foreign layers, as data),
 `pasted` (finding and reporting pasted calls), `words` (bare words, numbers, options).
 """
 
+from cnndsl.front.habits.foreign import BARE_WORDS, FOREIGN, KERAS, PYTORCH, Foreign, candidates
 from cnndsl.front.habits.pasted import (
            MAX_CALL,
            MAX_CALLS,
@@ -24,7 +25,6 @@ from cnndsl.front.habits.pasted import (
            translate,
 )
 from cnndsl.front.habits.reading import MAX_DIGITS, Unreadable, read_arguments
-from cnndsl.front.habits.table import BARE_WORDS, FOREIGN, KERAS, PYTORCH, Foreign, candidates
 from cnndsl.front.habits.words import bare_number, bare_word, option_apart
 
 __all__ = ["BARE_WORDS", "FOREIGN", "KERAS", "MAX_CALL", "MAX_CALLS", "MAX_DIGITS", "MAX_TRIES",

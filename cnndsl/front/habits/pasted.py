@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 from cnndsl.diagnostics.diagnostic import Diagnostic, Fix, error
+from cnndsl.front.habits.foreign import KERAS, Foreign, candidates
 from cnndsl.front.habits.reading import Unreadable, Word, read_arguments
-from cnndsl.front.habits.table import KERAS, Foreign, candidates
 from cnndsl.front.habits.translations import _HARMLESS
 from cnndsl.front.habits.values import NoTranslation, _bind, _count, _string
 from cnndsl.front.source import Source

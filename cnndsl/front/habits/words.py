@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from cnndsl.diagnostics.diagnostic import Diagnostic, Fix, error
 from cnndsl.front import syntax as ast
-from cnndsl.front.habits.table import BARE_WORDS, FOREIGN
+from cnndsl.front.habits.foreign import BARE_WORDS, FOREIGN
 from cnndsl.front.source import Span
 
 

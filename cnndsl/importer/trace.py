@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from cnndsl.importer import mapping
 from cnndsl.importer.errors import Unsupported, user_frame
+from cnndsl.importer.functions import CustomFunction, custom_functions_refused
 from cnndsl.importer.mapping import Layer
 
 BATCH = 2   # traced with two samples, so the batch dimension never looks like a size of 1
@@ -118,6 +119,10 @@ class _Tracer(fx.Tracer):
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         return m is not self.root_module and not is_container(m) and qualname not in self.inline
+
+    def trace(self, root, concrete_args=None):
+        with custom_functions_refused():
+            return super().trace(root, concrete_args)
 
 
 class _Failed(Exception):
@@ -224,6 +229,13 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
             _Shapes(module, graph).run(*[torch.empty(s) for s in shapes])
     except (Unsupported, Inline):
         raise
+    except CustomFunction as exc:
+        where = user_frame(exc.__traceback__)
+        raise Unsupported(f"`{exc}` is a hand-written torch.autograd.Function, whose backward "
+                          "a spec cannot keep", module_path=path, filename=where[0] or filename,
+                          line=where[1] or line,
+                          hint="write its forward with torch operations the language has "
+                               "words for, and let autograd derive the backward") from None
     except _Failed as failed:
         inner = failed.exc
         where = user_frame(inner.__traceback__)

@@ -455,3 +455,20 @@ class NoneSize(nn.Module):
 def test_arguments_no_handler_reads_are_unsupported_not_internal_errors():
     with pytest.raises(Unsupported, match="adaptive_avg_pool2d"):
         import_module(NoneSize(), [(3, 8, 8)])
+
+
+def test_a_stride_is_never_written_as_a_fraction_of_the_channels():
+    """Two uses, 16 channels stride 1 and 32 channels stride 2: `stride=c//16` reproduces
+    them but reads as nonsense (and breaks on the next use); a stride is its own parameter."""
+    class Unit(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn = nn.BatchNorm2d(cout)
+
+        def forward(self, x):
+            return torch.relu(self.bn(self.conv(x)))
+
+    net = nn.Sequential(Unit(3, 16, 1), Unit(16, 32, 2))
+    text = _round_trip(net, (3, 16, 16)).text
+    assert "stride=s" in text and "c//16" not in text, text

@@ -472,3 +472,33 @@ def test_a_stride_is_never_written_as_a_fraction_of_the_channels():
     net = nn.Sequential(Unit(3, 16, 1), Unit(16, 32, 2))
     text = _round_trip(net, (3, 16, 16)).text
     assert "stride=s" in text and "c//16" not in text, text
+
+
+class _Cube(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class CubeAfterASizeBranch(SizeBranch):
+    """fx fails at the size branch; torch.export, which would trace through `_Cube` and drop
+    its backward, must refuse it too."""
+
+    def forward(self, x):
+        x = super().forward(x)
+        return _Cube.apply(x)
+
+
+@pytest.mark.parametrize("module", [CubeAfterASizeBranch(), nn.Sequential(nn.Conv2d(3, 3, 1),
+                                                                         CubeAfterASizeBranch())],
+                         ids=["root", "nested"])
+def test_a_custom_autograd_function_is_refused_by_both_tracers(module):
+    with pytest.raises(Unsupported, match="_Cube.apply") as caught:
+        import_module(module, [(3, 16, 16)])
+    assert caught.value.filename == __file__
+    assert caught.value.line == CubeAfterASizeBranch.forward.__code__.co_firstlineno + 2
+    assert caught.value.module_path == ("" if isinstance(module, CubeAfterASizeBranch) else "1")

@@ -230,12 +230,7 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
     except (Unsupported, Inline):
         raise
     except CustomFunction as exc:
-        where = user_frame(exc.__traceback__)
-        raise Unsupported(f"`{exc}` is a hand-written torch.autograd.Function, whose backward "
-                          "a spec cannot keep", module_path=path, filename=where[0] or filename,
-                          line=where[1] or line,
-                          hint="write its forward with torch operations the language has "
-                               "words for, and let autograd derive the backward") from None
+        raise _custom(exc, path, filename, line) from None
     except _Failed as failed:
         inner = failed.exc
         where = user_frame(inner.__traceback__)
@@ -249,7 +244,10 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
                               f"{_first_line(exc)})", module_path=path,
                               filename=where[0] or filename, line=where[1] or line,
                               hint=_trace_hint(exc))
-        graph = _exported(module, shapes, inline)
+        try:
+            graph = _exported(module, shapes, inline)
+        except CustomFunction as custom:
+            raise _custom(custom, path, filename, line) from None
         if graph is None:
             raise problem from None
     try:
@@ -261,14 +259,25 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
         raise
 
 
+def _custom(exc: CustomFunction, path: str, filename, line) -> Unsupported:
+    where = user_frame(exc.__traceback__)
+    return Unsupported(f"`{exc}` is a hand-written torch.autograd.Function, whose backward a "
+                       "spec cannot keep", module_path=path, filename=where[0] or filename,
+                       line=where[1] or line,
+                       hint="write its forward with torch operations the language has words "
+                            "for, and let autograd derive the backward")
+
+
 def _exported(module: nn.Module, shapes, inline) -> fx.Graph | None:
     """The `torch.export` fallback's graph, or None where export fails too."""
     from cnndsl.importer.exported import exported_graph
 
     tracer = _Tracer(module, inline)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), custom_functions_refused():
             return exported_graph(module, shapes, lambda m: tracer.is_leaf_module(m, ""))
+    except CustomFunction:
+        raise
     except Unsupported:
         return None
     except Exception:   # export cannot run it either: fx's message is the one to show

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 
 from torch.autograd import Function
 
+from cnndsl.importer.errors import Unsupported, user_frame
+
 
 class CustomFunction(Exception):
     """A `torch.autograd.Function` subclass was applied in a traced forward."""
@@ -31,3 +33,14 @@ def custom_functions_refused() -> Iterator[None]:
         yield
     finally:
         Function.apply = original
+
+
+def refused(exc: CustomFunction, path: str, filename: str | None,
+            line: int | None) -> Unsupported:
+    """The user's message: the module, the line that applies the function, the rewrite."""
+    where = user_frame(exc.__traceback__)
+    return Unsupported(f"`{exc}` is a hand-written torch.autograd.Function, whose backward a "
+                       "spec cannot keep", module_path=path, filename=where[0] or filename,
+                       line=where[1] or line,
+                       hint="write its forward with torch operations the language has words "
+                            "for, and let autograd derive the backward")

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 
 from cnndsl.importer import mapping
 from cnndsl.importer.errors import Unsupported, user_frame
-from cnndsl.importer.functions import CustomFunction, custom_functions_refused
+from cnndsl.importer.functions import CustomFunction, custom_functions_refused, refused
 from cnndsl.importer.mapping import Layer
 
 BATCH = 2   # traced with two samples, so the batch dimension never looks like a size of 1
@@ -230,7 +230,7 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
     except (Unsupported, Inline):
         raise
     except CustomFunction as exc:
-        raise _custom(exc, path, filename, line) from None
+        raise refused(exc, path, filename, line) from None
     except _Failed as failed:
         inner = failed.exc
         where = user_frame(inner.__traceback__)
@@ -247,7 +247,7 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
         try:
             graph = _exported(module, shapes, inline)
         except CustomFunction as custom:
-            raise _custom(custom, path, filename, line) from None
+            raise refused(custom, path, filename, line) from None
         if graph is None:
             raise problem from None
     try:
@@ -257,15 +257,6 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
     except Inline as inner:
         inner.owner = module
         raise
-
-
-def _custom(exc: CustomFunction, path: str, filename, line) -> Unsupported:
-    where = user_frame(exc.__traceback__)
-    return Unsupported(f"`{exc}` is a hand-written torch.autograd.Function, whose backward a "
-                       "spec cannot keep", module_path=path, filename=where[0] or filename,
-                       line=where[1] or line,
-                       hint="write its forward with torch operations the language has words "
-                            "for, and let autograd derive the backward")
 
 
 def _exported(module: nn.Module, shapes, inline) -> fx.Graph | None:

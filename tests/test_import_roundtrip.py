@@ -1,7 +1,7 @@
 """`cnndsl.importer.import_module` on the corpus (`tests/importer_corpus/`) and on every
 spec in `specs/`: the spec it writes checks, has the original's parameter count, and, once
 `imported.state_dict` is loaded strictly into `cnndsl.build(text)`, gives the original's eval
-outputs. torchvision's layouts keep their keys (the original's own `state_dict()` loads);
+outputs. torchvision's ResNet keeps its keys (the original's own `state_dict()` loads);
 ResNet-50 and DenseNet-121 come out folded. Unsupported modules raise `Unsupported`, located.
 
 The weights are perturbed first (every constant parameter and every batch-norm statistic
@@ -122,11 +122,27 @@ def test_unsupported_fixtures_run_in_pytorch():
 
 # ---- round trips of the corpus ---------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def imports(importer):
+    """name -> (the randomised original, its import): each corpus net imported once for the
+    tests that read it."""
+    cache: dict[str, tuple] = {}
+
+    def imported(name: str):
+        if name not in cache:
+            entry = CORPUS[name]
+            original = randomised(entry.make())
+            cache[name] = original, importer.import_module(original, [entry.input])
+        return cache[name]
+
+    yield imported
+    cache.clear()
+
+
 @pytest.mark.parametrize("name", sorted(CORPUS))
-def test_corpus_round_trip(importer, name):
+def test_corpus_round_trip(imports, name):
     entry = CORPUS[name]
-    original = randomised(entry.make())
-    imported = importer.import_module(original, [entry.input])
+    original, imported = imports(name)
     checked(imported.text)
     model = rebuilt(imported)
     assert params(model) == params(original)
@@ -135,17 +151,44 @@ def test_corpus_round_trip(importer, name):
         assert nonempty_lines(imported.text) <= 60, imported.text
 
 
-@pytest.mark.parametrize("name", sorted(n for n in CORPUS if CORPUS[n].keyed))
-def test_torchvision_layouts_keep_their_keys(importer, name):
+@pytest.mark.parametrize("name", sorted(n for n in CORPUS
+                                        if CORPUS[n].keyed and not CORPUS[n].keys_lost))
+def test_torchvision_layouts_keep_their_keys(imports, name):
     """keys_kept, and the ORIGINAL's own state_dict loads strictly into the spec."""
     entry = CORPUS[name]
-    original = randomised(entry.make())
-    imported = importer.import_module(original, [entry.input])
+    original, imported = imports(name)
     assert imported.keys_kept is True
     model = cnndsl.build(imported.text)
     assert sorted(model.state_dict()) == sorted(original.state_dict())
     model.load_state_dict(original.state_dict(), strict=True)
     assert_same_outputs(model.eval(), original, (sample(entry.input),))
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CORPUS if CORPUS[n].keys_lost))
+def test_layouts_whose_keys_the_language_cannot_keep_say_so(imports, name):
+    """`keys_kept` is False (the corpus says why: `keys_lost`), and the weights are the
+    original's tensors in the original's order, under the spec's names."""
+    original, imported = imports(name)
+    assert imported.keys_kept is False, CORPUS[name].keys_lost
+    assert list(imported.state_dict) == list(cnndsl.build(imported.text).state_dict())
+    ours, theirs = list(imported.state_dict.values()), list(original.state_dict().values())
+    assert len(ours) == len(theirs)
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+def test_resnet50_folds_to_one_block_with_an_if(imports):
+    text = imports("resnet50")[1].text
+    assert "block Bottleneck(c, s=1) {" in text and "if in != c*4 {" in text, text
+    assert "Bottleneck(64) * 3 as layer1" in text
+    assert "(Bottleneck(256, s=2) -> Bottleneck(256) * 5) as layer3" in text
+    assert nonempty_lines(text) < 25, text
+
+
+def test_densenet121_folds_each_dense_block_into_a_repetition(imports):
+    text = imports("densenet121")[1].text
+    assert "concat(identity, DenseLayer) * 24 as denseblock3" in text, text
+    assert "block Transition { batchnorm as norm -> relu -> conv in//2 k1 nobias as conv" in text
+    assert nonempty_lines(text) < 30, text
 
 
 def test_import_leaves_the_original_as_it_was(importer):
@@ -223,6 +266,7 @@ def test_spec_round_trip(importer, name):
     original = randomised(cnndsl.build(text))
     imported = importer.import_module(original, [size])
     checked(imported.text)
+    assert imported.keys_kept   # a compiled spec's own names survive an import
     model = rebuilt(imported)
     assert params(model) == params(original)
     assert_same_outputs(model, original, (sample(size),))

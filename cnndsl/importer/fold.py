@@ -198,11 +198,18 @@ _NAMES = {"out": "c", "stride": "s", "kernel": "k", "padding": "p", "groups": "g
           "shape": "shape", "before": "before", "after": "after", "value": "value"}
 
 
+#: a window's geometry: written in terms of other geometry only, never of channels
+#: (`stride=c//16` reproduces strides 1, 2 at 16, 32 channels, and means nothing)
+_GEOMETRY = {"kernel", "stride", "padding", "dilation", "output_padding"}
+_GEOMETRY |= {_NAMES[f] for f in _GEOMETRY}
+
+
 @dataclass
 class Param:
     name: str
     values: dict[int, object]
     default: object = None
+    field: str = ""
 
 
 class Parameters:
@@ -221,17 +228,20 @@ class Parameters:
             return
         ints = all(isinstance(v, int) for v in values.values())
         if ints:
-            found = self._relation(values)
+            found = self._relation(values, slot.field in _GEOMETRY)
             if found:
                 slot.choice = Expr(found)
                 return
         param = self._param(slot.field, values)
         slot.choice = Expr(param.name)
 
-    def _relation(self, values: dict[int, int]) -> str:
-        """`in`, `in*k`, `in//k`, a parameter or a multiple of one, reproducing every value."""
-        candidates = [("in", self.ins)] + [(p.name, p.values) for p in self.params
-                                          if all(isinstance(v, int) for v in p.values.values())]
+    def _relation(self, values: dict[int, int], geometry: bool = False) -> str:
+        """`in`, `in*k`, `in//k`, a parameter or a multiple of one, reproducing every value
+        (for a window's geometry, only another geometry parameter)."""
+        candidates = [] if geometry else [("in", self.ins)]
+        candidates += [(p.name, p.values) for p in self.params
+                       if all(isinstance(v, int) for v in p.values.values())
+                       and (p.field in _GEOMETRY) == geometry]
         for name, base in candidates:
             if not all(i in base for i in values):
                 continue
@@ -259,7 +269,7 @@ class Parameters:
         while name in taken:
             n += 1
             name = f"{base}_{n}"
-        param = Param(name, dict(values))
+        param = Param(name, dict(values), field=field_name)
         self.params.append(param)
         return param
 

@@ -73,9 +73,9 @@ class Hierarchy:
 
     def _traced(self, module, shapes, names, path, depth, inline):
         level = trace(module, shapes, names, path, inline)
-        chains = Chains(level, self._labels(level))
+        chains = Chains(level, self._labels(level, path))
         items = chains.body()
-        items = grouped(items, module)
+        items = grouped(items, module, taken=frozenset(level.input_names))
         outputs = chains.outputs(items)
         unique_labels(items + [i for chain in outputs for i in chain])
         for item in walk(items + [i for chain in outputs for i in chain]):
@@ -101,13 +101,15 @@ class Hierarchy:
         item.node.module = node.module
 
     @staticmethod
-    def _labels(level: Level) -> dict[int, str]:
+    def _labels(level: Level, path: str = "") -> dict[int, str]:
         calls = Counter(n.path for n in level.nodes if n.path)
         for n in level.nodes:
             if n.path and calls[n.path] > 1 and n.module is not None and \
                     any(True for _ in n.module.parameters()):
                 raise Unsupported(f"`{n.path}` is called {calls[n.path]} times, sharing its "
-                                  "weights between the calls", module_path=n.path,
+                                  "weights between the calls",
+                                  module_path=f"{path}.{n.path}" if path else n.path,
+                                  filename=level.filename, line=level.line,
                                   hint="give each call its own module: a spec's layers never "
                                        "share weights")
         labels: dict[int, str] = {}
@@ -154,9 +156,11 @@ def walk(items: list[Item]):
         yield from walk(item.items)
 
 
-def grouped(items: list[Item], module: nn.Module, prefix: str = "") -> list[Item]:
+def grouped(items: list[Item], module: nn.Module, prefix: str = "",
+            taken: frozenset[str] = frozenset()) -> list[Item]:
     """Runs of items from one container attribute (`layer1.0`, `layer1.1`) -> a labelled
-    group; a merge belongs to the container every module inside it belongs to."""
+    group; a merge belongs to the container every module inside it belongs to. A group
+    never takes a name in `taken` (the inputs': `input depth` and `self.depth`)."""
     heads = [_container(item, module, prefix) for item in items]
     out: list[Item] = []
     i = 0
@@ -165,7 +169,7 @@ def grouped(items: list[Item], module: nn.Module, prefix: str = "") -> list[Item
         if head is None:
             item = items[i]
             for n, branch in enumerate(item.branches):
-                item.branches[n] = grouped(branch, module, prefix)
+                item.branches[n] = grouped(branch, module, prefix, taken)
             out.append(item)
             i += 1
             continue
@@ -174,11 +178,11 @@ def grouped(items: list[Item], module: nn.Module, prefix: str = "") -> list[Item
         if any(h not in (head, None) for h in heads[i:j + 1]):
             for item in run:
                 for n, branch in enumerate(item.branches):
-                    item.branches[n] = grouped(branch, module, prefix)
+                    item.branches[n] = grouped(branch, module, prefix, taken)
             out.extend(run)
         else:
             inner = grouped(run, module, f"{prefix}{head}.")
-            label = head if valid_label(head) else ""
+            label = head if valid_label(head) and head not in taken else ""
             out.append(Item("group", items=inner, label=label, path=prefix + head))
         i = j + 1
     return out

@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from cnndsl.importer import mapping
 from cnndsl.importer.errors import Unsupported, user_frame
+from cnndsl.importer.functions import CustomFunction, custom_functions_refused, refused
 from cnndsl.importer.mapping import Layer
 
 BATCH = 2   # traced with two samples, so the batch dimension never looks like a size of 1
@@ -118,6 +119,10 @@ class _Tracer(fx.Tracer):
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         return m is not self.root_module and not is_container(m) and qualname not in self.inline
+
+    def trace(self, root, concrete_args=None):
+        with custom_functions_refused():
+            return super().trace(root, concrete_args)
 
 
 class _Failed(Exception):
@@ -224,6 +229,8 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
             _Shapes(module, graph).run(*[torch.empty(s) for s in shapes])
     except (Unsupported, Inline):
         raise
+    except CustomFunction as exc:
+        raise refused(exc, path, filename, line) from None
     except _Failed as failed:
         inner = failed.exc
         where = user_frame(inner.__traceback__)
@@ -237,7 +244,10 @@ def trace(module: nn.Module, shapes: list[tuple[int, ...]], names: tuple[str, ..
                               f"{_first_line(exc)})", module_path=path,
                               filename=where[0] or filename, line=where[1] or line,
                               hint=_trace_hint(exc))
-        graph = _exported(module, shapes, inline)
+        try:
+            graph = _exported(module, shapes, inline)
+        except CustomFunction as custom:
+            raise refused(custom, path, filename, line) from None
         if graph is None:
             raise problem from None
     try:
@@ -255,8 +265,10 @@ def _exported(module: nn.Module, shapes, inline) -> fx.Graph | None:
 
     tracer = _Tracer(module, inline)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), custom_functions_refused():
             return exported_graph(module, shapes, lambda m: tracer.is_leaf_module(m, ""))
+    except CustomFunction:
+        raise
     except Unsupported:
         return None
     except Exception:   # export cannot run it either: fx's message is the one to show

@@ -34,7 +34,9 @@ class _DenseLayer(nn.Module):
         joined = torch.cat(inputs, 1)
         return self.conv1(self.relu1(self.norm1(joined)))
 
-    def forward(self, features: list[Tensor]) -> Tensor:
+    def forward(self, features: Tensor | list[Tensor]) -> Tensor:
+        if isinstance(features, Tensor):   # torchvision's: a tensor or the list of earlier ones
+            features = [features]
         bottleneck = self.bn_function(features)
         new = self.conv2(self.relu2(self.norm2(bottleneck)))
         if self.drop_rate > 0:

@@ -5,7 +5,10 @@ ends in a right answer or a one-line refusal (exit 1 or 2), never an internal er
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from test_predict_report import grey, trained  # noqa: F401 (a fixture)
 
 from cnndsl.cli import main
 
@@ -53,3 +56,41 @@ def test_import_of_a_module_too_deep_too_long_or_cyclic_is_one_line(modules, cap
     assert main(["import", f"{modules}:{name}", "--input", "3x4x4"]) == 1
     err = capsys.readouterr().err
     assert words in err and "internal error" not in err and len(err.splitlines()) == 1, err
+
+
+# ---- CSV: a carriage return in a name is a line break to every CSV reader ---------------
+
+def _csv_rows(text: str) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+@pytest.mark.slow
+def test_a_carriage_return_in_a_file_name_keeps_predict_s_csv_rows_whole(
+        capsys, trained, tmp_path):  # noqa: F811
+    names = ["cr\rname.png", "crlf\r\nname.png", "plain.png"]
+    for name in names:
+        grey(tmp_path / "r" / name, 90)
+    assert main(["predict", str(trained), str(tmp_path / "r"), "--format", "csv"]) == 0
+    rows = _csv_rows(capsys.readouterr().out)
+    assert [row[0] for row in rows[1:]] == \
+        sorted((str(tmp_path / "r" / n) for n in names), key=os.fsencode)
+    assert all(len(row) == len(rows[0]) for row in rows)
+
+
+def test_a_carriage_return_in_a_class_name_keeps_per_class_csv_rows_whole():
+    from types import SimpleNamespace
+
+    import torch
+
+    from cnndsl.train.evaluation import _csv
+    from cnndsl.train.scores import scores
+
+    classes = ["left\rright", "=1+2", "plain"]
+    found = scores(torch.tensor([[2, 1, 0], [0, 3, 0], [0, 0, 1]]), classes)
+    text = _csv(found, SimpleNamespace(task="classify", classes=classes), {"acc": 0.5}, 7)
+    rows = _csv_rows(text)
+    assert [row[1] for row in rows[1:4]] == classes       # exact: no prefix, no escape
+    assert all(len(row) == len(rows[0]) for row in rows)

@@ -24,8 +24,24 @@ def deep():
         m = nn.Sequential(m)
     return m
 
+def small():
+    return nn.Sequential(nn.Conv2d(3, 3, 1))
+
 def long():
     return nn.Sequential(*[nn.Conv2d(3, 3, 1) for _ in range(1500)])
+
+class Huge(nn.Module):
+    input_size = (1, 2**20, 2**20)
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+def huge():
+    return Huge()
 
 class Loop(nn.Module):
     def __init__(self):
@@ -56,6 +72,23 @@ def test_import_of_a_module_too_deep_too_long_or_cyclic_is_one_line(modules, cap
     assert main(["import", f"{modules}:{name}", "--input", "3x4x4"]) == 1
     err = capsys.readouterr().err
     assert words in err and "internal error" not in err and len(err.splitlines()) == 1, err
+
+
+def test_import_bounds_the_module_s_own_input_size_as_it_bounds_the_flag(modules, capsys):
+    assert main(["import", f"{modules}:huge"]) == 2
+    err = capsys.readouterr().err
+    assert "values per sample" in err and "input_size" in err, err
+
+
+def test_import_refuses_one_file_for_both_the_spec_and_the_weights(modules, tmp_path,
+                                                                    capsys):
+    same = tmp_path / "out"
+    os.symlink(same, tmp_path / "link")
+    for other in (same, tmp_path / "link"):
+        assert main(["import", f"{modules}:small", "--input", "3x4x4", "-o", str(same),
+                     "--weights", str(other)]) == 2
+        assert "same file" in capsys.readouterr().err
+        assert not same.exists()
 
 
 # ---- CSV: a carriage return in a name is a line break to every CSV reader ---------------

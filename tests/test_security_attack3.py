@@ -127,3 +127,27 @@ def test_a_carriage_return_in_a_class_name_keeps_per_class_csv_rows_whole():
     rows = _csv_rows(text)
     assert [row[1] for row in rows[1:4]] == classes       # exact: no prefix, no escape
     assert all(len(row) == len(rows[0]) for row in rows)
+
+
+# ---- overrides from Python: a value too large to show is refused by name -------------
+
+@pytest.mark.parametrize("given", [
+    {"w": 10**5000}, {"w": -(10**5000)}, {"w": __import__("fractions").Fraction(1, 10**5000)},
+    {"input": (1, 10**5000, 28)}])
+def test_build_refuses_a_python_value_too_large_to_write_naming_it(given):
+    import cnndsl
+
+    spec = "model Net\ninput 1x28x28\nlet w = 8\nconv w k3 -> relu -> fc 10\n"
+    with pytest.raises(ValueError, match="out of range") as caught:
+        cnndsl.build(spec, **given)
+    assert ("`w`" if "w" in given else "the input") in str(caught.value)
+    assert len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize("size", [range(10**12), (1, 10**5000, "28"), [1] * 10**6])
+def test_build_reads_a_bad_python_size_without_materialising_or_failing_to_show_it(size):
+    import cnndsl
+
+    with pytest.raises(TypeError, match="must be a tuple") as caught:
+        cnndsl.build("model Net\ninput 1x28x28\nconv 8 k3 -> relu -> fc 10\n", input=size)
+    assert len(str(caught.value)) < 200

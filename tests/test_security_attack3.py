@@ -151,3 +151,22 @@ def test_build_reads_a_bad_python_size_without_materialising_or_failing_to_show_
     with pytest.raises(TypeError, match="must be a tuple") as caught:
         cnndsl.build("model Net\ninput 1x28x28\nconv 8 k3 -> relu -> fc 10\n", input=size)
     assert len(str(caught.value)) < 200
+
+
+# ---- a run folder's recorded overrides, edited by hand -----------------------------------
+
+@pytest.mark.slow
+def test_recorded_overrides_that_no_longer_check_are_named_not_blamed_on_the_version(
+        capsys, trained, tmp_path):  # noqa: F811
+    import json
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    record = json.loads((run / "config.json").read_text())
+    record["overrides"] = {"set": {"nope": "3"}, "input": {}}
+    (run / "config.json").write_text(json.dumps(record))
+    assert main(["predict", str(run), str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "`--set nope=3`" in err and "this version" not in err, err
+    assert len(err.strip().splitlines()) == 1

@@ -312,3 +312,21 @@ def guard(recognise: Callable[[Path], bool], force: bool, *,
             raise FileProblem(f"`{show_path(target)}` exists and was not written by cnndsl; "
                               f"not overwriting it\n  = help: {hint}")
     return check
+
+
+def csv_text(rows) -> str:
+    """Rows as CSV text, one `\\n` per row, every name exact: a row with a carriage
+    return in a cell is written fully quoted, since the `csv` module quotes only the
+    characters of its own line ending and every reader ends a line at a bare `\\r`.
+    Cells are not prefixed against spreadsheet formulas (`=cmd|...`): a program reads
+    the name it wrote; open the file in a spreadsheet as text."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    plain = csv.writer(buffer, lineterminator="\n")
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        cells = list(row)
+        (quoted if any("\r" in str(cell) for cell in cells) else plain).writerow(cells)
+    return buffer.getvalue()

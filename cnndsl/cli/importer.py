@@ -47,20 +47,26 @@ def parse_inputs(given: list[str]) -> list[tuple[str, tuple[int, ...]]]:
             raise common.CommandError(f"`--input {_shown(text)}` is not a size like 3x224x224 "
                                       "or NAME=3x64x64", common.EXIT_USAGE)
         shape = tuple(int(v) for v in size.split("x"))
-        elements = 1
-        for v in shape:
-            elements *= v
-        if elements > MAX_INPUT_ELEMENTS:
-            raise common.CommandError(f"`--input {_shown(text)}` has {elements:,} values per "
-                                      f"sample; at most {MAX_INPUT_ELEMENTS:,}",
-                                      common.EXIT_USAGE)
-        pairs.append((name, shape))
+        pairs.append((name, _bounded(shape, f"`--input {_shown(text)}`")))
     names = [n for n, _ in pairs]
     if len(pairs) > 1 and (not all(names) or len(set(names)) != len(names)):
         raise common.CommandError("several inputs each need a distinct name: "
                                   "`--input image=3x64x64 --input depth=1x64x64`",
                                   common.EXIT_USAGE)
     return pairs
+
+
+def _bounded(shape: tuple[int, ...], shown: str) -> tuple[int, ...]:
+    """`shape`, if one sample of it has at most `MAX_INPUT_ELEMENTS` values."""
+    elements = 1
+    for v in shape:
+        elements *= v
+        if elements > MAX_INPUT_ELEMENTS:
+            break
+    if elements > MAX_INPUT_ELEMENTS:
+        raise common.CommandError(f"{shown} has over {MAX_INPUT_ELEMENTS:,} values per sample"
+                                  f"; at most {MAX_INPUT_ELEMENTS:,}", common.EXIT_USAGE)
+    return shape
 
 
 def _shown(text: str) -> str:
@@ -74,8 +80,9 @@ def _inputs(args, module):
         pairs = parse_inputs(args.input)
         return {n: s for n, s in pairs} if pairs[0][0] else [s for _, s in pairs]
     size = getattr(module, "input_size", None)
-    if isinstance(size, tuple) and all(isinstance(v, int) and v > 0 for v in size):
-        return [size]
+    if isinstance(size, tuple) and 2 <= len(size) <= 4 and \
+            all(type(v) is int and v > 0 for v in size):
+        return [_bounded(size, f"the module's `input_size` {_shown(repr(size))}")]
     raise common.CommandError("give the input size: `--input 3x224x224` (one sample, no "
                               "batch), or give the module an `input_size` attribute",
                               common.EXIT_USAGE)
@@ -104,11 +111,26 @@ def run(args) -> int:
     return common.EXIT_OK
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (through links, or as one existing file)."""
+    import os
+
+    try:
+        return os.path.realpath(a) == os.path.realpath(b) or os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
 def _write(args, imported) -> None:
     from cnndsl.files import FileProblem, guard, is_directory, show_path, write_atomic
     from cnndsl.importer.files import is_imported_spec, is_imported_weights, weights_bytes
 
     targets = [(args.weights, is_imported_weights), (args.output, is_imported_spec)]
+    if args.weights and args.output and args.output != "-" and \
+            _same_file(args.weights, args.output):
+        raise common.CommandError(f"`-o {show_path(args.output)}` and `--weights "
+                                  f"{show_path(args.weights)}` name the same file; give "
+                                  "each its own", common.EXIT_USAGE)
     for path, recognise in targets:
         if path and path != "-" and is_directory(path):
             raise common.CommandError(f"`{show_path(path)}` is a directory; give a file name")

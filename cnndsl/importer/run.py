@@ -24,6 +24,12 @@ class Imported:
     params: int = 0
 
 
+#: how deep submodules may nest, and how many a module may hold, before anything runs:
+#: the importer and torch's own `eval()` follow the tree by recursion
+MAX_DEPTH = 64
+MAX_MODULES = 20_000
+
+
 class ImportBug(RuntimeError):
     """The importer produced something wrong: a bug in cnndsl, not the user's module."""
 
@@ -33,6 +39,7 @@ def import_module(module: nn.Module, inputs, name: str | None = None) -> Importe
     if not isinstance(module, nn.Module):
         raise TypeError(f"expected an nn.Module, got {type(module).__name__}")
     pairs = input_shapes(inputs)
+    _bounded(module)
     was_training = module.training
     module.eval()
     try:
@@ -41,9 +48,39 @@ def import_module(module: nn.Module, inputs, name: str | None = None) -> Importe
             from cnndsl.importer.weights import keyed
 
             state, kept, params = keyed(module, text, pairs)
+    except RecursionError:   # a chain too long for the tracer's walk over it
+        raise Unsupported("the module is too long to import (its chains are followed by "
+                          "recursion)", hint="import its parts one by one") from None
     finally:
         module.train(was_training)
     return Imported(text, state, kept, params)
+
+
+def _bounded(module: nn.Module) -> None:
+    """Refuse, before running anything, a tree of submodules nested over `MAX_DEPTH`
+    deep, holding over `MAX_MODULES`, or containing itself (walked without recursion,
+    reading `_modules` as torch's own walks do)."""
+    stack: list[tuple[nn.Module, str, int, frozenset[int]]] = [(module, "", 0, frozenset())]
+    count = 0
+    while stack:
+        node, path, depth, above = stack.pop()
+        if id(node) in above:
+            raise Unsupported("a submodule contains itself (a loop of submodules)",
+                              module_path=path)
+        if depth > MAX_DEPTH:
+            raise Unsupported(f"the module nests submodules over {MAX_DEPTH} deep",
+                              module_path=path)
+        count += 1
+        if count > MAX_MODULES:
+            raise Unsupported(f"the module holds over {MAX_MODULES:,} submodules")
+        children = getattr(node, "_modules", None)
+        if not isinstance(children, dict):
+            continue
+        inner = above | {id(node)}
+        for name, child in children.items():
+            if isinstance(child, nn.Module):
+                stack.append((child, f"{path}.{name}" if path else str(name), depth + 1,
+                              inner))
 
 
 def _spec(module: nn.Module, pairs, name: str | None) -> str:

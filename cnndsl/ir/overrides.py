@@ -22,6 +22,9 @@ from fractions import Fraction
 #: A flag's value is a short expression: anything longer is refused before it is read.
 MAX_VALUE_CHARS = 200
 MAX_OVERRIDES = 100
+#: A value from Python has at most this many bits in its numerator and denominator (a
+#: flag's 200 characters write no more): past it, it could not even be shown.
+MAX_VALUE_BITS = 640
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PLAIN = re.compile(r"[ -~]*\Z")   # printable ASCII, no newline, no control character
@@ -204,7 +207,8 @@ def _walk(expr):
 
 def from_python(input=None, constants: Mapping[str, object] | None = None) -> Overrides:
     """`cnndsl.build(spec, input=(3, 64, 64), w=0.75)`'s overrides. A float is read as
-    the decimal Python shows (`1.3` is 13/10); a bad value is a `TypeError`."""
+    the decimal Python shows (`1.3` is 13/10); a value of the wrong type is a
+    `TypeError`, one too large to write (`10**5000`) a `ValueError`."""
     lets: dict[str, Value] = {}
     shown: dict[str, str] = {}
     for name, value in (constants or {}).items():
@@ -226,21 +230,40 @@ def from_python(input=None, constants: Mapping[str, object] | None = None) -> Ov
 def _number(name: str, value: object) -> int | Fraction:
     if isinstance(value, bool) or not isinstance(value, int | float | Fraction) or \
             (isinstance(value, float) and not math.isfinite(value)):
-        raise TypeError(f"constant `{name}` must be a number, got {value!r}")
+        raise TypeError(f"constant `{name}` must be a number, got {_brief(value)}")
     if isinstance(value, float):
         value = Fraction(repr(value)) if "e" not in repr(value) else Fraction(value)
+    if max(Fraction(value).numerator.bit_length(),
+           Fraction(value).denominator.bit_length()) > MAX_VALUE_BITS:
+        raise ValueError(f"constant `{name}` is out of range: a value has at most "
+                         f"{MAX_VALUE_BITS} bits (about {MAX_VALUE_BITS * 3 // 10} digits)")
     if isinstance(value, Fraction) and value.denominator == 1:
         return value.numerator
     return value
 
 
 def _size(name: str | None, size: object) -> tuple[int, ...]:
+    import itertools
+
     what = "the input" if name is None else f"the input `{name}`"
     if isinstance(size, str) or not hasattr(size, "__iter__"):
-        raise TypeError(f"{what} must be a tuple of ints, e.g. (3, 64, 64); got {size!r}")
-    values = tuple(size)
+        raise TypeError(f"{what} must be a tuple of ints, e.g. (3, 64, 64); "
+                        f"got {_brief(size)}")
+    values = tuple(itertools.islice(size, 5))    # `range(10**9)` is not materialised
     if not values or len(values) > 4 or \
             not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise TypeError(f"{what} must be a tuple of 1 to 4 ints, e.g. (3, 64, 64); "
-                        f"got {size!r}")
+                        f"got {_brief(size)}")
+    if any(v.bit_length() > 63 for v in values):
+        raise ValueError(f"{what}'s size is out of range: each dimension is at most "
+                         "2,147,483,647")
     return values
+
+
+def _brief(value: object) -> str:
+    """`repr(value)`, cut short; an int too long to write is named by its type."""
+    try:
+        text = repr(value)
+    except ValueError:      # Python's limit on converting a long int to text
+        text = f"a {type(value).__name__} too large to show"
+    return text if len(text) <= 80 else text[:77] + "..."

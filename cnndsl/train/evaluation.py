@@ -180,25 +180,22 @@ def _line(cells, width: int) -> str:
 
 def _csv(found: Scores, trained: Trained, figures: dict, n: int) -> str:
     """Every class, the averages and the accuracies, exact (the class names as they are)."""
-    import csv
-    import io
+    from cnndsl.files import csv_text
 
     iou = trained.task == "segment"
     header = ["kind", "class", "precision", "recall", "f1"] + (["iou"] if iou else []) + \
         ["support", "accuracy"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    rows = [header]
     for i, name in enumerate(trained.classes):
         values = [float(getattr(found, k)[i]) for k in _keys(iou)]
-        writer.writerow(["class", name, *(f"{v:.6f}" for v in values),
-                         int(found.support[i]), ""])
+        rows.append(["class", name, *(f"{v:.6f}" for v in values),
+                     int(found.support[i]), ""])
     total = int(found.support.sum())
     for kind, avg in (("macro avg", found.macro), ("weighted avg", found.weighted)):
-        writer.writerow([kind, "", *(f"{avg[k]:.6f}" for k in _keys(iou)), total, ""])
+        rows.append([kind, "", *(f"{avg[k]:.6f}" for k in _keys(iou)), total, ""])
     blanks = [""] * len(_keys(iou))        # an accuracy has no precision, recall, F1
     accuracy = "pixel accuracy" if iou else "top-1 accuracy"
-    writer.writerow([accuracy, "", *blanks, total, f"{figures['acc']:.6f}"])
+    rows.append([accuracy, "", *blanks, total, f"{figures['acc']:.6f}"])
     if _top5(figures):
-        writer.writerow(["top-5 accuracy", "", *blanks, n, f"{figures['top5']:.6f}"])
-    return buffer.getvalue()
+        rows.append(["top-5 accuracy", "", *blanks, n, f"{figures['top5']:.6f}"])
+    return csv_text(rows)

@@ -86,6 +86,7 @@ def _compile_recorded(text: str, name: str, path: Path, device: torch.device,
     import cnndsl
     from cnndsl import memory
     from cnndsl.backends.pytorch.build import compiled_module
+    from cnndsl.files import printable
     from cnndsl.ir.overrides import OverrideError, Overrides
 
     try:
@@ -93,6 +94,10 @@ def _compile_recorded(text: str, name: str, path: Path, device: torch.device,
     except OverrideError as exc:
         raise FolderError(f"`{show_path(path / 'config.json')}`: {exc}") from None
     result = cnndsl.check(text, name, overrides=given)
+    if not result.ok and given:    # a record edited by hand: say which override, and why
+        raise FolderError(f"`{show_path(path / 'config.json')}`: its recorded overrides "
+                          f"(`{given.command()}`) do not fit its spec: "
+                          f"{printable(result.errors[0].message)}")
     if not result.ok:
         raise FolderError(f"the spec recorded in `{show_path(path)}` no longer checks with this "
                           "version of cnndsl")

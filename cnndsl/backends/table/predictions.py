@@ -92,24 +92,21 @@ def _table(rows: list[Row], top: int, segment: bool, arrow: str) -> str:
 # ---- CSV -------------------------------------------------------------------------------
 
 def _csv(rows: list[Row], top: int, segment: bool) -> str:
-    import csv
-    import io
+    from cnndsl.files import csv_text
 
     value = "share" if segment else "p"
     header = ["image"] + [f"{kind}{i}" for i in range(1, top + 1)
                           for kind in ("top", value)] + ["read", "error"]
     header[-2:-2] = ["mask"] if segment else []
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    lines = [header]
     for row in rows:
         cells = [row.image]
         for name, share in row.top + [("", None)] * (top - len(row.top)):
             cells += [name, "" if share is None else f"{share:.6f}"]
         cells += [row.mask or ""] if segment else []
         cells += [row.read.text() if row.read is not None else "", row.error or ""]
-        writer.writerow(cells)
-    return buffer.getvalue()
+        lines.append(cells)
+    return csv_text(lines)
 
 
 # ---- JSON ------------------------------------------------------------------------------

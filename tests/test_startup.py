@@ -79,3 +79,11 @@ def test_a_mistake_still_reads_what_answers_it():
         "('E0201', \"Keras's `keras.layers.Dense`: cnndsl writes `fc`\")",
         "('E0404', None)",
         "('E0201', 'did you mean `relu`?')"]
+
+
+def test_the_shipped_parse_tables_are_loaded_not_built():
+    """Building them from the grammar costs ~200 ms: a check loads the stored ones."""
+    from cnndsl.front.parsing.tables import _lark
+
+    assert _lark().source_path == "<deserialized>"
+    assert _lark().parse("input 1x8x8\nrelu\n").data == "start"

@@ -109,3 +109,45 @@ def test_a_class_keeps_the_methods_it_writes_itself():
 
     assert repr(Named("a", 3)) == "<a>"
     assert Named("a", 1) == Named("a", 2) and hash(Named("a", 1)) == hash(("a",))
+
+
+def test_a_node_class_takes_the_arguments_dataclass_would_and_compiles_its_init_once():
+    """`__init__` is compiled on first use (start-up): before and after, a class takes
+    what `dataclass` would, refuses what it would, and runs its `__post_init__`."""
+    import inspect
+
+    for cls in _classes():
+        written = inspect.signature(_twin(cls).__init__)
+        for _ in range(2):
+            with pytest.raises(TypeError):
+                cls(*(None,) * (len(written.parameters) + 1))   # one too many: refused
+            if _ == 0:
+                made = cls.__dict__["__init__"]
+        assert cls.__dict__["__init__"] is made, cls   # compiled once
+        assert inspect.signature(made) == written, cls
+        assert made.__qualname__ == f"{cls.__qualname__}.__init__"
+    with pytest.raises(TypeError, match="Fraction, not a float"):
+        expr.Const(1.5)
+    assert expr.Const(expr.Fraction(4, 2)).value == 2
+    with pytest.raises(TypeError):
+        syntax.Num()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        syntax.Num(value=1, text="1", span=None).value = 2
+
+
+def test_a_class_made_with_node_works_before_any_other_is_made():
+    @node
+    class Pair:
+        a: int
+        b: tuple = ()
+
+    @node(kw_only=False)
+    class Point:
+        x: int
+        y: int = dataclasses.field(default_factory=lambda: 7)
+
+    assert Pair(a=1) == Pair(a=1, b=()) and Pair(a=2).b == ()
+    assert Point(1).y == 7 and Point(1, 2) == Point(x=1, y=2)
+    with pytest.raises(TypeError):
+        Pair(1)
+    assert Pair.__doc__ == "Pair(a, b)"

@@ -18,7 +18,7 @@ the same class with equal fields, hashed on those fields, shown as
 from __future__ import annotations
 
 import reprlib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, fields
 from operator import attrgetter
 
 
@@ -34,19 +34,19 @@ def node(cls=None, /, *, kw_only: bool = True):
         made = dataclass(frozen=True, slots=True, kw_only=kw_only, eq=False, repr=False,
                          init="__init__" in cls.__dict__)(cls)
         if "__init__" not in cls.__dict__:
-            made.__init__ = _first_init(made, kw_only)
+            made.__init__ = _first_init(made)
         _share(made, own)
         return made
 
     return wrap if cls is None else wrap(cls)
 
 
-def _first_init(cls, kw_only: bool):
+def _first_init(cls):
     """An `__init__` that compiles the one `dataclass` writes for `cls` when `cls` is
     first made, and puts it in its own place: a check makes a few of the ~70 node
     classes, and compiling each one's `__init__` at import was ~15 ms of start-up."""
     def __init__(self, *args, **kwargs):
-        written = _written_init(cls, kw_only)
+        written = _written_init(cls)
         cls.__init__ = written
         written(self, *args, **kwargs)
 
@@ -54,18 +54,41 @@ def _first_init(cls, kw_only: bool):
     return __init__
 
 
-def _written_init(cls, kw_only: bool):
-    """The `__init__` `dataclass` writes for `cls`'s fields, taken from a bare twin."""
-    listed = fields(cls)
-    twin = type(cls.__name__, (), {
-        "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-        "__annotations__": {f.name: f.type for f in listed},
-        **{f.name: field(default=f.default, default_factory=f.default_factory, init=f.init,
-                         kw_only=f.kw_only) for f in listed},
-        **({"__post_init__": cls.__post_init__} if hasattr(cls, "__post_init__") else {})})
-    init = dataclass(frozen=True, kw_only=kw_only, eq=False, repr=False)(twin).__init__
+def _written_init(cls):
+    """The `__init__` `dataclass(frozen=True)` writes for `cls`'s fields: each set with
+    `object.__setattr__`, a default factory called when its argument is not given, then
+    `__post_init__`. One function compiled (dataclass's whole pass compiled three). Its
+    source holds the class's own field names only, never text from a spec."""
+    env = {"__setattr": object.__setattr__, "__FACTORY": _FACTORY}
+    front, back, body = [], [], []
+    me = "__dataclass_self__" if any(f.name == "self" for f in fields(cls)) else "self"
+    for f in fields(cls):
+        param, value = f.name, f.name
+        if f.default is not MISSING:
+            env[f"__default_{f.name}"] = f.default
+            param = f"{f.name}=__default_{f.name}"
+        elif f.default_factory is not MISSING:
+            env[f"__factory_{f.name}"] = f.default_factory
+            param = f"{f.name}=__FACTORY"
+            value = f"__factory_{f.name}() if {f.name} is __FACTORY else {f.name}"
+        (back if f.kw_only else front).append(param)
+        body.append(f"    __setattr({me}, {f.name!r}, {value})")
+    if hasattr(cls, "__post_init__"):
+        body.append(f"    {me}.__post_init__()")
+    params = ", ".join([me, *front, *(["*", *back] if back else [])])
+    exec(f"def __init__({params}):\n" + "\n".join(body or ["    pass"]) + "\n", env)
+    init = env["__init__"]
+    init.__annotations__ = {**{f.name: f.type for f in fields(cls)}, "return": None}
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     return init
+
+
+class _Factory:
+    def __repr__(self) -> str:
+        return "<factory>"   # as dataclass shows it
+
+
+_FACTORY = _Factory()
 
 
 def _values(names: tuple[str, ...]):

@@ -151,3 +151,35 @@ def test_a_class_made_with_node_works_before_any_other_is_made():
     with pytest.raises(TypeError):
         Pair(1)
     assert Pair.__doc__ == "Pair(a, b)"
+
+
+def test_a_node_is_frozen_copies_and_pickles_as_a_frozen_dataclass_does():
+    import copy
+    import pickle
+
+    network = cnndsl.check((SPECS[0]).read_text(encoding="utf-8")).network
+    assert copy.deepcopy(network) == network
+    assert pickle.loads(pickle.dumps(network)) == network   # our own object, in memory
+    layer = _nodes(network, [])[-1]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        layer.nonsense = 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del layer.span
+
+    @node
+    class Base:
+        a: int
+
+    @node
+    class Child(Base):
+        b: int = 2
+
+    @dataclasses.dataclass(frozen=True)
+    class Plain(Child):
+        c: int = 3
+
+    assert Child(a=1).b == 2 and Plain(a=1).c == 3 and dataclasses.is_dataclass(Child)
+    with pytest.raises(TypeError, match="non-frozen dataclass from a frozen one"):
+        dataclasses.dataclass(type("Loose", (Child,), {"__annotations__": {"d": int}, "d": 4}))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Child(a=1).a = 5

@@ -18,7 +18,7 @@ the same class with equal fields, hashed on those fields, shown as
 from __future__ import annotations
 
 import reprlib
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
 from operator import attrgetter
 
 
@@ -31,14 +31,38 @@ def node(cls=None, /, *, kw_only: bool = True):
             own.discard("__hash__")   # Python's None beside an `__eq__`: dataclass hashes it
         if not cls.__doc__:   # else dataclass writes one with inspect.signature (~0.3 ms)
             cls.__doc__ = f"{cls.__name__}({', '.join(cls.__dict__.get('__annotations__', ()))})"
-        made = dataclass(frozen=True, slots=True, kw_only=kw_only, eq=False, repr=False,
-                         init="__init__" in cls.__dict__)(cls)
+        # frozen by the shared methods below (dataclass's frozen=True compiles two a class),
+        # but under a node class, which dataclass requires to be frozen=True itself
+        below = any(hasattr(base, "__dataclass_params__") for base in cls.__mro__[1:])
+        made = dataclass(slots=True, kw_only=kw_only, eq=False, repr=False, init=False,
+                         frozen=below)(cls)
+        made.__dataclass_params__.frozen = True   # as dataclasses reads it, for a subclass
         if "__init__" not in cls.__dict__:
             made.__init__ = _first_init(made)
         _share(made, own)
+        for method in (__setattr__, __delattr__, __getstate__, __setstate__):
+            if method.__name__ not in cls.__dict__:
+                setattr(made, method.__name__, method)
         return made
 
     return wrap if cls is None else wrap(cls)
+
+
+def __setattr__(self, name, value):
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def __delattr__(self, name):
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def __getstate__(self):   # a frozen slotted class copies and pickles by its fields
+    return [getattr(self, f.name) for f in fields(self)]
+
+
+def __setstate__(self, state):
+    for f, value in zip(fields(self), state):
+        object.__setattr__(self, f.name, value)
 
 
 def _first_init(cls):

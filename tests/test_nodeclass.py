@@ -183,3 +183,18 @@ def test_a_node_is_frozen_copies_and_pickles_as_a_frozen_dataclass_does():
         dataclasses.dataclass(type("Loose", (Child,), {"__annotations__": {"d": int}, "d": 4}))
     with pytest.raises(dataclasses.FrozenInstanceError):
         Child(a=1).a = 5
+
+
+def test_a_node_under_a_plain_frozen_dataclass_is_frozen_too():
+    @dataclasses.dataclass(frozen=True)
+    class Plain:
+        a: int = 1
+
+    @node
+    class Under(Plain):
+        b: int = 2
+
+    made = Under(a=3)
+    assert (made.a, made.b) == (3, 2) and Under.__dataclass_params__.frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.b = 5

@@ -35,12 +35,7 @@ def node(cls=None, /, *, kw_only: bool = True):
             own.discard("__hash__")   # Python's None beside an `__eq__`: dataclass hashes it
         if not cls.__doc__:   # else dataclass writes one with inspect.signature (~0.3 ms)
             cls.__doc__ = f"{cls.__name__}({', '.join(cls.__dict__.get('__annotations__', ()))})"
-        # frozen by the shared methods below (dataclass's frozen=True compiles two a class),
-        # but under a node class, which dataclass requires to be frozen=True itself
-        below = any(hasattr(base, "__dataclass_params__") for base in cls.__mro__[1:])
-        made = dataclass(slots=True, kw_only=kw_only, eq=False, repr=False, init=False,
-                         frozen=below)(cls)
-        made.__dataclass_params__.frozen = True   # as dataclasses reads it, for a subclass
+        made = _frozen_dataclass(cls, kw_only)
         if "__init__" not in cls.__dict__:
             made.__init__ = _first_init(made)
         _share(made, own)
@@ -50,6 +45,29 @@ def node(cls=None, /, *, kw_only: bool = True):
         return made
 
     return wrap if cls is None else wrap(cls)
+
+
+def _frozen_dataclass(cls, kw_only: bool):
+    """`dataclass` without its frozen=True, which compiles two methods a class: the
+    shared ones below freeze it. The node bases are marked unfrozen for the moment
+    dataclass looks (it refuses an unfrozen class under a frozen one), and every node
+    class is marked frozen, as dataclasses reads it for a subclass."""
+    bases = [b.__dataclass_params__ for b in cls.__mro__[1:] if "__dataclass_params__" in
+             b.__dict__ and getattr(b, "__setattr__", None) is __setattr__]
+    # under another frozen dataclass, dataclass freezes it (and compiles) itself
+    other = any(b.__dataclass_params__.frozen for b in cls.__mro__[1:]
+                if "__dataclass_params__" in b.__dict__ and b.__dict__.get("__setattr__")
+                is not __setattr__)
+    for params in bases:
+        params.frozen = False
+    try:
+        made = dataclass(slots=True, kw_only=kw_only, eq=False, repr=False, init=False,
+                         frozen=other)(cls)
+    finally:
+        for params in bases:
+            params.frozen = True
+    made.__dataclass_params__.frozen = True
+    return made
 
 
 def __setattr__(self, name, value):

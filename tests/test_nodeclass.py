@@ -109,3 +109,92 @@ def test_a_class_keeps_the_methods_it_writes_itself():
 
     assert repr(Named("a", 3)) == "<a>"
     assert Named("a", 1) == Named("a", 2) and hash(Named("a", 1)) == hash(("a",))
+
+
+def test_a_node_class_takes_the_arguments_dataclass_would_and_compiles_its_init_once():
+    """`__init__` is compiled on first use (start-up): before and after, a class takes
+    what `dataclass` would, refuses what it would, and runs its `__post_init__`."""
+    import inspect
+
+    for cls in _classes():
+        written = inspect.signature(_twin(cls).__init__)
+        for _ in range(2):
+            with pytest.raises(TypeError):
+                cls(*(None,) * (len(written.parameters) + 1))   # one too many: refused
+            if _ == 0:
+                made = cls.__dict__["__init__"]
+        assert cls.__dict__["__init__"] is made, cls   # compiled once
+        assert str(inspect.signature(made)) == str(written), cls   # `<factory>` alike
+        assert made.__qualname__ == f"{cls.__qualname__}.__init__"
+    with pytest.raises(TypeError, match="Fraction, not a float"):
+        expr.Const(1.5)
+    assert expr.Const(expr.Fraction(4, 2)).value == 2
+    with pytest.raises(TypeError):
+        syntax.Num()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        syntax.Num(value=1, text="1", span=None).value = 2
+
+
+def test_a_class_made_with_node_works_before_any_other_is_made():
+    @node
+    class Pair:
+        a: int
+        b: tuple = ()
+
+    @node(kw_only=False)
+    class Point:
+        x: int
+        y: int = dataclasses.field(default_factory=lambda: 7)
+
+    assert Pair(a=1) == Pair(a=1, b=()) and Pair(a=2).b == ()
+    assert Point(1).y == 7 and Point(1, 2) == Point(x=1, y=2)
+    with pytest.raises(TypeError):
+        Pair(1)
+    assert Pair.__doc__ == "Pair(a, b)"
+
+
+def test_a_node_is_frozen_copies_and_pickles_as_a_frozen_dataclass_does():
+    import copy
+    import pickle
+
+    network = cnndsl.check((SPECS[0]).read_text(encoding="utf-8")).network
+    assert copy.deepcopy(network) == network
+    assert pickle.loads(pickle.dumps(network)) == network   # our own object, in memory
+    layer = _nodes(network, [])[-1]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        layer.nonsense = 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del layer.span
+
+    @node
+    class Base:
+        a: int
+
+    @node
+    class Child(Base):
+        b: int = 2
+
+    @dataclasses.dataclass(frozen=True)
+    class Plain(Child):
+        c: int = 3
+
+    assert Child(a=1).b == 2 and Plain(a=1).c == 3 and dataclasses.is_dataclass(Child)
+    with pytest.raises(TypeError, match="non-frozen dataclass from a frozen one"):
+        dataclasses.dataclass(type("Loose", (Child,), {"__annotations__": {"d": int}, "d": 4}))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Child(a=1).a = 5
+
+
+def test_a_node_under_a_plain_frozen_dataclass_is_frozen_too():
+    @dataclasses.dataclass(frozen=True)
+    class Plain:
+        a: int = 1
+
+    @node
+    class Under(Plain):
+        b: int = 2
+
+    made = Under(a=3)
+    assert (made.a, made.b) == (3, 2) and Under.__dataclass_params__.frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.b = 5

@@ -14,6 +14,7 @@ import cnndsl
 from cnndsl.cli import main
 from cnndsl.cli.schema import WEB_BEGIN, WEB_END, web_words
 from cnndsl.ir.layers import ALIASES, DOCS, LAYERS, MAX_INT, layer_words, schema, validator
+from cnndsl.ir.layers import accepts as layers_accepts
 
 
 def test_the_web_word_lists_are_generated_from_the_schema():
@@ -191,3 +192,47 @@ def test_every_word_reaches_every_stage():
         bound = {a.field for a in word.args} | {f for f, _ in word.switches.values()}
         fields = {f.name for f in dataclasses.fields(cls)}
         assert bound <= fields, (op, bound - fields)
+
+
+def _candidates(arg) -> list:
+    """Values of every form, near every bound of `arg`, and its words."""
+    bounds = [b for b in (arg.minimum, arg.above, arg.below) if b is not None]
+    near = [f(b) for b in bounds for f in (lambda b: b, lambda b: b + 1, lambda b: b - 1,
+                                            lambda b: b + 0.5, lambda b: int(b))]
+    return [None, 0, 1, -1, 2, 3, MAX_INT, MAX_INT + 1, -(10 ** 400), 10 ** 400, 0.5, 1.0,
+            -0.5, 1e300, float("inf"), float("nan"), True, False, (1,), (2, 3), (1, 2, 3),
+            (1, 2, 3, 4), (0, 1), (1.0,), (True,), (), [1, 2], "x", "e1", "1e", "a\n", "",
+            *arg.words, *near]
+
+
+def _refused(op: str, values: dict) -> list[tuple]:
+    """Where the validator refuses `values` (the arguments it names)."""
+    from pydantic_core import ValidationError
+
+    try:
+        validator(op).validate_python(values)
+    except ValidationError as exc:
+        return [e["loc"][:1] for e in exc.errors()]
+    return []
+
+
+@pytest.mark.parametrize("op", list(LAYERS))
+def test_the_plain_check_says_yes_exactly_when_the_validator_does(op):
+    """`accepts` spares a correct spec pydantic-core's import: it must agree with the
+    validator on every value of every form, one argument varied at a time from values
+    it accepts, a switch and an unknown key too."""
+    word = LAYERS[op]
+    base: dict = {}
+    for arg in (a for a in word.args if a.required):
+        base[arg.field] = next(c for c in _candidates(arg)
+                               if (arg.field,) not in _refused(op, {**base, arg.field: c}))
+    cases = [dict(base), {**base, "nonsense": 1}]
+    for arg in word.args:
+        cases += [{**base, arg.field: c} for c in _candidates(arg)]
+        cases.append({k: v for k, v in base.items() if k != arg.field})
+    for name, _ in word.switches.values():
+        cases += [{**base, name: v} for v in (True, False, 1, None)]
+    said = [(values, layers_accepts(op, values), not _refused(op, values))
+            for values in cases]
+    assert [(v, plain) for v, plain, them in said if plain != them] == []
+    assert any(plain for _, plain, _ in said)

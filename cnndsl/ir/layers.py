@@ -11,6 +11,8 @@ playground's word lists and editors read. Nothing else lists layer words.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
@@ -425,6 +427,63 @@ def validator(op: str):
     from pydantic_core import SchemaValidator
 
     return SchemaValidator(arguments(op))
+
+
+def accepts(op: str, values: dict) -> bool:
+    """Whether `validator(op)` accepts `values`, decided in plain Python: a correct
+    spec is checked without importing pydantic-core (~10 ms of start-up). Only an
+    exact yes; binding asks the validator, for its errors, when this says no.
+
+    >>> accepts("conv", {"out": 16, "kernel": 3}), accepts("conv", {"out": 0, "kernel": 3})
+    (True, False)
+    """
+    try:
+        return _accepts(LAYERS[op], values)
+    except (OverflowError, TypeError, ValueError):   # a huge number: the validator decides
+        return False
+
+
+def _accepts(word: LayerWord, values: dict) -> bool:
+    switched = _switched(word)
+    fields = {arg.field: arg for arg in word.args}
+    if any(name not in fields and name not in switched for name in values):
+        return False
+    for arg in word.args:
+        if arg.field not in values:
+            if arg.required:
+                return False
+        elif not (values[arg.field] is None and not arg.required or _fits(arg, values[arg.field])):
+            return False
+    return all(type(values.get(name, False)) is bool for name in switched if name not in fields)
+
+
+_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _fits(arg: Arg, value) -> bool:
+    """`value` as `_core(arg)` accepts it (strict: a bool is no number, a size is a tuple)."""
+    if arg.kind == "label":
+        return type(value) is str and _LABEL.fullmatch(value) is not None
+    if type(value) is str:
+        return value in arg.words and arg.kind in ("word", "size", "number")
+    if arg.kind == "word":
+        return False
+    if type(value) is tuple:
+        return (arg.kind in ("size", "number") and 1 <= len(value) <= arg.longest
+                and all(_whole(arg, v) for v in value))
+    if arg.kind in ("int", "size"):
+        return _whole(arg, value)
+    return type(value) in (int, float) and _within(arg, float(value))
+
+
+def _whole(arg: Arg, value) -> bool:
+    return type(value) is int and value <= MAX_INT and _within(arg, value)
+
+
+def _within(arg: Arg, value) -> bool:
+    return (math.isfinite(value) and (arg.minimum is None or value >= arg.minimum)
+            and (arg.above is None or value > arg.above)
+            and (arg.below is None or value < arg.below))
 
 
 def _field_schema(word: LayerWord, arg: Arg) -> dict:

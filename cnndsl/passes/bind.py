@@ -16,7 +16,7 @@ from cnndsl.front import habits
 from cnndsl.front import syntax as ast
 from cnndsl.front.source import Span
 from cnndsl.ir.expr import Expr
-from cnndsl.ir.layers import FLAG_LETTERS, LAYERS, Arg, LayerWord, validator
+from cnndsl.ir.layers import FLAG_LETTERS, LAYERS, Arg, LayerWord, accepts, validator
 from cnndsl.passes.constants import Env, Value, evaluate, literal, parts, plain, unknown_name
 
 
@@ -231,6 +231,8 @@ def _validate(word: LayerWord, use: ast.LayerUse, bound: Bound,
     """Validate the bound values through the word's model; its errors, in the
     language's words, at the value each is about. A missing argument is told (at
     the layer) only when nothing else is wrong and no value was unknown."""
+    if accepts(word.op, bound.values):
+        return
     from pydantic_core import ValidationError
 
     try:

@@ -13,19 +13,32 @@ One module per step: `reading` (the call's arguments), `values` (as cnndsl write
 `pasted` (finding and reporting pasted calls), `words` (bare words, numbers, options).
 """
 
-from cnndsl.front.habits.foreign import BARE_WORDS, FOREIGN, KERAS, PYTORCH, Foreign, candidates
-from cnndsl.front.habits.pasted import (
-           MAX_CALL,
-           MAX_CALLS,
-           MAX_TRIES,
-           Translation,
-           call_at,
-           pasted_call,
-           pasted_calls,
-           translate,
-)
-from cnndsl.front.habits.reading import MAX_DIGITS, Unreadable, read_arguments
-from cnndsl.front.habits.words import bare_number, bare_word, option_apart
+import importlib
+
+#: each name's module. They are imported when a name is first asked for: the habits
+#: answer mistakes, so checking a correct spec (which imports this package) reads none
+#: of their tables (~8 ms of start-up)
+_HOMES = {
+    "pasted": ("MAX_CALL", "MAX_CALLS", "MAX_TRIES", "Translation", "call_at", "pasted_call",
+               "pasted_calls", "translate"),
+    "reading": ("MAX_DIGITS", "Unreadable", "read_arguments"),
+    "foreign": ("BARE_WORDS", "FOREIGN", "KERAS", "PYTORCH", "Foreign", "candidates"),
+    "words": ("bare_number", "bare_word", "option_apart"),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
+
 
 __all__ = ["BARE_WORDS", "FOREIGN", "KERAS", "MAX_CALL", "MAX_CALLS", "MAX_DIGITS", "MAX_TRIES",
            "PYTORCH", "Foreign", "Translation", "Unreadable", "bare_number", "bare_word",

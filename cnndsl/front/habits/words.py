@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from cnndsl.diagnostics.diagnostic import Diagnostic, Fix, error
 from cnndsl.front import syntax as ast
-from cnndsl.front.habits.foreign import BARE_WORDS, FOREIGN
 from cnndsl.front.source import Span
 
 
 def bare_word(name: str, span: Span) -> Diagnostic | None:
     """E0201 for another library's word used as a layer word (`dense 10`)."""
+    from cnndsl.front.habits.foreign import BARE_WORDS, FOREIGN  # only for an unknown word
+
     word = BARE_WORDS.get(name.lower()) if "." not in name else None
     if word is None:
         return None

@@ -87,9 +87,14 @@ def build_tables(grammar: str | None = None) -> str:
                       sort_keys=True, indent=0) + "\n"
 
 
-def _int_keys(pairs):
-    # JSON object keys are strings; Lark's memo and state tables use ints
-    return {int(k) if k.isdigit() else k: v for k, v in pairs}
+def _int_keys(tables: dict) -> dict:
+    """JSON object keys are strings; Lark's memo and its state numbers are ints. Only
+    those are converted (a hook on every object cost ~2 ms of start-up): a state's
+    actions stay keyed by the strings that key the token names too."""
+    tables["memo"] = {int(k): v for k, v in tables["memo"].items()}
+    parser = tables["data"]["parser"]["parser"]
+    parser["states"] = {int(k): v for k, v in parser["states"].items()}
+    return tables
 
 
 @lru_cache(maxsize=1)
@@ -98,8 +103,8 @@ def _lark() -> Lark:
     callbacks = {"COMMENT": _comment}
     try:
         text = (resources.files("cnndsl.grammars") / "cnn.tables.json").read_text("utf-8")
-        tables = json.loads(text, object_pairs_hook=_int_keys)
-    except (OSError, ValueError):
+        tables = _int_keys(json.loads(text))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         tables = None
     if tables is not None and tables.get("grammar_sha256") == _digest(grammar):
         return Lark._load_from_dict(tables["data"], tables["memo"], postlex=_PostLex(),

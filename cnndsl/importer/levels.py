@@ -12,7 +12,10 @@ from torch import nn
 
 from cnndsl.importer.chain import Chains, Item
 from cnndsl.importer.errors import Unsupported
-from cnndsl.importer.trace import BATCH, Inline, Level, ListCall, is_container, trace
+from cnndsl.importer.leaves import Inline, is_container
+from cnndsl.importer.lists import ListCall
+from cnndsl.importer.steps import Level
+from cnndsl.importer.trace import BATCH, trace
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}\Z")
 MAX_DEPTH = 64

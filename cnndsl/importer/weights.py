@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from cnndsl.importer.levels import BATCH, holds_state
-from cnndsl.importer.trace import fake_mode
+from cnndsl.importer.sizes import fake_mode
 
 
 def execution_order(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> list[nn.Module]:

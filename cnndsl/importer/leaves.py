@@ -6,6 +6,11 @@ from __future__ import annotations
 from torch import fx, nn
 
 
+def holds_state(m: nn.Module) -> bool:
+    return any(True for _ in m.parameters(recurse=False)) or \
+        any(True for _ in m.buffers(recurse=False))
+
+
 def is_container(m: nn.Module) -> bool:
     """Modules looked through: plain sequences and lists, whose members are called in turn."""
     if isinstance(m, (nn.ModuleList, nn.ModuleDict)):

@@ -12,7 +12,7 @@ from torch import nn
 
 from cnndsl.importer.chain import Chains, Item
 from cnndsl.importer.errors import Unsupported
-from cnndsl.importer.leaves import Inline, is_container
+from cnndsl.importer.leaves import Inline, holds_state, is_container
 from cnndsl.importer.lists import ListCall
 from cnndsl.importer.steps import Level
 from cnndsl.importer.trace import BATCH, trace
@@ -40,11 +40,6 @@ class Instance:
     in_channels: int
     path: str
     uses: list[Item] = field(default_factory=list)
-
-
-def holds_state(m: nn.Module) -> bool:
-    return any(True for _ in m.parameters(recurse=False)) or \
-        any(True for _ in m.buffers(recurse=False))
 
 
 class Hierarchy:

@@ -43,6 +43,7 @@ class Level:
     filename: str | None = None
     line: int | None = None
     users: dict[int, list[int]] = field(default_factory=dict)
+    params: frozenset[str] = frozenset()   # the module's own parameters read as weights
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from torch.nn import functional as F
 from cnndsl.importer import mapping
 from cnndsl.importer.errors import Unsupported, user_frame
 from cnndsl.importer.functions import Functions
-from cnndsl.importer.leaves import Inline, _helper, _Tracer, is_builtin
+from cnndsl.importer.layout import ChannelsLast, Last, permutes_only
+from cnndsl.importer.leaves import Inline, _helper, _Tracer, holds_state, is_builtin
 from cnndsl.importer.lists import concatenates_first
 from cnndsl.importer.mapping import Layer
 from cnndsl.importer.sizes import _Failed, _Shapes, fake_mode
@@ -105,7 +106,7 @@ def _trace_hint(exc: Exception) -> str:
     return "write the forward with torch operations the language has words for"
 
 
-class _Reader(Functions):
+class _Reader(Functions, ChannelsLast):
     """Walks one traced graph, mapping each fx node to a `Node` or a size value."""
 
     def __init__(self, module: nn.Module, graph: fx.Graph, names: tuple[str, ...],
@@ -115,6 +116,8 @@ class _Reader(Functions):
         self.nodes: list[Node] = []
         self.env: dict[fx.Node, object] = {}
         self.cats: dict[tuple[int, ...], int] = {}
+        self.params: dict[fx.Node, str] = {}    # get_attr nodes reading a parameter
+        self.used: set[str] = set()              # ... read as a layer's weights
 
     def read(self) -> Level:
         outputs: tuple[int, ...] = ()
@@ -127,14 +130,21 @@ class _Reader(Functions):
             elif fx_node.op == "output":
                 outputs = self._outputs(fx_node.args[0])
             elif fx_node.op == "get_attr":
-                self.env[fx_node] = _Meta(-1, "attribute")
+                self._attribute(fx_node)
             else:
                 self.env[fx_node] = self._step(fx_node)
         users: dict[int, list[int]] = {n.id: [] for n in self.nodes}
         for n in self.nodes:
             for i in n.inputs + ((n.like,) if n.like is not None else ()):
                 users[i].append(n.id)
-        return Level(self.module, self.nodes, outputs, self.names, self.filename, self.line, users)
+        return Level(self.module, self.nodes, outputs, self.names, self.filename, self.line, users,
+                     frozenset(self.used))
+
+    def _attribute(self, fx_node: fx.Node) -> None:
+        self.env[fx_node] = _Meta(-1, "attribute")
+        target = str(fx_node.target)
+        if isinstance(getattr(self.module, target, None), nn.Parameter):
+            self.params[fx_node] = target
 
     def _outputs(self, value) -> tuple[int, ...]:
         values = value if isinstance(value, (tuple, list)) else (value,)
@@ -155,6 +165,9 @@ class _Reader(Functions):
     def _tensor(self, value, what: str = "this operation") -> int:
         if isinstance(value, fx.Node):
             value = self.env.get(value)
+        if isinstance(value, Last):
+            raise Unsupported(f"{what} is applied to a channels-last tensor",
+                              hint="permute back to channels-first, (0, 3, 1, 2), before it")
         if not isinstance(value, int):
             raise Unsupported(f"{what} is applied to something that is not a tensor of the "
                               "network (a parameter, a constant or a size)",
@@ -163,6 +176,11 @@ class _Reader(Functions):
 
     def _step(self, fx_node: fx.Node):
         try:
+            first = self.env.get(fx_node.args[0]) if fx_node.args and \
+                isinstance(fx_node.args[0], fx.Node) else None
+            done = self._on_last(fx_node, first) if isinstance(first, Last) else None
+            if done is not None:
+                return done
             if fx_node.op == "call_module":
                 return self._call_module(fx_node)
             return self._call(fx_node)
@@ -203,7 +221,12 @@ class _Reader(Functions):
                               module_path=target, hint="merge the inputs first (torch.cat, +)")
         x = self._tensor(args[0], f"`{target}`")
         if not is_builtin(m):
-            return self._add(Node(0, "use", (x,), path=target, module=m), fx_node)
+            return self._user_module(fx_node, m, x, target)
+        if isinstance(m, nn.LayerNorm) and len(self.nodes[x].shape) > 2:
+            raise Unsupported(f"`{target}` normalises the last dimension of a channels-first "
+                              "tensor", module_path=target,
+                              hint="permute to channels-last first (`x.permute(0, 2, 3, 1)`): "
+                                   "a layer norm over the channels is `layernorm`")
         channels = _shape(fx_node.args[0])[1:2]
         try:
             layer = self._helper_layer(m) or mapping.module_layer(
@@ -211,6 +234,17 @@ class _Reader(Functions):
         except Unsupported as exc:
             raise exc.at(target) from None
         return self._add(Node(0, "layer", (x,), layer, path=target, module=m), fx_node)
+
+    def _user_module(self, fx_node: fx.Node, m: nn.Module, x: int, target: str) -> int:
+        """A module of the user's own: a block (`use`), or one layer where it holds its
+        weights itself and its forward is that layer (ConvNeXt's `LayerNorm2d`)."""
+        if permutes_only(m):
+            raise Inline(self.module, target)
+        if holds_state(m):
+            layer = _own_layer(m, self.nodes[x].shape)
+            if layer is not None:
+                return self._add(Node(0, "layer", (x,), layer, path=target, module=m), fx_node)
+        return self._add(Node(0, "use", (x,), path=target, module=m), fx_node)
 
     @staticmethod
     def _helper_layer(m: nn.Module) -> Layer | None:
@@ -246,6 +280,9 @@ class _Reader(Functions):
                                                               p=mapping._unless(float(p), 0.5)))
             return self._layer(fx_node, x, Layer(word))
         merge = self._merge_kind(target, method)
+        scaled = self._param_scale(fx_node, args) if merge == "mul" else None
+        if scaled is not None:
+            return scaled
         if merge is not None:
             return self._merge(fx_node, merge, args)
         name = target if method else getattr(target, "__name__", str(target))
@@ -257,6 +294,23 @@ class _Reader(Functions):
 
     def _layer(self, fx_node: fx.Node, x: int, layer: Layer, **extra) -> int:
         return self._add(Node(0, "layer", (x,), layer, **extra), fx_node)
+
+
+def _own_layer(m: nn.Module, shape: tuple[int, ...]) -> Layer | None:
+    """The layer a module of the user's own is, where it holds nothing but its own
+    parameters and its forward is that one layer reading all of them, else None."""
+    if any(True for _ in m.children()) or any(True for _ in m.buffers()):
+        return None
+    try:
+        level = trace(m, [shape], ("x",), "")
+    except (Unsupported, Inline):
+        return None
+    *_, last = level.nodes
+    names = {name for name, _ in m.named_parameters()}
+    if len(level.nodes) != 2 or last.kind != "layer" or last.inputs != (0,) or \
+            level.outputs != (last.id,) or level.params != names:
+        return None
+    return last.layer
 
 
 __all__ = ["BATCH", "F", "trace"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnndsl.importer.levels import BATCH, holds_state
+from cnndsl.importer.leaves import holds_state
+from cnndsl.importer.levels import BATCH
 from cnndsl.importer.sizes import fake_mode
 
 

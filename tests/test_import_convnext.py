@@ -104,3 +104,19 @@ def test_what_channels_last_cannot_say_is_refused_not_guessed(net, words):
     with pytest.raises(Unsupported, match=words) as caught:
         import_module(net, [(3, 8, 8)])
     assert caught.value.hint
+
+
+def test_torchvision_layout_convnext_with_its_layer_scale_on_the_block_round_trips():
+    """torchvision's `CNBlock` holds `layer_scale` itself and reads it after its layers:
+    its pre-hook fires first, yet the weight is paired where the forward reads it."""
+    from importer_corpus.convnext import convnext_small_test
+
+    imported = _round_trip(convnext_small_test(), (3, 32, 32))
+    assert "-> scale ->" in imported.text and "permute" not in imported.text.lower()
+
+
+@pytest.mark.slow
+def test_torchvision_layout_convnext_tiny_round_trips():
+    from importer_corpus.convnext import convnext_tiny
+
+    assert _round_trip(convnext_tiny(), (3, 32, 32)).params == 28_589_128

@@ -112,7 +112,18 @@ def test_torchvision_layout_convnext_with_its_layer_scale_on_the_block_round_tri
     from importer_corpus.convnext import convnext_small_test
 
     imported = _round_trip(convnext_small_test(), (3, 32, 32))
-    assert "-> scale ->" in imported.text and "permute" not in imported.text.lower()
+    assert "-> scale -> droppath rate" in imported.text, imported.text
+    assert "CNBlock(0.05) -> CNBlock(0.1)" in imported.text
+    assert "permute" not in imported.text.lower()
+
+
+def test_stochastic_depth_by_row_is_droppath_by_batch_is_not():
+    from importer_corpus.convnext import StochasticDepth
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), StochasticDepth(0.25))
+    assert "droppath 0.25" in import_module(net, [(3, 8, 8)]).text
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), StochasticDepth(0.25, "batch"))
+    assert "droppath" not in import_module(net, [(3, 8, 8)]).text
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ def is_container(m: nn.Module) -> bool:
 
 
 HELPERS = ("ChannelShuffle", "ChannelLayerNorm", "Scale", "UpsampleLike", "ChannelMean",
-           "ChannelMax", "DropPath")
+           "ChannelMax", "DropPath", "StochasticDepth")
 
 
 def is_builtin(m: nn.Module) -> bool:
@@ -34,6 +34,10 @@ def _helper(m: nn.Module) -> str | None:
         return None
     needs = {"ChannelShuffle": "groups", "Scale": "weight", "DropPath": "p",
              "ChannelLayerNorm": "eps", "UpsampleLike": "mode"}.get(name)
+    if name == "StochasticDepth":   # torchvision's, by row: the language's droppath
+        row = isinstance(getattr(m, "p", None), (int, float)) and \
+            getattr(m, "mode", "row") == "row" and not any(True for _ in m.parameters())
+        return name if row else None
     return name if needs is None or hasattr(m, needs) else None
 
 

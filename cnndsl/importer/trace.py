@@ -257,7 +257,7 @@ class _Reader(Functions, ChannelsLast):
             return mapping._layer("layernorm", eps=mapping._unless(m.eps, 1e-5))
         if name == "Scale":
             return Layer("scale")
-        if name == "DropPath":
+        if name in ("DropPath", "StochasticDepth"):
             return Layer("droppath", (("p", float(m.p)),))
         return Layer("channelmean" if name == "ChannelMean" else "channelmax")
 

@@ -99,7 +99,10 @@ class Unmatched(nn.Module):
     (nn.Sequential(nn.Conv2d(3, 8, 1), Unmatched(), nn.Linear(8, 8), Unmatched()),
      "permute to dimensions"),
     (nn.Sequential(nn.Conv2d(3, 8, 1), Unmatched(), nn.Conv2d(8, 8, 1)), "channels-last"),
-], ids=["layernorm-channels-first", "permuted-twice", "conv-on-channels-last"])
+    (nn.Sequential(nn.Conv2d(3, 8, 1), nn.Linear(8, 4)), "maps the last dimension"),
+    (nn.Sequential(nn.Conv2d(3, 8, 1), Unmatched()), "returns a channels-last tensor"),
+], ids=["layernorm-channels-first", "permuted-twice", "conv-on-channels-last",
+        "linear-channels-first", "ends-channels-last"])
 def test_what_channels_last_cannot_say_is_refused_not_guessed(net, words):
     with pytest.raises(Unsupported, match=words) as caught:
         import_module(net, [(3, 8, 8)])

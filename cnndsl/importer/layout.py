@@ -57,6 +57,17 @@ def permutes_only(m: nn.Module) -> bool:
     return len(calls) == 1 and (calls[0].target is torch.permute or calls[0].target == "permute")
 
 
+def on_last_dimension(m: nn.Module, target: str) -> Unsupported:
+    """A layer norm or linear layer on a channels-first tensor of rank 3 or more: it acts
+    on the last dimension (a width), which no word of the language does."""
+    what = "normalises" if isinstance(m, nn.LayerNorm) else "maps"
+    word = "`layernorm`" if isinstance(m, nn.LayerNorm) else "a 1x1 `conv`"
+    return Unsupported(f"`{target}` {what} the last dimension of a channels-first tensor",
+                       module_path=target,
+                       hint=f"flatten first, or permute to channels-last (`x.permute(0, 2, 3, "
+                            f"1)`) and back: over the channels it is {word}")
+
+
 def _dims(dims, kwargs) -> tuple[int, ...]:
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = dims[0]
@@ -153,4 +164,5 @@ class ChannelsLast:
         return None
 
 
-__all__ = ["ELEMENTWISE", "ChannelsLast", "Last", "permutes_only", "to_first", "to_last"]
+__all__ = ["ELEMENTWISE", "ChannelsLast", "Last", "on_last_dimension", "permutes_only",
+           "to_first", "to_last"]

@@ -18,7 +18,7 @@ from torch.nn import functional as F
 from cnndsl.importer import mapping
 from cnndsl.importer.errors import Unsupported, user_frame
 from cnndsl.importer.functions import Functions
-from cnndsl.importer.layout import ChannelsLast, Last, permutes_only
+from cnndsl.importer.layout import ChannelsLast, Last, on_last_dimension, permutes_only
 from cnndsl.importer.leaves import Inline, _helper, _Tracer, holds_state, is_builtin
 from cnndsl.importer.lists import concatenates_first
 from cnndsl.importer.mapping import Layer
@@ -149,6 +149,9 @@ class _Reader(Functions, ChannelsLast):
     def _outputs(self, value) -> tuple[int, ...]:
         values = value if isinstance(value, (tuple, list)) else (value,)
         got = tuple(self.env.get(v) if isinstance(v, fx.Node) else None for v in values)
+        if any(isinstance(v, Last) for v in got):
+            raise Unsupported("the forward returns a channels-last tensor",
+                              hint="permute it back to channels-first, (0, 3, 1, 2)")
         if not got or not all(isinstance(v, int) for v in got):
             raise Unsupported("the forward returns something other than tensors (a dict, "
                               "a number)", hint="return a tensor or a tuple of tensors")
@@ -222,11 +225,8 @@ class _Reader(Functions, ChannelsLast):
         x = self._tensor(args[0], f"`{target}`")
         if not is_builtin(m):
             return self._user_module(fx_node, m, x, target)
-        if isinstance(m, nn.LayerNorm) and len(self.nodes[x].shape) > 2:
-            raise Unsupported(f"`{target}` normalises the last dimension of a channels-first "
-                              "tensor", module_path=target,
-                              hint="permute to channels-last first (`x.permute(0, 2, 3, 1)`): "
-                                   "a layer norm over the channels is `layernorm`")
+        if isinstance(m, (nn.LayerNorm, nn.Linear)) and len(self.nodes[x].shape) > 2:
+            raise on_last_dimension(m, target)
         channels = _shape(fx_node.args[0])[1:2]
         try:
             layer = self._helper_layer(m) or mapping.module_layer(

@@ -143,8 +143,11 @@ class _Reader(Functions, ChannelsLast):
     def _attribute(self, fx_node: fx.Node) -> None:
         self.env[fx_node] = _Meta(-1, "attribute")
         target = str(fx_node.target)
-        if isinstance(getattr(self.module, target, None), nn.Parameter):
-            self.params[fx_node] = target
+        try:
+            self.module.get_parameter(target)
+        except AttributeError:
+            return
+        self.params[fx_node] = target
 
     def _outputs(self, value) -> tuple[int, ...]:
         values = value if isinstance(value, (tuple, list)) else (value,)

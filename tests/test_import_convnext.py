@@ -134,3 +134,23 @@ def test_torchvision_layout_convnext_tiny_round_trips():
     from importer_corpus.convnext import convnext_tiny
 
     assert _round_trip(convnext_tiny(), (3, 32, 32)).params == 28_589_128
+
+
+class TwoScales(nn.Module):
+    """Two layer scales held by a block itself, around a conv: their weights could not be
+    paired as one module's, so the block is refused, not half imported."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 1)
+        self.a, self.b = nn.Parameter(torch.rand(8, 1, 1)), nn.Parameter(torch.rand(8, 1, 1))
+
+    def forward(self, x):
+        return self.b * self.conv(self.a * x)
+
+
+def test_a_block_holding_two_layers_weights_itself_is_refused():
+    net = nn.Sequential(nn.Conv2d(3, 8, 1), TwoScales())
+    with pytest.raises(Unsupported, match="holds parameters") as caught:
+        import_module(net, [(3, 8, 8)])
+    assert caught.value.module_path == "1"

@@ -144,6 +144,7 @@ class ChannelsLast:
                               hint="permute to channels-last, normalise the last dimension "
                                    "with `F.layer_norm(x, (c,), self.weight, self.bias)`")
         self.used |= {self.params[weight], self.params[bias]}
+        self.param_layers += 1
         return self._last_layer(fx_node, last, mapping._layer(
             "layernorm", eps=mapping._unless(float(eps), 1e-5)))
 
@@ -160,6 +161,7 @@ class ChannelsLast:
             ones = (1,) * (len(shape) - 2)
             if tuple(p.shape) in ((shape[1], *ones), (1, shape[1], *ones)):
                 self.used.add(self.params[arg])
+                self.param_layers += 1
                 return self._add(Node(0, "layer", (t,), Layer("scale")), fx_node)
         return None
 

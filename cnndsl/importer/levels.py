@@ -124,10 +124,12 @@ class Hierarchy:
 
 
 def _reads_its_own(module: nn.Module, level: Level) -> bool:
-    """Whether a module's own weights are all read as layers' in its forward (torchvision's
-    `CNBlock`: `self.layer_scale * x` is `scale`), and it holds no buffer itself."""
+    """Whether a module's own weights are all read as one layer's in its forward
+    (torchvision's `CNBlock`: `self.layer_scale * x` is `scale`), and it holds no buffer
+    itself: its weights are paired where they are first read, so as one layer."""
     own = {name for name, _ in module.named_parameters(recurse=False)}
-    return not any(True for _ in module.buffers(recurse=False)) and own == level.params
+    return not any(True for _ in module.buffers(recurse=False)) and own == level.params \
+        and level.param_layers == 1
 
 
 def unique_labels(items: list[Item]) -> None:

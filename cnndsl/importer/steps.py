@@ -44,6 +44,7 @@ class Level:
     line: int | None = None
     users: dict[int, list[int]] = field(default_factory=dict)
     params: frozenset[str] = frozenset()   # the module's own parameters read as weights
+    param_layers: int = 0                  # ... by this many layers
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ class _Reader(Functions, ChannelsLast):
         self.cats: dict[tuple[int, ...], int] = {}
         self.params: dict[fx.Node, str] = {}    # get_attr nodes reading a parameter
         self.used: set[str] = set()              # ... read as a layer's weights
+        self.param_layers = 0                    # layers made of them
 
     def read(self) -> Level:
         outputs: tuple[int, ...] = ()
@@ -138,7 +139,7 @@ class _Reader(Functions, ChannelsLast):
             for i in n.inputs + ((n.like,) if n.like is not None else ()):
                 users[i].append(n.id)
         return Level(self.module, self.nodes, outputs, self.names, self.filename, self.line, users,
-                     frozenset(self.used))
+                     frozenset(self.used), self.param_layers)
 
     def _attribute(self, fx_node: fx.Node) -> None:
         self.env[fx_node] = _Meta(-1, "attribute")

@@ -296,12 +296,15 @@ def test_every_twin_round_trips(twin):
         cnndsl.build(imported.text).load_state_dict(module.state_dict(), strict=True)
 
 
-def test_convnext_twin_is_refused_at_its_channels_first_layer_norm():
+@pytest.mark.slow
+def test_convnext_twin_round_trips_through_its_channels_first_layer_norm():
+    """`LayerNorm2d` is `layernorm`, the channels-last linears 1x1 convs, `LayerScale`
+    `scale` (tests/test_import_convnext.py holds the small cases and the refusals)."""
     from twins.convnext import convnext_tiny
 
-    with pytest.raises(Unsupported, match="LayerNorm2d") as caught:
-        import_module(convnext_tiny(), [(3, 32, 32)])
-    assert caught.value.module_path == "features.0.1" and caught.value.hint
+    imported = _round_trip(convnext_tiny(), (3, 32, 32))
+    assert imported.params == 28_589_128
+    assert "layernorm eps=1e-06" in imported.text and "scale as layer_scale" in imported.text
 
 
 def test_folding_finds_parameters_in_and_an_if():

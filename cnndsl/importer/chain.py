@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from cnndsl.importer.errors import Unsupported
 from cnndsl.importer.mapping import Layer
-from cnndsl.importer.trace import Level, Node
+from cnndsl.importer.steps import Level, Node
 
 
 @dataclass

@@ -12,7 +12,10 @@ from torch import nn
 
 from cnndsl.importer.chain import Chains, Item
 from cnndsl.importer.errors import Unsupported
-from cnndsl.importer.trace import BATCH, Inline, Level, ListCall, is_container, trace
+from cnndsl.importer.leaves import Inline, holds_state, is_container
+from cnndsl.importer.lists import ListCall
+from cnndsl.importer.steps import Level
+from cnndsl.importer.trace import BATCH, trace
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}\Z")
 MAX_DEPTH = 64
@@ -37,11 +40,6 @@ class Instance:
     in_channels: int
     path: str
     uses: list[Item] = field(default_factory=list)
-
-
-def holds_state(m: nn.Module) -> bool:
-    return any(True for _ in m.parameters(recurse=False)) or \
-        any(True for _ in m.buffers(recurse=False))
 
 
 class Hierarchy:
@@ -88,13 +86,13 @@ class Hierarchy:
         full = f"{path}.{node.path}" if path else node.path
         if len(node.in_shape) < 2:
             raise Unsupported("a module whose input is not a tensor", module_path=full)
-        if holds_state(node.module):
+        traced = ListCall(node.module) if node.listed else node.module
+        level, items, _ = self.level(traced, [node.in_shape], ("x",), full, depth + 1)
+        if holds_state(node.module) and not _reads_its_own(node.module, level):
             raise Unsupported(f"`{type(node.module).__name__}` holds parameters or buffers "
                               "itself, besides its layers'", module_path=full,
                               hint="keep weights in layer modules (a learnt per-channel "
                                    "factor is `scale`)")
-        traced = ListCall(node.module) if node.listed else node.module
-        level, items, _ = self.level(traced, [node.in_shape], ("x",), full, depth + 1)
         if len(level.outputs) != 1:
             raise Inline(owner, node.path)
         self.instances.append(Instance(node.module, items, node.in_shape[1], full, [item]))
@@ -125,6 +123,15 @@ class Hierarchy:
                     taken.add(last)
                 labels[n.id] = last
         return labels
+
+
+def _reads_its_own(module: nn.Module, level: Level) -> bool:
+    """Whether a module's own weights are all read as one layer's in its forward
+    (torchvision's `CNBlock`: `self.layer_scale * x` is `scale`), and it holds no buffer
+    itself: its weights are paired where they are first read, so as one layer."""
+    own = {name for name, _ in module.named_parameters(recurse=False)}
+    return not any(True for _ in module.buffers(recurse=False)) and own == level.params \
+        and level.param_layers == 1
 
 
 def unique_labels(items: list[Item]) -> None:

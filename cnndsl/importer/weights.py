@@ -8,30 +8,56 @@ bug of the importer, never a silent mismatch.
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
-from cnndsl.importer.levels import BATCH, holds_state
-from cnndsl.importer.trace import fake_mode
+from cnndsl.importer.leaves import holds_state
+from cnndsl.importer.levels import BATCH
+from cnndsl.importer.sizes import fake_mode
 
 
 def execution_order(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> list[nn.Module]:
-    """The modules holding parameters or buffers, in the order they first run."""
+    """The modules holding parameters or buffers, in the order they first run; a module
+    with layers of its own besides its own weights (torchvision's `CNBlock` and its
+    `layer_scale`) comes where its forward first reads one of them."""
     order: list[nn.Module] = []
     seen: set[int] = set()
 
-    def hook(m, _args):
+    def hook(m, _args=None):
         if id(m) not in seen:
             seen.add(id(m))
             order.append(m)
 
-    handles = [m.register_forward_pre_hook(hook) for m in model.modules() if holds_state(m)]
+    holders = [m for m in model.modules() if holds_state(m)]
+    mixed = [m for m in holders if any(holds_state(c) for c in m.modules() if c is not m)]
+    handles = [m.register_forward_pre_hook(hook) for m in holders if m not in mixed]
     try:
-        model(*inputs)
+        with _FirstRead(mixed, hook) if mixed else contextlib.nullcontext():
+            model(*inputs)
     finally:
         for h in handles:
             h.remove()
     return order
+
+
+class _FirstRead(TorchFunctionMode):
+    """Calls `hook(owner)` when a torch function first takes one of `owners`' own tensors."""
+
+    def __init__(self, owners: list[nn.Module], hook) -> None:
+        super().__init__()
+        self.hook = hook
+        self.owner = {id(t): m for m in owners
+                      for t in [*m.parameters(recurse=False), *m.buffers(recurse=False)]}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        for value in [*args, *kwargs.values()]:
+            if id(value) in self.owner:
+                self.hook(self.owner[id(value)])
+        return func(*args, **kwargs)
 
 
 def _local(m: nn.Module) -> list[tuple[str, torch.Tensor]]:

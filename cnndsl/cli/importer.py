@@ -123,7 +123,7 @@ def _same_file(a: str, b: str) -> bool:
 
 def _write(args, imported) -> None:
     from cnndsl.files import FileProblem, guard, is_directory, show_path, write_atomic
-    from cnndsl.importer.files import is_imported_spec, is_imported_weights, weights_bytes
+    from cnndsl.importer.outputs import is_imported_spec, is_imported_weights, weights_bytes
 
     targets = [(args.weights, is_imported_weights), (args.output, is_imported_spec)]
     if args.weights and args.output and args.output != "-" and \

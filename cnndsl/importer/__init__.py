@@ -5,7 +5,7 @@
 >>> print(imported.text)                              # doctest: +SKIP
 """
 
-from cnndsl.importer.errors import Unsupported
-from cnndsl.importer.run import Imported, import_module, import_target
+from cnndsl.importer.pipeline import Imported, import_module, import_target
+from cnndsl.importer.unsupported import Unsupported
 
 __all__ = ["Imported", "Unsupported", "import_module", "import_target"]

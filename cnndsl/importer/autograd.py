@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from torch.autograd import Function
 
-from cnndsl.importer.errors import Unsupported, user_frame
+from cnndsl.importer.unsupported import Unsupported, user_frame
 
 
 class CustomFunction(Exception):

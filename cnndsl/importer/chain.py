@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnndsl.importer.errors import Unsupported
 from cnndsl.importer.mapping import Layer
 from cnndsl.importer.steps import Level, Node
+from cnndsl.importer.unsupported import Unsupported
 
 
 @dataclass

@@ -12,7 +12,7 @@ import torch
 from torch import fx, nn
 from torch.nn import functional as F
 
-from cnndsl.importer.errors import Unsupported
+from cnndsl.importer.unsupported import Unsupported
 
 _aten = torch.ops.aten
 

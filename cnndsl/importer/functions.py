@@ -10,7 +10,6 @@ import operator
 from torch import fx, nn
 
 from cnndsl.importer import mapping
-from cnndsl.importer.errors import Unsupported
 from cnndsl.importer.mapping import Layer
 from cnndsl.importer.steps import (
     Node,
@@ -23,6 +22,7 @@ from cnndsl.importer.steps import (
     _shape,
     _submodule,
 )
+from cnndsl.importer.unsupported import Unsupported
 
 
 class Functions:

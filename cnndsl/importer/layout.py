@@ -16,10 +16,10 @@ import torch
 from torch import fx, nn
 
 from cnndsl.importer import mapping
-from cnndsl.importer.errors import Unsupported
 from cnndsl.importer.leaves import is_builtin
 from cnndsl.importer.mapping import Layer
 from cnndsl.importer.steps import Node, _shape
+from cnndsl.importer.unsupported import Unsupported
 
 #: words that act on each value alone: the same on channels-last as on channels-first
 ELEMENTWISE = {"relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "hardswish", "hardsigmoid",

@@ -11,11 +11,11 @@ from functools import lru_cache
 from torch import nn
 
 from cnndsl.importer.chain import Chains, Item
-from cnndsl.importer.errors import Unsupported
 from cnndsl.importer.leaves import Inline, holds_state, is_container
 from cnndsl.importer.lists import ListCall
 from cnndsl.importer.steps import Level
 from cnndsl.importer.trace import BATCH, trace
+from cnndsl.importer.unsupported import Unsupported
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,59}\Z")
 MAX_DEPTH = 64

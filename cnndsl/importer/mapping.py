@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cnndsl.importer.errors import Unsupported
+from cnndsl.importer.unsupported import Unsupported
 
 Value = int | float | str | tuple
 

@@ -17,7 +17,6 @@ from torch.nn import functional as F
 
 from cnndsl.importer import mapping
 from cnndsl.importer.autograd import CustomFunction, custom_functions_refused, refused
-from cnndsl.importer.errors import Unsupported, user_frame
 from cnndsl.importer.functions import Functions
 from cnndsl.importer.layout import ChannelsLast, Last, on_last_dimension, permutes_only
 from cnndsl.importer.leaves import Inline, _helper, _Tracer, holds_state, is_builtin
@@ -33,6 +32,7 @@ from cnndsl.importer.steps import (
     _shape,
     _submodule,
 )
+from cnndsl.importer.unsupported import Unsupported, user_frame
 
 BATCH = 2   # traced with two samples, so the batch dimension never looks like a size of 1
 

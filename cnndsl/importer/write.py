@@ -117,7 +117,7 @@ def _bare(item: Item) -> str:
 def spec_text(model: str, inputs: list[tuple[str, tuple[int, ...]]], blocks: list[str],
               body: list[Item], outputs: list[str]) -> str:
     """The whole spec, before formatting."""
-    from cnndsl.importer.files import SPEC_MARK
+    from cnndsl.importer.outputs import SPEC_MARK
 
     lines = [SPEC_MARK, f"model {model}"]
     if len(inputs) == 1:

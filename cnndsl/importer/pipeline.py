@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnndsl.importer.errors import Unsupported
 from cnndsl.importer.fold import Blocks, block_name, repeats
 from cnndsl.importer.levels import BATCH, Hierarchy, input_shapes
+from cnndsl.importer.unsupported import Unsupported
 from cnndsl.importer.write import chain_text, spec_text
 
 
@@ -45,7 +45,7 @@ def import_module(module: nn.Module, inputs, name: str | None = None) -> Importe
     try:
         with torch.no_grad():
             text = _spec(module, pairs, name)
-            from cnndsl.importer.weights import keyed
+            from cnndsl.importer.transfer import keyed
 
             state, kept, params = keyed(module, text, pairs)
     except RecursionError:   # a chain too long for the tracer's walk over it

@@ -69,7 +69,7 @@ def keyed(original: nn.Module, text: str, pairs) -> tuple[dict[str, torch.Tensor
     """The original's state keyed for `text`'s compiled module; whether the keys are the
     original's; the parameter count (checked equal on both sides)."""
     from cnndsl.backends.pytorch.build import build
-    from cnndsl.importer.run import ImportBug
+    from cnndsl.importer.pipeline import ImportBug
 
     ours = build(text).eval()
     with fake_mode():
@@ -79,7 +79,7 @@ def keyed(original: nn.Module, text: str, pairs) -> tuple[dict[str, torch.Tensor
     ran = {id(m) for m in theirs_order}
     unused = [n for n, m in original.named_modules() if holds_state(m) and id(m) not in ran]
     if unused:
-        from cnndsl.importer.errors import Unsupported
+        from cnndsl.importer.unsupported import Unsupported
 
         raise Unsupported(f"`{unused[0]}` holds weights but its forward never uses it"
                           + (f" ({len(unused) - 1} more)" if len(unused) > 1 else ""),

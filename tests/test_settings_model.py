@@ -134,19 +134,6 @@ def test_checking_a_spec_with_a_train_section_builds_no_settings_validator():
     assert done.stdout.split() == ["False", "False"]
 
 
-def test_checking_a_spec_without_a_train_section_imports_neither_pydantic_nor_torch():
-    """`cnndsl check` as the console script runs it (the whole command line built, every
-    command's flags included): pydantic is for a run's settings, torch for training."""
-    code = ("import sys\n"
-            "from cnndsl.cli import main\n"
-            "status = main(['check', '--quiet', 'specs/resnet50.cnn'])\n"
-            "heavy = {m.split('.')[0] for m in sys.modules} & {'pydantic', 'torch'}\n"
-            "print(status, *sorted(heavy))\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.split() == ["0"]
-
-
 def test_a_train_section_imports_pydantic_only_for_a_number_it_checks():
     import cnndsl
 

@@ -255,8 +255,8 @@ def _size(name: str | None, size: object) -> tuple[int, ...]:
         raise TypeError(f"{what} must be a tuple of 1 to 4 ints, e.g. (3, 64, 64); "
                         f"got {_brief(size)}")
     if any(v.bit_length() > 63 for v in values):
-        raise ValueError(f"{what}'s size is out of range: each dimension is at most "
-                         "2,147,483,647")
+        raise ValueError(f"{what}'s size is out of range: a dimension has over 63 bits "
+                         "(the checker holds each to 2,147,483,647)")
     return values
 
 

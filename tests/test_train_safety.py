@@ -278,9 +278,12 @@ def test_ctrl_c_saves_only_completed_epochs(tmp_path, cnndsl_cmd, epoch):
     spec = tmp_path / "slow.cnn"
     spec.write_text("model Slow\ninput 1x28x28\nconv 32 k3 p1 -> relu -> conv 32 k3 p1 -> relu "
                     "-> fc 10\n")
+    # Ctrl-C as a terminal sends it: a child of a shell's background job would inherit
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt for it
     proc = subprocess.Popen(cnndsl_cmd + ["train", str(spec), "--epochs", "5", "--out", "r",
                                           "--progress", "plain"],
-                            cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     if epoch == 1:
         _wait_for(tmp_path / "r" / "model.py", proc)
     else:

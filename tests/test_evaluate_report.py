@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from test_predict_report import run, train_segmenter
 
-from cnndsl.cli import main
 from cnndsl.train.scores import scores
 
 # rows: the true class; columns: the predicted one. `c` is never predicted, `d` neither
@@ -89,12 +89,6 @@ def grey_classes(root: Path, n_classes: int, per: int = 6) -> list[str]:
             pixels = rng.integers(0, 20, (8, 8)) + 40 * k
             Image.fromarray(pixels.astype(np.uint8)).save(root / name / f"{i}.png")
     return names
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    status = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def train(capsys, root: Path, n_classes: int) -> Path:
@@ -195,18 +189,7 @@ def test_hostile_class_names_are_exact_in_the_csv_and_escaped_on_the_terminal(ca
 
 @pytest_slow
 def test_a_segmenter_s_report_has_iou_and_its_macro_is_the_mean_iou(capsys, tmp_path):
-    rng = np.random.default_rng(0)
-    for folder in ("images", "masks"):
-        (tmp_path / "seg" / folder).mkdir(parents=True)
-    for i in range(8):
-        mask = (rng.random((8, 8)) > 0.5).astype(np.uint8)
-        Image.fromarray(mask * 200).convert("RGB").save(tmp_path / "seg" / "images" / f"{i}.png")
-        Image.fromarray(mask).save(tmp_path / "seg" / "masks" / f"{i}.png")
-    (tmp_path / "s.cnn").write_text("model Seg\ninput 3x8x8\nconv 2 k3 p1\n")
-    status, _, err = run(capsys, "train", tmp_path / "s.cnn", "--data", "segmentation",
-                         "--data-dir", tmp_path / "seg", "--epochs", "1", "--batch", "2",
-                         "--workers", "0", "--out", tmp_path / "run", "--progress", "plain")
-    assert status == 0, err
+    train_segmenter(capsys, tmp_path, images=8)
     status, out, err = run(capsys, "evaluate", tmp_path / "run", "--workers", "0")
     assert status == 0, err
     assert any(line.split() == ["precision", "recall", "f1", "IoU", "support"]

@@ -36,6 +36,23 @@ def run(capsys, *argv) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
+def train_segmenter(capsys, tmp_path: Path, images: int) -> Path:
+    """A one-epoch two-class segmenter on `images` random 8x8 masks, run in `tmp_path/run`."""
+    rng = np.random.default_rng(0)
+    for folder in ("images", "masks"):
+        (tmp_path / "seg" / folder).mkdir(parents=True)
+    for i in range(images):
+        mask = (rng.random((8, 8)) > 0.5).astype(np.uint8)
+        Image.fromarray(mask * 200).convert("RGB").save(tmp_path / "seg" / "images" / f"{i}.png")
+        Image.fromarray(mask).save(tmp_path / "seg" / "masks" / f"{i}.png")
+    (tmp_path / "s.cnn").write_text("model Seg\ninput 3x8x8\nconv 2 k3 p1\n")
+    status, _, err = run(capsys, "train", tmp_path / "s.cnn", "--data", "segmentation",
+                         "--data-dir", tmp_path / "seg", "--epochs", "1", "--batch", "2",
+                         "--workers", "0", "--out", tmp_path / "run", "--progress", "plain")
+    assert status == 0, err
+    return tmp_path / "run"
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """Three classes of 8x8 grey images, one epoch: a second or two."""
@@ -227,18 +244,7 @@ def test_a_model_gone_nan_is_null_in_json():
 
 @pytest.mark.slow
 def test_a_segmenter_s_rows_give_pixel_shares_and_the_mask_written(capsys, tmp_path):
-    rng = np.random.default_rng(0)
-    for folder in ("images", "masks"):
-        (tmp_path / "seg" / folder).mkdir(parents=True)
-    for i in range(6):
-        mask = (rng.random((8, 8)) > 0.5).astype(np.uint8)
-        Image.fromarray(mask * 200).convert("RGB").save(tmp_path / "seg" / "images" / f"{i}.png")
-        Image.fromarray(mask).save(tmp_path / "seg" / "masks" / f"{i}.png")
-    (tmp_path / "s.cnn").write_text("model Seg\ninput 3x8x8\nconv 2 k3 p1\n")
-    status, _, err = run(capsys, "train", tmp_path / "s.cnn", "--data", "segmentation",
-                         "--data-dir", tmp_path / "seg", "--epochs", "1", "--batch", "2",
-                         "--workers", "0", "--out", tmp_path / "run", "--progress", "plain")
-    assert status == 0, err
+    train_segmenter(capsys, tmp_path, images=6)
     picture = grey(tmp_path / "p.png", 150, (16, 8))
     status, out, err = run(capsys, "predict", tmp_path / "run", picture, "--format", "csv",
                            "--masks", tmp_path / "m")

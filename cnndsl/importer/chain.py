@@ -244,8 +244,8 @@ class Chains:
     @staticmethod
     def _order(branches: list[list[Item]]) -> list[list[Item]]:
         """Commutative merges: a branch defining a label another follows goes first."""
-        defined = [{lbl for lbl in _labels(b)} for b in branches]
-        used = [{lbl for lbl in _likes(b)} for b in branches]
+        defined = [set(_found(b, "label")) for b in branches]
+        used = [set(_found(b, "like")) for b in branches]
         order = sorted(range(len(branches)),
                        key=lambda i: -sum(1 for j in range(len(branches))
                                           if j != i and defined[i] & used[j]))
@@ -260,22 +260,15 @@ def _top(items: list[Item]):
             yield from _top(item.items)
 
 
-def _labels(items: list[Item]):
+def _found(items: list[Item], field: str):
+    """Each item's `field` (a label it defines, or one its `like=` reads), inside its
+    branches and groups too."""
     for item in items:
-        if item.label:
-            yield item.label
+        if getattr(item, field):
+            yield getattr(item, field)
         for branch in item.branches:
-            yield from _labels(branch)
-        yield from _labels(item.items)
-
-
-def _likes(items: list[Item]):
-    for item in items:
-        if item.like:
-            yield item.like
-        for branch in item.branches:
-            yield from _likes(branch)
-        yield from _likes(item.items)
+            yield from _found(branch, field)
+        yield from _found(item.items, field)
 
 
 def unflattened(items: list[Item]) -> list[Item]:

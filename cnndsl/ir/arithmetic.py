@@ -1,11 +1,11 @@
 """A layer's arithmetic written out with its own numbers, as the course notes write it.
 
-Pure functions of plain integers: `window_size(28, 5, 1, 0, 1)` gives
-`("⌊(28 + 2·0 − 5)/1⌋ + 1", 24)` (windows have their own home, `cnndsl.ir.windows`,
-which the checker and the symbolic shapes share). `cnndsl.backends.query` feeds them a layer's
-hyperparameters and shapes; the formulas follow the same rules as the checker
-(`cnndsl/passes/sliding.py`, `resizing.py`), and the test suite evaluates every formula it shows
-against the number the checker computed.
+Pure functions of plain integers (`conv_params`, `receptive_field`, ...); a window's size
+and its formula have their own home, `cnndsl.ir.windows`, which the checker, the symbolic
+shapes and the query share. `cnndsl.backends.query` feeds them a layer's hyperparameters
+and shapes; the formulas follow the same rules as the checker (`cnndsl/passes/sliding.py`,
+`resizing.py`), and the test suite evaluates every formula it shows against the number the
+checker computed.
 
 Each function returns `(formula, value)`; `step()` joins them into the text
 shown (`⌊(28 + 2·0 − 5)/1⌋ + 1 = 24`).
@@ -15,11 +15,6 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-
-from cnndsl.ir.windows import formula as window_size
-from cnndsl.ir.windows import last_window_dropped, per_axis, same_padding, same_size
-
-__all__ = ["window_size", "last_window_dropped", "per_axis", "same_padding", "same_size"]
 
 Formula = tuple[str, int]
 

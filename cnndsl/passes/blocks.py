@@ -20,7 +20,7 @@ from cnndsl.passes.bind import show
 from cnndsl.passes.constants import IN, UNKNOWN, Env, Value, evaluate, literal, plain
 from cnndsl.passes.construct import unknown_layer
 from cnndsl.passes.context import Context
-from cnndsl.passes.infer import State
+from cnndsl.passes.flow import State
 from cnndsl.passes.scopes import Scope
 from cnndsl.passes.uses import names_in
 

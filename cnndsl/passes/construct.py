@@ -16,7 +16,7 @@ from cnndsl.passes import infer
 from cnndsl.passes.bind import Bound, bind
 from cnndsl.passes.constants import Env
 from cnndsl.passes.context import Context
-from cnndsl.passes.infer import State
+from cnndsl.passes.flow import State
 from cnndsl.passes.scopes import Labels, Scope, unknown_label
 from cnndsl.passes.uses import names_in
 

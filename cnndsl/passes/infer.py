@@ -22,7 +22,7 @@ import math
 
 from cnndsl.diagnostics.diagnostic import Diagnostic, error
 from cnndsl.ir import nodes as ir
-from cnndsl.ir.shapes import fmt, pad_sides
+from cnndsl.ir.shapes import fmt
 from cnndsl.passes import resizing, sliding
 from cnndsl.passes.flow import (
     Cost,
@@ -42,8 +42,8 @@ from cnndsl.passes.flow import (
 )
 from cnndsl.passes.merges import Branch, merge, split_input
 
-__all__ = ["Branch", "Cost", "State", "exact", "fmt", "info", "keep", "layer", "merge",
-           "pad_sides", "split_input", "start", "step", "with_trace"]
+__all__ = ["Branch", "Cost", "State", "exact", "info", "keep", "layer", "merge",
+           "split_input", "start", "step", "with_trace"]
 
 
 def layer(node, state: State, diagnostics: list[Diagnostic],

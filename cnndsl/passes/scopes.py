@@ -12,7 +12,7 @@ from cnndsl.diagnostics.suggest import did_you_mean, offer
 from cnndsl.front import syntax as ast
 from cnndsl.front.source import Span
 from cnndsl.passes.context import Context
-from cnndsl.passes.infer import State
+from cnndsl.passes.flow import State
 
 # ---- module names ---------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from cnndsl.passes.constants import Env, evaluate, plain
 from cnndsl.passes.construct import layer
 from cnndsl.passes.context import Context
 from cnndsl.passes.declare import check_binding_name
-from cnndsl.passes.infer import State
+from cnndsl.passes.flow import State
 from cnndsl.passes.naming import name_modules
 from cnndsl.passes.scopes import (
     Defined,

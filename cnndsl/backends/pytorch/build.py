@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cnndsl.api import CheckResult, SpecError, check, check_spec
-from cnndsl.backends.pytorch.emit import HEADER_MARK, GeneratedTooLarge, emit
+from cnndsl.backends.pytorch.annotate import GeneratedTooLarge
+from cnndsl.backends.pytorch.emit import emit
+from cnndsl.backends.pytorch.header import HEADER_MARK
 
 if TYPE_CHECKING:
     import torch

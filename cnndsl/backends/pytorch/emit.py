@@ -35,7 +35,7 @@ from cnndsl.backends.pytorch.annotate import (
     _used_params,
 )
 from cnndsl.backends.pytorch.classes import _BlockClass, _Class, _Flow, _Locals
-from cnndsl.backends.pytorch.header import HEADER_MARK, FileText
+from cnndsl.backends.pytorch.header import FileText
 from cnndsl.backends.pytorch.helpers import HELPERS
 from cnndsl.backends.pytorch.modules import (
     Arg,
@@ -51,7 +51,7 @@ from cnndsl.ir import expr as E
 from cnndsl.ir import nodes as ir
 from cnndsl.passes.summary import Summary
 
-__all__ = ["HEADER_MARK", "MAX_GENERATED", "Emitter", "GeneratedTooLarge", "emit"]
+__all__ = ["MAX_GENERATED", "Emitter", "GeneratedTooLarge", "emit"]
 
 #: the largest file written: past it, `compile` refuses with a located E0417
 MAX_GENERATED = 64 << 20

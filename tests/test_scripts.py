@@ -48,3 +48,57 @@ def test_the_readme_gives_exactly_the_two_commands_and_ci_runs_the_second():
     commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
     assert commands == ["bash scripts/demo.sh", "bash scripts/test.sh"]
     assert "bash scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def pip_to_uv():
+    """scripts/pip_to_uv.py, which install.sh runs as a script, as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pip_to_uv", ROOT / "scripts" / "pip_to_uv.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# What `pip config list` prints on a machine like CI's: /etc/pip.conf and PIP_* variables
+LISTED = """\
+global.cert='/etc/ssl/certs/ca-certificates.crt'
+global.constraint='/etc/xdg/pip/constraints.txt'
+global.extra-index-url='file:///opt/pypi/simple file:///nowhere/simple https://mirror.example/simple'
+global.find-links='/opt/global-wheels'
+global.index-url='https://global.example/simple'
+install.index-url='https://install.example/simple'
+:env:.default-timeout='180'
+:env:.find-links='/opt/wheels'
+not a setting
+:env:.retries=not-quoted
+"""
+
+
+def test_pip_settings_become_uv_flags_in_pips_order_of_precedence():
+    exists = {"/opt/wheels", "/opt/global-wheels", "/opt/pypi/simple",
+              "/etc/xdg/pip/constraints.txt"}.__contains__
+    lines = pip_to_uv().uv_flags(LISTED, exists=exists)
+    assert lines == [
+        "--index-strategy=unsafe-best-match",   # pip's rule: the best match from any index
+        "--find-links=/opt/wheels",              # the variable beats the file
+        "--index-url=https://install.example/simple",   # [install] beats [global]
+        "--extra-index-url=file:///opt/pypi/simple",    # a missing directory is left out
+        "--extra-index-url=https://mirror.example/simple",
+        "--constraint=/etc/xdg/pip/constraints.txt",
+        "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+        "UV_HTTP_TIMEOUT=180",
+    ]
+
+
+def test_an_index_given_on_the_command_line_replaces_the_configured_one():
+    listed = LISTED + ":env:.timeout='15.5'\n"
+    lines = pip_to_uv().uv_flags(listed, without_index_url=True, exists=lambda path: True)
+    assert not any(line.startswith("--index-url") for line in lines)
+    assert "UV_HTTP_TIMEOUT=16" in lines     # --timeout beats --default-timeout; whole seconds
+    assert "--find-links=/opt/wheels" in lines and "--find-links=/opt/global-wheels" not in lines
+
+
+def test_without_settings_uv_gets_only_pips_index_rule():
+    assert pip_to_uv().uv_flags("") == ["--index-strategy=unsafe-best-match"]
+

@@ -87,23 +87,35 @@ def browser():
         launched.close()
 
 
-def open_page(browser, url: str, ready: bool = True):
-    context = browser.new_context(viewport={"width": 1400, "height": 800},
-                                  accept_downloads=True)
+def new_context(browser):
+    return browser.new_context(viewport={"width": 1400, "height": 800}, accept_downloads=True)
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    """One browser context for the module's pages: each test opens its own page (a new
+    document: the page keeps nothing in cookies or storage, and every answer is `no-store`)."""
+    shared = new_context(browser)
+    yield shared
+    shared.close()
+
+
+def open_page(context, url: str, ready: bool = True):
+    """A new page of `context` on `url`; returns it and the list of its script errors."""
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     if ready:
         wait(page, "window.cnndsl && window.cnndsl.checked !== null")
-    return context, page, errors
+    return page, errors
 
 
 @pytest.fixture
-def page(browser, served):
-    context, page, errors = open_page(browser, served[0])
+def page(context, served):
+    page, errors = open_page(context, served[0])
     yield page
-    context.close()
+    page.close()
     assert errors == []
 
 
@@ -225,7 +237,8 @@ def test_the_address_reproduces_the_spec(page, browser):
     # the address is written after the table, once compressed: wait for it to hold `text`
     url = wait(page, "window.cnndsl.linked === window.cnndsl.view.state.doc.toString()"
                      " && location.href")
-    context, again, errors = open_page(browser, url)
+    context = new_context(browser)          # a new visitor: nothing shared with `page`
+    again, errors = open_page(context, url)
     try:
         assert doc(again) == text
         wait(again, "document.querySelector('tr.row[data-name=\"fc1\"]')")
@@ -271,37 +284,30 @@ def test_downloads_the_compiled_module_and_it_imports(page, tmp_path):
     assert Path(info.value.path()).read_text(encoding="utf-8").startswith("<?xml")
 
 
-def test_saving_writes_back_only_on_an_explicit_save(browser, cnndsl_cmd, tmp_path):
-    spec = tmp_path / "mine.cnn"
-    spec.write_text(LENET, encoding="utf-8")
-    server, url = start(cnndsl_cmd, spec)
-    context, page, errors = open_page(browser, url)
-    try:
-        assert doc(page) == LENET
-        # after the last `fc 10` (a click: with its shapes inline the line wraps, and End
-        # goes to the wrap, as CodeMirror's End does on any wrapped line)
-        click_at(page, 7, len(LENET.splitlines()[6]) + 1)
-        page.keyboard.type("0")
-        settled(page)
-        assert spec.read_text(encoding="utf-8") == LENET       # typing saves nothing
-        assert page.inner_text("#save").endswith("•")
-        page.keyboard.press("Control+s")
-        wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
-        assert spec.read_text(encoding="utf-8") == doc(page) and "fc 100" in doc(page)
-        spec.write_text(LENET + "# changed by someone else\n", encoding="utf-8")
-        page.keyboard.type("0")
-        page.keyboard.press("Control+s")
-        page.wait_for_selector("#overwrite")
-        assert "changed on disk" in page.inner_text("#save-note")
-        assert spec.read_text(encoding="utf-8").endswith("# changed by someone else\n")
-        page.click("#overwrite")
-        wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
-        assert spec.read_text(encoding="utf-8") == doc(page)
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.cnn"]
-    finally:
-        context.close()
-        stop(server)
-    assert errors == []
+def test_saving_writes_back_only_on_an_explicit_save(victim):
+    spec, url, opened = victim
+    page = opened()
+    assert doc(page) == LENET
+    # after the last `fc 10` (a click: with its shapes inline the line wraps, and End
+    # goes to the wrap, as CodeMirror's End does on any wrapped line)
+    click_at(page, 7, len(LENET.splitlines()[6]) + 1)
+    page.keyboard.type("0")
+    settled(page)
+    assert spec.read_text(encoding="utf-8") == LENET       # typing saves nothing
+    assert page.inner_text("#save").endswith("•")
+    page.keyboard.press("Control+s")
+    wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
+    assert spec.read_text(encoding="utf-8") == doc(page) and "fc 100" in doc(page)
+    spec.write_text(LENET + "# changed by someone else\n", encoding="utf-8")
+    page.keyboard.type("0")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#overwrite")
+    assert "changed on disk" in page.inner_text("#save-note")
+    assert spec.read_text(encoding="utf-8").endswith("# changed by someone else\n")
+    page.click("#overwrite")
+    wait(page, "document.querySelector('#save-note').textContent.startsWith('saved')")
+    assert spec.read_text(encoding="utf-8") == doc(page)
+    assert sorted(p.name for p in spec.parent.iterdir()) == ["victim.cnn"]
 
 
 def test_the_examples_menu_lists_specs_and_loading_one_can_be_undone(page):
@@ -366,8 +372,9 @@ def test_screenshot_for_the_readme(page, request, tmp_path):
     click_at(page, 5, 3)
     page.wait_for_selector("#explain canvas.window")
     settled(page, drawn=True)
-    time.sleep(1.0)   # let the window slide a few steps
     update = request.config.getoption("--update-goldens")
+    if update:
+        time.sleep(1.0)   # let the window slide a few steps for the README's picture
     path = SCREENSHOT if update else tmp_path / "playground.png"
     page.screenshot(path=str(path))
     from PIL import Image
@@ -390,24 +397,33 @@ def link_to(url: str, text: str, file: str) -> str:
     return f"{url}#file={file}&z={z}"
 
 
-@pytest.fixture
-def victim(browser, cnndsl_cmd, tmp_path):
-    """`cnndsl serve victim.cnn` and a page on it: (spec, url, open)."""
-    spec = tmp_path / "victim.cnn"
+@pytest.fixture(scope="module")
+def victim_server(tmp_path_factory, cnndsl_cmd_module):
+    """`cnndsl serve victim.cnn`, one for the module: `victim` resets the file per test."""
+    spec = tmp_path_factory.mktemp("victim") / "victim.cnn"
     spec.write_text(LENET, encoding="utf-8")
-    server, url = start(cnndsl_cmd, spec)
-    contexts = []
+    server, url = start(cnndsl_cmd_module, spec)
+    yield spec, url
+    stop(server)
+
+
+@pytest.fixture
+def victim(context, victim_server):
+    """victim.cnn holding LENET (the page reads the file anew on each load), and a way
+    to open pages on the server: (spec, url, open)."""
+    spec, url = victim_server
+    spec.write_text(LENET, encoding="utf-8")
+    pages = []
 
     def opened(address: str = url, ready: bool = True):
-        context, page, errors = open_page(browser, address, ready)
-        contexts.append((context, errors))
+        page, errors = open_page(context, address, ready)
+        pages.append((page, errors))
         return page
 
     yield spec, url, opened
-    for context, errors in contexts:
-        context.close()
+    for page, errors in pages:
+        page.close()
         assert errors == []
-    stop(server)
 
 
 HOSTILE = "model Evil\ninput 1x8x8\nfc 2\n"
@@ -592,24 +608,19 @@ def load_resnet(page) -> None:
     settled(page, drawn=True)
 
 
-def test_output_and_params_are_on_screen_at_1280x720(browser, served):
-    context, page, errors = open_page(browser, served[0])
-    try:
-        page.set_viewport_size({"width": 1280, "height": 720})
-        load_resnet(page)
-        edges = page.evaluate("""(() => {
-            const pane = document.querySelector('#table-pane').getBoundingClientRect();
-            const th = [...document.querySelectorAll('table.summary th')];
-            const at = (t) => th.find(h => h.textContent === t).getBoundingClientRect();
-            return [pane.right, at('Output').right, at('Params').right, innerWidth]; })()""")
-        assert edges[1] <= edges[0] and edges[2] <= edges[0] <= edges[3], edges
-        page.set_viewport_size({"width": 800, "height": 720})       # narrow: the panes stack
-        lefts = page.evaluate("['#editor-pane', '#table-pane', '#diagram-pane'].map(s => "
-                              "Math.round(document.querySelector(s).getBoundingClientRect().left))")
-        assert len(set(lefts)) == 1, lefts
-    finally:
-        context.close()
-    assert errors == []
+def test_output_and_params_are_on_screen_at_1280x720(page):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    load_resnet(page)
+    edges = page.evaluate("""(() => {
+        const pane = document.querySelector('#table-pane').getBoundingClientRect();
+        const th = [...document.querySelectorAll('table.summary th')];
+        const at = (t) => th.find(h => h.textContent === t).getBoundingClientRect();
+        return [pane.right, at('Output').right, at('Params').right, innerWidth]; })()""")
+    assert edges[1] <= edges[0] and edges[2] <= edges[0] <= edges[3], edges
+    page.set_viewport_size({"width": 800, "height": 720})       # narrow: the panes stack
+    lefts = page.evaluate("['#editor-pane', '#table-pane', '#diagram-pane'].map(s => "
+                          "Math.round(document.querySelector(s).getBoundingClientRect().left))")
+    assert len(set(lefts)) == 1, lefts
 
 
 def test_a_block_use_is_one_row_that_opens(page):

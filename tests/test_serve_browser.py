@@ -9,6 +9,7 @@ installs both). The page's Content-Security-Policy stays on: Playwright's
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -87,17 +88,11 @@ def browser():
         launched.close()
 
 
+VIEWPORT = {"width": 1400, "height": 800}
+
+
 def new_context(browser):
-    return browser.new_context(viewport={"width": 1400, "height": 800}, accept_downloads=True)
-
-
-@pytest.fixture(scope="module")
-def context(browser):
-    """One browser context for the module's pages: each test opens its own page (a new
-    document: the page keeps nothing in cookies or storage, and every answer is `no-store`)."""
-    shared = new_context(browser)
-    yield shared
-    shared.close()
+    return browser.new_context(viewport=VIEWPORT, accept_downloads=True)
 
 
 def open_page(context, url: str, ready: bool = True):
@@ -111,12 +106,49 @@ def open_page(context, url: str, ready: bool = True):
     return page, errors
 
 
-@pytest.fixture
-def page(context, served):
-    page, errors = open_page(context, served[0])
-    yield page
-    page.close()
+@pytest.fixture(scope="module")
+def tab(browser):
+    """The module's one tab, in a context of its own (the page keeps nothing in cookies
+    or storage, and every answer is `no-store`). Each test loads the page anew in it,
+    a new document with its own script state: a new tab per test would start a new
+    renderer process each time (0.5 s a page against 0.25 s)."""
+    context = new_context(browser)
+    yield context.new_page()
+    context.close()
+
+
+@contextlib.contextmanager
+def loaded(tab):
+    """`tab` as a test left it, reset: the viewport and the mouse where they start, and
+    its script errors collected (asserted none) until the test ends, when the tab goes
+    to a blank document (so that the next test's address, hash and all, loads anew)."""
+    errors = []
+
+    def collect(error):
+        errors.append(str(error))
+
+    tab.set_viewport_size(VIEWPORT)
+    tab.mouse.move(0, 0)
+    tab.on("pageerror", collect)
+    try:
+        yield tab
+    finally:
+        tab.remove_listener("pageerror", collect)
+        tab.goto("about:blank")
     assert errors == []
+
+
+def visit(tab, url: str, ready: bool = True):
+    tab.goto(url)
+    if ready:
+        wait(tab, "window.cnndsl && window.cnndsl.checked !== null")
+    return tab
+
+
+@pytest.fixture
+def page(tab, served):
+    with loaded(tab):
+        yield visit(tab, served[0])
 
 
 def wait(page, expression: str, timeout: float = 20.0):
@@ -408,22 +440,13 @@ def victim_server(tmp_path_factory, cnndsl_cmd_module):
 
 
 @pytest.fixture
-def victim(context, victim_server):
+def victim(tab, victim_server):
     """victim.cnn holding LENET (the page reads the file anew on each load), and a way
-    to open pages on the server: (spec, url, open)."""
+    to open the page on the server, once a test: (spec, url, open)."""
     spec, url = victim_server
     spec.write_text(LENET, encoding="utf-8")
-    pages = []
-
-    def opened(address: str = url, ready: bool = True):
-        page, errors = open_page(context, address, ready)
-        pages.append((page, errors))
-        return page
-
-    yield spec, url, opened
-    for page, errors in pages:
-        page.close()
-        assert errors == []
+    with loaded(tab):
+        yield spec, url, lambda address=url, ready=True: visit(tab, address, ready)
 
 
 HOSTILE = "model Evil\ninput 1x8x8\nfc 2\n"

@@ -45,9 +45,13 @@ needs_chromium = pytest.mark.skipif(chromium() is None, reason="Chromium is not 
                                     "(scripts/install.sh installs Debian's chromium)")
 
 
-def start(cnndsl_cmd, spec: Path) -> tuple[subprocess.Popen, str]:
-    server = subprocess.Popen([*cnndsl_cmd, "serve", str(spec), "--port", "0", "--examples",
-                               str(ROOT / "specs")], stderr=subprocess.PIPE, text=True)
+def spawn(spec: Path) -> subprocess.Popen:
+    """`cnndsl serve SPEC` on a free port, started; `address` waits for its address."""
+    return subprocess.Popen([*cnndsl_cmd(), "serve", str(spec), "--port", "0", "--examples",
+                             str(ROOT / "specs")], stderr=subprocess.PIPE, text=True)
+
+
+def address(server: subprocess.Popen) -> str:
     seen = []
     for _ in range(20):   # the address line, after any warning printed before it
         line = server.stderr.readline()
@@ -56,7 +60,7 @@ def start(cnndsl_cmd, spec: Path) -> tuple[subprocess.Popen, str]:
         if found or not line:
             break
     assert found, f"cnndsl serve did not start: {''.join(seen)!r}"
-    return server, found.group(1)
+    return found.group(1)
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -71,14 +75,21 @@ def cnndsl_cmd() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """`cnndsl serve lenet.cnn`, one for the module: (spec, url). `page` and `victim`
-    write LENET to the file before each test (the page reads it anew on each load)."""
+def spawned(tmp_path_factory):
+    """`cnndsl serve lenet.cnn`, one for the module, started: (spec, process). `page` and
+    `victim` write LENET to the file before each test (the page reads it anew on each load)."""
     spec = tmp_path_factory.mktemp("served") / "lenet.cnn"
     spec.write_text(LENET, encoding="utf-8")
-    server, url = start(cnndsl_cmd(), spec)
-    yield spec, url
+    server = spawn(spec)
+    yield spec, server
     stop(server)
+
+
+@pytest.fixture(scope="module")
+def served(spawned):
+    """The module's server, ready: (spec, url)."""
+    spec, server = spawned
+    return spec, address(server)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +119,7 @@ def open_page(context, url: str, ready: bool = True):
 
 
 @pytest.fixture(scope="module")
-def tab(browser):
+def tab(spawned, browser):   # `spawned` first: the server starts up while the browser launches
     """The module's one tab, in a context of its own (the page keeps nothing in cookies
     or storage, and every answer is `no-store`). Each test loads the page anew in it,
     a new document with its own script state: a new tab per test would start a new

@@ -28,7 +28,8 @@ from playground import (
 )
 
 pytestmark = playground.needs_chromium
-browser, tab, served, page = playground.browser, playground.tab, playground.served, playground.page
+browser, tab, spawned, served, page = (playground.browser, playground.tab, playground.spawned,
+                                       playground.served, playground.page)
 
 SCREENSHOT = ROOT / "docs" / "playground.png"
 

@@ -13,8 +13,9 @@ from conftest import ROOT
 from playground import LENET, cells, click_at, doc, set_text, settled, wait
 
 pytestmark = playground.needs_chromium
-browser, tab, served, page, victim = (playground.browser, playground.tab, playground.served,
-                                      playground.page, playground.victim)
+browser, tab, spawned, served, page, victim = (
+    playground.browser, playground.tab, playground.spawned, playground.served, playground.page,
+    playground.victim)
 
 
 def test_saving_writes_back_only_on_an_explicit_save(victim):

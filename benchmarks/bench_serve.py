@@ -9,7 +9,8 @@ so every one is a real check (no cache hit), as when a student types; `--same`
 sends one text throughout (the cache's case). Loopback only: there is no option
 to aim it anywhere else.
 
-Run:  python benchmarks/bench_serve.py [--requests 2000] [--clients 16] [--json]
+Run:  python benchmarks/bench_serve.py [--requests 2000] [--clients 16] [--warm-up 50]
+      [--json]
 """
 
 from __future__ import annotations
@@ -107,12 +108,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=120.0,
                         help="stop sending after this long, whatever is left")
+    parser.add_argument("--warm-up", type=int, default=50, metavar="N",
+                        help="requests sent (and not counted) before the measured ones")
     parser.add_argument("--same", action="store_true", help="send one text throughout")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     server, port, SESSION["token"] = start_server()
     try:
-        load(port, min(50, args.requests), min(4, args.clients), 30.0, args.same)   # warm up
+        if args.warm_up > 0:
+            load(port, min(args.warm_up, args.requests), min(4, args.clients), 30.0, args.same)
         figures = load(port, args.requests, args.clients, args.seconds, args.same)
     finally:
         server.terminate()

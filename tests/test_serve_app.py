@@ -1,7 +1,7 @@
 """The playground's server: its JSON API, its bounds, its guards and its files.
 
 Through Starlette's TestClient (the app in this process); the CLI and a real
-browser are in test_serve_cli.py and test_serve_browser.py.
+browser are in test_serve_cli.py and test_serve_browser*.py.
 """
 
 from __future__ import annotations

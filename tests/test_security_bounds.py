@@ -196,30 +196,43 @@ HUGE_MODELS = {
     "conv-1e9-channels": "input 1x8x8\nconv 1000000000 k3\n",
     "fc-1e10-weights": "input 1x8x8\nfc 100000 -> fc 100000\n",
 }
+#: Build each spec named on the command line, in one child (torch imported once):
+#: a JSON line per spec. `grown_kib` counts from before the first build, so that
+#: each figure bounds its own build and every one before it.
 BUILD = """
 import json, sys, resource
 import torch, cnndsl
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:
-    cnndsl.build(open(sys.argv[1], encoding="utf-8").read())
-    outcome = {"built": True}
-except Exception as exc:
-    outcome = {"built": False, "type": type(exc).__module__ + "." + type(exc).__qualname__,
-               "message": str(exc)[:500]}
-outcome["grown_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-print(json.dumps(outcome))
+for spec in sys.argv[1:]:
+    try:
+        cnndsl.build(open(spec, encoding="utf-8").read())
+        outcome = {"built": True}
+    except Exception as exc:
+        outcome = {"built": False, "type": type(exc).__module__ + "." + type(exc).__qualname__,
+                   "message": str(exc)[:500]}
+    outcome["grown_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print(json.dumps(outcome), flush=True)
 """
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Every huge model's spec, built by one child: (the folder, outcomes by name, the run)."""
+    work = tmp_path_factory.mktemp("huge")
+    specs = [spec_file(work, HUGE_MODELS[name], f"{name}.cnn") for name in HUGE_MODELS]
+    done = harness.python(BUILD, *specs, cwd=work)
+    lines = done.out.decode().strip().splitlines()
+    return work, dict(zip(HUGE_MODELS, map(json.loads, lines))), done
+
+
 @pytest.mark.parametrize("name", HUGE_MODELS)
-def test_building_a_model_too_big_for_memory_is_a_clear_error(tmp_path, name):
+def test_building_a_model_too_big_for_memory_is_a_clear_error(built, name):
     """`check` may accept it; `cnndsl.build` must refuse in cnndsl's own words
     before allocating (here under 2 GiB more, where torch's allocator would fail)."""
-    spec = spec_file(tmp_path, HUGE_MODELS[name])
-    harness.assert_no_crash(cnndsl(tmp_path, "check", spec))
-    done = harness.python(BUILD, spec, cwd=tmp_path)
+    work, outcomes, done = built
+    harness.assert_no_crash(cnndsl(work, "check", f"{name}.cnn"))
     harness.assert_no_crash(done, (0,))
-    outcome = json.loads(done.out.decode().strip().splitlines()[-1])
+    outcome = outcomes[name]
     assert not outcome["built"], "a model of many GB was built"
     assert not outcome["type"].startswith(("torch", "builtins.RuntimeError")), outcome
     assert not any(word in outcome["message"] for word in TORCH_ALLOCATOR), outcome

@@ -34,15 +34,6 @@ def spec_file(work: Path, text: str | bytes, name: str = "spec.cnn") -> str:
     return name
 
 
-def located_error(work: Path, text: str, *commands: str) -> None:
-    """`check` (and any other command given) ends in exit 1 with a located error."""
-    name = spec_file(work, text)
-    for command in ("check", *commands):
-        done = cnndsl(work, command, name)
-        harness.assert_no_crash(done, (1,))
-        harness.assert_located(done)
-
-
 # ---- inputs that are not spec files ---------------------------------------------
 
 def test_check_dev_zero_is_refused_at_once(tmp_path):
@@ -126,9 +117,39 @@ UNROLLED = {
 }
 
 
+def checked_and_compiled(root: Path, specs: dict[str, str]):
+    """`check` and `compile` of each spec, from a folder of its own, all in one child
+    under the same limits (`harness.cnndsl_batch`): an interpreter's start-up is
+    hundreds of milliseconds, most of these commands take a few."""
+    for name, text in specs.items():
+        (root / name).mkdir()
+        spec_file(root / name, text)
+    entries = [(name, (command, "spec.cnn")) for name in specs for command in COMMANDS]
+    return harness.cnndsl_batch(root, entries, cpu=harness.HANG_S * len(entries),
+                                wall=harness.WALL_S * len(entries))
+
+
+def assert_located_errors(batch, name: str) -> None:
+    """Both commands of `name` ended in exit 1 with a located error."""
+    runs, child = batch
+    for command in COMMANDS:
+        done = runs.get((name, (command, "spec.cnn")))
+        assert done is not None, f"the child stopped before `{command}`; {child}"
+        harness.assert_no_crash(done, (1,))
+        harness.assert_located(done)
+
+
+COMMANDS = ("check", "compile")
+
+
+@pytest.fixture(scope="module")
+def unrolled_checked(tmp_path_factory):
+    return checked_and_compiled(tmp_path_factory.mktemp("unrolled"), UNROLLED)
+
+
 @pytest.mark.parametrize("name", UNROLLED)
-def test_more_than_200k_layers_after_unrolling_is_a_located_error(tmp_path, name):
-    located_error(tmp_path, UNROLLED[name], "compile")
+def test_more_than_200k_layers_after_unrolling_is_a_located_error(unrolled_checked, name):
+    assert_located_errors(unrolled_checked, name)
 
 
 # ---- many diagnostics: quick, and at most 100 printed --------------------------------
@@ -185,9 +206,14 @@ VALUES = {
 }
 
 
+@pytest.fixture(scope="module")
+def values_checked(tmp_path_factory):
+    return checked_and_compiled(tmp_path_factory.mktemp("values"), VALUES)
+
+
 @pytest.mark.parametrize("name", VALUES)
-def test_an_out_of_range_value_is_a_located_error(tmp_path, name):
-    located_error(tmp_path, VALUES[name], "compile")
+def test_an_out_of_range_value_is_a_located_error(values_checked, name):
+    assert_located_errors(values_checked, name)
 
 
 #: How PyTorch's allocator words its failure: the sign that cnndsl tried to allocate.

@@ -164,9 +164,25 @@ def misspelt(kind: str, n: int = 2000) -> str:
             + "identity\n" + "".join(f"-> conv widht{i} k3 p1\n" for i in range(n)))
 
 
-@pytest.mark.parametrize("kind", ["layers", "blocks", "constants"])
-def test_2000_misspelt_names(tmp_path, kind):
-    done = cnndsl(tmp_path, "check", spec_file(tmp_path, misspelt(kind)))
+KINDS = ("layers", "blocks", "constants")
+
+
+@pytest.fixture(scope="module")
+def misspelt_checked(tmp_path_factory):
+    """`check` of each kind's spec, from a folder of its own, in one child."""
+    root = tmp_path_factory.mktemp("misspelt")
+    for kind in KINDS:
+        (root / kind).mkdir()
+        spec_file(root / kind, misspelt(kind))
+    return harness.cnndsl_batch(root, [(kind, ("check", "spec.cnn")) for kind in KINDS],
+                                cpu=harness.HANG_S * len(KINDS))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_2000_misspelt_names(misspelt_checked, kind):
+    runs, child = misspelt_checked
+    done = runs.get((kind, ("check", "spec.cnn")))
+    assert done is not None, f"the child stopped before this kind; {child}"
     harness.assert_no_crash(done, (1,))
     harness.assert_located(done)
     printed = len(DIAGNOSTIC_LINE.findall(done.text))

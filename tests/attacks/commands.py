@@ -41,14 +41,14 @@ def main(batch_file: str, results_file: str) -> None:
             results.flush()
 
 
-def _stream() -> io.TextIOWrapper:
-    """A stream like a process's stdout or stderr on a pipe (UTF-8 here)."""
-    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace",
-                            write_through=True)
+def _stream(errors: str) -> io.TextIOWrapper:
+    """A stream like a process's stdout (`strict`: an unencodable character is an
+    error, as it is there in a UTF-8 locale) or stderr (`backslashreplace`)."""
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors=errors, write_through=True)
 
 
 def _run(cli_main, argv: list[str]) -> tuple[int, bytes, bytes]:
-    out, err = _stream(), _stream()
+    out, err = _stream("strict"), _stream("backslashreplace")
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             status = cli_main(argv)

@@ -49,6 +49,64 @@ def refused_and_untouched(work: Path, run, allowed=(1, 2)) -> None:
     assert harness.snapshot(work) == before, f"files changed; {done}"
 
 
+class Refusals:
+    """Commands that must refuse and leave their folder as it was, each from a folder
+    of its own set up beforehand, all run by one child (`harness.cnndsl_batch`):
+    the guard is in the command, not in its process, and each start-up costs
+    hundreds of milliseconds. `check(key)` asserts what `refused_and_untouched` does."""
+
+    def __init__(self, root: Path, cases: dict) -> None:
+        self.root, entries = root, []
+        for key, setup in cases.items():
+            folder = root / key
+            folder.mkdir()
+            (folder / "spec.cnn").write_text(SPEC, encoding="utf-8")
+            entries.append((key, tuple(setup(folder))))
+        self.before = {key: harness.snapshot(root / key) for key in cases}
+        self.runs, self.child = harness.cnndsl_batch(root, entries,
+                                                     cpu=harness.HANG_S * len(entries))
+        self.argv = dict(entries)
+
+    def check(self, key: str) -> None:
+        done = self.runs.get((key, self.argv[key]))
+        assert done is not None, f"the child stopped before this case; {self.child}"
+        harness.assert_one_line_error(done)
+        assert harness.snapshot(self.root / key) == self.before[key], f"files changed; {done}"
+
+
+@pytest.fixture(scope="module")
+def refusals(tmp_path_factory):
+    cases = {}
+    for name, (args, existing) in DIAGRAM_TARGETS.items():
+        cases[f"diagram-{name}"] = _foreign(args, existing)
+    for name, header in NOT_OUR_HEADER.items():
+        cases[f"header-{name}"] = _mentions(header)
+    cases["own-spec"] = lambda work: ("compile", "spec.cnn", "-o", "spec.cnn")
+    for writer in WRITERS:
+        for name, make in BAD_OUTPUTS.items():
+            cases[f"{writer}-{name}"] = _bad_output(writer, make)
+    return Refusals(tmp_path_factory.mktemp("refusals"), cases)
+
+
+def _foreign(args: tuple, existing: str | None):
+    def setup(work: Path) -> tuple:
+        if existing:
+            (work / existing).write_text("<svg>the user's own drawing</svg>\n", encoding="utf-8")
+        return args
+    return setup
+
+
+def _mentions(header: str):
+    def setup(work: Path) -> tuple:
+        (work / "model.py").write_text(header + "user = 'code'\n", encoding="utf-8")
+        return ("compile", "spec.cnn", "-o", "model.py")
+    return setup
+
+
+def _bad_output(writer: str, make):
+    return lambda work: (*WRITERS[writer], make(work))
+
+
 # ---- diagrams: the same guard as compile ------------------------------------------
 
 DIAGRAM_TARGETS = {
@@ -62,11 +120,8 @@ DIAGRAM_TARGETS = {
 
 
 @pytest.mark.parametrize("name", DIAGRAM_TARGETS)
-def test_diagram_never_replaces_a_file_it_did_not_draw(work, name):
-    args, existing = DIAGRAM_TARGETS[name]
-    if existing:
-        (work / existing).write_text("<svg>the user's own drawing</svg>\n", encoding="utf-8")
-    refused_and_untouched(work, lambda: cnndsl(work, *args))
+def test_diagram_never_replaces_a_file_it_did_not_draw(refusals, name):
+    refusals.check(f"diagram-{name}")
 
 
 # ---- the overwrite guard: cnndsl's exact first line, nothing like it ----------------
@@ -84,13 +139,12 @@ NOT_OUR_HEADER = {
 
 
 @pytest.mark.parametrize("name", NOT_OUR_HEADER)
-def test_compile_never_replaces_a_file_that_merely_mentions_cnndsl(work, name):
-    (work / "model.py").write_text(NOT_OUR_HEADER[name] + "user = 'code'\n", encoding="utf-8")
-    refused_and_untouched(work, lambda: cnndsl(work, "compile", "spec.cnn", "-o", "model.py"))
+def test_compile_never_replaces_a_file_that_merely_mentions_cnndsl(refusals, name):
+    refusals.check(f"header-{name}")
 
 
-def test_compile_never_replaces_its_own_spec(work):
-    refused_and_untouched(work, lambda: cnndsl(work, "compile", "spec.cnn", "-o", "spec.cnn"))
+def test_compile_never_replaces_its_own_spec(refusals):
+    refusals.check("own-spec")
 
 
 @pytest.mark.parametrize("writer", WRITERS)
@@ -242,9 +296,8 @@ BAD_OUTPUTS = {
 
 @pytest.mark.parametrize("name", BAD_OUTPUTS)
 @pytest.mark.parametrize("writer", WRITERS)
-def test_an_impossible_output_path_is_one_line(work, writer, name):
-    out = BAD_OUTPUTS[name](work)
-    refused_and_untouched(work, lambda: write(work, writer, out))
+def test_an_impossible_output_path_is_one_line(refusals, writer, name):
+    refusals.check(f"{writer}-{name}")
 
 
 BAD_INPUTS = {

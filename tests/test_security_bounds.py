@@ -3,7 +3,10 @@ located diagnostic, within 2 GiB of address space, without hanging.
 
 Every command runs under `RLIMIT_AS` = 2 GiB beyond what importing torch and
 cnndsl maps (`harness.memory_limit`), with 30 s of CPU time as a hang
-detector (not a speed target). The limits the compiler promises: spec files of at most 1 MiB
+detector (not a speed target); a group of commands whose outcome is tested, not their
+process (the values', the unrolling bound's and the misspelt names' `check` and
+`compile`), shares one child under that address-space limit, with 30 s of CPU time
+per command (`harness.cnndsl_batch`). The limits the compiler promises: spec files of at most 1 MiB
 (bigger is a one-line error), at most 100 diagnostics printed per file, at most
 200,000 layers after unrolling, every integer bounded and every float finite
 (a located error beyond).

@@ -4,12 +4,12 @@ located diagnostic, within 2 GiB of address space, without hanging.
 Every command runs under `RLIMIT_AS` = 2 GiB beyond what importing torch and
 cnndsl maps (`harness.memory_limit`), with 30 s of CPU time as a hang
 detector (not a speed target); a group of commands whose outcome is tested, not their
-process (the values', the unrolling bound's and the misspelt names' `check` and
-`compile`), shares one child under that address-space limit, with 30 s of CPU time
-per command (`harness.cnndsl_batch`). The limits the compiler promises: spec files of at most 1 MiB
-(bigger is a one-line error), at most 100 diagnostics printed per file, at most
-200,000 layers after unrolling, every integer bounded and every float finite
-(a located error beyond).
+process (the values', the unrolling bound's, the misspelt names' and the terminal
+attacks' `check` and `compile`), shares one child under that address-space limit,
+with 30 s of CPU time per command (`harness.cnndsl_batch`). The limits the compiler
+promises: spec files of at most 1 MiB (bigger is a one-line error), at most 100
+diagnostics printed per file, at most 200,000 layers after unrolling, every integer
+bounded and every float finite (a located error beyond).
 """
 
 from __future__ import annotations
@@ -300,20 +300,45 @@ TERMINAL = {
 }
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
+HOSTILE_NAME = f"{ESC}{RLO}evil\u2066.cnn"
+FORMATS = ("text", "json")
+
+
+@pytest.fixture(scope="module")
+def terminal_checked(tmp_path_factory):
+    """`check --format FMT` of every terminal attack, and of a spec under a hostile
+    name, from a folder of its own, in one child (`harness.cnndsl_batch`: stdout
+    strict UTF-8 and stderr with backslash escapes, as a process's streams are)."""
+    root = tmp_path_factory.mktemp("terminal")
+    entries = []
+    for name, text in TERMINAL.items():
+        (root / name).mkdir()
+        spec_file(root / name, text)
+        entries += [(name, ("check", "--format", fmt, "spec.cnn")) for fmt in FORMATS]
+    (root / "hostile-name").mkdir()
+    spec_file(root / "hostile-name", "input 1x8x8\nconv 4 k99\n", HOSTILE_NAME)
+    entries += [("hostile-name", ("check", "--format", fmt, HOSTILE_NAME)) for fmt in FORMATS]
+    return harness.cnndsl_batch(root, entries, cpu=harness.HANG_S * len(entries))
+
+
+def _terminal_run(batch, folder: str, spec: str, fmt: str) -> harness.Run:
+    runs, child = batch
+    done = runs.get((folder, ("check", "--format", fmt, spec)))
+    assert done is not None, f"the child stopped before this case; {child}"
+    return done
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("name", TERMINAL)
-def test_escapes_and_bidi_controls_never_reach_the_terminal(tmp_path, name, fmt):
-    spec = spec_file(tmp_path, TERMINAL[name])
-    done = cnndsl(tmp_path, "check", "--format", fmt, spec)
+def test_escapes_and_bidi_controls_never_reach_the_terminal(terminal_checked, name, fmt):
+    done = _terminal_run(terminal_checked, name, "spec.cnn", fmt)
     harness.assert_no_crash(done)
     harness.assert_nothing_raw(done)
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
-def test_a_hostile_file_name_never_reaches_the_terminal(tmp_path, fmt):
-    name = f"{ESC}{RLO}evil\u2066.cnn"
-    spec_file(tmp_path, "input 1x8x8\nconv 4 k99\n", name)
-    done = cnndsl(tmp_path, "check", "--format", fmt, name)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_hostile_file_name_never_reaches_the_terminal(terminal_checked, fmt):
+    done = _terminal_run(terminal_checked, "hostile-name", HOSTILE_NAME, fmt)
     harness.assert_no_crash(done, (1,))
     harness.assert_nothing_raw(done)
 

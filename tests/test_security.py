@@ -117,32 +117,53 @@ REPRODUCERS = {
                                       "Res -> relu -> fc 2\n"),
 }
 
-#: Import the compiled file (argv[1]), then `load` and `build` the spec (argv[2]) and run it.
-IMPORT_AND_BUILD = (
-    "import importlib.util, sys, torch, cnndsl\nfrom pathlib import Path\n"
-    "spec = importlib.util.spec_from_file_location('generated', sys.argv[1])\n"
-    "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-    "cnndsl.load(Path(sys.argv[2]))\n"
-    "cnndsl.build(Path(sys.argv[2]))(torch.zeros(2, 1, 8, 8))\n")
+COMPILED = Path(__file__).resolve().parent / "attacks" / "compiled.py"
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory):
+    """Each reproducer compiled by its own `cnndsl compile` process, from its own
+    folder; then every module compiled is run with `--help`, imported, and its
+    spec loaded, built and run, by one child (`attacks/compiled.py`: torch
+    imported once). Returns (root, compile runs by name, child outcomes by folder)."""
+    root = tmp_path_factory.mktemp("reproducers")
+    compiled, entries = {}, []
+    for name, (path, text) in REPRODUCERS.items():
+        (root / name / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / name / path).write_text(text, encoding="utf-8")
+        compiled[name] = harness.cnndsl("compile", path, cwd=root / name)
+        if compiled[name].status == 0:
+            entries.append({"dir": name, "spec": path,
+                            "module": str(Path(path).with_suffix(".py"))})
+    (root / "cases.json").write_text(json.dumps(entries), encoding="utf-8")
+    done = harness.run([sys.executable, str(COMPILED), "cases.json", "results.jsonl"],
+                       cwd=root, cpu=120)
+    results = root / "results.jsonl"
+    lines = results.read_text(encoding="utf-8").splitlines() if results.exists() else []
+    return root, compiled, {o["dir"]: o for o in map(json.loads, lines)}, done
+
+
+def _step(argv: tuple[str, ...], status: int, output: str) -> harness.Run:
+    return harness.Run(argv, status, output.encode("utf-8", "surrogateescape"), b"")
 
 
 @pytest.mark.parametrize("name", REPRODUCERS)
-def test_issue_reproducer_through_the_command_line(name, tmp_path):
-    path, text = REPRODUCERS[name]
-    spec = tmp_path / path
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(text, encoding="utf-8")
-    done = harness.cnndsl("compile", path, cwd=tmp_path)
+def test_issue_reproducer_through_the_command_line(name, reproduced):
+    root, compiled, outcomes, child = reproduced
+    path = REPRODUCERS[name][0]
+    done = compiled[name]
     harness.assert_no_crash(done)
     if done.status == 0:
+        outcome = outcomes.get(name)
+        assert outcome is not None, f"the child stopped before this case; {child}"
         out = str(Path(path).with_suffix(".py"))
-        harness.assert_no_crash(harness.run([sys.executable, out, "--help"], cwd=tmp_path),
-                                allowed=(0,))
-        harness.assert_no_crash(harness.python(IMPORT_AND_BUILD, out, path, cwd=tmp_path),
-                                allowed=(0,))
+        harness.assert_no_crash(_step(("python", out, "--help"), outcome["help"],
+                                      outcome["help_output"]), allowed=(0,))
+        harness.assert_no_crash(_step(("import, load and build", out, path), outcome["build"],
+                                      outcome["build_output"]), allowed=(0,))
     else:
         harness.assert_located(done)
-    assert harness.proofs(tmp_path) == [], "the payload ran"
+    assert harness.proofs(root / name) == [], "the payload ran"
 
 
 # ---- the property: any text, anywhere -----------------------------------------------

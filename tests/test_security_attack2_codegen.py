@@ -41,9 +41,23 @@ SPECS = {
 }
 
 
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """`compile` of every doubling spec, from a folder of its own, in one child under
+    the harness's limits (`harness.cnndsl_batch`): (the root, runs by entry, the child)."""
+    root = tmp_path_factory.mktemp("doubling")
+    for name, text in SPECS.items():
+        (root / name).mkdir()
+        (root / name / "spec.cnn").write_text(text, encoding="utf-8")
+    entries = [(name, ("compile", "spec.cnn")) for name in SPECS]
+    return root, *harness.cnndsl_batch(root, entries, cpu=harness.HANG_S * len(entries))
+
+
 @pytest.mark.parametrize("name", SPECS)
-def test_doubling_channel_expressions_stay_small(tmp_path, name):
-    done, out = _compile(tmp_path, SPECS[name])
+def test_doubling_channel_expressions_stay_small(compiled, name):
+    root, runs, child = compiled
+    done, out = runs.get((name, ("compile", "spec.cnn"))), root / name / "spec.py"
+    assert done is not None, f"the child stopped before this case; {child}"
     harness.assert_no_crash(done, (0, 1))
     if done.status == 0:
         assert out.stat().st_size < MEBIBYTE, f"{out.stat().st_size:,} bytes"

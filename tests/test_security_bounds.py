@@ -3,10 +3,13 @@ located diagnostic, within 2 GiB of address space, without hanging.
 
 Every command runs under `RLIMIT_AS` = 2 GiB beyond what importing torch and
 cnndsl maps (`harness.memory_limit`), with 30 s of CPU time as a hang
-detector (not a speed target). The limits the compiler promises: spec files of at most 1 MiB
-(bigger is a one-line error), at most 100 diagnostics printed per file, at most
-200,000 layers after unrolling, every integer bounded and every float finite
-(a located error beyond).
+detector (not a speed target); a group of commands whose outcome is tested, not their
+process (the values' and the misspelt names' `check` and `compile`, the terminal
+attacks' `check`), shares one child under that address-space limit,
+with 30 s of CPU time per command (`harness.cnndsl_batch`). The limits the compiler
+promises: spec files of at most 1 MiB (bigger is a one-line error), at most 100
+diagnostics printed per file, at most 200,000 layers after unrolling, every integer
+bounded and every float finite (a located error beyond).
 """
 
 from __future__ import annotations
@@ -32,15 +35,6 @@ def spec_file(work: Path, text: str | bytes, name: str = "spec.cnn") -> str:
     data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
     (work / name).write_bytes(data)
     return name
-
-
-def located_error(work: Path, text: str, *commands: str) -> None:
-    """`check` (and any other command given) ends in exit 1 with a located error."""
-    name = spec_file(work, text)
-    for command in ("check", *commands):
-        done = cnndsl(work, command, name)
-        harness.assert_no_crash(done, (1,))
-        harness.assert_located(done)
 
 
 # ---- inputs that are not spec files ---------------------------------------------
@@ -126,9 +120,40 @@ UNROLLED = {
 }
 
 
+def checked_and_compiled(root: Path, specs: dict[str, str]):
+    """`check` and `compile` of each spec, from a folder of its own, all in one child
+    under the same limits (`harness.cnndsl_batch`): an interpreter's start-up is
+    hundreds of milliseconds, most of these commands take a few."""
+    for name, text in specs.items():
+        (root / name).mkdir()
+        spec_file(root / name, text)
+    entries = [(name, (command, "spec.cnn")) for name in specs for command in COMMANDS]
+    return harness.cnndsl_batch(root, entries, cpu=harness.HANG_S * len(entries),
+                                wall=harness.WALL_S * len(entries))
+
+
+def assert_located_errors(batch, name: str) -> None:
+    """Both commands of `name` ended in exit 1 with a located error."""
+    runs, child = batch
+    for command in COMMANDS:
+        done = runs.get((name, (command, "spec.cnn")))
+        assert done is not None, f"the child stopped before `{command}`; {child}"
+        harness.assert_no_crash(done, (1,))
+        harness.assert_located(done)
+
+
+COMMANDS = ("check", "compile")
+
+
 @pytest.mark.parametrize("name", UNROLLED)
 def test_more_than_200k_layers_after_unrolling_is_a_located_error(tmp_path, name):
-    located_error(tmp_path, UNROLLED[name], "compile")
+    """A process per command: these take seconds each, and in one child the later
+    ones took longer than a start-up saves."""
+    spec = spec_file(tmp_path, UNROLLED[name])
+    for command in COMMANDS:
+        done = cnndsl(tmp_path, command, spec)
+        harness.assert_no_crash(done, (1,))
+        harness.assert_located(done)
 
 
 # ---- many diagnostics: quick, and at most 100 printed --------------------------------
@@ -143,9 +168,25 @@ def misspelt(kind: str, n: int = 2000) -> str:
             + "identity\n" + "".join(f"-> conv widht{i} k3 p1\n" for i in range(n)))
 
 
-@pytest.mark.parametrize("kind", ["layers", "blocks", "constants"])
-def test_2000_misspelt_names(tmp_path, kind):
-    done = cnndsl(tmp_path, "check", spec_file(tmp_path, misspelt(kind)))
+KINDS = ("layers", "blocks", "constants")
+
+
+@pytest.fixture(scope="module")
+def misspelt_checked(tmp_path_factory):
+    """`check` of each kind's spec, from a folder of its own, in one child."""
+    root = tmp_path_factory.mktemp("misspelt")
+    for kind in KINDS:
+        (root / kind).mkdir()
+        spec_file(root / kind, misspelt(kind))
+    return harness.cnndsl_batch(root, [(kind, ("check", "spec.cnn")) for kind in KINDS],
+                                cpu=harness.HANG_S * len(KINDS))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_2000_misspelt_names(misspelt_checked, kind):
+    runs, child = misspelt_checked
+    done = runs.get((kind, ("check", "spec.cnn")))
+    assert done is not None, f"the child stopped before this kind; {child}"
     harness.assert_no_crash(done, (1,))
     harness.assert_located(done)
     printed = len(DIAGNOSTIC_LINE.findall(done.text))
@@ -185,9 +226,14 @@ VALUES = {
 }
 
 
+@pytest.fixture(scope="module")
+def values_checked(tmp_path_factory):
+    return checked_and_compiled(tmp_path_factory.mktemp("values"), VALUES)
+
+
 @pytest.mark.parametrize("name", VALUES)
-def test_an_out_of_range_value_is_a_located_error(tmp_path, name):
-    located_error(tmp_path, VALUES[name], "compile")
+def test_an_out_of_range_value_is_a_located_error(values_checked, name):
+    assert_located_errors(values_checked, name)
 
 
 #: How PyTorch's allocator words its failure: the sign that cnndsl tried to allocate.
@@ -196,30 +242,43 @@ HUGE_MODELS = {
     "conv-1e9-channels": "input 1x8x8\nconv 1000000000 k3\n",
     "fc-1e10-weights": "input 1x8x8\nfc 100000 -> fc 100000\n",
 }
+#: Build each spec named on the command line, in one child (torch imported once):
+#: a JSON line per spec. `grown_kib` counts from before the first build, so that
+#: each figure bounds its own build and every one before it.
 BUILD = """
 import json, sys, resource
 import torch, cnndsl
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:
-    cnndsl.build(open(sys.argv[1], encoding="utf-8").read())
-    outcome = {"built": True}
-except Exception as exc:
-    outcome = {"built": False, "type": type(exc).__module__ + "." + type(exc).__qualname__,
-               "message": str(exc)[:500]}
-outcome["grown_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-print(json.dumps(outcome))
+for spec in sys.argv[1:]:
+    try:
+        cnndsl.build(open(spec, encoding="utf-8").read())
+        outcome = {"built": True}
+    except Exception as exc:
+        outcome = {"built": False, "type": type(exc).__module__ + "." + type(exc).__qualname__,
+                   "message": str(exc)[:500]}
+    outcome["grown_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print(json.dumps(outcome), flush=True)
 """
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Every huge model's spec, built by one child: (the folder, outcomes by name, the run)."""
+    work = tmp_path_factory.mktemp("huge")
+    specs = [spec_file(work, HUGE_MODELS[name], f"{name}.cnn") for name in HUGE_MODELS]
+    done = harness.python(BUILD, *specs, cwd=work)
+    lines = done.out.decode().strip().splitlines()
+    return work, dict(zip(HUGE_MODELS, map(json.loads, lines))), done
+
+
 @pytest.mark.parametrize("name", HUGE_MODELS)
-def test_building_a_model_too_big_for_memory_is_a_clear_error(tmp_path, name):
+def test_building_a_model_too_big_for_memory_is_a_clear_error(built, name):
     """`check` may accept it; `cnndsl.build` must refuse in cnndsl's own words
     before allocating (here under 2 GiB more, where torch's allocator would fail)."""
-    spec = spec_file(tmp_path, HUGE_MODELS[name])
-    harness.assert_no_crash(cnndsl(tmp_path, "check", spec))
-    done = harness.python(BUILD, spec, cwd=tmp_path)
+    work, outcomes, done = built
+    harness.assert_no_crash(cnndsl(work, "check", f"{name}.cnn"))
     harness.assert_no_crash(done, (0,))
-    outcome = json.loads(done.out.decode().strip().splitlines()[-1])
+    outcome = outcomes[name]
     assert not outcome["built"], "a model of many GB was built"
     assert not outcome["type"].startswith(("torch", "builtins.RuntimeError")), outcome
     assert not any(word in outcome["message"] for word in TORCH_ALLOCATOR), outcome
@@ -242,20 +301,45 @@ TERMINAL = {
 }
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
+HOSTILE_NAME = f"{ESC}{RLO}evil\u2066.cnn"
+FORMATS = ("text", "json")
+
+
+@pytest.fixture(scope="module")
+def terminal_checked(tmp_path_factory):
+    """`check --format FMT` of every terminal attack, and of a spec under a hostile
+    name, from a folder of its own, in one child (`harness.cnndsl_batch`: stdout
+    strict UTF-8 and stderr with backslash escapes, as a process's streams are)."""
+    root = tmp_path_factory.mktemp("terminal")
+    entries = []
+    for name, text in TERMINAL.items():
+        (root / name).mkdir()
+        spec_file(root / name, text)
+        entries += [(name, ("check", "--format", fmt, "spec.cnn")) for fmt in FORMATS]
+    (root / "hostile-name").mkdir()
+    spec_file(root / "hostile-name", "input 1x8x8\nconv 4 k99\n", HOSTILE_NAME)
+    entries += [("hostile-name", ("check", "--format", fmt, HOSTILE_NAME)) for fmt in FORMATS]
+    return harness.cnndsl_batch(root, entries, cpu=harness.HANG_S * len(entries))
+
+
+def _terminal_run(batch, folder: str, spec: str, fmt: str) -> harness.Run:
+    runs, child = batch
+    done = runs.get((folder, ("check", "--format", fmt, spec)))
+    assert done is not None, f"the child stopped before this case; {child}"
+    return done
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("name", TERMINAL)
-def test_escapes_and_bidi_controls_never_reach_the_terminal(tmp_path, name, fmt):
-    spec = spec_file(tmp_path, TERMINAL[name])
-    done = cnndsl(tmp_path, "check", "--format", fmt, spec)
+def test_escapes_and_bidi_controls_never_reach_the_terminal(terminal_checked, name, fmt):
+    done = _terminal_run(terminal_checked, name, "spec.cnn", fmt)
     harness.assert_no_crash(done)
     harness.assert_nothing_raw(done)
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
-def test_a_hostile_file_name_never_reaches_the_terminal(tmp_path, fmt):
-    name = f"{ESC}{RLO}evil\u2066.cnn"
-    spec_file(tmp_path, "input 1x8x8\nconv 4 k99\n", name)
-    done = cnndsl(tmp_path, "check", "--format", fmt, name)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_hostile_file_name_never_reaches_the_terminal(terminal_checked, fmt):
+    done = _terminal_run(terminal_checked, "hostile-name", HOSTILE_NAME, fmt)
     harness.assert_no_crash(done, (1,))
     harness.assert_nothing_raw(done)
 

@@ -113,10 +113,19 @@ def spec(tmp_path):
     return path
 
 
-def test_a_planted_parser_cache_is_never_unpickled(tmp_path, spec):
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """The paths to plant, found once for the module's tests (two probe runs of
+    `check` in a folder of their own: what `check` opens does not depend on them)."""
+    root = tmp_path_factory.mktemp("probe")
+    path = root / "small.cnn"
+    path.write_text(SPEC, encoding="utf-8")
+    return cache_paths(root, path)
+
+
+def test_a_planted_parser_cache_is_never_unpickled(tmp_path, spec, planted):
     shared = _shared_tmp(tmp_path)
     proof = tmp_path / "proof"
-    planted = cache_paths(tmp_path, spec)
     for relative in planted:
         _plant_dirs(shared, relative).write_bytes(poisoned_pickle(proof))
     for _ in range(2):
@@ -125,12 +134,13 @@ def test_a_planted_parser_cache_is_never_unpickled(tmp_path, spec):
     assert not proof.exists(), f"`cnndsl check` unpickled a planted file: {planted}"
 
 
-def test_a_planted_symlink_in_the_temporary_directory_leaves_its_target_alone(tmp_path, spec):
+def test_a_planted_symlink_in_the_temporary_directory_leaves_its_target_alone(tmp_path, spec,
+                                                                              planted):
     shared = _shared_tmp(tmp_path)
     victim = tmp_path / "victim.txt"
     victim.write_text("the user's own file\n", encoding="utf-8")
     before = harness.fingerprint(victim)
-    for relative in cache_paths(tmp_path, spec):
+    for relative in planted:
         _plant_dirs(shared, relative).symlink_to(victim)
     for _ in range(2):
         done = harness.cnndsl("check", str(spec), cwd=tmp_path, env=_env(tmp_path, shared))

@@ -49,6 +49,80 @@ def refused_and_untouched(work: Path, run, allowed=(1, 2)) -> None:
     assert harness.snapshot(work) == before, f"files changed; {done}"
 
 
+class Refusals:
+    """Commands that must refuse and leave their folder as it was, each from a folder
+    of its own set up beforehand, all run by one child (`harness.cnndsl_batch`):
+    the guard is in the command, not in its process, and each start-up costs
+    hundreds of milliseconds. `check(key)` asserts what `refused_and_untouched` does."""
+
+    def __init__(self, root: Path, cases: dict) -> None:
+        self.root, entries = root, []
+        for key, setup in cases.items():
+            folder = root / key
+            folder.mkdir()
+            (folder / "spec.cnn").write_text(SPEC, encoding="utf-8")
+            entries.append((key, tuple(setup(folder))))
+        self.before = {key: harness.snapshot(root / key) for key in cases}
+        self.runs, self.child = harness.cnndsl_batch(root, entries,
+                                                     cpu=harness.HANG_S * len(entries))
+        self.argv = dict(entries)
+
+    def run(self, key: str) -> harness.Run:
+        done = self.runs.get((key, self.argv[key]))
+        assert done is not None, f"the child stopped before this case; {self.child}"
+        return done
+
+    def check(self, key: str, allowed=(1, 2)) -> harness.Run:
+        done = self.run(key)
+        harness.assert_one_line_error(done, allowed)
+        assert harness.snapshot(self.root / key) == self.before[key], f"files changed; {done}"
+        return done
+
+
+@pytest.fixture(scope="module")
+def refusals(tmp_path_factory):
+    cases = {}
+    for name, (args, existing) in DIAGRAM_TARGETS.items():
+        cases[f"diagram-{name}"] = _foreign(args, existing)
+    for name, header in NOT_OUR_HEADER.items():
+        cases[f"header-{name}"] = _mentions(header)
+    cases["own-spec"] = lambda work: ("compile", "spec.cnn", "-o", "spec.cnn")
+    for writer in WRITERS:
+        for name, make in BAD_OUTPUTS.items():
+            cases[f"{writer}-{name}"] = _bad_output(writer, make)
+    for command in READERS:
+        for name in STR_INPUTS:
+            cases[f"read-{command}-{name}"] = _bad_input(command, BAD_INPUTS[name])
+    return Refusals(tmp_path_factory.mktemp("refusals"), cases)
+
+
+def _foreign(args: tuple, existing: str | None):
+    def setup(work: Path) -> tuple:
+        if existing:
+            (work / existing).write_text("<svg>the user's own drawing</svg>\n", encoding="utf-8")
+        return args
+    return setup
+
+
+def _mentions(header: str):
+    def setup(work: Path) -> tuple:
+        (work / "model.py").write_text(header + "user = 'code'\n", encoding="utf-8")
+        return ("compile", "spec.cnn", "-o", "model.py")
+    return setup
+
+
+def _bad_output(writer: str, make):
+    return lambda work: (*WRITERS[writer], make(work))
+
+
+def _bad_input(command: str, make):
+    return lambda work: _reading(command, make(work))
+
+
+def _reading(command: str, spec) -> tuple:
+    return (command, spec) if command != "diagram" else (command, spec, "--format", "dot")
+
+
 # ---- diagrams: the same guard as compile ------------------------------------------
 
 DIAGRAM_TARGETS = {
@@ -62,11 +136,8 @@ DIAGRAM_TARGETS = {
 
 
 @pytest.mark.parametrize("name", DIAGRAM_TARGETS)
-def test_diagram_never_replaces_a_file_it_did_not_draw(work, name):
-    args, existing = DIAGRAM_TARGETS[name]
-    if existing:
-        (work / existing).write_text("<svg>the user's own drawing</svg>\n", encoding="utf-8")
-    refused_and_untouched(work, lambda: cnndsl(work, *args))
+def test_diagram_never_replaces_a_file_it_did_not_draw(refusals, name):
+    refusals.check(f"diagram-{name}")
 
 
 # ---- the overwrite guard: cnndsl's exact first line, nothing like it ----------------
@@ -84,13 +155,12 @@ NOT_OUR_HEADER = {
 
 
 @pytest.mark.parametrize("name", NOT_OUR_HEADER)
-def test_compile_never_replaces_a_file_that_merely_mentions_cnndsl(work, name):
-    (work / "model.py").write_text(NOT_OUR_HEADER[name] + "user = 'code'\n", encoding="utf-8")
-    refused_and_untouched(work, lambda: cnndsl(work, "compile", "spec.cnn", "-o", "model.py"))
+def test_compile_never_replaces_a_file_that_merely_mentions_cnndsl(refusals, name):
+    refusals.check(f"header-{name}")
 
 
-def test_compile_never_replaces_its_own_spec(work):
-    refused_and_untouched(work, lambda: cnndsl(work, "compile", "spec.cnn", "-o", "spec.cnn"))
+def test_compile_never_replaces_its_own_spec(refusals):
+    refusals.check("own-spec")
 
 
 @pytest.mark.parametrize("writer", WRITERS)
@@ -242,9 +312,8 @@ BAD_OUTPUTS = {
 
 @pytest.mark.parametrize("name", BAD_OUTPUTS)
 @pytest.mark.parametrize("writer", WRITERS)
-def test_an_impossible_output_path_is_one_line(work, writer, name):
-    out = BAD_OUTPUTS[name](work)
-    refused_and_untouched(work, lambda: write(work, writer, out))
+def test_an_impossible_output_path_is_one_line(refusals, writer, name):
+    refusals.check(f"{writer}-{name}")
 
 
 BAD_INPUTS = {
@@ -257,16 +326,24 @@ BAD_INPUTS = {
 }
 
 
+#: The inputs named by text, run in the batch; an undecodable name keeps its own process.
+STR_INPUTS = [name for name in BAD_INPUTS if name != "non-utf8-missing"]
+READERS = ("check", "compile", "diagram")
+
+
 @pytest.mark.parametrize("name", BAD_INPUTS)
-@pytest.mark.parametrize("command", ["check", "compile", "diagram"])
-def test_an_unreadable_input_path_is_one_line(work, command, name):
-    spec = BAD_INPUTS[name](work)
-    args = (command, spec) if command != "diagram" else (command, spec, "--format", "dot")
-    before = harness.snapshot(work)
-    done = cnndsl(work, *args)
-    harness.assert_one_line_error(done, (2,) if command == "check" else (1, 2))
+@pytest.mark.parametrize("command", READERS)
+def test_an_unreadable_input_path_is_one_line(refusals, tmp_path, command, name):
+    allowed = (2,) if command == "check" else (1, 2)
+    if name in STR_INPUTS:
+        harness.assert_nothing_raw(refusals.check(f"read-{command}-{name}", allowed))
+        return
+    (tmp_path / "spec.cnn").write_text(SPEC, encoding="utf-8")
+    before = harness.snapshot(tmp_path)
+    done = cnndsl(tmp_path, *_reading(command, BAD_INPUTS[name](tmp_path)))
+    harness.assert_one_line_error(done, allowed)
     harness.assert_nothing_raw(done)
-    assert harness.snapshot(work) == before
+    assert harness.snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize("writer", WRITERS)

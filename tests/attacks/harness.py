@@ -124,6 +124,26 @@ def cnndsl(*args, cwd: Path, **kwargs) -> Run:
     return run(cnndsl_argv() + list(args), cwd=cwd, **kwargs)
 
 
+def cnndsl_batch(root: Path, entries: list[tuple[str, tuple[str, ...]]],
+                 **kwargs) -> tuple[dict[tuple[str, tuple[str, ...]], Run], Run]:
+    """`cnndsl ARGV...` from `root / DIR` for each `(DIR, ARGV)`, all in one child
+    under the same limits (`attacks/commands.py`): for commands whose outcome is
+    tested, not their process. Returns the runs by entry, and the child's run
+    (an entry missing from the runs: the child stopped before it)."""
+    (root / "batch.json").write_text(json.dumps([{"dir": d, "argv": list(argv)}
+                                                 for d, argv in entries]), encoding="utf-8")
+    child = run([sys.executable, str(Path(__file__).with_name("commands.py")), "batch.json",
+                 "results.jsonl"], cwd=root, **kwargs)
+    results = root / "results.jsonl"
+    runs = {}
+    for line in results.read_text(encoding="utf-8").splitlines() if results.exists() else []:
+        done = json.loads(line)
+        runs[done["dir"], tuple(done["argv"])] = Run(
+            ("cnndsl", *done["argv"]), done["status"], done["out"].encode("latin-1"),
+            done["err"].encode("latin-1"))
+    return runs, child
+
+
 def python(code: str, *args, cwd: Path, **kwargs) -> Run:
     """`python -c CODE ARGS...` with this test run's interpreter."""
     return run([sys.executable, "-c", code, *args], cwd=cwd, **kwargs)

@@ -138,4 +138,9 @@ def _load_and_build(spec: str) -> None:
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     os.environ.setdefault("NO_COLOR", "1")
+    # one intra-op thread, as under pytest-xdist: the tensors are tiny, and a second
+    # thread spin-waits for a core (on a loaded two-core machine the sweep took 42 s
+    # of CPU with two threads, 21 s with one, when pytest ran without xdist)
+    for threads in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(threads, "1")
     main(sys.argv[1], sys.argv[2])

@@ -505,3 +505,33 @@ def test_a_custom_autograd_function_is_refused_by_both_tracers(module):
     assert caught.value.filename == __file__
     assert caught.value.line == CubeAfterASizeBranch.forward.__code__.co_firstlineno + 2
     assert caught.value.module_path == ("" if isinstance(module, CubeAfterASizeBranch) else "1")
+
+
+def test_the_shape_pass_takes_batch_norm_by_its_shape_and_keeps_pytorchs_refusals():
+    """`fake_mode` answers an eval-mode batch norm with the input's shape, running no
+    batch-norm operation (PyTorch's decomposition is a dozen fake ones a call); a call
+    PyTorch refuses fails there with PyTorch's own error, in training mode as in eval."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from cnndsl.importer.sizes import fake_mode
+
+    class Ops(TorchDispatchMode):
+        seen: list[str] = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.seen.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    for norm, shape in ((nn.BatchNorm1d(4), (2, 4, 7)), (nn.BatchNorm2d(4), (2, 4, 5, 5)),
+                        (nn.BatchNorm3d(4, affine=False), (1, 4, 3, 3, 3))):
+        with fake_mode(), Ops():
+            out = norm.eval()(torch.empty(shape))
+        assert tuple(out.shape) == shape and out.dtype == torch.float32
+    assert Ops.seen and not any("norm" in op for op in Ops.seen), Ops.seen
+    for norm in (nn.BatchNorm2d(3).eval(), nn.BatchNorm2d(3, affine=False).eval(),
+                 nn.BatchNorm2d(3, track_running_stats=False).eval(), nn.BatchNorm2d(3)):
+        with pytest.raises(RuntimeError) as real:
+            norm(torch.randn(2, 4, 5, 5))
+        with fake_mode(), pytest.raises(RuntimeError) as fake:
+            norm(torch.empty(2, 4, 5, 5))
+        assert str(fake.value) == str(real.value)

@@ -8,6 +8,8 @@ import logging
 
 import torch
 from torch import fx, nn
+from torch.nn import functional as F
+from torch.overrides import TorchFunctionMode
 
 from cnndsl.importer.steps import _Meta
 
@@ -54,7 +56,32 @@ def fake_mode():
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:
-        with FakeTensorMode(allow_non_fake_inputs=True) as mode:
+        with FakeTensorMode(allow_non_fake_inputs=True) as mode, _NormShapes():
             yield mode
     finally:
         logger.setLevel(level)
+
+
+class _NormShapes(TorchFunctionMode):
+    """Batch norm in eval mode by its shape. On fake tensors PyTorch runs batch norm's
+    decomposition, a dozen fake operations a call (five times a convolution's time;
+    importing a DenseNet-121 runs some 500 of them), for an output of the input's shape.
+    A call PyTorch would refuse (features that do not match, no statistics) runs as
+    before, so its error is PyTorch's own; so does one in training mode."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.batch_norm and _norm_fits(*args, **kwargs):
+            return torch.empty_like(args[0] if args else kwargs["input"])
+        return func(*args, **kwargs)
+
+
+def _norm_fits(input, running_mean, running_var, weight=None, bias=None, training=False,
+               *_rest, **_kwargs) -> bool:
+    """True where `F.batch_norm` in eval mode takes these tensors (PyTorch's checks)."""
+    if training or not isinstance(input, torch.Tensor) or input.dim() < 2:
+        return False
+    features = input.shape[1]
+    stats = (running_mean, running_var, weight, bias)
+    return running_mean is not None and running_var is not None and \
+        all(t is None or (isinstance(t, torch.Tensor) and t.numel() == features) for t in stats)

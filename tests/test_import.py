@@ -285,13 +285,29 @@ TWINS = {"autoencoder": ("conv_autoencoder", (1, 28, 28)),
          "yolo": ("YoloTinyLike", (3, 64, 64))}
 
 
-@pytest.mark.parametrize("twin", sorted(TWINS))
-def test_every_twin_round_trips(twin):
+@pytest.fixture(scope="module")
+def twin_trips():
+    """twin -> (the perturbed twin, its round-tripped import): each twin imported once for
+    the tests that read it (the folding tests read the text, which the weights and the
+    mode do not change)."""
     import importlib
 
-    make, size = TWINS[twin]
-    module = getattr(importlib.import_module(f"twins.{twin}"), make)()
-    imported = _round_trip(module, size)
+    cache: dict[str, tuple] = {}
+
+    def trip(twin: str):
+        if twin not in cache:
+            make, size = TWINS[twin]
+            module = getattr(importlib.import_module(f"twins.{twin}"), make)()
+            cache[twin] = module, _round_trip(module, size)
+        return cache[twin]
+
+    yield trip
+    cache.clear()
+
+
+@pytest.mark.parametrize("twin", sorted(TWINS))
+def test_every_twin_round_trips(twin_trips, twin):
+    module, imported = twin_trips(twin)
     if imported.keys_kept:   # the original's own checkpoint loads into the spec
         cnndsl.build(imported.text).load_state_dict(module.state_dict(), strict=True)
 
@@ -307,19 +323,15 @@ def test_convnext_twin_round_trips_through_its_channels_first_layer_norm():
     assert "layernorm eps=1e-06" in imported.text and "scale as layer_scale" in imported.text
 
 
-def test_folding_finds_parameters_in_and_an_if():
-    from twins.fpn import fpn_resnet18
-
-    text = import_module(fpn_resnet18(), [(3, 64, 64)]).text
+def test_folding_finds_parameters_in_and_an_if(twin_trips):
+    text = twin_trips("fpn")[1].text      # fpn_resnet18 at 3x64x64
     assert "block BasicBlock(c, s=1) {" in text
     assert "if s > 1 {" in text and "conv in*2 k1 s2 nobias" in text
     assert "upsample like=@" in text and "\noutput @" in text
 
 
-def test_densenet_twin_folds_to_a_page():
-    from twins.densenet import densenet121
-
-    text = import_module(densenet121(), [(3, 64, 64)]).text
+def test_densenet_twin_folds_to_a_page(twin_trips):
+    text = twin_trips("densenet")[1].text     # densenet121 at 3x64x64
     assert text.count("\n") < 40 and "DenseLayer * 6" in text and "DenseLayer * 24" in text
 
 

@@ -82,12 +82,19 @@ def test_every_format_reloads_and_agrees_at_two_batch_sizes(tmp_path, spec, fmt)
     assert exported_by_us(out)
 
 
+@pytest.fixture(scope="module")
+def lenet_onnx(tmp_path_factory):
+    """LeNet exported to ONNX once, for the tests that read the file (none writes it)."""
+    out = tmp_path_factory.mktemp("onnx") / "lenet.onnx"
+    export(ROOT / "specs" / "lenet.cnn", out)
+    return out
+
+
 @NEEDS_ONNX
-def test_onnx_batch_is_a_named_dynamic_dimension(tmp_path):
+def test_onnx_batch_is_a_named_dynamic_dimension(lenet_onnx):
     import onnx
 
-    export(ROOT / "specs" / "lenet.cnn", tmp_path / "n.onnx")
-    model = onnx.load(str(tmp_path / "n.onnx"))
+    model = onnx.load(str(lenet_onnx))
     dims = model.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [3, 32, 32]
     meta = json.loads({p.key: p.value for p in model.metadata_props}["cnndsl"])
@@ -175,12 +182,11 @@ def test_only_our_own_files_are_replaced(tmp_path, capsys):
 
 
 @NEEDS_ONNX
-def test_an_onnx_file_of_ours_is_recognised_and_another_is_not(tmp_path):
+def test_an_onnx_file_of_ours_is_recognised_and_another_is_not(tmp_path, lenet_onnx):
     import onnx
 
-    export(LENET, tmp_path / "a.onnx")
-    assert exported_by_us(tmp_path / "a.onnx")
-    model = onnx.load(str(tmp_path / "a.onnx"))
+    assert exported_by_us(lenet_onnx)
+    model = onnx.load(str(lenet_onnx))
     model.doc_string = "someone else's"
     onnx.save(model, str(tmp_path / "b.onnx"))
     assert not exported_by_us(tmp_path / "b.onnx")

@@ -109,7 +109,8 @@ def _layer_norm(input, normalized_shape, weight=None, bias=None, *_rest, **_kwar
 
 def _linear(input, weight, bias=None, *_rest, **_kwargs):
     """(input, output shape) where `F.linear` takes these, else None."""
-    if not _alike(input, weight, bias) or weight.dim() != 2 or input.dim() < 1:
+    if weight is None or not _alike(input, weight, bias) or weight.dim() != 2 \
+            or input.dim() < 1:
         return None
     fits = input.shape[-1] == weight.shape[1] and \
         (bias is None or tuple(bias.shape) == (weight.shape[0],))

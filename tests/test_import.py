@@ -285,13 +285,29 @@ TWINS = {"autoencoder": ("conv_autoencoder", (1, 28, 28)),
          "yolo": ("YoloTinyLike", (3, 64, 64))}
 
 
-@pytest.mark.parametrize("twin", sorted(TWINS))
-def test_every_twin_round_trips(twin):
+@pytest.fixture(scope="module")
+def twin_trips():
+    """twin -> (the perturbed twin, its round-tripped import): each twin imported once for
+    the tests that read it (the folding tests read the text, which the weights and the
+    mode do not change)."""
     import importlib
 
-    make, size = TWINS[twin]
-    module = getattr(importlib.import_module(f"twins.{twin}"), make)()
-    imported = _round_trip(module, size)
+    cache: dict[str, tuple] = {}
+
+    def trip(twin: str):
+        if twin not in cache:
+            make, size = TWINS[twin]
+            module = getattr(importlib.import_module(f"twins.{twin}"), make)()
+            cache[twin] = module, _round_trip(module, size)
+        return cache[twin]
+
+    yield trip
+    cache.clear()
+
+
+@pytest.mark.parametrize("twin", sorted(TWINS))
+def test_every_twin_round_trips(twin_trips, twin):
+    module, imported = twin_trips(twin)
     if imported.keys_kept:   # the original's own checkpoint loads into the spec
         cnndsl.build(imported.text).load_state_dict(module.state_dict(), strict=True)
 
@@ -307,19 +323,15 @@ def test_convnext_twin_round_trips_through_its_channels_first_layer_norm():
     assert "layernorm eps=1e-06" in imported.text and "scale as layer_scale" in imported.text
 
 
-def test_folding_finds_parameters_in_and_an_if():
-    from twins.fpn import fpn_resnet18
-
-    text = import_module(fpn_resnet18(), [(3, 64, 64)]).text
+def test_folding_finds_parameters_in_and_an_if(twin_trips):
+    text = twin_trips("fpn")[1].text      # fpn_resnet18 at 3x64x64
     assert "block BasicBlock(c, s=1) {" in text
     assert "if s > 1 {" in text and "conv in*2 k1 s2 nobias" in text
     assert "upsample like=@" in text and "\noutput @" in text
 
 
-def test_densenet_twin_folds_to_a_page():
-    from twins.densenet import densenet121
-
-    text = import_module(densenet121(), [(3, 64, 64)]).text
+def test_densenet_twin_folds_to_a_page(twin_trips):
+    text = twin_trips("densenet")[1].text     # densenet121 at 3x64x64
     assert text.count("\n") < 40 and "DenseLayer * 6" in text and "DenseLayer * 24" in text
 
 
@@ -505,3 +517,58 @@ def test_a_custom_autograd_function_is_refused_by_both_tracers(module):
     assert caught.value.filename == __file__
     assert caught.value.line == CubeAfterASizeBranch.forward.__code__.co_firstlineno + 2
     assert caught.value.module_path == ("" if isinstance(module, CubeAfterASizeBranch) else "1")
+
+
+def _outcome(mode, module: nn.Module, shape: tuple[int, ...]):
+    """What `module` gives on an empty input of `shape` under `mode`: its output's shape and
+    type, or its error."""
+    try:
+        with mode:
+            out = module(torch.empty(shape))
+        return tuple(out.shape), out.dtype
+    except RuntimeError as exc:
+        return str(exc)
+
+
+SHAPED = [(nn.BatchNorm1d(4).eval(), (2, 4, 7)), (nn.BatchNorm2d(4).eval(), (2, 4, 5, 5)),
+          (nn.BatchNorm3d(4, affine=False).eval(), (1, 4, 3, 3, 3)),
+          (nn.LayerNorm(6), (2, 3, 6)), (nn.LayerNorm((3, 6), bias=False), (2, 3, 6)),
+          (nn.Linear(6, 5), (2, 3, 6)), (nn.Linear(6, 5, bias=False), (6,))]
+REFUSED = [(nn.BatchNorm2d(3).eval(), (2, 4, 5, 5)), (nn.BatchNorm2d(3), (2, 4, 5, 5)),
+           (nn.BatchNorm2d(4, track_running_stats=False).eval(), (2, 4, 5, 5)),
+           (nn.BatchNorm2d(4).eval().double(), (2, 4, 5, 5)), (nn.BatchNorm2d(4), (2, 4, 5, 5)),
+           (nn.LayerNorm(3), (2, 4, 4)), (nn.LayerNorm((4, 3)), (2, 4, 4)),
+           (nn.Linear(3, 4), (2, 5)), (nn.Linear(3, 4).double(), (2, 3))]
+
+
+@pytest.mark.parametrize("module,shape", SHAPED + REFUSED)
+def test_the_shape_pass_gives_what_fake_tensors_give(module, shape):
+    """`fake_mode` takes an eval-mode batch norm, a layer norm and a linear layer by their
+    output's shape (PyTorch's decompositions are a dozen fake operations a call); every
+    other call, refused or in training mode, runs as on plain fake tensors, its error
+    theirs."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from cnndsl.importer.sizes import fake_mode
+
+    plain = FakeTensorMode(allow_non_fake_inputs=True)
+    assert _outcome(fake_mode(), module, shape) == _outcome(plain, module, shape)
+
+
+@pytest.mark.parametrize("module,shape", SHAPED)
+def test_the_shape_pass_runs_no_norm_nor_product(module, shape):
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from cnndsl.importer.sizes import fake_mode
+
+    class Ops(TorchDispatchMode):
+        seen: list[str] = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.seen.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    with fake_mode(), Ops():
+        module(torch.empty(shape))
+    assert Ops.seen and not any(w in op for op in Ops.seen for w in ("norm", "mm", "mul")), \
+        Ops.seen

@@ -8,6 +8,8 @@ import logging
 
 import torch
 from torch import fx, nn
+from torch.nn import functional as F
+from torch.overrides import TorchFunctionMode
 
 from cnndsl.importer.steps import _Meta
 
@@ -54,7 +56,65 @@ def fake_mode():
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:
-        with FakeTensorMode(allow_non_fake_inputs=True) as mode:
+        with FakeTensorMode(allow_non_fake_inputs=True) as mode, _ByShape():
             yield mode
     finally:
         logger.setLevel(level)
+
+
+class _ByShape(TorchFunctionMode):
+    """Batch norm (eval mode), layer norm and linear layers by their output's shape. On
+    fake tensors PyTorch runs their decompositions, a dozen fake operations a call (several
+    times a convolution's time; importing a DenseNet-121 runs some 500 batch norms, a
+    ConvNeXt-T 180 linears and 130 layer norms). A call PyTorch would refuse (sizes or
+    types that do not match, no statistics) runs as before, so its error is PyTorch's
+    own; so does a batch norm in training mode."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        shape_of = _SHAPES.get(func)
+        found = shape_of(*args, **kwargs) if shape_of is not None else None
+        if found is not None:
+            return found[0].new_empty(found[1])
+        return func(*args, **kwargs)
+
+
+def _alike(input, *tensors) -> bool:
+    """`input` is a tensor; each of `tensors` is None or a tensor of its type and device."""
+    return isinstance(input, torch.Tensor) and all(
+        t is None or (isinstance(t, torch.Tensor) and t.dtype == input.dtype
+                      and t.device == input.device) for t in tensors)
+
+
+def _batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+                *_rest, **_kwargs):
+    """(input, output shape) where `F.batch_norm` in eval mode takes these, else None."""
+    stats = (running_mean, running_var, weight, bias)
+    if training or running_mean is None or running_var is None or not _alike(input, *stats) \
+            or input.dim() < 2:
+        return None
+    fits = all(t is None or tuple(t.shape) == (input.shape[1],) for t in stats)
+    return (input, input.shape) if fits else None
+
+
+def _layer_norm(input, normalized_shape, weight=None, bias=None, *_rest, **_kwargs):
+    """(input, output shape) where `F.layer_norm` takes these, else None."""
+    if not _alike(input, weight, bias) or not isinstance(normalized_shape, (tuple, list)):
+        return None
+    last = tuple(normalized_shape)
+    fits = 0 < len(last) <= input.dim() and tuple(input.shape[-len(last):]) == last and \
+        all(t is None or tuple(t.shape) == last for t in (weight, bias))
+    return (input, input.shape) if fits else None
+
+
+def _linear(input, weight, bias=None, *_rest, **_kwargs):
+    """(input, output shape) where `F.linear` takes these, else None."""
+    if weight is None or not _alike(input, weight, bias) or weight.dim() != 2 \
+            or input.dim() < 1:
+        return None
+    fits = input.shape[-1] == weight.shape[1] and \
+        (bias is None or tuple(bias.shape) == (weight.shape[0],))
+    return (input, (*input.shape[:-1], weight.shape[0])) if fits else None
+
+
+_SHAPES = {F.batch_norm: _batch_norm, F.layer_norm: _layer_norm, F.linear: _linear}

@@ -2,15 +2,19 @@
 standard dataset formats; checkpoints, exact resume, SIGKILL, torchrun (Gloo).
 
 `cnndsl train` runs in this process (`cli`) unless a process is what is tested
-(a SIGKILL, torchrun, a generated module run as a script); the digits run that
-several tests read is trained once (`digits_run`)."""
+(a SIGKILL, torchrun); a generated module runs as a script in this process too
+(`script_in_process`); the digits run that several tests read is trained once
+(`digits_run`)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
+import io
 import os
 import pickle
+import runpy
 import signal
 import struct
 import subprocess
@@ -21,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, cnndsl_in_process
+from conftest import ROOT, Ran, cnndsl_in_process
 
 pytestmark = pytest.mark.slow
 COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds",
@@ -41,6 +45,26 @@ def digits_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("digits") / "run"
     done = train(cnndsl_in_process, "specs/mnist_net.cnn", "--epochs", "3", "--out", str(out))
     return out, done.stderr
+
+
+def script_in_process(script: Path, *args, cwd: Path) -> Ran:
+    """`python SCRIPT ARGS...` run in this process, from `cwd`: a compiled module's
+    `__main__`, with its output captured (as `cnndsl_in_process` runs the CLI)."""
+    out, err = io.StringIO(), io.StringIO()
+    here, argv = os.getcwd(), sys.argv
+    try:
+        os.chdir(cwd)
+        sys.argv = [str(script), *map(str, args)]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                runpy.run_path(str(script), run_name="__main__")
+                status = 0
+            except SystemExit as exc:
+                status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    finally:
+        os.chdir(here)
+        sys.argv = argv
+    return Ran((str(script), *map(str, args)), status, out.getvalue(), err.getvalue())
 
 
 def metrics(out: Path) -> list[dict]:
@@ -213,9 +237,8 @@ def test_image_folder_streams_with_workers_and_resumes_exactly(cli, tmp_path):
 def test_generated_module_trains_itself(cli, tmp_path):
     assert cli("compile", "specs/mnist_net.cnn", "-o", tmp_path / "mnist_net.py",
                cwd=ROOT).returncode == 0
-    done = subprocess.run([sys.executable, str(tmp_path / "mnist_net.py"), "--epochs", "2",
-                           "--out", str(tmp_path / "r"), "--progress", "plain"], cwd=tmp_path,
-                          capture_output=True, text=True)
+    done = script_in_process(tmp_path / "mnist_net.py", "--epochs", "2", "--out",
+                             tmp_path / "r", "--progress", "plain", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert len(metrics(tmp_path / "r")) == 2
 

@@ -116,7 +116,7 @@ def test_a_locked_run_folder_refuses_a_second_run(capsys, tiny, tmp_path):
 
 
 def test_two_processes_on_one_folder_one_refuses(tiny, tmp_path, cnndsl_cmd):
-    command = cnndsl_cmd + ["train", str(tiny), "--epochs", "3", "--out", "r",
+    command = cnndsl_cmd + ["train", str(tiny), "--epochs", "1", "--out", "r",
                             "--progress", "plain"]
     runs = [subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]
@@ -344,12 +344,12 @@ def test_an_early_stop_is_kept_on_resume_and_ties_keep_the_first_best(capsys, ti
 
 
 def test_resuming_with_fewer_epochs_than_trained_says_how_many_were(capsys, tiny):
-    assert train(capsys, tiny, "--epochs", "3", "--out", "r")[0] == 0
-    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
+    assert train(capsys, tiny, "--epochs", "2", "--out", "r")[0] == 0
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "1")
     assert status == 0
-    assert err == "already trained 3 epochs; pass --epochs N (N > 3) to train on\n"
+    assert err == "already trained 2 epochs; pass --epochs N (N > 2) to train on\n"
     record = json.loads((tiny.parent / "r" / "config.json").read_text())
-    assert record["settings"]["epochs"] == 3 and "resumes" not in record
+    assert record["settings"]["epochs"] == 2 and "resumes" not in record
 
 
 def test_a_warm_up_as_long_as_the_run_is_warned_about(capsys, tiny):

@@ -89,6 +89,26 @@ def test_digits_run_leaves_everything_specified(cli, digits_run):
     assert again.returncode == 1 and "--resume" in again.stderr
 
 
+def test_curves_are_drawn_after_the_last_epoch_and_when_the_drawing_is_old(cli, tmp_path,
+                                                                           monkeypatch):
+    from cnndsl.train import run
+
+    drawn = []
+    monkeypatch.setattr(run, "plot_curves", lambda path, rows, title: drawn.append(
+        (path.parent.name, [r["epoch"] for r in rows])))
+    spec = tmp_path / "net.cnn"
+    spec.write_text("input 1x8x8\nconv 4 k3 -> relu -> fc 10\n")
+    monkeypatch.setattr(run, "CURVES_EVERY_S", 1e9)
+    train(cli, str(spec), "--epochs", "3", "--out", str(tmp_path / "fast"))
+    train(cli, str(spec), "--epochs", "4", "--lr", "1e-12", "--patience", "1", "--out",
+          str(tmp_path / "stopped"))
+    monkeypatch.setattr(run, "CURVES_EVERY_S", 0)
+    train(cli, str(spec), "--epochs", "2", "--out", str(tmp_path / "slow"))
+    train(cli, str(spec), "--resume", "--epochs", "3", "--out", str(tmp_path / "slow"))
+    assert drawn == [("fast", [1, 2, 3]), ("stopped", [1, 2]), ("slow", [1]),
+                     ("slow", [1, 2]), ("slow", [1, 2, 3])]
+
+
 def test_same_seed_same_metrics_and_exact_resume(cli, tmp_path):
     full, part = tmp_path / "full", tmp_path / "part"
     spec = "specs/lenet_sigmoid.cnn"

@@ -130,8 +130,9 @@ def test_resume_refuses_a_changed_spec(cli, tmp_path):
 
 
 def test_sigkill_mid_epoch_leaves_a_loadable_checkpoint(cnndsl_cmd, cli, tmp_path):
-    out = tmp_path / "run"
-    proc = subprocess.Popen(cnndsl_cmd + ["train", "specs/residual_net.cnn", "--epochs", "500",
+    out, spec = tmp_path / "run", tmp_path / "small.cnn"
+    spec.write_text("input 1x8x8\nconv 8 k3 p1 -> relu -> conv 8 k3 p1 -> relu -> fc 10\n")
+    proc = subprocess.Popen(cnndsl_cmd + ["train", str(spec), "--epochs", "500",
                                           "--out", str(out), "--progress", "plain"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 600
@@ -143,8 +144,7 @@ def test_sigkill_mid_epoch_leaves_a_loadable_checkpoint(cnndsl_cmd, cli, tmp_pat
     state = torch.load(out / "last.pt")
     epoch = state["epoch"]
     assert epoch >= 1
-    train(cli, "specs/residual_net.cnn", "--resume", "--out", str(out),
-          "--epochs", str(epoch + 1))
+    train(cli, str(spec), "--resume", "--out", str(out), "--epochs", str(epoch + 1))
     assert [int(r["epoch"]) for r in metrics(out)] == list(range(1, epoch + 2))
 
 
@@ -299,7 +299,7 @@ def test_cuda_channels_last_and_compile(cli, tmp_path):
 def test_sigkill_with_loader_workers_running_resumes(cnndsl_cmd, cli, tmp_path):
     from PIL import Image
 
-    images, labels = _images(240, (28, 28), 5)
+    images, labels = _images(96, (28, 28), 5)
     for i, (image, label) in enumerate(zip(images, labels)):
         folder = tmp_path / "imgs" / f"class{label}"
         folder.mkdir(parents=True, exist_ok=True)

@@ -2,15 +2,19 @@
 standard dataset formats; checkpoints, exact resume, SIGKILL, torchrun (Gloo).
 
 `cnndsl train` runs in this process (`cli`) unless a process is what is tested
-(a SIGKILL, torchrun, a generated module run as a script); the digits run that
-several tests read is trained once (`digits_run`)."""
+(a SIGKILL, torchrun); a generated module runs as a script in this process too
+(`script_in_process`); the digits run that several tests read is trained once
+(`digits_run`)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
+import io
 import os
 import pickle
+import runpy
 import signal
 import struct
 import subprocess
@@ -21,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, cnndsl_in_process
+from conftest import ROOT, Ran, cnndsl_in_process
 
 pytestmark = pytest.mark.slow
 COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds",
@@ -37,10 +41,30 @@ def train(cli, *args, cwd=ROOT, check=True):
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
-    """specs/mnist_net.cnn, 3 epochs on digits with the defaults: (run folder, stderr)."""
+    """specs/mnist_net.cnn, 2 epochs on digits with the defaults: (run folder, stderr)."""
     out = tmp_path_factory.mktemp("digits") / "run"
-    done = train(cnndsl_in_process, "specs/mnist_net.cnn", "--epochs", "3", "--out", str(out))
+    done = train(cnndsl_in_process, "specs/mnist_net.cnn", "--epochs", "2", "--out", str(out))
     return out, done.stderr
+
+
+def script_in_process(script: Path, *args, cwd: Path) -> Ran:
+    """`python SCRIPT ARGS...` run in this process, from `cwd`: a compiled module's
+    `__main__`, with its output captured (as `cnndsl_in_process` runs the CLI)."""
+    out, err = io.StringIO(), io.StringIO()
+    here, argv = os.getcwd(), sys.argv
+    try:
+        os.chdir(cwd)
+        sys.argv = [str(script), *map(str, args)]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                runpy.run_path(str(script), run_name="__main__")
+                status = 0
+            except SystemExit as exc:
+                status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    finally:
+        os.chdir(here)
+        sys.argv = argv
+    return Ran((str(script), *map(str, args)), status, out.getvalue(), err.getvalue())
 
 
 def metrics(out: Path) -> list[dict]:
@@ -52,25 +76,45 @@ def test_digits_run_leaves_everything_specified(cli, digits_run):
     out, stderr = digits_run
     assert "adapted to the spec's input 1x28x28" in stderr
     rows = metrics(out)
-    assert list(rows[0]) == COLUMNS and [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert list(rows[0]) == COLUMNS and [r["epoch"] for r in rows] == ["1", "2"]
     assert float(rows[-1]["test_acc"]) > 0.5          # chance is 0.1
     for name in ("last.pt", "best.pt", "model.py", "config.json", "curves.png"):
         assert (out / name).is_file(), name
     state = torch.load(out / "last.pt")
     assert {"model", "optimizer", "scaler", "rng", "epoch", "spec_hash"} <= set(state)
-    assert state["epoch"] == 3
+    assert state["epoch"] == 2
     assert "compiled by cnndsl" in (out / "model.py").read_text().splitlines()[0]
     again = train(cli, "specs/mnist_net.cnn", "--epochs", "1", "--out", str(out),
                   check=False)
     assert again.returncode == 1 and "--resume" in again.stderr
 
 
+def test_curves_are_drawn_after_the_last_epoch_and_when_the_drawing_is_old(cli, tmp_path,
+                                                                           monkeypatch):
+    from cnndsl.train import run
+
+    drawn = []
+    monkeypatch.setattr(run, "plot_curves", lambda path, rows, title: drawn.append(
+        (path.parent.name, [r["epoch"] for r in rows])))
+    spec = tmp_path / "net.cnn"
+    spec.write_text("input 1x8x8\nconv 4 k3 -> relu -> fc 10\n")
+    monkeypatch.setattr(run, "CURVES_EVERY_S", 1e9)
+    train(cli, str(spec), "--epochs", "3", "--out", str(tmp_path / "fast"))
+    train(cli, str(spec), "--epochs", "4", "--lr", "1e-12", "--patience", "1", "--out",
+          str(tmp_path / "stopped"))
+    monkeypatch.setattr(run, "CURVES_EVERY_S", 0)
+    train(cli, str(spec), "--epochs", "2", "--out", str(tmp_path / "slow"))
+    train(cli, str(spec), "--resume", "--epochs", "3", "--out", str(tmp_path / "slow"))
+    assert drawn == [("fast", [1, 2, 3]), ("stopped", [1, 2]), ("slow", [1]),
+                     ("slow", [1, 2]), ("slow", [1, 2, 3])]
+
+
 def test_same_seed_same_metrics_and_exact_resume(cli, tmp_path):
     full, part = tmp_path / "full", tmp_path / "part"
     spec = "specs/lenet_sigmoid.cnn"
-    train(cli, spec, "--epochs", "3", "--out", str(full), "--optimizer", "adam")
+    train(cli, spec, "--epochs", "2", "--out", str(full), "--optimizer", "adam")
     train(cli, spec, "--epochs", "1", "--out", str(part), "--optimizer", "adam")
-    train(cli, spec, "--epochs", "3", "--out", str(part), "--resume")
+    train(cli, spec, "--epochs", "2", "--out", str(part), "--resume")
     keep = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc"]
     assert [{k: r[k] for k in keep} for r in metrics(full)] == \
         [{k: r[k] for k in keep} for r in metrics(part)]
@@ -86,8 +130,9 @@ def test_resume_refuses_a_changed_spec(cli, tmp_path):
 
 
 def test_sigkill_mid_epoch_leaves_a_loadable_checkpoint(cnndsl_cmd, cli, tmp_path):
-    out = tmp_path / "run"
-    proc = subprocess.Popen(cnndsl_cmd + ["train", "specs/residual_net.cnn", "--epochs", "500",
+    out, spec = tmp_path / "run", tmp_path / "small.cnn"
+    spec.write_text("input 1x8x8\nconv 8 k3 p1 -> relu -> conv 8 k3 p1 -> relu -> fc 10\n")
+    proc = subprocess.Popen(cnndsl_cmd + ["train", str(spec), "--epochs", "500",
                                           "--out", str(out), "--progress", "plain"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 600
@@ -99,8 +144,7 @@ def test_sigkill_mid_epoch_leaves_a_loadable_checkpoint(cnndsl_cmd, cli, tmp_pat
     state = torch.load(out / "last.pt")
     epoch = state["epoch"]
     assert epoch >= 1
-    train(cli, "specs/residual_net.cnn", "--resume", "--out", str(out),
-          "--epochs", str(epoch + 1))
+    train(cli, str(spec), "--resume", "--out", str(out), "--epochs", str(epoch + 1))
     assert [int(r["epoch"]) for r in metrics(out)] == list(range(1, epoch + 2))
 
 
@@ -213,9 +257,8 @@ def test_image_folder_streams_with_workers_and_resumes_exactly(cli, tmp_path):
 def test_generated_module_trains_itself(cli, tmp_path):
     assert cli("compile", "specs/mnist_net.cnn", "-o", tmp_path / "mnist_net.py",
                cwd=ROOT).returncode == 0
-    done = subprocess.run([sys.executable, str(tmp_path / "mnist_net.py"), "--epochs", "2",
-                           "--out", str(tmp_path / "r"), "--progress", "plain"], cwd=tmp_path,
-                          capture_output=True, text=True)
+    done = script_in_process(tmp_path / "mnist_net.py", "--epochs", "2", "--out",
+                             tmp_path / "r", "--progress", "plain", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert len(metrics(tmp_path / "r")) == 2
 
@@ -230,7 +273,7 @@ def test_torchrun_two_processes_with_gloo(digits_run, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "x 2 processes" in done.stderr
     assert done.stderr.count("epoch 2/2") == 1          # only rank 0 logs
-    one, two = metrics(single)[:2], metrics(double)     # a constant rate: epochs 1-2 alike
+    one, two = metrics(single), metrics(double)         # a constant rate: epochs 1-2 alike
     assert len(two) == 2
     assert abs(float(one[-1]["test_acc"]) - float(two[-1]["test_acc"])) < 0.03
     assert abs(float(one[-1]["train_loss"]) / float(two[-1]["train_loss"]) - 1) < 0.1
@@ -256,7 +299,7 @@ def test_cuda_channels_last_and_compile(cli, tmp_path):
 def test_sigkill_with_loader_workers_running_resumes(cnndsl_cmd, cli, tmp_path):
     from PIL import Image
 
-    images, labels = _images(240, (28, 28), 5)
+    images, labels = _images(96, (28, 28), 5)
     for i, (image, label) in enumerate(zip(images, labels)):
         folder = tmp_path / "imgs" / f"class{label}"
         folder.mkdir(parents=True, exist_ok=True)

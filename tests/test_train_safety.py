@@ -8,13 +8,15 @@ import csv
 import io
 import json
 import random
+import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 import torch
+from conftest import cnndsl_in_process
+from test_train import script_in_process
 
 from cnndsl.cli import main
 from cnndsl.train.folder import RunFolder
@@ -28,6 +30,24 @@ def tiny(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tiny.cnn").write_text(TINY)
     return tmp_path / "tiny.cnn"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """`train tiny.cnn --epochs 1 --out r`, once: the run folder `trained` copies."""
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "tiny.cnn").write_text(TINY)
+    done = cnndsl_in_process("train", "tiny.cnn", "--epochs", "1", "--out", "r", "--progress",
+                             "plain", cwd=root)
+    assert done.returncode == 0, done.stderr
+    return root / "r"
+
+
+@pytest.fixture
+def trained(tiny, tiny_run):
+    """`r/` beside `tiny`: its one-epoch run, as `train tiny --epochs 1 --out r` leaves it."""
+    shutil.copytree(tiny_run, tiny.parent / "r")
+    return tiny.parent / "r"
 
 
 def train(capsys, spec, *flags):
@@ -49,10 +69,9 @@ class Planted:
 
 
 @pytest.mark.parametrize("how", ["torch.save", "raw pickle"])
-def test_a_planted_checkpoint_never_runs(capsys, tiny, tmp_path, how):
+def test_a_planted_checkpoint_never_runs(capsys, tiny, trained, tmp_path, how):
     import pickle
 
-    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
     proof = tmp_path / "proof.txt"
     state = torch.load("r/last.pt")            # plain torch.load: weights_only by default
     state["metrics"] = [Planted(proof)]
@@ -74,8 +93,7 @@ def test_checkpoints_load_with_plain_torch_load(capsys, tiny):
     assert torch.load("r/best.pt")["weights"] == "ema"
 
 
-def test_the_record_holds_what_inference_needs(capsys, tiny):
-    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+def test_the_record_holds_what_inference_needs(tiny, trained):
     record = json.loads((tiny.parent / "r" / "config.json").read_text())
     assert record["classes"] == [str(i) for i in range(10)]
     assert record["normalisation"]["from"] == "the training split, once"
@@ -98,7 +116,7 @@ def test_a_locked_run_folder_refuses_a_second_run(capsys, tiny, tmp_path):
 
 
 def test_two_processes_on_one_folder_one_refuses(tiny, tmp_path, cnndsl_cmd):
-    command = cnndsl_cmd + ["train", str(tiny), "--epochs", "3", "--out", "r",
+    command = cnndsl_cmd + ["train", str(tiny), "--epochs", "1", "--out", "r",
                             "--progress", "plain"]
     runs = [subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]
@@ -107,8 +125,7 @@ def test_two_processes_on_one_folder_one_refuses(tiny, tmp_path, cnndsl_cmd):
     assert "in use by another" in outcomes[1][1] or "already holds a run" in outcomes[1][1]
 
 
-def test_stale_temporaries_are_removed_on_resume(capsys, tiny, tmp_path):
-    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+def test_stale_temporaries_are_removed_on_resume(capsys, tiny, trained, tmp_path):
     stale = tmp_path / "r" / ".last.pt.k1ll3d.tmp"
     stale.write_bytes(b"half a checkpoint")
     status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
@@ -125,8 +142,8 @@ def test_a_crlf_spec_resumes_from_its_compiled_file(capsys, tmp_path, monkeypatc
     status, err = train(capsys, lf, "--resume", "--out", "r", "--epochs", "2")
     assert status == 0, err
     assert main(["compile", str(spec), "-o", str(tmp_path / "crlf.py")]) == 0
-    done = subprocess.run([sys.executable, "crlf.py", "--resume", "--out", "r", "--epochs", "3",
-                           "--progress", "plain"], cwd=tmp_path, capture_output=True, text=True)
+    done = script_in_process(tmp_path / "crlf.py", "--resume", "--out", "r", "--epochs", "3",
+                             "--progress", "plain", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "spec changed" not in done.stderr
 
@@ -137,8 +154,7 @@ def test_a_crlf_spec_resumes_from_its_compiled_file(capsys, tmp_path, monkeypatc
     ("last.pt empty", "not a readable checkpoint"),
     ("last.pt list", "not a cnndsl checkpoint"),
 ])
-def test_a_damaged_run_folder_is_one_line(capsys, tiny, tmp_path, damage, words):
-    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+def test_a_damaged_run_folder_is_one_line(capsys, tiny, trained, tmp_path, damage, words):
     run = tmp_path / "r"
     if damage == "config.json":
         text = (run / "config.json").read_text()
@@ -178,10 +194,9 @@ def test_any_damage_to_a_checkpoint_is_a_checkpoint_error(tmp_path):
             continue
 
 
-def _trained_then_damaged(capsys, tiny, tmp_path, where: str, value) -> None:
-    """A one-epoch run in `r/` whose config.json has `where` (dotted) set to `value`
-    (removed when None)."""
-    assert train(capsys, tiny, "--epochs", "1", "--out", "r")[0] == 0
+def _damaged(tmp_path, where: str, value) -> None:
+    """The one-epoch run in `r/` (`trained`), its config.json's `where` (dotted) set to
+    `value` (removed when None)."""
     config = tmp_path / "r" / "config.json"
     record = json.loads(config.read_text())
     *path, last = where.split(".")
@@ -201,8 +216,9 @@ def _trained_then_damaged(capsys, tiny, tmp_path, where: str, value) -> None:
     ("settings.lr", -1, "its setting `lr` is out of range"),
     ("normalisation.std", None, "its `normalisation.std` is missing or damaged"),
 ])
-def test_a_damaged_record_is_one_line_on_resume(capsys, tiny, tmp_path, where, value, words):
-    _trained_then_damaged(capsys, tiny, tmp_path, where, value)
+def test_a_damaged_record_is_one_line_on_resume(capsys, tiny, trained, tmp_path, where, value,
+                                                words):
+    _damaged(tmp_path, where, value)
     status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
     last = err.splitlines()[-1]
     assert status == 1 and last.startswith("error: ") and words in last, err
@@ -216,8 +232,9 @@ def test_a_damaged_record_is_one_line_on_resume(capsys, tiny, tmp_path, where, v
     ("preprocess.size", None, "its `preprocess.size` is missing or damaged"),
     ("task", "dance", "its `task` is missing or damaged"),
 ])
-def test_a_damaged_record_is_one_line_on_evaluate(capsys, tiny, tmp_path, where, value, words):
-    _trained_then_damaged(capsys, tiny, tmp_path, where, value)
+def test_a_damaged_record_is_one_line_on_evaluate(capsys, trained, tmp_path, where, value,
+                                                  words):
+    _damaged(tmp_path, where, value)
     status = main(["evaluate", "r"])
     err = capsys.readouterr().err
     assert status == 1 and words in err and err.count("\n") == 1, err
@@ -327,12 +344,12 @@ def test_an_early_stop_is_kept_on_resume_and_ties_keep_the_first_best(capsys, ti
 
 
 def test_resuming_with_fewer_epochs_than_trained_says_how_many_were(capsys, tiny):
-    assert train(capsys, tiny, "--epochs", "3", "--out", "r")[0] == 0
-    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "2")
+    assert train(capsys, tiny, "--epochs", "2", "--out", "r")[0] == 0
+    status, err = train(capsys, tiny, "--resume", "--out", "r", "--epochs", "1")
     assert status == 0
-    assert err == "already trained 3 epochs; pass --epochs N (N > 3) to train on\n"
+    assert err == "already trained 2 epochs; pass --epochs N (N > 2) to train on\n"
     record = json.loads((tiny.parent / "r" / "config.json").read_text())
-    assert record["settings"]["epochs"] == 3 and "resumes" not in record
+    assert record["settings"]["epochs"] == 2 and "resumes" not in record
 
 
 def test_a_warm_up_as_long_as_the_run_is_warned_about(capsys, tiny):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,11 @@ ERRORS = (TrainError, OptionError, DataError, ScanError, FolderError, Checkpoint
           DeviceError, memory.TooLarge, FileProblem)
 
 
+#: curves.png is drawn again after an epoch at most this often (and after the last one):
+#: a drawing takes a few tenths of a second, which doubled the epochs of a small run
+CURVES_EVERY_S = 10.0
+
+
 @dataclass
 class Run:
     settings: Settings
@@ -58,6 +64,8 @@ class Run:
     changes: dict = field(default_factory=dict)
     init: dict | None = None        # --init: what config.json records of it
     init_state: dict | None = None  # --init: the tensors to load
+    curves_at: float = field(default_factory=time.monotonic)   # curves.png last drawn
+    curves_epoch: int = 0           # the last epoch curves.png shows
 
     @property
     def out(self) -> Path:
@@ -347,6 +355,8 @@ def _epochs(run: Run, data: Data, t: Trainer) -> int:
                 break
     except KeyboardInterrupt:
         done = run.saved_epoch
+        if run.placement.main:
+            _draw_curves(run, final=True)
         epoch = max(epoch, done + 1)
         run.say(f"\ninterrupted in epoch {epoch}; "
                 + (f"{show_path(run.out / 'last.pt')} holds epoch {done}: continue with "
@@ -354,6 +364,8 @@ def _epochs(run: Run, data: Data, t: Trainer) -> int:
         if done == 0 and run.folder is not None:
             _discard_unstarted(run)
         return 130
+    if run.placement.main:
+        _draw_curves(run, final=True)
     _summary(run, key)
     return 0
 
@@ -425,7 +437,16 @@ def _save(run: Run, data: Data, t: Trainer, epoch: int, key: str, header) -> Non
         checkpoint.save(run.out / "best.pt", {**payload, "model": weights,
                                               "weights": "ema" if t.ema else "model"})
     write_metrics(run.out / "metrics.csv", run.metrics, header)
-    plot_curves(run.out / "curves.png", run.metrics, run.facts.model)
+    _draw_curves(run, final=epoch == run.settings.epochs)
+
+
+def _draw_curves(run: Run, final: bool) -> None:
+    """curves.png, up to the epoch last.pt holds: after the last epoch (`final`), or
+    when the drawing is CURVES_EVERY_S old; drawing takes as long as a small run's epoch."""
+    stale = run.curves_epoch < run.saved_epoch
+    if stale and (final or time.monotonic() - run.curves_at >= CURVES_EVERY_S):
+        plot_curves(run.out / "curves.png", run.metrics[:run.saved_epoch], run.facts.model)
+        run.curves_at, run.curves_epoch = time.monotonic(), run.saved_epoch
 
 
 def _should_stop(run: Run, key: str) -> bool:

@@ -121,13 +121,22 @@ def test_compiling_twice_and_elsewhere_gives_the_same_bytes(tmp_path, cnndsl_cmd
     assert str(ROOT) not in first and str(tmp_path) not in moved
 
 
-def test_readme_import_example(tmp_path, cli):
+def test_readme_import_example(tmp_path, cli, monkeypatch, capsys):
+    """`cnndsl compile lenet.cnn -o lenet.py`, then `python -c` importing it from the
+    folder (run here, as `python -c` would: the folder on the path, as `__main__`)."""
     (tmp_path / "lenet.cnn").write_bytes((ROOT / "specs" / "lenet.cnn").read_bytes())
     assert cli("compile", "lenet.cnn", "-o", "lenet.py", cwd=tmp_path).returncode == 0
-    out = subprocess.run([sys.executable, "-c", "import torch; from lenet import LeNet; "
-                          "print(tuple(LeNet()(torch.randn(1, 3, 32, 32)).shape))"],
-                         cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "(1, 10)"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    capsys.readouterr()
+    sys.modules.pop("lenet", None)    # this folder's, not one imported before
+    try:
+        exec(compile("import torch; from lenet import LeNet; "
+                     "print(tuple(LeNet()(torch.randn(1, 3, 32, 32)).shape))", "<string>",
+                     "exec"), {"__name__": "__main__"})
+    finally:
+        sys.modules.pop("lenet", None)
+    assert capsys.readouterr().out.strip() == "(1, 10)"
 
 
 def test_compile_refuses_to_overwrite_a_foreign_file(tmp_path, cli):

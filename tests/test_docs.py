@@ -144,10 +144,11 @@ def test_the_compiled_lenet_runs_as_the_docs_show(tmp_path, monkeypatch, capsys)
     for line in set(lines):
         flag, code = shlex.split(line)[1:]
         assert flag == "-c"
+        sys.modules.pop("lenet", None)    # this folder's, not one imported before
         try:
             exec(compile(code, "<string>", "exec"), {"__name__": "__main__"})
         finally:
-            sys.modules.pop("lenet", None)    # the next line imports this folder's again
+            sys.modules.pop("lenet", None)
         assert capsys.readouterr().out.strip() == "torch.Size([1, 10])"
 
 

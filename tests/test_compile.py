@@ -106,13 +106,13 @@ def test_generated_code_imports_only_torch():
         assert modules <= {"torch", "torch.nn", "torch.nn.functional"}, modules
 
 
-def test_compiling_twice_and_elsewhere_gives_the_same_bytes(tmp_path, cnndsl_cmd):
+def test_compiling_twice_and_elsewhere_gives_the_same_bytes(tmp_path, cnndsl_cmd, cli):
+    """Two processes (each its own hash seed) and this one give the same bytes."""
     spec = "specs/inception_net.cnn"
     first = subprocess.run(cnndsl_cmd + ["compile", spec, "-o", "-"], cwd=ROOT,
                            capture_output=True, text=True, check=True).stdout
-    again = subprocess.run(cnndsl_cmd + ["compile", spec, "-o", "-"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout
-    assert first == again
+    again = cli("compile", spec, "-o", "-", cwd=ROOT)
+    assert again.returncode == 0 and first == again.stdout
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "inception_net.cnn").write_bytes((ROOT / spec).read_bytes())
     moved = subprocess.run(cnndsl_cmd + ["compile", spec, "-o", "-"], cwd=tmp_path,
@@ -121,35 +121,42 @@ def test_compiling_twice_and_elsewhere_gives_the_same_bytes(tmp_path, cnndsl_cmd
     assert str(ROOT) not in first and str(tmp_path) not in moved
 
 
-def test_readme_import_example(tmp_path, cnndsl_cmd):
+def test_readme_import_example(tmp_path, cli, monkeypatch, capsys):
+    """`cnndsl compile lenet.cnn -o lenet.py`, then `python -c` importing it from the
+    folder (run here, as `python -c` would: the folder on the path, as `__main__`)."""
     (tmp_path / "lenet.cnn").write_bytes((ROOT / "specs" / "lenet.cnn").read_bytes())
-    subprocess.run(cnndsl_cmd + ["compile", "lenet.cnn", "-o", "lenet.py"], cwd=tmp_path,
-                   check=True, capture_output=True)
-    out = subprocess.run([sys.executable, "-c", "import torch; from lenet import LeNet; "
-                          "print(tuple(LeNet()(torch.randn(1, 3, 32, 32)).shape))"],
-                         cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "(1, 10)"
+    assert cli("compile", "lenet.cnn", "-o", "lenet.py", cwd=tmp_path).returncode == 0
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    capsys.readouterr()
+    sys.modules.pop("lenet", None)    # this folder's, not one imported before
+    try:
+        exec(compile("import torch; from lenet import LeNet; "
+                     "print(tuple(LeNet()(torch.randn(1, 3, 32, 32)).shape))", "<string>",
+                     "exec"), {"__name__": "__main__"})
+    finally:
+        sys.modules.pop("lenet", None)
+    assert capsys.readouterr().out.strip() == "(1, 10)"
 
 
-def test_compile_refuses_to_overwrite_a_foreign_file(tmp_path, cnndsl_cmd):
+def test_compile_refuses_to_overwrite_a_foreign_file(tmp_path, cli):
     spec = tmp_path / "net.cnn"
     spec.write_text("input 1x8x8\nconv 4 k3 -> fc 2\n")
     mine = tmp_path / "net.py"
     mine.write_text("print('my own work')\n")
-    done = subprocess.run(cnndsl_cmd + ["compile", str(spec)], capture_output=True, text=True)
+    done = cli("compile", spec)
     assert done.returncode == 1 and "not written by cnndsl" in done.stderr
     assert mine.read_text() == "print('my own work')\n"
-    subprocess.run(cnndsl_cmd + ["compile", str(spec), "--force"], check=True,
-                   capture_output=True)
+    assert cli("compile", spec, "--force").returncode == 0
     assert "compiled by cnndsl" in mine.read_text().splitlines()[0]
     # its own output it overwrites freely
-    subprocess.run(cnndsl_cmd + ["compile", str(spec)], check=True, capture_output=True)
+    assert cli("compile", spec).returncode == 0
 
 
-def test_compile_of_a_bad_spec_writes_nothing(tmp_path, cnndsl_cmd):
+def test_compile_of_a_bad_spec_writes_nothing(tmp_path, cli):
     spec = tmp_path / "bad.cnn"
     spec.write_text("input 1x4x4\nconv 4 k5\n")
-    done = subprocess.run(cnndsl_cmd + ["compile", str(spec)], capture_output=True, text=True)
+    done = cli("compile", spec)
     assert done.returncode == 1 and "E0301" in done.stderr
     assert not (tmp_path / "bad.py").exists()
 
@@ -245,22 +252,23 @@ def test_no_spec_text_reaches_code_outside_string_literals():
     assert namespace["Evil"]()(torch.randn(1, 1, 8, 8)).shape == (1, 2)
 
 
-def ruff_problems(code: str) -> str | None:
-    """`ruff check`'s complaints about generated code (the venv's ruff, no config)."""
-    import subprocess
-
+def ruff_problems(folder: Path) -> str | None:
+    """`ruff check`'s complaints about the generated files in `folder` (the venv's
+    ruff, no config), one run for them all."""
     ruff = Path(sys.executable).parent / "ruff"
     done = subprocess.run([str(ruff), "check", "--no-cache", "--isolated", "--line-length",
-                           "100", "--stdin-filename", "generated.py", "-"], input=code,
-                          text=True, capture_output=True)
+                           "100", "."], cwd=folder, text=True, capture_output=True)
     return done.stdout + done.stderr if done.returncode else None
 
 
-def test_generated_files_pass_ruff():
+def test_generated_files_pass_ruff(tmp_path):
     if not (Path(sys.executable).parent / "ruff").exists():
         pytest.skip("ruff is not installed beside this interpreter")
     for path in SPECS:
-        assert ruff_problems(compile_result(cnndsl.check_file(path))) is None, path
+        (tmp_path / f"{path.stem}.py").write_text(compile_result(cnndsl.check_file(path)),
+                                                  encoding="utf-8")
+    assert len(list(tmp_path.glob("*.py"))) == len(SPECS)
+    assert ruff_problems(tmp_path) is None    # each complaint names its spec's file
 
 
 @pytest.mark.parametrize("text", [

@@ -16,8 +16,10 @@ from cnndsl.backends.diagram import MARK, Options, draw
 SPECS = ROOT / "specs"
 
 
-def run(cmd, *args, cwd=ROOT):
-    return subprocess.run(cmd + list(args), cwd=cwd, capture_output=True, text=True)
+def run(cli, *args, cwd=ROOT):
+    """`cnndsl ARGS` in process (conftest's `cli`): these tests read what a command
+    draws and says, not how a process starts."""
+    return cli(*args, cwd=cwd)
 
 
 def dot(name: str, **options) -> str:
@@ -57,9 +59,9 @@ def test_expand_opens_one_block_of_a_collapsed_drawing():
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
-def test_folded_resnet50_fits_a_page(cnndsl_cmd, tmp_path):
+def test_folded_resnet50_fits_a_page(cli, tmp_path):
     out = tmp_path / "r50.png"
-    done = run(cnndsl_cmd, "diagram", "specs/resnet50.cnn", "--collapse", "-o", str(out))
+    done = run(cli, "diagram", "specs/resnet50.cnn", "--collapse", "-o", str(out))
     assert done.returncode == 0, done.stderr
     width, height = struct.unpack(">II", out.read_bytes()[16:24])
     assert max(width, height) <= 1600
@@ -119,18 +121,18 @@ def test_legend_names_the_families_drawn():
     (("--collapse", "--expand", "Nope", "--format", "dot", "-o", "-"), "no block"),
     (("--expand", "Bottleneck", "--format", "dot", "-o", "-"), "--collapse"),
 ])
-def test_diagram_options_refused_in_words(cnndsl_cmd, tmp_path, args, words):
-    done = run(cnndsl_cmd, "diagram", str(SPECS / "resnet50.cnn"), *args, cwd=tmp_path)
+def test_diagram_options_refused_in_words(cli, tmp_path, args, words):
+    done = run(cli, "diagram", str(SPECS / "resnet50.cnn"), *args, cwd=tmp_path)
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
-def test_dpi_sets_the_png_resolution(cnndsl_cmd, tmp_path):
+def test_dpi_sets_the_png_resolution(cli, tmp_path):
     sizes = []
     for dpi in ("96", "192"):
         out = tmp_path / f"{dpi}.png"
-        assert run(cnndsl_cmd, "diagram", "specs/lenet.cnn", "--dpi", dpi,
+        assert run(cli, "diagram", "specs/lenet.cnn", "--dpi", dpi,
                    "-o", str(out)).returncode == 0
         sizes.append(struct.unpack(">II", out.read_bytes()[16:24]))
     assert sizes[1][0] >= 1.9 * sizes[0][0]
@@ -242,10 +244,10 @@ def test_latex_tables_compile(tmp_path):
 
 @pytest.mark.parametrize("fmt,first", [("markdown", "**LeNet**"), ("csv", "index,kind"),
                                        ("latex", "% LeNet")])
-def test_check_prints_the_table_alone(cnndsl_cmd, fmt, first):
-    done = run(cnndsl_cmd, "check", "specs/lenet.cnn", "--format", fmt)
+def test_check_prints_the_table_alone(cli, fmt, first):
+    done = run(cli, "check", "specs/lenet.cnn", "--format", fmt)
     assert done.returncode == 0 and done.stdout.startswith(first)
-    broken = run(cnndsl_cmd, "check", "tests/diagnostics/kernel_does_not_fit.cnn",
+    broken = run(cli, "check", "tests/diagnostics/kernel_does_not_fit.cnn",
                  "--format", fmt)
     assert broken.returncode == 1 and broken.stdout == "" and "E0301" in broken.stderr
 
@@ -325,21 +327,21 @@ def test_tikz_of_hostile_names_compiles(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:]
 
 
-def test_diagram_writes_tex_and_guards_it(cnndsl_cmd, tmp_path):
+def test_diagram_writes_tex_and_guards_it(cli, tmp_path):
     out = tmp_path / "net.tex"
-    done = run(cnndsl_cmd, "diagram", str(SPECS / "lenet.cnn"), "-o", str(out), "--style",
+    done = run(cli, "diagram", str(SPECS / "lenet.cnn"), "-o", str(out), "--style",
                "boxes", "--tikz-only")
     assert done.returncode == 0, done.stderr
     assert out.read_text().startswith("% drawn by cnndsl\n") and "\\documentclass" not in \
         out.read_text()
-    assert run(cnndsl_cmd, "diagram", str(SPECS / "lenet.cnn"), "-o", str(out)).returncode == 0
+    assert run(cli, "diagram", str(SPECS / "lenet.cnn"), "-o", str(out)).returncode == 0
     assert "\\documentclass" in out.read_text()   # our own file: replaced
     paper = tmp_path / "paper.tex"
     paper.write_text("\\documentclass{article}\n")
-    refused = run(cnndsl_cmd, "diagram", str(SPECS / "lenet.cnn"), "-o", str(paper))
+    refused = run(cli, "diagram", str(SPECS / "lenet.cnn"), "-o", str(paper))
     assert refused.returncode == 1 and "not overwriting" in refused.stderr
     assert paper.read_text() == "\\documentclass{article}\n"
-    wrong = run(cnndsl_cmd, "diagram", str(SPECS / "lenet.cnn"), "-o", str(tmp_path / "x.svg"),
+    wrong = run(cli, "diagram", str(SPECS / "lenet.cnn"), "-o", str(tmp_path / "x.svg"),
                 "--tikz-only")
     assert wrong.returncode == 2 and "-o NAME.tex" in wrong.stderr
 
@@ -408,8 +410,8 @@ def test_names_reach_latex_markdown_and_csv_escaped():
     (("specs/lenet.cnn", "--collapse"), "--format markdown"),
     (("specs/lenet.cnn", "specs/resnet50.cnn", "--format", "csv"), "one file"),
 ])
-def test_check_table_options_refused_in_words(cnndsl_cmd, args, words):
-    done = run(cnndsl_cmd, "check", *args)
+def test_check_table_options_refused_in_words(cli, args, words):
+    done = run(cli, "check", *args)
     assert done.returncode == 2 and words in done.stderr and done.stdout == ""
 
 

@@ -200,18 +200,17 @@ def test_the_error_catalogue_page_lists_exactly_the_registered_codes():
     assert codes.table() in page
 
 
-def test_explain_prints_the_explanation(cnndsl_cmd):
-    done = subprocess.run(cnndsl_cmd + ["explain", "e0301"], capture_output=True, text=True)
+def test_explain_prints_the_explanation(cli):
+    done = cli("explain", "e0301")
     assert done.returncode == 0 and done.stdout.startswith("E0301: window does not fit")
-    unknown = subprocess.run(cnndsl_cmd + ["explain", "E0399"], capture_output=True, text=True)
+    unknown = cli("explain", "E0399")
     assert unknown.returncode == 2 and "E0399" in unknown.stderr
 
 
-def test_json_carries_labels_secondary_spans_and_exact_fixes(cnndsl_cmd, tmp_path):
+def test_json_carries_labels_secondary_spans_and_exact_fixes(cli, tmp_path):
     spec = tmp_path / "typo.cnn"
     spec.write_text("input 1x28x28\nconv 6 k5 -> covn 3 k3 -> relu fc 10\n")
-    done = subprocess.run(cnndsl_cmd + ["check", "--format", "json", str(spec)],
-                          capture_output=True, text=True)
+    done = cli("check", "--format", "json", spec)
     (entry,) = json.loads(done.stdout)["files"]
     first, second = entry["diagnostics"]
     assert first["code"] == "E0201" and first["label"]
@@ -221,25 +220,22 @@ def test_json_carries_labels_secondary_spans_and_exact_fixes(cnndsl_cmd, tmp_pat
     assert second["fixes"][0]["replacement"] == "-> "
 
 
-def test_fix_applies_only_unambiguous_fixes_in_place(cnndsl_cmd, tmp_path):
+def test_fix_applies_only_unambiguous_fixes_in_place(cli, tmp_path):
     spec = tmp_path / "typo.cnn"
     spec.write_text("input 1x28x28\nconv 6 k5 -> Conv 3 k3 -> maxpool 2 Stride=2 -> relu fc 10\n")
-    done = subprocess.run(cnndsl_cmd + ["check", "--quiet", "--fix", str(spec)],
-                          capture_output=True, text=True)
+    done = cli("check", "--quiet", "--fix", spec)
     assert done.returncode == 0, done.stdout + done.stderr
     assert spec.read_text() == ("input 1x28x28\n"
                                 "conv 6 k5 -> conv 3 k3 -> maxpool 2 stride=2 -> relu -> fc 10\n")
     assert done.stderr.count("fixed [") == 3
     guess = tmp_path / "guess.cnn"
     guess.write_text("input 1x28x28\nconv 6 k5 -> covn 3 k3 -> fc 10\n")
-    done = subprocess.run(cnndsl_cmd + ["check", "--quiet", "--fix", str(guess)],
-                          capture_output=True, text=True)
+    done = cli("check", "--quiet", "--fix", guess)
     assert done.returncode == 1 and "covn" in guess.read_text()
     ambiguous = tmp_path / "small.cnn"
     text = "input 1x4x4\nconv 4 k5 -> fc 2\n"
     ambiguous.write_text(text)
-    done = subprocess.run(cnndsl_cmd + ["check", "--fix", str(ambiguous)], capture_output=True,
-                          text=True)
+    done = cli("check", "--fix", ambiguous)
     assert done.returncode == 1 and ambiguous.read_text() == text
 
 
@@ -279,29 +275,26 @@ def test_no_command_module_imports_another_or_the_root():
         assert modules | names <= {"common"}, (path.name, modules | names)
 
 
-def test_compile_into_a_directory_says_so(cnndsl_cmd, tmp_path):
-    done = subprocess.run(cnndsl_cmd + ["compile", str(ROOT / "specs" / "lenet.cnn"), "-o",
-                                        str(tmp_path)], capture_output=True, text=True)
+def test_compile_into_a_directory_says_so(cli, tmp_path):
+    done = cli("compile", ROOT / "specs" / "lenet.cnn", "-o", tmp_path)
     assert done.returncode == 1 and "is a directory" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("name", ["x.jpg", "x.txt"])
-def test_diagram_refuses_a_format_it_cannot_write(cnndsl_cmd, tmp_path, name):
-    done = subprocess.run(cnndsl_cmd + ["diagram", str(ROOT / "specs" / "lenet.cnn"), "-o",
-                                        str(tmp_path / name)], capture_output=True, text=True)
+def test_diagram_refuses_a_format_it_cannot_write(cli, tmp_path, name):
+    done = cli("diagram", ROOT / "specs" / "lenet.cnn", "-o", tmp_path / name)
     assert done.returncode == 2 and "cannot write" in done.stderr
     assert not (tmp_path / name).exists()
 
 
-def test_compile_no_longer_runs_a_ruff_found_on_path(cnndsl_cmd, tmp_path):
+def test_compile_no_longer_runs_a_ruff_found_on_path(cli, tmp_path, monkeypatch):
     fake = tmp_path / "ruff"
     fake.write_text(f"#!/bin/sh\ntouch {tmp_path / 'ran'}\nexit 1\n")
     fake.chmod(0o755)
-    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     out = tmp_path / "lenet.py"
-    done = subprocess.run(cnndsl_cmd + ["compile", str(ROOT / "specs" / "lenet.cnn"), "-o",
-                                        str(out)], capture_output=True, text=True, env=env)
+    done = cli("compile", ROOT / "specs" / "lenet.cnn", "-o", out)
     assert done.returncode == 0 and out.exists() and not (tmp_path / "ran").exists()
 
 

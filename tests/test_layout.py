@@ -5,6 +5,7 @@ for a name, `__version__` included: that is a leaf module's."""
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -20,6 +21,12 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """The module's syntax tree, parsed once for all the tests here (none changes it)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
 def _top_level(tree: ast.Module):
@@ -40,7 +47,7 @@ def _top_level(tree: ast.Module):
 
 def imports(name: str) -> set[tuple[str, str | None]]:
     """(module imported, the name taken from it or None) for each module-level import."""
-    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    tree = _tree(MODULES[name])
     found = set()
     for node in _top_level(tree):
         if isinstance(node, ast.Import):
@@ -106,7 +113,7 @@ def test_nothing_inside_takes_a_root_name_even_when_called():
     for name, path in MODULES.items():
         if name == "cnndsl":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_tree(path)):
             if isinstance(node, ast.ImportFrom) and node.module == "cnndsl" and node.level == 0:
                 names = [a.name for a in node.names if f"cnndsl.{a.name}" not in MODULES]
                 if names:
@@ -131,7 +138,7 @@ def test_drawing_and_compiling_keep_to_their_own_layers():
         [("cnndsl.backends.pytorch.build", "cnndsl.train")]
     assert len(drawing) > 1     # the package, and the modules it is made of
     for name, other in pairs:
-        tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+        tree = _tree(MODULES[name])
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 private = [a.name for a in node.names if a.name.startswith("_")]
@@ -153,7 +160,7 @@ def _sizes():
     for path in sorted(PACKAGE.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         functions = {f"{node.name}:{node.lineno}": node.end_lineno - node.lineno + 1
-                     for node in ast.walk(ast.parse(text))
+                     for node in ast.walk(_tree(path))
                      if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
         yield path.relative_to(ROOT).as_posix(), len(text.splitlines()), functions
 
@@ -200,7 +207,7 @@ def test_the_diagram_needs_nothing_of_the_torch_back_end():
     when imported or when called."""
     found = set()
     for name in [n for n in MODULES if n.partition(".")[2].startswith("backends.diagram")]:
-        tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+        tree = _tree(MODULES[name])
         found |= {node.module for node in ast.walk(tree)
                   if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
         found |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)

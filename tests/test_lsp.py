@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 pytest_lsp = pytest.importorskip("pytest_lsp", reason="pytest-lsp is not installed (the dev "
                                                       "extra)")
@@ -28,8 +29,13 @@ SERVER = [sys.executable, "-m", "cnndsl", "lsp"]
 URI = "file:///work/residual_net.cnn"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient):
+#: the tests below share one server (starting one costs ~1.25 s): `client` closes every
+#: document a test opened and puts the settings back, so each test sees a fresh server
+in_module_loop = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
+async def server(lsp_client: LanguageClient):
     await lsp_client.initialize_session(T.InitializeParams(
         capabilities=pytest_lsp.client_capabilities("visual-studio-code"),
         initialization_options={"docsUrl": "https://example.org/cnndsl/"}))
@@ -37,7 +43,27 @@ async def client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
+@pytest_asyncio.fixture(loop_scope="module")
+async def client(server: LanguageClient):
+    """The shared server as a fresh one: no document open, the settings of `initialize`
+    (inlay hints per layer), and nothing received yet."""
+    server.diagnostics.clear()
+    server.messages.clear()
+    server.opened = set()
+    yield server
+    for uri in sorted(server.opened):     # each close publishes the document's end
+        server.diagnostics.pop(uri, None)
+        server.text_document_did_close(T.DidCloseTextDocumentParams(
+            text_document=T.TextDocumentIdentifier(uri=uri)))
+        while uri not in server.diagnostics or list(server.diagnostics[uri]):
+            await published(server)
+    server.workspace_did_change_configuration(T.DidChangeConfigurationParams(
+        settings={"cnndsl": {"inlayHints": "layer"}}))
+    assert server.error is None, "the server failed during the test"
+
+
 async def open_doc(client: LanguageClient, text: str, uri: str = URI) -> list[T.Diagnostic]:
+    client.opened.add(uri)
     client.text_document_did_open(T.DidOpenTextDocumentParams(
         text_document=T.TextDocumentItem(uri=uri, language_id="cnn", version=1, text=text)))
     await published(client)
@@ -69,7 +95,7 @@ RESIDUAL = (SPECS / "residual_net.cnn").read_text()
 
 # ---- diagnostics -----------------------------------------------------------------------
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_diagnostics_on_open_carry_code_link_related_and_tags(client):
     text = "input 1x28x28\nconv 6 k5 -> maxpool 2 -> conv 16 k5 -> maxpool 2\n" \
            "-> conv 32 k5 as unused -> relu\n"
@@ -96,7 +122,7 @@ async def test_diagnostics_on_open_carry_code_link_related_and_tags(client):
     assert unused.severity == T.DiagnosticSeverity.Warning
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_changes_are_debounced_and_stale_results_dropped(client):
     await open_doc(client, RESIDUAL)
     client.diagnostics.pop(URI, None)
@@ -119,7 +145,7 @@ async def test_changes_are_debounced_and_stale_results_dropped(client):
 
 # ---- inlay hints, hover ----------------------------------------------------------------
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_inlay_hints_show_each_layers_shape_and_a_blocks_params(client):
     await open_doc(client, RESIDUAL)
     hints = await client.text_document_inlay_hint_async(T.InlayHintParams(
@@ -132,7 +158,7 @@ async def test_inlay_hints_show_each_layers_shape_and_a_blocks_params(client):
     assert first.position == at(RESIDUAL, "conv 16 k5", len("conv 16 k5"))
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_inlay_hints_follow_the_setting(client):
     await open_doc(client, RESIDUAL)
     client.workspace_did_change_configuration(T.DidChangeConfigurationParams(
@@ -148,7 +174,7 @@ async def test_inlay_hints_follow_the_setting(client):
     assert len({h.position.line for h in hints}) == len(hints) == 3   # one per line of body
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_hover_on_a_conv_shows_its_arithmetic(client):
     await open_doc(client, RESIDUAL)
     hover = await client.text_document_hover_async(T.HoverParams(
@@ -160,7 +186,7 @@ async def test_hover_on_a_conv_shows_its_arithmetic(client):
     assert "receptive field 5x5" in value
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_hover_on_a_block_use_a_label_and_a_code(client):
     await open_doc(client, RESIDUAL)
     hover = await client.text_document_hover_async(T.HoverParams(
@@ -180,7 +206,7 @@ async def test_hover_on_a_block_use_a_label_and_a_code(client):
 
 # ---- completion, signature help --------------------------------------------------------
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_completion_after_an_arrow_offers_layers_and_blocks(client):
     text = RESIDUAL.replace("-> fc 10", "-> ")
     await open_doc(client, text)
@@ -193,7 +219,7 @@ async def test_completion_after_an_arrow_offers_layers_and_blocks(client):
     assert "residual" in items and "fc" in items
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_completion_of_flags_labels_and_train_keys(client):
     text = ("input 1x28x28\nconv 8 k3 as a -> relu -> @a -> conv 4 \n"
             "train {\n  \n}\n")
@@ -210,7 +236,7 @@ async def test_completion_of_flags_labels_and_train_keys(client):
     assert "epochs" in {i.label for i in keys.items}
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_signature_help_inside_a_block_call(client):
     text = "input 3x8x8\nblock B(c, k=3) { conv c k=k }\nB(4, \n"
     await open_doc(client, text)
@@ -222,7 +248,7 @@ async def test_signature_help_inside_a_block_call(client):
 
 # ---- navigation, rename ----------------------------------------------------------------
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_definition_of_a_block_and_a_label(client):
     await open_doc(client, RESIDUAL)
     found = await client.text_document_definition_async(T.DefinitionParams(
@@ -240,7 +266,7 @@ async def test_definition_of_a_block_and_a_label(client):
     assert [r.range.start for r in refs] == [at(text, "@skip", 1)]
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_rename_a_block_parameter_and_a_block(client):
     await open_doc(client, RESIDUAL)
     edit = await client.text_document_rename_async(T.RenameParams(
@@ -272,7 +298,7 @@ def apply(text: str, edits: list[T.TextEdit]) -> str:
     return text
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_outline_folding_and_semantic_tokens(client):
     await open_doc(client, RESIDUAL)
     symbols = await client.text_document_document_symbol_async(T.DocumentSymbolParams(
@@ -289,7 +315,7 @@ async def test_outline_folding_and_semantic_tokens(client):
 
 # ---- fixes, formatting -----------------------------------------------------------------
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_a_quick_fix_applied_makes_the_spec_check(client):
     text = "input 3x32x32\nconv 8 k3 g2\n"
     found = await open_doc(client, text)
@@ -308,7 +334,7 @@ async def test_a_quick_fix_applied_makes_the_spec_check(client):
     assert list(client.diagnostics[URI]) == []
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_formatting_is_cnndsl_fmt(client):
     """Formatting gives `cnndsl fmt`'s layout as one edit; text that does not parse
     is left alone, with a message saying why."""
@@ -331,7 +357,7 @@ async def test_formatting_is_cnndsl_fmt(client):
 
 # ---- malformed and huge documents ------------------------------------------------------
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_malformed_documents_get_diagnostics_and_no_crash(client):
     for n, text in enumerate(["conv 6 k5 ->", "block X( {", "((((((((", "\x00\x01 @@ ->",
                               "input 1x28x28\nconv 6 k5 -> 𝕏 -> relu", ")" * 5000]):
@@ -349,7 +375,7 @@ async def test_malformed_documents_get_diagnostics_and_no_crash(client):
             text_document=ident))
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_a_huge_document_is_refused_in_bounded_time(client):
     text = "input 1x28x28\n" + "-> relu " * 300_000
     start = time.monotonic()
@@ -362,7 +388,7 @@ async def test_a_huge_document_is_refused_in_bounded_time(client):
     assert time.monotonic() - start < 60      # a hang guard, not a speed target
 
 
-@pytest.mark.asyncio
+@in_module_loop
 async def test_positions_are_utf16(client):
     text = "# 𝕏𝕏 a comment\ninput 1x28x28\nconv 6 k5 -> relu -> 𝕏\n"
     found = await open_doc(client, text)

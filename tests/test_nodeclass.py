@@ -68,7 +68,7 @@ def test_nodes_compare_hash_and_show_as_dataclass_writes_it(path):
     twins = {}
     for n in found:
         cls = type(n)
-        twin = twins.setdefault(cls, _twin(cls))
+        twin = twins.get(cls) or twins.setdefault(cls, _twin(cls))   # one twin per class
         values = {f.name: getattr(n, f.name) for f in dataclasses.fields(n)}
         reference = twin(**values) if all(f.kw_only for f in dataclasses.fields(n)) else \
             twin(*values.values())

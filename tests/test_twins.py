@@ -178,5 +178,5 @@ def test_compiled_spec_equals_its_twin(name):
     theirs = perturb(TWINS[name][0](), seed=0).eval()
     ours.eval()
     inputs = (torch.randn(2, *shape, generator=torch.Generator().manual_seed(7)),)
-    copy_in_order(theirs, ours, inputs)
+    copy_in_order(theirs, ours, (inputs[0][:1],))   # the call order: one sample's forward
     assert_same_outputs(ours, theirs, inputs)

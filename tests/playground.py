@@ -1,6 +1,6 @@
 """The playground in a real browser: headless Chromium (Debian's `chromium`)
 driven by Playwright's Python API, against `cnndsl serve` started as users start it;
-the helpers and fixtures of test_serve_browser.py and test_serve_browser_part2.py
+the helpers and fixtures of test_serve_browser.py and test_serve_browser_editor.py
 (two modules: two xdist groups, each with its browser and its server).
 
 Skipped only when Chromium or Playwright cannot be found (`scripts/install.sh`

@@ -1,7 +1,8 @@
-"""The playground in a real browser, part one: typing, errors, a layer's arithmetic,
+"""The playground in a real browser, the checker's view: typing, errors, a layer's arithmetic,
 the address, downloads, the examples, the keystroke timing and the README's picture
 (`pytest --update-goldens` also rewrites docs/playground.png). The helpers and the
-fixtures are tests/playground.py's; part two is test_serve_browser_part2.py.
+fixtures are tests/playground.py's; the editor (saving, problems, layout, hints) is
+test_serve_browser_editor.py.
 """
 
 from __future__ import annotations

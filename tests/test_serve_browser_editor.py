@@ -1,7 +1,7 @@
-"""The playground in a real browser, part two: saving to the opened file (and never
+"""The playground in a real browser, the editor: saving to the opened file (and never
 what the user did not mean to save), the problems list and quick fixes, the layout,
 folding and linked selection, the inlay hints. The helpers and the fixtures are
-tests/playground.py's; part one is test_serve_browser.py.
+tests/playground.py's; the checker's view is test_serve_browser.py.
 """
 
 from __future__ import annotations

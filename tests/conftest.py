@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,13 +90,10 @@ class Ran:
     stderr: str
 
 
-def cnndsl_in_process(*args, cwd: Path | str | None = None) -> Ran:
-    """`cnndsl ARGS...` run by `cnndsl.cli.main` in this process, from `cwd`, its
-    output captured: no interpreter start-up and no torch import per command. For
-    tests where the process boundary is not what is tested (`cnndsl_cmd` is)."""
-    from cnndsl.cli import main
-
-    argv = [os.fspath(a) for a in args]
+def in_process(run: Callable[[], int | None], args, cwd: Path | str | None = None) -> Ran:
+    """Call `run()` in this process, from `cwd`, with its output captured, and give
+    what a process running it would: the exit status (what `run` returns, or its
+    `SystemExit`'s code) and the two streams as text."""
     out, err = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace",
                                  write_through=True) for _ in range(2))
     here = os.getcwd()
@@ -104,13 +102,23 @@ def cnndsl_in_process(*args, cwd: Path | str | None = None) -> Ran:
             os.chdir(cwd)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                status = main(argv)
-            except SystemExit as exc:   # argparse's usage errors
+                status = run() or 0
+            except SystemExit as exc:   # argparse's usage errors, a script's exit
                 status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     finally:
         os.chdir(here)
-    return Ran(tuple(argv), status, *(s.buffer.getvalue().decode("utf-8", "replace")
+    return Ran(tuple(args), status, *(s.buffer.getvalue().decode("utf-8", "replace")
                                       for s in (out, err)))
+
+
+def cnndsl_in_process(*args, cwd: Path | str | None = None) -> Ran:
+    """`cnndsl ARGS...` run by `cnndsl.cli.main` in this process, from `cwd`, its
+    output captured: no interpreter start-up and no torch import per command. For
+    tests where the process boundary is not what is tested (`cnndsl_cmd` is)."""
+    from cnndsl.cli import main
+
+    argv = [os.fspath(a) for a in args]
+    return in_process(lambda: main(argv), argv, cwd)
 
 
 @pytest.fixture

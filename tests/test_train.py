@@ -8,10 +8,8 @@ standard dataset formats; checkpoints, exact resume, SIGKILL, torchrun (Gloo).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gzip
-import io
 import os
 import pickle
 import runpy
@@ -25,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, Ran, cnndsl_in_process
+from conftest import ROOT, Ran, cnndsl_in_process, in_process
 
 pytestmark = pytest.mark.slow
 COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds",
@@ -49,22 +47,18 @@ def digits_run(tmp_path_factory):
 
 def script_in_process(script: Path, *args, cwd: Path) -> Ran:
     """`python SCRIPT ARGS...` run in this process, from `cwd`: a compiled module's
-    `__main__`, with its output captured (as `cnndsl_in_process` runs the CLI)."""
-    out, err = io.StringIO(), io.StringIO()
-    here, argv = os.getcwd(), sys.argv
-    try:
-        os.chdir(cwd)
-        sys.argv = [str(script), *map(str, args)]
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                runpy.run_path(str(script), run_name="__main__")
-                status = 0
-            except SystemExit as exc:
-                status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    finally:
-        os.chdir(here)
+    `__main__`, its output captured (`conftest.in_process`)."""
+    argv = [str(script), *map(str, args)]
+
+    def run() -> None:
+        saved = sys.argv
         sys.argv = argv
-    return Ran((str(script), *map(str, args)), status, out.getvalue(), err.getvalue())
+        try:
+            runpy.run_path(str(script), run_name="__main__")
+        finally:
+            sys.argv = saved
+
+    return in_process(run, argv, cwd)
 
 
 def metrics(out: Path) -> list[dict]:

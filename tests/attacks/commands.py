@@ -15,13 +15,12 @@ interpreter start-up for many commands whose process is not what is tested.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
+
+from captured import captured  # this folder: the script's own
 
 
 def main(batch_file: str, results_file: str) -> None:
@@ -33,31 +32,12 @@ def main(batch_file: str, results_file: str) -> None:
         for entry in batch:
             os.chdir(home / entry["dir"])
             try:
-                status, out, err = _run(cli_main, entry["argv"])
+                status, out, err = captured(cli_main, entry["argv"])
             finally:
                 os.chdir(home)
             results.write(json.dumps(dict(entry, status=status, out=out.decode("latin-1"),
                                           err=err.decode("latin-1"))) + "\n")
             results.flush()
-
-
-def _stream(errors: str) -> io.TextIOWrapper:
-    """A stream like a process's stdout (`strict`: an unencodable character is an
-    error, as it is there in a UTF-8 locale) or stderr (`backslashreplace`)."""
-    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors=errors, write_through=True)
-
-
-def _run(cli_main, argv: list[str]) -> tuple[int, bytes, bytes]:
-    out, err = _stream("strict"), _stream("backslashreplace")
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = cli_main(argv)
-        except SystemExit as exc:
-            status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-        except Exception:  # what the interpreter does with it
-            traceback.print_exc()
-            status = 1
-    return status, out.buffer.getvalue(), err.buffer.getvalue()
 
 
 if __name__ == "__main__":

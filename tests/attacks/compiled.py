@@ -14,15 +14,14 @@ the traceback as its output).
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import io
 import json
 import os
 import runpy
 import sys
-import traceback
 from pathlib import Path
+
+from captured import captured  # this folder: the script's own
 
 
 def main(cases_file: str, results_file: str) -> None:
@@ -43,19 +42,9 @@ def main(cases_file: str, results_file: str) -> None:
 
 
 def _captured(action, *args) -> tuple[int, str]:
-    """Run one step with its output captured: (exit status, output) as a process
-    would give them (1 and the traceback for an uncaught exception)."""
-    out = io.StringIO()
-    status = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        try:
-            action(*args)
-        except SystemExit as exc:
-            status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-        except Exception:  # reported, as the interpreter would
-            traceback.print_exc()
-            status = 1
-    return status, out.getvalue()
+    """One step, as a process would give it: (exit status, its two streams as one text)."""
+    status, out, err = captured(action, *args)
+    return status, (out + err).decode("utf-8")
 
 
 def _help(module: str) -> None:

@@ -541,7 +541,26 @@ REFUSED = [(nn.BatchNorm2d(3).eval(), (2, 4, 5, 5)), (nn.BatchNorm2d(3), (2, 4, 
            (nn.Linear(3, 4), (2, 5)), (nn.Linear(3, 4).double(), (2, 3))]
 
 
-@pytest.mark.parametrize("module,shape", SHAPED + REFUSED)
+def shape_case(case) -> str:
+    """`BatchNorm2d(4,eval,float64)-2x4x5x5`: the module, what sets it apart, the input."""
+    module, shape = case
+    if isinstance(module, nn.LayerNorm):
+        notes = ["x".join(map(str, module.normalized_shape))]
+    elif isinstance(module, nn.Linear):
+        notes = [f"{module.in_features}to{module.out_features}"]
+    else:
+        notes = [str(module.num_features), "train" if module.training else "eval",
+                 *(["no-stats"] if module.running_mean is None else []),
+                 *(["no-affine"] if not module.affine else [])]
+    if isinstance(module, (nn.LayerNorm, nn.Linear)) and module.bias is None:
+        notes.append("no-bias")
+    tensors = [*module.parameters(), *module.buffers()]
+    if tensors and tensors[0].dtype == torch.float64:
+        notes.append("float64")
+    return f"{type(module).__name__}({','.join(notes)})-{'x'.join(map(str, shape))}"
+
+
+@pytest.mark.parametrize("module,shape", SHAPED + REFUSED, ids=map(shape_case, SHAPED + REFUSED))
 def test_the_shape_pass_gives_what_fake_tensors_give(module, shape):
     """`fake_mode` takes an eval-mode batch norm, a layer norm and a linear layer by their
     output's shape (PyTorch's decompositions are a dozen fake operations a call); every
@@ -555,7 +574,7 @@ def test_the_shape_pass_gives_what_fake_tensors_give(module, shape):
     assert _outcome(fake_mode(), module, shape) == _outcome(plain, module, shape)
 
 
-@pytest.mark.parametrize("module,shape", SHAPED)
+@pytest.mark.parametrize("module,shape", SHAPED, ids=map(shape_case, SHAPED))
 def test_the_shape_pass_runs_no_norm_nor_product(module, shape):
     from torch.utils._python_dispatch import TorchDispatchMode
 

@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,6 +89,13 @@ class Ran:
     returncode: int
     stdout: str
     stderr: str
+
+
+def fresh_python(code: str) -> str:
+    """The output of `python -c CODE` in a new interpreter, from the repository: for
+    what a process imports or does on its own (start-up, lazy imports)."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
 
 
 def in_process(run: Callable[[], int | None], args, cwd: Path | str | None = None) -> Ran:

@@ -5,11 +5,9 @@ section, the flags and `config.json` are held to, and `check` builds none of it.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT
+from conftest import fresh_python
 from pydantic import ValidationError
 
 from cnndsl.ir import training
@@ -129,9 +127,8 @@ def test_checking_a_spec_with_a_train_section_builds_no_settings_validator():
             "build_parser()\n"
             "from cnndsl.ir.training import Settings\n"
             "print(Settings.__pydantic_complete__, 'importlib.metadata' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.split() == ["False", "False"]
+    printed = fresh_python(code)
+    assert printed.split() == ["False", "False"]
 
 
 def test_a_train_section_imports_pydantic_only_for_a_number_it_checks():
@@ -142,9 +139,8 @@ def test_a_train_section_imports_pydantic_only_for_a_number_it_checks():
             "                 'train {\\n    data digits\\n    loss mse\\n}\\n')\n"
             "assert r.ok and r.network.train.loss == 'mse'\n"
             "print('pydantic' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.split() == ["False"]
+    printed = fresh_python(code)
+    assert printed.split() == ["False"]
     # and a number is held to the models' bounds (their `Field`s)
     found = cnndsl.check("input 1x8x8\nconv 4 k3 -> relu -> fc 10\ntrain {\n    epochs 0\n}\n")
     assert [d.code for d in found.diagnostics] == ["E0603"]

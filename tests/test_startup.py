@@ -3,11 +3,8 @@ command it runs, and says the same as the whole one does."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from conftest import ROOT
+from conftest import ROOT, fresh_python
 
 from cnndsl.cli import COMMANDS, build_parser
 
@@ -17,9 +14,8 @@ def test_a_command_builds_only_its_own_parser():
             "from cnndsl.cli import main\n"
             "status = main(['check', '--quiet', 'specs/lenet.cnn'])\n"
             "print(status, *sorted(m for m in sys.modules if m.startswith('cnndsl.cli.')))\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.split() == ["0", "cnndsl.cli.check", "cnndsl.cli.common"]
+    printed = fresh_python(code)
+    assert printed.split() == ["0", "cnndsl.cli.check", "cnndsl.cli.common"]
 
 
 def _said(parser, argv, capsys):
@@ -60,9 +56,8 @@ def test_checking_a_correct_spec_imports_nothing_it_does_not_need():
             "from cnndsl.cli import main\n"
             "status = main(['check', '--quiet', 'specs/resnet50.cnn'])\n"
             f"print(status, *sorted(set(sys.modules) & set({NOT_FOR_A_CORRECT_CHECK!r})))\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.split() == ["0"]
+    printed = fresh_python(code)
+    assert printed.split() == ["0"]
 
 
 def test_a_mistake_still_reads_what_answers_it():
@@ -72,9 +67,8 @@ def test_a_mistake_still_reads_what_answers_it():
             "             'conv 8 k3 -> rellu'):\n"
             "    found = cnndsl.check('input 1x8x8\\n' + text + '\\n').diagnostics\n"
             "    print(*[(d.code, d.help) for d in found])\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.splitlines() == [
+    printed = fresh_python(code)
+    assert printed.splitlines() == [
         "('E0010', 'in cnndsl: `conv 8 k3`')",
         "('E0201', \"Keras's `keras.layers.Dense`: cnndsl writes `fc`\")",
         "('E0404', None)",

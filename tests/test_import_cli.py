@@ -6,7 +6,6 @@ exit 1 with a located message and no traceback, and leave no file behind."""
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import re
 from pathlib import Path
 
@@ -133,20 +132,6 @@ def test_a_dotted_module_target(capsys):
 
 # ---- refusals ----------------------------------------------------------------------------------
 
-def forward_lines(*classes) -> set[int]:
-    lines: set[int] = set()
-    for cls in classes:
-        source, start = inspect.getsourcelines(cls.forward)
-        lines |= set(range(start, start + len(source)))
-    return lines
-
-
-GATES = {"data_dependent_if": (unsupported.DataDependentIf,),
-         "item_call": (unsupported.ItemCall,),
-         "custom_function": (unsupported.CustomFunction, unsupported._Square),
-         "fourier": (unsupported.Fourier,)}
-
-
 @pytest.mark.parametrize("factory", sorted(unsupported.FIXTURES))
 def test_unsupported_is_one_located_paragraph(tmp_path, capsys, factory):
     spec, weights = tmp_path / "net.cnn", tmp_path / "net.pt"
@@ -155,7 +140,7 @@ def test_unsupported_is_one_located_paragraph(tmp_path, capsys, factory):
     assert status == 1
     assert unsupported.FIXTURES[factory] in err          # the module path: body.gate
     located = re.findall(r"unsupported\.py:(\d+)", err)
-    assert located and int(located[0]) in forward_lines(*GATES[factory]), err
+    assert located and int(located[0]) in unsupported.gate_lines(factory), err
     assert "\n\n" not in err.strip(), "one paragraph"
     assert not spec.exists() and not weights.exists()
     assert not list(tmp_path.iterdir()), "nothing half-written left behind"

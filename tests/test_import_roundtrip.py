@@ -14,7 +14,6 @@ The corpus tests that need no importer (figures, forwards) run without it; the o
 
 from __future__ import annotations
 
-import inspect
 import re
 from pathlib import Path
 
@@ -274,21 +273,6 @@ def test_spec_round_trip(importer, name):
 
 # ---- what the importer refuses -------------------------------------------------------------
 
-def forward_lines(*classes) -> set[int]:
-    """The line numbers of these classes' `forward` methods in their file."""
-    lines: set[int] = set()
-    for cls in classes:
-        source, start = inspect.getsourcelines(cls.forward)
-        lines |= set(range(start, start + len(source)))
-    return lines
-
-
-GATES = {"data_dependent_if": (unsupported.DataDependentIf,),
-         "item_call": (unsupported.ItemCall,),
-         "custom_function": (unsupported.CustomFunction, unsupported._Square),
-         "fourier": (unsupported.Fourier,)}
-
-
 @pytest.mark.parametrize("factory", sorted(unsupported.FIXTURES))
 def test_unsupported_is_located(importer, factory):
     module = getattr(unsupported, factory)()
@@ -298,7 +282,7 @@ def test_unsupported_is_located(importer, factory):
     path = unsupported.FIXTURES[factory]
     assert path in exc.module_path and path in str(exc)
     assert Path(exc.filename).name == "unsupported.py"
-    assert exc.line in forward_lines(*GATES[factory]), (exc.line, str(exc))
+    assert exc.line in unsupported.gate_lines(factory), (exc.line, str(exc))
     assert f"unsupported.py:{exc.line}" in str(exc)
     assert isinstance(exc.hint, str) and exc.hint.strip()
     assert "Traceback" not in str(exc)

@@ -9,6 +9,8 @@ spec unescaped.
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch import nn
 
@@ -118,6 +120,20 @@ def tied() -> Tied:
 #: the fixtures above: factory name -> the module path of the offending step
 FIXTURES = {"data_dependent_if": "body.gate", "item_call": "body.gate",
             "custom_function": "body.gate", "fourier": "body.gate"}
+#: the fixtures above: factory name -> the classes whose `forward` a refusal must point into
+GATES = {"data_dependent_if": (DataDependentIf,), "item_call": (ItemCall,),
+         "custom_function": (CustomFunction, _Square), "fourier": (Fourier,)}
+
+
+def gate_lines(factory: str) -> set[int]:
+    """The line numbers, in this file, of the `forward` methods a refusal of the
+    `factory` fixture must point into."""
+    lines: set[int] = set()
+    for cls in GATES[factory]:
+        source, start = inspect.getsourcelines(cls.forward)
+        lines |= set(range(start, start + len(source)))
+    return lines
+
 
 #: names a user's code may give modules (`add_module` takes any string without a dot)
 HOSTILE_NAMES = ("a\x1b[2J", "b\nmodel Evil\ninput 1x1x1", "c # comment", "d\x07\x9b31m",

@@ -282,6 +282,7 @@ KERAS = [
     ("layers.Conv2D(filters=8, kernel_size=3, padding='same', use_bias=False)",
      "conv 8 k3 same nobias"),
     ("keras.layers.Conv2D(8, 3, strides=2)", "conv 8 k3 s2"),
+    ("Conv2D(8, 3, dilation_rate=2, groups=2)", "conv 8 k3 d2 g2"),
     ("MaxPooling2D()", "maxpool 2"),
     ("MaxPooling2D(pool_size=(3, 3), strides=2)", "maxpool 3 s2"),
     ("AveragePooling2D(2)", "avgpool 2"),

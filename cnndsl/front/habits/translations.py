@@ -43,14 +43,7 @@ def _torch_conv(call: Call, transposed: bool = False) -> str:
             raise NoTranslation
     elif padding is not None and not _is_zero(padding):
         parts.append(f"p{_size(padding)}")
-    dilation = call.get("dilation")
-    if dilation is not None and not _is_one(dilation):
-        parts.append(f"d{_size(dilation)}")
-    groups = call.get("groups")
-    if groups is not None and _count(groups) != 1:
-        parts.append(f"g{_count(groups)}")
-    if call.given("bias") and not _flag(call.get("bias")):
-        parts.append("nobias")
+    parts += _dilation_groups_bias(call, "dilation", "bias")
     output_padding = call.get("output_padding")
     if output_padding is not None and not _is_zero(output_padding):
         parts.append(f"output_padding={_size(output_padding)}")
@@ -63,6 +56,21 @@ def _torch_conv(call: Call, transposed: bool = False) -> str:
             parts.append(f"pad={chosen}")
     call.get("in_channels")
     return " ".join(parts)
+
+
+def _dilation_groups_bias(call: Call, dilation: str, bias: str) -> list[str]:
+    """`dN`, `gN` and `nobias` from a convolution's arguments, under PyTorch's names
+    (`dilation`, `bias`) or Keras's (`dilation_rate`, `use_bias`)."""
+    parts = []
+    rate = call.get(dilation)
+    if rate is not None and not _is_one(rate):
+        parts.append(f"d{_size(rate)}")
+    groups = call.get("groups")
+    if groups is not None and _count(groups) != 1:
+        parts.append(f"g{_count(groups)}")
+    if call.given(bias) and not _flag(call.get(bias)):
+        parts.append("nobias")
+    return parts
 
 
 def _keras_activation(call: Call, name: str = "activation") -> str:
@@ -89,14 +97,7 @@ def _keras_conv(call: Call, transposed: bool = False) -> str:
         parts.append("same")
     elif padding != "valid":
         raise NoTranslation
-    dilation = call.get("dilation_rate")
-    if dilation is not None and not _is_one(dilation):
-        parts.append(f"d{_size(dilation)}")
-    groups = call.get("groups")
-    if groups is not None and _count(groups) != 1:
-        parts.append(f"g{_count(groups)}")
-    if call.given("use_bias") and not _flag(call.get("use_bias")):
-        parts.append("nobias")
+    parts += _dilation_groups_bias(call, "dilation_rate", "use_bias")
     return " ".join(parts) + _keras_activation(call)
 
 
